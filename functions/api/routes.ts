@@ -1,0 +1,81 @@
+/**
+ * THE route table. One row per endpoint drives:
+ *  - the CDK HTTP API routes and which feature function serves them (lib/),
+ *  - the local gateway (local/gateway.ts),
+ *  - the OpenAPI 3.1 document (functions/api/openapi.ts),
+ *  - validation and authorization in the shared middleware (functions/http/chain.ts),
+ *  - the route × role authorization test (test/integration/authorization.test.ts).
+ * Adding an endpoint is one row here plus its operation in the feature's handler.
+ */
+import type { ZodMiniType } from 'zod/mini';
+import type { Action } from '../security/permissions';
+import type { FeatureName } from './features';
+import { Empty, IdParam, Problem } from '../../schemas/common';
+import {
+  Contact, ContactCreate, ContactPage, ContactPatch, Customer, CustomerCreate, CustomerListQuery, CustomerPage,
+  CustomerPatch, HistoryPage, ListQuery,
+} from '../../schemas/customers';
+import { Health, Me } from '../../schemas/system';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RouteDef {
+  method: HttpMethod;
+  /** API Gateway path syntax: `/v1/customers/{id}`. */
+  path: string;
+  feature: FeatureName;
+  /** Name of the operation in the feature handler's operation map; also the OpenAPI operationId. */
+  operation: string;
+  summary: string;
+  tag: string;
+  /** `public` routes skip the JWT authorizer (health and API docs only). */
+  permission: Action | 'public';
+  params?: Record<string, ZodMiniType>;
+  query?: ZodMiniType;
+  body?: ZodMiniType;
+  response: { status: number; schema?: ZodMiniType; contentType?: string };
+  /** Statuses besides 400/401/403/413/415/429 worth documenting for this route. */
+  errors?: number[];
+  /** POST routes that honour Idempotency-Key. */
+  idempotent?: boolean;
+  /** PATCH/DELETE routes that honour If-Match. */
+  conditional?: boolean;
+}
+
+const cus = IdParam('cus');
+const con = IdParam('con');
+
+export const ROUTES: readonly RouteDef[] = [
+  // system
+  { method: 'GET', path: '/v1/health', feature: 'system', operation: 'health', tag: 'System', summary: 'Liveness and readiness (no token needed)', permission: 'public', response: { status: 200, schema: Health }, errors: [503] },
+  { method: 'GET', path: '/v1/openapi.json', feature: 'system', operation: 'openapi', tag: 'System', summary: 'This OpenAPI 3.1 document', permission: 'public', response: { status: 200, contentType: 'application/json' } },
+  { method: 'GET', path: '/docs', feature: 'system', operation: 'docs', tag: 'System', summary: 'Interactive API documentation page', permission: 'public', response: { status: 200, contentType: 'text/html' } },
+  { method: 'GET', path: '/v1/me', feature: 'system', operation: 'me', tag: 'System', summary: 'The caller, their role and permissions', permission: 'me:read', response: { status: 200, schema: Me } },
+
+  // customers
+  { method: 'POST', path: '/v1/customers', feature: 'customers', operation: 'createCustomer', tag: 'Customers', summary: 'Create a customer (409 on a duplicate email or phone)', permission: 'customers:create', body: CustomerCreate, response: { status: 201, schema: Customer }, errors: [409, 422], idempotent: true },
+  { method: 'GET', path: '/v1/customers', feature: 'customers', operation: 'listCustomers', tag: 'Customers', summary: 'List customers with index-backed filters', permission: 'customers:read', query: CustomerListQuery, response: { status: 200, schema: CustomerPage } },
+  { method: 'GET', path: '/v1/customers/{id}', feature: 'customers', operation: 'getCustomer', tag: 'Customers', summary: 'Read a customer', permission: 'customers:read', params: cus, response: { status: 200, schema: Customer }, errors: [404] },
+  { method: 'PATCH', path: '/v1/customers/{id}', feature: 'customers', operation: 'updateCustomer', tag: 'Customers', summary: 'Change a customer', permission: 'customers:update', params: cus, body: CustomerPatch, response: { status: 200, schema: Customer }, errors: [404, 409, 412], conditional: true },
+  { method: 'DELETE', path: '/v1/customers/{id}', feature: 'customers', operation: 'archiveCustomer', tag: 'Customers', summary: 'Archive a customer (hidden from lists, restorable)', permission: 'customers:archive', params: cus, response: { status: 200, schema: Customer }, errors: [404, 412], conditional: true },
+  { method: 'POST', path: '/v1/customers/{id}/restore', feature: 'customers', operation: 'restoreCustomer', tag: 'Customers', summary: 'Restore an archived customer', permission: 'customers:archive', params: cus, body: Empty, response: { status: 200, schema: Customer }, errors: [404, 409], idempotent: true },
+  { method: 'GET', path: '/v1/customers/{id}/history', feature: 'customers', operation: 'customerHistory', tag: 'Customers', summary: 'Change history of a customer and its contacts, newest first', permission: 'customers:history', params: cus, query: ListQuery, response: { status: 200, schema: HistoryPage }, errors: [404] },
+
+  // contacts (served by the customers feature: they live in the customer's partition)
+  { method: 'POST', path: '/v1/customers/{id}/contacts', feature: 'customers', operation: 'createContact', tag: 'Contacts', summary: 'Add a contact to a customer', permission: 'contacts:write', params: cus, body: ContactCreate, response: { status: 201, schema: Contact }, errors: [404, 409, 422], idempotent: true },
+  { method: 'GET', path: '/v1/customers/{id}/contacts', feature: 'customers', operation: 'listContacts', tag: 'Contacts', summary: 'List a customer\'s contacts', permission: 'contacts:read', params: cus, query: ListQuery, response: { status: 200, schema: ContactPage }, errors: [404] },
+  { method: 'GET', path: '/v1/contacts/{id}', feature: 'customers', operation: 'getContact', tag: 'Contacts', summary: 'Read a contact', permission: 'contacts:read', params: con, response: { status: 200, schema: Contact }, errors: [404] },
+  { method: 'PATCH', path: '/v1/contacts/{id}', feature: 'customers', operation: 'updateContact', tag: 'Contacts', summary: 'Change a contact', permission: 'contacts:write', params: con, body: ContactPatch, response: { status: 200, schema: Contact }, errors: [404, 412], conditional: true },
+  { method: 'DELETE', path: '/v1/contacts/{id}', feature: 'customers', operation: 'deleteContact', tag: 'Contacts', summary: 'Delete a contact', permission: 'contacts:write', params: con, response: { status: 204 }, errors: [404, 412], conditional: true },
+];
+
+/** `GET /v1/customers/{id}` — the same string API Gateway puts in `event.routeKey`. */
+export function routeKey(route: Pick<RouteDef, 'method' | 'path'>): string {
+  return `${route.method} ${route.path}`;
+}
+
+export function routesOf(feature: FeatureName): RouteDef[] {
+  return ROUTES.filter((route) => route.feature === feature);
+}
+
+export { Problem };
