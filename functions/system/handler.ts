@@ -1,2 +1,55 @@
-// Placeholder replaced by the feature implementation in progress.
-export const handler = async () => ({ statusCode: 503, body: '' });
+/** System feature: health (public), the API description (public) and the caller (me). */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from '../config';
+import { ddb } from '../data/client';
+import { keys } from '../data/keys';
+import { buildOpenApi } from '../api/openapi';
+import { SCHEDULES, rateMillis } from '../api/schedules';
+import { createHttpHandler, ok } from '../http/chain';
+import { ServiceUnavailable } from '../http/problem';
+import { ACTIONS, PERMISSIONS } from '../security/permissions';
+import { docsPageHtml } from './docs-page';
+
+const heartbeatInterval = rateMillis(SCHEDULES.find((s) => s.name === 'heartbeat')?.expression ?? '') ?? 300_000;
+
+/** The docs page runs its own inline script and calls only this API. */
+const DOCS_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+export const handler = createHttpHandler('system', {
+  health: async ({ now }) => {
+    const checks: Record<string, { status: 'ok' | 'failing'; detail?: string }> = {};
+    try {
+      const out = await ddb().send(new GetCommand({ TableName: config().tableName, Key: keys.system.heartbeat() }));
+      checks.database = { status: 'ok' };
+      const lastRun = out.Item?.lastRunAt as string | undefined;
+      // Missing heartbeats mean the scheduler is stalled: reminders and exports would be late.
+      const stale = lastRun !== undefined && now.getTime() - Date.parse(lastRun) > 3 * heartbeatInterval;
+      checks.scheduler = lastRun === undefined
+        ? { status: 'ok', detail: 'no run recorded yet' }
+        : stale ? { status: 'failing', detail: `last run ${lastRun}` } : { status: 'ok', detail: `last run ${lastRun}` };
+    } catch {
+      throw ServiceUnavailable('The database is not reachable');
+    }
+    const degraded = Object.values(checks).some((c) => c.status === 'failing');
+    return ok({ status: degraded ? 'degraded' : 'ok', checks, stage: config().stage, time: now.toISOString() }, { 'cache-control': 'no-store' });
+  },
+  openapi: async ({ event }) => {
+    const host = event.headers?.host;
+    const proto = event.headers?.['x-forwarded-proto'] ?? (host?.startsWith('localhost') || host?.startsWith('127.') ? 'http' : 'https');
+    return ok(buildOpenApi({ serverUrl: host ? `${proto}://${host}` : undefined }), { 'cache-control': 'public, max-age=300' });
+  },
+  docs: async () => ({
+    status: 200,
+    contentType: 'text/html; charset=utf-8',
+    body: docsPageHtml({ specUrl: '/v1/openapi.json' }),
+    headers: { 'content-security-policy': DOCS_CSP, 'cache-control': 'public, max-age=300' },
+  }),
+  me: async ({ principal }) => {
+    const permissions: Record<string, 'all' | 'own'> = {};
+    for (const action of Object.keys(ACTIONS) as (keyof typeof ACTIONS)[]) {
+      const scope = PERMISSIONS[principal.role][action];
+      if (scope) permissions[action] = scope;
+    }
+    return ok({ userId: principal.userId, email: principal.email, role: principal.role, groups: principal.groups, permissions });
+  },
+});

@@ -1,0 +1,240 @@
+/**
+ * DynamoDB access for customers, contacts and their history. Keys come from data/keys.ts; every
+ * multi-item change is one transaction whose labelled conditions the service maps to errors.
+ * Each read is a single request (GetItem or one Query page).
+ */
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from '../config';
+import { ddb } from '../data/client';
+import { keys, normalizeEmail, normalizePhone } from '../data/keys';
+import type { IndexName } from '../data/table';
+import { Transaction } from '../data/transaction';
+import type { ContactItem, CustomerItem } from './model';
+
+const table = () => config().tableName;
+
+type Stored = Record<string, unknown>;
+
+/** Strips key and bookkeeping attributes the stored item has and the record does not. */
+function strip<T>(item: Stored | undefined): T | undefined {
+  if (!item) return undefined;
+  const { pk: _pk, sk: _sk, kind: _kind, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, gsi3pk: _e, gsi3sk: _f, gsi4pk: _g, gsi4sk: _h, ...rest } = item;
+  return rest as T;
+}
+
+function customerStored(c: CustomerItem): Stored {
+  return { ...keys.customer.primary(c.id), ...keys.customer.indexes(c), kind: 'customer', ...c };
+}
+
+/** The list-facing copy of a customer stored once per tag (no internal counters). */
+function tagStored(c: CustomerItem, tag: string): Stored {
+  const { contactIds: _ids, contactsRev: _rev, primaryContactId: _p, ...visible } = c;
+  return { ...keys.customer.tagItem(c, tag), kind: 'customer-tag', ...visible };
+}
+
+function contactStored(c: ContactItem): Stored {
+  return { ...keys.contact.primary(c.id), ...keys.contact.indexes(c), kind: 'contact', ...c };
+}
+
+export async function getCustomer(id: string): Promise<CustomerItem | undefined> {
+  const out = await ddb().send(new GetCommand({ TableName: table(), Key: keys.customer.primary(id), ConsistentRead: true }));
+  return strip<CustomerItem>(out.Item);
+}
+
+export async function getContact(id: string): Promise<ContactItem | undefined> {
+  const out = await ddb().send(new GetCommand({ TableName: table(), Key: keys.contact.primary(id), ConsistentRead: true }));
+  return strip<ContactItem>(out.Item);
+}
+
+const liveEmail = (c: CustomerItem | undefined) => (c && !c.archivedAt && c.email ? normalizeEmail(c.email) : undefined);
+const livePhone = (c: CustomerItem | undefined) => (c && !c.archivedAt && c.phone ? normalizePhone(c.phone) : undefined);
+const liveTags = (c: CustomerItem | undefined) => (c && !c.archivedAt ? c.tags : []);
+
+/**
+ * Writes a new or changed customer with everything that must agree with it: uniqueness guards for
+ * email and phone, tag index copies, contacts' owner copies, and the audit/outbox entry.
+ * Conditions (labels): `customer` (version/revision unchanged), `unique:email`, `unique:phone`.
+ */
+export async function saveCustomer(before: CustomerItem | undefined, after: CustomerItem, audit: Stored): Promise<void> {
+  const tx = new Transaction();
+  const ownerChanged = before !== undefined && before.ownerId !== after.ownerId;
+  if (before) {
+    tx.put('customer', customerStored(after), {
+      expression: ownerChanged ? 'version = :v AND contactsRev = :rev' : 'version = :v',
+      values: ownerChanged ? { ':v': before.version, ':rev': before.contactsRev ?? 0 } : { ':v': before.version },
+    });
+  } else {
+    tx.put('customer', customerStored(after), { expression: 'attribute_not_exists(pk)' });
+  }
+
+  const guards: [string, string | undefined, string | undefined, (v: string) => Stored][] = [
+    ['unique:email', liveEmail(before), liveEmail(after), (v) => keys.unique.email(v)],
+    ['unique:phone', livePhone(before), livePhone(after), (v) => keys.unique.phone(v)],
+  ];
+  for (const [label, old, now, key] of guards) {
+    if (old === now) continue;
+    if (old) {
+      tx.delete(`${label}:release`, key(old), {
+        expression: 'attribute_not_exists(pk) OR customerId = :id',
+        values: { ':id': after.id },
+      });
+    }
+    if (now) {
+      tx.put(label, { ...key(now), kind: 'unique', customerId: after.id }, { expression: 'attribute_not_exists(pk)' });
+    }
+  }
+
+  const oldTags = liveTags(before);
+  const newTags = liveTags(after);
+  for (const tag of oldTags) if (!newTags.includes(tag)) tx.delete('tag', keys.customer.tagItem(after, tag));
+  for (const tag of newTags) tx.put('tag', tagStored(after, tag));
+
+  if (ownerChanged) {
+    for (const contactId of before!.contactIds ?? []) {
+      tx.update('contact-owner', keys.contact.primary(contactId), { expression: 'SET ownerId = :owner', values: { ':owner': after.ownerId } }, { expression: 'attribute_exists(pk)' });
+    }
+  }
+  tx.put('audit', audit);
+  await tx.commit();
+}
+
+/** Adds a contact; the customer's owner must still be the one the contact copies. */
+export async function createContact(customer: CustomerItem, contact: ContactItem, audit: Stored, maxContacts: number): Promise<void> {
+  const tx = new Transaction();
+  tx.put('contact', contactStored(contact), { expression: 'attribute_not_exists(pk)' });
+  tx.update(
+    'customer',
+    keys.customer.primary(customer.id),
+    {
+      expression: `SET ${[
+        'contactCount = if_not_exists(contactCount, :zero) + :one',
+        'contactsRev = if_not_exists(contactsRev, :zero) + :one',
+        ...(contact.isPrimary ? ['primaryContactId = :cid'] : []),
+      ].join(', ')} ADD contactIds :ids`,
+      values: { ':zero': 0, ':one': 1, ':ids': new Set([contact.id]), ...(contact.isPrimary ? { ':cid': contact.id } : {}) },
+    },
+    {
+      expression: 'attribute_exists(pk) AND ownerId = :owner AND attribute_not_exists(archivedAt) AND (attribute_not_exists(contactCount) OR contactCount < :max)',
+      values: { ':owner': customer.ownerId, ':max': maxContacts },
+    },
+  );
+  if (contact.isPrimary && customer.primaryContactId && customer.primaryContactId !== contact.id) {
+    tx.update('previous-primary', keys.contact.primary(customer.primaryContactId), { expression: 'SET isPrimary = :f', values: { ':f': false } }, { expression: 'attribute_exists(pk)' });
+  }
+  tx.put('audit', audit);
+  await tx.commit();
+}
+
+/** Saves a changed contact (condition label `contact`: version unchanged). */
+export async function saveContact(before: ContactItem, after: ContactItem, audit: Stored, customer?: CustomerItem): Promise<void> {
+  const tx = new Transaction();
+  tx.put('contact', contactStored(after), { expression: 'version = :v', values: { ':v': before.version } });
+  if (customer && after.isPrimary && !before.isPrimary) {
+    tx.update('customer', keys.customer.primary(customer.id), { expression: 'SET primaryContactId = :cid', values: { ':cid': after.id } }, { expression: 'attribute_exists(pk)' });
+    if (customer.primaryContactId && customer.primaryContactId !== after.id) {
+      tx.update('previous-primary', keys.contact.primary(customer.primaryContactId), { expression: 'SET isPrimary = :f', values: { ':f': false } }, { expression: 'attribute_exists(pk)' });
+    }
+  } else if (before.isPrimary && !after.isPrimary) {
+    tx.update('customer', keys.customer.primary(after.customerId), { expression: 'REMOVE primaryContactId' }, { expression: 'primaryContactId = :cid', values: { ':cid': after.id } });
+  }
+  tx.put('audit', audit);
+  await tx.commit();
+}
+
+export async function deleteContact(contact: ContactItem, audit: Stored): Promise<void> {
+  const tx = new Transaction();
+  tx.delete('contact', keys.contact.primary(contact.id), { expression: 'version = :v', values: { ':v': contact.version } });
+  tx.update(
+    'customer',
+    keys.customer.primary(contact.customerId),
+    {
+      expression: `SET contactCount = contactCount - :one, contactsRev = if_not_exists(contactsRev, :zero) + :one DELETE contactIds :ids${contact.isPrimary ? ' REMOVE primaryContactId' : ''}`,
+      values: { ':one': 1, ':zero': 0, ':ids': new Set([contact.id]) },
+    },
+    { expression: 'attribute_exists(pk)' },
+  );
+  tx.put('audit', audit);
+  await tx.commit();
+}
+
+export interface QueryPlan {
+  index: IndexName;
+  partition: string;
+  /** Sort-key prefix (name search). */
+  sortPrefix?: string;
+  /** Attribute equality filters the chosen index does not cover. */
+  filters: Record<string, string>;
+  /** Tag filter when the index is not the tag index. */
+  tag?: string;
+}
+
+const INDEX_KEYS: Record<IndexName, [string, string]> = {
+  gsi1: ['gsi1pk', 'gsi1sk'],
+  gsi2: ['gsi2pk', 'gsi2sk'],
+  gsi3: ['gsi3pk', 'gsi3sk'],
+  gsi4: ['gsi4pk', 'gsi4sk'],
+};
+
+export async function queryCustomers(plan: QueryPlan, limit: number, startKey: Record<string, unknown> | undefined) {
+  const [pkName, skName] = INDEX_KEYS[plan.index];
+  const names: Record<string, string> = { '#pk': pkName };
+  const values: Record<string, unknown> = { ':pk': plan.partition };
+  let keyCondition = '#pk = :pk';
+  if (plan.sortPrefix) {
+    names['#sk'] = skName;
+    values[':prefix'] = plan.sortPrefix;
+    keyCondition += ' AND begins_with(#sk, :prefix)';
+  }
+  const filters: string[] = [];
+  for (const [field, value] of Object.entries(plan.filters)) {
+    names[`#f_${field}`] = field;
+    values[`:f_${field}`] = value;
+    filters.push(`#f_${field} = :f_${field}`);
+  }
+  if (plan.tag) {
+    names['#tags'] = 'tags';
+    values[':tag'] = plan.tag;
+    filters.push('contains(#tags, :tag)');
+  }
+  const out = await ddb().send(
+    new QueryCommand({
+      TableName: table(),
+      IndexName: plan.index,
+      KeyConditionExpression: keyCondition,
+      ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      Limit: limit,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  return { items: (out.Items ?? []).map((i) => strip<CustomerItem>(i)!), lastKey: out.LastEvaluatedKey };
+}
+
+export async function queryContacts(customerId: string, limit: number, startKey: Record<string, unknown> | undefined) {
+  const out = await ddb().send(
+    new QueryCommand({
+      TableName: table(),
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.contact.byCustomerPartition(customerId) },
+      Limit: limit,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  return { items: (out.Items ?? []).map((i) => strip<ContactItem>(i)!), lastKey: out.LastEvaluatedKey };
+}
+
+export async function queryHistory(customerId: string, limit: number, startKey: Record<string, unknown> | undefined) {
+  const out = await ddb().send(
+    new QueryCommand({
+      TableName: table(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.audit.partition(customerId), ':prefix': keys.audit.prefix },
+      ScanIndexForward: false,
+      Limit: limit,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  return { items: out.Items ?? [], lastKey: out.LastEvaluatedKey };
+}

@@ -1,0 +1,309 @@
+/**
+ * Customer and contact rules: ownership and row-level scope, duplicate detection, optimistic
+ * concurrency, archive/restore, audit. Pure decisions (planList, ownerFor) are exported for unit
+ * tests; everything that touches DynamoDB goes through repository.ts.
+ */
+import { auditItem, diff, toHistoryEntry } from '../audit/audit';
+import { decodeCursor, encodeCursor } from '../data/cursor';
+import { keys, newId } from '../data/keys';
+import { ConditionsFailed } from '../data/transaction';
+import { Conflict, Forbidden, NotFound, PreconditionFailed } from '../http/problem';
+import { maskFor } from '../security/masking';
+import type { Scope } from '../security/permissions';
+import { assertAccess, type Principal } from '../security/principal';
+import {
+  applyPatch, CONTACT_FIELDS, CONTACT_SENSITIVE, type ContactItem, CUSTOMER_FIELDS, CUSTOMER_SENSITIVE, type CustomerItem,
+  MAX_CONTACTS_PER_CUSTOMER, toContact, toCustomer, uniqueTags,
+} from './model';
+import * as repo from './repository';
+
+export const DEFAULT_LIMIT = 25;
+/** Retries of a PATCH without If-Match that lost a race: re-read, re-apply, write again. */
+const MAX_MERGE_ATTEMPTS = 3;
+
+type Body = Record<string, unknown>;
+
+const view = (principal: Principal, item: CustomerItem) => maskFor('customer', toCustomer(item), principal, item.ownerId);
+const contactView = (principal: Principal, item: ContactItem) => maskFor('contact', toContact(item), principal, item.ownerId);
+
+/** The owner of a new customer: the caller by default; only scope `all` may name someone else. */
+export function ownerFor(principal: Principal, scope: Scope, requested: string | undefined): string {
+  if (requested === undefined || requested === principal.userId) return principal.userId;
+  if (scope !== 'all') throw Forbidden('Your role may only create customers you own');
+  return requested;
+}
+
+function duplicateError(err: ConditionsFailed): Error | undefined {
+  for (const field of ['email', 'phone'] as const) {
+    const label = `unique:${field}`;
+    if (err.labels.includes(label)) {
+      const existingId = err.items[label]?.customerId as string | undefined;
+      return Conflict(`A live customer with this ${field} already exists${existingId ? ` (${existingId})` : ''}`, existingId);
+    }
+  }
+  return undefined;
+}
+
+async function loadVisibleCustomer(principal: Principal, id: string, action: 'customers:read' | 'customers:update' | 'customers:archive' | 'customers:history' | 'contacts:read' | 'contacts:write') {
+  const item = await repo.getCustomer(id);
+  if (!item) throw NotFound('No such customer');
+  assertAccess(principal, action, item.ownerId, 'customer');
+  return item;
+}
+
+export async function createCustomer(principal: Principal, scope: Scope, body: Body, now: Date) {
+  const at = now.toISOString();
+  const item: CustomerItem = {
+    id: newId('cus'),
+    type: body.type as CustomerItem['type'],
+    name: body.name as string,
+    industry: body.industry as string | undefined,
+    tier: body.tier as string | undefined,
+    lifecycleStage: body.lifecycleStage as string | undefined,
+    source: body.source as string | undefined,
+    tags: uniqueTags(body.tags as string[] | undefined),
+    ownerId: ownerFor(principal, scope, body.ownerId as string | undefined),
+    phone: body.phone as string | undefined,
+    email: body.email as string | undefined,
+    address: body.address as Record<string, string> | undefined,
+    website: body.website as string | undefined,
+    taxId: body.taxId as string | undefined,
+    contactCount: 0,
+    contactsRev: 0,
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+    createdBy: principal.userId,
+    updatedBy: principal.userId,
+  };
+  const changes = diff(undefined, item as unknown as Body, CUSTOMER_FIELDS, CUSTOMER_SENSITIVE);
+  const audit = auditItem({ customerId: item.id, entityType: 'customer', entityId: item.id, action: 'created', actor: principal, at: now, version: 1, changes });
+  try {
+    await repo.saveCustomer(undefined, item, audit);
+  } catch (err) {
+    if (err instanceof ConditionsFailed) throw duplicateError(err) ?? err;
+    throw err;
+  }
+  return view(principal, item);
+}
+
+export async function getCustomer(principal: Principal, id: string) {
+  return view(principal, await loadVisibleCustomer(principal, id, 'customers:read'));
+}
+
+type Mutation = (current: CustomerItem) => { next: CustomerItem; action: 'updated' | 'archived' | 'restored' } | undefined;
+
+/**
+ * Applies a change with optimistic concurrency. With If-Match, a stale version is a 412. Without
+ * it, a lost race re-reads and re-applies the change (no silent lost update either way).
+ */
+async function mutateCustomer(principal: Principal, action: 'customers:update' | 'customers:archive', id: string, expectedVersion: number | undefined, now: Date, mutation: Mutation) {
+  for (let attempt = 1; ; attempt++) {
+    const current = await loadVisibleCustomer(principal, id, action);
+    if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
+    const result = mutation(current);
+    if (!result) return view(principal, current);
+    const next: CustomerItem = { ...result.next, version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
+    const changes = diff(current as unknown as Body, next as unknown as Body, [...CUSTOMER_FIELDS, 'archivedAt'], CUSTOMER_SENSITIVE);
+    const audit = auditItem({ customerId: id, entityType: 'customer', entityId: id, action: result.action, actor: principal, at: now, version: next.version, changes });
+    try {
+      await repo.saveCustomer(current, next, audit);
+      return view(principal, next);
+    } catch (err) {
+      if (!(err instanceof ConditionsFailed)) throw err;
+      const duplicate = duplicateError(err);
+      if (duplicate) throw duplicate;
+      if (err.labels.includes('customer')) {
+        if (expectedVersion !== undefined) throw PreconditionFailed();
+        if (attempt < MAX_MERGE_ATTEMPTS) continue;
+        throw Conflict('The customer is being changed by someone else right now; retry');
+      }
+      throw err;
+    }
+  }
+}
+
+export async function updateCustomer(principal: Principal, scope: Scope, id: string, patch: Body, expectedVersion: number | undefined, now: Date) {
+  return mutateCustomer(principal, 'customers:update', id, expectedVersion, now, (current) => {
+    if (current.archivedAt) throw Conflict('The customer is archived; restore it before changing it');
+    if (patch.ownerId !== undefined && patch.ownerId !== current.ownerId && scope !== 'all') {
+      throw Forbidden('Your role may not reassign customers to another owner');
+    }
+    const normalized = patch.tags !== undefined ? { ...patch, tags: uniqueTags(patch.tags as string[]) } : patch;
+    const next = applyPatch(current, normalized);
+    const changed = diff(current as unknown as Body, next as unknown as Body, CUSTOMER_FIELDS, []).length > 0;
+    return changed ? { next, action: 'updated' } : undefined;
+  });
+}
+
+export async function archiveCustomer(principal: Principal, id: string, expectedVersion: number | undefined, now: Date) {
+  return mutateCustomer(principal, 'customers:archive', id, expectedVersion, now, (current) =>
+    current.archivedAt ? undefined : { next: { ...current, archivedAt: now.toISOString() }, action: 'archived' },
+  );
+}
+
+export async function restoreCustomer(principal: Principal, id: string, now: Date) {
+  return mutateCustomer(principal, 'customers:archive', id, undefined, now, (current) => {
+    if (!current.archivedAt) return undefined;
+    const { archivedAt: _archived, ...rest } = current;
+    return { next: rest as CustomerItem, action: 'restored' };
+  });
+}
+
+/**
+ * Chooses the index for a list: the caller's own partition when their scope is `own`, otherwise
+ * the most selective filter given (owner, tag, tier, stage), else all customers by name. Other
+ * filters apply as filter expressions on that one Query; `q` narrows the sort key.
+ */
+export function planList(principal: Principal, scope: Scope, query: Record<string, string | undefined>): repo.QueryPlan | 'empty' {
+  const archived = query.archived === 'true';
+  const sortPrefix = query.q ? keys.customer.namePrefix(query.q) || undefined : undefined;
+  const filters: Record<string, string> = {};
+  let ownerId = query.ownerId;
+  if (scope === 'own') {
+    if (ownerId !== undefined && ownerId !== principal.userId) return 'empty';
+    ownerId = principal.userId;
+  }
+  if (archived) {
+    // Archived customers live in one sparse partition; every filter applies on top of it.
+    for (const field of ['ownerId', 'tier', 'lifecycleStage'] as const) {
+      const value = field === 'ownerId' ? ownerId : query[field];
+      if (value) filters[field] = value;
+    }
+    return { index: 'gsi1', partition: keys.customer.allPartition(true), sortPrefix, filters, tag: query.tag };
+  }
+  if (query.tier) filters.tier = query.tier;
+  if (query.lifecycleStage) filters.lifecycleStage = query.lifecycleStage;
+  if (ownerId) {
+    return { index: 'gsi2', partition: keys.customer.ownerPartition(ownerId), sortPrefix, filters, tag: query.tag };
+  }
+  if (query.tag) return { index: 'gsi1', partition: keys.customer.tagPartition(query.tag), sortPrefix, filters };
+  if (query.tier) {
+    delete filters.tier;
+    return { index: 'gsi3', partition: keys.customer.tierPartition(query.tier), sortPrefix, filters };
+  }
+  if (query.lifecycleStage) {
+    delete filters.lifecycleStage;
+    return { index: 'gsi4', partition: keys.customer.stagePartition(query.lifecycleStage), sortPrefix, filters };
+  }
+  return { index: 'gsi1', partition: keys.customer.allPartition(false), sortPrefix, filters };
+}
+
+const fingerprintOf = (plan: repo.QueryPlan) => JSON.stringify([plan.index, plan.partition, plan.sortPrefix ?? '', plan.filters, plan.tag ?? '']);
+
+export async function listCustomers(principal: Principal, scope: Scope, query: Record<string, string | undefined> & { limit?: number }) {
+  const plan = planList(principal, scope, query);
+  if (plan === 'empty') return { items: [], nextCursor: null };
+  const fingerprint = fingerprintOf(plan);
+  const startKey = await decodeCursor(query.cursor, fingerprint);
+  const page = await repo.queryCustomers(plan, query.limit ?? DEFAULT_LIMIT, startKey);
+  return {
+    items: page.items.map((item) => view(principal, item)),
+    nextCursor: await encodeCursor(page.lastKey, fingerprint),
+  };
+}
+
+export async function customerHistory(principal: Principal, id: string, query: { limit?: number; cursor?: string }) {
+  await loadVisibleCustomer(principal, id, 'customers:history');
+  const fingerprint = `history:${id}`;
+  const page = await repo.queryHistory(id, query.limit ?? DEFAULT_LIMIT, await decodeCursor(query.cursor, fingerprint));
+  return { items: page.items.map(toHistoryEntry), nextCursor: await encodeCursor(page.lastKey, fingerprint) };
+}
+
+// Contacts ---------------------------------------------------------------------------------------
+
+export async function createContact(principal: Principal, customerId: string, body: Body, now: Date) {
+  const customer = await loadVisibleCustomer(principal, customerId, 'contacts:write');
+  if (customer.archivedAt) throw Conflict('The customer is archived; restore it before adding contacts');
+  if ((customer.contactCount ?? 0) >= MAX_CONTACTS_PER_CUSTOMER) {
+    throw Conflict(`A customer can have at most ${MAX_CONTACTS_PER_CUSTOMER} contacts`);
+  }
+  const at = now.toISOString();
+  const contact: ContactItem = {
+    id: newId('con'),
+    customerId,
+    ownerId: customer.ownerId,
+    firstName: body.firstName as string | undefined,
+    lastName: body.lastName as string,
+    jobTitle: body.jobTitle as string | undefined,
+    email: body.email as string | undefined,
+    phone: body.phone as string | undefined,
+    mobile: body.mobile as string | undefined,
+    // The first contact of a customer is its primary contact unless said otherwise.
+    isPrimary: (body.isPrimary as boolean | undefined) ?? !customer.primaryContactId,
+    notes: body.notes as string | undefined,
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+    createdBy: principal.userId,
+    updatedBy: principal.userId,
+  };
+  const changes = diff(undefined, contact as unknown as Body, CONTACT_FIELDS, CONTACT_SENSITIVE);
+  const audit = auditItem({ customerId, entityType: 'contact', entityId: contact.id, action: 'created', actor: principal, at: now, version: 1, changes });
+  try {
+    await repo.createContact(customer, contact, audit, MAX_CONTACTS_PER_CUSTOMER);
+  } catch (err) {
+    if (err instanceof ConditionsFailed && err.labels.includes('customer')) {
+      throw Conflict('The customer changed (owner, archive or contact limit) while adding the contact; retry');
+    }
+    throw err;
+  }
+  return contactView(principal, contact);
+}
+
+async function loadVisibleContact(principal: Principal, id: string, action: 'contacts:read' | 'contacts:write') {
+  const item = await repo.getContact(id);
+  if (!item) throw NotFound('No such contact');
+  assertAccess(principal, action, item.ownerId, 'contact');
+  return item;
+}
+
+export async function getContact(principal: Principal, id: string) {
+  return contactView(principal, await loadVisibleContact(principal, id, 'contacts:read'));
+}
+
+export async function updateContact(principal: Principal, id: string, patch: Body, expectedVersion: number | undefined, now: Date) {
+  for (let attempt = 1; ; attempt++) {
+    const current = await loadVisibleContact(principal, id, 'contacts:write');
+    if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
+    const next = { ...applyPatch(current, patch), version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
+    const changes = diff(current as unknown as Body, next as unknown as Body, CONTACT_FIELDS, CONTACT_SENSITIVE);
+    if (changes.length === 0) return contactView(principal, current);
+    const becomesPrimary = next.isPrimary && !current.isPrimary;
+    const customer = becomesPrimary ? await repo.getCustomer(current.customerId) : undefined;
+    const audit = auditItem({ customerId: current.customerId, entityType: 'contact', entityId: id, action: 'updated', actor: principal, at: now, version: next.version, changes });
+    try {
+      await repo.saveContact(current, next, audit, customer);
+      return contactView(principal, next);
+    } catch (err) {
+      if (!(err instanceof ConditionsFailed)) throw err;
+      if (expectedVersion !== undefined && err.labels.includes('contact')) throw PreconditionFailed();
+      if (attempt < MAX_MERGE_ATTEMPTS) continue;
+      throw Conflict('The contact is being changed by someone else right now; retry');
+    }
+  }
+}
+
+export async function deleteContact(principal: Principal, id: string, expectedVersion: number | undefined, now: Date) {
+  const current = await loadVisibleContact(principal, id, 'contacts:write');
+  if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
+  const changes = diff(current as unknown as Body, undefined, CONTACT_FIELDS, CONTACT_SENSITIVE);
+  const audit = auditItem({ customerId: current.customerId, entityType: 'contact', entityId: id, action: 'deleted', actor: principal, at: now, version: current.version + 1, changes });
+  try {
+    await repo.deleteContact(current, audit);
+  } catch (err) {
+    if (err instanceof ConditionsFailed && err.labels.includes('contact')) throw PreconditionFailed();
+    throw err;
+  }
+}
+
+export async function listContacts(principal: Principal, customerId: string, query: { limit?: number; cursor?: string }) {
+  const customer = await loadVisibleCustomer(principal, customerId, 'contacts:read');
+  const fingerprint = `contacts:${customerId}`;
+  const page = await repo.queryContacts(customerId, query.limit ?? DEFAULT_LIMIT, await decodeCursor(query.cursor, fingerprint));
+  return {
+    items: page.items.map((item) => contactView(principal, { ...item, ownerId: customer.ownerId })),
+    nextCursor: await encodeCursor(page.lastKey, fingerprint),
+  };
+}
+

@@ -1,0 +1,57 @@
+/**
+ * The one place that decides how a feature handler becomes a Lambda bundle. CDK's
+ * NodejsFunction (lib/constructs/feature-function.ts) and the bundle budget test
+ * (test/budget/bundles.test.ts) both read these options, so the size the test measures is the
+ * size that ships.
+ */
+import type { BuildOptions } from 'esbuild';
+import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/** Node.js major version the bundle targets; must not exceed the Lambda runtime's. */
+export const NODE_TARGET = 'node22';
+
+/**
+ * The Lambda Node.js runtime ships AWS SDK v3, so bundling it would only add cold-start time
+ * (it is also CDK's own default for Node ≥ 18 runtimes).
+ */
+export const EXTERNAL_MODULES = ['@aws-sdk/*'];
+
+/**
+ * ESM bundles cannot call `require`, but some CommonJS dependencies do (e.g. for Node built-ins);
+ * this banner gives them one.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __crmCreateRequire } from 'node:module'; const require = __crmCreateRequire(import.meta.url);";
+
+/**
+ * esbuild options for one feature bundle. Minified ESM with an external source map (without
+ * embedded sources, so the map stays small and the code is not duplicated into the artifact);
+ * `module` before `main` so dependencies' ESM builds are picked and tree-shaken.
+ */
+export const ESBUILD_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: NODE_TARGET,
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  external: EXTERNAL_MODULES,
+  banner: { js: ESM_REQUIRE_BANNER },
+  outExtension: { '.js': '.mjs' },
+} as const satisfies BuildOptions;
+
+/** The same options in the shape NodejsFunction takes. */
+export function cdkBundlingOptions(): BundlingOptions {
+  return {
+    format: OutputFormat.ESM,
+    target: ESBUILD_OPTIONS.target,
+    minify: ESBUILD_OPTIONS.minify,
+    sourceMap: ESBUILD_OPTIONS.sourcemap,
+    sourcesContent: ESBUILD_OPTIONS.sourcesContent,
+    mainFields: [...ESBUILD_OPTIONS.mainFields],
+    externalModules: [...ESBUILD_OPTIONS.external],
+    banner: ESBUILD_OPTIONS.banner.js,
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Deployment configuration, read from CDK context (`cdk.json` or `-c key=value`) once, validated,
+ * with defaults that suit a personal `dev` stage. Everything that differs between stages or
+ * accounts lives here; nothing else in lib/ reads context.
+ *
+ *   npx cdk deploy -c stage=prod -c senderEmail=crm@example.com \
+ *     -c corsOrigins=https://crm.example.com -c deletionProtection=true
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Node } from 'constructs';
+
+export interface CrmConfig {
+  /** Stage name; part of the stack id (`Crm-<stage>`), so stages coexist in one account. */
+  stage: string;
+  /** From-address of notification and campaign email (an SES-verified identity). */
+  senderEmail: string;
+  /** Browser origins allowed by CORS. */
+  corsOrigins: string[];
+  logRetentionDays: RetentionDays;
+  /** DynamoDB and Cognito deletion protection. */
+  deletionProtection: boolean;
+  /** What happens to stateful resources (table, buckets, user pool, logs) on stack deletion. */
+  removalPolicy: RemovalPolicy;
+  /** Stage-wide steady-state requests per second and burst. */
+  throttleRateLimit: number;
+  throttleBurstLimit: number;
+  /** `required` (TOTP for every user) or `optional`. */
+  mfa: 'required' | 'optional';
+  /** LOG_LEVEL of every function. */
+  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+const REMOVAL_POLICIES: Record<string, RemovalPolicy> = {
+  retain: RemovalPolicy.RETAIN,
+  destroy: RemovalPolicy.DESTROY,
+  snapshot: RemovalPolicy.SNAPSHOT,
+};
+
+const VALID_RETENTION = new Set<number>(
+  Object.values(RetentionDays).filter((value): value is number => typeof value === 'number'),
+);
+
+/** Reads and validates the configuration; throws a message naming the bad context key. */
+export function readConfig(node: Node): CrmConfig {
+  const get = (key: string): unknown => node.tryGetContext(key);
+
+  const stage = asString('stage', get('stage'), 'dev');
+  if (!/^[a-z][a-z0-9-]{0,19}$/.test(stage)) {
+    fail('stage', 'lower-case letters, digits and dashes, starting with a letter, at most 20 characters');
+  }
+  // A throw-away dev stage is easy to tear down; every other stage keeps its data by default.
+  const isDev = stage === 'dev';
+
+  const senderEmail = asString('senderEmail', get('senderEmail'), 'crm@example.com');
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(senderEmail)) fail('senderEmail', 'an email address');
+
+  const corsOrigins = asList('corsOrigins', get('corsOrigins'), ['http://localhost:3000', 'http://localhost:5173']);
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) fail('corsOrigins', `origins like https://crm.example.com (got "${origin}")`);
+  }
+
+  const logRetentionDays = asNumber('logRetentionDays', get('logRetentionDays'), 30);
+  if (!VALID_RETENTION.has(logRetentionDays)) fail('logRetentionDays', `one of ${[...VALID_RETENTION].join(', ')}`);
+
+  const removalPolicyName = asString('removalPolicy', get('removalPolicy'), isDev ? 'destroy' : 'retain');
+  const removalPolicy = REMOVAL_POLICIES[removalPolicyName];
+  if (removalPolicy === undefined) fail('removalPolicy', Object.keys(REMOVAL_POLICIES).join(' | '));
+
+  const throttleRateLimit = asNumber('throttleRateLimit', get('throttleRateLimit'), 50);
+  const throttleBurstLimit = asNumber('throttleBurstLimit', get('throttleBurstLimit'), 100);
+  if (throttleRateLimit <= 0) fail('throttleRateLimit', 'a positive number');
+  if (!Number.isInteger(throttleBurstLimit) || throttleBurstLimit <= 0) fail('throttleBurstLimit', 'a positive integer');
+
+  const mfa = asString('mfa', get('mfa'), 'required');
+  if (mfa !== 'required' && mfa !== 'optional') fail('mfa', 'required | optional');
+
+  const logLevel = asString('logLevel', get('logLevel'), 'INFO').toUpperCase();
+  if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) fail('logLevel', 'DEBUG | INFO | WARN | ERROR');
+
+  return {
+    stage,
+    senderEmail,
+    corsOrigins,
+    logRetentionDays: logRetentionDays as RetentionDays,
+    deletionProtection: asBoolean('deletionProtection', get('deletionProtection'), !isDev),
+    removalPolicy: removalPolicy!,
+    throttleRateLimit,
+    throttleBurstLimit,
+    mfa: mfa as CrmConfig['mfa'],
+    logLevel: logLevel as CrmConfig['logLevel'],
+  };
+}
+
+function fail(key: string, expected: string): never {
+  throw new Error(`Invalid context "${key}": expected ${expected}`);
+}
+
+function asString(key: string, value: unknown, fallback: string): string {
+  if (value === undefined || value === null || value === '') return fallback;
+  if (typeof value !== 'string') fail(key, 'a string');
+  return value;
+}
+
+// `-c key=value` always arrives as a string; cdk.json may hold real JSON types.
+function asNumber(key: string, value: unknown, fallback: number): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const number = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(number)) fail(key, 'a number');
+  return number;
+}
+
+function asBoolean(key: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined || value === null || value === '') return fallback;
+  if (typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  fail(key, 'true | false');
+}
+
+/** A JSON array, or a comma-separated string (`-c corsOrigins=https://a.example,https://b.example`). */
+function asList(key: string, value: unknown, fallback: string[]): string[] {
+  if (value === undefined || value === null || value === '') return fallback;
+  let list: unknown = value;
+  if (typeof value === 'string') {
+    list = value.trim().startsWith('[') ? JSON.parse(value) : value.split(',');
+  }
+  if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) fail(key, 'a list of strings');
+  const items = (list as string[]).map((item) => item.trim()).filter(Boolean);
+  if (items.length === 0) fail(key, 'at least one entry');
+  return items;
+}

@@ -1,0 +1,177 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { EventBus } from 'aws-cdk-lib/aws-events';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import path from 'node:path';
+import type { FeatureDef, FeatureName } from '../../functions/api/features';
+import { cdkBundlingOptions } from '../bundling';
+import { REPO_ROOT } from '../paths';
+import type { DataTable } from './data-table';
+
+/** Table actions a read-only feature needs. No Scan: no request path may scan the table. */
+export const TABLE_READ_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+];
+
+/** Additional actions of a read-write feature (transactions are authorised per contained action). */
+export const TABLE_WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+
+/** Everything a feature function may be granted; only what its FeatureDef declares is used. */
+export interface FeatureResources {
+  table: DataTable;
+  eventBus: EventBus;
+  exportsBucket: Bucket;
+  cursorSecret: ISecret;
+  senderEmail: string;
+}
+
+export interface FeatureFunctionProps {
+  name: FeatureName | string;
+  feature: FeatureDef;
+  resources: FeatureResources;
+  stage: string;
+  logLevel: string;
+  logRetention: RetentionDays;
+  removalPolicy: RemovalPolicy;
+}
+
+/**
+ * One Lambda function per FEATURES entry, holding every function default in one place:
+ * Node.js 24 on arm64 (cheaper and faster to start than x86), minified ESM bundle with source
+ * maps (lib/bundling.ts), X-Ray tracing, its own log group with the configured retention,
+ * 512 MB and 10 s unless the feature says otherwise (the HTTP API gives up after 30 s anyway).
+ *
+ * Least privilege by construction: the function's role starts empty (no AWS managed policy) and
+ * receives exactly the accesses its feature declares — read or read-write on the table (named
+ * indexes, never Scan), PutEvents on the bus, SES send from the sender address only, PutObject
+ * in the exports bucket, read of the cursor-signing secret. Environment variables follow the
+ * same declaration, so a function cannot even find a resource it may not use.
+ */
+export class FeatureFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: FeatureFunctionProps) {
+    super(scope, id);
+    const { feature, resources } = props;
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+
+    // An explicit role instead of AWSLambdaBasicExecutionRole: logging is granted on this
+    // function's log group only, not on every log group in the account.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `crm-${props.name} (${props.stage}): ${feature.description}`,
+    });
+    this.role.addToPrincipalPolicy(new PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [this.logGroup.logGroupArn],
+    }));
+
+    const environment: Record<string, string> = {
+      STAGE: props.stage,
+      LOG_LEVEL: props.logLevel,
+      // Functions read their configuration once at cold start (functions/config.ts), which
+      // requires TABLE_NAME; knowing the name grants nothing.
+      TABLE_NAME: resources.table.table.tableName,
+      POWERTOOLS_SERVICE_NAME: `crm-${props.name}`,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+
+    if (feature.table) {
+      const table = resources.table;
+      this.role.addToPrincipalPolicy(new PolicyStatement({
+        actions: TABLE_READ_ACTIONS,
+        resources: [table.table.tableArn, ...table.indexArns],
+      }));
+      if (feature.table === 'readwrite') {
+        this.role.addToPrincipalPolicy(new PolicyStatement({
+          actions: TABLE_WRITE_ACTIONS,
+          resources: [table.table.tableArn],
+        }));
+      }
+    }
+
+    if (feature.publishEvents) {
+      resources.eventBus.grantPutEventsTo(this.role);
+      environment.EVENT_BUS_NAME = resources.eventBus.eventBusName;
+    }
+
+    if (feature.cursorSecret) {
+      resources.cursorSecret.grantRead(this.role);
+      environment.CURSOR_SECRET_ARN = resources.cursorSecret.secretArn;
+    }
+
+    if (feature.sendEmail) {
+      const sender = resources.senderEmail;
+      const domain = sender.slice(sender.indexOf('@') + 1);
+      const stack = Stack.of(this);
+      this.role.addToPrincipalPolicy(new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+        resources: [
+          stack.formatArn({ service: 'ses', resource: 'identity', resourceName: sender }),
+          stack.formatArn({ service: 'ses', resource: 'identity', resourceName: domain }),
+        ],
+        conditions: { StringEquals: { 'ses:FromAddress': sender } },
+      }));
+      environment.SENDER_EMAIL = sender;
+    }
+
+    if (feature.writeExports) {
+      const bucket = resources.exportsBucket;
+      this.role.addToPrincipalPolicy(new PolicyStatement({
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [bucket.arnForObjects('*')],
+      }));
+      environment.EXPORTS_BUCKET_NAME = bucket.bucketName;
+      const bucketLogicalId = Stack.of(this).resolve((bucket.node.defaultChild as CfnBucket).logicalId) as string;
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/*]`,
+        reason: 'Export jobs write partitioned Parquet objects whose keys (entity/date partitions, run ids) are only known at run time; the grant is PutObject/AbortMultipartUpload in the dedicated exports bucket only.',
+      });
+    }
+
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: path.join(REPO_ROOT, feature.entry),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      description: `crm-${props.name}: ${feature.description}`,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: feature.memoryMb ?? 512,
+      timeout: Duration.seconds(feature.timeoutSeconds ?? 10),
+      tracing: Tracing.ACTIVE,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment,
+      bundling: cdkBundlingOptions(),
+    });
+
+    // Active tracing adds xray:PutTraceSegments/PutTelemetryRecords, which AWS defines only on
+    // resource "*"; the test in test/infra asserts that nothing else in these policies uses "*".
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions; they are the only actions on "*" (asserted in test/infra/stack.test.ts).',
+    });
+  }
+}

@@ -1,0 +1,129 @@
+import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  CorsHttpMethod, HttpApi as CdkHttpApi, HttpMethod, type HttpRoute, type HttpStage, LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { type RouteDef, routeKey } from '../../functions/api/routes';
+
+/** Request headers browsers may send cross-origin (conditional writes and idempotent POSTs). */
+export const CORS_ALLOW_HEADERS = ['authorization', 'content-type', 'idempotency-key', 'if-match'];
+/** Response headers browser code may read (optimistic concurrency and created resources). */
+export const CORS_EXPOSE_HEADERS = ['etag', 'location'];
+
+/**
+ * Access-log line: one JSON object per request. API Gateway cannot log bodies here, and the line
+ * deliberately leaves out the caller's IP address and user agent (personal data); the request id
+ * ties it to the function's logs.
+ */
+export const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+} as const;
+
+export interface HttpApiProps {
+  routes: readonly RouteDef[];
+  /** The function serving each feature; one integration per feature serves all its routes. */
+  functions: Record<string, IFunction>;
+  userPool: UserPool;
+  client: UserPoolClient;
+  corsOrigins: string[];
+  throttleRateLimit: number;
+  throttleBurstLimit: number;
+  logRetention: RetentionDays;
+  removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The HTTP API, driven by the route table: one route per ROUTES row with its exact path, each
+ * integrated with its feature's function. Every route whose permission is not `public` carries
+ * the Cognito JWT authorizer (issuer = the user pool, audience = the app client); the function's
+ * middleware then checks the `cognito:groups` claim against the permission matrix.
+ * The `$default` stage auto-deploys, writes JSON access logs and throttles per configuration.
+ */
+export class CrmHttpApi extends Construct {
+  readonly api: CdkHttpApi;
+  readonly stage: HttpStage;
+  readonly authorizer: HttpJwtAuthorizer;
+  /** Routes by route key (`GET /v1/customers/{id}`). */
+  readonly routes = new Map<string, HttpRoute>();
+
+  constructor(scope: Construct, id: string, props: HttpApiProps) {
+    super(scope, id);
+
+    this.api = new CdkHttpApi(this, 'Api', {
+      // API names need not be unique; the stack name (`Crm-<stage>`) tells stages apart in the console.
+      apiName: Stack.of(this).stackName,
+      description: 'CRM HTTP API',
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: props.corsOrigins,
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE, CorsHttpMethod.OPTIONS],
+        allowHeaders: CORS_ALLOW_HEADERS,
+        exposeHeaders: CORS_EXPOSE_HEADERS,
+        maxAge: Duration.hours(1),
+      },
+    });
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttleRateLimit, burstLimit: props.throttleBurstLimit },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+
+    this.authorizer = new HttpJwtAuthorizer('CognitoJwt', props.userPool.userPoolProviderUrl, {
+      jwtAudience: [props.client.userPoolClientId],
+      identitySource: ['$request.header.Authorization'],
+    });
+
+    const integrations = new Map<string, HttpLambdaIntegration>();
+    for (const route of props.routes) {
+      const fn = props.functions[route.feature];
+      if (!fn) throw new Error(`Route ${routeKey(route)} names feature "${route.feature}", which has no function`);
+      let integration = integrations.get(route.feature);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${route.feature}-integration`, fn);
+        integrations.set(route.feature, integration);
+      }
+      const isPublic = route.permission === 'public';
+      const [httpRoute] = this.api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration,
+        authorizer: isPublic ? undefined : this.authorizer,
+      });
+      if (isPublic) {
+        Validations.of(httpRoute!).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${routeKey(route)} is public by design (permission "public" in functions/api/routes.ts): health checks and API documentation must be reachable without a token.`,
+        });
+      }
+      this.routes.set(routeKey(route), httpRoute!);
+    }
+  }
+
+  /** Base URL of the API (the `$default` stage). */
+  get url(): string {
+    return this.stage.url;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The environment the handler modules see locally: the same variables CDK sets on each function
+ * (functions/config.ts) plus the AWS SDK's per-service endpoint variables pointing at the local
+ * engines. Set it before importing any handler module.
+ */
+export const LOCAL_REGION = 'us-east-1';
+
+/**
+ * Dummy credentials. `S3RVER` is the one key pair s3rver accepts; DynamoDB Local (letters and
+ * digits only) and the local SES accept anything, so one pair serves every engine.
+ */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+export const LOCAL_EXPORTS_BUCKET = 'crm-exports-local';
+
+export interface LocalEndpoints {
+  dynamodb: string;
+  /** Local SES (SESv2 API); omitted = no SES endpoint configured. */
+  ses?: string;
+  s3?: string;
+  /** The EventBridge stand-in (local/engines/events.ts). */
+  events?: string;
+}
+
+export interface HandlerEnvironmentOptions {
+  tableName: string;
+  endpoints: LocalEndpoints;
+  stage?: string;
+  cursorSecret: string;
+  eventBusName?: string;
+  exportsBucket?: string;
+  logLevel?: string;
+}
+
+/** The variables to set; values are strings so the result can also go to a child process. */
+export function handlerEnvironment(options: HandlerEnvironmentOptions): Record<string, string> {
+  const env: Record<string, string> = {
+    TABLE_NAME: options.tableName,
+    STAGE: options.stage ?? 'local',
+    CURSOR_SECRET: options.cursorSecret,
+    EVENT_BUS_NAME: options.eventBusName ?? 'crm-local',
+    EXPORTS_BUCKET: options.exportsBucket ?? LOCAL_EXPORTS_BUCKET,
+    S3_FORCE_PATH_STYLE: 'true',
+    LOG_LEVEL: options.logLevel ?? process.env.LOG_LEVEL ?? 'INFO',
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: options.endpoints.dynamodb,
+    AWS_ENDPOINT_URL_DYNAMODB_STREAMS: options.endpoints.dynamodb,
+    // Never let a developer's ~/.aws profile redirect a local run to a real account.
+    AWS_PROFILE: '',
+    AWS_SESSION_TOKEN: '',
+  };
+  if (options.endpoints.ses) env.AWS_ENDPOINT_URL_SESV2 = env.AWS_ENDPOINT_URL_SES = options.endpoints.ses;
+  if (options.endpoints.s3) env.AWS_ENDPOINT_URL_S3 = options.endpoints.s3;
+  if (options.endpoints.events) env.AWS_ENDPOINT_URL_EVENTBRIDGE = options.endpoints.events;
+  return env;
+}
+
+/** Applies the environment to this process (handlers run in-process locally). */
+export function applyEnvironment(env: Record<string, string>): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (value === '') delete process.env[name];
+    else process.env[name] = value;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Loads feature handler modules the way Lambda does (one module instance per function, loaded on
+ * first invocation, reused afterwards) and builds Lambda-like invocation contexts.
+ */
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import { FEATURES, type FeatureDef, type FeatureName } from '../functions/api/features';
+import { LOCAL_REGION } from './env';
+import { REPO_ROOT } from './paths';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyHandler = (event: any, context: Context) => Promise<unknown>;
+
+const LOCAL_ACCOUNT = '000000000000';
+const DEFAULT_TIMEOUT_SECONDS = 30;
+const DEFAULT_MEMORY_MB = 1024;
+
+const loaded = new Map<FeatureName, Promise<AnyHandler>>();
+
+/** The feature's `handler` export; the module is imported once (the "cold start") and cached. */
+export function loadHandler(feature: FeatureName): Promise<AnyHandler> {
+  let pending = loaded.get(feature);
+  if (!pending) {
+    const entry = FEATURES[feature].entry;
+    pending = import(pathToFileURL(resolve(REPO_ROOT, entry)).href).then((module: { handler?: unknown }) => {
+      if (typeof module.handler !== 'function') throw new Error(`${entry} does not export a handler function`);
+      return module.handler as AnyHandler;
+    });
+    // A module that failed to load (syntax error while editing) is retried on the next call.
+    pending.catch(() => loaded.delete(feature));
+    loaded.set(feature, pending);
+  }
+  return pending;
+}
+
+export function functionName(feature: FeatureName): string {
+  return `crm-local-${feature}`;
+}
+
+export function timeoutMillis(feature: FeatureName): number {
+  const def: FeatureDef = FEATURES[feature];
+  return (def.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+}
+
+/** A context with the fields handlers and Powertools read; the deadline starts now. */
+export function lambdaContext(feature: FeatureName, awsRequestId: string = randomUUID()): Context {
+  const def: FeatureDef = FEATURES[feature];
+  const name = functionName(feature);
+  const deadline = Date.now() + timeoutMillis(feature);
+  const unsupported = () => { throw new Error('Callback-style completion is not supported; return a promise'); };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`,
+    memoryLimitInMB: String(def.memoryMb ?? DEFAULT_MEMORY_MB),
+    awsRequestId,
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomUUID().replace(/-/g, '')}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: unsupported,
+    fail: unsupported,
+    succeed: unsupported,
+  };
+}
+
+export { LOCAL_ACCOUNT };

@@ -1,0 +1,411 @@
+/**
+ * Security and wiring properties of the synthesized CRM stack, driven by the same data tables
+ * the stack is built from (ROUTES, FEATURES, SCHEDULES, TABLE_SPEC, ROLES): adding a row there
+ * is checked here without editing this file.
+ */
+import { Stack } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FEATURES, FEATURE_NAMES, type FeatureDef, type FeatureName } from '../../functions/api/features';
+import { ROUTES, routeKey } from '../../functions/api/routes';
+import { SCHEDULES } from '../../functions/api/schedules';
+import { TABLE_SPEC, keyAttributeNames } from '../../functions/data/table';
+import { OUTBOX_STREAM_FILTER } from '../../functions/events/outbox';
+import { ROLES } from '../../functions/security/permissions';
+import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS } from '../../lib/constructs/http-api';
+import { TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from '../../lib/constructs/feature-function';
+import type { CrmStack } from '../../lib/crm-stack';
+import { templateOf } from './synth';
+
+type Json = Record<string, any>;
+interface Statement { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown }
+
+let template: Template;
+let stack: CrmStack;
+let resources: Record<string, Json>;
+
+beforeAll(() => {
+  ({ template, stack } = templateOf());
+  resources = template.toJSON().Resources as Record<string, Json>;
+}, 60_000);
+
+const logicalId = (construct: { node: { defaultChild?: unknown } } | CfnFunction): string => {
+  const cfn = ('node' in construct && construct.node.defaultChild ? construct.node.defaultChild : construct) as CfnFunction;
+  return Stack.of(cfn).resolve(cfn.logicalId) as string;
+};
+const ofType = (type: string): [string, Json][] =>
+  Object.entries(resources).filter(([, resource]) => resource.Type === type);
+const only = <T>(items: T[]): T => {
+  expect(items).toHaveLength(1);
+  return items[0]!;
+};
+const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** Every statement of every policy attached to a feature function's role. */
+function statementsOf(feature: FeatureName): Statement[] {
+  const roleId = logicalId(stack.functions[feature].role);
+  const role = resources[roleId]!;
+  const inline = (role.Properties.Policies ?? []).flatMap((policy: Json) => policy.PolicyDocument.Statement);
+  const attached = ofType('AWS::IAM::Policy')
+    .filter(([, policy]) => JSON.stringify(policy.Properties.Roles ?? []).includes(`"${roleId}"`))
+    .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]);
+  return [...inline, ...attached];
+}
+const actionsOf = (statements: Statement[]): string[] => statements.flatMap((s) => asList(s.Action));
+const refersTo = (value: unknown, id: string, attribute?: string): boolean =>
+  JSON.stringify(value).includes(attribute ? `["${id}","${attribute}"]` : `"${id}"`);
+
+describe('table (derived from TABLE_SPEC)', () => {
+  it('is on demand with PITR, SSE, TTL and a NEW_AND_OLD_IMAGES stream', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: TABLE_SPEC.ttlAttribute, Enabled: true },
+      StreamSpecification: { StreamViewType: TABLE_SPEC.stream },
+    });
+  });
+
+  it('has the key schema and every index of TABLE_SPEC, all string keys, projection ALL', () => {
+    const [, table] = only(ofType('AWS::DynamoDB::Table'));
+    const props = table.Properties;
+    expect(props.TableName).toBeUndefined();
+    expect(props.KeySchema).toEqual([
+      { AttributeName: TABLE_SPEC.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE_SPEC.sortKey, KeyType: 'RANGE' },
+    ]);
+    expect(props.AttributeDefinitions).toEqual(
+      expect.arrayContaining(keyAttributeNames().map((name) => ({ AttributeName: name, AttributeType: 'S' }))),
+    );
+    expect(props.AttributeDefinitions).toHaveLength(keyAttributeNames().length);
+    expect(props.GlobalSecondaryIndexes).toEqual(TABLE_SPEC.globalIndexes.map((index) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    })));
+  });
+});
+
+describe('HTTP API (driven by ROUTES)', () => {
+  const routes = () => ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties);
+  const routeFor = (key: string) => only(routes().filter((route) => route.RouteKey === key));
+
+  it('has exactly one route per ROUTES row', () => {
+    expect(routes()).toHaveLength(ROUTES.length);
+    expect(routes().map((route) => route.RouteKey).sort()).toEqual(ROUTES.map(routeKey).sort());
+  });
+
+  it('puts the Cognito JWT authorizer on every non-public route and none on public ones', () => {
+    const [authorizerId] = only(ofType('AWS::ApiGatewayV2::Authorizer'));
+    for (const route of ROUTES) {
+      const props = routeFor(routeKey(route));
+      if (route.permission === 'public') {
+        expect(props.AuthorizationType ?? 'NONE', routeKey(route)).toBe('NONE');
+        expect(props.AuthorizerId, routeKey(route)).toBeUndefined();
+      } else {
+        expect(props.AuthorizationType, routeKey(route)).toBe('JWT');
+        expect(props.AuthorizerId, routeKey(route)).toEqual({ Ref: authorizerId });
+      }
+    }
+    expect(ROUTES.filter((route) => route.permission === 'public').map(routeKey).sort())
+      .toEqual(['GET /docs', 'GET /v1/health', 'GET /v1/openapi.json']);
+  });
+
+  it('authorizer trusts the user pool as issuer and the app client as audience', () => {
+    const [poolId] = only(ofType('AWS::Cognito::UserPool'));
+    const [clientId] = only(ofType('AWS::Cognito::UserPoolClient'));
+    const [, authorizer] = only(ofType('AWS::ApiGatewayV2::Authorizer'));
+    expect(authorizer.Properties.AuthorizerType).toBe('JWT');
+    expect(authorizer.Properties.IdentitySource).toEqual(['$request.header.Authorization']);
+    expect(authorizer.Properties.JwtConfiguration.Audience).toEqual([{ Ref: clientId }]);
+    expect(refersTo(authorizer.Properties.JwtConfiguration.Issuer, poolId)).toBe(true);
+  });
+
+  it('sends each route to its feature function, one integration per feature', () => {
+    const integrations = Object.fromEntries(ofType('AWS::ApiGatewayV2::Integration'));
+    for (const route of ROUTES) {
+      const target = routeFor(routeKey(route)).Target as Json;
+      const integrationId = JSON.stringify(target).match(/"Ref":"([^"]+)"/)![1]!;
+      const uri = integrations[integrationId]!.Properties.IntegrationUri;
+      expect(refersTo(uri, logicalId(stack.functions[route.feature].fn), 'Arn'), routeKey(route)).toBe(true);
+    }
+    const routedFeatures = new Set(ROUTES.map((route) => route.feature));
+    expect(Object.keys(integrations)).toHaveLength(routedFeatures.size);
+  });
+
+  it('allows the configured CORS origins and the headers the API conventions need', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: ['http://localhost:3000', 'http://localhost:5173'],
+        AllowHeaders: Match.arrayWith(CORS_ALLOW_HEADERS),
+        ExposeHeaders: Match.arrayWith(CORS_EXPOSE_HEADERS),
+      }),
+    });
+    expect(CORS_ALLOW_HEADERS).toEqual(expect.arrayContaining(['authorization', 'content-type', 'idempotency-key', 'if-match']));
+    expect(CORS_EXPOSE_HEADERS).toEqual(expect.arrayContaining(['etag', 'location']));
+  });
+
+  it('has a throttled, auto-deployed $default stage with JSON access logs and no bodies', () => {
+    const [, stage] = only(ofType('AWS::ApiGatewayV2::Stage'));
+    const props = stage.Properties;
+    expect(props.StageName).toBe('$default');
+    expect(props.AutoDeploy).toBe(true);
+    expect(props.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+    const format = JSON.parse(props.AccessLogSettings.Format) as Record<string, string>;
+    expect(format.requestId).toBe('$context.requestId');
+    expect(Object.values(format).join(' ')).not.toMatch(/body|identity\.sourceIp|userAgent/i);
+    const logGroupId = JSON.stringify(props.AccessLogSettings.DestinationArn).match(/"Fn::GetAtt":\["([^"]+)"/)![1]!;
+    expect(resources[logGroupId]!.Type).toBe('AWS::Logs::LogGroup');
+    expect(resources[logGroupId]!.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('reads throttling and CORS origins from context', () => {
+    const other = templateOf({ throttleRateLimit: '7', throttleBurstLimit: '9', corsOrigins: 'https://crm.example.com' }).template;
+    other.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 7, ThrottlingBurstLimit: 9 }),
+    });
+    other.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://crm.example.com'] }),
+    });
+  }, 30_000);
+});
+
+describe('feature functions (one per FEATURES entry)', () => {
+  it('are arm64 Node.js 24 with active tracing, their own log group and the shared environment', () => {
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(FEATURE_NAMES.length);
+    for (const name of FEATURE_NAMES) {
+      const fn = resources[logicalId(stack.functions[name].fn)]!.Properties;
+      expect(fn.Runtime).toBe('nodejs24.x');
+      expect(fn.Architectures).toEqual(['arm64']);
+      expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(fn.FunctionName).toBeUndefined();
+      expect(fn.LoggingConfig.LogGroup).toEqual({ Ref: logicalId(stack.functions[name].logGroup) });
+      expect(resources[logicalId(stack.functions[name].logGroup)]!.Properties.RetentionInDays).toBe(30);
+      const env = fn.Environment.Variables;
+      expect(env).toMatchObject({
+        STAGE: 'dev',
+        LOG_LEVEL: 'INFO',
+        POWERTOOLS_SERVICE_NAME: `crm-${name}`,
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+      expect(env.TABLE_NAME).toBeDefined();
+      const feature: FeatureDef = FEATURES[name];
+      expect('CURSOR_SECRET_ARN' in env, name).toBe(Boolean(feature.cursorSecret));
+      expect('EVENT_BUS_NAME' in env, name).toBe(Boolean(feature.publishEvents));
+      if (feature.memoryMb) expect(fn.MemorySize).toBe(feature.memoryMb);
+      if (feature.timeoutSeconds) expect(fn.Timeout).toBe(feature.timeoutSeconds);
+    }
+  });
+
+  it('use roles without AWS managed policies', () => {
+    for (const name of FEATURE_NAMES) {
+      const role = resources[logicalId(stack.functions[name].role)]!.Properties;
+      expect(role.ManagedPolicyArns, name).toBeUndefined();
+    }
+  });
+});
+
+describe('least privilege (IAM policies of each function)', () => {
+  const table = () => only(ofType('AWS::DynamoDB::Table'))[0];
+
+  it('no function has a wildcard action, and "*" resources carry only actions that have no resource ARN', () => {
+    const starOnly = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams']);
+    for (const name of FEATURE_NAMES) {
+      const statements = statementsOf(name);
+      for (const action of actionsOf(statements)) expect(action, name).not.toContain('*');
+      for (const statement of statements) expect(statement.Effect).toBe('Allow');
+      for (const statement of statements.filter((s) => asList(s.Resource as unknown).includes('*'))) {
+        for (const action of asList(statement.Action)) expect(starOnly.has(action), `${name}: ${action} on *`).toBe(true);
+      }
+    }
+  });
+
+  it('grants table data access exactly as FEATURES declares (read, read-write or none; never Scan)', () => {
+    for (const name of FEATURE_NAMES) {
+      const feature: FeatureDef = FEATURES[name];
+      const onTable = statementsOf(name).filter((s) => refersTo(s.Resource, table(), 'Arn'));
+      const actions = new Set(actionsOf(onTable));
+      const expected = feature.table === 'readwrite' ? [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS]
+        : feature.table === 'read' ? TABLE_READ_ACTIONS : [];
+      expect([...actions].sort(), name).toEqual([...expected].sort());
+      expect(actionsOf(statementsOf(name)), name).not.toContain('dynamodb:Scan');
+    }
+  });
+
+  it('the read-only system function gets no write action on anything', () => {
+    const actions = actionsOf(statementsOf('system'));
+    expect(actions.filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite|TransactWrite|PartiQL)/.test(a))).toEqual([]);
+    expect(actions.filter((a) => /^(s3:Put|s3:Delete|events:Put|ses:Send|sqs:Send)/.test(a))).toEqual([]);
+  });
+
+  it('events-publisher reads only the stream and only puts events on the bus', () => {
+    const statements = statementsOf('events-publisher');
+    const dynamo = actionsOf(statements).filter((a) => a.startsWith('dynamodb:'));
+    expect(dynamo.sort()).toEqual(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']);
+    for (const statement of statements.filter((s) => actionsOf([s]).some((a) => a !== 'dynamodb:ListStreams' && a.startsWith('dynamodb:')))) {
+      expect(refersTo(statement.Resource, table(), 'StreamArn')).toBe(true);
+    }
+    const [busId] = only(ofType('AWS::Events::EventBus'));
+    const putEvents = statements.filter((s) => actionsOf([s]).includes('events:PutEvents'));
+    expect(putEvents).toHaveLength(1);
+    expect(actionsOf(putEvents)).toEqual(['events:PutEvents']);
+    expect(putEvents[0]!.Resource).toEqual({ 'Fn::GetAtt': [busId, 'Arn'] });
+  });
+
+  it('only features that publish may put events, and only cursorSecret features read the secret', () => {
+    const [secretId] = only(ofType('AWS::SecretsManager::Secret'));
+    for (const name of FEATURE_NAMES) {
+      const feature: FeatureDef = FEATURES[name];
+      const statements = statementsOf(name);
+      expect(actionsOf(statements).includes('events:PutEvents'), name).toBe(Boolean(feature.publishEvents));
+      const secretReads = statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('secretsmanager:')));
+      expect(secretReads.length > 0, name).toBe(Boolean(feature.cursorSecret));
+      for (const statement of secretReads) expect(statement.Resource).toEqual({ Ref: secretId });
+      expect(actionsOf(statements).some((a) => a.startsWith('ses:')), name).toBe(Boolean(feature.sendEmail));
+      expect(actionsOf(statements).some((a) => a.startsWith('s3:')), name).toBe(Boolean(feature.writeExports));
+    }
+  });
+});
+
+describe('outbox publisher', () => {
+  it('consumes the table stream filtered to outbox items, with bisect, partial failures and a DLQ', () => {
+    const [queueId, queue] = only(ofType('AWS::SQS::Queue'));
+    const [, mapping] = only(ofType('AWS::Lambda::EventSourceMapping'));
+    const props = mapping.Properties;
+    expect(refersTo(props.EventSourceArn, only(ofType('AWS::DynamoDB::Table'))[0], 'StreamArn')).toBe(true);
+    expect(props.FunctionName).toEqual({ Ref: logicalId(stack.functions['events-publisher'].fn) });
+    expect(props.StartingPosition).toBe('TRIM_HORIZON');
+    expect(props.BisectBatchOnFunctionError).toBe(true);
+    expect(props.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(props.MaximumRetryAttempts).toBeGreaterThan(0);
+    expect(props.FilterCriteria.Filters.map((f: Json) => JSON.parse(f.Pattern))).toEqual([OUTBOX_STREAM_FILTER]);
+    expect(props.DestinationConfig.OnFailure.Destination).toEqual({ 'Fn::GetAtt': [queueId, 'Arn'] });
+    expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      })]) },
+    });
+  });
+});
+
+describe('buckets', () => {
+  it('block all public access, encrypt, and deny requests without TLS', () => {
+    const buckets = ofType('AWS::S3::Bucket');
+    expect(buckets.length).toBeGreaterThanOrEqual(2);
+    for (const [id, bucket] of buckets) {
+      expect(bucket.Properties.PublicAccessBlockConfiguration, id).toEqual({
+        BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
+      });
+      expect(bucket.Properties.BucketEncryption, id).toBeDefined();
+      const policies = ofType('AWS::S3::BucketPolicy').filter(([, p]) => refersTo(p.Properties.Bucket, id));
+      const denies = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[])
+        .filter((s) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false');
+      expect(denies.length, id).toBeGreaterThan(0);
+    }
+  });
+
+  it('the exports bucket is versioned and sends access logs to the log bucket', () => {
+    const exportsId = logicalId(stack.node.findChild('Exports').node.findChild('Bucket') as never);
+    const logsId = logicalId(stack.node.findChild('Exports').node.findChild('AccessLogs') as never);
+    const props = resources[exportsId]!.Properties;
+    expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(props.LoggingConfiguration.DestinationBucketName).toEqual({ Ref: logsId });
+  });
+});
+
+describe('Cognito', () => {
+  it('has one group per role of the permission matrix', () => {
+    const groups = ofType('AWS::Cognito::UserPoolGroup').map(([, g]) => g.Properties.GroupName as string);
+    expect(groups.sort()).toEqual([...ROLES].sort());
+  });
+
+  it('admin-created users only, email sign-in, strong passwords, MFA; public SRP client', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      UsernameAttributes: ['email'],
+      MfaConfiguration: 'ON',
+      Policies: { PasswordPolicy: Match.objectLike({
+        MinimumLength: Match.anyValue(), RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true,
+      }) },
+    });
+    const [, pool] = only(ofType('AWS::Cognito::UserPool'));
+    expect(pool.Properties.Policies.PasswordPolicy.MinimumLength).toBeGreaterThanOrEqual(12);
+    const [, client] = only(ofType('AWS::Cognito::UserPoolClient'));
+    expect(client.Properties.GenerateSecret).toBe(false);
+    expect([...client.Properties.ExplicitAuthFlows].sort()).toEqual(['ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH']);
+  });
+});
+
+describe('schedules (driven by SCHEDULES)', () => {
+  it('has one rule per row, invoking the jobs function with { job, time }', () => {
+    const rules = ofType('AWS::Events::Rule').map(([, r]) => r.Properties);
+    expect(rules).toHaveLength(SCHEDULES.length);
+    const jobsId = logicalId(stack.functions.jobs.fn);
+    for (const schedule of SCHEDULES) {
+      const rule = only(rules.filter((r) => r.ScheduleExpression === schedule.expression && JSON.stringify(r.Targets).includes(`\\"job\\":\\"${schedule.name}\\"`)));
+      expect(rule.State ?? 'ENABLED').toBe('ENABLED');
+      const target = only(rule.Targets as Json[]);
+      expect(target.Arn).toEqual({ 'Fn::GetAtt': [jobsId, 'Arn'] });
+      expect(target.InputTransformer.InputPathsMap).toEqual({ time: '$.time' });
+      const input = JSON.parse((target.InputTransformer.InputTemplate as string).replace('<time>', '"2026-01-01T00:00:00Z"'));
+      expect(input).toEqual({ job: schedule.name, time: '2026-01-01T00:00:00Z' });
+    }
+  });
+});
+
+describe('outputs', () => {
+  it('exposes what clients and operators need', () => {
+    const outputs = Object.keys(template.toJSON().Outputs ?? {});
+    expect(outputs).toEqual(expect.arrayContaining(['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'TableName', 'ExportsBucketName', 'EventBusName']));
+  });
+});
+
+describe('stages', () => {
+  /**
+   * Properties that would pin an account-unique physical name and stop a second stage deploying
+   * into the account (IAM inline policy names and Cognito group names are scoped to their role
+   * or pool, so they are not listed).
+   */
+  const PHYSICAL_NAME_PROPERTIES = [
+    'TableName', 'BucketName', 'FunctionName', 'RoleName', 'UserPoolName', 'QueueName', 'TopicName',
+    'LogGroupName', 'ArchiveName',
+  ];
+  const NAMED_BY_NAME = ['AWS::SecretsManager::Secret', 'AWS::Events::Rule'];
+
+  it('two stages synthesize side by side without hard-coded physical names', () => {
+    const dev = templateOf({ stage: 'dev' });
+    const prod = templateOf({ stage: 'prod' });
+    expect(dev.stack.stackName).toBe('Crm-dev');
+    expect(prod.stack.stackName).toBe('Crm-prod');
+    for (const t of [dev.template, prod.template]) {
+      for (const [id, resource] of Object.entries(t.toJSON().Resources as Record<string, Json>)) {
+        // A reference to another resource's generated name is fine; a literal string is not.
+        for (const property of PHYSICAL_NAME_PROPERTIES) expect(typeof resource.Properties?.[property], `${id}.${property}`).not.toBe('string');
+        if (NAMED_BY_NAME.includes(resource.Type)) expect(resource.Properties?.Name, `${id}.Name`).toBeUndefined();
+      }
+    }
+    // Names CloudFormation requires are generated from the stack, so they differ per stage.
+    const busName = (t: Template) => only(Object.values(t.findResources('AWS::Events::EventBus')))!.Properties.Name;
+    expect(busName(dev.template)).not.toEqual(busName(prod.template));
+    const apiName = (t: Template) => only(Object.values(t.findResources('AWS::ApiGatewayV2::Api')))!.Properties.Name;
+    expect(apiName(dev.template)).not.toEqual(apiName(prod.template));
+    // Stage defaults: a dev stage is disposable, every other stage keeps its data.
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
+    prod.template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
+    prod.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+    prod.template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ STAGE: 'prod' }) } });
+  }, 60_000);
+
+  it('rejects invalid configuration with a message naming the context key', () => {
+    expect(() => templateOf({ logRetentionDays: '13' })).toThrow(/logRetentionDays/);
+    expect(() => templateOf({ stage: 'Prod Stage' })).toThrow(/stage/);
+    expect(() => templateOf({ deletionProtection: 'yes' })).toThrow(/deletionProtection/);
+  }, 30_000);
+});
