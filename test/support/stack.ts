@@ -1,0 +1,173 @@
+/**
+ * The CRM running in-process for integration tests: the real handler modules behind the local
+ * gateway on a free port, against DynamoDB Local (the run's shared engine from global-setup.ts,
+ * or a private one when that setup is absent) with a table of its own, the EventBridge stand-in,
+ * and optionally local SES and S3.
+ *
+ * Environment variables are process-wide and handler modules cache their configuration, so a test
+ * file should run one stack at a time (start it in beforeAll, stop it in afterAll). Vitest gives
+ * every test file its own process and module graph, so files do not interfere.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { inject } from 'vitest';
+import { resetConfigForTests } from '../../functions/config';
+import type { Role } from '../../functions/security/permissions';
+import { resolveUser } from '../../local/demo-users';
+import { ensureTable, startDynamoDbLocal, type DynamoDbLocal } from '../../local/engines/dynamodb';
+import { startEventBus } from '../../local/engines/events';
+import { startS3 } from '../../local/engines/s3';
+import { startSes, type LocalSes } from '../../local/engines/ses';
+import { applyEnvironment, handlerEnvironment, LOCAL_CREDENTIALS, LOCAL_EXPORTS_BUCKET, LOCAL_REGION } from '../../local/env';
+import { createGateway } from '../../local/gateway';
+import { localIssuer } from '../../local/jwt';
+import { freePort } from '../../local/ports';
+import { createStreamPoller } from '../../local/stream-poller';
+
+export interface TestStack {
+  baseUrl: string;
+  tableName: string;
+  ddb: DynamoDBDocumentClient;
+  token(role: Role, userId?: string): Promise<string>;
+  request(method: string, path: string, opts?: RequestOptions): Promise<TestResponse>;
+  sentEmails(): Promise<any[]>;
+  publishedEvents(): Promise<any[]>;
+  drainOutbox(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface RequestOptions {
+  /** Adds a bearer token for the role's first demo user (or `userId`). */
+  role?: Role;
+  userId?: string;
+  /** An explicit token; `null` sends no Authorization header even with a role. */
+  token?: string | null;
+  /** Sent as JSON (content-type application/json unless headers say otherwise). */
+  body?: unknown;
+  /** Sent as is (content-type application/json unless headers say otherwise). */
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON when the body is JSON, else the text ('' when empty → undefined). */
+  body: any;
+  text: string;
+}
+
+export async function startTestStack(opts: { ses?: boolean; s3?: boolean } = {}): Promise<TestStack> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  try {
+    let endpoint = injectedEndpoint();
+    if (!endpoint) {
+      // Running without the global setup (e.g. one file with a custom config): start a private engine.
+      const engine: DynamoDbLocal = await startDynamoDbLocal({ port: await freePort() });
+      cleanups.push(() => engine.stop());
+      endpoint = engine.endpoint;
+    }
+    const tableName = `crm-test-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    cleanups.push(() => client.destroy());
+    await ensureTable(client, tableName);
+    cleanups.push(async () => { await client.send(new DeleteTableCommand({ TableName: tableName })).catch(() => {}); });
+
+    const bus = await startEventBus();
+    cleanups.push(() => bus.stop());
+    let ses: LocalSes | undefined;
+    if (opts.ses) {
+      ses = await startSes();
+      cleanups.push(() => ses!.stop());
+    }
+    let s3Endpoint: string | undefined;
+    if (opts.s3) {
+      const directory = mkdtempSync(join(tmpdir(), 'crm-s3-'));
+      const s3 = await startS3({ directory, buckets: [LOCAL_EXPORTS_BUCKET] });
+      cleanups.push(() => s3.stop(), () => rmSync(directory, { recursive: true, force: true }));
+      s3Endpoint = s3.endpoint;
+    }
+
+    // Before any handler module is imported (the gateway imports them on first request).
+    applyEnvironment(handlerEnvironment({
+      tableName,
+      stage: 'test',
+      cursorSecret: randomBytes(32).toString('hex'),
+      eventBusName: 'crm-test',
+      logLevel: process.env.LOG_LEVEL ?? 'ERROR',
+      endpoints: { dynamodb: endpoint, events: bus.endpoint, ses: ses?.endpoint, s3: s3Endpoint },
+    }));
+    resetConfigForTests();
+
+    const issuer = await localIssuer();
+    const gateway = await createGateway({ verifier: issuer.verifier, throttle: false });
+    cleanups.push(() => gateway.close());
+    const poller = createStreamPoller({ tableName, ddb: client, endpoint, maxRetries: 3 });
+    cleanups.push(() => poller.stop());
+    const ddb = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+
+    const token = (role: Role, userId?: string) => {
+      const user = resolveUser(role, userId);
+      return issuer.signToken({ sub: user.id, email: user.email, groups: [role], username: user.username });
+    };
+
+    async function request(method: string, path: string, options: RequestOptions = {}): Promise<TestResponse> {
+      const headers: Record<string, string> = { ...options.headers };
+      const has = (name: string) => Object.keys(headers).some((h) => h.toLowerCase() === name);
+      let authorization: string | undefined;
+      if (options.token !== undefined) authorization = options.token === null ? undefined : `Bearer ${options.token}`;
+      else if (options.role) authorization = `Bearer ${await token(options.role, options.userId)}`;
+      if (authorization && !has('authorization')) headers.authorization = authorization;
+      let body: string | undefined;
+      if (options.rawBody !== undefined) body = options.rawBody;
+      else if (options.body !== undefined) body = JSON.stringify(options.body);
+      if (body !== undefined && !has('content-type')) headers['content-type'] = 'application/json';
+      const response = await fetch(`${gateway.url}${path}`, { method, headers, body });
+      const text = await response.text();
+      let parsed: unknown = text === '' ? undefined : text;
+      if (text && /json/i.test(response.headers.get('content-type') ?? '')) {
+        try { parsed = JSON.parse(text); } catch { /* keep the text */ }
+      }
+      return { status: response.status, headers: response.headers, body: parsed, text };
+    }
+
+    let stopped = false;
+    return {
+      baseUrl: gateway.url,
+      tableName,
+      ddb,
+      token,
+      request,
+      sentEmails: async () => (ses ? ses.sentEmails() : []),
+      publishedEvents: async () => bus.events(),
+      drainOutbox: () => poller.drain(),
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await runCleanups(cleanups);
+      },
+    };
+  } catch (error) {
+    await runCleanups(cleanups);
+    throw error;
+  }
+}
+
+function injectedEndpoint(): string | undefined {
+  try {
+    return inject('dynamodbEndpoint') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function runCleanups(cleanups: (() => Promise<void> | void)[]): Promise<void> {
+  for (const cleanup of cleanups.reverse()) {
+    try { await cleanup(); } catch { /* keep cleaning up */ }
+  }
+  cleanups.length = 0;
+}
