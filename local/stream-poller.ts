@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand, DynamoDBStreamsClient, ExpiredIteratorException, GetRecordsCommand, GetShardIteratorCommand,
-  TrimmedDataAccessException, type Record as StreamRecord, type Shard,
+  TrimmedDataAccessException, type _Record as StreamRecord, type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { isOutboxRecord } from '../functions/events/outbox';

@@ -83,6 +83,8 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean } = {})
     if (opts.ses) {
       ses = await startSes();
       cleanups.push(() => ses!.stop());
+      // The library keeps mail in a process-wide store: start each stack with an empty inbox.
+      await fetch(`${ses.endpoint}/clear-store`, { method: 'POST' });
     }
     let s3Endpoint: string | undefined;
     if (opts.s3) {

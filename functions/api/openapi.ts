@@ -1,0 +1,486 @@
+/**
+ * The OpenAPI 3.1 document, generated from the route table and the zod schemas — nothing here
+ * lists a path by hand, so the document cannot drift from what the API serves. Served at
+ * `GET /v1/openapi.json` and read by the docs page (functions/system/docs-page.ts).
+ *
+ * Schemas with a `z.meta({ id })` become `components/schemas/<id>`; request bodies use the
+ * schema's input type, responses and query parameters its output type (so `limit` is an integer).
+ * Statuses the middleware produces for every route of a kind (400, 401/403 unless public, 413/415
+ * with a body, 409/422 with Idempotency-Key, 412 with If-Match, 404 with path ids, 429, 500) are
+ * derived from the route's flags; `errors` adds the rest.
+ *
+ * Bundled into the `system` function: it must stay free of heavy imports.
+ */
+import type { ZodMiniType } from 'zod/mini';
+import { z } from '../../schemas/zod';
+import { Problem } from '../../schemas/common';
+import { MAX_BODY_BYTES } from '../http/request';
+import { ACTIONS, type Action, PERMISSIONS, ROLES } from '../security/permissions';
+import { ROUTES, type RouteDef } from './routes';
+
+type Json = Record<string, unknown>;
+type Io = 'input' | 'output';
+
+/** The parts of an OpenAPI document this module and its readers (tests, docs page) rely on. */
+export interface OpenApiDocument {
+  openapi: '3.1.0';
+  info: { title: string; version: string; description: string };
+  servers: { url: string; description?: string }[];
+  tags: { name: string; description?: string }[];
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components: {
+    schemas: Record<string, Json>;
+    responses: Record<string, Json>;
+    parameters: Record<string, Json>;
+    headers: Record<string, Json>;
+    securitySchemes: Record<string, Json>;
+  };
+}
+
+export interface OpenApiOperation {
+  operationId: string;
+  summary: string;
+  description: string;
+  tags: string[];
+  security?: Record<string, string[]>[];
+  parameters?: Json[];
+  requestBody?: Json;
+  responses: Record<string, Json>;
+  /** The permission the route requires (`public` for none). */
+  'x-permission': string;
+  /** Role → scope for that permission; roles missing are refused with 403. */
+  'x-roles'?: Record<string, string>;
+}
+
+export interface BuildOptions {
+  /** Base URL clients call; default `/` (the origin the document was fetched from). */
+  serverUrl?: string;
+  /** `info.version`; default `1.0.0`. */
+  version?: string;
+}
+
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  System: 'Health, the caller and this documentation.',
+  Customers: 'Companies and people you sell to. DELETE archives; restore brings a customer back.',
+  Contacts: 'People at a customer. They live with their customer and follow its owner.',
+};
+
+/** Reusable problem responses by status: `components/responses/<name>`. */
+const PROBLEMS: Record<number, { name: string; description: string; headers?: string[] }> = {
+  400: { name: 'BadRequest', description: 'Malformed JSON, invalid fields (listed in `errors`), an unknown query parameter or an invalid cursor.' },
+  401: { name: 'Unauthorized', description: 'Missing, expired or invalid bearer token.', headers: ['WWW-Authenticate'] },
+  403: { name: 'Forbidden', description: 'Your role lacks the permission this operation needs.' },
+  404: { name: 'NotFound', description: 'No such record — also for records you may not see and for ids that cannot exist.' },
+  409: { name: 'Conflict', description: 'Duplicate (`existingId` names the record already holding the email or phone), a conflicting concurrent change, or a request with the same Idempotency-Key still in progress.' },
+  412: { name: 'PreconditionFailed', description: 'If-Match does not match the current version: read the record again and retry with its ETag.' },
+  413: { name: 'PayloadTooLarge', description: `The body exceeds ${MAX_BODY_BYTES / 1024} KB.` },
+  415: { name: 'UnsupportedMediaType', description: 'The body is not sent as `application/json`.' },
+  422: { name: 'Unprocessable', description: 'This Idempotency-Key was already used with a different request body.' },
+  429: { name: 'TooManyRequests', description: 'Throttled: wait for `Retry-After` seconds (when present) and retry.', headers: ['Retry-After'] },
+  500: { name: 'InternalError', description: 'A bug on our side; quote `requestId` when reporting it. Never caused by what you send.' },
+  503: { name: 'ServiceUnavailable', description: 'A dependency is busy or unavailable; retry after `Retry-After` seconds.', headers: ['Retry-After'] },
+};
+
+const HEADERS: Record<string, Json> = {
+  'X-Request-Id': { description: 'Id of this request; quote it when reporting a problem.', schema: { type: 'string' } },
+  ETag: { description: 'The record\'s version as an entity tag, e.g. `"3"`; send it back as If-Match.', schema: { type: 'string', pattern: '^"\\d+"$' } },
+  Location: { description: 'URL path of the created record.', schema: { type: 'string' } },
+  'Idempotent-Replayed': { description: '`true` when this is the stored response of an earlier request with the same Idempotency-Key.', schema: { type: 'string', enum: ['true'] } },
+  'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } },
+  'WWW-Authenticate': { description: '`Bearer`', schema: { type: 'string' } },
+};
+
+/** Mirrors validateKey in functions/http/idempotency.ts (a unit test keeps them in step). */
+export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{8,255}$';
+
+const PARAMETERS: Record<string, Json> = {
+  IdempotencyKey: {
+    name: 'Idempotency-Key',
+    in: 'header',
+    required: false,
+    description:
+      'Makes the POST safe to retry: within 24 h the same key and body replay the first response (header `Idempotent-Replayed: true`) and create nothing new; ' +
+      'the same key with a different body is a 422, and a retry while the first is still running a 409. Keys are per user; a UUID is ideal.',
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN, minLength: 8, maxLength: 255 },
+  },
+  IfMatch: {
+    name: 'If-Match',
+    in: 'header',
+    required: false,
+    description:
+      'The ETag you read (e.g. `"3"`, `W/"3"` accepted, `*` = any version). A stale or malformed value answers 412. ' +
+      'Without it the change is applied to the latest version — never lost, never overwriting fields you did not send.',
+    schema: { type: 'string' },
+  },
+};
+
+const ref = (kind: keyof OpenApiDocument['components'], name: string) => ({ $ref: `#/components/${kind}/${name}` });
+
+function permissionText(action: Action): { text: string; roles: Record<string, string> } {
+  const roles: Record<string, string> = {};
+  for (const role of ROLES) {
+    const scope = PERMISSIONS[role][action];
+    if (scope) roles[role] = scope;
+  }
+  const holders = Object.entries(roles).map(([role, scope]) => `${role} (${scope})`).join(', ');
+  const refused = ROLES.filter((role) => !roles[role]);
+  const lines = [
+    `**Permission \`${action}\`** (${ACTIONS[action]}) — ${holders || 'no role'}.` +
+      (refused.length ? ` Refused with 403 for ${refused.join(', ')}.` : ''),
+  ];
+  return { text: lines.join('\n\n'), roles };
+}
+
+// ---------------------------------------------------------------------------------------------
+// zod → JSON Schema, with named schemas lifted into components
+
+interface Converted {
+  io: Io;
+  root: Json;
+  defs: Record<string, Json>;
+}
+
+const SAFE_INT = Number.MAX_SAFE_INTEGER;
+
+function convert(schema: ZodMiniType, io: Io): Converted {
+  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Json;
+  const { $schema: _dialect, $defs, ...root } = json;
+  return { io, root, defs: ($defs ?? {}) as Record<string, Json> };
+}
+
+function refsIn(value: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) value.forEach((v) => refsIn(v, out));
+  else if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if (key === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/')) out.add(v.slice('#/$defs/'.length));
+      else refsIn(v, out);
+    }
+  }
+  return out;
+}
+
+/**
+ * Rewrites `#/$defs/X` to the component name X got, and drops zod's ±MAX_SAFE_INTEGER bounds on
+ * integers (true of every JSON number a client would send, and noise in generated clients).
+ */
+function rewrite(value: unknown, nameOf: (id: string) => string): unknown {
+  if (Array.isArray(value)) return value.map((v) => rewrite(v, nameOf));
+  if (!value || typeof value !== 'object') return value;
+  const out: Json = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (key === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/')) out.$ref = `#/components/schemas/${nameOf(v.slice(8))}`;
+    else if ((key === 'minimum' && v === -SAFE_INT) || (key === 'maximum' && v === SAFE_INT)) continue;
+    else out[key] = rewrite(v, nameOf);
+  }
+  return out;
+}
+
+/**
+ * Collects the conversions an operation needs, then names components once all are known: a
+ * schema id whose input and output forms differ (a plain z.object gains
+ * `additionalProperties: false` as output) keeps its id for the output form and becomes
+ * `<id>Input` for the input form — as does every input schema that refers to such a one.
+ */
+class SchemaSet {
+  private readonly conversions: Converted[] = [];
+  private readonly cache = new Map<ZodMiniType, Partial<Record<Io, Converted>>>();
+
+  add(schema: ZodMiniType, io: Io): Converted {
+    const entry = this.cache.get(schema) ?? {};
+    const hit = entry[io];
+    if (hit) return hit;
+    const converted = convert(schema, io);
+    entry[io] = converted;
+    this.cache.set(schema, entry);
+    this.conversions.push(converted);
+    return converted;
+  }
+
+  /** Returns the components and a function giving the final (rewritten) root of a conversion. */
+  finish(): { components: Record<string, Json>; resolve: (c: Converted) => Json } {
+    const byIo: Record<Io, Map<string, Json>> = { input: new Map(), output: new Map() };
+    for (const c of this.conversions) for (const [id, def] of Object.entries(c.defs)) byIo[c.io].set(id, def);
+
+    const renamed = new Set<string>();
+    for (const [id, def] of byIo.input) {
+      const out = byIo.output.get(id);
+      if (out && JSON.stringify(out) !== JSON.stringify(def)) renamed.add(id);
+    }
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const [id, def] of byIo.input) {
+        if (!renamed.has(id) && [...refsIn(def)].some((r) => renamed.has(r))) {
+          renamed.add(id);
+          changed = true;
+        }
+      }
+    }
+    const nameOf: Record<Io, (id: string) => string> = {
+      output: (id) => id,
+      input: (id) => (renamed.has(id) ? `${id}Input` : id),
+    };
+
+    const components: Record<string, Json> = {};
+    for (const io of ['output', 'input'] as const) {
+      for (const [id, def] of byIo[io]) components[nameOf[io](id)] = rewrite(def, nameOf[io]) as Json;
+    }
+    const sorted = Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b)));
+    return { components: sorted, resolve: (c) => rewrite(c.root, nameOf[c.io]) as Json };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// operations
+
+/** A schema reference that resolves after SchemaSet.finish(). */
+type Deferred = (resolve: (c: Converted) => Json) => unknown;
+
+function pathParamNames(path: string): string[] {
+  return [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+}
+
+function isPaginated(route: RouteDef, schemas: SchemaSet): boolean {
+  if (!route.query) return false;
+  const props = (schemas.add(route.query, 'output').root.properties ?? {}) as Json;
+  return 'cursor' in props && 'limit' in props;
+}
+
+function errorStatuses(route: RouteDef): number[] {
+  const statuses = new Set<number>([400, 429, 500]);
+  if (route.permission !== 'public') [401, 403].forEach((s) => statuses.add(s));
+  if (route.body) [413, 415].forEach((s) => statuses.add(s));
+  if (route.params) statuses.add(404);
+  if (route.idempotent) [409, 422].forEach((s) => statuses.add(s));
+  if (route.conditional) statuses.add(412);
+  for (const s of route.errors ?? []) statuses.add(s);
+  return [...statuses].sort((a, b) => a - b);
+}
+
+function describeOperation(route: RouteDef, paginated: boolean): { text: string; roles?: Record<string, string> } {
+  const parts: string[] = [];
+  let roles: Record<string, string> | undefined;
+  if (route.permission === 'public') parts.push('**Public**: no token needed.');
+  else {
+    const p = permissionText(route.permission);
+    parts.push(p.text);
+    roles = p.roles;
+    if (Object.values(p.roles).includes('own')) {
+      // Mirrors assertAccess in functions/security/principal.ts: hidden records look absent.
+      const effect = route.params
+        ? ' Any other record answers 404, exactly like one that does not exist.'
+        : paginated
+          ? ' Lists show only those.'
+          : '';
+      parts.push(`Scope \`own\`: only customers the caller owns (for contacts and history: of customers the caller owns).${effect}`);
+    }
+  }
+  if (paginated) {
+    parts.push(
+      'Paginated: `limit` 1–100 (default 25); pass `nextCursor` back as `cursor` until it is null. ' +
+        'A page may hold fewer than `limit` items when filters are combined — keep going until `nextCursor` is null.',
+    );
+  }
+  if (route.idempotent) parts.push('Safe to retry with an `Idempotency-Key` header.');
+  if (route.conditional) parts.push('Send `If-Match` with the ETag you read to fail with 412 instead of changing a newer version.');
+  return { text: parts.join('\n\n'), roles };
+}
+
+function buildOperation(route: RouteDef, schemas: SchemaSet): Deferred {
+  const paginated = isPaginated(route, schemas);
+  const { text, roles } = describeOperation(route, paginated);
+
+  const params = Object.entries(route.params ?? {}).map(([name, schema]) => ({ name, converted: schemas.add(schema, 'output') }));
+  const query = route.query ? schemas.add(route.query, 'output') : undefined;
+  const body = route.body ? schemas.add(route.body, 'input') : undefined;
+  const success = route.response.schema ? schemas.add(route.response.schema, 'output') : undefined;
+  // parseJsonBody treats an empty body as {}: the body is optional exactly when {} is valid.
+  const bodyRequired = route.body ? !route.body.safeParse({}).success : false;
+
+  return (resolve) => {
+    const parameters: Json[] = params.map(({ name, converted }) => ({
+      name,
+      in: 'path',
+      required: true,
+      description: 'A record id; an id that cannot exist answers 404.',
+      schema: resolve(converted),
+    }));
+    if (query) {
+      const root = resolve(query);
+      const required = new Set((root.required ?? []) as string[]);
+      for (const [name, prop] of Object.entries((root.properties ?? {}) as Record<string, Json>)) {
+        const { description, ...schema } = prop;
+        parameters.push({ name, in: 'query', required: required.has(name), ...(description ? { description } : {}), schema });
+      }
+    }
+    if (route.idempotent) parameters.push(ref('parameters', 'IdempotencyKey'));
+    if (route.conditional) parameters.push(ref('parameters', 'IfMatch'));
+
+    const successSchema = success ? resolve(success) : undefined;
+    const headers: Record<string, unknown> = { 'X-Request-Id': ref('headers', 'X-Request-Id') };
+    if (success && carriesVersion(success)) headers.ETag = ref('headers', 'ETag');
+    if (route.response.status === 201) headers.Location = ref('headers', 'Location');
+    if (route.idempotent) headers['Idempotent-Replayed'] = ref('headers', 'Idempotent-Replayed');
+
+    const successResponse: Json = {
+      description: successDescription(route, paginated),
+      headers,
+    };
+    if (route.response.status !== 204) {
+      const contentType = route.response.contentType ?? 'application/json';
+      const schema = successSchema ?? (/json/.test(contentType) ? { type: 'object' } : { type: 'string' });
+      successResponse.content = { [contentType]: { schema } };
+    }
+
+    const responses: Record<string, Json> = { [String(route.response.status)]: successResponse };
+    for (const status of errorStatuses(route)) {
+      const known = PROBLEMS[status];
+      responses[String(status)] = known
+        ? ref('responses', known.name)
+        : { description: 'See the problem details.', content: { 'application/problem+json': { schema: ref('schemas', 'Problem') } } };
+    }
+
+    const operation: OpenApiOperation = {
+      operationId: route.operation,
+      summary: route.summary,
+      description: text,
+      tags: [route.tag],
+      ...(route.permission === 'public' ? {} : { security: [{ bearer: [] }] }),
+      ...(parameters.length ? { parameters } : {}),
+      ...(body
+        ? { requestBody: { required: bodyRequired, content: { 'application/json': { schema: resolve(body) } } } }
+        : {}),
+      responses,
+      'x-permission': route.permission,
+      ...(roles ? { 'x-roles': roles } : {}),
+    };
+    return operation;
+  };
+}
+
+/** Responses whose body has a numeric `version` get an ETag (see toResponse in functions/http/chain.ts). */
+function carriesVersion(converted: Converted): boolean {
+  const root = converted.root;
+  const target = typeof root.$ref === 'string' ? converted.defs[root.$ref.slice('#/$defs/'.length)] ?? {} : root;
+  const version = ((target.properties ?? {}) as Json).version as Json | undefined;
+  return version?.type === 'integer' || version?.type === 'number';
+}
+
+function successDescription(route: RouteDef, paginated: boolean): string {
+  if (route.response.status === 204) return 'Done; no content.';
+  if (route.response.status === 201) return 'Created.';
+  if (paginated) return 'One page of results.';
+  return 'OK.';
+}
+
+// ---------------------------------------------------------------------------------------------
+// the document
+
+const INFO_DESCRIPTION = [
+  'The CRM HTTP API. Every route, schema and permission here is generated from the route table, so this document is what the server enforces.',
+  '',
+  '**Conventions** (full text: `docs/conventions.md` in the repository; try it out at [/docs](/docs)):',
+  '- JSON in camelCase; timestamps ISO-8601 UTC; money as integer minor units plus ISO 4217 currency; ids are prefixed ULIDs (`cus_…`, `con_…`).',
+  '- Authenticate with `Authorization: Bearer <token>` (Cognito; locally `npm run --silent token -- <role>`). Each operation names the permission it needs and which roles hold it.',
+  '- Errors are RFC 9457 `application/problem+json` with `type`, `title`, `status`, `detail`, `requestId` and, for invalid fields, `errors[]` of `{ path, message }`. Never a stack trace.',
+  '- Lists take `limit` (1–100, default 25) and an opaque signed `cursor`, and answer `{ items, nextCursor }`.',
+  '- Records carry `version`; reads return it as `ETag`; PATCH/DELETE accept `If-Match` (412 when stale).',
+  '- POSTs accept `Idempotency-Key` (replayed for 24 h with `Idempotent-Replayed: true`).',
+  '- Personal fields are masked for roles without the personal-data permission; masked field names are listed in `masked`.',
+  '- Every response carries `x-request-id`.',
+].join('\n');
+
+interface Core {
+  paths: OpenApiDocument['paths'];
+  tags: OpenApiDocument['tags'];
+  components: OpenApiDocument['components'];
+}
+
+function buildCore(): Core {
+  const schemas = new SchemaSet();
+  const problem = schemas.add(Problem, 'output');
+  const deferred = ROUTES.map((route) => ({ route, build: buildOperation(route, schemas) }));
+  const { components: schemaComponents, resolve } = schemas.finish();
+  const problemSchema = resolve(problem);
+
+  const paths: Core['paths'] = {};
+  for (const { route, build } of deferred) {
+    const item = (paths[route.path] ??= {});
+    const method = route.method.toLowerCase();
+    if (item[method]) throw new Error(`Two routes for ${route.method} ${route.path}`);
+    item[method] = build(resolve) as OpenApiOperation;
+  }
+
+  const tags: Core['tags'] = [];
+  for (const route of ROUTES) {
+    if (!tags.some((t) => t.name === route.tag)) {
+      const description = TAG_DESCRIPTIONS[route.tag];
+      tags.push(description ? { name: route.tag, description } : { name: route.tag });
+    }
+  }
+
+  const responses: Record<string, Json> = {};
+  for (const [status, p] of Object.entries(PROBLEMS)) {
+    const headers: Record<string, unknown> = { 'X-Request-Id': ref('headers', 'X-Request-Id') };
+    for (const h of p.headers ?? []) headers[h] = ref('headers', h);
+    responses[p.name] = {
+      description: `${status} — ${p.description}`,
+      headers,
+      content: { 'application/problem+json': { schema: problemSchema } },
+    };
+  }
+
+  return {
+    paths,
+    tags,
+    components: {
+      schemas: schemaComponents,
+      responses,
+      parameters: PARAMETERS,
+      headers: HEADERS,
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'A Cognito user-pool token of a user in one of the role groups (admin, manager, sales, marketing, service, analyst): `Authorization: Bearer <token>`. ' +
+            'Locally, print one with `npm run --silent token -- <role>`.',
+        },
+      },
+    },
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+let core: Core | undefined;
+/** One cached document: callers pass the same options every time, and a Host-derived serverUrl cannot grow memory. */
+let last: { key: string; doc: OpenApiDocument } | undefined;
+
+/**
+ * The OpenAPI 3.1.0 document of the whole API. The schema-heavy part is built once per cold start;
+ * the result is frozen — clone it before changing anything.
+ */
+export function buildOpenApi(opts: BuildOptions = {}): OpenApiDocument {
+  const serverUrl = opts.serverUrl ?? '/';
+  const version = opts.version ?? '1.0.0';
+  const key = `${serverUrl}\n${version}`;
+  if (last?.key === key) return last.doc;
+  core ??= deepFreeze(buildCore());
+  const doc: OpenApiDocument = deepFreeze({
+    openapi: '3.1.0',
+    info: { title: 'CRM API', version, description: INFO_DESCRIPTION },
+    servers: [{ url: serverUrl }],
+    tags: core.tags,
+    paths: core.paths,
+    components: core.components,
+  });
+  last = { key, doc };
+  return doc;
+}
