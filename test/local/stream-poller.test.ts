@@ -1,0 +1,120 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/env';
+import { createStreamPoller, type StreamPollerOptions } from '../../local/stream-poller';
+import { startTestStack, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+let client: DynamoDBClient;
+let endpoint: string;
+let counter = 0;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB!;
+  client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await stack?.stop();
+});
+
+/** Every test starts after everything written so far: a throwaway poller catches up first. */
+beforeEach(async () => {
+  await poller(async () => ({ batchItemFailures: [] })).drain();
+});
+
+function poller(handler: (event: DynamoDBStreamEvent) => Promise<unknown>, extra: Partial<StreamPollerOptions> = {}) {
+  return createStreamPoller({ tableName: stack.tableName, ddb: client, endpoint, handler: async () => handler as never, ...extra });
+}
+
+async function putAudit(): Promise<string> {
+  const id = `evt-${++counter}`;
+  await stack.ddb.send(new PutCommand({ TableName: stack.tableName, Item: { pk: `CUS#${id}`, sk: `AUDIT#${id}`, kind: 'audit', id } }));
+  return id;
+}
+
+const idsOf = (event: DynamoDBStreamEvent) => event.Records.map((r) => r.dynamodb!.NewImage!.id!.S);
+
+describe('stream poller', () => {
+  it('delivers an inserted outbox item once, in Lambda\'s record shape, and skips everything else', async () => {
+    const batches: DynamoDBStreamEvent[] = [];
+    const p = poller(async (event) => { batches.push(event); return { batchItemFailures: [] }; });
+    await stack.ddb.send(new PutCommand({ TableName: stack.tableName, Item: { pk: 'CUS#x', sk: 'CUS#x', kind: 'customer' } }));
+    const id = await putAudit();
+    await stack.ddb.send(new UpdateCommand({ TableName: stack.tableName, Key: { pk: `CUS#${id}`, sk: `AUDIT#${id}` }, UpdateExpression: 'SET touched = :t', ExpressionAttributeValues: { ':t': true } }));
+    await p.drain();
+    await p.drain();
+    expect(batches).toHaveLength(1);
+    const record = batches[0]!.Records[0]!;
+    expect(batches[0]!.Records).toHaveLength(1);
+    expect(record).toMatchObject({
+      eventName: 'INSERT', eventSource: 'aws:dynamodb', eventVersion: '1.1', awsRegion: LOCAL_REGION,
+      eventSourceARN: expect.stringMatching(/^arn:aws:dynamodb:.*:table\/crm-test-.*\/stream\//),
+      dynamodb: { Keys: { pk: { S: `CUS#${id}` }, sk: { S: `AUDIT#${id}` } }, NewImage: { kind: { S: 'audit' }, id: { S: id } }, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
+    expect(record.eventID).toBeTruthy();
+    expect(record.dynamodb!.SequenceNumber).toMatch(/^\d+$/);
+    expect(typeof record.dynamodb!.ApproximateCreationDateTime).toBe('number');
+  });
+
+  it('redelivers from the first reported failure on, and only that far back', async () => {
+    const batches: string[][] = [];
+    let failOnce = true;
+    const p = poller(async (event) => {
+      batches.push(idsOf(event) as string[]);
+      if (failOnce && event.Records.length > 1) {
+        failOnce = false;
+        return { batchItemFailures: [{ itemIdentifier: event.Records[1]!.dynamodb!.SequenceNumber! }] };
+      }
+      return { batchItemFailures: [] };
+    });
+    const [a, b, c] = [await putAudit(), await putAudit(), await putAudit()];
+    await p.drain();
+    expect(batches).toEqual([[a, b, c], [b, c]]);
+  });
+
+  it('retries the whole batch when the publisher throws, and gives up after maxRetries', async () => {
+    let calls = 0;
+    const p = poller(async () => { calls += 1; throw new Error('bus down'); }, { maxRetries: 2 });
+    await putAudit();
+    await p.drain();
+    expect(calls).toBe(3);
+    await p.drain();
+    expect(calls).toBe(3);
+  });
+
+  it('resumes from its persisted checkpoint after a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crm-poller-'));
+    try {
+      const stateFile = join(dir, 'state.json');
+      const seen: string[] = [];
+      const handler = async (event: DynamoDBStreamEvent) => { seen.push(...(idsOf(event) as string[])); return { batchItemFailures: [] }; };
+      const first = await putAudit();
+      await poller(handler, { stateFile }).drain();
+      const second = await putAudit();
+      await poller(handler, { stateFile }).drain();
+      expect(seen).toEqual([first, second]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('delivers in the background once started', async () => {
+    const seen: string[] = [];
+    const p = poller(async (event) => { seen.push(...(idsOf(event) as string[])); return { batchItemFailures: [] }; }, { pollIntervalMs: 50 });
+    p.start();
+    try {
+      const id = await putAudit();
+      await expect.poll(() => seen, { timeout: 5_000 }).toEqual([id]);
+    } finally {
+      await p.stop();
+    }
+  });
+});
