@@ -34,6 +34,11 @@ export interface StreamPollerOptions {
   batchSize?: number;
   /** Pause between polls when the stream is idle. Default 500 ms. */
   pollIntervalMs?: number;
+  /**
+   * Where a shard without a checkpoint starts, as in Lambda's event source mapping:
+   * TRIM_HORIZON (default; everything still in the stream) or LATEST (only what comes next).
+   */
+  startingPosition?: 'TRIM_HORIZON' | 'LATEST';
   /** Failed attempts per batch before it is skipped. Default 10. */
   maxRetries?: number;
   /** The publisher; default: the `events-publisher` feature's handler module. */
@@ -72,6 +77,8 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
   const state: PollerState = readState(options.stateFile);
   const iterators = new Map<string, string | undefined>();
   const attempts = new Map<string, number>();
+  /** After a failed delivery: the record to re-read the shard from. */
+  const retryAt = new Map<string, string>();
   let lock: Promise<unknown> = Promise.resolve();
   let running = false;
   let loop: Promise<void> | undefined;
@@ -136,9 +143,11 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
       const { ShardIterator } = await streams.send(new GetShardIteratorCommand({
         StreamArn: arn,
         ShardId: shardId,
-        ...(shardState.checkpoint
-          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shardState.checkpoint }
-          : { ShardIteratorType: 'TRIM_HORIZON' }),
+        ...(retryAt.has(shardId)
+          ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER', SequenceNumber: retryAt.get(shardId) }
+          : shardState.checkpoint
+            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shardState.checkpoint }
+            : { ShardIteratorType: options.startingPosition ?? 'TRIM_HORIZON' }),
       }));
       iterator = ShardIterator;
       if (!iterator) { shardState.finished = true; saveState(); return 0; }
@@ -169,6 +178,7 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
       iterators.set(shardId, next);
       if (!next) shardState.finished = true;
       attempts.delete(shardId);
+      retryAt.delete(shardId);
       saveState();
       return records.length;
     }
@@ -182,9 +192,11 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
       shardState.checkpoint = records[records.length - 1]!.dynamodb!.SequenceNumber;
       iterators.set(shardId, next);
       attempts.delete(shardId);
+      retryAt.delete(shardId);
     } else {
       attempts.set(shardId, failed);
-      iterators.delete(shardId); // re-read from the checkpoint: the failed record comes again
+      retryAt.set(shardId, firstFailed.dynamodb!.SequenceNumber!);
+      iterators.delete(shardId); // re-read from the failed record on
       if (!immediateRetry) await sleep(Math.min(30_000, 200 * 2 ** (failed - 1)));
     }
     saveState();
@@ -273,7 +285,8 @@ export function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoD
     eventName: record.eventName as DynamoDBRecord['eventName'],
     eventVersion: record.eventVersion ?? '1.1',
     eventSource: 'aws:dynamodb',
-    awsRegion: record.awsRegion ?? LOCAL_REGION,
+    // DynamoDB Local reports the region "ddblocal"; Lambda reports the function's region.
+    awsRegion: LOCAL_REGION,
     dynamodb: dynamodb as DynamoDBRecord['dynamodb'],
     eventSourceARN: streamArn,
   };

@@ -59,9 +59,11 @@ export async function saveCustomer(before: CustomerItem | undefined, after: Cust
   const tx = new Transaction();
   const ownerChanged = before !== undefined && before.ownerId !== after.ownerId;
   if (before) {
+    // contactsRev too: a contact added meanwhile changed the counters the tag copies repeat and,
+    // on an owner change, the set of contacts whose owner copy must move.
     tx.put('customer', customerStored(after), {
-      expression: ownerChanged ? 'version = :v AND contactsRev = :rev' : 'version = :v',
-      values: ownerChanged ? { ':v': before.version, ':rev': before.contactsRev ?? 0 } : { ':v': before.version },
+      expression: 'version = :v AND (contactsRev = :rev OR attribute_not_exists(contactsRev))',
+      values: { ':v': before.version, ':rev': before.contactsRev ?? 0 },
     });
   } else {
     tx.put('customer', customerStored(after), { expression: 'attribute_not_exists(pk)' });
@@ -86,7 +88,7 @@ export async function saveCustomer(before: CustomerItem | undefined, after: Cust
 
   const oldTags = liveTags(before);
   const newTags = liveTags(after);
-  for (const tag of oldTags) if (!newTags.includes(tag)) tx.delete('tag', keys.customer.tagItem(after, tag));
+  for (const tag of oldTags) if (!newTags.includes(tag)) tx.delete('tag', keys.customer.tagKey(after.id, tag));
   for (const tag of newTags) tx.put('tag', tagStored(after, tag));
 
   if (ownerChanged) {
@@ -96,6 +98,16 @@ export async function saveCustomer(before: CustomerItem | undefined, after: Cust
   }
   tx.put('audit', audit);
   await tx.commit();
+}
+
+/** Tag copies repeat the contact count the lists show; keep them in step in the same transaction. */
+function countOnTagCopies(tx: Transaction, customer: CustomerItem, delta: number): void {
+  for (const tag of liveTags(customer)) {
+    tx.update('tag', keys.customer.tagKey(customer.id, tag), {
+      expression: 'SET contactCount = if_not_exists(contactCount, :zero) + :delta',
+      values: { ':zero': 0, ':delta': delta },
+    }, { expression: 'attribute_exists(pk)' });
+  }
 }
 
 /** Adds a contact; the customer's owner must still be the one the contact copies. */
@@ -118,6 +130,7 @@ export async function createContact(customer: CustomerItem, contact: ContactItem
       values: { ':owner': customer.ownerId, ':max': maxContacts },
     },
   );
+  countOnTagCopies(tx, customer, 1);
   if (contact.isPrimary && customer.primaryContactId && customer.primaryContactId !== contact.id) {
     tx.update('previous-primary', keys.contact.primary(customer.primaryContactId), { expression: 'SET isPrimary = :f', values: { ':f': false } }, { expression: 'attribute_exists(pk)' });
   }
@@ -141,8 +154,9 @@ export async function saveContact(before: ContactItem, after: ContactItem, audit
   await tx.commit();
 }
 
-export async function deleteContact(contact: ContactItem, audit: Stored): Promise<void> {
+export async function deleteContact(contact: ContactItem, customer: CustomerItem, audit: Stored): Promise<void> {
   const tx = new Transaction();
+  countOnTagCopies(tx, customer, -1);
   tx.delete('contact', keys.contact.primary(contact.id), { expression: 'version = :v', values: { ':v': contact.version } });
   tx.update(
     'customer',

@@ -287,13 +287,16 @@ export async function updateContact(principal: Principal, id: string, patch: Bod
 export async function deleteContact(principal: Principal, id: string, expectedVersion: number | undefined, now: Date) {
   const current = await loadVisibleContact(principal, id, 'contacts:write');
   if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
+  const customer = await repo.getCustomer(current.customerId);
+  if (!customer) throw NotFound('No such contact');
   const changes = diff(current as unknown as Body, undefined, CONTACT_FIELDS, CONTACT_SENSITIVE);
   const audit = auditItem({ customerId: current.customerId, entityType: 'contact', entityId: id, action: 'deleted', actor: principal, at: now, version: current.version + 1, changes });
   try {
-    await repo.deleteContact(current, audit);
+    await repo.deleteContact(current, customer, audit);
   } catch (err) {
-    if (err instanceof ConditionsFailed && err.labels.includes('contact')) throw PreconditionFailed();
-    throw err;
+    if (!(err instanceof ConditionsFailed)) throw err;
+    if (err.labels.includes('contact')) throw PreconditionFailed();
+    throw Conflict('The customer changed while deleting the contact; retry');
   }
 }
 

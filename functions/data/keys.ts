@@ -78,6 +78,7 @@ export const keys = {
      * Tag index items: one copy of the customer per tag (tags are multi-valued, an index key is
      * not), in the customer's own partition so they are found and replaced together.
      */
+    tagKey: (customerId: string, tag: string) => ({ pk: `CUS#${customerId}`, sk: `TAG#${tag}` }),
     tagItem: (c: { id: string; name: string }, tag: string) => ({
       pk: `CUS#${c.id}`,
       sk: `TAG#${tag}`,

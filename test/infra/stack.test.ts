@@ -164,15 +164,6 @@ describe('HTTP API (driven by ROUTES)', () => {
     expect(resources[logGroupId]!.Properties.RetentionInDays).toBe(30);
   });
 
-  it('reads throttling and CORS origins from context', () => {
-    const other = templateOf({ throttleRateLimit: '7', throttleBurstLimit: '9', corsOrigins: 'https://crm.example.com' }).template;
-    other.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 7, ThrottlingBurstLimit: 9 }),
-    });
-    other.hasResourceProperties('AWS::ApiGatewayV2::Api', {
-      CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://crm.example.com'] }),
-    });
-  }, 30_000);
 });
 
 describe('feature functions (one per FEATURES entry)', () => {
@@ -378,10 +369,18 @@ describe('stages', () => {
     'LogGroupName', 'ArchiveName',
   ];
   const NAMED_BY_NAME = ['AWS::SecretsManager::Secret', 'AWS::Events::Rule'];
+  const PROD_CONTEXT = {
+    stage: 'prod',
+    // As `-c key=value` delivers them: strings.
+    throttleRateLimit: '7',
+    throttleBurstLimit: '9',
+    corsOrigins: 'https://crm.example.com,https://admin.example.com',
+    logRetentionDays: '90',
+  };
 
   it('two stages synthesize side by side without hard-coded physical names', () => {
-    const dev = templateOf({ stage: 'dev' });
-    const prod = templateOf({ stage: 'prod' });
+    const dev = { template, stack };
+    const prod = templateOf(PROD_CONTEXT);
     expect(dev.stack.stackName).toBe('Crm-dev');
     expect(prod.stack.stackName).toBe('Crm-prod');
     for (const t of [dev.template, prod.template]) {
@@ -396,11 +395,23 @@ describe('stages', () => {
     expect(busName(dev.template)).not.toEqual(busName(prod.template));
     const apiName = (t: Template) => only(Object.values(t.findResources('AWS::ApiGatewayV2::Api')))!.Properties.Name;
     expect(apiName(dev.template)).not.toEqual(apiName(prod.template));
+
     // Stage defaults: a dev stage is disposable, every other stage keeps its data.
     dev.template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
     prod.template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
     prod.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
     prod.template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ STAGE: 'prod' }) } });
+
+    // Configuration comes from context, not code.
+    prod.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 7, ThrottlingBurstLimit: 9 }),
+    });
+    prod.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://crm.example.com', 'https://admin.example.com'] }),
+    });
+    for (const [, logGroup] of Object.entries(prod.template.findResources('AWS::Logs::LogGroup'))) {
+      expect(logGroup.Properties.RetentionInDays).toBe(90);
+    }
   }, 60_000);
 
   it('rejects invalid configuration with a message naming the context key', () => {

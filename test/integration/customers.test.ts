@@ -287,6 +287,19 @@ describe('updating with optimistic concurrency', () => {
     expect((await crm.request('GET', `/v1/customers/${c.id}`, { role: 'sales', userId: rep1 })).status).toBe(404);
   });
 
+  it('keeps the tag lists in step with tag changes, renames and archiving', async () => {
+    const [keep, drop] = [`k${uniq()}`, `d${uniq()}`];
+    const c = await createCustomer({ name: 'Tagged', tags: [keep, drop] });
+    const names = async (tag: string) => (await crm.request('GET', `/v1/customers?tag=${tag}`, { role: 'admin' })).body.items.map((x: { name: string }) => x.name);
+    await crm.request('PATCH', `/v1/customers/${c.id}`, { role: 'admin', body: { tags: [keep], name: 'Tagged renamed' } });
+    expect(await names(drop)).toEqual([]);
+    expect(await names(keep)).toEqual(['Tagged renamed']);
+    await crm.request('DELETE', `/v1/customers/${c.id}`, { role: 'admin' });
+    expect(await names(keep)).toEqual([]);
+    await crm.request('POST', `/v1/customers/${c.id}/restore`, { role: 'admin' });
+    expect(await names(keep)).toEqual(['Tagged renamed']);
+  });
+
   it('rejects an empty or unknown patch', async () => {
     const c = await createCustomer({ name: 'Patchy' });
     expect((await crm.request('PATCH', `/v1/customers/${c.id}`, { role: 'admin', body: {} })).status).toBe(400);
@@ -331,7 +344,8 @@ describe('archive and restore', () => {
 
 describe('contacts', () => {
   it('adds, lists, reads (one request), updates and deletes contacts of a customer', async () => {
-    const c = await createCustomer({ name: 'With Contacts', ownerId: rep1 });
+    const tag = `ct${uniq()}`;
+    const c = await createCustomer({ name: 'With Contacts', ownerId: rep1, tags: [tag] });
     const a = await crm.request('POST', `/v1/customers/${c.id}/contacts`, { role: 'sales', userId: rep1, body: { firstName: 'Ana', lastName: 'Zed', email: 'ana@with.example', jobTitle: 'CEO' } });
     expect(a.status).toBe(201);
     expect(a.body).toMatchObject({ customerId: c.id, isPrimary: true, version: 1 });
@@ -342,6 +356,7 @@ describe('contacts', () => {
     const list = await crm.request('GET', `/v1/customers/${c.id}/contacts`, { role: 'sales', userId: rep1 });
     expect(list.body.items.map((x: { lastName: string }) => x.lastName)).toEqual(['Alpha', 'Zed']);
     expect((await crm.request('GET', `/v1/customers/${c.id}`, { role: 'admin' })).body.contactCount).toBe(2);
+    expect((await crm.request('GET', `/v1/customers?tag=${tag}`, { role: 'admin' })).body.items[0].contactCount).toBe(2);
 
     const got = await crm.request('GET', `/v1/contacts/${a.body.id}`, { role: 'sales', userId: rep1 });
     expect(got.headers.get('x-db-requests')).toBe('1');
@@ -351,6 +366,7 @@ describe('contacts', () => {
     expect((await crm.request('DELETE', `/v1/contacts/${a.body.id}`, { role: 'sales', userId: rep1 })).status).toBe(204);
     expect((await crm.request('GET', `/v1/contacts/${a.body.id}`, { role: 'admin' })).status).toBe(404);
     expect((await crm.request('GET', `/v1/customers/${c.id}`, { role: 'admin' })).body.contactCount).toBe(1);
+    expect((await crm.request('GET', `/v1/customers?tag=${tag}`, { role: 'admin' })).body.items[0].contactCount).toBe(1);
   });
 
   it('moves contact visibility with the customer when the owner changes', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/env';
 import { createStreamPoller, type StreamPollerOptions } from '../../local/stream-poller';
 import { startTestStack, type TestStack } from '../support/stack';
@@ -25,13 +25,11 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** Every test starts after everything written so far: a throwaway poller catches up first. */
-beforeEach(async () => {
-  await poller(async () => ({ batchItemFailures: [] })).drain();
-});
-
-function poller(handler: (event: DynamoDBStreamEvent) => Promise<unknown>, extra: Partial<StreamPollerOptions> = {}) {
-  return createStreamPoller({ tableName: stack.tableName, ddb: client, endpoint, handler: async () => handler as never, ...extra });
+/** A poller that sees only what is written after this call (earlier tests' items are history). */
+async function poller(handler: (event: DynamoDBStreamEvent) => Promise<unknown>, extra: Partial<StreamPollerOptions> = {}) {
+  const p = createStreamPoller({ tableName: stack.tableName, ddb: client, endpoint, startingPosition: 'LATEST', handler: async () => handler as never, ...extra });
+  await p.drain();
+  return p;
 }
 
 async function putAudit(): Promise<string> {
@@ -45,7 +43,7 @@ const idsOf = (event: DynamoDBStreamEvent) => event.Records.map((r) => r.dynamod
 describe('stream poller', () => {
   it('delivers an inserted outbox item once, in Lambda\'s record shape, and skips everything else', async () => {
     const batches: DynamoDBStreamEvent[] = [];
-    const p = poller(async (event) => { batches.push(event); return { batchItemFailures: [] }; });
+    const p = await poller(async (event) => { batches.push(event); return { batchItemFailures: [] }; });
     await stack.ddb.send(new PutCommand({ TableName: stack.tableName, Item: { pk: 'CUS#x', sk: 'CUS#x', kind: 'customer' } }));
     const id = await putAudit();
     await stack.ddb.send(new UpdateCommand({ TableName: stack.tableName, Key: { pk: `CUS#${id}`, sk: `AUDIT#${id}` }, UpdateExpression: 'SET touched = :t', ExpressionAttributeValues: { ':t': true } }));
@@ -67,7 +65,7 @@ describe('stream poller', () => {
   it('redelivers from the first reported failure on, and only that far back', async () => {
     const batches: string[][] = [];
     let failOnce = true;
-    const p = poller(async (event) => {
+    const p = await poller(async (event) => {
       batches.push(idsOf(event) as string[]);
       if (failOnce && event.Records.length > 1) {
         failOnce = false;
@@ -82,7 +80,7 @@ describe('stream poller', () => {
 
   it('retries the whole batch when the publisher throws, and gives up after maxRetries', async () => {
     let calls = 0;
-    const p = poller(async () => { calls += 1; throw new Error('bus down'); }, { maxRetries: 2 });
+    const p = await poller(async () => { calls += 1; throw new Error('bus down'); }, { maxRetries: 2 });
     await putAudit();
     await p.drain();
     expect(calls).toBe(3);
@@ -96,10 +94,12 @@ describe('stream poller', () => {
       const stateFile = join(dir, 'state.json');
       const seen: string[] = [];
       const handler = async (event: DynamoDBStreamEvent) => { seen.push(...(idsOf(event) as string[])); return { batchItemFailures: [] }; };
+      const before = await poller(handler, { stateFile });
       const first = await putAudit();
-      await poller(handler, { stateFile }).drain();
+      await before.drain();
       const second = await putAudit();
-      await poller(handler, { stateFile }).drain();
+      const after = createStreamPoller({ tableName: stack.tableName, ddb: client, endpoint, stateFile, handler: async () => handler as never });
+      await after.drain();
       expect(seen).toEqual([first, second]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -108,7 +108,7 @@ describe('stream poller', () => {
 
   it('delivers in the background once started', async () => {
     const seen: string[] = [];
-    const p = poller(async (event) => { seen.push(...(idsOf(event) as string[])); return { batchItemFailures: [] }; }, { pollIntervalMs: 50 });
+    const p = await poller(async (event) => { seen.push(...(idsOf(event) as string[])); return { batchItemFailures: [] }; }, { pollIntervalMs: 50 });
     p.start();
     try {
       const id = await putAudit();
