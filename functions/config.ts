@@ -17,6 +17,12 @@ export interface Config {
   /** `true` locally: S3 clients must use path-style URLs against s3rver. */
   s3ForcePathStyle: boolean;
   logLevel: string;
+  /** IANA zone in which dates (due today, anniversaries, dormancy) are computed. */
+  businessTimeZone: string;
+  /** Base URL of the web app, for links in emails. */
+  appBaseUrl: string;
+  /** Sender address of notification emails (verified in SES). */
+  senderEmail: string | undefined;
 }
 
 let cached: Config | undefined;
@@ -34,6 +40,9 @@ export function config(): Config {
     cursorSecretArn: env.CURSOR_SECRET_ARN || undefined,
     s3ForcePathStyle: env.S3_FORCE_PATH_STYLE === 'true',
     logLevel: env.LOG_LEVEL ?? 'INFO',
+    businessTimeZone: env.BUSINESS_TIME_ZONE || 'UTC',
+    appBaseUrl: env.APP_BASE_URL || 'http://localhost:3000',
+    senderEmail: env.SENDER_EMAIL || undefined,
   };
   return cached;
 }

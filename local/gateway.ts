@@ -17,6 +17,7 @@ import type {
   APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context,
 } from 'aws-lambda';
 import { ROUTES, routeKey, type RouteDef } from '../functions/api/routes';
+import { PROBLEM_BASE } from '../functions/http/problem';
 import type { FeatureName } from '../functions/api/features';
 import { flattenClaims, TokenError, type TokenVerifier } from './jwt';
 import { LOCAL_ACCOUNT, lambdaContext, loadHandler, timeoutMillis, type AnyHandler } from './lambda';
@@ -421,12 +422,18 @@ function sendJson(res: ServerResponse, status: number, value: unknown): number {
   return send(res, status, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify(value)));
 }
 
-const TITLES: Record<number, string> = {
-  401: 'Unauthorized', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Content Too Large', 429: 'Too Many Requests',
+/** Problem types and titles as the API's own middleware writes them (functions/http/problem.ts). */
+const PROBLEMS: Record<number, { code: string; title: string }> = {
+  401: { code: 'unauthorized', title: 'Unauthorized' },
+  404: { code: 'not-found', title: 'Not found' },
+  405: { code: 'method-not-allowed', title: 'Method not allowed' },
+  413: { code: 'payload-too-large', title: 'Payload too large' },
+  429: { code: 'too-many-requests', title: 'Too many requests' },
 };
 
 function sendProblem(res: ServerResponse, status: number, detail: string, requestId: string): number {
-  const problem = { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail, requestId };
+  const { code, title } = PROBLEMS[status] ?? { code: 'error', title: 'Error' };
+  const problem = { type: `${PROBLEM_BASE}${code}`, title, status, detail, requestId };
   return send(res, status, { 'content-type': 'application/problem+json' }, Buffer.from(JSON.stringify(problem)));
 }
 

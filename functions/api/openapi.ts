@@ -66,9 +66,9 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
 };
 
 /** Reusable problem responses by status: `components/responses/<name>`. */
-const PROBLEMS: Record<number, { name: string; description: string; headers?: string[] }> = {
+const PROBLEMS: Record<number, { name: string; description: string; headers?: string[]; gateway?: boolean }> = {
   400: { name: 'BadRequest', description: 'Malformed JSON, invalid fields (listed in `errors`), an unknown query parameter or an invalid cursor.' },
-  401: { name: 'Unauthorized', description: 'Missing, expired or invalid bearer token.', headers: ['WWW-Authenticate'] },
+  401: { name: 'Unauthorized', description: 'Missing, expired or invalid bearer token.', headers: ['WWW-Authenticate'], gateway: true },
   403: { name: 'Forbidden', description: 'Your role lacks the permission this operation needs.' },
   404: { name: 'NotFound', description: 'No such record — also for records you may not see and for ids that cannot exist.' },
   409: { name: 'Conflict', description: 'Duplicate (`existingId` names the record already holding the email or phone), a conflicting concurrent change, or a request with the same Idempotency-Key still in progress.' },
@@ -76,10 +76,24 @@ const PROBLEMS: Record<number, { name: string; description: string; headers?: st
   413: { name: 'PayloadTooLarge', description: `The body exceeds ${MAX_BODY_BYTES / 1024} KB.` },
   415: { name: 'UnsupportedMediaType', description: 'The body is not sent as `application/json`.' },
   422: { name: 'Unprocessable', description: 'This Idempotency-Key was already used with a different request body.' },
-  429: { name: 'TooManyRequests', description: 'Throttled: wait for `Retry-After` seconds (when present) and retry.', headers: ['Retry-After'] },
-  500: { name: 'InternalError', description: 'A bug on our side; quote `requestId` when reporting it. Never caused by what you send.' },
-  503: { name: 'ServiceUnavailable', description: 'A dependency is busy or unavailable; retry after `Retry-After` seconds.', headers: ['Retry-After'] },
+  429: { name: 'TooManyRequests', description: 'Throttled: back off (for `Retry-After` seconds when present) and retry.', headers: ['Retry-After'], gateway: true },
+  500: { name: 'InternalError', description: 'A bug on our side; quote `requestId` when reporting it. Never caused by what you send.', gateway: true },
+  503: { name: 'ServiceUnavailable', description: 'A dependency is busy or unavailable; retry after `Retry-After` seconds.', headers: ['Retry-After'], gateway: true },
 };
+
+/**
+ * In AWS, API Gateway itself answers a rejected token (401), stage throttling (429), a crashed or
+ * timed-out function (500/503) and unknown routes with `{"message": …}` — HTTP APIs cannot
+ * reshape those. The local gateway answers problem+json instead; both shapes are documented.
+ */
+const GATEWAY_MESSAGE = 'GatewayMessage';
+const GATEWAY_MESSAGE_SCHEMA: Json = {
+  type: 'object',
+  properties: { message: { type: 'string' } },
+  required: ['message'],
+  description: 'A response written by API Gateway itself (not by the API), e.g. `{"message":"Unauthorized"}`.',
+};
+const GATEWAY_NOTE = ' In AWS, API Gateway may answer this status itself as `application/json` `{"message": …}`, without `x-request-id`.';
 
 const HEADERS: Record<string, Json> = {
   'X-Request-Id': { description: 'Id of this request; quote it when reporting a problem.', schema: { type: 'string' } },
@@ -422,10 +436,12 @@ function buildCore(): Core {
   for (const [status, p] of Object.entries(PROBLEMS)) {
     const headers: Record<string, unknown> = { 'X-Request-Id': ref('headers', 'X-Request-Id') };
     for (const h of p.headers ?? []) headers[h] = ref('headers', h);
+    const content: Json = { 'application/problem+json': { schema: problemSchema } };
+    if (p.gateway) content['application/json'] = { schema: ref('schemas', GATEWAY_MESSAGE) };
     responses[p.name] = {
-      description: `${status} — ${p.description}`,
+      description: `${status} — ${p.description}` + (p.gateway ? GATEWAY_NOTE : ''),
       headers,
-      content: { 'application/problem+json': { schema: problemSchema } },
+      content,
     };
   }
 
@@ -433,7 +449,7 @@ function buildCore(): Core {
     paths,
     tags,
     components: {
-      schemas: schemaComponents,
+      schemas: { ...schemaComponents, [GATEWAY_MESSAGE]: GATEWAY_MESSAGE_SCHEMA },
       responses,
       parameters: PARAMETERS,
       headers: HEADERS,

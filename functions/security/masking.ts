@@ -50,7 +50,7 @@ export function maskFor<T extends Record<string, unknown>>(
   record: T,
   principal: Principal,
   ownerId: string | undefined,
-): T {
+): T & { masked?: string[] } {
   if (canAccess(principal, 'pii:read', ownerId)) return record;
   const fields = SENSITIVE_FIELDS[entity] as Record<string, Masker>;
   const out: Record<string, unknown> = { ...record };
@@ -62,5 +62,5 @@ export function maskFor<T extends Record<string, unknown>>(
     }
   }
   if (masked.length > 0) out.masked = masked;
-  return out as T;
+  return out as T & { masked?: string[] };
 }

@@ -338,7 +338,7 @@ const SCRIPT = String.raw`
           extra = h('button', { type: 'button', onclick: function () { if (lastEtag) control.value = lastEtag; } }, 'Use last ETag');
         }
         inputs[where][p.name] = control;
-        add(form, field(p.name + (where === 'path' ? '' : ' (' + where + ')'), p.required, extra ? h('div', { class: 'row' }, control, extra) : control, constraints(p.schema) || p.description));
+        add(form, field(p.name + (where === 'path' ? '' : ' (' + where + ')'), p.required, extra ? h('div', { class: 'row' }, control, extra) : control, [p.description, constraints(p.schema)].filter(Boolean).join(' — ')));
       });
     });
 

@@ -161,7 +161,7 @@ describe('gateway answers', () => {
     const response = await fetch(`${gateway.url}/v1/nope`);
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
-    expect(await response.json()).toMatchObject({ status: 404, title: 'Not Found' });
+    expect(await response.json()).toMatchObject({ status: 404, title: 'Not found', type: expect.stringMatching(/\/not-found$/) });
   });
 
   it('405 problem+json with Allow for a wrong method on a known path', async () => {

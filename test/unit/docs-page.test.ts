@@ -1,0 +1,222 @@
+import { createHash } from 'node:crypto';
+import { Window } from 'happy-dom';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildOpenApi } from '../../functions/api/openapi';
+import { docsPageCsp, docsPageHeaders, docsPageHtml, escapeHtml } from '../../functions/system/docs-page';
+
+const html = docsPageHtml({ specUrl: '/v1/openapi.json' });
+const inlineScript = /<script>([\s\S]*)<\/script>/.exec(html)![1]!;
+const inlineStyle = /<style>([\s\S]*)<\/style>/.exec(html)![1]!;
+
+describe('escapeHtml', () => {
+  it('escapes markup so it renders as text', () => {
+    expect(escapeHtml('<script>alert("x")</script>')).toBe('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    expect(escapeHtml(`Tom & Jerry's <b>`)).toBe('Tom &amp; Jerry&#39;s &lt;b&gt;');
+    expect(escapeHtml('/v1/openapi.json')).toBe('/v1/openapi.json');
+  });
+});
+
+describe('docs page HTML', () => {
+  it('is self-contained: no external script, stylesheet, font or image', () => {
+    expect(html).not.toMatch(/<script[^>]*\ssrc=/i);
+    expect(html).not.toMatch(/(src|href)\s*=\s*["']?\s*(https?:)?\/\//i);
+    expect(inlineStyle).not.toMatch(/@import|@font-face|url\(/i);
+    // The one absolute URL is the placeholder the body skeleton puts in `format: uri` fields.
+    expect(html.match(/https?:\/\/[^\s'"]*/gi)).toEqual(['https://example.com']);
+    expect(html.match(/<script/g)).toHaveLength(1);
+    expect(html.match(/<link[^>]*>/g)).toEqual(['<link rel="icon" href="data:,">']);
+  });
+
+  it('references the spec URL, escaped', () => {
+    expect(html).toContain('data-spec-url="/v1/openapi.json"');
+    const hostile = docsPageHtml({ specUrl: '/x"><script>alert(1)</script>' });
+    expect(hostile).toContain('data-spec-url="/x&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
+    expect(hostile.match(/<script/g)).toHaveLength(1);
+  });
+
+  it('builds the DOM without HTML parsing in the browser', () => {
+    for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'eval(', 'new Function']) {
+      expect(inlineScript, sink).not.toContain(sink);
+    }
+    expect(inlineScript).not.toMatch(/<\/script/i);
+  });
+
+  it('comes with a CSP that allows exactly its own inline script and style', () => {
+    const hash = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+    const csp = docsPageCsp();
+    expect(csp).toContain(`script-src ${hash(inlineScript)}`);
+    expect(csp).toContain(`style-src ${hash(inlineStyle)}`);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toContain('unsafe');
+    // The hashes do not depend on the spec URL: the URL lives in an attribute, not in the script.
+    expect(docsPageHtml({ specUrl: '/elsewhere.json' })).toContain(`<script>${inlineScript}</script>`);
+    expect(docsPageHeaders()).toMatchObject({ 'content-security-policy': csp, 'x-content-type-options': 'nosniff' });
+  });
+});
+
+describe('docs page in a browser', () => {
+  const windows: Window[] = [];
+  afterEach(async () => {
+    for (const w of windows.splice(0)) await w.happyDOM.close();
+  });
+
+  interface Call {
+    url: string;
+    method: string;
+    headers: Record<string, string>;
+    body?: string;
+  }
+
+  /** Loads the page with a fake network: the spec from `spec`, API calls answered by `answer`. */
+  async function open(spec: unknown, answer: (call: Call) => { status: number; headers?: Record<string, string>; body?: string }) {
+    const window = new Window({
+      url: 'http://localhost:3000/docs',
+      settings: { enableJavaScriptEvaluation: true, suppressInsecureJavaScriptEnvironmentWarning: true },
+    });
+    windows.push(window);
+    const calls: Call[] = [];
+    (window as unknown as { fetch: unknown }).fetch = async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) => {
+      const call = { url: String(url), method: init.method ?? 'GET', headers: init.headers ?? {}, body: init.body };
+      calls.push(call);
+      if (call.url === '/v1/openapi.json') {
+        return new window.Response(JSON.stringify(spec), { headers: { 'content-type': 'application/json' } });
+      }
+      const reply = answer(call);
+      return new window.Response(reply.body ?? null, { status: reply.status, headers: reply.headers });
+    };
+    window.document.write(docsPageHtml({ specUrl: '/v1/openapi.json' }));
+    await settle(window);
+    return { window, document: window.document, calls };
+  }
+  async function settle(window: Window) {
+    await window.happyDOM.waitUntilComplete();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await window.happyDOM.waitUntilComplete();
+  }
+  async function go(window: Window, hash: string) {
+    window.location.hash = hash;
+    await settle(window);
+  }
+  const button = (root: { querySelectorAll(s: string): Iterable<unknown> }, text: string) =>
+    [...(root.querySelectorAll('button') as Iterable<{ textContent: string; click(): void }>)].find((b) => b.textContent === text)!;
+
+  it('lists every operation grouped by tag, with schemas', async () => {
+    const spec = buildOpenApi();
+    const { document } = await open(spec, () => ({ status: 200 }));
+    const nav = document.getElementById('nav')!;
+    const links = [...nav.querySelectorAll('a')].map((a) => a.getAttribute('href'));
+    for (const item of Object.values(spec.paths)) {
+      for (const op of Object.values(item)) expect(links).toContain(`#op/${op.operationId}`);
+    }
+    expect([...nav.querySelectorAll('h3')].map((h) => h.textContent)).toEqual(['System', 'Customers', 'Contacts', 'Schemas']);
+    expect(links).toContain('#schema/Customer');
+    expect(document.getElementById('main')!.textContent).toContain('RFC 9457');
+  });
+
+  it('shows hostile text from the spec as text, never as markup', async () => {
+    const spec = structuredClone(buildOpenApi()) as any;
+    const evil = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>';
+    spec.tags[0].name = evil;
+    spec.paths['/v1/me'].get.tags = [evil];
+    spec.paths['/v1/me'].get.summary = evil;
+    spec.paths['/v1/me'].get.description = `**${evil}** \`${evil}\` [${evil}](javascript:alert(1))`;
+    spec.paths['/v1/me'].get['x-roles'] = { [evil]: evil };
+    spec.components.schemas.Me.properties[evil] = { type: 'string', description: evil };
+    const { window, document } = await open(spec, () => ({ status: 200 }));
+    await go(window, '#op/me');
+    const main = document.getElementById('main')!;
+    expect(main.textContent).toContain(evil);
+    expect(document.querySelectorAll('img')).toHaveLength(0);
+    expect(document.querySelectorAll('script')).toHaveLength(1);
+    expect([...document.querySelectorAll('a')].map((a) => a.getAttribute('href')).filter((h) => /javascript:/i.test(h ?? ''))).toEqual([]);
+    await go(window, '#schema/Me');
+    expect(document.getElementById('main')!.textContent).toContain(evil);
+    expect(document.querySelectorAll('img')).toHaveLength(0);
+    expect((window as unknown as { pwned?: number }).pwned).toBeUndefined();
+  });
+
+  it('sends a request with the token, an Idempotency-Key and the example body, and shows the response', async () => {
+    const created = { id: 'cus_01J9ZQ4V6W7X8Y9Z0A1B2C3D4E', name: 'Acme', version: 1 };
+    const { window, document, calls } = await open(buildOpenApi(), () => ({
+      status: 201,
+      headers: { 'content-type': 'application/json', etag: '"1"', location: `/v1/customers/${created.id}` },
+      body: JSON.stringify(created),
+    }));
+    const tokenInput = document.querySelector('#auth input') as unknown as { value: string };
+    tokenInput.value = 'Bearer token-123';
+    button(document, 'Use token').click();
+    expect(window.sessionStorage.getItem('crm.docs.token')).toBe('token-123');
+
+    await go(window, '#op/createCustomer');
+    const main = document.getElementById('main')!;
+    expect(main.textContent).toContain('Permission customers:create');
+    expect(main.textContent).toContain('sales (own)');
+    const body = main.querySelector('textarea') as unknown as { value: string };
+    expect(JSON.parse(body.value)).toEqual({ type: 'company', name: 'string' });
+    body.value = JSON.stringify({ type: 'company', name: 'Acme' });
+    button(main, 'Generate').click();
+    button(main, 'Send request').click();
+    await settle(window);
+
+    const sent = calls.at(-1)!;
+    expect(sent.url).toBe('http://localhost:3000/v1/customers');
+    expect(sent.method).toBe('POST');
+    expect(sent.headers.authorization).toBe('Bearer token-123');
+    expect(sent.headers['content-type']).toBe('application/json');
+    expect(sent.headers['Idempotency-Key']).toMatch(/^[\x21-\x7e]{8,255}$/);
+    expect(JSON.parse(sent.body!)).toEqual({ type: 'company', name: 'Acme' });
+    const shown = main.textContent!;
+    expect(shown).toContain('201');
+    expect(shown).toContain('etag');
+    expect(main.querySelector('pre')!.textContent).toBe(JSON.stringify(created, null, 2));
+  });
+
+  it('fills path parameters and If-Match from the last ETag; public routes get no token', async () => {
+    const id = 'cus_01J9ZQ4V6W7X8Y9Z0A1B2C3D4E';
+    const { window, document, calls } = await open(buildOpenApi(), (call) =>
+      call.method === 'GET'
+        ? { status: 200, headers: { 'content-type': 'application/json', etag: '"7"' }, body: JSON.stringify({ id, version: 7 }) }
+        : { status: 412, headers: { 'content-type': 'application/problem+json' }, body: JSON.stringify({ status: 412, title: 'Precondition failed' }) },
+    );
+    window.sessionStorage.setItem('crm.docs.token', 'tok');
+
+    await go(window, '#op/getCustomer');
+    let main = document.getElementById('main')!;
+    button(main, 'Send request').click();
+    await settle(window);
+    expect(main.textContent).toContain('Fill in: id');
+    (main.querySelector('input') as unknown as { value: string }).value = id;
+    button(main, 'Send request').click();
+    await settle(window);
+    expect(calls.at(-1)!.url).toBe(`http://localhost:3000/v1/customers/${id}`);
+
+    await go(window, '#op/updateCustomer');
+    main = document.getElementById('main')!;
+    const inputs = [...main.querySelectorAll('input')] as unknown as { value: string }[];
+    inputs[0]!.value = id;
+    button(main, 'Use last ETag').click();
+    expect(inputs[1]!.value).toBe('"7"');
+    (main.querySelector('textarea') as unknown as { value: string }).value = '{"name":"New"}';
+    button(main, 'Send request').click();
+    await settle(window);
+    expect(calls.at(-1)).toMatchObject({ method: 'PATCH', headers: { 'If-Match': '"7"', authorization: 'Bearer tok' } });
+    expect(main.textContent).toContain('412');
+
+    await go(window, '#op/health');
+    main = document.getElementById('main')!;
+    button(main, 'Send request').click();
+    await settle(window);
+    expect(calls.at(-1)!.url).toBe('http://localhost:3000/v1/health');
+    expect(calls.at(-1)!.headers.authorization).toBeUndefined();
+  });
+
+  it('says so when the spec cannot be loaded', async () => {
+    const window = new Window({ url: 'http://localhost:3000/docs', settings: { enableJavaScriptEvaluation: true, suppressInsecureJavaScriptEnvironmentWarning: true } });
+    windows.push(window);
+    (window as unknown as { fetch: unknown }).fetch = async () => new window.Response('nope', { status: 500 });
+    window.document.write(docsPageHtml({ specUrl: '/v1/openapi.json' }));
+    await settle(window);
+    expect(window.document.getElementById('main')!.textContent).toContain('Could not load the API description from /v1/openapi.json: HTTP 500');
+  });
+});
