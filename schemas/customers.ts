@@ -1,4 +1,4 @@
-import { z } from './zod';
+import * as z from './zod';
 import { Country, Id, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
 
 export const CUSTOMER_TYPES = ['company', 'person'] as const;

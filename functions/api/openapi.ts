@@ -12,7 +12,7 @@
  * Bundled into the `system` function: it must stay free of heavy imports.
  */
 import type { ZodMiniType } from 'zod/mini';
-import { z } from '../../schemas/zod';
+import * as z from '../../schemas/zod';
 import { Problem } from '../../schemas/common';
 import { MAX_BODY_BYTES } from '../http/request';
 import { ACTIONS, type Action, PERMISSIONS, ROLES } from '../security/permissions';

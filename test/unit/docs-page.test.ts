@@ -61,6 +61,11 @@ describe('docs page in a browser', () => {
     for (const w of windows.splice(0)) await w.happyDOM.close();
   });
 
+  interface Reply {
+    status: number;
+    headers?: Record<string, string>;
+    body?: string;
+  }
   interface Call {
     url: string;
     method: string;
@@ -69,7 +74,7 @@ describe('docs page in a browser', () => {
   }
 
   /** Loads the page with a fake network: the spec from `spec`, API calls answered by `answer`. */
-  async function open(spec: unknown, answer: (call: Call) => { status: number; headers?: Record<string, string>; body?: string }) {
+  async function open(spec: unknown, answer: (call: Call) => Reply) {
     const window = new Window({
       url: 'http://localhost:3000/docs',
       settings: { enableJavaScriptEvaluation: true, suppressInsecureJavaScriptEnvironmentWarning: true },
@@ -174,7 +179,7 @@ describe('docs page in a browser', () => {
 
   it('fills path parameters and If-Match from the last ETag; public routes get no token', async () => {
     const id = 'cus_01J9ZQ4V6W7X8Y9Z0A1B2C3D4E';
-    const { window, document, calls } = await open(buildOpenApi(), (call) =>
+    const { window, document, calls } = await open(buildOpenApi(), (call): Reply =>
       call.method === 'GET'
         ? { status: 200, headers: { 'content-type': 'application/json', etag: '"7"' }, body: JSON.stringify({ id, version: 7 }) }
         : { status: 412, headers: { 'content-type': 'application/problem+json' }, body: JSON.stringify({ status: 412, title: 'Precondition failed' }) },

@@ -202,7 +202,7 @@ describe('OpenAPI document', () => {
       expect(byName.limit!.description).toContain('default 25');
       expect(byName.cursor).toMatchObject({ in: 'query', required: false, schema: { type: 'string' } });
       expect(op.description).toContain('nextCursor');
-      const page = deref(op.responses['200']!.content['application/json'].schema);
+      const page = deref((op.responses['200'] as Json).content['application/json'].schema);
       expect(page.required).toEqual(['items', 'nextCursor']);
     }
     const tier = params(operationOf(ROUTES.find((r) => r.operation === 'listCustomers')!)).find((p) => p.name === 'tier')!;
