@@ -9,6 +9,6 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: run two files at a time; DynamoDB Local is shared, tables are per file.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    reporters: ['default'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

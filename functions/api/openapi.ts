@@ -246,8 +246,8 @@ class SchemaSet {
 // ---------------------------------------------------------------------------------------------
 // operations
 
-/** A schema reference that resolves after SchemaSet.finish(). */
-type Deferred = (resolve: (c: Converted) => Json) => unknown;
+/** An operation whose schemas resolve to component names after SchemaSet.finish(). */
+type Deferred = (resolve: (c: Converted) => Json) => OpenApiOperation;
 
 function pathParamNames(path: string): string[] {
   return [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
@@ -303,6 +303,10 @@ function buildOperation(route: RouteDef, schemas: SchemaSet): Deferred {
   const paginated = isPaginated(route, schemas);
   const { text, roles } = describeOperation(route, paginated);
 
+  const declared = Object.keys(route.params ?? {}).sort().join(',');
+  if (declared !== pathParamNames(route.path).sort().join(',')) {
+    throw new Error(`${route.method} ${route.path}: params {${declared}} do not match the path template`);
+  }
   const params = Object.entries(route.params ?? {}).map(([name, schema]) => ({ name, converted: schemas.add(schema, 'output') }));
   const query = route.query ? schemas.add(route.query, 'output') : undefined;
   const body = route.body ? schemas.add(route.body, 'input') : undefined;
@@ -315,7 +319,7 @@ function buildOperation(route: RouteDef, schemas: SchemaSet): Deferred {
       name,
       in: 'path',
       required: true,
-      description: 'A record id; an id that cannot exist answers 404.',
+      ...(name === 'id' ? { description: 'A record id; an id that cannot exist answers 404.' } : {}),
       schema: resolve(converted),
     }));
     if (query) {
@@ -421,7 +425,7 @@ function buildCore(): Core {
     const item = (paths[route.path] ??= {});
     const method = route.method.toLowerCase();
     if (item[method]) throw new Error(`Two routes for ${route.method} ${route.path}`);
-    item[method] = build(resolve) as OpenApiOperation;
+    item[method] = build(resolve);
   }
 
   const tags: Core['tags'] = [];

@@ -5,7 +5,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import sesServer from 'aws-ses-v2-local';
+import * as sesModule from 'aws-ses-v2-local';
 
 export interface LocalSes {
   endpoint: string;
@@ -16,6 +16,9 @@ export interface LocalSes {
   sentEmails(): Promise<unknown[]>;
   stop(): Promise<void>;
 }
+
+/** A CommonJS module: Node's ESM loader puts its exports under `default`, bundlers do not. */
+const sesServer = ((sesModule as unknown as { default: { default?: typeof sesModule.default } }).default?.default ?? sesModule.default) as typeof sesModule.default;
 
 export async function startSes(options: { port?: number; host?: string } = {}): Promise<LocalSes> {
   const server: Server = await sesServer({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });

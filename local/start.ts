@@ -1,0 +1,187 @@
+/**
+ * `npm start`: the whole CRM on this machine, on real engines where they exist.
+ *
+ *   DynamoDB Local (Java) ← data in .data/dynamodb, survives restarts
+ *   local SES (inbox viewer), s3rver (exports bucket, .data/s3), EventBridge stand-in (.data/events)
+ *   gateway on PORT → the same handler modules Lambda runs, with payload-v2 events and JWT checks
+ *   stream poller (table stream → events publisher), scheduler (schedule table → jobs handler)
+ *
+ * Ports: PORT (3000), DYNAMODB_PORT (8000), SES_PORT (8005), S3_PORT (4569), EVENTS_PORT (4010).
+ * Other settings: DATA_DIR (.data), HOST (127.0.0.1), CORS_ORIGINS (comma-separated),
+ * SEED_CUSTOMERS (300; 0 = no demo data), THROTTLE_RATE / THROTTLE_BURST (per client), LOG_LEVEL.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TABLE_SPEC } from '../functions/data/table';
+import { ROLES } from '../functions/security/permissions';
+import { resolveUser } from './demo-users';
+import { JavaMissingError, checkJava, ensureTable, startDynamoDbLocal } from './engines/dynamodb';
+import { startEventBus } from './engines/events';
+import { startS3 } from './engines/s3';
+import { startSes } from './engines/ses';
+import { LOCAL_EXPORTS_BUCKET, applyEnvironment, handlerEnvironment } from './env';
+import { DEFAULT_CORS_ORIGINS, createGateway } from './gateway';
+import { localIssuer } from './jwt';
+import { REPO_ROOT, dataDir } from './paths';
+import { portFromEnv } from './ports';
+import { persistentSecret, removeRuntime, runningCrm, writeRuntime } from './runtime';
+import { startScheduler } from './scheduler';
+import { DEFAULT_SEED_CUSTOMERS, seedIfNeeded } from './seed';
+import { createStreamPoller } from './stream-poller';
+
+type Stop = () => Promise<unknown> | void;
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const warn = (line: string) => process.stderr.write(`${line}\n`);
+/** One compact line per event; ids and numbers only, never personal data. */
+const logLine = (source: string) => (entry: Record<string, unknown>) => {
+  const { msg, ...rest } = entry;
+  const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+  say(`[${source}] ${msg ?? ''}${msg ? ' ' : ''}${fields}`);
+};
+
+async function main(): Promise<void> {
+  const stops: Stop[] = [];
+  let stopping: Promise<void> | undefined;
+  const dir = dataDir();
+
+  const shutdown = (reason: string, code = 0): Promise<void> => {
+    stopping ??= (async () => {
+      say(`\nStopping (${reason})…`);
+      const force = setTimeout(() => { warn('Shutdown took too long; exiting.'); process.exit(1); }, 15_000);
+      force.unref();
+      for (const stop of stops.reverse()) {
+        try { await stop(); } catch (error) { warn(`While stopping: ${error instanceof Error ? error.message : String(error)}`); }
+      }
+      removeRuntime(dir);
+      say('Stopped.');
+      process.exitCode = code;
+    })();
+    return stopping;
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  try {
+    checkJava();
+  } catch (error) {
+    if (error instanceof JavaMissingError) { warn(`\n${error.message}\n`); process.exitCode = 1; return; }
+    throw error;
+  }
+
+  const already = runningCrm(dir);
+  if (already) {
+    warn(`The CRM is already running (pid ${already.pid}) with this data directory: API at ${already.api}. Stop it first (Ctrl-C in its terminal).`);
+    process.exitCode = 1;
+    return;
+  }
+
+  const ports = {
+    api: portFromEnv('PORT', 3000),
+    dynamodb: portFromEnv('DYNAMODB_PORT', 8000),
+    ses: portFromEnv('SES_PORT', 8005),
+    s3: portFromEnv('S3_PORT', 4569),
+    events: portFromEnv('EVENTS_PORT', 4010),
+  };
+  const host = process.env.HOST || '127.0.0.1';
+  const tableName = process.env.TABLE_NAME || TABLE_SPEC.logicalName;
+  mkdirSync(dir, { recursive: true });
+
+  try {
+    say('Starting DynamoDB Local…');
+    const dynamodb = await startDynamoDbLocal({ port: ports.dynamodb, directory: join(dir, 'dynamodb') });
+    stops.push(() => dynamodb.stop());
+    const ses = await startSes({ port: ports.ses, host });
+    stops.push(() => ses.stop());
+    const s3 = await startS3({ port: ports.s3, host, directory: join(dir, 's3'), buckets: [LOCAL_EXPORTS_BUCKET] });
+    stops.push(() => s3.stop());
+    const bus = await startEventBus({ port: ports.events, host, file: join(dir, 'events', 'events.jsonl') });
+    stops.push(() => bus.stop());
+
+    // Before the first handler module loads.
+    applyEnvironment(handlerEnvironment({
+      tableName,
+      stage: 'local',
+      cursorSecret: persistentSecret(dir, 'cursor-secret'),
+      endpoints: { dynamodb: dynamodb.endpoint, ses: ses.endpoint, s3: s3.endpoint, events: bus.endpoint },
+    }));
+
+    const client = dynamodb.client();
+    stops.push(() => client.destroy());
+    await ensureTable(client, tableName);
+
+    const issuer = await localIssuer({ dataDir: dir });
+    const throttleRate = Number(process.env.THROTTLE_RATE || 200);
+    const throttleBurst = Number(process.env.THROTTLE_BURST || 400);
+    const gateway = await createGateway({
+      port: ports.api,
+      host,
+      verifier: issuer.verifier,
+      cors: { allowOrigins: process.env.CORS_ORIGINS ? process.env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : DEFAULT_CORS_ORIGINS },
+      throttle: { ratePerSecond: throttleRate, burst: throttleBurst },
+      log: (e) => say(`[api] ${e.status} ${e.method} ${e.routeKey === '-' ? e.path : e.routeKey} ${e.latencyMs}ms requestId=${e.requestId}`),
+    });
+    stops.push(() => gateway.close());
+
+    const poller = createStreamPoller({ tableName, ddb: client, endpoint: dynamodb.endpoint, stateFile: join(dir, 'stream-poller', `${tableName}.json`), log: logLine('stream') });
+    poller.start();
+    stops.push(() => poller.stop());
+
+    const scheduler = startScheduler({ log: logLine('scheduler') });
+    stops.push(() => scheduler.stop());
+
+    const api = `http://localhost:${gateway.port}`;
+    writeRuntime(dir, {
+      pid: process.pid, javaPid: dynamodb.pid, startedAt: new Date().toISOString(), tableName, api,
+      dynamodb: dynamodb.endpoint, ses: ses.endpoint, s3: s3.endpoint, events: bus.endpoint,
+    });
+
+    const seedCount = Number(process.env.SEED_CUSTOMERS ?? DEFAULT_SEED_CUSTOMERS);
+    if (seedCount > 0) {
+      const admin = resolveUser('admin');
+      try {
+        const result = await seedIfNeeded({
+          baseUrl: gateway.url,
+          adminToken: await issuer.signToken({ sub: admin.id, email: admin.email, groups: ['admin'], username: admin.username }),
+          ddb: DynamoDBDocumentClient.from(client),
+          tableName,
+          count: seedCount,
+          log: logLine('seed'),
+        });
+        if (!result.skipped) say(`Seeded ${result.customers} demo customers with ${result.contacts} contacts.`);
+      } catch (error) {
+        warn(`Demo data could not be created: ${error instanceof Error ? error.message : String(error)}. The CRM runs without it; the next start tries again.`);
+      }
+    }
+
+    const shown = relative(REPO_ROOT, dir) || dir;
+    say([
+      '',
+      `Serverless CRM is running (stage local, table ${tableName}, data in ${shown.startsWith('..') ? dir : shown}/)`,
+      '',
+      `  API            ${api}`,
+      `  Docs           ${api}/docs`,
+      `  OpenAPI        ${api}/v1/openapi.json`,
+      `  Health         ${api}/v1/health`,
+      `  Email inbox    http://localhost:${ses.port}/`,
+      `  Domain events  http://localhost:${bus.port}/events`,
+      `  DynamoDB Local http://localhost:${dynamodb.port}`,
+      `  S3 (exports)   http://localhost:${s3.port}/${LOCAL_EXPORTS_BUCKET}`,
+      '',
+      `Get a token (roles: ${ROLES.join(', ')}; optional second argument: a user id):`,
+      '  TOKEN=$(npm run --silent token -- admin)',
+      'Then, for example:',
+      `  curl -s -H "Authorization: Bearer $TOKEN" "${api}/v1/customers?limit=5"`,
+      '',
+      'Press Ctrl-C to stop everything.',
+      '',
+    ].join('\n'));
+  } catch (error) {
+    warn(`\nStart-up failed: ${error instanceof Error ? error.message : String(error)}`);
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') warn('A port is taken; set PORT, DYNAMODB_PORT, SES_PORT, S3_PORT or EVENTS_PORT to free ones.');
+    await shutdown('start-up failed', 1);
+  }
+}
+
+void main();
