@@ -11,6 +11,7 @@
  *
  * Bundled into the `system` function: it must stay free of heavy imports.
  */
+import { IDEMPOTENCY_KEY_PATTERN } from '../http/idempotency';
 import type { ZodMiniType } from 'zod/mini';
 import * as z from '../../schemas/zod';
 import { Problem } from '../../schemas/common';
@@ -105,7 +106,7 @@ const HEADERS: Record<string, Json> = {
 };
 
 /** Mirrors validateKey in functions/http/idempotency.ts (a unit test keeps them in step). */
-export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{8,255}$';
+export { IDEMPOTENCY_KEY_PATTERN };
 
 const PARAMETERS: Record<string, Json> = {
   IdempotencyKey: {
@@ -156,8 +157,24 @@ interface Converted {
 
 const SAFE_INT = Number.MAX_SAFE_INTEGER;
 
+/**
+ * Responses may gain fields in later versions, and clients must ignore the ones they do not know
+ * (docs/conventions.md): output schemas therefore never say `additionalProperties: false`.
+ */
+function openForExtension(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(openForExtension);
+  if (!value || typeof value !== 'object') return value;
+  const out: Json = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'additionalProperties' && v === false) continue;
+    out[key] = openForExtension(v);
+  }
+  return out;
+}
+
 function convert(schema: ZodMiniType, io: Io): Converted {
-  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Json;
+  const raw = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Json;
+  const json = (io === 'output' ? openForExtension(raw) : raw) as Json;
   const { $schema: _dialect, $defs, ...root } = json;
   return { io, root, defs: ($defs ?? {}) as Record<string, Json> };
 }

@@ -36,9 +36,9 @@ export function diff(
 
 export interface AuditInput {
   customerId: string;
-  entityType: 'customer' | 'contact';
+  entityType: 'customer' | 'contact' | 'task';
   entityId: string;
-  action: 'created' | 'updated' | 'archived' | 'restored' | 'deleted';
+  action: 'created' | 'updated' | 'archived' | 'restored' | 'deleted' | 'completed' | 'reopened' | 'cancelled';
   actor: Principal;
   at: Date;
   version: number;

@@ -9,7 +9,7 @@ import { monotonicFactory } from 'ulid';
 const nextUlid = monotonicFactory();
 
 /** Prefixed ULIDs: `cus_01J…`. Sortable by creation time, unguessable enough for ids. */
-export function newId(prefix: 'cus' | 'con' | 'aud' | 'req'): string {
+export function newId(prefix: 'cus' | 'con' | 'aud' | 'req' | 'tsk' | 'ntf'): string {
   return `${prefix}_${nextUlid()}`;
 }
 
@@ -108,6 +108,54 @@ export const keys = {
     prefix: 'AUD#',
   },
   idempotency: (userId: string, key: string) => ({ pk: `IDEM#${userId}#${key}`, sk: 'IDEM' }),
+  /**
+   * Tasks (C3). The task (`#TASK`) and its reminders (`#REM#nnnn`) share the partition `TSK#<id>`,
+   * so GET reads both with one Query on the `#` prefix (audit entries `AUD#…` stay out of it).
+   * List indexes: gsi1 = assignee × status, gsi2 = customer × status, both sorted by
+   * `<dueAt>#<id>` (`~` for no due date: sorts after every ISO instant, i.e. last).
+   */
+  task: {
+    primary: (id: string) => ({ pk: `TSK#${id}`, sk: '#TASK' }),
+    partition: (id: string) => `TSK#${id}`,
+    /** Sort-key prefix shared by the task item and its reminder items. */
+    recordPrefix: '#',
+    dueSort: (dueAt: string | undefined, id: string) => `${dueAt ?? '~'}#${id}`,
+    indexes: (t: { id: string; assigneeId: string; status: string; dueAt?: string; customerId?: string }) => ({
+      gsi1pk: `TASKS#ASG#${t.assigneeId}#${t.status}`,
+      gsi1sk: `${t.dueAt ?? '~'}#${t.id}`,
+      ...(t.customerId ? { gsi2pk: `TASKS#CUS#${t.customerId}#${t.status}`, gsi2sk: `${t.dueAt ?? '~'}#${t.id}` } : {}),
+    }),
+    assigneePartition: (assigneeId: string, status: string) => `TASKS#ASG#${assigneeId}#${status}`,
+    customerPartition: (customerId: string, status: string) => `TASKS#CUS#${customerId}#${status}`,
+    /** A task's audit entries (and outbox) live in its own partition. */
+    audit: (taskId: string, at: string, id: string) => ({ pk: `TSK#${taskId}`, sk: `AUD#${at}#${id}` }),
+    /** Rule-created tasks: one guard item per cause, so a rule can never create a task twice. */
+    ruleGuard: (sourceKey: string) => ({ pk: `RULE#${sourceKey}`, sk: 'RULE' }),
+  },
+  /**
+   * Reminders: one item per reminder in its task's partition. While pending it sits in the sparse
+   * gsi1 partition `REMINDERS#PENDING` sorted by `<nextAt>#<taskId>#<nnnn>`; the reminder job reads
+   * `<= now` from there, so a run costs what is due, not what exists.
+   */
+  reminder: {
+    primary: (taskId: string, n: number) => ({ pk: `TSK#${taskId}`, sk: `#REM#${String(n).padStart(4, '0')}` }),
+    pending: (nextAt: string, taskId: string, n: number) => ({
+      gsi1pk: 'REMINDERS#PENDING',
+      gsi1sk: `${nextAt}#${taskId}#${String(n).padStart(4, '0')}`,
+    }),
+    pendingPartition: 'REMINDERS#PENDING',
+  },
+  /** In-app notifications, per user, newest first by id (ULID); unread ones also on sparse gsi1. */
+  notification: {
+    primary: (userId: string, id: string) => ({ pk: `NTF#${userId}`, sk: id }),
+    partition: (userId: string) => `NTF#${userId}`,
+    unread: (userId: string, id: string) => ({ gsi1pk: `NTF#${userId}#UNREAD`, gsi1sk: id }),
+    unreadPartition: (userId: string) => `NTF#${userId}#UNREAD`,
+  },
+  /** Minimal user profile (email, role) copied from the token; users themselves live in Cognito. */
+  user: {
+    profile: (userId: string) => ({ pk: `USER#${userId}`, sk: '#PROFILE' }),
+  },
   system: {
     heartbeat: () => ({ pk: 'SYS#HEARTBEAT', sk: 'SYS#HEARTBEAT' }),
     seed: () => ({ pk: 'SYS#SEED', sk: 'SYS#SEED' }),

@@ -22,8 +22,12 @@ export interface StoredResponse {
   body: string;
 }
 
+/** Visible ASCII, 8–255 characters (a UUID fits). Also published in the OpenAPI document. */
+export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{8,255}$';
+const keyPattern = new RegExp(IDEMPOTENCY_KEY_PATTERN);
+
 export function validateKey(key: string): string {
-  if (!/^[\x21-\x7e]{8,255}$/.test(key)) {
+  if (!keyPattern.test(key)) {
     throw BadRequest('Idempotency-Key must be 8–255 visible ASCII characters (a UUID is ideal)', [
       { path: 'header.Idempotency-Key', message: 'Invalid idempotency key' },
     ]);

@@ -8,12 +8,10 @@ import { SCHEDULES, rateMillis } from '../api/schedules';
 import { createHttpHandler, ok } from '../http/chain';
 import { ServiceUnavailable } from '../http/problem';
 import { ACTIONS, PERMISSIONS } from '../security/permissions';
-import { docsPageHtml } from './docs-page';
+import { docsPageHeaders, docsPageHtml } from './docs-page';
 
 const heartbeatInterval = rateMillis(SCHEDULES.find((s) => s.name === 'heartbeat')?.expression ?? '') ?? 300_000;
 
-/** The docs page runs its own inline script and calls only this API. */
-const DOCS_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export const handler = createHttpHandler('system', {
   health: async ({ now }) => {
@@ -33,16 +31,14 @@ export const handler = createHttpHandler('system', {
     const degraded = Object.values(checks).some((c) => c.status === 'failing');
     return ok({ status: degraded ? 'degraded' : 'ok', checks, stage: config().stage, time: now.toISOString() }, { 'cache-control': 'no-store' });
   },
-  openapi: async ({ event }) => {
-    const host = event.headers?.host;
-    const proto = event.headers?.['x-forwarded-proto'] ?? (host?.startsWith('localhost') || host?.startsWith('127.') ? 'http' : 'https');
-    return ok(buildOpenApi({ serverUrl: host ? `${proto}://${host}` : undefined }), { 'cache-control': 'public, max-age=300' });
-  },
+  // No server URL from request headers: `/` resolves against wherever the document was fetched,
+  // and a Host header cannot poison a cached copy.
+  openapi: async () => ok(buildOpenApi(), { 'cache-control': 'public, max-age=300' }),
   docs: async () => ({
     status: 200,
     contentType: 'text/html; charset=utf-8',
     body: docsPageHtml({ specUrl: '/v1/openapi.json' }),
-    headers: { 'content-security-policy': DOCS_CSP, 'cache-control': 'public, max-age=300' },
+    headers: docsPageHeaders(),
   }),
   me: async ({ principal }) => {
     const permissions: Record<string, 'all' | 'own'> = {};
