@@ -29,6 +29,10 @@ export interface CrmConfig {
   mfa: 'required' | 'optional';
   /** LOG_LEVEL of every function. */
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** IANA time zone in which "today", due dates and anniversaries are computed. */
+  businessTimeZone: string;
+  /** Base URL of the web app; links in emails point there. */
+  appBaseUrl: string;
 }
 
 const REMOVAL_POLICIES: Record<string, RemovalPolicy> = {
@@ -78,9 +82,20 @@ export function readConfig(node: Node): CrmConfig {
   const logLevel = asString('logLevel', get('logLevel'), 'INFO').toUpperCase();
   if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) fail('logLevel', 'DEBUG | INFO | WARN | ERROR');
 
+  const businessTimeZone = asString('businessTimeZone', get('businessTimeZone'), 'UTC');
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: businessTimeZone });
+  } catch {
+    fail('businessTimeZone', 'an IANA time zone such as Europe/Berlin');
+  }
+  const appBaseUrl = asString('appBaseUrl', get('appBaseUrl'), 'http://localhost:5173');
+  if (!/^https?:\/\/[^\s]+$/.test(appBaseUrl)) fail('appBaseUrl', 'a URL such as https://crm.example.com');
+
   return {
     stage,
     senderEmail,
+    businessTimeZone,
+    appBaseUrl,
     corsOrigins,
     logRetentionDays: logRetentionDays as RetentionDays,
     deletionProtection: asBoolean('deletionProtection', get('deletionProtection'), !isDev),

@@ -60,6 +60,7 @@ export class CrmStack extends Stack {
         },
         stage: config.stage,
         logLevel: config.logLevel,
+        settings: { businessTimeZone: config.businessTimeZone, appBaseUrl: config.appBaseUrl },
         logRetention: config.logRetentionDays,
         removalPolicy: config.removalPolicy,
       });

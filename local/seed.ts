@@ -169,6 +169,7 @@ export interface SeedResult {
 export async function seedIfNeeded(options: SeedOptions): Promise<SeedResult> {
   const marker = await options.ddb.send(new GetCommand({ TableName: options.tableName, Key: keys.system.seed(), ConsistentRead: true }));
   if (marker.Item) return { skipped: true, customers: 0, contacts: 0 };
+  (options.log ?? (() => {}))({ msg: 'creating demo data through the API (first start only)', customers: options.count ?? DEFAULT_SEED_CUSTOMERS });
   const result = await seed(options);
   await options.ddb.send(new PutCommand({
     TableName: options.tableName,
@@ -210,14 +211,14 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       const item = plan[next++]!;
       const customer = await post('/v1/customers', item.idempotencyKey, item.body);
       customers += 1;
+      if (customers % 50 === 0) log({ msg: 'seeding', customers, of: plan.length });
       for (const contact of item.contacts) {
         await post(`/v1/customers/${customer.id}/contacts`, contact.idempotencyKey, contact.body);
         contacts += 1;
       }
-      if (customers % 50 === 0) log({ msg: 'seeding', customers, of: plan.length });
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 6) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 12) }, worker));
   log({ msg: 'seeded', customers, contacts, ms: Date.now() - started });
   return { skipped: false, customers, contacts };
 }

@@ -43,6 +43,8 @@ const logLine = (source: string) => (entry: Record<string, unknown>) => {
 
 async function main(): Promise<void> {
   const stops: Stop[] = [];
+  /** While seeding: no per-request lines. */
+  let quiet = false;
   let stopping: Promise<void> | undefined;
   const dir = dataDir();
 
@@ -120,11 +122,15 @@ async function main(): Promise<void> {
       verifier: issuer.verifier,
       cors: { allowOrigins: process.env.CORS_ORIGINS ? process.env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : DEFAULT_CORS_ORIGINS },
       throttle: { ratePerSecond: throttleRate, burst: throttleBurst },
-      log: (e) => say(`[api] ${e.status} ${e.method} ${e.routeKey === '-' ? e.path : e.routeKey} ${e.latencyMs}ms requestId=${e.requestId}`),
+      log: (e) => { if (!quiet) say(`[api] ${e.status} ${e.routeKey === '-' ? `${e.method} ${e.path}` : e.routeKey} ${e.latencyMs}ms requestId=${e.requestId}`); },
     });
     stops.push(() => gateway.close());
 
-    const poller = createStreamPoller({ tableName, ddb: client, endpoint: dynamodb.endpoint, stateFile: join(dir, 'stream-poller', `${tableName}.json`), log: logLine('stream') });
+    const streamLog = logLine('stream');
+    const poller = createStreamPoller({
+      tableName, ddb: client, endpoint: dynamodb.endpoint, stateFile: join(dir, 'stream-poller', `${tableName}.json`),
+      log: (e) => { if (!quiet || e.msg !== 'events published') streamLog(e); },
+    });
     poller.start();
     stops.push(() => poller.stop());
 
@@ -141,6 +147,7 @@ async function main(): Promise<void> {
     if (seedCount > 0) {
       const admin = resolveUser('admin');
       try {
+        quiet = true; // a thousand request lines would bury everything else
         const result = await seedIfNeeded({
           baseUrl: gateway.url,
           adminToken: await issuer.signToken({ sub: admin.id, email: admin.email, groups: ['admin'], username: admin.username }),
@@ -152,6 +159,8 @@ async function main(): Promise<void> {
         if (!result.skipped) say(`Seeded ${result.customers} demo customers with ${result.contacts} contacts.`);
       } catch (error) {
         warn(`Demo data could not be created: ${error instanceof Error ? error.message : String(error)}. The CRM runs without it; the next start tries again.`);
+      } finally {
+        quiet = false;
       }
     }
 

@@ -36,13 +36,15 @@ export function diff(
 
 export interface AuditInput {
   customerId: string;
-  entityType: 'customer' | 'contact' | 'task';
+  entityType: 'customer' | 'contact' | 'task' | 'activity' | 'asset' | 'settings';
   entityId: string;
   action: 'created' | 'updated' | 'archived' | 'restored' | 'deleted' | 'completed' | 'reopened' | 'cancelled';
   actor: Principal;
   at: Date;
   version: number;
   changes: FieldChange[];
+  /** A key record event: also shown on the customer's timeline (GET /v1/customers/{id}/timeline). */
+  timeline?: boolean;
 }
 
 export function auditItem(input: AuditInput): Record<string, unknown> {
@@ -51,6 +53,7 @@ export function auditItem(input: AuditInput): Record<string, unknown> {
   const eventType = `${input.entityType}.${input.action}`;
   return {
     ...keys.audit.item(input.customerId, at, id),
+    ...(input.timeline ? keys.timeline.recordEvent(input.customerId, input.entityType, at, id) : {}),
     kind: OUTBOX_KIND,
     id,
     at,

@@ -77,7 +77,7 @@ export async function createCustomer(principal: Principal, scope: Scope, body: B
     updatedBy: principal.userId,
   };
   const changes = diff(undefined, item as unknown as Body, CUSTOMER_FIELDS, CUSTOMER_SENSITIVE);
-  const audit = auditItem({ customerId: item.id, entityType: 'customer', entityId: item.id, action: 'created', actor: principal, at: now, version: 1, changes });
+  const audit = auditItem({ customerId: item.id, entityType: 'customer', entityId: item.id, action: 'created', actor: principal, at: now, version: 1, changes, timeline: true });
   try {
     await repo.saveCustomer(undefined, item, audit);
   } catch (err) {
@@ -105,7 +105,9 @@ async function mutateCustomer(principal: Principal, action: 'customers:update' |
     if (!result) return view(principal, current);
     const next: CustomerItem = { ...result.next, version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
     const changes = diff(current as unknown as Body, next as unknown as Body, [...CUSTOMER_FIELDS, 'archivedAt'], CUSTOMER_SENSITIVE);
-    const audit = auditItem({ customerId: id, entityType: 'customer', entityId: id, action: result.action, actor: principal, at: now, version: next.version, changes });
+    // Key events go on the timeline: archive, restore, and updates that change the owner or tier.
+    const timeline = result.action !== 'updated' || changes.some((c) => c.field === 'ownerId' || c.field === 'tier');
+    const audit = auditItem({ customerId: id, entityType: 'customer', entityId: id, action: result.action, actor: principal, at: now, version: next.version, changes, timeline });
     try {
       await repo.saveCustomer(current, next, audit);
       return view(principal, next);
@@ -239,7 +241,7 @@ export async function createContact(principal: Principal, customerId: string, bo
     updatedBy: principal.userId,
   };
   const changes = diff(undefined, contact as unknown as Body, CONTACT_FIELDS, CONTACT_SENSITIVE);
-  const audit = auditItem({ customerId, entityType: 'contact', entityId: contact.id, action: 'created', actor: principal, at: now, version: 1, changes });
+  const audit = auditItem({ customerId, entityType: 'contact', entityId: contact.id, action: 'created', actor: principal, at: now, version: 1, changes, timeline: true });
   try {
     await repo.createContact(customer, contact, audit, MAX_CONTACTS_PER_CUSTOMER);
   } catch (err) {
@@ -290,7 +292,7 @@ export async function deleteContact(principal: Principal, id: string, expectedVe
   const customer = await repo.getCustomer(current.customerId);
   if (!customer) throw NotFound('No such contact');
   const changes = diff(current as unknown as Body, undefined, CONTACT_FIELDS, CONTACT_SENSITIVE);
-  const audit = auditItem({ customerId: current.customerId, entityType: 'contact', entityId: id, action: 'deleted', actor: principal, at: now, version: current.version + 1, changes });
+  const audit = auditItem({ customerId: current.customerId, entityType: 'contact', entityId: id, action: 'deleted', actor: principal, at: now, version: current.version + 1, changes, timeline: true });
   try {
     await repo.deleteContact(current, customer, audit);
   } catch (err) {

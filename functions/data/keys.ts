@@ -9,7 +9,7 @@ import { monotonicFactory } from 'ulid';
 const nextUlid = monotonicFactory();
 
 /** Prefixed ULIDs: `cus_01J…`. Sortable by creation time, unguessable enough for ids. */
-export function newId(prefix: 'cus' | 'con' | 'aud' | 'req' | 'tsk' | 'ntf'): string {
+export function newId(prefix: 'cus' | 'con' | 'aud' | 'req' | 'tsk' | 'ntf' | 'act' | 'ast'): string {
   return `${prefix}_${nextUlid()}`;
 }
 
@@ -156,6 +156,69 @@ export const keys = {
   user: {
     profile: (userId: string) => ({ pk: `USER#${userId}`, sk: '#PROFILE' }),
   },
+  /**
+   * Communication records (C2): own partition, so GET /v1/activities/{id} is one GetItem. On the
+   * customer's timeline via gsi1 (all kinds) and gsi2 (one type), sorted by `<occurredAt>#<id>`.
+   */
+  activity: {
+    primary: (id: string) => ({ pk: `ACT#${id}`, sk: '#PROFILE' }),
+    timeline: (a: { id: string; customerId: string; type: string; occurredAt: string }) => ({
+      gsi1pk: `CUS#${a.customerId}#TL`,
+      gsi1sk: `${a.occurredAt}#${a.id}`,
+      gsi2pk: `CUS#${a.customerId}#TL#${a.type}`,
+      gsi2sk: `${a.occurredAt}#${a.id}`,
+    }),
+  },
+  /**
+   * A customer's timeline: activities and key record events (audit entries written with
+   * `timeline: true`; other audit entries carry no index key, so the index stays sparse).
+   * Key events of the customer itself also go to a monthly change feed on gsi3, which the dormancy
+   * job reads to learn each customer's tier, archive state and creation time.
+   */
+  timeline: {
+    partition: (customerId: string, type?: string) => (type ? `CUS#${customerId}#TL#${type}` : `CUS#${customerId}#TL`),
+    recordEvent: (customerId: string, entityType: string, at: string, id: string) => ({
+      gsi1pk: `CUS#${customerId}#TL`,
+      gsi1sk: `${at}#${id}`,
+      gsi2pk: `CUS#${customerId}#TL#record`,
+      gsi2sk: `${at}#${id}`,
+      ...(entityType === 'customer' ? { gsi3pk: `CUSTOMERS#KEYEVENTS#${at.slice(0, 7)}`, gsi3sk: `${at}#${id}` } : {}),
+    }),
+    /** `2026-11` → the feed partition of that month. */
+    keyEventsPartition: (month: string) => `CUSTOMERS#KEYEVENTS#${month}`,
+  },
+  /**
+   * Per-customer activity tracker (lastActivityAt, dormancy clock), a separate item next to the
+   * profile so the customers feature's conditional Puts of `#PROFILE` never clobber it. Sparse
+   * dormancy index on gsi3: `DORMANCY#TIER#<tier>` sorted by `<touchedAt>#<customerId>`.
+   */
+  customerActivity: {
+    primary: (customerId: string) => ({ pk: `CUS#${customerId}`, sk: '#ACTIVITY' }),
+    dormancyPartition: (tier: string) => `DORMANCY#TIER#${tier}`,
+    dormancySort: (touchedAt: string, customerId: string) => `${touchedAt}#${customerId}`,
+  },
+  /**
+   * Customer assets: own partition (GetItem by id); a customer's assets on gsi1 by purchase date;
+   * sparse due indexes sorted by date: next service anniversary on gsi2, warranty end on gsi3.
+   */
+  asset: {
+    primary: (id: string) => ({ pk: `AST#${id}`, sk: '#PROFILE' }),
+    byCustomer: (customerId: string, purchaseDate: string, id: string) => ({ gsi1pk: `CUS#${customerId}#ASSETS`, gsi1sk: `${purchaseDate}#${id}` }),
+    byCustomerPartition: (customerId: string) => `CUS#${customerId}#ASSETS`,
+    serviceDue: (nextServiceOn: string, id: string) => ({ gsi2pk: 'ASSETS#SERVICE', gsi2sk: `${nextServiceOn}#${id}` }),
+    servicePartition: 'ASSETS#SERVICE',
+    warrantyDue: (warrantyEndsOn: string, id: string) => ({ gsi3pk: 'ASSETS#WARRANTY', gsi3sk: `${warrantyEndsOn}#${id}` }),
+    warrantyPartition: 'ASSETS#WARRANTY',
+    /** Upper bound of a `<date>#<id>` sort key for every id on that date. */
+    throughDate: (date: string) => `${date}#~`,
+  },
+  settings: {
+    serviceRules: () => ({ pk: 'SETTINGS#SERVICE_RULES', sk: '#CURRENT' }),
+    /** Audit entries of settings changes live next to the settings item. */
+    serviceRulesAudit: (at: string, id: string) => ({ pk: 'SETTINGS#SERVICE_RULES', sk: `AUD#${at}#${id}` }),
+  },
+  /** Checkpoints of scheduled jobs (e.g. how far the dormancy job has read the change feed). */
+  jobState: (job: string) => ({ pk: `JOB#${job}`, sk: 'STATE' }),
   system: {
     heartbeat: () => ({ pk: 'SYS#HEARTBEAT', sk: 'SYS#HEARTBEAT' }),
     seed: () => ({ pk: 'SYS#SEED', sk: 'SYS#SEED' }),

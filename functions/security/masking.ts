@@ -29,10 +29,21 @@ export const maskAddress: Masker = (value) => {
   return { city, country };
 };
 
+/** Activity participants: contact ids stay (they are references), names and emails are masked. */
+export const maskParticipants: Masker = (value) =>
+  Array.isArray(value)
+    ? value.map((p: { name?: string; email?: string; contactId?: string }) => ({
+        ...(p.contactId ? { contactId: p.contactId } : {}),
+        ...(p.name ? { name: '***' } : {}),
+        ...(p.email ? { email: maskEmail(p.email) } : {}),
+      }))
+    : value;
+
 /** entity → sensitive field → how to mask it. */
 export const SENSITIVE_FIELDS = {
   customer: { phone: maskPhone, email: maskEmail, address: maskAddress, taxId: maskAll },
   contact: { phone: maskPhone, mobile: maskPhone, email: maskEmail },
+  activity: { content: maskAll, participants: maskParticipants },
 } as const satisfies Record<string, Record<string, Masker>>;
 
 export type SensitiveEntity = keyof typeof SENSITIVE_FIELDS;

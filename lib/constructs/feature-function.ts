@@ -45,6 +45,8 @@ export interface FeatureFunctionProps {
   resources: FeatureResources;
   stage: string;
   logLevel: string;
+  /** Settings every function reads (functions/config.ts): business time zone, app URL. */
+  settings: { businessTimeZone: string; appBaseUrl: string };
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
 }
@@ -93,6 +95,8 @@ export class FeatureFunction extends Construct {
       // requires TABLE_NAME; knowing the name grants nothing.
       TABLE_NAME: resources.table.table.tableName,
       POWERTOOLS_SERVICE_NAME: `crm-${props.name}`,
+      BUSINESS_TIME_ZONE: props.settings.businessTimeZone,
+      APP_BASE_URL: props.settings.appBaseUrl,
       NODE_OPTIONS: '--enable-source-maps',
     };
 

@@ -33,6 +33,7 @@ beforeAll(() => {
       senderEmail: 'crm@mail.example.com',
     },
     stage: 'test',
+    settings: { businessTimeZone: 'Europe/Berlin', appBaseUrl: 'https://crm.example.com' },
     logLevel: 'INFO',
     logRetention: RetentionDays.ONE_WEEK,
     removalPolicy: RemovalPolicy.DESTROY,

@@ -183,6 +183,8 @@ describe('feature functions (one per FEATURES entry)', () => {
         LOG_LEVEL: 'INFO',
         POWERTOOLS_SERVICE_NAME: `crm-${name}`,
         NODE_OPTIONS: '--enable-source-maps',
+        BUSINESS_TIME_ZONE: 'UTC',
+        APP_BASE_URL: 'http://localhost:5173',
       });
       expect(env.TABLE_NAME).toBeDefined();
       const feature: FeatureDef = FEATURES[name];
@@ -418,5 +420,6 @@ describe('stages', () => {
     expect(() => templateOf({ logRetentionDays: '13' })).toThrow(/logRetentionDays/);
     expect(() => templateOf({ stage: 'Prod Stage' })).toThrow(/stage/);
     expect(() => templateOf({ deletionProtection: 'yes' })).toThrow(/deletionProtection/);
+    expect(() => templateOf({ businessTimeZone: 'Mars/Olympus' })).toThrow(/businessTimeZone/);
   }, 30_000);
 });

@@ -1,0 +1,148 @@
+/**
+ * DynamoDB access for tasks, their reminder items and rule guards. Keys come from data/keys.ts.
+ * A task and everything that must agree with it (reminders, rule guard, audit/outbox entry) is
+ * written in one transaction with labelled conditions the service maps to errors.
+ */
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from '../config';
+import { ddb } from '../data/client';
+import { keys } from '../data/keys';
+import type { IndexName } from '../data/table';
+import { Transaction } from '../data/transaction';
+import type { ReminderItem, ReminderPlan, TaskItem } from './model';
+
+const table = () => config().tableName;
+
+type Stored = Record<string, unknown>;
+
+const INTERNAL = new Set(['pk', 'sk', 'kind', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk']);
+
+export function strip<T>(item: Stored): T {
+  const out: Stored = {};
+  for (const [k, v] of Object.entries(item)) if (!INTERNAL.has(k)) out[k] = v;
+  return out as T;
+}
+
+export function taskStored(t: TaskItem): Stored {
+  return { ...keys.task.primary(t.id), ...keys.task.indexes(t), kind: 'task', ...t };
+}
+
+/** A pending reminder carries the due-index keys; any other status leaves the index (sparse). */
+export function reminderStored(r: ReminderItem): Stored {
+  return {
+    ...keys.reminder.primary(r.taskId, r.n),
+    ...(r.status === 'pending' ? keys.reminder.pending(r.nextAt, r.taskId, r.n) : {}),
+    kind: 'reminder',
+    ...r,
+  };
+}
+
+/** The task and its reminder items: one strongly consistent Query on the task's partition. */
+export async function getTaskWithReminders(id: string): Promise<{ task: TaskItem; reminders: ReminderItem[] } | undefined> {
+  const out = await ddb().send(
+    new QueryCommand({
+      TableName: table(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.task.partition(id), ':prefix': keys.task.recordPrefix },
+      ConsistentRead: true,
+    }),
+  );
+  let task: TaskItem | undefined;
+  const reminders: ReminderItem[] = [];
+  for (const item of out.Items ?? []) {
+    if (item.kind === 'task') task = strip<TaskItem>(item);
+    else if (item.kind === 'reminder') reminders.push(strip<ReminderItem>(item));
+  }
+  return task ? { task, reminders } : undefined;
+}
+
+export interface TaskWrite {
+  before?: TaskItem;
+  after: TaskItem;
+  reminders: ReminderPlan;
+  audit: Stored;
+  /** Rule guard to take (`attribute_not_exists`) or release (only if it still names this task). */
+  guard?: { take?: string; release?: string };
+}
+
+/**
+ * Writes a task with its reminders, rule guard and audit entry. Condition labels: `task` (new, or
+ * version unchanged), `reminder` (a reminder changed meanwhile, e.g. the job claimed it), `rule`
+ * (the rule guard is already held; its item names the holding task).
+ */
+export async function saveTask(write: TaskWrite): Promise<void> {
+  const tx = new Transaction();
+  const { before, after } = write;
+  if (before) tx.put('task', taskStored(after), { expression: 'version = :v', values: { ':v': before.version } });
+  else tx.put('task', taskStored(after), { expression: 'attribute_not_exists(pk)' });
+  for (const { item, expectedRev } of write.reminders.put) {
+    tx.put('reminder', reminderStored(item), expectedRev === undefined
+      ? { expression: 'attribute_not_exists(pk)' }
+      : { expression: 'rev = :rev', values: { ':rev': expectedRev } });
+  }
+  for (const { n, expectedRev } of write.reminders.remove) {
+    tx.delete('reminder', keys.reminder.primary(after.id, n), { expression: 'rev = :rev', values: { ':rev': expectedRev } });
+  }
+  if (write.guard?.take) {
+    tx.put('rule', { ...keys.task.ruleGuard(write.guard.take), kind: 'rule-guard', taskId: after.id, createdAt: after.updatedAt }, { expression: 'attribute_not_exists(pk)' });
+  }
+  if (write.guard?.release) {
+    tx.delete('rule-release', keys.task.ruleGuard(write.guard.release), { expression: 'attribute_not_exists(pk) OR taskId = :id', values: { ':id': after.id } });
+  }
+  tx.put('audit', write.audit);
+  await tx.commit();
+}
+
+export interface TaskQueryPlan {
+  index: IndexName;
+  partition: string;
+  /** Sort-key range on `<dueAt>#<id>`: `lt` (overdue) or `between` (today/week). */
+  range?: { lt: string } | { from: string; to: string };
+  /** Equality filters the chosen index does not cover. */
+  filters: Record<string, string>;
+}
+
+const INDEX_KEYS: Record<IndexName, [string, string]> = {
+  gsi1: ['gsi1pk', 'gsi1sk'],
+  gsi2: ['gsi2pk', 'gsi2sk'],
+  gsi3: ['gsi3pk', 'gsi3sk'],
+  gsi4: ['gsi4pk', 'gsi4sk'],
+};
+
+/** One Query page of a task list, ascending by due time (tasks without a due date last). */
+export async function queryTasks(plan: TaskQueryPlan, limit: number, startKey: Record<string, unknown> | undefined) {
+  const [pkName, skName] = INDEX_KEYS[plan.index];
+  const names: Record<string, string> = { '#pk': pkName };
+  const values: Record<string, unknown> = { ':pk': plan.partition };
+  let keyCondition = '#pk = :pk';
+  if (plan.range) {
+    names['#sk'] = skName;
+    if ('lt' in plan.range) {
+      values[':lt'] = plan.range.lt;
+      keyCondition += ' AND #sk < :lt';
+    } else {
+      values[':from'] = plan.range.from;
+      values[':to'] = plan.range.to;
+      keyCondition += ' AND #sk BETWEEN :from AND :to';
+    }
+  }
+  const filters: string[] = [];
+  for (const [field, value] of Object.entries(plan.filters)) {
+    names[`#f_${field}`] = field;
+    values[`:f_${field}`] = value;
+    filters.push(`#f_${field} = :f_${field}`);
+  }
+  const out = await ddb().send(
+    new QueryCommand({
+      TableName: table(),
+      IndexName: plan.index,
+      KeyConditionExpression: keyCondition,
+      ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      Limit: limit,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  return { items: (out.Items ?? []).map((i) => strip<TaskItem>(i)), lastKey: out.LastEvaluatedKey };
+}
