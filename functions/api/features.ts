@@ -33,6 +33,18 @@ export const FEATURES = {
     table: 'readwrite',
     cursorSecret: true,
   },
+  tasks: {
+    entry: 'functions/tasks/handler.ts',
+    description: 'Tasks with due dates, assignees and reminders',
+    table: 'readwrite',
+    cursorSecret: true,
+  },
+  notifications: {
+    entry: 'functions/notifications/handler.ts',
+    description: 'The caller\'s in-app notifications (reminders and other alerts)',
+    table: 'readwrite',
+    cursorSecret: true,
+  },
   'events-publisher': {
     entry: 'functions/events/publisher.ts',
     description: 'Publishes outbox items from the table stream as domain events on the event bus',
@@ -43,6 +55,7 @@ export const FEATURES = {
     entry: 'functions/jobs/handler.ts',
     description: 'Scheduled jobs from the schedule table',
     table: 'readwrite',
+    sendEmail: true,
     timeoutSeconds: 300,
   },
 } as const satisfies Record<string, FeatureDef>;

@@ -16,6 +16,8 @@ import {
   CustomerPatch, HistoryPage, ListQuery,
 } from '../../schemas/customers';
 import { Health, Me } from '../../schemas/system';
+import { Task, TaskCreate, TaskListQuery, TaskPage, TaskPatch } from '../../schemas/tasks';
+import { Notification, NotificationListQuery, NotificationPage, ReadAllResult } from '../../schemas/notifications';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -44,6 +46,8 @@ export interface RouteDef {
 
 const cus = IdParam('cus');
 const con = IdParam('con');
+const tsk = IdParam('tsk');
+const ntf = IdParam('ntf');
 
 export const ROUTES: readonly RouteDef[] = [
   // system
@@ -67,6 +71,17 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'GET', path: '/v1/contacts/{id}', feature: 'customers', operation: 'getContact', tag: 'Contacts', summary: 'Read a contact', permission: 'contacts:read', params: con, response: { status: 200, schema: Contact }, errors: [404] },
   { method: 'PATCH', path: '/v1/contacts/{id}', feature: 'customers', operation: 'updateContact', tag: 'Contacts', summary: 'Change a contact', permission: 'contacts:write', params: con, body: ContactPatch, response: { status: 200, schema: Contact }, errors: [404, 412], conditional: true },
   { method: 'DELETE', path: '/v1/contacts/{id}', feature: 'customers', operation: 'deleteContact', tag: 'Contacts', summary: 'Delete a contact', permission: 'contacts:write', params: con, response: { status: 204 }, errors: [404, 412], conditional: true },
+
+  // tasks (C3): reminders are delivered by the `reminders` job (functions/tasks/reminders.ts)
+  { method: 'POST', path: '/v1/tasks', feature: 'tasks', operation: 'createTask', tag: 'Tasks', summary: 'Create a task with reminders (absolute or relative to dueAt)', permission: 'tasks:write', body: TaskCreate, response: { status: 201, schema: Task }, errors: [422], idempotent: true },
+  { method: 'GET', path: '/v1/tasks', feature: 'tasks', operation: 'listTasks', tag: 'Tasks', summary: 'List tasks (mine by default) by due time; filters status, assignee, due, customer', permission: 'tasks:read', query: TaskListQuery, response: { status: 200, schema: TaskPage } },
+  { method: 'GET', path: '/v1/tasks/{id}', feature: 'tasks', operation: 'getTask', tag: 'Tasks', summary: 'Read a task with the delivery state of its reminders', permission: 'tasks:read', params: tsk, response: { status: 200, schema: Task }, errors: [404] },
+  { method: 'PATCH', path: '/v1/tasks/{id}', feature: 'tasks', operation: 'updateTask', tag: 'Tasks', summary: 'Change, complete, reopen, cancel or reassign a task', permission: 'tasks:write', params: tsk, body: TaskPatch, response: { status: 200, schema: Task }, errors: [404, 409, 412], conditional: true },
+
+  // notifications (always the caller's own)
+  { method: 'GET', path: '/v1/notifications', feature: 'notifications', operation: 'listNotifications', tag: 'Notifications', summary: 'Your in-app notifications, newest first', permission: 'notifications:read', query: NotificationListQuery, response: { status: 200, schema: NotificationPage } },
+  { method: 'POST', path: '/v1/notifications/{id}/read', feature: 'notifications', operation: 'markNotificationRead', tag: 'Notifications', summary: 'Mark one of your notifications read', permission: 'notifications:read', params: ntf, body: Empty, response: { status: 200, schema: Notification }, errors: [404], idempotent: true },
+  { method: 'POST', path: '/v1/notifications/read-all', feature: 'notifications', operation: 'markAllNotificationsRead', tag: 'Notifications', summary: 'Mark up to 100 unread notifications read (call again while more is true)', permission: 'notifications:read', body: Empty, response: { status: 200, schema: ReadAllResult }, idempotent: true },
 ];
 
 /** `GET /v1/customers/{id}` — the same string API Gateway puts in `event.routeKey`. */
