@@ -67,6 +67,27 @@ describe('creating customers', () => {
     expect(big.body.type).toContain('payload-too-large');
   });
 
+  it('answers hostile input with 4xx problems, never a 500', async () => {
+    const bodies = [
+      '{"type":"company","name":"X","__proto__":{"isAdmin":true}}',
+      '{"type":"company","name":"X","constructor":{"prototype":{"polluted":1}}}',
+      '[]', 'null', '"just a string"', '{"type":"company","name":{"$gt":""}}',
+      `{"type":"company","name":"X","tags":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+      '{"type":"company","name":"X","tags":["' + 'a'.repeat(41) + '"]}',
+      '\u0000\u0001',
+    ];
+    for (const rawBody of bodies) {
+      const res = await crm.request('POST', '/v1/customers', { role: 'admin', rawBody });
+      expect(res.status, rawBody.slice(0, 40)).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    }
+    expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+    for (const path of ['/v1/customers/%00', '/v1/customers/cus_%2F..%2F..', '/v1/customers/' + 'x'.repeat(2000), '/v1/customers?cursor=' + 'A'.repeat(5000)]) {
+      const res = await crm.request('GET', path, { role: 'admin' });
+      expect([400, 404], path.slice(0, 40)).toContain(res.status);
+    }
+  });
+
   it('detects a duplicate email or phone (normalised) and names the existing customer', async () => {
     const email = `dup-${uniq()}@example.com`;
     const phone = `+49 89 ${uniq().length}${Math.floor(Math.random() * 1e8)}`;
