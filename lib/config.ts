@@ -6,6 +6,7 @@
  *   npx cdk deploy -c stage=prod -c senderEmail=crm@example.com \
  *     -c corsOrigins=https://crm.example.com -c deletionProtection=true
  */
+import { CORS_DEFAULT_ORIGINS } from '../functions/api/cors';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
@@ -59,7 +60,7 @@ export function readConfig(node: Node): CrmConfig {
   const senderEmail = asString('senderEmail', get('senderEmail'), 'crm@example.com');
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(senderEmail)) fail('senderEmail', 'an email address');
 
-  const corsOrigins = asList('corsOrigins', get('corsOrigins'), ['http://localhost:3000', 'http://localhost:5173']);
+  const corsOrigins = asList('corsOrigins', get('corsOrigins'), CORS_DEFAULT_ORIGINS);
   for (const origin of corsOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) fail('corsOrigins', `origins like https://crm.example.com (got "${origin}")`);
   }

@@ -30,6 +30,10 @@ export interface HandlerEnvironmentOptions {
   eventBusName?: string;
   exportsBucket?: string;
   logLevel?: string;
+  /** Where links in emails point (APP_BASE_URL). */
+  appBaseUrl?: string;
+  /** From address of outgoing mail (SENDER_EMAIL); omitted = the handlers' own default. */
+  senderEmail?: string;
 }
 
 /** The variables to set; values are strings so the result can also go to a child process. */
@@ -52,6 +56,8 @@ export function handlerEnvironment(options: HandlerEnvironmentOptions): Record<s
     AWS_PROFILE: '',
     AWS_SESSION_TOKEN: '',
   };
+  if (options.appBaseUrl) env.APP_BASE_URL = options.appBaseUrl;
+  if (options.senderEmail) env.SENDER_EMAIL = options.senderEmail;
   if (options.endpoints.ses) env.AWS_ENDPOINT_URL_SESV2 = env.AWS_ENDPOINT_URL_SES = options.endpoints.ses;
   if (options.endpoints.s3) env.AWS_ENDPOINT_URL_S3 = options.endpoints.s3;
   if (options.endpoints.events) env.AWS_ENDPOINT_URL_EVENTBRIDGE = options.endpoints.events;

@@ -10,6 +10,7 @@
  * path is a 405 with `Allow` rather than API Gateway's 404, which helps people exploring with curl.
  * A handler that throws is still `500 {"message":"Internal Server Error"}`, exactly as in AWS.
  */
+import { CORS_ALLOW_HEADERS, CORS_DEFAULT_ORIGINS, CORS_EXPOSE_HEADERS, CORS_MAX_AGE_SECONDS } from '../functions/api/cors';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,7 +28,7 @@ export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** HTTP APIs give up on an integration after 30 s. */
 const INTEGRATION_TIMEOUT_MS = 30_000;
 
-export const DEFAULT_CORS_ORIGINS = ['http://localhost:5173', 'http://localhost:3000'];
+export const DEFAULT_CORS_ORIGINS = CORS_DEFAULT_ORIGINS;
 
 export interface CorsConfig {
   allowOrigins: readonly string[];
@@ -126,9 +127,9 @@ export function createGateway(options: GatewayOptions): Promise<Gateway> {
   const allMethods = [...new Set((options.routes ?? ROUTES).map((route) => route.method)), 'OPTIONS'].sort();
   const cors: CorsConfig = {
     allowOrigins: options.cors?.allowOrigins ?? DEFAULT_CORS_ORIGINS,
-    allowHeaders: options.cors?.allowHeaders ?? ['authorization', 'content-type', 'idempotency-key', 'if-match'],
-    exposeHeaders: options.cors?.exposeHeaders ?? ['etag', 'location', 'apigw-requestid'],
-    maxAgeSeconds: options.cors?.maxAgeSeconds ?? 600,
+    allowHeaders: options.cors?.allowHeaders ?? CORS_ALLOW_HEADERS,
+    exposeHeaders: options.cors?.exposeHeaders ?? CORS_EXPOSE_HEADERS,
+    maxAgeSeconds: options.cors?.maxAgeSeconds ?? CORS_MAX_AGE_SECONDS,
   };
   const throttle = options.throttle === false ? undefined : new TokenBuckets(options.throttle ?? { ratePerSecond: 200, burst: 400 });
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;

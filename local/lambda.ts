@@ -10,6 +10,7 @@ import { FEATURES, type FeatureDef, type FeatureName } from '../functions/api/fe
 import { LOCAL_REGION } from './env';
 import { REPO_ROOT } from './paths';
 
+/** Each feature has its own event type (HTTP, stream, schedule); the callers know which. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyHandler = (event: any, context: Context) => Promise<unknown>;
 
@@ -28,7 +29,8 @@ export function loadHandler(feature: FeatureName): Promise<AnyHandler> {
       if (typeof module.handler !== 'function') throw new Error(`${entry} does not export a handler function`);
       return module.handler as AnyHandler;
     });
-    // A module that failed to load (syntax error while editing) is retried on the next call.
+    // Not cached here when loading fails, so a later call reports the error again instead of a
+    // stale rejection. (Node caches a failed ES module itself: fixing it needs a restart.)
     pending.catch(() => loaded.delete(feature));
     loaded.set(feature, pending);
   }

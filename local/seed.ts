@@ -218,7 +218,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 12) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
   log({ msg: 'seeded', customers, contacts, ms: Date.now() - started });
   return { skipped: false, customers, contacts };
 }

@@ -105,6 +105,7 @@ async function main(): Promise<void> {
     applyEnvironment(handlerEnvironment({
       tableName,
       stage: 'local',
+      appBaseUrl: `http://localhost:${ports.api}`,
       cursorSecret: persistentSecret(dir, 'cursor-secret'),
       endpoints: { dynamodb: dynamodb.endpoint, ses: ses.endpoint, s3: s3.endpoint, events: bus.endpoint },
     }));

@@ -77,6 +77,11 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
   const state: PollerState = readState(options.stateFile);
   const iterators = new Map<string, string | undefined>();
   const attempts = new Map<string, number>();
+  /**
+   * Shards that take `startingPosition`: those open when the poller first looks. Shards that
+   * appear later are children of known shards and are read from their start, as Lambda does.
+   */
+  let initialShards: Set<string> | undefined;
   /** After a failed delivery: the record to re-read the shard from. */
   const retryAt = new Map<string, string>();
   let lock: Promise<unknown> = Promise.resolve();
@@ -100,6 +105,7 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
       state.streamArn = arn;
       state.shards = {};
       iterators.clear();
+      initialShards = undefined;
       saveState();
     }
     return arn;
@@ -121,6 +127,7 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
     const arn = await streamArn();
     const shards = await listShards(arn);
     const known = new Set(shards.map((s) => s.ShardId));
+    initialShards ??= new Set([...known].filter((id): id is string => !!id && !state.shards[id]));
     let read = 0;
     for (const shard of shards) {
       const id = shard.ShardId!;
@@ -147,7 +154,7 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
           ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER', SequenceNumber: retryAt.get(shardId) }
           : shardState.checkpoint
             ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shardState.checkpoint }
-            : { ShardIteratorType: options.startingPosition ?? 'TRIM_HORIZON' }),
+            : { ShardIteratorType: initialShards?.has(shardId) ? options.startingPosition ?? 'TRIM_HORIZON' : 'TRIM_HORIZON' }),
       }));
       iterator = ShardIterator;
       if (!iterator) { shardState.finished = true; saveState(); return 0; }

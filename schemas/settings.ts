@@ -1,11 +1,9 @@
 import * as z from './zod';
 import { Timestamp } from './common';
-import { TIERS } from './customers';
 import { Category } from './assets';
 
 /** `{ "A": n, "B": n, … }`: one optional value per customer tier. */
 const tierMap = <T extends z.ZodMiniType>(value: T) => z.strictObject({ A: z.optional(value), B: z.optional(value), C: z.optional(value), D: z.optional(value) });
-export const TIER_KEYS = TIERS;
 
 const months = z.int().check(z.minimum(1), z.maximum(240));
 

@@ -45,6 +45,23 @@ export const FEATURES = {
     table: 'readwrite',
     cursorSecret: true,
   },
+  activities: {
+    entry: 'functions/activities/handler.ts',
+    description: 'Communication records (calls, emails, meetings, SMS, visits, notes) and customer timelines',
+    table: 'readwrite',
+    cursorSecret: true,
+  },
+  assets: {
+    entry: 'functions/assets/handler.ts',
+    description: 'Customer assets (products owned, serial numbers, warranties) and their service schedule',
+    table: 'readwrite',
+    cursorSecret: true,
+  },
+  settings: {
+    entry: 'functions/settings/handler.ts',
+    description: 'Admin configuration: service rules for proactive reminders',
+    table: 'readwrite',
+  },
   'events-publisher': {
     entry: 'functions/events/publisher.ts',
     description: 'Publishes outbox items from the table stream as domain events on the event bus',

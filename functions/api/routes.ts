@@ -18,6 +18,9 @@ import {
 import { Health, Me } from '../../schemas/system';
 import { Task, TaskCreate, TaskListQuery, TaskPage, TaskPatch } from '../../schemas/tasks';
 import { Notification, NotificationListQuery, NotificationPage, ReadAllResult } from '../../schemas/notifications';
+import { Activity, ActivityCreate, ActivityPatch, TimelinePage, TimelineQuery } from '../../schemas/activities';
+import { Asset, AssetCreate, AssetListQuery, AssetPage, AssetPatch } from '../../schemas/assets';
+import { ServiceRules, ServiceRulesInput } from '../../schemas/settings';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -48,6 +51,8 @@ const cus = IdParam('cus');
 const con = IdParam('con');
 const tsk = IdParam('tsk');
 const ntf = IdParam('ntf');
+const act = IdParam('act');
+const ast = IdParam('ast');
 
 export const ROUTES: readonly RouteDef[] = [
   // system
@@ -82,6 +87,24 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'GET', path: '/v1/notifications', feature: 'notifications', operation: 'listNotifications', tag: 'Notifications', summary: 'Your in-app notifications, newest first', permission: 'notifications:read', query: NotificationListQuery, response: { status: 200, schema: NotificationPage } },
   { method: 'POST', path: '/v1/notifications/{id}/read', feature: 'notifications', operation: 'markNotificationRead', tag: 'Notifications', summary: 'Mark one of your notifications read', permission: 'notifications:read', params: ntf, body: Empty, response: { status: 200, schema: Notification }, errors: [404], idempotent: true },
   { method: 'POST', path: '/v1/notifications/read-all', feature: 'notifications', operation: 'markAllNotificationsRead', tag: 'Notifications', summary: 'Mark up to 100 unread notifications read (call again while more is true)', permission: 'notifications:read', body: Empty, response: { status: 200, schema: ReadAllResult }, idempotent: true },
+
+  // activities (C2) and the customer timeline: row level follows the customer
+  { method: 'POST', path: '/v1/activities', feature: 'activities', operation: 'createActivity', tag: 'Activities', summary: 'Record a call, email, meeting, SMS, visit or note on a customer', permission: 'activities:write', body: ActivityCreate, response: { status: 201, schema: Activity }, errors: [404, 409, 422], idempotent: true },
+  { method: 'GET', path: '/v1/activities/{id}', feature: 'activities', operation: 'getActivity', tag: 'Activities', summary: 'Read an activity', permission: 'activities:read', params: act, response: { status: 200, schema: Activity }, errors: [404] },
+  { method: 'PATCH', path: '/v1/activities/{id}', feature: 'activities', operation: 'updateActivity', tag: 'Activities', summary: 'Change an activity', permission: 'activities:write', params: act, body: ActivityPatch, response: { status: 200, schema: Activity }, errors: [404, 409, 412], conditional: true },
+  { method: 'DELETE', path: '/v1/activities/{id}', feature: 'activities', operation: 'deleteActivity', tag: 'Activities', summary: 'Delete an activity (it leaves the timeline)', permission: 'activities:write', params: act, response: { status: 204 }, errors: [404, 409, 412], conditional: true },
+  { method: 'GET', path: '/v1/customers/{id}/timeline', feature: 'activities', operation: 'customerTimeline', tag: 'Activities', summary: 'A customer\'s activities and key record events, newest first', permission: 'activities:read', params: cus, query: TimelineQuery, response: { status: 200, schema: TimelinePage }, errors: [404] },
+
+  // customer assets (products owned, warranties): row level follows the customer
+  { method: 'POST', path: '/v1/customers/{id}/assets', feature: 'assets', operation: 'createAsset', tag: 'Assets', summary: 'Record a product the customer owns', permission: 'assets:write', params: cus, body: AssetCreate, response: { status: 201, schema: Asset }, errors: [404, 409, 422], idempotent: true },
+  { method: 'GET', path: '/v1/customers/{id}/assets', feature: 'assets', operation: 'listAssets', tag: 'Assets', summary: 'A customer\'s assets by purchase date', permission: 'assets:read', params: cus, query: AssetListQuery, response: { status: 200, schema: AssetPage }, errors: [404] },
+  { method: 'GET', path: '/v1/assets/{id}', feature: 'assets', operation: 'getAsset', tag: 'Assets', summary: 'Read an asset', permission: 'assets:read', params: ast, response: { status: 200, schema: Asset }, errors: [404] },
+  { method: 'PATCH', path: '/v1/assets/{id}', feature: 'assets', operation: 'updateAsset', tag: 'Assets', summary: 'Change an asset (service and warranty dates are recomputed)', permission: 'assets:write', params: ast, body: AssetPatch, response: { status: 200, schema: Asset }, errors: [404, 409, 412], conditional: true },
+  { method: 'DELETE', path: '/v1/assets/{id}', feature: 'assets', operation: 'deleteAsset', tag: 'Assets', summary: 'Delete an asset (its reminders stop)', permission: 'assets:write', params: ast, response: { status: 204 }, errors: [404, 409, 412], conditional: true },
+
+  // settings (admin configuration)
+  { method: 'GET', path: '/v1/settings/service-rules', feature: 'settings', operation: 'getServiceRules', tag: 'Settings', summary: 'Service intervals, lead days, assignment, warranty and dormancy rules', permission: 'settings:read', response: { status: 200, schema: ServiceRules } },
+  { method: 'PUT', path: '/v1/settings/service-rules', feature: 'settings', operation: 'putServiceRules', tag: 'Settings', summary: 'Replace the service rules (If-Match with the current ETag)', permission: 'settings:write', body: ServiceRulesInput, response: { status: 200, schema: ServiceRules }, errors: [409, 412], conditional: true },
 ];
 
 /** `GET /v1/customers/{id}` — the same string API Gateway puts in `event.routeKey`. */

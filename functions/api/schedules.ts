@@ -16,6 +16,26 @@ export const SCHEDULES: readonly ScheduleDef[] = [
     expression: 'rate(5 minutes)',
     description: 'Records the scheduler\'s last run so /v1/health can tell a stalled scheduler',
   },
+  {
+    name: 'reminders',
+    expression: 'rate(1 minute)',
+    description: 'Delivers due task reminders (email + in-app notification) exactly once; catches up after downtime',
+  },
+  {
+    name: 'service-anniversaries',
+    expression: 'cron(0 5 * * ? *)',
+    description: 'Service task + reminder for each asset whose purchase anniversary (per service rules) is within the lead days; catches up after downtime',
+  },
+  {
+    name: 'warranty-ending',
+    expression: 'cron(10 5 * * ? *)',
+    description: 'Task + reminder for each asset whose warranty ends within the configured days',
+  },
+  {
+    name: 'dormant-customers',
+    expression: 'cron(20 5 * * ? *)',
+    description: 'Follow-up task for the owner of each customer without activity for the days its tier allows (one open at a time)',
+  },
 ];
 
 export type JobName = (typeof SCHEDULES)[number]['name'];

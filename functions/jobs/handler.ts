@@ -9,6 +9,8 @@ import { SCHEDULES } from '../api/schedules';
 import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
+import { runReminders } from '../tasks/reminders';
+import { PROACTIVE_JOBS } from '../settings/proactive-jobs';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm-jobs' });
 
@@ -37,6 +39,10 @@ const JOBS: Record<string, Job> = {
       throw err;
     }
   },
+  /** Due task reminders: email + in-app notification, each exactly once (functions/tasks/reminders.ts). */
+  reminders: (now) => runReminders(now),
+  /** Service anniversaries, warranty ending, dormant customers (functions/settings/proactive-jobs.ts). */
+  ...PROACTIVE_JOBS,
 };
 
 for (const schedule of SCHEDULES) {

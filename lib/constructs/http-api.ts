@@ -9,12 +9,10 @@ import type { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, CORS_MAX_AGE_SECONDS } from '../../functions/api/cors';
 import { type RouteDef, routeKey } from '../../functions/api/routes';
 
-/** Request headers browsers may send cross-origin (conditional writes and idempotent POSTs). */
-export const CORS_ALLOW_HEADERS = ['authorization', 'content-type', 'idempotency-key', 'if-match'];
-/** Response headers browser code may read (optimistic concurrency and created resources). */
-export const CORS_EXPOSE_HEADERS = ['etag', 'location'];
+export { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS };
 
 /**
  * Access-log line: one JSON object per request. API Gateway cannot log bodies here, and the line
@@ -73,7 +71,7 @@ export class CrmHttpApi extends Construct {
         allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE, CorsHttpMethod.OPTIONS],
         allowHeaders: CORS_ALLOW_HEADERS,
         exposeHeaders: CORS_EXPOSE_HEADERS,
-        maxAge: Duration.hours(1),
+        maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
       },
     });
 

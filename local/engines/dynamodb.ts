@@ -4,6 +4,7 @@
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import {
   CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand, ResourceInUseException,
@@ -65,6 +66,10 @@ export interface DynamoDbLocal {
 /** Starts DynamoDB Local and resolves once it answers ListTables. */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
   checkJava();
+  // Otherwise a leftover engine on the port would answer for the one that failed to bind.
+  if (!(await portIsFree(options.port))) {
+    throw new Error(`Port ${options.port} is already in use (another DynamoDB Local still running?). Stop it or choose another port (DYNAMODB_PORT).`);
+  }
   const directory = options.directory ? resolve(options.directory) : undefined;
   if (directory) mkdirSync(directory, { recursive: true });
   // sharedDb: one database regardless of access key and region, so a stray credential in the
@@ -82,7 +87,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   const stop = () => stopChild(child).finally(() => process.removeListener('exit', killOnExit));
 
   try {
-    await waitUntilAnswering(child, client(), options.startTimeoutMs ?? 30_000, () => stderr);
+    // Short timeouts: something that accepts connections but never answers must not hang start-up.
+    const probe = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
+    await waitUntilAnswering(child, probe, options.startTimeoutMs ?? 30_000, () => stderr);
   } catch (error) {
     await stop();
     throw error;
@@ -141,6 +148,14 @@ export async function ensureTable(client: DynamoDBClient, tableName: string, tim
     if (Date.now() > deadline) throw new Error(`Table ${tableName} did not become ACTIVE within ${timeoutMs} ms`);
     await sleep(100);
   }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, () => server.close(() => resolve(true)));
+  });
 }
 
 function sleep(ms: number): Promise<void> {

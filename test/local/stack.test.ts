@@ -7,6 +7,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keys } from '../../functions/data/keys';
 import { EVENT_SOURCE } from '../../functions/events/outbox';
 import { LOCAL_EXPORTS_BUCKET } from '../../local/env';
 import { startTestStack, type TestStack } from '../support/stack';
@@ -67,5 +68,11 @@ describe('test stack', () => {
 
   it('drains an empty outbox without hanging', async () => {
     await stack.drainOutbox();
+  });
+
+  it('runs a scheduled job as of a given time', async () => {
+    await stack.runJob('heartbeat', '2030-01-01T00:00:00Z');
+    const { Item } = await stack.ddb.send(new GetCommand({ TableName: stack.tableName, Key: keys.system.heartbeat() }));
+    expect(Item?.lastRunAt).toBe('2030-01-01T00:00:00.000Z');
   });
 });

@@ -26,6 +26,7 @@ import { applyEnvironment, handlerEnvironment, LOCAL_CREDENTIALS, LOCAL_EXPORTS_
 import { createGateway } from '../../local/gateway';
 import { localIssuer } from '../../local/jwt';
 import { freePort } from '../../local/ports';
+import { runJob } from '../../local/scheduler';
 import { createStreamPoller } from '../../local/stream-poller';
 
 export interface TestStack {
@@ -37,6 +38,8 @@ export interface TestStack {
   sentEmails(): Promise<any[]>;
   publishedEvents(): Promise<any[]>;
   drainOutbox(): Promise<void>;
+  /** Extra: runs a scheduled job once as if EventBridge fired it at `time` (default now). */
+  runJob(name: string, time?: Date | string): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -147,6 +150,7 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean } = {})
       sentEmails: async () => (ses ? ses.sentEmails() : []),
       publishedEvents: async () => bus.events(),
       drainOutbox: () => poller.drain(),
+      runJob: (name, time) => runJob(name, time === undefined ? new Date() : new Date(time)),
       async stop() {
         if (stopped) return;
         stopped = true;

@@ -1,0 +1,237 @@
+/**
+ * Activity and timeline rules: row level follows the customer, cross-field validation, links that
+ * must belong to the customer, optimistic concurrency, audit, and the customer's lastActivityAt.
+ * Everything that touches DynamoDB goes through repository.ts.
+ */
+import { auditItem, diff } from '../audit/audit';
+import { decodeCursor, encodeCursor } from '../data/cursor';
+import { newId } from '../data/keys';
+import { ConditionsFailed } from '../data/transaction';
+import { BadRequest, Conflict, type FieldError, NotFound, PreconditionFailed } from '../http/problem';
+import { maskFor } from '../security/masking';
+import type { Action } from '../security/permissions';
+import { assertAccess, type Principal, scopeFor } from '../security/principal';
+import { LINK_KINDS } from './links';
+import {
+  ACTIVITY_FIELDS, ACTIVITY_SENSITIVE, type ActivityItem, type ActivityLinks, activityErrors, applyPatch, countsAsContact,
+  referencedContacts, toActivity,
+} from './model';
+import * as repo from './repository';
+
+export const DEFAULT_LIMIT = 25;
+const MAX_ATTEMPTS = 3;
+
+type Body = Record<string, unknown>;
+
+/** Whether deciding this caller's access (or masking) needs the customer's owner at all. */
+function needsOwner(principal: Principal, action: Action): boolean {
+  return scopeFor(principal, action) === 'own' || scopeFor(principal, 'pii:read') === 'own';
+}
+
+const view = (principal: Principal, item: ActivityItem, ownerId: string | undefined) => maskFor('activity', toActivity(item), principal, ownerId);
+
+/** Conditions proving every linked record belongs to the customer; failures map back to paths. */
+function linkChecks(customerId: string, item: Pick<ActivityItem, 'links' | 'participants'>) {
+  const checks: repo.ContactCheck[] = [];
+  const paths = new Map<string, string[]>();
+  const contactKind = LINK_KINDS.contactId.belongsTo!;
+  for (const [contactId, where] of referencedContacts(item)) {
+    const label = `link:contact:${contactId}`;
+    checks.push({ label, ...contactKind(customerId, contactId) });
+    paths.set(label, where);
+  }
+  for (const kind of ['dealId', 'ticketId'] as const) {
+    const id = item.links?.[kind];
+    const belongsTo = LINK_KINDS[kind].belongsTo;
+    if (id && belongsTo) {
+      const label = `link:${kind}`;
+      checks.push({ label, ...belongsTo(customerId, id) });
+      paths.set(label, [`links.${kind}`]);
+    }
+  }
+  return { checks, paths };
+}
+
+function linkErrors(err: ConditionsFailed, paths: Map<string, string[]>): FieldError[] {
+  return err.labels.flatMap((label) => (paths.get(label) ?? []).map((path) => ({ path, message: 'No such record of this customer' })));
+}
+
+/** The tracker write for an activity, or undefined when it does not move lastActivityAt forward. */
+function trackerTouch(item: ActivityItem, customer: repo.CustomerState, tracker: repo.Tracker | undefined): repo.TrackerTouch | undefined {
+  if (!countsAsContact(item.type)) return undefined;
+  if (tracker?.lastActivityAt && tracker.lastActivityAt >= item.occurredAt) return undefined;
+  const touchedAt = [customer.createdAt, tracker?.touchedAt ?? '', item.occurredAt].sort().at(-1)!;
+  return { rev: tracker?.rev, lastActivityAt: item.occurredAt, touchedAt };
+}
+
+function assertValid(item: ActivityItem, now: Date) {
+  const errors = activityErrors(item, now);
+  if (errors.length > 0) throw BadRequest('Some body fields are not valid', errors);
+}
+
+export async function createActivity(principal: Principal, body: Body, now: Date) {
+  const at = now.toISOString();
+  const customerId = body.customerId as string;
+  const item: ActivityItem = {
+    id: newId('act'),
+    customerId,
+    type: body.type as ActivityItem['type'],
+    direction: body.direction as ActivityItem['direction'],
+    channel: body.channel as string | undefined,
+    subject: body.subject as string | undefined,
+    content: body.content as string | undefined,
+    outcome: body.outcome as string | undefined,
+    occurredAt: (body.occurredAt as string | undefined) ? new Date(body.occurredAt as string).toISOString() : at,
+    durationSeconds: body.durationSeconds as number | undefined,
+    participants: (body.participants as ActivityItem['participants'] | undefined) ?? [],
+    links: (body.links as ActivityLinks | undefined) ?? {},
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+    createdBy: principal.userId,
+    updatedBy: principal.userId,
+  };
+  assertValid(item, now);
+  const { checks, paths } = linkChecks(customerId, item);
+  const changes = diff(undefined, item as unknown as Body, ACTIVITY_FIELDS, ACTIVITY_SENSITIVE);
+  for (let attempt = 1; ; attempt++) {
+    const { customer, tracker } = await repo.getCustomerAndTracker(customerId);
+    if (!customer) throw NotFound('No such customer');
+    assertAccess(principal, 'activities:write', customer.ownerId, 'customer');
+    if (customer.archivedAt) throw Conflict('The customer is archived; restore it before recording activities');
+    const audit = auditItem({ customerId, entityType: 'activity', entityId: item.id, action: 'created', actor: principal, at: now, version: 1, changes });
+    try {
+      await repo.saveActivity(undefined, item, audit, {
+        ownerId: scopeFor(principal, 'activities:write') === 'own' ? customer.ownerId : undefined,
+        requireLive: true,
+        checks,
+        touch: trackerTouch(item, customer, tracker),
+      });
+      return view(principal, item, customer.ownerId);
+    } catch (err) {
+      if (!(err instanceof ConditionsFailed)) throw err;
+      const errors = linkErrors(err, paths);
+      if (errors.length > 0) throw BadRequest('Linked records must belong to the activity\'s customer', errors);
+      if (err.labels.includes('customer')) throw Conflict('The customer changed (owner or archive) while recording the activity; retry');
+      if (err.labels.includes('tracker') && attempt < MAX_ATTEMPTS) continue;
+      throw Conflict('The customer\'s activity is being recorded by someone else right now; retry');
+    }
+  }
+}
+
+async function loadVisible(principal: Principal, id: string, action: 'activities:read' | 'activities:write') {
+  const item = await repo.getActivity(id);
+  if (!item) throw NotFound('No such activity');
+  let ownerId: string | undefined;
+  if (needsOwner(principal, action)) {
+    const customer = await repo.getCustomer(item.customerId);
+    if (!customer) throw NotFound('No such activity');
+    ownerId = customer.ownerId;
+  }
+  assertAccess(principal, action, ownerId, 'activity');
+  return { item, ownerId };
+}
+
+/** One GetItem for roles that see every customer; a second for the customer's owner otherwise. */
+export async function getActivity(principal: Principal, id: string) {
+  const { item, ownerId } = await loadVisible(principal, id, 'activities:read');
+  return view(principal, item, ownerId);
+}
+
+export async function updateActivity(principal: Principal, id: string, patch: Body, expectedVersion: number | undefined, now: Date) {
+  for (let attempt = 1; ; attempt++) {
+    const current = await repo.getActivity(id);
+    if (!current) throw NotFound('No such activity');
+    const { customer, tracker } = await repo.getCustomerAndTracker(current.customerId);
+    if (!customer) throw NotFound('No such activity');
+    assertAccess(principal, 'activities:write', customer.ownerId, 'activity');
+    if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
+    const normalized = typeof patch.occurredAt === 'string' ? { ...patch, occurredAt: new Date(patch.occurredAt).toISOString() } : patch;
+    const merged = applyPatch(current, normalized);
+    const next: ActivityItem = { ...merged, participants: merged.participants ?? [], links: merged.links ?? {} };
+    const changes = diff(current as unknown as Body, next as unknown as Body, ACTIVITY_FIELDS, ACTIVITY_SENSITIVE);
+    if (changes.length === 0) return view(principal, current, customer.ownerId);
+    assertValid(next, now);
+    const saved: ActivityItem = { ...next, version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
+    const { checks, paths } = linkChecks(current.customerId, saved);
+    const audit = auditItem({ customerId: current.customerId, entityType: 'activity', entityId: id, action: 'updated', actor: principal, at: now, version: saved.version, changes });
+    try {
+      await repo.saveActivity(current, saved, audit, {
+        ownerId: scopeFor(principal, 'activities:write') === 'own' ? customer.ownerId : undefined,
+        requireLive: false,
+        checks,
+        touch: trackerTouch(saved, customer, tracker),
+      });
+      return view(principal, saved, customer.ownerId);
+    } catch (err) {
+      if (!(err instanceof ConditionsFailed)) throw err;
+      const errors = linkErrors(err, paths);
+      if (errors.length > 0) throw BadRequest('Linked records must belong to the activity\'s customer', errors);
+      if (expectedVersion !== undefined && err.labels.includes('activity')) throw PreconditionFailed();
+      if (attempt < MAX_ATTEMPTS) continue;
+      throw Conflict('The activity is being changed by someone else right now; retry');
+    }
+  }
+}
+
+export async function deleteActivity(principal: Principal, id: string, expectedVersion: number | undefined, now: Date) {
+  const { item, ownerId } = await loadVisible(principal, id, 'activities:write');
+  if (expectedVersion !== undefined && expectedVersion !== item.version) throw PreconditionFailed();
+  const changes = diff(item as unknown as Body, undefined, ACTIVITY_FIELDS, ACTIVITY_SENSITIVE);
+  const audit = auditItem({ customerId: item.customerId, entityType: 'activity', entityId: id, action: 'deleted', actor: principal, at: now, version: item.version + 1, changes });
+  try {
+    await repo.deleteActivity(item, audit, scopeFor(principal, 'activities:write') === 'own' ? ownerId : undefined);
+  } catch (err) {
+    if (!(err instanceof ConditionsFailed)) throw err;
+    if (err.labels.includes('activity')) {
+      if (expectedVersion !== undefined) throw PreconditionFailed();
+      throw Conflict('The activity changed while deleting it; fetch it again and retry');
+    }
+    throw NotFound('No such activity');
+  }
+}
+
+// Timeline ---------------------------------------------------------------------------------------
+
+/** The name a record event goes by on the timeline: `customer.owner_changed` rather than `customer.updated`. */
+export function recordEventName(item: Record<string, unknown>): string {
+  const base = `${item.entityType}.${item.action}`;
+  if (base !== 'customer.updated') return base;
+  const fields = ((item.changes as { field: string }[] | undefined) ?? []).map((c) => c.field);
+  if (fields.includes('ownerId')) return 'customer.owner_changed';
+  if (fields.includes('tier')) return 'customer.tier_changed';
+  return base;
+}
+
+function timelineEntry(principal: Principal, ownerId: string, stored: Record<string, unknown>) {
+  if (stored.kind === 'activity') {
+    const activity = repo.stripKeys<ActivityItem>(stored)!;
+    return { kind: 'activity' as const, id: activity.id, occurredAt: activity.occurredAt, type: activity.type, activity: view(principal, activity, ownerId) };
+  }
+  return {
+    kind: 'record' as const,
+    id: stored.id as string,
+    occurredAt: stored.at as string,
+    type: 'record' as const,
+    record: {
+      event: recordEventName(stored),
+      entityType: stored.entityType as string,
+      entityId: stored.entityId as string,
+      actor: stored.actor as string,
+      changes: (stored.changes as unknown[]) ?? [],
+    },
+  };
+}
+
+/** GetItem of the customer (visibility), then one Query page of the timeline index. */
+export async function customerTimeline(principal: Principal, customerId: string, query: { limit?: number; cursor?: string; type?: string }) {
+  const customer = await repo.getCustomer(customerId);
+  if (!customer) throw NotFound('No such customer');
+  assertAccess(principal, 'activities:read', customer.ownerId, 'customer');
+  const fingerprint = `timeline:${customerId}:${query.type ?? '*'}`;
+  const page = await repo.queryTimeline(customerId, query.type, query.limit ?? DEFAULT_LIMIT, await decodeCursor(query.cursor, fingerprint));
+  return {
+    items: page.items.map((item) => timelineEntry(principal, customer.ownerId, item)),
+    nextCursor: await encodeCursor(page.lastKey, fingerprint),
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Sending email through SES v2. One client per cold start, created on first use; the endpoint
+ * comes from AWS_ENDPOINT_URL_SESV2 locally. The SDK retries a throttled call once within the
+ * request; anything beyond that is the caller's to retry later (the reminder job backs off).
+ */
+import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { config } from '../config';
+
+let client: SESv2Client | undefined;
+
+export function sesClient(): SESv2Client {
+  client ??= new SESv2Client({ maxAttempts: 2 });
+  return client;
+}
+
+/** Locally and in tests the sender defaults to a placeholder; a deployed stage must configure SENDER_EMAIL. */
+export function senderAddress(): string {
+  const cfg = config();
+  if (cfg.senderEmail) return cfg.senderEmail;
+  if (cfg.stage === 'local' || cfg.stage === 'test') return 'crm-notifications@example.com';
+  throw new Error('Configuration error: SENDER_EMAIL is not set');
+}
+
+export interface Email {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Sends one email; resolves with SES's message id once SES accepted it. */
+export async function sendEmail(email: Email): Promise<string | undefined> {
+  const out = await sesClient().send(
+    new SendEmailCommand({
+      FromEmailAddress: senderAddress(),
+      Destination: { ToAddresses: [email.to] },
+      Content: {
+        Simple: {
+          Subject: { Data: email.subject, Charset: 'UTF-8' },
+          Body: { Text: { Data: email.text, Charset: 'UTF-8' }, Html: { Data: email.html, Charset: 'UTF-8' } },
+        },
+      },
+    }),
+  );
+  return out.MessageId;
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
