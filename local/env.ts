@@ -52,6 +52,8 @@ export function handlerEnvironment(options: HandlerEnvironmentOptions): Record<s
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: options.endpoints.dynamodb,
     AWS_ENDPOINT_URL_DYNAMODB_STREAMS: options.endpoints.dynamodb,
+    // The deployed runtime is Node.js 24; locally Node 20 is supported and the SDK's notice is noise.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     // Never let a developer's ~/.aws profile redirect a local run to a real account.
     AWS_PROFILE: '',
     AWS_SESSION_TOKEN: '',

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { SCHEDULES } from '../functions/api/schedules';
 import { TABLE_SPEC } from '../functions/data/table';
 import { ensureTable, startDynamoDbLocal } from './engines/dynamodb';
+import { type LocalSes, startSes } from './engines/ses';
 import { applyEnvironment, handlerEnvironment } from './env';
 import { dataDir } from './paths';
 import { freePort } from './ports';
@@ -39,6 +40,7 @@ async function main(args: string[]): Promise<number> {
   const dir = dataDir();
   const running = runningCrm(dir);
   let stop = async () => {};
+  let temporarySes: LocalSes | undefined;
   let endpoint: string;
   let tableName: string;
   if (running) {
@@ -47,7 +49,14 @@ async function main(args: string[]): Promise<number> {
     process.stderr.write(`Using the running CRM (pid ${running.pid}).\n`);
   } else {
     const engine = await startDynamoDbLocal({ port: await freePort(), directory: join(dir, 'dynamodb') });
-    stop = () => engine.stop();
+    // Without the running CRM there is no inbox to deliver to: a temporary local SES catches the
+    // mail, and what it caught is listed when the job ends.
+    const ses = await startSes();
+    temporarySes = ses;
+    stop = async () => {
+      await ses.stop();
+      await engine.stop();
+    };
     endpoint = engine.endpoint;
     tableName = process.env.TABLE_NAME || TABLE_SPEC.logicalName;
     const client = engine.client();
@@ -58,11 +67,17 @@ async function main(args: string[]): Promise<number> {
     applyEnvironment(handlerEnvironment({
       tableName,
       cursorSecret: persistentSecret(dir, 'cursor-secret'),
-      endpoints: { dynamodb: endpoint, events: running?.events, ses: running?.ses, s3: running?.s3 },
+      endpoints: { dynamodb: endpoint, events: running?.events, ses: running?.ses ?? temporarySes?.endpoint, s3: running?.s3 },
     }));
     process.stderr.write(`Running ${name} as of ${eventTime(now)}…\n`);
     const result = await runJob(name, now);
     process.stdout.write(`${JSON.stringify(result ?? null)}\n`);
+    if (temporarySes) {
+      const sent = await temporarySes.sentEmails();
+      process.stderr.write(`The CRM is not running, so ${sent.length} email(s) went to a temporary inbox${sent.length ? ':' : '.'}\n`);
+      for (const mail of sent) process.stderr.write(`  ${String((mail as { subject?: unknown }).subject ?? '(no subject)')}\n`);
+      process.stderr.write('Start the CRM (npm start) to keep mail in its inbox.\n');
+    }
     return 0;
   } finally {
     await stop();

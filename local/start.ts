@@ -15,7 +15,8 @@ import { join, relative } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TABLE_SPEC } from '../functions/data/table';
 import { ROLES } from '../functions/security/permissions';
-import { resolveUser } from './demo-users';
+import { registerUsers } from '../functions/notifications/profiles';
+import { DEMO_USERS, resolveUser } from './demo-users';
 import { JavaMissingError, checkJava, ensureTable, startDynamoDbLocal } from './engines/dynamodb';
 import { startEventBus } from './engines/events';
 import { startS3 } from './engines/s3';
@@ -143,6 +144,9 @@ async function main(): Promise<void> {
       pid: process.pid, javaPid: dynamodb.pid, startedAt: new Date().toISOString(), tableName, api,
       dynamodb: dynamodb.endpoint, ses: ses.endpoint, s3: s3.endpoint, events: bus.endpoint,
     });
+
+    // Demo users get a profile (email) so reminder emails reach them before their first call.
+    await registerUsers(DEMO_USERS);
 
     const seedCount = Number(process.env.SEED_CUSTOMERS ?? DEFAULT_SEED_CUSTOMERS);
     if (seedCount > 0) {

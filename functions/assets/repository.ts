@@ -125,7 +125,6 @@ export async function queryDue(which: 'service' | 'warranty', throughDate: strin
  * acted on, so a concurrent run (or a user's change) makes this a no-op. Returns false then.
  */
 export async function advanceService(asset: AssetItem, handledThrough: string, next: string | undefined): Promise<boolean> {
-  const names: Record<string, string> = {};
   const values: Record<string, unknown> = { ':handled': handledThrough, ':rev': asset.rev, ':one': 1 };
   let expression = 'SET serviceHandledThrough = :handled, rev = rev + :one';
   if (next) {
@@ -140,7 +139,6 @@ export async function advanceService(asset: AssetItem, handledThrough: string, n
     Key: keys.asset.primary(asset.id),
     UpdateExpression: expression,
     ConditionExpression: 'rev = :rev',
-    ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
     ExpressionAttributeValues: values,
   }));
 }
