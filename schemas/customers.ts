@@ -1,5 +1,5 @@
 import * as z from './zod';
-import { Country, Id, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
+import { Country, Id, Money, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
 
 export const CUSTOMER_TYPES = ['company', 'person'] as const;
 export const TIERS = ['A', 'B', 'C', 'D'] as const;
@@ -105,6 +105,9 @@ export const Customer = z
     website: z.optional(z.string()),
     taxId: z.optional(z.string()),
     contactCount: z.int(),
+    lastActivityAt: z.optional(Timestamp.check(z.meta({ description: 'Last communication (notes excluded)' }))),
+    lastPurchaseAt: z.optional(Timestamp.check(z.meta({ description: 'Time of the last order' }))),
+    lifetimeValue: z.optional(z.array(Money).check(z.meta({ description: 'Sum of all orders, per currency (integer minor units)' }))),
     archivedAt: z.optional(Timestamp),
     masked: z.optional(z.array(z.string()).check(z.meta({ description: 'Names of fields masked for the caller' }))),
     ...RecordMeta,

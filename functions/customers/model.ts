@@ -40,11 +40,20 @@ export interface CustomerItem {
   contactsRev: number;
   primaryContactId?: string;
   archivedAt?: string;
+  /** Read-only figures other features keep in their own items next to the profile. */
+  summary?: CustomerSummary;
   version: number;
   createdAt: string;
   updatedAt: string;
   createdBy: string;
   updatedBy: string;
+}
+
+export interface CustomerSummary {
+  lastActivityAt?: string;
+  lastPurchaseAt?: string;
+  /** Integer minor units per ISO currency. */
+  lifetimeValue?: Record<string, number>;
 }
 
 export interface ContactItem {
@@ -84,6 +93,11 @@ export function toCustomer(item: CustomerItem) {
     website: item.website,
     taxId: item.taxId,
     contactCount: item.contactCount ?? 0,
+    lastActivityAt: item.summary?.lastActivityAt,
+    lastPurchaseAt: item.summary?.lastPurchaseAt,
+    lifetimeValue: item.summary?.lifetimeValue
+      ? Object.entries(item.summary.lifetimeValue).map(([currency, amount]) => ({ amount, currency })).sort((a, b) => a.currency.localeCompare(b.currency))
+      : undefined,
     archivedAt: item.archivedAt,
     version: item.version,
     createdAt: item.createdAt,

@@ -9,7 +9,7 @@ import { ddb } from '../data/client';
 import { keys, normalizeEmail, normalizePhone } from '../data/keys';
 import type { IndexName } from '../data/table';
 import { Transaction } from '../data/transaction';
-import type { ContactItem, CustomerItem } from './model';
+import type { ContactItem, CustomerItem, CustomerSummary } from './model';
 
 const table = () => config().tableName;
 
@@ -23,12 +23,13 @@ function strip<T>(item: Stored | undefined): T | undefined {
 }
 
 function customerStored(c: CustomerItem): Stored {
-  return { ...keys.customer.primary(c.id), ...keys.customer.indexes(c), kind: 'customer', ...c };
+  const { summary: _summary, ...profile } = c;
+  return { ...keys.customer.primary(c.id), ...keys.customer.indexes(c), kind: 'customer', ...profile };
 }
 
 /** The list-facing copy of a customer stored once per tag (no internal counters). */
 function tagStored(c: CustomerItem, tag: string): Stored {
-  const { contactIds: _ids, contactsRev: _rev, primaryContactId: _p, ...visible } = c;
+  const { contactIds: _ids, contactsRev: _rev, primaryContactId: _p, summary: _s, ...visible } = c;
   return { ...keys.customer.tagItem(c, tag), kind: 'customer-tag', ...visible };
 }
 
@@ -36,9 +37,26 @@ function contactStored(c: ContactItem): Stored {
   return { ...keys.contact.primary(c.id), ...keys.contact.indexes(c), kind: 'contact', ...c };
 }
 
+/** The profile with the summary items beside it (activity, purchases): one strongly consistent Query. */
 export async function getCustomer(id: string): Promise<CustomerItem | undefined> {
-  const out = await ddb().send(new GetCommand({ TableName: table(), Key: keys.customer.primary(id), ConsistentRead: true }));
-  return strip<CustomerItem>(out.Item);
+  const { pk, sk: profileSk } = keys.customer.primary(id);
+  const out = await ddb().send(new QueryCommand({
+    TableName: table(),
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': pk, ':prefix': keys.customer.summaryPrefix },
+    ConsistentRead: true,
+  }));
+  const items = out.Items ?? [];
+  const profile = items.find((item) => item.sk === profileSk);
+  if (!profile) return undefined;
+  const activity = items.find((item) => item.sk === keys.customerActivity.primary(id).sk);
+  const purchases = items.find((item) => item.sk === keys.customer.purchases(id).sk);
+  const summary: CustomerSummary = {
+    lastActivityAt: activity?.lastActivityAt as string | undefined,
+    lastPurchaseAt: purchases?.lastPurchaseAt as string | undefined,
+    lifetimeValue: purchases?.lifetimeValue as Record<string, number> | undefined,
+  };
+  return { ...strip<CustomerItem>(profile)!, summary };
 }
 
 export async function getContact(id: string): Promise<ContactItem | undefined> {

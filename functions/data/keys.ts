@@ -48,8 +48,15 @@ const nameSort = (name: string, id: string) => `${searchKey(name)}#${id}`;
 
 export const keys = {
   customer: {
-    /** The customer item: GetItem by id. */
+    /** The customer item. */
     primary: (id: string) => ({ pk: `CUS#${id}`, sk: '#PROFILE' }),
+    /**
+     * Summary items kept by other features next to the profile (`#ACTIVITY`, `#PURCHASES`): their
+     * sort keys start with `#`, like the profile's, so one Query reads a customer with all of them.
+     */
+    summaryPrefix: '#',
+    /** Purchase summary: lifetime value per currency and last purchase, updated with each order. */
+    purchases: (id: string) => ({ pk: `CUS#${id}`, sk: '#PURCHASES' }),
     /**
      * List indexes of a live customer. Archived customers leave the owner/tier/stage indexes and
      * move to the archived partition of gsi1 (sparse indexes: an archived customer costs lists nothing).

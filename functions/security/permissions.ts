@@ -26,6 +26,26 @@ export const ACTIONS = {
   'notifications:read': 'Read and mark your own in-app notifications',
   'settings:read': 'Read configuration such as service rules',
   'settings:write': 'Change configuration such as service rules',
+  'leads:read': 'Read leads',
+  'leads:write': 'Capture, qualify, change and delete leads',
+  'leads:convert': 'Convert a qualified lead into customer, contact and deal',
+  'pipelines:read': 'Read sales pipelines and their stages',
+  'pipelines:write': 'Define pipelines and stages',
+  'deals:read': 'Read deals (own: deals you own)',
+  'deals:write': 'Create, move, win, lose and change deals',
+  'products:read': 'Read products and prices',
+  'products:write': 'Maintain products and prices',
+  'quotes:read': 'Read quotes (own: of deals you own)',
+  'quotes:write': 'Create, revise, send, accept and reject quotes',
+  'orders:read': 'Read orders (own: of customers you own)',
+  'forecast:read': 'Read the sales forecast (own: your own figures)',
+  'quotas:read': 'Read quotas (own: your own)',
+  'quotas:write': 'Set quotas',
+  'commissions:read': 'Read commission plans and statements (own: your own statements)',
+  'commissions:write': 'Define commission plans',
+  'territories:read': 'Read territories and assignment rules',
+  'territories:write': 'Define territories and assignment rules',
+  'reports:read': 'Read sales reports (own: your own figures)',
 } as const;
 export type Action = keyof typeof ACTIONS;
 
@@ -44,6 +64,7 @@ export const PERMISSIONS: Record<Role, Partial<Record<Action, Scope>>> = {
     'activities:read': 'all', 'activities:write': 'all', 'assets:read': 'all', 'assets:write': 'all',
     'tasks:read': 'all', 'tasks:write': 'all', 'tasks:assign': 'all', 'notifications:read': 'own',
     'settings:read': 'all', 'settings:write': 'all',
+    'leads:read': 'all', 'leads:write': 'all', 'leads:convert': 'all', 'pipelines:read': 'all', 'pipelines:write': 'all', 'deals:read': 'all', 'deals:write': 'all', 'products:read': 'all', 'products:write': 'all', 'quotes:read': 'all', 'quotes:write': 'all', 'orders:read': 'all', 'forecast:read': 'all', 'quotas:read': 'all', 'quotas:write': 'all', 'commissions:read': 'all', 'commissions:write': 'all', 'territories:read': 'all', 'territories:write': 'all', 'reports:read': 'all',
   },
   manager: {
     'me:read': 'all', 'customers:read': 'all', 'customers:create': 'all', 'customers:update': 'all',
@@ -51,25 +72,30 @@ export const PERMISSIONS: Record<Role, Partial<Record<Action, Scope>>> = {
     'activities:read': 'all', 'activities:write': 'all', 'assets:read': 'all', 'assets:write': 'all',
     'tasks:read': 'all', 'tasks:write': 'all', 'tasks:assign': 'all', 'notifications:read': 'own',
     'settings:read': 'all',
+    'leads:read': 'all', 'leads:write': 'all', 'leads:convert': 'all', 'pipelines:read': 'all', 'deals:read': 'all', 'deals:write': 'all', 'products:read': 'all', 'products:write': 'all', 'quotes:read': 'all', 'quotes:write': 'all', 'orders:read': 'all', 'forecast:read': 'all', 'quotas:read': 'all', 'quotas:write': 'all', 'commissions:read': 'all', 'territories:read': 'all', 'reports:read': 'all',
   },
   sales: {
     'me:read': 'all', 'customers:read': 'own', 'customers:create': 'own', 'customers:update': 'own',
     'customers:archive': 'own', 'customers:history': 'own', 'contacts:read': 'own', 'contacts:write': 'own', 'pii:read': 'own',
     'activities:read': 'own', 'activities:write': 'own', 'assets:read': 'own', 'assets:write': 'own',
     'tasks:read': 'own', 'tasks:write': 'own', 'notifications:read': 'own',
+    'leads:read': 'own', 'leads:write': 'own', 'leads:convert': 'own', 'pipelines:read': 'all', 'deals:read': 'own', 'deals:write': 'own', 'products:read': 'all', 'quotes:read': 'own', 'quotes:write': 'own', 'orders:read': 'own', 'forecast:read': 'own', 'quotas:read': 'own', 'commissions:read': 'own', 'reports:read': 'own',
   },
   marketing: {
     'me:read': 'all', 'customers:read': 'all', 'contacts:read': 'all',
     'tasks:read': 'own', 'tasks:write': 'own', 'notifications:read': 'own',
+    'leads:read': 'all', 'leads:write': 'all', 'products:read': 'all',
   },
   service: {
     'me:read': 'all', 'customers:read': 'all', 'contacts:read': 'all', 'contacts:write': 'all', 'pii:read': 'all',
     'activities:read': 'all', 'activities:write': 'all', 'assets:read': 'all', 'assets:write': 'all',
     'tasks:read': 'own', 'tasks:write': 'own', 'notifications:read': 'own', 'settings:read': 'all',
+    'products:read': 'all', 'orders:read': 'all',
   },
   analyst: {
     'me:read': 'all', 'customers:read': 'all', 'contacts:read': 'all',
     'activities:read': 'all', 'assets:read': 'all', 'tasks:read': 'own', 'tasks:write': 'own', 'notifications:read': 'own',
+    'leads:read': 'all', 'pipelines:read': 'all', 'deals:read': 'all', 'products:read': 'all', 'quotes:read': 'all', 'orders:read': 'all', 'forecast:read': 'all', 'quotas:read': 'all', 'reports:read': 'all',
   },
 };
 

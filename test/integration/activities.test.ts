@@ -255,5 +255,9 @@ describe('customer timeline', () => {
     await Promise.all(times.map((t) => crm.request('POST', '/v1/activities', { role: 'admin', body: { customerId: c.id, type: 'sms', direction: 'outbound', occurredAt: t } })));
     expect((await tracker(c.id))?.lastActivityAt).toBe(times[2]);
     expect((await timeline(c.id, '?type=sms')).body.items).toHaveLength(3);
+    // The customer shows it, still read with one request.
+    const read = await crm.request('GET', `/v1/customers/${c.id}`, { role: 'admin' });
+    expect(read.body.lastActivityAt).toBe(times[2]);
+    expect(read.headers.get('x-db-requests')).toBe('1');
   });
 });
