@@ -261,8 +261,12 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
       loop = backgroundLoop();
     },
     async drain() {
-      // Caught up = a whole pass over all shards read nothing.
-      while ((await exclusive(() => pass(true))) > 0);
+      // Caught up = several whole passes in a row read nothing. One empty read is not proof: like
+      // the service, DynamoDB Local may answer GetRecords empty while a record is on its way.
+      for (let empty = 0; empty < 3; ) {
+        if ((await exclusive(() => pass(true))) > 0) empty = 0;
+        else if (++empty < 3) await sleep(25);
+      }
     },
     async stop() {
       running = false;
