@@ -99,12 +99,4 @@ export function referencedContacts(a: Pick<ActivityItem, 'links' | 'participants
   return refs;
 }
 
-/** Applies a PATCH body: `null` removes an optional attribute, absent leaves it. */
-export function applyPatch<T extends object>(record: T, patch: Record<string, unknown>): T {
-  const out = { ...record } as Record<string, unknown>;
-  for (const [field, value] of Object.entries(patch)) {
-    if (value === null) delete out[field];
-    else if (value !== undefined) out[field] = value;
-  }
-  return out as T;
-}
+export { applyPatch } from '../data/records';

@@ -2,6 +2,7 @@
  * DynamoDB access for activities, the customer timeline and the per-customer activity tracker.
  * Keys come from data/keys.ts; every write is one labelled transaction.
  */
+import { withoutKeys } from '../data/records';
 import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
@@ -37,8 +38,7 @@ export interface Tracker {
 
 function strip<T>(item: Stored | undefined): T | undefined {
   if (!item) return undefined;
-  const { pk: _pk, sk: _sk, kind: _kind, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, gsi3pk: _e, gsi3sk: _f, gsi4pk: _g, gsi4sk: _h, ...rest } = item;
-  return rest as T;
+  return withoutKeys<T>(item);
 }
 
 export function toCustomerState(item: Stored | undefined): CustomerState | undefined {

@@ -76,11 +76,4 @@ export function warrantyPending(asset: Pick<AssetItem, 'warrantyEndsOn' | 'warra
   return asset.warrantyEndsOn >= formatDate(today);
 }
 
-export function applyPatch<T extends object>(record: T, patch: Record<string, unknown>): T {
-  const out = { ...record } as Record<string, unknown>;
-  for (const [field, value] of Object.entries(patch)) {
-    if (value === null) delete out[field];
-    else if (value !== undefined) out[field] = value;
-  }
-  return out as T;
-}
+export { applyPatch } from '../data/records';

@@ -3,6 +3,7 @@
  * user writes are one labelled transaction with the audit entry; job writes are conditional
  * updates that only move the schedule forward.
  */
+import { withoutKeys } from '../data/records';
 import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type CustomerState, toCustomerState } from '../activities/repository';
 import { config } from '../config';
@@ -17,9 +18,7 @@ const table = () => config().tableName;
 type Stored = Record<string, unknown>;
 
 function strip(item: Stored | undefined): AssetItem | undefined {
-  if (!item) return undefined;
-  const { pk: _pk, sk: _sk, kind: _kind, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, gsi3pk: _e, gsi3sk: _f, ...rest } = item;
-  return rest as unknown as AssetItem;
+  return item ? withoutKeys<AssetItem>(item) : undefined;
 }
 
 /** The stored item with its index keys: service-due and warranty-due only while pending. */

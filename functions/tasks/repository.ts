@@ -3,6 +3,7 @@
  * A task and everything that must agree with it (reminders, rule guard, audit/outbox entry) is
  * written in one transaction with labelled conditions the service maps to errors.
  */
+import { INDEX_KEYS, withoutKeys } from '../data/records';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
@@ -15,13 +16,7 @@ const table = () => config().tableName;
 
 type Stored = Record<string, unknown>;
 
-const INTERNAL = new Set(['pk', 'sk', 'kind', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk']);
-
-export function strip<T>(item: Stored): T {
-  const out: Stored = {};
-  for (const [k, v] of Object.entries(item)) if (!INTERNAL.has(k)) out[k] = v;
-  return out as T;
-}
+export const strip = withoutKeys;
 
 export function taskStored(t: TaskItem): Stored {
   return { ...keys.task.primary(t.id), ...keys.task.indexes(t), kind: 'task', ...t };
@@ -101,13 +96,6 @@ export interface TaskQueryPlan {
   /** Equality filters the chosen index does not cover. */
   filters: Record<string, string>;
 }
-
-const INDEX_KEYS: Record<IndexName, [string, string]> = {
-  gsi1: ['gsi1pk', 'gsi1sk'],
-  gsi2: ['gsi2pk', 'gsi2sk'],
-  gsi3: ['gsi3pk', 'gsi3sk'],
-  gsi4: ['gsi4pk', 'gsi4sk'],
-};
 
 /** One Query page of a task list, ascending by due time (tasks without a due date last). */
 export async function queryTasks(plan: TaskQueryPlan, limit: number, startKey: Record<string, unknown> | undefined) {
