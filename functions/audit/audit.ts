@@ -14,7 +14,10 @@ export interface FieldChange {
   redacted?: true;
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+/** An empty list or object counts as absent: `links: {}` on a new record is no change. */
+const meaningful = (v: unknown) =>
+  v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0) ? null : v;
+const same = (a: unknown, b: unknown) => JSON.stringify(meaningful(a)) === JSON.stringify(meaningful(b));
 
 /** Field-by-field difference of two versions of a record, over the given fields. */
 export function diff(
@@ -36,9 +39,9 @@ export function diff(
 
 export interface AuditInput {
   customerId: string;
-  entityType: 'customer' | 'contact' | 'task' | 'activity' | 'asset' | 'settings';
+  entityType: 'customer' | 'contact' | 'task' | 'activity' | 'asset' | 'settings' | 'lead' | 'deal' | 'pipeline' | 'quota' | 'product' | 'quote' | 'order' | 'commission-plan';
   entityId: string;
-  action: 'created' | 'updated' | 'archived' | 'restored' | 'deleted' | 'completed' | 'reopened' | 'cancelled';
+  action: 'created' | 'updated' | 'archived' | 'restored' | 'deleted' | 'completed' | 'reopened' | 'cancelled' | 'converted' | 'sent' | 'accepted' | 'rejected' | 'revised';
   actor: Principal;
   at: Date;
   version: number;

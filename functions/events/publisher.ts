@@ -39,9 +39,30 @@ export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatch
   const pending: Pending[] = [];
   for (const record of event.Records) {
     if (!isOutboxRecord(record as never) || !record.dynamodb?.NewImage) continue;
-    const entry = toEntry(unmarshall(record.dynamodb.NewImage as never), busName);
-    if (entry) pending.push({ sequenceNumber: record.dynamodb.SequenceNumber!, entry });
+    const sequenceNumber = record.dynamodb.SequenceNumber!;
+    let entry: PutEventsRequestEntry | undefined;
+    try {
+      // Only the event and its time: the rest of the audit entry is none of the bus's business,
+      // and an attribute this code does not understand must not block the stream.
+      const { event: outboxEvent, at } = record.dynamodb.NewImage as Record<string, unknown>;
+      entry = toEntry(unmarshall({ ...(outboxEvent ? { event: outboxEvent } : {}), ...(at ? { at } : {}) } as never), busName);
+    } catch (err) {
+      // Publish what came before; Lambda retries from here and finally sends it to the DLQ.
+      logger.error('outbox record unreadable', { sequenceNumber, error: (err as Error).name });
+      if (pending.length === 0) return { batchItemFailures: [{ itemIdentifier: sequenceNumber }] };
+      const result = await publish(pending);
+      return result ?? { batchItemFailures: [{ itemIdentifier: sequenceNumber }] };
+    }
+    if (entry) pending.push({ sequenceNumber, entry });
   }
+  const failed = await publish(pending);
+  if (failed) return failed;
+  logger.info('published', { count: pending.length });
+  return { batchItemFailures: [] };
+};
+
+/** Puts the entries in batches of ten; the first failure stops and is reported for retry. */
+async function publish(pending: Pending[]): Promise<DynamoDBBatchResponse | undefined> {
   for (let i = 0; i < pending.length; i += BATCH) {
     const batch = pending.slice(i, i + BATCH);
     try {
@@ -56,6 +77,5 @@ export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatch
       return { batchItemFailures: [{ itemIdentifier: batch[0]!.sequenceNumber }] };
     }
   }
-  logger.info('published', { count: pending.length });
-  return { batchItemFailures: [] };
-};
+  return undefined;
+}
