@@ -62,6 +62,53 @@ export const FEATURES = {
     description: 'Admin configuration: service rules for proactive reminders',
     table: 'readwrite',
   },
+  leads: {
+    entry: 'functions/leads/handler.ts',
+    description: 'Leads, duplicate checks and conversion into customer, contact and deal',
+    table: 'readwrite',
+    cursorSecret: true,
+  },
+  territories: {
+    entry: 'functions/territories/handler.ts',
+    description: 'Territory rules that assign owners to new leads and customers',
+    table: 'readwrite',
+  },
+  products: {
+    entry: 'functions/products/handler.ts',
+    description: 'Products: SKU, prices per currency, tax rate, active flag',
+    table: 'readwrite',
+    cursorSecret: true,
+  },
+  quotes: {
+    entry: 'functions/quotes/handler.ts',
+    description: 'Quotes on deals (versions, server-computed totals) and the orders accepting them creates',
+    table: 'readwrite',
+    cursorSecret: true,
+  },
+  commissions: {
+    entry: 'functions/commissions/handler.ts',
+    description: 'Commission plans and per-rep statements from won deals and quotas',
+    table: 'readwrite',
+    cursorSecret: true,
+  },
+  pipelines: {
+    entry: 'functions/pipelines/handler.ts',
+    description: 'Sales pipelines and their stages',
+    table: 'readwrite',
+    cursorSecret: true,
+  },
+  deals: {
+    entry: 'functions/deals/handler.ts',
+    description: 'Deals, stage moves with history and the pipeline board; maintains the forecast/report aggregates',
+    table: 'readwrite',
+    cursorSecret: true,
+  },
+  forecast: {
+    entry: 'functions/forecast/handler.ts',
+    description: 'Forecast and sales reports from incrementally maintained aggregates; quotas',
+    table: 'readwrite',
+    cursorSecret: true,
+  },
   'events-publisher': {
     entry: 'functions/events/publisher.ts',
     description: 'Publishes outbox items from the table stream as domain events on the event bus',

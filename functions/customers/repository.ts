@@ -75,6 +75,15 @@ const liveTags = (c: CustomerItem | undefined) => (c && !c.archivedAt ? c.tags :
  */
 export async function saveCustomer(before: CustomerItem | undefined, after: CustomerItem, audit: Stored): Promise<void> {
   const tx = new Transaction();
+  addCustomerWrites(tx, before, after, audit);
+  await tx.commit();
+}
+
+/**
+ * Adds everything saveCustomer writes to a caller's transaction (lead conversion creates the
+ * customer in its own transaction). Same items, same labelled conditions.
+ */
+export function addCustomerWrites(tx: Transaction, before: CustomerItem | undefined, after: CustomerItem, audit: Stored): void {
   const ownerChanged = before !== undefined && before.ownerId !== after.ownerId;
   if (before) {
     // contactsRev too: a contact added meanwhile changed the counters the tag copies repeat and,
@@ -115,7 +124,6 @@ export async function saveCustomer(before: CustomerItem | undefined, after: Cust
     }
   }
   tx.put('audit', audit);
-  await tx.commit();
 }
 
 /** Tag copies repeat the contact count the lists show; keep them in step in the same transaction. */
@@ -131,6 +139,21 @@ function countOnTagCopies(tx: Transaction, customer: CustomerItem, delta: number
 /** Adds a contact; the customer's owner must still be the one the contact copies. */
 export async function createContact(customer: CustomerItem, contact: ContactItem, audit: Stored, maxContacts: number): Promise<void> {
   const tx = new Transaction();
+  addContactCreation(tx, customer, contact, audit, maxContacts);
+  await tx.commit();
+}
+
+/**
+ * Adds createContact's items to a caller's transaction. With `customerIsNew` the customer is put in
+ * the same transaction already carrying the contact (count, ids, primary): a transaction may touch
+ * an item once, so only the contact and its audit entry are added then.
+ */
+export function addContactCreation(tx: Transaction, customer: CustomerItem, contact: ContactItem, audit: Stored, maxContacts: number, customerIsNew = false): void {
+  if (customerIsNew) {
+    tx.put('contact', contactStored(contact), { expression: 'attribute_not_exists(pk)' });
+    tx.put('audit', audit);
+    return;
+  }
   tx.put('contact', contactStored(contact), { expression: 'attribute_not_exists(pk)' });
   tx.update(
     'customer',
@@ -153,7 +176,6 @@ export async function createContact(customer: CustomerItem, contact: ContactItem
     tx.update('previous-primary', keys.contact.primary(customer.primaryContactId), { expression: 'SET isPrimary = :f', values: { ':f': false } }, { expression: 'attribute_exists(pk)' });
   }
   tx.put('audit', audit);
-  await tx.commit();
 }
 
 /** Saves a changed contact (condition label `contact`: version unchanged). */

@@ -16,6 +16,7 @@ import {
   MAX_CONTACTS_PER_CUSTOMER, toContact, toCustomer, uniqueTags,
 } from './model';
 import * as repo from './repository';
+import { assignOwner } from '../territories/assign';
 
 export const DEFAULT_LIMIT = 25;
 /** Retries of a PATCH without If-Match that lost a race: re-read, re-apply, write again. */
@@ -31,6 +32,16 @@ export function ownerFor(principal: Principal, scope: Scope, requested: string |
   if (requested === undefined || requested === principal.userId) return principal.userId;
   if (scope !== 'all') throw Forbidden('Your role may only create customers you own');
   return requested;
+}
+
+/**
+ * Without a named owner, a caller with scope `all` gets the territory's owner (rules in
+ * functions/territories); a sales rep's own creations stay theirs, and no match keeps the caller.
+ */
+async function territoryOwner(scope: Scope, body: Body, now: Date): Promise<string | undefined> {
+  if (body.ownerId !== undefined || scope !== 'all') return undefined;
+  const address = body.address as { country?: string; region?: string } | undefined;
+  return assignOwner({ country: address?.country, region: address?.region, industry: body.industry as string | undefined }, now);
 }
 
 function duplicateError(err: ConditionsFailed): Error | undefined {
@@ -62,7 +73,7 @@ export async function createCustomer(principal: Principal, scope: Scope, body: B
     lifecycleStage: body.lifecycleStage as string | undefined,
     source: body.source as string | undefined,
     tags: uniqueTags(body.tags as string[] | undefined),
-    ownerId: ownerFor(principal, scope, body.ownerId as string | undefined),
+    ownerId: (await territoryOwner(scope, body, now)) ?? ownerFor(principal, scope, body.ownerId as string | undefined),
     phone: body.phone as string | undefined,
     email: body.email as string | undefined,
     address: body.address as Record<string, string> | undefined,

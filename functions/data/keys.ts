@@ -9,7 +9,7 @@ import { monotonicFactory } from 'ulid';
 const nextUlid = monotonicFactory();
 
 /** Prefixed ULIDs: `cus_01J…`. Sortable by creation time, unguessable enough for ids. */
-export function newId(prefix: 'cus' | 'con' | 'aud' | 'req' | 'tsk' | 'ntf' | 'act' | 'ast'): string {
+export function newId(prefix: 'cus' | 'con' | 'aud' | 'req' | 'tsk' | 'ntf' | 'act' | 'ast' | 'led' | 'deal' | 'pip' | 'stg' | 'prd' | 'quo' | 'ord'): string {
   return `${prefix}_${nextUlid()}`;
 }
 
@@ -223,6 +223,145 @@ export const keys = {
     serviceRules: () => ({ pk: 'SETTINGS#SERVICE_RULES', sk: '#CURRENT' }),
     /** Audit entries of settings changes live next to the settings item. */
     serviceRulesAudit: (at: string, id: string) => ({ pk: 'SETTINGS#SERVICE_RULES', sk: `AUD#${at}#${id}` }),
+  },
+  /**
+   * Sales (C4). Pipelines: own partition `PIP#<id>` (stages embedded, ordered), listed on gsi1
+   * `PIPELINES` by name. Deals: own partition `DEAL#<id>` with the deal (`#DEAL`) and its stage
+   * history (`#HIST#nnnn`), so GET is one GetItem and history one Query. Deal indexes:
+   * gsi1 owner by expected close (`<YYYY-MM-DD|~>#<id>`), gsi2 board = open deals of a pipeline by
+   * `<stageId>#<close>#<id>`, gsi3 closed deals of an owner per status by `<closedAt>#<id>`,
+   * gsi4 all deals by expected close.
+   */
+  pipeline: {
+    primary: (id: string) => ({ pk: `PIP#${id}`, sk: '#PIPELINE' }),
+    list: (name: string, id: string) => ({ gsi1pk: 'PIPELINES', gsi1sk: nameSort(name, id) }),
+    listPartition: 'PIPELINES',
+    audit: (id: string, at: string, auditId: string) => ({ pk: `PIP#${id}`, sk: `AUD#${at}#${auditId}` }),
+  },
+  deal: {
+    primary: (id: string) => ({ pk: `DEAL#${id}`, sk: '#DEAL' }),
+    partition: (id: string) => `DEAL#${id}`,
+    history: (id: string, n: number) => ({ pk: `DEAL#${id}`, sk: `#HIST#${String(n).padStart(4, '0')}` }),
+    historyPrefix: '#HIST#',
+    closeSort: (expectedCloseDate: string | undefined, id: string) => `${expectedCloseDate ?? '~'}#${id}`,
+    indexes: (d: { id: string; ownerId: string; status: string; pipelineId: string; stageId: string; expectedCloseDate?: string; closedAt?: string }) => {
+      const close = `${d.expectedCloseDate ?? '~'}#${d.id}`;
+      return {
+        gsi1pk: `DEALS#OWNER#${d.ownerId}`,
+        gsi1sk: close,
+        ...(d.status === 'open' ? { gsi2pk: `DEALS#BOARD#${d.pipelineId}`, gsi2sk: `${d.stageId}#${close}` } : {}),
+        ...(d.status !== 'open' && d.closedAt ? { gsi3pk: `DEALS#CLOSED#${d.ownerId}#${d.status}`, gsi3sk: `${d.closedAt}#${d.id}` } : {}),
+        gsi4pk: 'DEALS',
+        gsi4sk: close,
+      };
+    },
+    ownerPartition: (ownerId: string) => `DEALS#OWNER#${ownerId}`,
+    boardPartition: (pipelineId: string) => `DEALS#BOARD#${pipelineId}`,
+    closedPartition: (ownerId: string, status: 'won' | 'lost') => `DEALS#CLOSED#${ownerId}#${status}`,
+    allPartition: 'DEALS',
+  },
+  /**
+   * Incrementally maintained sales aggregates (ADD deltas in the deal's own transaction).
+   * Forecast: `FCST#<yyyy>` / `<yyyy-mm>#<ownerId>#<currency>`; report counters:
+   * `SALESRPT#<yyyy>` / `<yyyy-mm>#<ownerId>#<pipelineId>`. A period is one Query on the year.
+   */
+  forecast: {
+    item: (month: string, ownerId: string, currency: string) => ({ pk: `FCST#${month.slice(0, 4)}`, sk: `${month}#${ownerId}#${currency}` }),
+    partition: (year: string) => `FCST#${year}`,
+  },
+  salesReport: {
+    item: (month: string, ownerId: string, pipelineId: string) => ({ pk: `SALESRPT#${month.slice(0, 4)}`, sk: `${month}#${ownerId}#${pipelineId}` }),
+    partition: (year: string) => `SALESRPT#${year}`,
+  },
+  /** Quotas: `QUOTA#<userId>` / `<period>` (GetItem); a period's quotas on gsi1 `QUOTAS#<period>`. */
+  quota: {
+    primary: (userId: string, period: string) => ({ pk: `QUOTA#${userId}`, sk: period }),
+    byPeriod: (period: string, userId: string) => ({ gsi1pk: `QUOTAS#${period}`, gsi1sk: userId }),
+    periodPartition: (period: string) => `QUOTAS#${period}`,
+    audit: (userId: string, at: string, auditId: string) => ({ pk: `QUOTA#${userId}`, sk: `AUD#${at}#${auditId}` }),
+  },
+  /**
+   * Leads (C4): own partition `LEAD#<id>` (GetItem by id; audit entries `AUD#…` beside it). Lists:
+   * gsi1 all leads, gsi2 per owner, gsi3 per status, gsi4 per source, each sorted by
+   * `<searchKey(last first)>#<id>` so `q` is a name-prefix `begins_with` on any of them.
+   */
+  lead: {
+    primary: (id: string) => ({ pk: `LEAD#${id}`, sk: '#PROFILE' }),
+    nameSort: (l: { id: string; lastName: string; firstName?: string }) => nameSort(`${l.lastName} ${l.firstName ?? ''}`, l.id),
+    indexes: (l: { id: string; lastName: string; firstName?: string; ownerId: string; status: string; source?: string }) => {
+      const sort = nameSort(`${l.lastName} ${l.firstName ?? ''}`, l.id);
+      return {
+        gsi1pk: 'LEADS',
+        gsi1sk: sort,
+        gsi2pk: `LEADS#OWNER#${l.ownerId}`,
+        gsi2sk: sort,
+        gsi3pk: `LEADS#STATUS#${l.status}`,
+        gsi3sk: sort,
+        ...(l.source ? { gsi4pk: `LEADS#SOURCE#${l.source}`, gsi4sk: sort } : {}),
+      };
+    },
+    allPartition: 'LEADS',
+    ownerPartition: (ownerId: string) => `LEADS#OWNER#${ownerId}`,
+    statusPartition: (status: string) => `LEADS#STATUS#${status}`,
+    sourcePartition: (source: string) => `LEADS#SOURCE#${source}`,
+    audit: (leadId: string, at: string, id: string) => ({ pk: `LEAD#${leadId}`, sk: `AUD#${at}#${id}` }),
+    /** Uniqueness guards of open leads (held while new/working/qualified); hold `leadId`. */
+    uniqueEmail: (email: string) => ({ pk: `LUNQ#EMAIL#${normalizeEmail(email)}`, sk: 'UNQ' }),
+    uniquePhone: (phone: string) => ({ pk: `LUNQ#PHONE#${normalizePhone(phone)}`, sk: 'UNQ' }),
+  },
+  /**
+   * Territory rules (one item, versioned) and one round-robin counter per team rule, advanced with
+   * an atomic `ADD` so concurrent assignments never pick the same slot.
+   */
+  territories: {
+    current: () => ({ pk: 'SETTINGS#TERRITORIES', sk: '#CURRENT' }),
+    audit: (at: string, id: string) => ({ pk: 'SETTINGS#TERRITORIES', sk: `AUD#${at}#${id}` }),
+    roundRobin: (ruleId: string) => ({ pk: 'SETTINGS#TERRITORIES', sk: `RR#${ruleId}` }),
+  },
+  /**
+   * Products (C4): own partition `PRD#<id>` (GetItem; audit entries beside it). SKU uniqueness
+   * guard `UNQ#SKU#<SKU>`. Lists by name: gsi1 all products, gsi2 per active flag.
+   */
+  product: {
+    primary: (id: string) => ({ pk: `PRD#${id}`, sk: '#PRODUCT' }),
+    sku: (sku: string) => ({ pk: `UNQ#SKU#${sku.trim().toUpperCase()}`, sk: 'UNQ' }),
+    indexes: (p: { id: string; name: string; active: boolean }) => ({
+      gsi1pk: 'PRODUCTS',
+      gsi1sk: nameSort(p.name, p.id),
+      gsi2pk: `PRODUCTS#${p.active ? 'ACTIVE' : 'INACTIVE'}`,
+      gsi2sk: nameSort(p.name, p.id),
+    }),
+    allPartition: 'PRODUCTS',
+    activePartition: (active: boolean) => `PRODUCTS#${active ? 'ACTIVE' : 'INACTIVE'}`,
+    namePrefix: (q: string) => searchKey(q),
+    audit: (id: string, at: string, auditId: string) => ({ pk: `PRD#${id}`, sk: `AUD#${at}#${auditId}` }),
+  },
+  /**
+   * Quotes: every version is its own item `QUO#<id>` / `#QUOTE` (GetItem); a deal's quotes on gsi1
+   * `DEAL#<dealId>#QUOTES` by id (ULID = creation order). Audit entries beside the quote.
+   */
+  quote: {
+    primary: (id: string) => ({ pk: `QUO#${id}`, sk: '#QUOTE' }),
+    byDeal: (dealId: string, id: string) => ({ gsi1pk: `DEAL#${dealId}#QUOTES`, gsi1sk: id }),
+    dealPartition: (dealId: string) => `DEAL#${dealId}#QUOTES`,
+    audit: (id: string, at: string, auditId: string) => ({ pk: `QUO#${id}`, sk: `AUD#${at}#${auditId}` }),
+  },
+  /** Orders: `ORD#<id>` / `#ORDER` (GetItem); a customer's orders on gsi1 by `<orderedAt>#<id>`. */
+  order: {
+    primary: (id: string) => ({ pk: `ORD#${id}`, sk: '#ORDER' }),
+    byCustomer: (customerId: string, orderedAt: string, id: string) => ({ gsi1pk: `CUS#${customerId}#ORDERS`, gsi1sk: `${orderedAt}#${id}` }),
+    customerPartition: (customerId: string) => `CUS#${customerId}#ORDERS`,
+  },
+  /**
+   * Commission plans: `COMMPLAN#<id>` / `#PLAN`, listed on gsi1 `COMMPLANS` by id. One assignment
+   * item per user (`COMMPLAN#USER#<userId>`) so a user is on at most one plan (GetItem).
+   */
+  commissionPlan: {
+    primary: (id: string) => ({ pk: `COMMPLAN#${id}`, sk: '#PLAN' }),
+    list: (id: string) => ({ gsi1pk: 'COMMPLANS', gsi1sk: id }),
+    listPartition: 'COMMPLANS',
+    assignment: (userId: string) => ({ pk: `COMMPLAN#USER#${userId}`, sk: 'ASSIGNMENT' }),
+    audit: (id: string, at: string, auditId: string) => ({ pk: `COMMPLAN#${id}`, sk: `AUD#${at}#${auditId}` }),
   },
   /** Checkpoints of scheduled jobs (e.g. how far the dormancy job has read the change feed). */
   jobState: (job: string) => ({ pk: `JOB#${job}`, sk: 'STATE' }),

@@ -44,6 +44,7 @@ export const SENSITIVE_FIELDS = {
   customer: { phone: maskPhone, email: maskEmail, address: maskAddress, taxId: maskAll },
   contact: { phone: maskPhone, mobile: maskPhone, email: maskEmail },
   activity: { content: maskAll, participants: maskParticipants },
+  lead: { email: maskEmail, phone: maskPhone },
 } as const satisfies Record<string, Record<string, Masker>>;
 
 export type SensitiveEntity = keyof typeof SENSITIVE_FIELDS;

@@ -65,6 +65,69 @@ async function withAsset(f: Fixture): Promise<void> {
   assetOf.set(f, res.body.id);
 }
 const readers = (ok: number): Expect => ({ ...all(ok), marketing: 403 });
+/** A lead owned by the fixture's customer owner, created once per fixture by `prepare`. */
+const leadOf = new WeakMap<Fixture, string>();
+const NO_LEAD = 'led_00000000000000000000000000';
+async function withLead(f: Fixture): Promise<void> {
+  if (leadOf.has(f)) return;
+  const res = await crm.request('POST', '/v1/leads', { role: 'admin', body: { lastName: 'Matrix', companyName: 'Matrix Lead Co', ownerId: await ownerOf(f) } });
+  leadOf.set(f, res.body.id);
+}
+const leadWriters = (ok: number): Expect => ({ admin: ok, manager: ok, sales: ok, marketing: ok, service: 403, analyst: 403 });
+/** A deal owned by the fixture's customer owner, created once per fixture by `prepare`. */
+const dealOf = new WeakMap<Fixture, string>();
+const NO_DEAL = 'deal_00000000000000000000000000';
+const DEFAULT_PIPELINE = 'pip_00000000000000000000000000';
+const SECOND_STAGE = 'stg_00000000000000000000000002';
+async function withDeal(f: Fixture): Promise<void> {
+  if (dealOf.has(f)) return;
+  const res = await crm.request('POST', '/v1/deals', { role: 'admin', body: { name: 'Matrix deal', customerId: f.customerId, ownerId: await ownerOf(f), amount: { amount: 1000, currency: 'EUR' }, expectedCloseDate: '2026-11-15' } });
+  dealOf.set(f, res.body.id);
+}
+async function withQuota(f: Fixture): Promise<void> {
+  await crm.request('PUT', `/v1/quotas/${await ownerOf(f)}/2026-Q4`, { role: 'admin', body: { amount: { amount: 100000, currency: 'EUR' } } });
+}
+const salesReaders = (ok: number): Expect => ({ admin: ok, manager: ok, sales: ok, marketing: 403, service: 403, analyst: ok });
+const dealPath = (f: Fixture, rest = '') => `/v1/deals/${dealOf.get(f) ?? NO_DEAL}${rest}`;
+/** Products, quotes (on the fixture's deal), orders and commission plans for the C4 sales rows. */
+let matrixProductId: string | undefined;
+async function withProduct(): Promise<void> {
+  if (matrixProductId) return;
+  const res = await crm.request('POST', '/v1/products', { role: 'admin', body: { sku: `MATRIX-${Date.now()}`, name: 'Matrix', prices: [{ amount: 100, currency: 'EUR' }], taxRateBp: 1900 } });
+  matrixProductId = res.body.id;
+}
+const NO_PRODUCT = 'prd_00000000000000000000000000';
+const QUOTE_BODY = { validUntil: '2099-12-31', lines: [{ description: 'Matrix', unitPrice: 1000, quantity: 1, taxRateBp: 1900 }] };
+const quoteOf = new WeakMap<Fixture, string>();
+const orderOf = new WeakMap<Fixture, string>();
+const NO_QUOTE = 'quo_00000000000000000000000000';
+const NO_ORDER = 'ord_00000000000000000000000000';
+async function withQuote(f: Fixture): Promise<void> {
+  if (quoteOf.has(f)) return;
+  await withDeal(f);
+  const res = await crm.request('POST', `/v1/deals/${dealOf.get(f)}/quotes`, { role: 'admin', body: QUOTE_BODY });
+  quoteOf.set(f, res.body.id);
+}
+async function withSentQuote(f: Fixture): Promise<void> {
+  await withQuote(f);
+  await crm.request('POST', `/v1/quotes/${quoteOf.get(f)}/send`, { role: 'admin' });
+}
+async function withOrder(f: Fixture): Promise<void> {
+  if (orderOf.has(f)) return;
+  await withSentQuote(f);
+  const res = await crm.request('POST', `/v1/quotes/${quoteOf.get(f)}/accept`, { role: 'admin' });
+  orderOf.set(f, res.body.orderId);
+}
+const quotePath = (f: Fixture, rest = '') => `/v1/quotes/${quoteOf.get(f) ?? NO_QUOTE}${rest}`;
+let matrixPlan = false;
+/** Plan `matrix` covers the admin, manager and sales demo users, so each reads a statement. */
+async function withPlan(): Promise<void> {
+  if (matrixPlan) return;
+  const userIds = await Promise.all((['admin', 'manager', 'sales'] as const).map(async (role) => (await crm.request('GET', '/v1/me', { role })).body.userId as string));
+  await crm.request('PUT', '/v1/commissions/plans/matrix', { role: 'admin', body: { name: 'Matrix', currency: 'EUR', rateBp: 500, userIds } });
+  matrixPlan = true;
+}
+const commissionReaders = (ok: number): Expect => ({ ...all(403), admin: ok, manager: ok, sales: ok });
 const RULES_BODY = { categories: [{ category: 'boiler', intervalMonths: 12 }], leadDays: 14, assignTo: 'owner' };
 
 interface Case {
@@ -123,6 +186,51 @@ const MATRIX: Record<string, Case> = {
   'PATCH /v1/assets/{id}': { expect: writers(200, { service: 200 }), path: (f) => `/v1/assets/${assetOf.get(f) ?? NO_ASSET}`, body: { notes: 'Matrix' }, fresh: true, prepare: withAsset },
   'DELETE /v1/assets/{id}': { expect: writers(204, { service: 204 }), path: (f) => `/v1/assets/${assetOf.get(f) ?? NO_ASSET}`, fresh: true, prepare: withAsset },
   'GET /v1/settings/service-rules': { expect: { admin: 200, manager: 200, sales: 403, marketing: 403, service: 200, analyst: 403 }, path: () => '/v1/settings/service-rules' },
+  'POST /v1/leads': { expect: leadWriters(201), path: () => '/v1/leads', body: { lastName: 'Matrix' } },
+  'GET /v1/leads': { expect: { ...all(200), service: 403 }, path: () => '/v1/leads' },
+  'GET /v1/leads/{id}': { expect: { ...all(200), service: 403 }, path: (f) => `/v1/leads/${leadOf.get(f) ?? NO_LEAD}`, prepare: withLead },
+  'PATCH /v1/leads/{id}': { expect: leadWriters(200), path: (f) => `/v1/leads/${leadOf.get(f) ?? NO_LEAD}`, body: { status: 'working' }, fresh: true, prepare: withLead },
+  'DELETE /v1/leads/{id}': { expect: leadWriters(204), path: (f) => `/v1/leads/${leadOf.get(f) ?? NO_LEAD}`, fresh: true, prepare: withLead },
+  'POST /v1/leads/{id}/convert': { expect: writers(200), path: (f) => `/v1/leads/${leadOf.get(f) ?? NO_LEAD}/convert`, body: {}, fresh: true, prepare: withLead },
+  'GET /v1/settings/territories': { expect: { admin: 200, manager: 200, sales: 403, marketing: 403, service: 403, analyst: 403 }, path: () => '/v1/settings/territories' },
+  'PUT /v1/settings/territories': { expect: { admin: 200, manager: 403, sales: 403, marketing: 403, service: 403, analyst: 403 }, path: () => '/v1/settings/territories', body: { rules: [{ id: 'matrix', match: { country: ['XX'] }, ownerId: otherRep }] } },
+  'GET /v1/pipelines': { expect: salesReaders(200), path: () => '/v1/pipelines' },
+  'POST /v1/pipelines': { expect: { ...all(403), admin: 201 }, path: () => '/v1/pipelines', body: { name: 'Matrix', stages: [{ name: 'Open', probability: 20 }] } },
+  'GET /v1/pipelines/{pipelineId}': { expect: salesReaders(200), path: () => `/v1/pipelines/${DEFAULT_PIPELINE}` },
+  'PATCH /v1/pipelines/{pipelineId}': { expect: { ...all(403), admin: 200 }, path: () => `/v1/pipelines/${DEFAULT_PIPELINE}`, body: { name: 'Sales' } },
+  'GET /v1/pipelines/{pipelineId}/deals': { expect: salesReaders(200), path: () => `/v1/pipelines/${DEFAULT_PIPELINE}/deals` },
+  'POST /v1/deals': { expect: writers(201), path: () => '/v1/deals', body: (f: Fixture) => ({ name: 'Matrix', customerId: f.customerId, amount: { amount: 500, currency: 'EUR' } }) },
+  'GET /v1/deals': { expect: salesReaders(200), path: () => '/v1/deals' },
+  'GET /v1/deals/{id}': { expect: salesReaders(200), path: (f) => dealPath(f), prepare: withDeal },
+  'PATCH /v1/deals/{id}': { expect: writers(200), path: (f) => dealPath(f), body: { name: 'Matrix renamed' }, fresh: true, prepare: withDeal },
+  'DELETE /v1/deals/{id}': { expect: writers(204), path: (f) => dealPath(f), fresh: true, prepare: withDeal },
+  'POST /v1/deals/{id}/stage': { expect: writers(200), path: (f) => dealPath(f, '/stage'), body: { stageId: SECOND_STAGE }, fresh: true, prepare: withDeal },
+  'POST /v1/deals/{id}/won': { expect: writers(200), path: (f) => dealPath(f, '/won'), body: {}, fresh: true, prepare: withDeal },
+  'POST /v1/deals/{id}/lost': { expect: writers(200), path: (f) => dealPath(f, '/lost'), body: { reason: 'Price' }, fresh: true, prepare: withDeal },
+  'GET /v1/deals/{id}/history': { expect: salesReaders(200), path: (f) => dealPath(f, '/history'), prepare: withDeal },
+  'GET /v1/forecast': { expect: salesReaders(200), path: () => '/v1/forecast?period=2026-Q4' },
+  'GET /v1/quotas': { expect: salesReaders(200), path: () => '/v1/quotas?period=2026-Q4' },
+  'GET /v1/quotas/{userId}/{period}': { expect: salesReaders(200), path: () => `/v1/quotas/${owner}/2026-Q4`, prepare: withQuota },
+  'PUT /v1/quotas/{userId}/{period}': { expect: { ...all(403), admin: 200, manager: 200 }, path: () => `/v1/quotas/${otherRep}/2026-Q4`, body: { amount: { amount: 250000, currency: 'EUR' } } },
+  'GET /v1/reports/sales': { expect: salesReaders(200), path: () => '/v1/reports/sales?period=2026-Q4' },
+  'POST /v1/products': { expect: { ...all(403), admin: 201, manager: 201 }, path: () => '/v1/products', body: () => ({ sku: `MX-${Math.random().toString(36).slice(2, 10)}`, name: 'Matrix', prices: [{ amount: 100, currency: 'EUR' }], taxRateBp: 0 }) },
+  'GET /v1/products': { expect: all(200), path: () => '/v1/products' },
+  'GET /v1/products/{productId}': { expect: all(200), path: () => `/v1/products/${matrixProductId ?? NO_PRODUCT}`, prepare: withProduct },
+  'PATCH /v1/products/{productId}': { expect: { ...all(403), admin: 200, manager: 200 }, path: () => `/v1/products/${matrixProductId ?? NO_PRODUCT}`, body: { description: 'Matrix' }, prepare: withProduct },
+  'POST /v1/deals/{id}/quotes': { expect: writers(201), path: (f) => dealPath(f, '/quotes'), body: QUOTE_BODY, prepare: withDeal },
+  'GET /v1/deals/{id}/quotes': { expect: salesReaders(200), path: (f) => dealPath(f, '/quotes'), prepare: withDeal },
+  'GET /v1/quotes/{id}': { expect: salesReaders(200), path: (f) => quotePath(f), prepare: withQuote },
+  'PATCH /v1/quotes/{id}': { expect: writers(200), path: (f) => quotePath(f), body: { discountBp: 100 }, fresh: true, prepare: withQuote },
+  'POST /v1/quotes/{id}/send': { expect: writers(200), path: (f) => quotePath(f, '/send'), fresh: true, prepare: withQuote },
+  'POST /v1/quotes/{id}/accept': { expect: writers(200), path: (f) => quotePath(f, '/accept'), fresh: true, prepare: withSentQuote },
+  'POST /v1/quotes/{id}/reject': { expect: writers(200), path: (f) => quotePath(f, '/reject'), body: {}, fresh: true, prepare: withSentQuote },
+  'POST /v1/quotes/{id}/revise': { expect: writers(201), path: (f) => quotePath(f, '/revise'), body: {}, fresh: true, prepare: withQuote },
+  'GET /v1/customers/{id}/orders': { expect: readers(200), path: (f) => `/v1/customers/${f.customerId}/orders` },
+  'GET /v1/orders/{id}': { expect: readers(200), path: (f) => `/v1/orders/${orderOf.get(f) ?? NO_ORDER}`, prepare: withOrder },
+  'PUT /v1/commissions/plans/{planId}': { expect: { ...all(403), admin: 200 }, path: () => '/v1/commissions/plans/matrix-put', body: { name: 'Matrix put', currency: 'EUR', rateBp: 300, userIds: [] } },
+  'GET /v1/commissions/plans': { expect: commissionReaders(200), path: () => '/v1/commissions/plans' },
+  'GET /v1/commissions/plans/{planId}': { expect: commissionReaders(200), path: () => '/v1/commissions/plans/matrix', prepare: withPlan },
+  'GET /v1/commissions/statements': { expect: commissionReaders(200), path: () => '/v1/commissions/statements?period=2026-Q4', prepare: withPlan },
   'PUT /v1/settings/service-rules': { expect: { admin: 200, manager: 403, sales: 403, marketing: 403, service: 403, analyst: 403 }, path: () => '/v1/settings/service-rules', body: RULES_BODY },
 };
 

@@ -1,0 +1,106 @@
+/**
+ * Commission plans (admin) and statements. Statements read won deals and the quota through the
+ * deals feature's contract (wonDealsOf, quotaOf); sales users read only their own statement.
+ */
+import { auditItem, diff } from '../audit/audit';
+import { zonedTimeToInstant } from '../calendar/business-calendar';
+import { config } from '../config';
+import { decodeCursor, encodeCursor } from '../data/cursor';
+import { keys } from '../data/keys';
+import { ConditionsFailed } from '../data/transaction';
+import { quotaOf, wonDealsOf } from '../deals/service';
+import { Conflict, Forbidden, NotFound, PreconditionFailed } from '../http/problem';
+import type { Scope } from '../security/permissions';
+import type { Principal } from '../security/principal';
+import * as repo from './repository';
+import { computeCommission, periodDates } from './statement';
+
+export const DEFAULT_LIMIT = 25;
+const PLAN_FIELDS = ['name', 'currency', 'rateBp', 'acceleratorRateBp', 'userIds'] as const;
+type Body = Record<string, unknown>;
+
+const toPlan = (p: repo.PlanItem) => ({
+  id: p.id, name: p.name, currency: p.currency, rateBp: p.rateBp, acceleratorRateBp: p.acceleratorRateBp, userIds: p.userIds,
+  version: p.version, createdAt: p.createdAt, updatedAt: p.updatedAt, createdBy: p.createdBy, updatedBy: p.updatedBy,
+});
+
+/**
+ * Creates or replaces a plan (PUT). Replacing needs no If-Match, but a stale If-Match is 412; a
+ * user already on another plan is 409.
+ */
+export async function putPlan(principal: Principal, id: string, body: Body, expectedVersion: number | undefined, now: Date) {
+  const before = await repo.getPlan(id);
+  if (expectedVersion !== undefined && expectedVersion !== before?.version) throw PreconditionFailed();
+  const at = now.toISOString();
+  const after: repo.PlanItem = {
+    id,
+    name: body.name as string,
+    currency: body.currency as string,
+    rateBp: body.rateBp as number,
+    userIds: body.userIds as string[],
+    version: (before?.version ?? 0) + 1,
+    createdAt: before?.createdAt ?? at,
+    updatedAt: at,
+    createdBy: before?.createdBy ?? principal.userId,
+    updatedBy: principal.userId,
+  };
+  if (body.acceleratorRateBp !== undefined) after.acceleratorRateBp = body.acceleratorRateBp as number;
+  const changes = diff(before as unknown as Body, after as unknown as Body, PLAN_FIELDS, []);
+  if (before && changes.length === 0) return toPlan(before);
+  const audit = auditItem({ customerId: '-', entityType: 'commission-plan', entityId: id, action: before ? 'updated' : 'created', actor: principal, at: now, version: after.version, changes });
+  try {
+    await repo.savePlan(before, after, { ...audit, ...keys.commissionPlan.audit(id, audit.at as string, audit.id as string) });
+  } catch (err) {
+    if (!(err instanceof ConditionsFailed)) throw err;
+    const assigned = err.labels.find((l) => l.startsWith('assign:'));
+    if (assigned) throw Conflict(`User ${assigned.slice(7)} is already on plan ${String(err.items[assigned]?.planId ?? '')}`);
+    if (err.labels.includes('plan')) {
+      if (expectedVersion !== undefined) throw PreconditionFailed();
+      throw Conflict('The plan was changed by someone else meanwhile; read it again');
+    }
+    throw err;
+  }
+  return toPlan(after);
+}
+
+export async function getPlan(id: string) {
+  const plan = await repo.getPlan(id);
+  if (!plan) throw NotFound('No such commission plan');
+  return toPlan(plan);
+}
+
+export async function listPlans(query: { limit?: number; cursor?: string }) {
+  const fingerprint = 'commission-plans';
+  const startKey = await decodeCursor(query.cursor, fingerprint);
+  const page = await repo.queryPlans(query.limit ?? DEFAULT_LIMIT, startKey);
+  return { items: page.items.map(toPlan), nextCursor: await encodeCursor(page.lastKey, fingerprint) };
+}
+
+/**
+ * The statement of one user for a quarter or month: the plan they are on, the won deals closed in
+ * the period (business time zone), the quota, attainment and commission.
+ */
+export async function statement(principal: Principal, scope: Scope, query: { userId?: string; period: string }) {
+  const userId = query.userId ?? principal.userId;
+  if (scope !== 'all' && userId !== principal.userId) throw Forbidden('Your role may only read your own commission statement');
+  const planId = await repo.getAssignment(userId);
+  const plan = planId ? await repo.getPlan(planId) : undefined;
+  if (!plan) throw NotFound(`User ${userId} is on no commission plan`);
+  const tz = config().businessTimeZone;
+  const { from, to } = periodDates(query.period);
+  const fromAt = zonedTimeToInstant(from, tz).toISOString();
+  const toAt = zonedTimeToInstant(to, tz).toISOString();
+  const [deals, quota] = await Promise.all([wonDealsOf(userId, fromAt, toAt), quotaOf(userId, query.period)]);
+  const result = computeCommission(plan, deals, quota?.amount);
+  return {
+    userId,
+    period: query.period,
+    from: fromAt,
+    to: toAt,
+    planId: plan.id,
+    currency: plan.currency,
+    rateBp: plan.rateBp,
+    acceleratorRateBp: plan.acceleratorRateBp,
+    ...result,
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * Sales aggregates, maintained incrementally: every deal write computes what the deal contributed
+ * before and after the change and ADDs the difference to aggregate items in the deal's own
+ * transaction. Reading a forecast or a report is a Query of a few aggregate items, never a scan
+ * of deals. Pure functions (unit-tested); the transaction plumbing is `addAggregateUpdates`.
+ *
+ * Forecast categories of an OPEN deal with an expected close date (month = that date's month),
+ * by its effective probability p (the deal's override, else its stage's):
+ *  - pipeline: every open deal;  weighted: amount × p / 100 (kept ×100 exactly, rounded on read);
+ *  - best case: p ≥ 50;  commit: p ≥ 75 (commit ⊂ best case ⊂ pipeline).
+ * A WON deal counts as closed-won in the month of closedAt. Lost deals leave the forecast.
+ * Open deals without an expected close date are in no month (reported as undated by nobody).
+ */
+import { keys } from '../data/keys';
+import type { Transaction } from '../data/transaction';
+
+export const COMMIT_PROBABILITY = 75;
+export const BEST_CASE_PROBABILITY = 50;
+
+export interface DealFacts {
+  id: string;
+  ownerId: string;
+  pipelineId: string;
+  status: 'open' | 'won' | 'lost';
+  amount: { amount: number; currency: string };
+  probability: number;
+  expectedCloseDate?: string;
+  closedAt?: string;
+  createdAt: string;
+}
+
+/** `key → field → delta`, where key identifies one aggregate item. */
+export type Deltas = Map<string, { key: { pk: string; sk: string }; set: Record<string, string>; add: Record<string, number> }>;
+
+function bump(deltas: Deltas, key: { pk: string; sk: string }, set: Record<string, string>, field: string, value: number) {
+  if (value === 0) return;
+  const id = `${key.pk}|${key.sk}`;
+  let entry = deltas.get(id);
+  if (!entry) deltas.set(id, (entry = { key, set, add: {} }));
+  entry.add[field] = (entry.add[field] ?? 0) + value;
+}
+
+function forecastOf(deal: DealFacts | undefined, sign: 1 | -1, deltas: Deltas) {
+  if (!deal) return;
+  const { amount, currency } = deal.amount;
+  if (deal.status === 'open' && deal.expectedCloseDate) {
+    const month = deal.expectedCloseDate.slice(0, 7);
+    const key = keys.forecast.item(month, deal.ownerId, currency);
+    const set = { month, ownerId: deal.ownerId, currency };
+    bump(deltas, key, set, 'pipelineAmount', sign * amount);
+    bump(deltas, key, set, 'pipelineCount', sign);
+    bump(deltas, key, set, 'weightedX100', sign * amount * deal.probability);
+    if (deal.probability >= BEST_CASE_PROBABILITY) bump(deltas, key, set, 'bestCaseAmount', sign * amount);
+    if (deal.probability >= COMMIT_PROBABILITY) bump(deltas, key, set, 'commitAmount', sign * amount);
+  } else if (deal.status === 'won' && deal.closedAt) {
+    const month = deal.closedAt.slice(0, 7);
+    const key = keys.forecast.item(month, deal.ownerId, currency);
+    const set = { month, ownerId: deal.ownerId, currency };
+    bump(deltas, key, set, 'wonAmount', sign * amount);
+    bump(deltas, key, set, 'wonCount', sign);
+  }
+}
+
+/** Report counters of a CLOSED deal, in the month of closedAt, by owner and pipeline. */
+function closedOf(deal: DealFacts | undefined, sign: 1 | -1, deltas: Deltas) {
+  if (!deal || deal.status === 'open' || !deal.closedAt) return;
+  const month = deal.closedAt.slice(0, 7);
+  const key = keys.salesReport.item(month, deal.ownerId, deal.pipelineId);
+  const set = { month, ownerId: deal.ownerId, pipelineId: deal.pipelineId };
+  const cycleSeconds = Math.max(0, Math.round((Date.parse(deal.closedAt) - Date.parse(deal.createdAt)) / 1000));
+  bump(deltas, key, set, deal.status === 'won' ? 'wonCount' : 'lostCount', sign);
+  bump(deltas, key, set, 'closedCycleSeconds', sign * cycleSeconds);
+  if (deal.status === 'won') bump(deltas, key, set, `wonAmount_${deal.amount.currency}`, sign * deal.amount.amount);
+}
+
+/** What changes in the aggregates when a deal goes from `before` to `after` (either may be absent). */
+export function dealDeltas(before: DealFacts | undefined, after: DealFacts | undefined, deltas: Deltas = new Map()): Deltas {
+  forecastOf(before, -1, deltas);
+  forecastOf(after, 1, deltas);
+  closedOf(before, -1, deltas);
+  closedOf(after, 1, deltas);
+  return deltas;
+}
+
+/**
+ * Funnel counters for a deal entering a stage at `at`: `enter_<stage>` the first time a deal
+ * enters it; `adv_<stage>` when it had already entered the stage before it in pipeline order
+ * (conversion i → i+1 = adv_<i+1> / enter_<i>). Attributed to the owner and month of the entry.
+ */
+export function stageEntryDeltas(
+  deal: { ownerId: string; pipelineId: string },
+  stageId: string,
+  enteredBefore: readonly string[],
+  previousStageId: string | undefined,
+  at: string,
+  deltas: Deltas = new Map(),
+): Deltas {
+  if (enteredBefore.includes(stageId)) return deltas;
+  const month = at.slice(0, 7);
+  const key = keys.salesReport.item(month, deal.ownerId, deal.pipelineId);
+  const set = { month, ownerId: deal.ownerId, pipelineId: deal.pipelineId };
+  bump(deltas, key, set, `enter_${stageId}`, 1);
+  if (previousStageId && enteredBefore.includes(previousStageId)) bump(deltas, key, set, `adv_${stageId}`, 1);
+  return deltas;
+}
+
+/** Appends one ADD update per aggregate item with a non-zero delta to the transaction. */
+export function addAggregateUpdates(tx: Transaction, deltas: Deltas): void {
+  for (const [id, entry] of deltas) {
+    const adds = Object.entries(entry.add).filter(([, v]) => v !== 0);
+    if (adds.length === 0) continue;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    Object.entries(entry.set).forEach(([field, value], i) => {
+      names[`#s${i}`] = field;
+      values[`:s${i}`] = value;
+      sets.push(`#s${i} = :s${i}`);
+    });
+    const addParts = adds.map(([field, value], i) => {
+      names[`#a${i}`] = field;
+      values[`:a${i}`] = value;
+      return `#a${i} :a${i}`;
+    });
+    names['#kind'] = 'kind';
+    values[':kind'] = entry.key.pk.startsWith('FCST#') ? 'forecast-aggregate' : 'sales-report-aggregate';
+    sets.push('#kind = :kind');
+    tx.update(`aggregate:${id}`, entry.key, { expression: `SET ${sets.join(', ')} ADD ${addParts.join(', ')}`, names, values });
+  }
+}

@@ -1,0 +1,18 @@
+/** Leads feature: adapts routes to the service. Nothing but parameter plumbing lives here. */
+import { createHttpHandler, created, noContent, ok } from '../http/chain';
+import * as service from './service';
+
+export const handler = createHttpHandler('leads', {
+  createLead: async ({ principal, scope, body, now }) => {
+    const lead = await service.createLead(principal, scope, body, now);
+    return created(lead, `/v1/leads/${lead.id}`);
+  },
+  listLeads: async ({ principal, scope, query }) => ok(await service.listLeads(principal, scope, query)),
+  getLead: async ({ principal, params }) => ok(await service.getLead(principal, params.id!)),
+  updateLead: async ({ principal, scope, params, body, expectedVersion, now }) => ok(await service.updateLead(principal, scope, params.id!, body, expectedVersion, now)),
+  deleteLead: async ({ principal, params, expectedVersion, now }) => {
+    await service.deleteLead(principal, params.id!, expectedVersion, now);
+    return noContent();
+  },
+  convertLead: async ({ principal, params, body, now }) => ok(await service.convertLead(principal, params.id!, body, now)),
+});

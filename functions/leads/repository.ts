@@ -1,0 +1,133 @@
+/**
+ * DynamoDB access for leads. Every write is one transaction with labelled conditions:
+ * `lead` (version / not yet converted), `lead-unique:email|phone` (another open lead holds it),
+ * `customer-unique:email|phone` (a live customer holds it — the customers feature's guards).
+ */
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from '../config';
+import { ddb } from '../data/client';
+import { keys } from '../data/keys';
+import type { IndexName } from '../data/table';
+import { Transaction } from '../data/transaction';
+import { guardedEmail, guardedPhone, type LeadItem } from './model';
+
+const table = () => config().tableName;
+type Stored = Record<string, unknown>;
+
+function strip(item: Stored | undefined): LeadItem | undefined {
+  if (!item) return undefined;
+  const { pk: _pk, sk: _sk, kind: _kind, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, gsi3pk: _e, gsi3sk: _f, gsi4pk: _g, gsi4sk: _h, ...rest } = item;
+  return rest as unknown as LeadItem;
+}
+
+const leadStored = (l: LeadItem): Stored => ({ ...keys.lead.primary(l.id), ...keys.lead.indexes(l), kind: 'lead', ...l });
+
+/** One strongly consistent GetItem. */
+export async function getLead(id: string): Promise<LeadItem | undefined> {
+  const out = await ddb().send(new GetCommand({ TableName: table(), Key: keys.lead.primary(id), ConsistentRead: true }));
+  return strip(out.Item);
+}
+
+const GUARDS = [
+  ['email', guardedEmail, keys.lead.uniqueEmail, keys.unique.email],
+  ['phone', guardedPhone, keys.lead.uniquePhone, keys.unique.phone],
+] as const;
+
+/**
+ * Moves the lead's uniqueness guards from `before` to `after` (open leads hold them). Acquiring a
+ * guard also checks that no live customer holds the same value. With `checkClosed`, a value of a
+ * new lead that holds no guard (created disqualified) is still checked against both.
+ */
+export function addLeadGuards(tx: Transaction, before: LeadItem | undefined, after: LeadItem, checkClosed = false): void {
+  for (const [field, held, leadKey, customerKey] of GUARDS) {
+    const old = held(before);
+    const now = held(after);
+    if (old !== now && old) {
+      tx.delete(`lead-unique:${field}:release`, leadKey(old), { expression: 'attribute_not_exists(pk) OR leadId = :id', values: { ':id': after.id } });
+    }
+    if (old !== now && now) {
+      tx.put(`lead-unique:${field}`, { ...leadKey(now), kind: 'lead-unique', leadId: after.id }, { expression: 'attribute_not_exists(pk)' });
+      tx.check(`customer-unique:${field}`, customerKey(now), { expression: 'attribute_not_exists(pk)' });
+    }
+    const raw = after[field];
+    if (checkClosed && !before && !now && raw) {
+      tx.check(`lead-unique:${field}`, leadKey(raw), { expression: 'attribute_not_exists(pk)' });
+      tx.check(`customer-unique:${field}`, customerKey(raw), { expression: 'attribute_not_exists(pk)' });
+    }
+  }
+}
+
+/** The lead item itself: new (must not exist) or replacing the version read. */
+export function addLeadPut(tx: Transaction, before: LeadItem | undefined, after: LeadItem, extra?: { notConverted?: boolean }): void {
+  if (!before) {
+    tx.put('lead', leadStored(after), { expression: 'attribute_not_exists(pk)' });
+    return;
+  }
+  const notConverted = extra?.notConverted ?? true;
+  tx.put('lead', leadStored(after), {
+    expression: notConverted ? 'version = :v AND #status <> :converted' : 'version = :v',
+    names: notConverted ? { '#status': 'status' } : undefined,
+    values: notConverted ? { ':v': before.version, ':converted': 'converted' } : { ':v': before.version },
+  });
+}
+
+export async function saveLead(before: LeadItem | undefined, after: LeadItem, audit: Stored): Promise<void> {
+  const tx = new Transaction();
+  addLeadPut(tx, before, after);
+  addLeadGuards(tx, before, after, !before);
+  tx.put('audit', audit);
+  await tx.commit();
+}
+
+/** Hard delete: the lead and its guards go; the audit entry stays in the lead's partition. */
+export async function deleteLead(lead: LeadItem, audit: Stored): Promise<void> {
+  const tx = new Transaction();
+  tx.delete('lead', keys.lead.primary(lead.id), { expression: 'version = :v', values: { ':v': lead.version } });
+  addLeadGuards(tx, lead, { ...lead, status: 'disqualified' });
+  tx.put('audit', audit);
+  await tx.commit();
+}
+
+export interface LeadQueryPlan {
+  index: IndexName;
+  partition: string;
+  sortPrefix?: string;
+  filters: Record<string, string>;
+}
+
+const INDEX_KEYS: Record<IndexName, [string, string]> = {
+  gsi1: ['gsi1pk', 'gsi1sk'],
+  gsi2: ['gsi2pk', 'gsi2sk'],
+  gsi3: ['gsi3pk', 'gsi3sk'],
+  gsi4: ['gsi4pk', 'gsi4sk'],
+};
+
+/** One Query page on the planned index; filters beyond the index are a FilterExpression. */
+export async function queryLeads(plan: LeadQueryPlan, limit: number, startKey: Record<string, unknown> | undefined) {
+  const [pkName, skName] = INDEX_KEYS[plan.index];
+  const names: Record<string, string> = { '#pk': pkName };
+  const values: Record<string, unknown> = { ':pk': plan.partition };
+  let keyCondition = '#pk = :pk';
+  if (plan.sortPrefix) {
+    names['#sk'] = skName;
+    values[':prefix'] = plan.sortPrefix;
+    keyCondition += ' AND begins_with(#sk, :prefix)';
+  }
+  const filters: string[] = [];
+  for (const [field, value] of Object.entries(plan.filters)) {
+    names[`#f_${field}`] = field;
+    values[`:f_${field}`] = value;
+    filters.push(`#f_${field} = :f_${field}`);
+  }
+  const out = await ddb().send(new QueryCommand({
+    TableName: table(),
+    IndexName: plan.index,
+    KeyConditionExpression: keyCondition,
+    ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+    Limit: limit,
+    ExclusiveStartKey: startKey,
+  }));
+  return { items: (out.Items ?? []).map((i) => strip(i)!), lastKey: out.LastEvaluatedKey };
+}

@@ -1,0 +1,347 @@
+/**
+ * Lead rules: ownership (territories when no owner is named), row-level scope, database-enforced
+ * duplicate detection against open leads and live customers, optimistic concurrency, hard delete,
+ * and conversion — customer (or a linked one), contact, optional deal and the lead's new status in
+ * one transaction. Pure decisions (planList, ownerOf) are exported for unit tests.
+ */
+import { auditItem, diff } from '../audit/audit';
+import { addContactCreation, addCustomerWrites, getCustomer } from '../customers/repository';
+import { CONTACT_FIELDS, CONTACT_SENSITIVE, type ContactItem, CUSTOMER_FIELDS, CUSTOMER_SENSITIVE, type CustomerItem, MAX_CONTACTS_PER_CUSTOMER } from '../customers/model';
+import { decodeCursor, encodeCursor } from '../data/cursor';
+import { keys, newId } from '../data/keys';
+import { ConditionsFailed, Transaction } from '../data/transaction';
+import { BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed } from '../http/problem';
+import { maskFor } from '../security/masking';
+import type { Scope } from '../security/permissions';
+import { assertAccess, canAccess, type Principal } from '../security/principal';
+import { assignOwner } from '../territories/assign';
+import { addDealStep, type DealRequest } from './deal-step';
+import { customerNameOf, LEAD_FIELDS, LEAD_SENSITIVE, type LeadItem, toLead } from './model';
+import * as repo from './repository';
+
+export const DEFAULT_LIMIT = 25;
+const MAX_ATTEMPTS = 3;
+
+type Body = Record<string, unknown>;
+
+const view = (principal: Principal, item: LeadItem) => maskFor('lead', toLead(item), principal, item.ownerId);
+
+/** Lead events carry the lead's id; a converted lead's also the customer it became. */
+function leadAudit(principal: Principal, before: LeadItem | undefined, after: LeadItem, action: 'created' | 'updated' | 'deleted' | 'converted', now: Date) {
+  const changes = diff(before as unknown as Body, action === 'deleted' ? undefined : (after as unknown as Body), [...LEAD_FIELDS, 'convertedCustomerId', 'convertedContactId', 'convertedDealId'], LEAD_SENSITIVE);
+  const item = auditItem({ customerId: after.convertedCustomerId ?? '', entityType: 'lead', entityId: after.id, action, actor: principal, at: now, version: after.version, changes });
+  const event = item.event as { detail: Record<string, unknown> };
+  if (!after.convertedCustomerId) delete event.detail.customerId;
+  return { ...item, ...keys.lead.audit(after.id, item.at as string, item.id as string) };
+}
+
+/** A cancelled transaction that lost a race with another one (not a failed condition): retry. */
+const isTransactionConflict = (err: unknown) => {
+  const e = err as { name?: string; CancellationReasons?: { Code?: string }[] };
+  return e?.name === 'TransactionConflictException' || (e?.name === 'TransactionCanceledException' && !!e.CancellationReasons?.some((r) => r.Code === 'TransactionConflict'));
+};
+
+async function commitRetrying(write: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (!isTransactionConflict(err) || attempt >= 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 30));
+    }
+  }
+}
+
+/** Maps a failed duplicate condition to 409 naming the holder (`existingId`) and its kind. */
+function duplicateError(err: ConditionsFailed): Error | undefined {
+  for (const field of ['email', 'phone'] as const) {
+    for (const kind of ['lead', 'customer'] as const) {
+      const label = `${kind}-unique:${field}`;
+      if (!err.labels.includes(label)) continue;
+      const holder = err.items[label];
+      const existingId = (kind === 'lead' ? holder?.leadId : holder?.customerId) as string | undefined;
+      const what = kind === 'lead' ? 'An open lead' : 'A live customer';
+      return Conflict(`${what} with this ${field} already exists${existingId ? ` (${existingId})` : ''}`, existingId);
+    }
+  }
+  return undefined;
+}
+
+/** The owner of a new lead: the named one (scope all only), the territory's, or the caller. */
+export async function ownerOf(principal: Principal, scope: Scope, body: Body, now: Date): Promise<string> {
+  const requested = body.ownerId as string | undefined;
+  if (requested !== undefined && requested !== principal.userId) {
+    if (scope !== 'all') throw Forbidden('Your role may only create leads you own');
+    return requested;
+  }
+  if (requested === undefined && scope === 'all') {
+    const assigned = await assignOwner({ country: body.country as string | undefined, region: body.region as string | undefined, industry: body.industry as string | undefined }, now);
+    if (assigned) return assigned;
+  }
+  return principal.userId;
+}
+
+export async function createLead(principal: Principal, scope: Scope, body: Body, now: Date) {
+  const at = now.toISOString();
+  const item = {
+    ...Object.fromEntries(LEAD_FIELDS.map((f) => [f, body[f]]).filter(([, v]) => v !== undefined)),
+    id: newId('led'),
+    status: (body.status as LeadItem['status'] | undefined) ?? 'new',
+    ownerId: await ownerOf(principal, scope, body, now),
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+    createdBy: principal.userId,
+    updatedBy: principal.userId,
+  } as LeadItem;
+  try {
+    await commitRetrying(() => repo.saveLead(undefined, item, leadAudit(principal, undefined, item, 'created', now)));
+  } catch (err) {
+    if (err instanceof ConditionsFailed) throw duplicateError(err) ?? err;
+    throw err;
+  }
+  return view(principal, item);
+}
+
+async function loadVisibleLead(principal: Principal, id: string, action: 'leads:read' | 'leads:write' | 'leads:convert') {
+  const item = await repo.getLead(id);
+  if (!item) throw NotFound('No such lead');
+  assertAccess(principal, action, item.ownerId, 'lead');
+  return item;
+}
+
+export async function getLead(principal: Principal, id: string) {
+  return view(principal, await loadVisibleLead(principal, id, 'leads:read'));
+}
+
+/** PATCH with optimistic concurrency: If-Match stale → 412; without it a lost race re-applies. */
+export async function updateLead(principal: Principal, scope: Scope, id: string, patch: Body, expectedVersion: number | undefined, now: Date) {
+  for (let attempt = 1; ; attempt++) {
+    const current = await loadVisibleLead(principal, id, 'leads:write');
+    if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
+    if (current.status === 'converted') throw Conflict('The lead is converted; change the customer, contact or deal instead');
+    if (patch.ownerId !== undefined && patch.ownerId !== current.ownerId && scope !== 'all') throw Forbidden('Your role may not reassign leads to another owner');
+    const merged: Record<string, unknown> = { ...current };
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === null) delete merged[field];
+      else if (value !== undefined) merged[field] = value;
+    }
+    const next = merged as unknown as LeadItem;
+    if (next.status === 'disqualified' && !next.disqualifiedReason) {
+      throw BadRequest('A disqualified lead needs a reason', [{ path: 'disqualifiedReason', message: 'Required when status is disqualified' }]);
+    }
+    if (diff(current as unknown as Body, next as unknown as Body, LEAD_FIELDS, []).length === 0) return view(principal, current);
+    const after: LeadItem = { ...next, version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
+    try {
+      await commitRetrying(() => repo.saveLead(current, after, leadAudit(principal, current, after, 'updated', now)));
+      return view(principal, after);
+    } catch (err) {
+      if (!(err instanceof ConditionsFailed)) throw err;
+      const duplicate = duplicateError(err);
+      if (duplicate) throw duplicate;
+      if (!err.labels.includes('lead')) throw err;
+      if (expectedVersion !== undefined) throw PreconditionFailed();
+      if (attempt >= MAX_ATTEMPTS) throw Conflict('The lead is being changed by someone else right now; retry');
+    }
+  }
+}
+
+/**
+ * Hard delete (leads are prospecting data, not a record of business: a deleted lead must not keep
+ * blocking the same person from being captured again, and erasure requests need it gone). The
+ * audit entry stays. A converted lead is the record of where its customer came from: 409.
+ */
+export async function deleteLead(principal: Principal, id: string, expectedVersion: number | undefined, now: Date) {
+  const current = await loadVisibleLead(principal, id, 'leads:write');
+  if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
+  if (current.status === 'converted') throw Conflict('A converted lead is kept as the origin of its customer; it cannot be deleted');
+  try {
+    await commitRetrying(() => repo.deleteLead(current, leadAudit(principal, current, { ...current, version: current.version + 1 }, 'deleted', now)));
+  } catch (err) {
+    if (err instanceof ConditionsFailed && err.labels.includes('lead')) {
+      if (expectedVersion !== undefined) throw PreconditionFailed();
+      throw Conflict('The lead changed while deleting it; fetch it again and retry');
+    }
+    throw err;
+  }
+}
+
+/**
+ * The index for a list: the caller's owner partition for scope `own` (or `ownerId`), else status,
+ * else source, else all leads. Other filters apply as filter expressions; `q` narrows the sort key.
+ */
+export function planList(principal: Principal, scope: Scope, query: Record<string, string | undefined>): repo.LeadQueryPlan | 'empty' {
+  const sortPrefix = query.q ? keys.customer.namePrefix(query.q) || undefined : undefined;
+  const filters: Record<string, string> = {};
+  let ownerId = query.ownerId;
+  if (scope === 'own') {
+    if (ownerId !== undefined && ownerId !== principal.userId) return 'empty';
+    ownerId = principal.userId;
+  }
+  if (query.status) filters.status = query.status;
+  if (query.source) filters.source = query.source;
+  if (ownerId) return { index: 'gsi2', partition: keys.lead.ownerPartition(ownerId), sortPrefix, filters };
+  if (query.status) {
+    delete filters.status;
+    return { index: 'gsi3', partition: keys.lead.statusPartition(query.status), sortPrefix, filters };
+  }
+  if (query.source) {
+    delete filters.source;
+    return { index: 'gsi4', partition: keys.lead.sourcePartition(query.source), sortPrefix, filters };
+  }
+  return { index: 'gsi1', partition: keys.lead.allPartition, sortPrefix, filters };
+}
+
+export async function listLeads(principal: Principal, scope: Scope, query: Record<string, string | undefined> & { limit?: number }) {
+  const plan = planList(principal, scope, query);
+  if (plan === 'empty') return { items: [], nextCursor: null };
+  const fingerprint = `leads:${JSON.stringify([plan.index, plan.partition, plan.sortPrefix ?? '', plan.filters])}`;
+  const page = await repo.queryLeads(plan, query.limit ?? DEFAULT_LIMIT, await decodeCursor(query.cursor, fingerprint));
+  return { items: page.items.map((item) => view(principal, item)), nextCursor: await encodeCursor(page.lastKey, fingerprint) };
+}
+
+// Conversion --------------------------------------------------------------------------------------
+
+const alreadyConverted = (lead: LeadItem) =>
+  Conflict(
+    `The lead was already converted: customer ${lead.convertedCustomerId}, contact ${lead.convertedContactId}${lead.convertedDealId ? `, deal ${lead.convertedDealId}` : ''}`,
+    lead.convertedCustomerId,
+  );
+
+export interface ConvertBody {
+  customerId?: string;
+  createDeal?: Omit<DealRequest, 'customerId' | 'contactId' | 'ownerId' | 'leadId'>;
+}
+
+/**
+ * Converts a lead in ONE transaction: the customer (new, or the linked one, which must still have
+ * the owner read, be live and have room for a contact), the contact, optionally the deal (deals
+ * feature's addDealCreation), and the lead → converted with its guards released. The lead's
+ * condition (version read AND status ≠ converted) makes a repeated or concurrent convert fail as a
+ * whole: it can never create a second customer.
+ */
+export async function convertLead(principal: Principal, id: string, body: ConvertBody, now: Date) {
+  for (let attempt = 1; ; attempt++) {
+    const lead = await loadVisibleLead(principal, id, 'leads:convert');
+    if (lead.status === 'converted') throw alreadyConverted(lead);
+    if (lead.status === 'disqualified') throw Conflict('A disqualified lead cannot be converted; set it back to working or qualified first');
+    const at = now.toISOString();
+    const tx = new Transaction();
+
+    let customer: CustomerItem;
+    const contactId = newId('con');
+    const linked = body.customerId !== undefined;
+    if (linked) {
+      const existing = await getCustomer(body.customerId!);
+      if (!existing || !canAccess(principal, 'customers:read', existing.ownerId)) throw NotFound('No such customer');
+      if (existing.archivedAt) throw Conflict('The customer is archived; restore it before converting a lead into it');
+      if ((existing.contactCount ?? 0) >= MAX_CONTACTS_PER_CUSTOMER) throw Conflict(`A customer can have at most ${MAX_CONTACTS_PER_CUSTOMER} contacts`);
+      customer = existing;
+    } else {
+      const { type, name } = customerNameOf(lead);
+      customer = {
+        id: newId('cus'),
+        type,
+        name,
+        industry: lead.industry,
+        lifecycleStage: body.createDeal ? 'opportunity' : 'prospect',
+        source: lead.source,
+        tags: [],
+        ownerId: lead.ownerId,
+        // The lead's contact data moves to the customer too, so its uniqueness guards keep
+        // blocking a duplicate lead of the same person after conversion.
+        email: lead.email,
+        phone: lead.phone,
+        ...(lead.country ? { address: { country: lead.country, ...(lead.region ? { region: lead.region } : {}) } } : {}),
+        contactCount: 1,
+        contactIds: new Set([contactId]),
+        contactsRev: 1,
+        primaryContactId: contactId,
+        version: 1,
+        createdAt: at,
+        updatedAt: at,
+        createdBy: principal.userId,
+        updatedBy: principal.userId,
+      };
+      for (const key of Object.keys(customer) as (keyof CustomerItem)[]) if (customer[key] === undefined) delete customer[key];
+      const changes = diff(undefined, customer as unknown as Body, CUSTOMER_FIELDS, CUSTOMER_SENSITIVE);
+      addCustomerWrites(tx, undefined, customer, auditItem({ customerId: customer.id, entityType: 'customer', entityId: customer.id, action: 'created', actor: principal, at: now, version: 1, changes, timeline: true }));
+    }
+
+    const contact: ContactItem = {
+      id: contactId,
+      customerId: customer.id,
+      ownerId: customer.ownerId,
+      ...(lead.firstName ? { firstName: lead.firstName } : {}),
+      lastName: lead.lastName,
+      ...(lead.title ? { jobTitle: lead.title } : {}),
+      ...(lead.email ? { email: lead.email } : {}),
+      ...(lead.phone ? { phone: lead.phone } : {}),
+      isPrimary: linked ? !customer.primaryContactId : true,
+      version: 1,
+      createdAt: at,
+      updatedAt: at,
+      createdBy: principal.userId,
+      updatedBy: principal.userId,
+    };
+    const contactChanges = diff(undefined, contact as unknown as Body, CONTACT_FIELDS, CONTACT_SENSITIVE);
+    addContactCreation(
+      tx, customer, contact,
+      auditItem({ customerId: customer.id, entityType: 'contact', entityId: contact.id, action: 'created', actor: principal, at: now, version: 1, changes: contactChanges, timeline: true }),
+      MAX_CONTACTS_PER_CUSTOMER, !linked,
+    );
+
+    const dealId = body.createDeal
+      ? await addDealStep(tx, { ...body.createDeal, customerId: customer.id, contactId: contact.id, ownerId: customer.ownerId, leadId: lead.id }, principal, now)
+      : undefined;
+
+    const after: LeadItem = {
+      ...lead,
+      status: 'converted',
+      convertedAt: at,
+      convertedCustomerId: customer.id,
+      convertedContactId: contact.id,
+      ...(dealId ? { convertedDealId: dealId } : {}),
+      version: lead.version + 1,
+      updatedAt: at,
+      updatedBy: principal.userId,
+    };
+    repo.addLeadPut(tx, lead, after);
+    repo.addLeadGuards(tx, lead, after);
+    tx.put('lead-audit', leadAudit(principal, lead, after, 'converted', now));
+
+    try {
+      await tx.commit();
+      return { lead: view(principal, after), customerId: customer.id, contactId: contact.id, ...(dealId ? { dealId } : {}), customerCreated: !linked };
+    } catch (err) {
+      if (err instanceof ConditionsFailed) {
+        if (err.labels.includes('lead')) {
+          const now2 = await repo.getLead(id);
+          if (now2?.status === 'converted') throw alreadyConverted(now2);
+          if (attempt < MAX_ATTEMPTS) continue;
+          throw Conflict('The lead is being changed by someone else right now; retry');
+        }
+        for (const field of ['email', 'phone'] as const) {
+          if (err.labels.includes(`unique:${field}`)) {
+            const existingId = err.items[`unique:${field}`]?.customerId as string | undefined;
+            throw Conflict(`A live customer with this ${field} already exists${existingId ? ` (${existingId})` : ''}; convert with customerId to link it`, existingId);
+          }
+        }
+        if (err.labels.includes('customer')) {
+          if (attempt < MAX_ATTEMPTS) continue;
+          throw Conflict('The customer changed (owner, archive or contact limit) while converting; retry');
+        }
+        throw err;
+      }
+      if (isTransactionConflict(err)) {
+        const now2 = await repo.getLead(id);
+        if (now2?.status === 'converted') throw alreadyConverted(now2);
+        if (attempt < MAX_ATTEMPTS + 2) {
+          await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 30));
+          continue;
+        }
+      }
+      throw err;
+    }
+  }
+}
