@@ -2,6 +2,7 @@
  * Commission plans: the plan item and one assignment item per user (a user is on at most one
  * plan), written together in one transaction (labels `plan`, `assign:<userId>`).
  */
+import { withoutKeys } from '../data/records';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
@@ -26,9 +27,7 @@ export interface PlanItem {
 }
 
 function strip(item: Stored | undefined): PlanItem | undefined {
-  if (!item) return undefined;
-  const { pk: _pk, sk: _sk, kind: _k, gsi1pk: _a, gsi1sk: _b, ...rest } = item;
-  return rest as unknown as PlanItem;
+  return item ? withoutKeys<PlanItem>(item) : undefined;
 }
 
 export async function getPlan(id: string): Promise<PlanItem | undefined> {

@@ -3,6 +3,7 @@
  * `lead` (version / not yet converted), `lead-unique:email|phone` (another open lead holds it),
  * `customer-unique:email|phone` (a live customer holds it — the customers feature's guards).
  */
+import { withoutKeys } from '../data/records';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
@@ -15,9 +16,7 @@ const table = () => config().tableName;
 type Stored = Record<string, unknown>;
 
 function strip(item: Stored | undefined): LeadItem | undefined {
-  if (!item) return undefined;
-  const { pk: _pk, sk: _sk, kind: _kind, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, gsi3pk: _e, gsi3sk: _f, gsi4pk: _g, gsi4sk: _h, ...rest } = item;
-  return rest as unknown as LeadItem;
+  return item ? withoutKeys<LeadItem>(item) : undefined;
 }
 
 const leadStored = (l: LeadItem): Stored => ({ ...keys.lead.primary(l.id), ...keys.lead.indexes(l), kind: 'lead', ...l });

@@ -2,6 +2,7 @@
  * DynamoDB access for products. The product and its SKU guard are written in one transaction
  * (labels `product`, `unique:sku`); reads are one GetItem, one BatchGet or one Query page.
  */
+import { withoutKeys } from '../data/records';
 import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
@@ -13,9 +14,7 @@ const table = () => config().tableName;
 type Stored = Record<string, unknown>;
 
 function strip(item: Stored | undefined): ProductItem | undefined {
-  if (!item) return undefined;
-  const { pk: _pk, sk: _sk, kind: _k, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, ...rest } = item;
-  return rest as unknown as ProductItem;
+  return item ? withoutKeys<ProductItem>(item) : undefined;
 }
 
 const stored = (p: ProductItem): Stored => ({ ...keys.product.primary(p.id), ...keys.product.indexes(p), kind: 'product', ...p });

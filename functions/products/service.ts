@@ -8,7 +8,7 @@ import { keys, newId } from '../data/keys';
 import { ConditionsFailed } from '../data/transaction';
 import { Conflict, NotFound, PreconditionFailed } from '../http/problem';
 import type { Principal } from '../security/principal';
-import { applyPatch } from '../customers/model';
+import { applyPatch } from '../data/records';
 import { PRODUCT_FIELDS, type ProductItem, toProduct } from './model';
 import * as repo from './repository';
 

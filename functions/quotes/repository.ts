@@ -3,6 +3,7 @@
  * entry; accepting a quote writes the quote, the order and the customer's purchase summary in
  * the same transaction (labels `quote`, `order`, `purchases`, `customer`).
  */
+import { withoutKeys } from '../data/records';
 import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
@@ -15,9 +16,7 @@ const table = () => config().tableName;
 type Stored = Record<string, unknown>;
 
 function strip<T>(item: Stored | undefined): T | undefined {
-  if (!item) return undefined;
-  const { pk: _pk, sk: _sk, kind: _k, gsi1pk: _a, gsi1sk: _b, ...rest } = item;
-  return rest as T;
+  return item ? withoutKeys<T>(item) : undefined;
 }
 
 const quoteStored = (q: QuoteItem): Stored => ({ ...keys.quote.primary(q.id), ...keys.quote.byDeal(q.dealId, q.id), kind: 'quote', ...q });
