@@ -13,7 +13,10 @@ export const RELATED_TYPES = {
   contact: 'con',
   activity: 'act',
   asset: 'ast',
-  deal: 'del',
+  deal: 'deal',
+  lead: 'led',
+  quote: 'quo',
+  order: 'ord',
   ticket: 'tkt',
 } as const;
 export type RelatedType = keyof typeof RELATED_TYPES;

@@ -3,6 +3,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
+import { INDEX_KEYS, withoutKeys } from '../data/records';
 import type { IndexName } from '../data/table';
 import type { DealItem, StageHistoryItem } from './model';
 
@@ -10,9 +11,7 @@ const table = () => config().tableName;
 type Stored = Record<string, unknown>;
 
 function strip<T>(item: Stored | undefined): T | undefined {
-  if (!item) return undefined;
-  const { pk: _pk, sk: _sk, kind: _kind, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, gsi3pk: _e, gsi3sk: _f, gsi4pk: _g, gsi4sk: _h, ...rest } = item;
-  return rest as T;
+  return item ? withoutKeys<T>(item) : undefined;
 }
 
 export const dealStored = (d: DealItem): Stored => ({ ...keys.deal.primary(d.id), ...keys.deal.indexes(d), kind: 'deal', ...d });
@@ -54,10 +53,6 @@ export interface DealQueryPlan {
   prefix?: string;
   filters: Record<string, string>;
 }
-
-const INDEX_KEYS: Record<IndexName, [string, string]> = {
-  gsi1: ['gsi1pk', 'gsi1sk'], gsi2: ['gsi2pk', 'gsi2sk'], gsi3: ['gsi3pk', 'gsi3sk'], gsi4: ['gsi4pk', 'gsi4sk'],
-};
 
 /** One Query per page; other filters are a FilterExpression on that Query. */
 export async function queryDeals(plan: DealQueryPlan, limit: number, startKey: Stored | undefined) {

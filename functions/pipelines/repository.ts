@@ -3,6 +3,7 @@ import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
+import { withoutKeys } from '../data/records';
 import { Transaction } from '../data/transaction';
 import { defaultPipeline, DEFAULT_PIPELINE_ID, type PipelineItem } from './model';
 
@@ -10,9 +11,7 @@ const table = () => config().tableName;
 type Stored = Record<string, unknown>;
 
 function strip(item: Stored | undefined): PipelineItem | undefined {
-  if (!item) return undefined;
-  const { pk: _pk, sk: _sk, kind: _kind, gsi1pk: _a, gsi1sk: _b, ...rest } = item;
-  return rest as unknown as PipelineItem;
+  return item ? withoutKeys<PipelineItem>(item) : undefined;
 }
 
 export const pipelineStored = (p: PipelineItem): Stored => ({ ...keys.pipeline.primary(p.id), ...keys.pipeline.list(p.name, p.id), kind: 'pipeline', ...p });
