@@ -37,6 +37,7 @@ export interface StreamPollerOptions {
   /**
    * Where a shard without a checkpoint starts, as in Lambda's event source mapping:
    * TRIM_HORIZON (default; everything still in the stream) or LATEST (only what comes next).
+   * Prefer TRIM_HORIZON: under load DynamoDB Local's LATEST iterators were seen to miss records.
    */
   startingPosition?: 'TRIM_HORIZON' | 'LATEST';
   /** Failed attempts per batch before it is skipped. Default 10. */

@@ -127,8 +127,7 @@ describe('order visibility', () => {
     const orderId = (await crm.request('POST', `/v1/quotes/${quote.id}/accept`, { role: 'admin' })).body.orderId;
     const timeline = await crm.request('GET', `/v1/customers/${deal.customerId}/timeline`, { role: 'admin' });
     expect(JSON.stringify(timeline.body)).toContain(orderId);
-    await crm.drainOutbox();
-    const types = (await crm.publishedEvents()).filter((e: any) => JSON.stringify(e).includes(quote.id) || JSON.stringify(e).includes(orderId)).map((e: any) => e.detailType ?? e.DetailType ?? e['detail-type']);
+    const types = (await crm.waitForEvents((e: any) => JSON.stringify(e).includes(quote.id) || JSON.stringify(e).includes(orderId), 2)).map((e: any) => e.detailType ?? e.DetailType ?? e['detail-type']);
     expect(types).toEqual(expect.arrayContaining(['order.created', 'quote.accepted']));
   });
 });

@@ -245,8 +245,7 @@ describe('audit and events', () => {
     const user = newUser();
     const task = await create(user, { title: 'Evented', notes: 'private notes' });
     await crm.request('PATCH', `/v1/tasks/${task.id}`, { role: 'sales', userId: user, body: { status: 'done' } });
-    await crm.drainOutbox();
-    const events = (await crm.publishedEvents()).filter((e: any) => JSON.stringify(e).includes(task.id));
+    const events = await crm.waitForEvents((e: any) => JSON.stringify(e).includes(task.id), 2);
     const types = events.map((e: any) => e.DetailType ?? e.detailType ?? e['detail-type']);
     expect(types).toEqual(expect.arrayContaining(['task.created', 'task.completed']));
     expect(JSON.stringify(events)).not.toContain('private notes');

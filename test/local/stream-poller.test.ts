@@ -6,6 +6,7 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/env';
+import { ensureTable } from '../../local/engines/dynamodb';
 import { createStreamPoller, type StreamPollerOptions } from '../../local/stream-poller';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -25,18 +26,40 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** A poller that sees only what is written after this call (earlier tests' items are history). */
+/** The table of the current test: each test gets a fresh one, so its stream holds only its own writes. */
+let table = '';
+
+/**
+ * A poller over a fresh table, reading from the stream's start (TRIM_HORIZON, as `npm start`
+ * does). Fresh tables rather than a LATEST iterator: DynamoDB Local's LATEST iterators proved
+ * unreliable under load, and a fresh stream makes every test's expectations exact.
+ */
 async function poller(handler: (event: DynamoDBStreamEvent) => Promise<unknown>, extra: Partial<StreamPollerOptions> = {}) {
-  const p = createStreamPoller({ tableName: stack.tableName, ddb: client, endpoint, startingPosition: 'LATEST', handler: async () => handler as never, ...extra });
-  await p.drain();
-  return p;
+  table = `${stack.tableName}-p${++counter}`;
+  await ensureTable(client, table);
+  return createStreamPoller({ tableName: table, ddb: client, endpoint, handler: async () => handler as never, ...extra });
 }
 
 async function putAudit(): Promise<string> {
   const id = `evt-${++counter}`;
-  await stack.ddb.send(new PutCommand({ TableName: stack.tableName, Item: { pk: `CUS#${id}`, sk: `AUDIT#${id}`, kind: 'audit', id } }));
+  await stack.ddb.send(new PutCommand({ TableName: table, Item: { pk: `CUS#${id}`, sk: `AUDIT#${id}`, kind: 'audit', id } }));
   return id;
 }
+
+/**
+ * Stream records become readable asynchronously; under load an early drain may see nothing yet.
+ * Drain until the test's condition holds (or 15 s pass), then once more so extra deliveries show.
+ */
+async function drainUntil(p: { drain(): Promise<void> }, done: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 15_000; !done() && Date.now() < deadline; ) {
+    await p.drain();
+    if (!done()) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await p.drain();
+}
+
+/** Lets the stream catch up with writes before a test's first read, so batches hold them all. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 
 const idsOf = (event: DynamoDBStreamEvent) => event.Records.map((r) => r.dynamodb!.NewImage!.id!.S);
 
@@ -44,17 +67,16 @@ describe('stream poller', () => {
   it('delivers an inserted outbox item once, in Lambda\'s record shape, and skips everything else', async () => {
     const batches: DynamoDBStreamEvent[] = [];
     const p = await poller(async (event) => { batches.push(event); return { batchItemFailures: [] }; });
-    await stack.ddb.send(new PutCommand({ TableName: stack.tableName, Item: { pk: 'CUS#x', sk: 'CUS#x', kind: 'customer' } }));
+    await stack.ddb.send(new PutCommand({ TableName: table, Item: { pk: 'CUS#x', sk: 'CUS#x', kind: 'customer' } }));
     const id = await putAudit();
-    await stack.ddb.send(new UpdateCommand({ TableName: stack.tableName, Key: { pk: `CUS#${id}`, sk: `AUDIT#${id}` }, UpdateExpression: 'SET touched = :t', ExpressionAttributeValues: { ':t': true } }));
-    await p.drain();
-    await p.drain();
+    await stack.ddb.send(new UpdateCommand({ TableName: table, Key: { pk: `CUS#${id}`, sk: `AUDIT#${id}` }, UpdateExpression: 'SET touched = :t', ExpressionAttributeValues: { ':t': true } }));
+    await drainUntil(p, () => batches.length > 0);
     expect(batches).toHaveLength(1);
     const record = batches[0]!.Records[0]!;
     expect(batches[0]!.Records).toHaveLength(1);
     expect(record).toMatchObject({
       eventName: 'INSERT', eventSource: 'aws:dynamodb', eventVersion: '1.1', awsRegion: LOCAL_REGION,
-      eventSourceARN: expect.stringMatching(/^arn:aws:dynamodb:.*:table\/crm-test-.*\/stream\//),
+      eventSourceARN: expect.stringMatching(/^arn:aws:dynamodb:.*:table\/crm-test-.*-p\d+\/stream\//),
       dynamodb: { Keys: { pk: { S: `CUS#${id}` }, sk: { S: `AUDIT#${id}` } }, NewImage: { kind: { S: 'audit' }, id: { S: id } }, StreamViewType: 'NEW_AND_OLD_IMAGES' },
     });
     expect(record.eventID).toBeTruthy();
@@ -74,7 +96,8 @@ describe('stream poller', () => {
       return { batchItemFailures: [] };
     });
     const [a, b, c] = [await putAudit(), await putAudit(), await putAudit()];
-    await p.drain();
+    await settle();
+    await drainUntil(p, () => batches.length >= 2);
     expect(batches).toEqual([[a, b, c], [b, c]]);
   });
 
@@ -82,7 +105,7 @@ describe('stream poller', () => {
     let calls = 0;
     const p = await poller(async () => { calls += 1; throw new Error('bus down'); }, { maxRetries: 2 });
     await putAudit();
-    await p.drain();
+    await drainUntil(p, () => calls >= 3);
     expect(calls).toBe(3);
     await p.drain();
     expect(calls).toBe(3);
@@ -96,10 +119,10 @@ describe('stream poller', () => {
       const handler = async (event: DynamoDBStreamEvent) => { seen.push(...(idsOf(event) as string[])); return { batchItemFailures: [] }; };
       const before = await poller(handler, { stateFile });
       const first = await putAudit();
-      await before.drain();
+      await drainUntil(before, () => seen.length >= 1);
       const second = await putAudit();
-      const after = createStreamPoller({ tableName: stack.tableName, ddb: client, endpoint, stateFile, handler: async () => handler as never });
-      await after.drain();
+      const after = createStreamPoller({ tableName: table, ddb: client, endpoint, stateFile, handler: async () => handler as never });
+      await drainUntil(after, () => seen.length >= 2);
       expect(seen).toEqual([first, second]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

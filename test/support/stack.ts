@@ -38,6 +38,12 @@ export interface TestStack {
   sentEmails(): Promise<any[]>;
   publishedEvents(): Promise<any[]>;
   drainOutbox(): Promise<void>;
+  /**
+   * Drains until at least `atLeast` published events match, then once more (so duplicates would
+   * show), and returns the matching ones. Streams are asynchronous: an empty read is no proof that
+   * nothing more is coming, so tests that expect events wait for them, up to `timeoutMs`.
+   */
+  waitForEvents(match: (event: any) => boolean, atLeast: number, timeoutMs?: number): Promise<any[]>;
   /** Extra: runs a scheduled job once as if EventBridge fired it at `time` (default now). */
   runJob(name: string, time?: Date | string): Promise<unknown>;
   stop(): Promise<void>;
@@ -150,6 +156,18 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean } = {})
       sentEmails: async () => (ses ? ses.sentEmails() : []),
       publishedEvents: async () => bus.events(),
       drainOutbox: () => poller.drain(),
+      async waitForEvents(match, atLeast, timeoutMs = 15_000) {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          await poller.drain();
+          const found = (await bus.events()).filter(match);
+          if (found.length >= atLeast || Date.now() > deadline) {
+            await poller.drain();
+            return (await bus.events()).filter(match);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      },
       runJob: (name, time) => runJob(name, time === undefined ? new Date() : new Date(time)),
       async stop() {
         if (stopped) return;
