@@ -1,8 +1,9 @@
 /** Activities feature: communication records and customer timelines. Parameter plumbing only. */
 import { createHttpHandler, created, noContent, ok } from '../http/chain';
+import { routes } from './routes';
 import * as service from './service';
 
-export const handler = createHttpHandler('activities', {
+export const handler = createHttpHandler('activities', routes, {
   createActivity: async ({ principal, body, now }) => {
     const activity = await service.createActivity(principal, body, now);
     return created(activity, `/v1/activities/${activity.id}`);

@@ -1,8 +1,9 @@
 /** Assets feature: products customers own and their service schedule. Parameter plumbing only. */
 import { createHttpHandler, created, noContent, ok } from '../http/chain';
+import { routes } from './routes';
 import * as service from './service';
 
-export const handler = createHttpHandler('assets', {
+export const handler = createHttpHandler('assets', routes, {
   createAsset: async ({ principal, params, body, now }) => {
     const asset = await service.createAsset(principal, params.id!, body, now);
     return created(asset, `/v1/assets/${asset.id}`);

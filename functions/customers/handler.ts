@@ -1,8 +1,9 @@
 /** Customers feature: adapts routes to the service. Nothing but parameter plumbing lives here. */
 import { createHttpHandler, created, noContent, ok } from '../http/chain';
+import { routes } from './routes';
 import * as service from './service';
 
-export const handler = createHttpHandler('customers', {
+export const handler = createHttpHandler('customers', routes, {
   createCustomer: async ({ principal, scope, body, now }) => {
     const customer = await service.createCustomer(principal, scope, body, now);
     return created(customer, `/v1/customers/${customer.id}`);

@@ -3,6 +3,7 @@
  * multi-item change is one transaction whose labelled conditions the service maps to errors.
  * Each read is a single request (GetItem or one Query page).
  */
+import { queryIndexPage } from '../data/query';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
@@ -222,47 +223,15 @@ export interface QueryPlan {
   tag?: string;
 }
 
-const INDEX_KEYS: Record<IndexName, [string, string]> = {
-  gsi1: ['gsi1pk', 'gsi1sk'],
-  gsi2: ['gsi2pk', 'gsi2sk'],
-  gsi3: ['gsi3pk', 'gsi3sk'],
-  gsi4: ['gsi4pk', 'gsi4sk'],
-};
-
 export async function queryCustomers(plan: QueryPlan, limit: number, startKey: Record<string, unknown> | undefined) {
-  const [pkName, skName] = INDEX_KEYS[plan.index];
-  const names: Record<string, string> = { '#pk': pkName };
-  const values: Record<string, unknown> = { ':pk': plan.partition };
-  let keyCondition = '#pk = :pk';
-  if (plan.sortPrefix) {
-    names['#sk'] = skName;
-    values[':prefix'] = plan.sortPrefix;
-    keyCondition += ' AND begins_with(#sk, :prefix)';
-  }
-  const filters: string[] = [];
-  for (const [field, value] of Object.entries(plan.filters)) {
-    names[`#f_${field}`] = field;
-    values[`:f_${field}`] = value;
-    filters.push(`#f_${field} = :f_${field}`);
-  }
-  if (plan.tag) {
-    names['#tags'] = 'tags';
-    values[':tag'] = plan.tag;
-    filters.push('contains(#tags, :tag)');
-  }
-  const out = await ddb().send(
-    new QueryCommand({
-      TableName: table(),
-      IndexName: plan.index,
-      KeyConditionExpression: keyCondition,
-      ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-      Limit: limit,
-      ExclusiveStartKey: startKey,
-    }),
-  );
-  return { items: (out.Items ?? []).map((i) => strip<CustomerItem>(i)!), lastKey: out.LastEvaluatedKey };
+  const page = await queryIndexPage<CustomerItem>({
+    index: plan.index,
+    partition: plan.partition,
+    sort: plan.sortPrefix ? { prefix: plan.sortPrefix } : undefined,
+    equals: plan.filters,
+    contains: plan.tag ? { tags: plan.tag } : undefined,
+  }, limit, startKey);
+  return { items: page.items, lastKey: page.lastKey };
 }
 
 export async function queryContacts(customerId: string, limit: number, startKey: Record<string, unknown> | undefined) {

@@ -1,8 +1,9 @@
 /** Deals feature (deals, stage moves and history, the pipeline board): adapts routes to the service. */
 import { createHttpHandler, created, noContent, ok } from '../http/chain';
+import { routes } from './routes';
 import * as service from './service';
 
-export const handler = createHttpHandler('deals', {
+export const handler = createHttpHandler('deals', routes, {
   createDeal: async ({ principal, scope, body, now }) => {
     const deal = await service.createDeal(principal, scope, body, now);
     return created(deal, `/v1/deals/${deal.id}`);

@@ -1,9 +1,10 @@
 /** Deals, stage history and quotas: DynamoDB access only. */
+import { queryIndexPage } from '../data/query';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
-import { INDEX_KEYS, withoutKeys } from '../data/records';
+import { withoutKeys } from '../data/records';
 import type { IndexName } from '../data/table';
 import type { DealItem, StageHistoryItem } from './model';
 
@@ -56,37 +57,13 @@ export interface DealQueryPlan {
 
 /** One Query per page; other filters are a FilterExpression on that Query. */
 export async function queryDeals(plan: DealQueryPlan, limit: number, startKey: Stored | undefined) {
-  const [pkName, skName] = INDEX_KEYS[plan.index];
-  const names: Record<string, string> = { '#pk': pkName };
-  const values: Record<string, unknown> = { ':pk': plan.partition };
-  let keyCondition = '#pk = :pk';
-  if (plan.prefix !== undefined) {
-    names['#sk'] = skName;
-    values[':prefix'] = plan.prefix;
-    keyCondition += ' AND begins_with(#sk, :prefix)';
-  } else if (plan.from !== undefined || plan.to !== undefined) {
-    names['#sk'] = skName;
-    values[':from'] = plan.from ?? '';
-    values[':to'] = plan.to ?? '~~';
-    keyCondition += ' AND #sk BETWEEN :from AND :to';
-  }
-  const filters: string[] = [];
-  for (const [field, value] of Object.entries(plan.filters)) {
-    names[`#f_${field}`] = field;
-    values[`:f_${field}`] = value;
-    filters.push(`#f_${field} = :f_${field}`);
-  }
-  const out = await ddb().send(new QueryCommand({
-    TableName: table(),
-    IndexName: plan.index,
-    KeyConditionExpression: keyCondition,
-    ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-    Limit: limit,
-    ExclusiveStartKey: startKey,
-  }));
-  return { items: (out.Items ?? []).map((i) => strip<DealItem>(i)!), lastKey: out.LastEvaluatedKey };
+  const sort = plan.prefix !== undefined
+    ? { prefix: plan.prefix }
+    : plan.from !== undefined || plan.to !== undefined
+      ? { between: [plan.from ?? '', plan.to ?? '~~'] as [string, string] }
+      : undefined;
+  const page = await queryIndexPage<DealItem>({ index: plan.index, partition: plan.partition, sort, equals: plan.filters }, limit, startKey);
+  return { items: page.items, lastKey: page.lastKey };
 }
 
 /** Won deals of an owner closed in [from, to): one Query per page on gsi3. */

@@ -8,7 +8,7 @@
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { type RouteDef, routeKey, routesOf } from '../api/routes';
+import { type RouteDef, routeKey } from '../api/route-def';
 import type { FeatureName } from '../api/features';
 import { withDbUsage } from '../data/client';
 import { authorize, type Principal, principalFromClaims } from '../security/principal';
@@ -74,11 +74,16 @@ function toResponse(result: OperationResult): HttpResult {
 }
 
 /**
- * Builds the Lambda handler of one feature from its operations. Fails at cold start if a route of
- * the feature has no operation, or an operation no route.
+ * Builds the Lambda handler of one feature from its own route rows (functions/<feature>/routes.ts)
+ * and its operations. Takes the rows rather than reading the whole route table so that a feature's
+ * bundle carries only its own schemas. Fails at cold start if a row belongs to another feature, a
+ * route of the feature has no operation, or an operation no route.
  */
-export function createHttpHandler(feature: FeatureName, operations: Record<string, Operation>) {
-  const routes = new Map(routesOf(feature).map((route) => [routeKey(route), route]));
+export function createHttpHandler(feature: FeatureName, featureRoutes: readonly RouteDef[], operations: Record<string, Operation>) {
+  for (const route of featureRoutes) {
+    if (route.feature !== feature) throw new Error(`Feature ${feature}: route ${routeKey(route)} belongs to ${route.feature}`);
+  }
+  const routes = new Map(featureRoutes.map((route) => [routeKey(route), route]));
   for (const route of routes.values()) {
     if (!operations[route.operation]) throw new Error(`Feature ${feature}: no operation for ${route.operation}`);
   }

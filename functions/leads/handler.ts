@@ -1,8 +1,9 @@
 /** Leads feature: adapts routes to the service. Nothing but parameter plumbing lives here. */
 import { createHttpHandler, created, noContent, ok } from '../http/chain';
+import { routes } from './routes';
 import * as service from './service';
 
-export const handler = createHttpHandler('leads', {
+export const handler = createHttpHandler('leads', routes, {
   createLead: async ({ principal, scope, body, now }) => {
     const lead = await service.createLead(principal, scope, body, now);
     return created(lead, `/v1/leads/${lead.id}`);

@@ -3,6 +3,7 @@
  * `lead` (version / not yet converted), `lead-unique:email|phone` (another open lead holds it),
  * `customer-unique:email|phone` (a live customer holds it — the customers feature's guards).
  */
+import { queryIndexPage } from '../data/query';
 import { withoutKeys } from '../data/records';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
@@ -94,39 +95,13 @@ export interface LeadQueryPlan {
   filters: Record<string, string>;
 }
 
-const INDEX_KEYS: Record<IndexName, [string, string]> = {
-  gsi1: ['gsi1pk', 'gsi1sk'],
-  gsi2: ['gsi2pk', 'gsi2sk'],
-  gsi3: ['gsi3pk', 'gsi3sk'],
-  gsi4: ['gsi4pk', 'gsi4sk'],
-};
-
 /** One Query page on the planned index; filters beyond the index are a FilterExpression. */
 export async function queryLeads(plan: LeadQueryPlan, limit: number, startKey: Record<string, unknown> | undefined) {
-  const [pkName, skName] = INDEX_KEYS[plan.index];
-  const names: Record<string, string> = { '#pk': pkName };
-  const values: Record<string, unknown> = { ':pk': plan.partition };
-  let keyCondition = '#pk = :pk';
-  if (plan.sortPrefix) {
-    names['#sk'] = skName;
-    values[':prefix'] = plan.sortPrefix;
-    keyCondition += ' AND begins_with(#sk, :prefix)';
-  }
-  const filters: string[] = [];
-  for (const [field, value] of Object.entries(plan.filters)) {
-    names[`#f_${field}`] = field;
-    values[`:f_${field}`] = value;
-    filters.push(`#f_${field} = :f_${field}`);
-  }
-  const out = await ddb().send(new QueryCommand({
-    TableName: table(),
-    IndexName: plan.index,
-    KeyConditionExpression: keyCondition,
-    ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-    Limit: limit,
-    ExclusiveStartKey: startKey,
-  }));
-  return { items: (out.Items ?? []).map((i) => strip(i)!), lastKey: out.LastEvaluatedKey };
+  const page = await queryIndexPage<LeadItem>({
+    index: plan.index,
+    partition: plan.partition,
+    sort: plan.sortPrefix ? { prefix: plan.sortPrefix } : undefined,
+    equals: plan.filters,
+  }, limit, startKey);
+  return { items: page.items, lastKey: page.lastKey };
 }

@@ -1,8 +1,9 @@
 /** Pipelines feature: adapts routes to the service. */
 import { createHttpHandler, created, ok } from '../http/chain';
+import { routes } from './routes';
 import * as service from './service';
 
-export const handler = createHttpHandler('pipelines', {
+export const handler = createHttpHandler('pipelines', routes, {
   listPipelines: async ({ query, now }) => ok(await service.listPipelines(query, now)),
   createPipeline: async ({ principal, body, now }) => {
     const pipeline = await service.createPipeline(principal, body, now);

@@ -1,8 +1,9 @@
 /** Products feature: adapts routes to the service. */
 import { createHttpHandler, created, ok } from '../http/chain';
+import { routes } from './routes';
 import * as service from './service';
 
-export const handler = createHttpHandler('products', {
+export const handler = createHttpHandler('products', routes, {
   createProduct: async ({ principal, body, now }) => {
     const product = await service.createProduct(principal, body, now);
     return created(product, `/v1/products/${product.id}`);

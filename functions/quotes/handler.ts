@@ -1,8 +1,9 @@
 /** Quotes feature (quotes and the orders accepting them creates): adapts routes to the service. */
 import { createHttpHandler, created, ok } from '../http/chain';
+import { routes } from './routes';
 import * as service from './service';
 
-export const handler = createHttpHandler('quotes', {
+export const handler = createHttpHandler('quotes', routes, {
   createQuote: async ({ principal, params, body, now }) => {
     const quote = await service.createQuote(principal, params.id!, body, now);
     return created(quote, `/v1/quotes/${quote.id}`);

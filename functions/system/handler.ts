@@ -6,6 +6,7 @@ import { keys } from '../data/keys';
 import { buildOpenApi } from '../api/openapi';
 import { SCHEDULES, rateMillis } from '../api/schedules';
 import { createHttpHandler, ok } from '../http/chain';
+import { routes } from './routes';
 import { ServiceUnavailable } from '../http/problem';
 import { ACTIONS, PERMISSIONS } from '../security/permissions';
 import { docsPageHeaders, docsPageHtml } from './docs-page';
@@ -13,7 +14,7 @@ import { docsPageHeaders, docsPageHtml } from './docs-page';
 const heartbeatInterval = rateMillis(SCHEDULES.find((s) => s.name === 'heartbeat')?.expression ?? '') ?? 300_000;
 
 
-export const handler = createHttpHandler('system', {
+export const handler = createHttpHandler('system', routes, {
   health: async ({ now }) => {
     const checks: Record<string, { status: 'ok' | 'failing'; detail?: string }> = {};
     try {

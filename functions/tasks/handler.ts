@@ -1,9 +1,10 @@
 /** Tasks feature: adapts routes to the service. Nothing but parameter plumbing lives here. */
 import { createHttpHandler, created, ok } from '../http/chain';
+import { routes } from './routes';
 import { withProfile } from '../notifications/with-profile';
 import * as service from './service';
 
-export const handler = createHttpHandler('tasks', withProfile({
+export const handler = createHttpHandler('tasks', routes, withProfile({
   createTask: async ({ principal, body, now }) => {
     const task = await service.createTask(principal, body, now);
     return created(task, `/v1/tasks/${task.id}`);

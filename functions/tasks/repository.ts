@@ -3,7 +3,8 @@
  * A task and everything that must agree with it (reminders, rule guard, audit/outbox entry) is
  * written in one transaction with labelled conditions the service maps to errors.
  */
-import { INDEX_KEYS, withoutKeys } from '../data/records';
+import { queryIndexPage } from '../data/query';
+import { withoutKeys } from '../data/records';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
@@ -99,38 +100,7 @@ export interface TaskQueryPlan {
 
 /** One Query page of a task list, ascending by due time (tasks without a due date last). */
 export async function queryTasks(plan: TaskQueryPlan, limit: number, startKey: Record<string, unknown> | undefined) {
-  const [pkName, skName] = INDEX_KEYS[plan.index];
-  const names: Record<string, string> = { '#pk': pkName };
-  const values: Record<string, unknown> = { ':pk': plan.partition };
-  let keyCondition = '#pk = :pk';
-  if (plan.range) {
-    names['#sk'] = skName;
-    if ('lt' in plan.range) {
-      values[':lt'] = plan.range.lt;
-      keyCondition += ' AND #sk < :lt';
-    } else {
-      values[':from'] = plan.range.from;
-      values[':to'] = plan.range.to;
-      keyCondition += ' AND #sk BETWEEN :from AND :to';
-    }
-  }
-  const filters: string[] = [];
-  for (const [field, value] of Object.entries(plan.filters)) {
-    names[`#f_${field}`] = field;
-    values[`:f_${field}`] = value;
-    filters.push(`#f_${field} = :f_${field}`);
-  }
-  const out = await ddb().send(
-    new QueryCommand({
-      TableName: table(),
-      IndexName: plan.index,
-      KeyConditionExpression: keyCondition,
-      ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-      Limit: limit,
-      ExclusiveStartKey: startKey,
-    }),
-  );
-  return { items: (out.Items ?? []).map((i) => strip<TaskItem>(i)), lastKey: out.LastEvaluatedKey };
+  const sort = !plan.range ? undefined : 'lt' in plan.range ? { lt: plan.range.lt } : { between: [plan.range.from, plan.range.to] as [string, string] };
+  const page = await queryIndexPage<TaskItem>({ index: plan.index, partition: plan.partition, sort, equals: plan.filters }, limit, startKey);
+  return { items: page.items, lastKey: page.lastKey };
 }

@@ -1,0 +1,20 @@
+/**
+ * Route rows served by the `activities` feature, in table order. functions/api/routes.ts assembles
+ * every feature's rows into the one route table; the feature's handler reads only these, so its
+ * bundle carries only its own schemas.
+ */
+import type { RouteDef } from '../api/route-def';
+import { IdParam } from '../../schemas/common';
+import { Activity, ActivityCreate, ActivityPatch, TimelinePage, TimelineQuery } from '../../schemas/activities';
+
+const cus = IdParam('cus');
+const act = IdParam('act');
+
+export const routes: readonly RouteDef[] = [
+  // activities (C2) and the customer timeline: row level follows the customer
+  { method: 'POST', path: '/v1/activities', feature: 'activities', operation: 'createActivity', tag: 'Activities', summary: 'Record a call, email, meeting, SMS, visit or note on a customer', permission: 'activities:write', body: ActivityCreate, response: { status: 201, schema: Activity }, errors: [404, 409, 422], idempotent: true },
+  { method: 'GET', path: '/v1/activities/{id}', feature: 'activities', operation: 'getActivity', tag: 'Activities', summary: 'Read an activity', permission: 'activities:read', params: act, response: { status: 200, schema: Activity }, errors: [404] },
+  { method: 'PATCH', path: '/v1/activities/{id}', feature: 'activities', operation: 'updateActivity', tag: 'Activities', summary: 'Change an activity', permission: 'activities:write', params: act, body: ActivityPatch, response: { status: 200, schema: Activity }, errors: [404, 409, 412], conditional: true },
+  { method: 'DELETE', path: '/v1/activities/{id}', feature: 'activities', operation: 'deleteActivity', tag: 'Activities', summary: 'Delete an activity (it leaves the timeline)', permission: 'activities:write', params: act, response: { status: 204 }, errors: [404, 409, 412], conditional: true },
+  { method: 'GET', path: '/v1/customers/{id}/timeline', feature: 'activities', operation: 'customerTimeline', tag: 'Activities', summary: 'A customer\'s activities and key record events, newest first', permission: 'activities:read', params: cus, query: TimelineQuery, response: { status: 200, schema: TimelinePage }, errors: [404] },
+];

@@ -1,0 +1,44 @@
+/**
+ * The shape of one route row, and helpers over rows. Deliberately free of schema imports: every
+ * feature handler imports this module (through functions/http/chain.ts), so anything imported
+ * here would land in every Lambda bundle. The rows themselves live in functions/<feature>/routes.ts
+ * and are assembled into the one table by functions/api/routes.ts.
+ */
+import type { ZodMiniType } from 'zod/mini';
+import type { Action } from '../security/permissions';
+import type { FeatureName } from './features';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RouteDef {
+  method: HttpMethod;
+  /** API Gateway path syntax: `/v1/customers/{id}`. */
+  path: string;
+  feature: FeatureName;
+  /** Name of the operation in the feature handler's operation map; also the OpenAPI operationId. */
+  operation: string;
+  summary: string;
+  tag: string;
+  /** `public` routes skip the JWT authorizer (health and API docs only). */
+  permission: Action | 'public';
+  params?: Record<string, ZodMiniType>;
+  query?: ZodMiniType;
+  body?: ZodMiniType;
+  response: { status: number; schema?: ZodMiniType; contentType?: string };
+  /** Statuses besides 400/401/403/413/415/429 worth documenting for this route. */
+  errors?: number[];
+  /** POST routes that honour Idempotency-Key. */
+  idempotent?: boolean;
+  /** PATCH/DELETE routes that honour If-Match. */
+  conditional?: boolean;
+}
+
+/** `GET /v1/customers/{id}` — the same string API Gateway puts in `event.routeKey`. */
+export function routeKey(route: Pick<RouteDef, 'method' | 'path'>): string {
+  return `${route.method} ${route.path}`;
+}
+
+/** The rows of `routes` served by `feature`, in order. */
+export function routesIn(routes: readonly RouteDef[], feature: FeatureName): RouteDef[] {
+  return routes.filter((route) => route.feature === feature);
+}

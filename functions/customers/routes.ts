@@ -1,0 +1,32 @@
+/**
+ * Route rows served by the `customers` feature, in table order. functions/api/routes.ts assembles
+ * every feature's rows into the one route table; the feature's handler reads only these, so its
+ * bundle carries only its own schemas.
+ */
+import type { RouteDef } from '../api/route-def';
+import { Empty, IdParam } from '../../schemas/common';
+import {
+  Contact, ContactCreate, ContactPage, ContactPatch, Customer, CustomerCreate, CustomerListQuery, CustomerPage,
+  CustomerPatch, HistoryPage, ListQuery,
+} from '../../schemas/customers';
+
+const cus = IdParam('cus');
+const con = IdParam('con');
+
+export const routes: readonly RouteDef[] = [
+  // customers
+  { method: 'POST', path: '/v1/customers', feature: 'customers', operation: 'createCustomer', tag: 'Customers', summary: 'Create a customer (409 on a duplicate email or phone)', permission: 'customers:create', body: CustomerCreate, response: { status: 201, schema: Customer }, errors: [409, 422], idempotent: true },
+  { method: 'GET', path: '/v1/customers', feature: 'customers', operation: 'listCustomers', tag: 'Customers', summary: 'List customers with index-backed filters', permission: 'customers:read', query: CustomerListQuery, response: { status: 200, schema: CustomerPage } },
+  { method: 'GET', path: '/v1/customers/{id}', feature: 'customers', operation: 'getCustomer', tag: 'Customers', summary: 'Read a customer', permission: 'customers:read', params: cus, response: { status: 200, schema: Customer }, errors: [404] },
+  { method: 'PATCH', path: '/v1/customers/{id}', feature: 'customers', operation: 'updateCustomer', tag: 'Customers', summary: 'Change a customer', permission: 'customers:update', params: cus, body: CustomerPatch, response: { status: 200, schema: Customer }, errors: [404, 409, 412], conditional: true },
+  { method: 'DELETE', path: '/v1/customers/{id}', feature: 'customers', operation: 'archiveCustomer', tag: 'Customers', summary: 'Archive a customer (hidden from lists, restorable)', permission: 'customers:archive', params: cus, response: { status: 200, schema: Customer }, errors: [404, 412], conditional: true },
+  { method: 'POST', path: '/v1/customers/{id}/restore', feature: 'customers', operation: 'restoreCustomer', tag: 'Customers', summary: 'Restore an archived customer', permission: 'customers:archive', params: cus, body: Empty, response: { status: 200, schema: Customer }, errors: [404, 409], idempotent: true },
+  { method: 'GET', path: '/v1/customers/{id}/history', feature: 'customers', operation: 'customerHistory', tag: 'Customers', summary: 'Change history of a customer and its contacts, newest first', permission: 'customers:history', params: cus, query: ListQuery, response: { status: 200, schema: HistoryPage }, errors: [404] },
+
+  // contacts (served by the customers feature: they live in the customer's partition)
+  { method: 'POST', path: '/v1/customers/{id}/contacts', feature: 'customers', operation: 'createContact', tag: 'Contacts', summary: 'Add a contact to a customer', permission: 'contacts:write', params: cus, body: ContactCreate, response: { status: 201, schema: Contact }, errors: [404, 409, 422], idempotent: true },
+  { method: 'GET', path: '/v1/customers/{id}/contacts', feature: 'customers', operation: 'listContacts', tag: 'Contacts', summary: 'List a customer\'s contacts', permission: 'contacts:read', params: cus, query: ListQuery, response: { status: 200, schema: ContactPage }, errors: [404] },
+  { method: 'GET', path: '/v1/contacts/{id}', feature: 'customers', operation: 'getContact', tag: 'Contacts', summary: 'Read a contact', permission: 'contacts:read', params: con, response: { status: 200, schema: Contact }, errors: [404] },
+  { method: 'PATCH', path: '/v1/contacts/{id}', feature: 'customers', operation: 'updateContact', tag: 'Contacts', summary: 'Change a contact', permission: 'contacts:write', params: con, body: ContactPatch, response: { status: 200, schema: Contact }, errors: [404, 412], conditional: true },
+  { method: 'DELETE', path: '/v1/contacts/{id}', feature: 'customers', operation: 'deleteContact', tag: 'Contacts', summary: 'Delete a contact', permission: 'contacts:write', params: con, response: { status: 204 }, errors: [404, 412], conditional: true },
+];

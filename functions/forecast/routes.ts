@@ -1,0 +1,16 @@
+/**
+ * Route rows served by the `forecast` feature, in table order. functions/api/routes.ts assembles
+ * every feature's rows into the one route table; the feature's handler reads only these, so its
+ * bundle carries only its own schemas.
+ */
+import type { RouteDef } from '../api/route-def';
+import { Forecast, ForecastQuery, Quota, QuotaInput, QuotaListQuery, QuotaPage, QuotaParams, SalesReport, SalesReportQuery } from '../../schemas/forecast';
+
+export const routes: readonly RouteDef[] = [
+  // forecast, quotas and sales reports (C4)
+  { method: 'GET', path: '/v1/forecast', feature: 'forecast', operation: 'getForecast', tag: 'Forecast', summary: 'Forecast per owner and month: closed-won, commit, best case, pipeline, weighted; quota attainment', permission: 'forecast:read', query: ForecastQuery, response: { status: 200, schema: Forecast }, errors: [403] },
+  { method: 'GET', path: '/v1/quotas', feature: 'forecast', operation: 'listQuotas', tag: 'Forecast', summary: 'Quotas of a period (sales: your own)', permission: 'quotas:read', query: QuotaListQuery, response: { status: 200, schema: QuotaPage } },
+  { method: 'GET', path: '/v1/quotas/{userId}/{period}', feature: 'forecast', operation: 'getQuota', tag: 'Forecast', summary: 'A user\'s quota for a quarter (2026-Q4) or month (2026-11)', permission: 'quotas:read', params: QuotaParams, response: { status: 200, schema: Quota }, errors: [404] },
+  { method: 'PUT', path: '/v1/quotas/{userId}/{period}', feature: 'forecast', operation: 'putQuota', tag: 'Forecast', summary: 'Set a user\'s quota for a period', permission: 'quotas:write', params: QuotaParams, body: QuotaInput, response: { status: 200, schema: Quota }, errors: [412], conditional: true },
+  { method: 'GET', path: '/v1/reports/sales', feature: 'forecast', operation: 'salesReport', tag: 'Reports', summary: 'Win rate, average deal size, cycle length and stage conversion by owner and pipeline', permission: 'reports:read', query: SalesReportQuery, response: { status: 200, schema: SalesReport }, errors: [403] },
+];

@@ -1,0 +1,17 @@
+/**
+ * Route rows served by the `notifications` feature, in table order. functions/api/routes.ts assembles
+ * every feature's rows into the one route table; the feature's handler reads only these, so its
+ * bundle carries only its own schemas.
+ */
+import type { RouteDef } from '../api/route-def';
+import { Empty, IdParam } from '../../schemas/common';
+import { Notification, NotificationListQuery, NotificationPage, ReadAllResult } from '../../schemas/notifications';
+
+const ntf = IdParam('ntf');
+
+export const routes: readonly RouteDef[] = [
+  // notifications (always the caller's own)
+  { method: 'GET', path: '/v1/notifications', feature: 'notifications', operation: 'listNotifications', tag: 'Notifications', summary: 'Your in-app notifications, newest first', permission: 'notifications:read', query: NotificationListQuery, response: { status: 200, schema: NotificationPage } },
+  { method: 'POST', path: '/v1/notifications/{id}/read', feature: 'notifications', operation: 'markNotificationRead', tag: 'Notifications', summary: 'Mark one of your notifications read', permission: 'notifications:read', params: ntf, body: Empty, response: { status: 200, schema: Notification }, errors: [404], idempotent: true },
+  { method: 'POST', path: '/v1/notifications/read-all', feature: 'notifications', operation: 'markAllNotificationsRead', tag: 'Notifications', summary: 'Mark up to 100 unread notifications read (call again while more is true)', permission: 'notifications:read', body: Empty, response: { status: 200, schema: ReadAllResult }, idempotent: true },
+];

@@ -1,0 +1,15 @@
+/**
+ * Route rows served by the `system` feature, in table order. functions/api/routes.ts assembles
+ * every feature's rows into the one route table; the feature's handler reads only these, so its
+ * bundle carries only its own schemas.
+ */
+import type { RouteDef } from '../api/route-def';
+import { Health, Me } from '../../schemas/system';
+
+export const routes: readonly RouteDef[] = [
+  // system
+  { method: 'GET', path: '/v1/health', feature: 'system', operation: 'health', tag: 'System', summary: 'Liveness and readiness (no token needed)', permission: 'public', response: { status: 200, schema: Health }, errors: [503] },
+  { method: 'GET', path: '/v1/openapi.json', feature: 'system', operation: 'openapi', tag: 'System', summary: 'This OpenAPI 3.1 document', permission: 'public', response: { status: 200, contentType: 'application/json' } },
+  { method: 'GET', path: '/docs', feature: 'system', operation: 'docs', tag: 'System', summary: 'Interactive API documentation page', permission: 'public', response: { status: 200, contentType: 'text/html' } },
+  { method: 'GET', path: '/v1/me', feature: 'system', operation: 'me', tag: 'System', summary: 'The caller, their role and permissions', permission: 'me:read', response: { status: 200, schema: Me } },
+];
