@@ -4,6 +4,18 @@
  * Every email address uses example.com/.org/.net and every website a `.example` domain.
  */
 
+/** mulberry32: tiny, fast, good enough for demo data, identical on every machine. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export interface Market {
   country: string;
   /** Dialling code and area code, e.g. `+49 30`. */
@@ -141,3 +153,52 @@ export const TAGS = ['vip', 'newsletter', 'partner', 'key account', 'trade fair 
 export const TIER_WEIGHTS: [string, number][] = [['A', 1], ['B', 2.5], ['C', 3.5], ['D', 3]];
 export const STAGE_WEIGHTS: [string, number][] = [['lead', 3], ['prospect', 2.5], ['opportunity', 1.5], ['customer', 3], ['churned', 0.7]];
 export const SOURCE_WEIGHTS: [string, number][] = [['web', 3], ['referral', 2], ['event', 1.5], ['campaign', 1.5], ['partner', 1], ['cold_call', 1], ['import', 1], ['other', 0.5]];
+
+/** Demo price list (EUR minor units, 19 % VAT): what the seeded quotes and deal amounts are built from. */
+export const PRODUCTS: readonly { sku: string; name: string; description: string; price: number; taxRateBp: number }[] = [
+  { sku: 'CRM-STD-SEAT', name: 'CRM Standard seat (12 months)', description: 'One named user, standard features, annual subscription', price: 48_000, taxRateBp: 1900 },
+  { sku: 'CRM-PRO-SEAT', name: 'CRM Professional seat (12 months)', description: 'One named user with forecasting and quotes, annual subscription', price: 90_000, taxRateBp: 1900 },
+  { sku: 'ONBOARDING', name: 'Onboarding package', description: 'Set-up, data import and go-live support', price: 250_000, taxRateBp: 1900 },
+  { sku: 'TRAINING-DAY', name: 'On-site training day', description: 'One day of training for up to 12 people', price: 120_000, taxRateBp: 1900 },
+  { sku: 'SUPPORT-PREMIUM', name: 'Premium support (12 months)', description: '24/7 support with a named contact', price: 300_000, taxRateBp: 1900 },
+  { sku: 'INTEGRATION-WS', name: 'Integration workshop', description: 'Half-day workshop on connecting ERP and e-mail', price: 180_000, taxRateBp: 1900 },
+];
+
+/** Deal themes: a name and the product lines (SKU, quantity range) its amount is built from. */
+export const DEAL_THEMES: readonly { name: string; lines: [sku: string, min: number, max: number][] }[] = [
+  { name: 'CRM rollout', lines: [['CRM-STD-SEAT', 5, 40], ['ONBOARDING', 1, 1]] },
+  { name: 'Professional upgrade', lines: [['CRM-PRO-SEAT', 5, 30], ['TRAINING-DAY', 1, 2]] },
+  { name: 'Support renewal', lines: [['SUPPORT-PREMIUM', 1, 1], ['TRAINING-DAY', 1, 1]] },
+  { name: 'Seat expansion', lines: [['CRM-STD-SEAT', 10, 60]] },
+  { name: 'Integration project', lines: [['INTEGRATION-WS', 1, 3], ['ONBOARDING', 1, 1]] },
+  { name: 'Pro seats for sales team', lines: [['CRM-PRO-SEAT', 8, 25]] },
+];
+
+export const WON_REASONS = ['Best fit for the rollout plan', 'Strong references in the industry', 'Price and support package', 'Fast onboarding'];
+export const LOST_REASONS = ['Chose a competitor', 'No budget this year', 'Project postponed', 'No decision made', 'Went with an in-house tool'];
+
+export const ACTIVITY_TEMPLATES: readonly {
+  type: 'call' | 'meeting' | 'note';
+  direction?: 'inbound' | 'outbound';
+  channel?: string;
+  subject: string;
+  content: string;
+  outcome?: string;
+  minutes?: [number, number];
+}[] = [
+  { type: 'call', direction: 'outbound', channel: 'phone', subject: 'Discovery call', content: 'Talked through current tools, team size and the timeline for a decision.', outcome: 'Interested; send overview', minutes: [10, 30] },
+  { type: 'call', direction: 'inbound', channel: 'phone', subject: 'Question about pricing', content: 'Asked about volume discounts and the difference between Standard and Professional seats.', outcome: 'Send price sheet', minutes: [5, 20] },
+  { type: 'meeting', direction: 'outbound', channel: 'zoom', subject: 'Product demo', content: 'Demo of pipeline board, forecast and quotes for the sales leads.', outcome: 'Positive; trial requested', minutes: [45, 90] },
+  { type: 'meeting', direction: 'outbound', channel: 'in person', subject: 'Kick-off meeting', content: 'Agreed scope, owners and the go-live date.', outcome: 'Project plan agreed', minutes: [60, 120] },
+  { type: 'note', subject: 'Decision process', content: 'Budget is approved by the managing director; IT wants an integration review first.' },
+  { type: 'call', direction: 'outbound', channel: 'phone', subject: 'Follow-up on proposal', content: 'Went through the proposal line by line; open questions on the training days.', outcome: 'Revised quote next week', minutes: [15, 40] },
+];
+
+export const TASK_TITLES: readonly { title: string; priority: 'low' | 'normal' | 'high' | 'urgent' }[] = [
+  { title: 'Call back about the proposal', priority: 'high' },
+  { title: 'Prepare demo for the sales team', priority: 'normal' },
+  { title: 'Send contract draft', priority: 'high' },
+  { title: 'Schedule quarterly review', priority: 'low' },
+  { title: 'Check integration requirements with IT', priority: 'normal' },
+  { title: 'Update close date and next steps', priority: 'urgent' },
+];

@@ -1,21 +1,43 @@
 /**
- * Demo data for the local CRM, created once on first start THROUGH the API (gateway → customers
- * handler, as the admin demo user), so every record is valid, audited and has its outbox event,
- * exactly as if a person had typed it in.
+ * Demo data for the local CRM, created once on first start THROUGH the API (gateway → handlers),
+ * so every record is valid, audited and has its outbox event, exactly as if a person had typed it
+ * in: customers and contacts (as the admin demo user), then the sales picture of
+ * local/seed-sales.ts — products, deals moved through the pipeline and won or lost, quotes and
+ * orders, activities, tasks, quotas and a commission plan (as the reps, the manager and the admin).
  *
- * The plan is a pure function of a fixed PRNG seed, and every POST carries a deterministic
- * Idempotency-Key, so an interrupted seeding resumes without duplicates: replays return the
- * first response, and (after the 24 h idempotency window) a 409 naming the existing record is
- * taken as "already there". Completion is marked by the `SYS#SEED` item; with it present,
- * seeding is skipped altogether.
+ * The plan is a pure function of a fixed PRNG seed (and, for dates, of an anchor day), and every
+ * POST carries a deterministic Idempotency-Key, so an interrupted seeding resumes without
+ * duplicates: replays return the first response, and (after the 24 h idempotency window) a 409
+ * naming the existing record is taken as "already there" (customers, products) or the record is
+ * found by a look-up first (deals, quotes, tasks, activities; see local/seed-sales.ts).
+ *
+ * The `SYS#SEED` item: written `state: 'in_progress'` with the anchor before the first request,
+ * and complete (no `state`, with `seedVersion` and counts) at the end. A complete marker of ANY
+ * version means "seeded": a store seeded by seed-v1 (customers and contacts only) is left alone
+ * and gets no sales data — delete the data directory (`.data/`) to start over with the full demo.
  */
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../functions/data/keys';
-import { SALES_REPS } from './demo-users';
-import { INDUSTRIES, MARKETS, SOURCE_WEIGHTS, STAGE_WEIGHTS, TAGS, TIER_WEIGHTS, type Market } from './seed-data';
+import { SALES_REPS, type DemoUser } from './demo-users';
+import { localIssuer } from './jwt';
+import { dataDir } from './paths';
+import { seedSales, type SalesSeedResult } from './seed-sales';
+import { INDUSTRIES, MARKETS, SOURCE_WEIGHTS, STAGE_WEIGHTS, TAGS, TIER_WEIGHTS, prng, type Market } from './seed-data';
 
-/** Bump when the plan changes, so keys of a new plan never replay an old plan's responses. */
-export const SEED_VERSION = 'seed-v1';
+export { prng } from './seed-data';
+
+/**
+ * Recorded in the completion marker. seed-v1: customers and contacts; seed-v2: plus the sales
+ * data. Bump when the plan changes.
+ */
+export const SEED_VERSION = 'seed-v2';
+/**
+ * Prefix of the customer and contact idempotency keys. That part of the plan is unchanged since
+ * seed-v1, so its keys stay as they were; bump it (and only then) when the customer plan changes,
+ * so keys of a new plan never replay an old plan's responses. The sales keys have their own
+ * prefix (SALES_KEY_PREFIX in local/seed-sales.ts).
+ */
+export const CUSTOMER_KEY_PREFIX = 'seed-v1';
 export const DEFAULT_SEED_CUSTOMERS = 300;
 
 export interface SeedContact {
@@ -41,18 +63,6 @@ export interface SeedCustomer {
     taxId?: string;
   };
   contacts: SeedContact[];
-}
-
-/** mulberry32: tiny, fast, good enough for demo data, identical on every machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The deterministic list of customers and contacts to create. */
@@ -116,9 +126,9 @@ export function seedPlan(count: number = DEFAULT_SEED_CUSTOMERS): SeedCustomer[]
       if (random() < 0.8) contact.jobTitle = pick(market.jobTitles);
       if (random() < 0.9) contact.email = `${firstSlug(market, cFirst)}.${cLastSlug}.${c}@example.net`;
       if (random() < 0.75) contact.phone = `${market.phonePrefix} 8${c}`;
-      contacts.push({ idempotencyKey: `${SEED_VERSION}-contact-${i + 1}-${j + 1}`, body: contact });
+      contacts.push({ idempotencyKey: `${CUSTOMER_KEY_PREFIX}-contact-${i + 1}-${j + 1}`, body: contact });
     }
-    customers.push({ idempotencyKey: `${SEED_VERSION}-customer-${i + 1}`, body, contacts });
+    customers.push({ idempotencyKey: `${CUSTOMER_KEY_PREFIX}-customer-${i + 1}`, body, contacts });
   }
   return customers;
 }
@@ -152,10 +162,20 @@ export interface SeedOptions {
   baseUrl: string;
   /** A bearer token for the admin demo user. */
   adminToken: string;
+  /**
+   * Signs a token for any demo user (the reps create their deals, activities and tasks, the
+   * manager assigns tasks and sets quotas). Default: the local issuer's key in the data directory
+   * (`DATA_DIR` or `.data/`), which is the key the `npm start` gateway trusts.
+   */
+  tokenFor?: (user: DemoUser) => Promise<string>;
   ddb: DynamoDBDocumentClient;
   tableName: string;
   count?: number;
   concurrency?: number;
+  /** "Today" of the plan's dates (default: now). seedIfNeeded keeps it in the marker, so a resumed run sends identical bodies. */
+  anchor?: Date;
+  /** false: customers and contacts only. */
+  sales?: boolean;
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -163,19 +183,42 @@ export interface SeedResult {
   skipped: boolean;
   customers: number;
   contacts: number;
+  sales?: SalesSeedResult;
 }
 
-/** Seeds unless the SYS#SEED marker says it was done. */
+/** Seeds unless the SYS#SEED marker says it was done (by any seed version; see the module comment). */
 export async function seedIfNeeded(options: SeedOptions): Promise<SeedResult> {
+  const log = options.log ?? (() => {});
   const marker = await options.ddb.send(new GetCommand({ TableName: options.tableName, Key: keys.system.seed(), ConsistentRead: true }));
-  if (marker.Item) return { skipped: true, customers: 0, contacts: 0 };
-  (options.log ?? (() => {}))({ msg: 'creating demo data through the API (first start only)', customers: options.count ?? DEFAULT_SEED_CUSTOMERS });
-  const result = await seed(options);
+  const previous = marker.Item as { state?: string; anchor?: string; seedVersion?: string } | undefined;
+  if (previous && previous.state !== 'in_progress') {
+    if (previous.seedVersion !== SEED_VERSION) log({ msg: 'demo data of an older seed version present; left as it is (remove the data directory for the current demo data)', seedVersion: previous.seedVersion ?? 'unknown' });
+    return { skipped: true, customers: 0, contacts: 0 };
+  }
+  // Resuming an interrupted first start keeps its anchor, so every request body is the same again.
+  const anchor = previous?.anchor ? new Date(previous.anchor) : (options.anchor ?? new Date());
+  if (!previous) {
+    await options.ddb.send(new PutCommand({
+      TableName: options.tableName,
+      Item: { ...keys.system.seed(), kind: 'system', state: 'in_progress', seedVersion: SEED_VERSION, anchor: anchor.toISOString() },
+    }));
+  }
+  log({ msg: previous ? 'resuming the demo data (first start was interrupted)' : 'creating demo data through the API (first start only)', customers: options.count ?? DEFAULT_SEED_CUSTOMERS });
+  const result = await seed({ ...options, anchor });
   await options.ddb.send(new PutCommand({
     TableName: options.tableName,
-    Item: { ...keys.system.seed(), kind: 'system', seedVersion: SEED_VERSION, customers: result.customers, contacts: result.contacts, seededAt: new Date().toISOString() },
+    Item: {
+      ...keys.system.seed(), kind: 'system', seedVersion: SEED_VERSION, anchor: anchor.toISOString(), customers: result.customers, contacts: result.contacts,
+      ...(result.sales ? { deals: result.sales.deals, orders: result.sales.orders } : {}), seededAt: new Date().toISOString(),
+    },
   }));
   return result;
+}
+
+/** Default token source: the local issuer's persistent key, as `npm run token` uses it. */
+async function defaultTokenFor(): Promise<(user: DemoUser) => Promise<string>> {
+  const issuer = await localIssuer({ dataDir: dataDir() });
+  return (user) => issuer.signToken({ sub: user.id, email: user.email, groups: [user.role], username: user.username });
 }
 
 /** Creates the plan through the API; safe to re-run (see the module comment). */
@@ -186,6 +229,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   let contacts = 0;
   let next = 0;
   const started = Date.now();
+  const created: { id: string; ownerId: string; contactIds: string[] }[] = [];
 
   const post = async (path: string, idempotencyKey: string, body: unknown): Promise<{ id: string }> => {
     for (let attempt = 1; ; attempt++) {
@@ -208,17 +252,30 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
 
   const worker = async () => {
     while (next < plan.length) {
-      const item = plan[next++]!;
+      const index = next++;
+      const item = plan[index]!;
       const customer = await post('/v1/customers', item.idempotencyKey, item.body);
+      const entry = { id: customer.id, ownerId: item.body.ownerId, contactIds: [] as string[] };
+      created[index] = entry;
       customers += 1;
       if (customers % 50 === 0) log({ msg: 'seeding', customers, of: plan.length });
       for (const contact of item.contacts) {
-        await post(`/v1/customers/${customer.id}/contacts`, contact.idempotencyKey, contact.body);
+        entry.contactIds.push((await post(`/v1/customers/${customer.id}/contacts`, contact.idempotencyKey, contact.body)).id);
         contacts += 1;
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
   log({ msg: 'seeded', customers, contacts, ms: Date.now() - started });
-  return { skipped: false, customers, contacts };
+  if (options.sales === false) return { skipped: false, customers, contacts };
+
+  const sales = await seedSales({
+    baseUrl: options.baseUrl,
+    tokenFor: options.tokenFor ?? (await defaultTokenFor()),
+    customers: created,
+    anchor: options.anchor ?? new Date(),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    log,
+  });
+  return { skipped: false, customers, contacts, sales };
 }
