@@ -20,8 +20,14 @@ export const LINK_KINDS: Record<keyof ActivityLinks, LinkKind> = {
       condition: { expression: 'attribute_exists(pk) AND customerId = :cus', values: { ':cus': customerId } },
     }),
   },
-  // Deals and tickets have no records yet (their features come later); until they register a
-  // check here, their ids are validated by format only.
-  dealId: {},
+  // A deal of the same customer (a deal of another customer, or another rep's, is "no such record").
+  dealId: {
+    belongsTo: (customerId, id) => ({
+      key: keys.deal.primary(id),
+      condition: { expression: 'attribute_exists(pk) AND customerId = :cus', values: { ':cus': customerId } },
+    }),
+  },
+  // Tickets have no records yet (their feature comes later); until it registers a check here,
+  // their ids are validated by format only.
   ticketId: {},
 };

@@ -70,7 +70,11 @@ function closedOf(deal: DealFacts | undefined, sign: 1 | -1, deltas: Deltas) {
   const cycleSeconds = Math.max(0, Math.round((Date.parse(deal.closedAt) - Date.parse(deal.createdAt)) / 1000));
   bump(deltas, key, set, deal.status === 'won' ? 'wonCount' : 'lostCount', sign);
   bump(deltas, key, set, 'closedCycleSeconds', sign * cycleSeconds);
-  if (deal.status === 'won') bump(deltas, key, set, `wonAmount_${deal.amount.currency}`, sign * deal.amount.amount);
+  if (deal.status === 'won') {
+    bump(deltas, key, set, `wonAmount_${deal.amount.currency}`, sign * deal.amount.amount);
+    // Per-currency count: the average deal size of a currency divides by the deals won in it.
+    bump(deltas, key, set, `wonCount_${deal.amount.currency}`, sign);
+  }
 }
 
 /** What changes in the aggregates when a deal goes from `before` to `after` (either may be absent). */

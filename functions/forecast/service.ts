@@ -128,8 +128,8 @@ export async function putQuota(principal: Principal, userId: string, period: str
 
 // Sales report -----------------------------------------------------------------------------------
 
-interface Counters { won: number; lost: number; cycleSeconds: number; wonAmount: Map<string, number>; enter: Map<string, number>; adv: Map<string, number> }
-const emptyCounters = (): Counters => ({ won: 0, lost: 0, cycleSeconds: 0, wonAmount: new Map(), enter: new Map(), adv: new Map() });
+interface Counters { won: number; lost: number; cycleSeconds: number; wonAmount: Map<string, number>; wonCount: Map<string, number>; enter: Map<string, number>; adv: Map<string, number> }
+const emptyCounters = (): Counters => ({ won: 0, lost: 0, cycleSeconds: 0, wonAmount: new Map(), wonCount: new Map(), enter: new Map(), adv: new Map() });
 const addTo = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
 
 function accumulate(c: Counters, item: Record<string, unknown>) {
@@ -138,9 +138,19 @@ function accumulate(c: Counters, item: Record<string, unknown>) {
   c.cycleSeconds += num(item.closedCycleSeconds);
   for (const [k, v] of Object.entries(item)) {
     if (k.startsWith('wonAmount_')) addTo(c.wonAmount, k.slice('wonAmount_'.length), num(v));
+    else if (k.startsWith('wonCount_')) addTo(c.wonCount, k.slice('wonCount_'.length), num(v));
     else if (k.startsWith('enter_')) addTo(c.enter, k.slice('enter_'.length), num(v));
     else if (k.startsWith('adv_')) addTo(c.adv, k.slice('adv_'.length), num(v));
   }
+}
+
+/**
+ * Won deals in one currency. Aggregates written before `wonCount_<CUR>` existed carry none; for
+ * them the total won count is the best figure there is (exact while an owner wins in one currency).
+ */
+function perCurrencyWon(c: Counters, currency: string): number {
+  const n = c.wonCount.get(currency) ?? 0;
+  return n > 0 ? n : c.won;
 }
 
 function reportRow(ownerId: string, pipelineId: string, c: Counters, stages: { id: string; name: string }[]) {
@@ -151,7 +161,7 @@ function reportRow(ownerId: string, pipelineId: string, c: Counters, stages: { i
     won: c.won,
     lost: c.lost,
     winRate: closed ? Math.round((c.won / closed) * 10_000) / 10_000 : null,
-    averageDealSize: c.won ? [...c.wonAmount.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([currency, amount]) => ({ amount: Math.round(amount / c.won), currency })) : [],
+    averageDealSize: c.won ? [...c.wonAmount.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([currency, amount]) => ({ amount: Math.round(amount / perCurrencyWon(c, currency)), currency })) : [],
     averageCycleDays: closed ? Math.round((c.cycleSeconds / closed / 86_400) * 10) / 10 : null,
     funnel: stages.slice(0, -1).map((s, i) => {
       const to = stages[i + 1]!;

@@ -268,6 +268,12 @@ export async function acceptQuote(principal: Principal, id: string, now: Date) {
       await repo.acceptQuote({ before: quote, after: next, order, purchases, amount: order.totals.net, quoteAudit: quoteAudit(quote, next, 'accepted', principal, now), orderAudit });
       return toQuote(next, deal.ownerId, today(now));
     } catch (err) {
+      if (isTransactionConflict(err) && attempt < MAX_ACCEPT_ATTEMPTS + 2) {
+        // Cancelled because another transaction held one of our items (a concurrent order on the
+        // same purchase summary): nothing was written; back off, re-read and try again.
+        await new Promise((resolve) => setTimeout(resolve, 15 * 2 ** attempt + Math.random() * 20));
+        continue;
+      }
       if (!(err instanceof ConditionsFailed)) throw err;
       if (err.labels.includes('customer')) throw Conflict('The deal\'s customer no longer exists');
       if (err.labels.includes('quote')) {
@@ -279,6 +285,14 @@ export async function acceptQuote(principal: Principal, id: string, now: Date) {
       if (attempt >= MAX_ACCEPT_ATTEMPTS) throw Conflict('The customer\'s purchases are being updated right now; retry');
     }
   }
+}
+
+/** A transaction DynamoDB cancelled only because another transaction was changing the same items. */
+function isTransactionConflict(err: unknown): boolean {
+  const e = err as { name?: string; CancellationReasons?: { Code?: string }[] };
+  if (e?.name === 'TransactionConflictException') return true;
+  const reasons = e?.CancellationReasons ?? [];
+  return e?.name === 'TransactionCanceledException' && reasons.some((r) => r.Code === 'TransactionConflict') && !reasons.some((r) => r.Code === 'ConditionalCheckFailed');
 }
 
 async function loadVisibleCustomer(principal: Principal, customerId: string) {

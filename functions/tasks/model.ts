@@ -55,6 +55,12 @@ export interface ReminderItem {
   rev: number;
   leaseId?: string;
   leaseUntil?: string;
+  /**
+   * The same lease on the wall clock. `leaseUntil` is in the run's schedule time (replayable);
+   * runs whose schedule times differ by more than the lease (a late or replayed invocation beside
+   * the regular one) must still not take a reminder another live run holds.
+   */
+  leaseHeldUntil?: string;
   deliveredAt?: string;
   /** `sent`, `no-address` (assignee has no profile yet) or `failed` (gave up after retries). */
   email?: 'sent' | 'no-address' | 'failed';
@@ -177,7 +183,7 @@ function fresh(taskId: string, n: number, remindAt: string, status: ReminderStat
 }
 
 function withoutLease(r: ReminderItem): ReminderItem {
-  const { leaseId: _id, leaseUntil: _until, lastError: _err, ...rest } = r;
+  const { leaseId: _id, leaseUntil: _until, leaseHeldUntil: _held, lastError: _err, ...rest } = r;
   return rest;
 }
 

@@ -100,17 +100,23 @@ async function queryDue(now: Date, startKey: Record<string, unknown> | undefined
 
 /** Takes the lease, or returns undefined when another run holds it or the reminder moved on. */
 async function claim(r: ReminderItem, leaseId: string, now: Date): Promise<ReminderItem | undefined> {
+  const wall = new Date();
   try {
     const out = await ddb().send(
       new UpdateCommand({
         TableName: table(),
         Key: keys.reminder.primary(r.taskId, r.n),
-        UpdateExpression: 'SET leaseId = :lease, leaseUntil = :until, rev = rev + :one',
-        ConditionExpression: '#status = :pending AND nextAt <= :now AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :now)',
+        UpdateExpression: 'SET leaseId = :lease, leaseUntil = :until, leaseHeldUntil = :heldUntil, rev = rev + :one',
+        // Expired in the run's schedule time AND on the wall clock: a run with a much later (or
+        // earlier) time than a live run holding the lease must not take it over mid-send.
+        ConditionExpression: '#status = :pending AND nextAt <= :now AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :now)'
+          + ' AND (attribute_not_exists(leaseHeldUntil) OR leaseHeldUntil <= :wall)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':lease': leaseId,
           ':until': new Date(now.getTime() + LEASE_MS).toISOString(),
+          ':heldUntil': new Date(wall.getTime() + LEASE_MS).toISOString(),
+          ':wall': wall.toISOString(),
           ':one': 1,
           ':pending': 'pending',
           ':now': now.toISOString(),
@@ -186,7 +192,7 @@ async function deliver(r: ReminderItem, task: TaskItem | undefined, profiles: Ma
   const tx = new Transaction();
   // A final email failure keeps its reason on the reminder; a success clears an earlier one.
   const set = ['#status = :status', 'deliveredAt = :now', 'email = :email', 'attempts = :attempts', 'rev = rev + :one', ...(lastError ? ['lastError = :err'] : [])];
-  const remove = ['gsi1pk', 'gsi1sk', 'leaseId', 'leaseUntil', ...(lastError ? [] : ['lastError'])];
+  const remove = ['gsi1pk', 'gsi1sk', 'leaseId', 'leaseUntil', 'leaseHeldUntil', ...(lastError ? [] : ['lastError'])];
   tx.update('reminder', keys.reminder.primary(r.taskId, r.n), {
     expression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
     names: { '#status': 'status' },
@@ -210,14 +216,14 @@ async function deliver(r: ReminderItem, task: TaskItem | undefined, profiles: Ma
 async function backOff(r: ReminderItem, leaseId: string, attempts: number, error: string, now: Date): Promise<boolean> {
   const nextAt = new Date(now.getTime() + backoffMinutes(attempts) * 60_000).toISOString();
   const index = keys.reminder.pending(nextAt, r.taskId, r.n);
-  return conditionalUpdate(r, leaseId, 'SET nextAt = :next, gsi1sk = :sk, attempts = :attempts, lastError = :err, rev = rev + :one REMOVE leaseId, leaseUntil', {
+  return conditionalUpdate(r, leaseId, 'SET nextAt = :next, gsi1sk = :sk, attempts = :attempts, lastError = :err, rev = rev + :one REMOVE leaseId, leaseUntil, leaseHeldUntil', {
     ':next': nextAt, ':sk': index.gsi1sk, ':attempts': attempts, ':err': error, ':one': 1,
   });
 }
 
 /** Ends a claimed reminder without delivering it (its task is gone or closed). */
 async function settle(r: ReminderItem, leaseId: string, change: { status: 'cancelled' }): Promise<boolean> {
-  return conditionalUpdate(r, leaseId, 'SET #status = :status, rev = rev + :one REMOVE gsi1pk, gsi1sk, leaseId, leaseUntil', { ':status': change.status, ':one': 1 });
+  return conditionalUpdate(r, leaseId, 'SET #status = :status, rev = rev + :one REMOVE gsi1pk, gsi1sk, leaseId, leaseUntil, leaseHeldUntil', { ':status': change.status, ':one': 1 });
 }
 
 async function conditionalUpdate(r: ReminderItem, leaseId: string, expression: string, values: Record<string, unknown>): Promise<boolean> {

@@ -149,6 +149,7 @@ export async function createTask(principal: Principal, body: Body, now: Date) {
   const related = body.related as TaskItem['related'];
   const customerId = (body.customerId as string | undefined) ?? (related?.type === 'customer' ? related.id : undefined);
   if (customerId) await assertCustomerVisible(principal, customerId, body.customerId ? 'customerId' : 'related.id');
+  if (related?.type === 'customer' && related.id !== customerId) await assertCustomerVisible(principal, related.id, 'related.id');
   const dueAt = body.dueAt ? isoInstant(body.dueAt as string) : undefined;
   const { specs, nextNo } = numberReminders(requestedReminders(body.reminders as ReminderInputBody[] | undefined), [], 1);
   validateReminders(specs, dueAt, new Set(specs.map((s) => s.n)), now);
@@ -226,6 +227,8 @@ export async function updateTask(principal: Principal, id: string, patch: Body, 
     else if (patch.dueAt !== undefined) next.dueAt = isoInstant(patch.dueAt as string);
     if (next.assigneeId !== current.assigneeId) assertCanAssign(principal, next.assigneeId, 'reassign');
     if (patch.customerId && patch.customerId !== current.customerId) await assertCustomerVisible(principal, patch.customerId as string, 'customerId');
+    const related = patch.related as TaskItem['related'] | null | undefined;
+    if (related?.type === 'customer' && related.id !== current.related?.id) await assertCustomerVisible(principal, related.id, 'related.id');
 
     let added = new Set<number>();
     if (patch.reminders !== undefined) {

@@ -29,7 +29,7 @@ describe('dealDeltas', () => {
     const won = dealDeltas(base, { ...base, status: 'won', probability: 100, closedAt: '2026-10-11T00:00:00.000Z' });
     const items = flat(won);
     expect(items['2026-10#u1#EUR']).toEqual({ wonAmount: 10_000, wonCount: 1 });
-    expect(items['2026-10#u1#pip_1']).toEqual({ wonCount: 1, closedCycleSeconds: 10 * 86_400, wonAmount_EUR: 10_000 });
+    expect(items['2026-10#u1#pip_1']).toEqual({ wonCount: 1, closedCycleSeconds: 10 * 86_400, wonAmount_EUR: 10_000, wonCount_EUR: 1 });
     expect([...won.values()].find((e) => e.key.sk === '2026-10#u1#pip_1')!.key.pk).toBe('SALESRPT#2026');
   });
 
