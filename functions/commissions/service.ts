@@ -63,17 +63,20 @@ export async function putPlan(principal: Principal, id: string, body: Body, expe
   return toPlan(after);
 }
 
-export async function getPlan(id: string) {
+/** With scope `own` (sales) a user sees only the plans they are on: rates and members are pay data. */
+const visiblePlan = (principal: Principal, scope: Scope, plan: { userIds?: string[] }) => scope === 'all' || (plan.userIds ?? []).includes(principal.userId);
+
+export async function getPlan(principal: Principal, scope: Scope, id: string) {
   const plan = await repo.getPlan(id);
-  if (!plan) throw NotFound('No such commission plan');
+  if (!plan || !visiblePlan(principal, scope, plan)) throw NotFound('No such commission plan');
   return toPlan(plan);
 }
 
-export async function listPlans(query: { limit?: number; cursor?: string }) {
+export async function listPlans(principal: Principal, scope: Scope, query: { limit?: number; cursor?: string }) {
   const fingerprint = 'commission-plans';
   const startKey = await decodeCursor(query.cursor, fingerprint);
   const page = await repo.queryPlans(query.limit ?? DEFAULT_LIMIT, startKey);
-  return { items: page.items.map(toPlan), nextCursor: await encodeCursor(page.lastKey, fingerprint) };
+  return { items: page.items.filter((plan) => visiblePlan(principal, scope, plan)).map(toPlan), nextCursor: await encodeCursor(page.lastKey, fingerprint) };
 }
 
 /**

@@ -73,8 +73,15 @@ async function pipelineFor(pipelineId: string | undefined, now: Date): Promise<P
 /** The pipeline item must not have changed between validation and commit (stage retired meanwhile). */
 const pipelineUnchanged = (p: PipelineItem) => ({ expression: '#v = :v', names: { '#v': 'version' }, values: { ':v': p.version } });
 
+/**
+ * Largest deal amount in minor units (900 billion in major units): amount × probability (≤ 100)
+ * must stay an exact integer below 2^53 in the weighted forecast aggregates.
+ */
+export const MAX_DEAL_AMOUNT = 90_000_000_000_000;
+
 function checkMoney(pipeline: PipelineItem, amount: { amount: number; currency: string }, lineItems?: LineItem[]) {
   if (!Number.isSafeInteger(amount.amount) || amount.amount < 0) throw BadRequest('amount must be a non-negative integer of minor units', [{ path: 'amount.amount', message: 'Expected a non-negative integer' }]);
+  if (amount.amount > MAX_DEAL_AMOUNT) throw BadRequest(`amount may be at most ${MAX_DEAL_AMOUNT} minor units`, [{ path: 'amount.amount', message: `At most ${MAX_DEAL_AMOUNT}` }]);
   if (!/^[A-Z]{3}$/.test(amount.currency)) throw BadRequest('amount.currency must be an ISO 4217 code', [{ path: 'amount.currency', message: 'Expected e.g. "EUR"' }]);
   if (pipeline.currency && pipeline.currency !== amount.currency) throw Unprocessable(`The pipeline "${pipeline.name}" works in ${pipeline.currency}; the deal amount is in ${amount.currency}`);
   for (const [i, line] of (lineItems ?? []).entries()) {

@@ -314,6 +314,12 @@ export async function convertLead(principal: Principal, id: string, body: Conver
       await tx.commit();
       return { lead: view(principal, after), customerId: customer.id, contactId: contact.id, ...(dealId ? { dealId } : {}), customerCreated: !linked };
     } catch (err) {
+      // Cancelled for a conflict with another transaction (not a failed condition): nothing was
+      // written; back off and run the conversion again from fresh reads.
+      if (isTransactionConflict(err) && attempt < MAX_ATTEMPTS) {
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 30));
+        continue;
+      }
       if (err instanceof ConditionsFailed) {
         if (err.labels.includes('lead')) {
           const now2 = await repo.getLead(id);

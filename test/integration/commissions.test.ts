@@ -55,6 +55,16 @@ describe('commission plans', () => {
     expect(below.status).toBe(400);
     expect((await crm.request('GET', '/v1/commissions/plans/bad', { role: 'admin' })).status).toBe(404);
   });
+
+  it('shows a sales rep only the plans they are on (rates and members are pay data)', async () => {
+    const someoneElse = 'rep-on-another-plan';
+    await crm.request('PUT', '/v1/commissions/plans/reps-two', { role: 'admin', body: { ...PLAN, name: 'Rep two', userIds: [someoneElse] } });
+    expect((await crm.request('GET', '/v1/commissions/plans/reps-two', { role: 'sales', userId: rep1 })).status).toBe(404);
+    expect((await crm.request('GET', '/v1/commissions/plans/reps-two', { role: 'sales', userId: someoneElse })).status).toBe(200);
+    const listed = await crm.request('GET', '/v1/commissions/plans?limit=100', { role: 'sales', userId: rep1 });
+    expect(listed.body.items.every((plan: { userIds: string[] }) => plan.userIds.includes(rep1))).toBe(true);
+    expect((await crm.request('GET', '/v1/commissions/plans?limit=100', { role: 'manager' })).body.items.map((p: { id: string }) => p.id)).toContain('reps-two');
+  });
 });
 
 describe('commission statements', () => {

@@ -161,6 +161,8 @@ describe('deals', () => {
     const cases: [Record<string, unknown>, number][] = [
       [{ amount: { amount: 1.5, currency: 'EUR' } }, 400],
       [{ amount: { amount: 1, currency: 'eur' } }, 400],
+      // Beyond what the weighted forecast can hold exactly: a clear 400, not a 500.
+      [{ amount: { amount: 5_000_000_000_000_000, currency: 'EUR' } }, 400],
       [{ expectedCloseDate: '2026-02-30' }, 400],
       [{ probability: 101 }, 400],
       [{ contactId: contact }, 422],
