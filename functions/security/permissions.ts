@@ -41,7 +41,7 @@ export const ACTIONS = {
   'forecast:read': 'Read the sales forecast (own: your own figures)',
   'quotas:read': 'Read quotas (own: your own)',
   'quotas:write': 'Set quotas',
-  'commissions:read': 'Read commission plans and statements (own: your own statements)',
+  'commissions:read': 'Read commission plans and statements (own: the plan you are on and your own statements)',
   'commissions:write': 'Define commission plans',
   'territories:read': 'Read territories and assignment rules',
   'territories:write': 'Define territories and assignment rules',
