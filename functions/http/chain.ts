@@ -129,11 +129,18 @@ export function createHttpHandler(feature: FeatureName, featureRoutes: readonly 
       if (idem && !idem.replay && response) {
         const status = response.statusCode ?? 200;
         if (status >= 200 && status < 300) {
-          await completeIdempotent(idem.userId, idem.key, {
-            statusCode: status,
-            headers: (response.headers ?? {}) as Record<string, string>,
-            body: typeof response.body === 'string' ? response.body : '',
-          });
+          try {
+            await completeIdempotent(idem.userId, idem.key, {
+              statusCode: status,
+              headers: (response.headers ?? {}) as Record<string, string>,
+              body: typeof response.body === 'string' ? response.body : '',
+            });
+          } catch (err) {
+            // The change is committed: answer with its success, never an error that invites a
+            // retry. The key stays locked as "in progress", so an immediate retry is a 409, not a
+            // second change; only after the lock expires could a retry run again.
+            logger.error('idempotency record not completed', { error: { name: (err as Error)?.name } });
+          }
         } else {
           await releaseIdempotent(idem.userId, idem.key);
         }

@@ -2,7 +2,7 @@
  * Customers and contacts end to end: HTTP through the local gateway into the real handler, against
  * DynamoDB Local. Request counts come from the x-db-* headers the middleware adds in tests.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SALES_REPS } from '../../local/demo-users';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -445,5 +445,35 @@ describe('system routes', () => {
     const me = await crm.request('GET', '/v1/me', { role: 'sales', userId: rep1 });
     expect(me.body).toMatchObject({ userId: rep1, role: 'sales', permissions: { 'customers:read': 'own' } });
     expect(me.body.permissions['pii:read']).toBe('own');
+  });
+});
+
+describe('idempotency when its record cannot be completed', () => {
+  it('still answers the committed create with 201, and a quick retry gets 409 instead of a second customer', async () => {
+    const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
+    const original = DynamoDBDocumentClient.prototype.send;
+    // Failure injection: the write that stores the idempotent response fails once.
+    let failed = false;
+    const spy = vi.spyOn(DynamoDBDocumentClient.prototype, 'send').mockImplementation(function (this: unknown, command: any, ...rest: any[]) {
+      const key = command?.input?.Key?.pk;
+      if (!failed && command?.constructor?.name === 'UpdateCommand' && typeof key === 'string' && key.startsWith('IDEM#')) {
+        failed = true;
+        return Promise.reject(Object.assign(new Error('simulated outage'), { name: 'InternalServerError' }));
+      }
+      return (original as any).call(this, command, ...rest);
+    });
+    try {
+      const key = `idem-${uniq()}-broken`;
+      const name = `Committed ${uniq()}`;
+      const first = await crm.request('POST', '/v1/customers', { role: 'admin', body: { type: 'company', name }, headers: { 'idempotency-key': key } });
+      expect(failed).toBe(true);
+      expect(first.status).toBe(201);
+      const retry = await crm.request('POST', '/v1/customers', { role: 'admin', body: { type: 'company', name }, headers: { 'idempotency-key': key } });
+      expect(retry.status).toBe(409);
+      const list = await crm.request('GET', `/v1/customers?q=${encodeURIComponent(name)}`, { role: 'admin' });
+      expect(list.body.items).toHaveLength(1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
