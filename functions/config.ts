@@ -27,6 +27,14 @@ export interface Config {
 
 let cached: Config | undefined;
 
+/**
+ * The business time zone alone, for pure modules that must not require the rest of the
+ * configuration (e.g. the sales aggregates' month of a close time).
+ */
+export function businessTimeZone(): string {
+  return process.env.BUSINESS_TIME_ZONE || 'UTC';
+}
+
 export function config(): Config {
   if (cached) return cached;
   const env = process.env;
@@ -40,7 +48,7 @@ export function config(): Config {
     cursorSecretArn: env.CURSOR_SECRET_ARN || undefined,
     s3ForcePathStyle: env.S3_FORCE_PATH_STYLE === 'true',
     logLevel: env.LOG_LEVEL ?? 'INFO',
-    businessTimeZone: env.BUSINESS_TIME_ZONE || 'UTC',
+    businessTimeZone: businessTimeZone(),
     appBaseUrl: env.APP_BASE_URL || 'http://localhost:3000',
     senderEmail: env.SENDER_EMAIL || undefined,
   };

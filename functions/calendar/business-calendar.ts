@@ -103,6 +103,11 @@ export function compareDates(a: LocalDate, b: LocalDate): number {
   return daysBetween(b, a);
 }
 
+/** The calendar month (`2026-11`) an instant falls in, in the zone. */
+export function localMonthOf(instant: string | Date, timeZone: string): string {
+  return formatDate(localDateOf(typeof instant === 'string' ? new Date(instant) : instant, timeZone)).slice(0, 7);
+}
+
 /** "2026-02-28" */
 export function formatDate(date: LocalDate): string {
   return `${String(date.year).padStart(4, '0')}-${String(date.month).padStart(2, '0')}-${String(date.day).padStart(2, '0')}`;

@@ -8,9 +8,12 @@
  * by its effective probability p (the deal's override, else its stage's):
  *  - pipeline: every open deal;  weighted: amount × p / 100 (kept ×100 exactly, rounded on read);
  *  - best case: p ≥ 50;  commit: p ≥ 75 (commit ⊂ best case ⊂ pipeline).
- * A WON deal counts as closed-won in the month of closedAt. Lost deals leave the forecast.
+ * A WON deal counts as closed-won in the month of closedAt — the month in the business time zone,
+ * the same calendar commission statements and quotas use. Lost deals leave the forecast.
  * Open deals without an expected close date are in no month (reported as undated by nobody).
  */
+import { localMonthOf } from '../calendar/business-calendar';
+import { businessTimeZone } from '../config';
 import { keys } from '../data/keys';
 import type { Transaction } from '../data/transaction';
 
@@ -53,7 +56,7 @@ function forecastOf(deal: DealFacts | undefined, sign: 1 | -1, deltas: Deltas) {
     if (deal.probability >= BEST_CASE_PROBABILITY) bump(deltas, key, set, 'bestCaseAmount', sign * amount);
     if (deal.probability >= COMMIT_PROBABILITY) bump(deltas, key, set, 'commitAmount', sign * amount);
   } else if (deal.status === 'won' && deal.closedAt) {
-    const month = deal.closedAt.slice(0, 7);
+    const month = localMonthOf(deal.closedAt, businessTimeZone());
     const key = keys.forecast.item(month, deal.ownerId, currency);
     const set = { month, ownerId: deal.ownerId, currency };
     bump(deltas, key, set, 'wonAmount', sign * amount);
@@ -64,7 +67,7 @@ function forecastOf(deal: DealFacts | undefined, sign: 1 | -1, deltas: Deltas) {
 /** Report counters of a CLOSED deal, in the month of closedAt, by owner and pipeline. */
 function closedOf(deal: DealFacts | undefined, sign: 1 | -1, deltas: Deltas) {
   if (!deal || deal.status === 'open' || !deal.closedAt) return;
-  const month = deal.closedAt.slice(0, 7);
+  const month = localMonthOf(deal.closedAt, businessTimeZone());
   const key = keys.salesReport.item(month, deal.ownerId, deal.pipelineId);
   const set = { month, ownerId: deal.ownerId, pipelineId: deal.pipelineId };
   const cycleSeconds = Math.max(0, Math.round((Date.parse(deal.closedAt) - Date.parse(deal.createdAt)) / 1000));
@@ -100,7 +103,7 @@ export function stageEntryDeltas(
   deltas: Deltas = new Map(),
 ): Deltas {
   if (enteredBefore.includes(stageId)) return deltas;
-  const month = at.slice(0, 7);
+  const month = localMonthOf(at, businessTimeZone());
   const key = keys.salesReport.item(month, deal.ownerId, deal.pipelineId);
   const set = { month, ownerId: deal.ownerId, pipelineId: deal.pipelineId };
   bump(deltas, key, set, `enter_${stageId}`, 1);

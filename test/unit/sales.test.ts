@@ -33,6 +33,20 @@ describe('dealDeltas', () => {
     expect([...won.values()].find((e) => e.key.sk === '2026-10#u1#pip_1')!.key.pk).toBe('SALESRPT#2026');
   });
 
+  it('counts a win in the month of the business time zone, like commission statements do', () => {
+    const lateEvening = { ...base, status: 'won' as const, probability: 100, closedAt: '2026-09-30T22:30:00.000Z' };
+    const saved = process.env.BUSINESS_TIME_ZONE;
+    try {
+      process.env.BUSINESS_TIME_ZONE = 'Europe/Berlin'; // 00:30 on 1 October there
+      expect(Object.keys(flat(dealDeltas(undefined, lateEvening)))).toEqual(expect.arrayContaining(['2026-10#u1#EUR', '2026-10#u1#pip_1']));
+      delete process.env.BUSINESS_TIME_ZONE; // UTC: still 30 September
+      expect(Object.keys(flat(dealDeltas(undefined, lateEvening)))).toEqual(expect.arrayContaining(['2026-09#u1#EUR', '2026-09#u1#pip_1']));
+    } finally {
+      if (saved === undefined) delete process.env.BUSINESS_TIME_ZONE;
+      else process.env.BUSINESS_TIME_ZONE = saved;
+    }
+  });
+
   it('removes everything a deal contributed when it is deleted', () => {
     const lost: DealFacts = { ...base, status: 'lost', probability: 0, closedAt: '2026-11-02T00:00:00.000Z' };
     expect(flat(dealDeltas(lost, undefined))).toEqual({ '2026-11#u1#pip_1': { lostCount: -1, closedCycleSeconds: -(32 * 86_400) } });
