@@ -153,6 +153,17 @@ function perCurrencyWon(c: Counters, currency: string): number {
   return n > 0 ? n : c.won;
 }
 
+/**
+ * Currencies with won deals: from the per-currency counts (a deal won at amount 0 still counts;
+ * a currency whose wins were all deleted does not); legacy items without them fall back to the
+ * currencies with a won amount.
+ */
+function wonCurrencies(c: Counters): string[] {
+  const counted = [...c.wonCount].filter(([, n]) => n > 0).map(([currency]) => currency);
+  const currencies = c.wonCount.size > 0 ? counted : [...c.wonAmount].filter(([, amount]) => amount !== 0).map(([currency]) => currency);
+  return currencies.sort((a, b) => a.localeCompare(b));
+}
+
 function reportRow(ownerId: string, pipelineId: string, c: Counters, stages: { id: string; name: string }[]) {
   const closed = c.won + c.lost;
   return {
@@ -161,7 +172,7 @@ function reportRow(ownerId: string, pipelineId: string, c: Counters, stages: { i
     won: c.won,
     lost: c.lost,
     winRate: closed ? Math.round((c.won / closed) * 10_000) / 10_000 : null,
-    averageDealSize: c.won ? [...c.wonAmount.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([currency, amount]) => ({ amount: Math.round(amount / perCurrencyWon(c, currency)), currency })) : [],
+    averageDealSize: c.won ? wonCurrencies(c).map((currency) => ({ amount: Math.round((c.wonAmount.get(currency) ?? 0) / perCurrencyWon(c, currency)), currency })) : [],
     averageCycleDays: closed ? Math.round((c.cycleSeconds / closed / 86_400) * 10) / 10 : null,
     funnel: stages.slice(0, -1).map((s, i) => {
       const to = stages[i + 1]!;

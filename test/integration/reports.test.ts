@@ -76,3 +76,22 @@ describe('sales report', () => {
     expect((await crm.request('GET', `/v1/reports/sales?period=${month}`, { role: 'marketing' })).status).toBe(403);
   });
 });
+
+describe('average deal size per currency (regression)', () => {
+  it('lists a currency won at amount 0, and drops one whose only win was deleted', async () => {
+    const owner = SALES_REPS[1]!.id;
+    const p = await crm.request('POST', '/v1/pipelines', { role: 'admin', body: { name: 'Zero', stages: [{ name: 'Only', probability: 50 }] } });
+    const pipelineId = p.body.id as string;
+    const customerId = (await crm.request('POST', '/v1/customers', { role: 'admin', body: { type: 'company', name: 'Zero Co', ownerId: owner } })).body.id;
+    const won = async (amount: number, currency: string) => {
+      const id = (await crm.request('POST', '/v1/deals', { role: 'sales', userId: owner, body: { name: 'Z', customerId, pipelineId, amount: { amount, currency } } })).body.id as string;
+      await crm.request('POST', `/v1/deals/${id}/won`, { role: 'sales', userId: owner, body: {} });
+      return id;
+    };
+    await won(0, 'USD');
+    const gone = await won(5_000, 'EUR');
+    expect((await crm.request('DELETE', `/v1/deals/${gone}`, { role: 'admin' })).status).toBe(204);
+    const res = await crm.request('GET', `/v1/reports/sales?period=${month}&ownerId=${owner}&pipelineId=${pipelineId}`, { role: 'manager' });
+    expect(res.body.rows[0]).toMatchObject({ won: 1, averageDealSize: [{ amount: 0, currency: 'USD' }] });
+  });
+});
