@@ -239,42 +239,37 @@ export async function markFollowedUp(customerId: string, rev: number | undefined
   }
 }
 
-/** Ids of customers of a tier whose dormancy clock started before `cutoff` (all pages). */
-export async function queryDormant(tier: string, cutoff: string): Promise<string[]> {
-  const ids: string[] = [];
+/** One attribute of every item of a gsi3 key range, across all pages (job-side reads only). */
+async function collectGsi3(condition: string, values: Stored, attribute: string): Promise<string[]> {
+  const found: string[] = [];
   let startKey: Stored | undefined;
   do {
     const out = await ddb().send(new QueryCommand({
       TableName: table(),
       IndexName: 'gsi3',
-      KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk < :cutoff',
-      ExpressionAttributeValues: { ':pk': keys.customerActivity.dormancyPartition(tier), ':cutoff': cutoff },
-      ProjectionExpression: 'customerId',
+      KeyConditionExpression: condition,
+      ExpressionAttributeValues: values,
+      ProjectionExpression: attribute,
       ExclusiveStartKey: startKey,
     }));
-    for (const item of out.Items ?? []) ids.push(item.customerId as string);
+    for (const item of out.Items ?? []) found.push(item[attribute] as string);
     startKey = out.LastEvaluatedKey;
   } while (startKey);
-  return ids;
+  return found;
+}
+
+/** Ids of customers of a tier whose dormancy clock started before `cutoff` (all pages). */
+export function queryDormant(tier: string, cutoff: string): Promise<string[]> {
+  return collectGsi3('gsi3pk = :pk AND gsi3sk < :cutoff', { ':pk': keys.customerActivity.dormancyPartition(tier), ':cutoff': cutoff }, 'customerId');
 }
 
 /** Customers with key events (created, owner/tier changed, archived, restored) in (from, until]. */
-export async function queryKeyEvents(month: string, from: string, until: string): Promise<string[]> {
-  const ids: string[] = [];
-  let startKey: Stored | undefined;
-  do {
-    const out = await ddb().send(new QueryCommand({
-      TableName: table(),
-      IndexName: 'gsi3',
-      KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk BETWEEN :from AND :until',
-      ExpressionAttributeValues: { ':pk': keys.timeline.keyEventsPartition(month), ':from': `${from}#`, ':until': `${until}#~` },
-      ProjectionExpression: 'entityId',
-      ExclusiveStartKey: startKey,
-    }));
-    for (const item of out.Items ?? []) ids.push(item.entityId as string);
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
-  return ids;
+export function queryKeyEvents(month: string, from: string, until: string): Promise<string[]> {
+  return collectGsi3(
+    'gsi3pk = :pk AND gsi3sk BETWEEN :from AND :until',
+    { ':pk': keys.timeline.keyEventsPartition(month), ':from': `${from}#`, ':until': `${until}#~` },
+    'entityId',
+  );
 }
 
 export async function getJobState(job: string): Promise<Stored | undefined> {
