@@ -13,7 +13,7 @@ describe('README', () => {
     const ci = readFileSync(new URL('../../.ci/run', import.meta.url), 'utf8');
     const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('##', readme.indexOf('## Quick start') + 5));
     const commands = [...quickStart.matchAll(/```(?:bash|sh)\n([^`]+)```/g)].map((m) => m[1]!.trim());
-    expect(commands).toEqual(['npm install && npm start', 'npm install && npm test']);
-    expect(ci).toContain('\nnpm install && npm test\n');
+    expect(commands).toEqual(['npm ci && npm start', 'npm ci && npm test']);
+    expect(ci).toContain('\nnpm ci && npm test\n');
   });
 });
