@@ -34,7 +34,22 @@ export interface CrmConfig {
   businessTimeZone: string;
   /** Base URL of the web app; links in emails point there. */
   appBaseUrl: string;
+  /** Email address subscribed to the alarm topic (optional; subscribe anything to the topic later). */
+  alarmEmail: string | undefined;
+  /** Whether the monitoring stack (alarms, dashboard, alarm topic) is deployed. */
+  monitoring: boolean;
+  /** Cognito threat protection (Plus feature plan, billed per monthly active user; zero when idle). */
+  threatProtection: boolean;
+  /** Cognito sends its own emails (invitations, codes) through SES from senderEmail. */
+  cognitoEmailThroughSes: boolean;
+  /** Create the SES email identity for senderEmail's domain (with Easy DKIM) and a configuration set. */
+  createSesIdentity: boolean;
+  /** Reserved concurrency of the jobs function, bounding overlapping runs (0 = none reserved). */
+  jobsReservedConcurrency: number;
 }
+
+/** Settings a non-dev stage must set explicitly: their defaults only suit a laptop. */
+export const REQUIRED_OUTSIDE_DEV = ['senderEmail', 'corsOrigins', 'appBaseUrl'] as const;
 
 const REMOVAL_POLICIES: Record<string, RemovalPolicy> = {
   retain: RemovalPolicy.RETAIN,
@@ -56,6 +71,18 @@ export function readConfig(node: Node): CrmConfig {
   }
   // A throw-away dev stage is easy to tear down; every other stage keeps its data by default.
   const isDev = stage === 'dev';
+  if (!isDev) {
+    const missing = REQUIRED_OUTSIDE_DEV.filter((key) => {
+      const value = get(key);
+      return value === undefined || value === null || value === '';
+    });
+    if (missing.length > 0) {
+      throw new Error(
+        `Stage "${stage}" needs ${missing.map((key) => `"${key}"`).join(', ')} set explicitly (placeholders only suit the dev stage), `
+        + `e.g. ${missing.map((key) => `-c ${key}=${REQUIRED_EXAMPLES[key]}`).join(' ')}`,
+      );
+    }
+  }
 
   const senderEmail = asString('senderEmail', get('senderEmail'), 'crm@example.com');
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(senderEmail)) fail('senderEmail', 'an email address');
@@ -92,8 +119,19 @@ export function readConfig(node: Node): CrmConfig {
   const appBaseUrl = asString('appBaseUrl', get('appBaseUrl'), 'http://localhost:5173');
   if (!/^https?:\/\/[^\s]+$/.test(appBaseUrl)) fail('appBaseUrl', 'a URL such as https://crm.example.com');
 
+  const alarmEmail = asString('alarmEmail', get('alarmEmail'), '') || undefined;
+  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) fail('alarmEmail', 'an email address');
+  const jobsReservedConcurrency = asNumber('jobsReservedConcurrency', get('jobsReservedConcurrency'), 5);
+  if (!Number.isInteger(jobsReservedConcurrency) || jobsReservedConcurrency < 0) fail('jobsReservedConcurrency', 'a whole number ≥ 0 (0 = none reserved)');
+
   return {
     stage,
+    alarmEmail,
+    monitoring: asBoolean('monitoring', get('monitoring'), true),
+    threatProtection: asBoolean('threatProtection', get('threatProtection'), !isDev),
+    cognitoEmailThroughSes: asBoolean('cognitoEmailThroughSes', get('cognitoEmailThroughSes'), !isDev),
+    createSesIdentity: asBoolean('createSesIdentity', get('createSesIdentity'), false),
+    jobsReservedConcurrency,
     senderEmail,
     businessTimeZone,
     appBaseUrl,
@@ -107,6 +145,12 @@ export function readConfig(node: Node): CrmConfig {
     logLevel: logLevel as CrmConfig['logLevel'],
   };
 }
+
+const REQUIRED_EXAMPLES: Record<(typeof REQUIRED_OUTSIDE_DEV)[number], string> = {
+  senderEmail: 'crm@example.com',
+  corsOrigins: 'https://crm.example.com',
+  appBaseUrl: 'https://crm.example.com',
+};
 
 function fail(key: string, expected: string): never {
   throw new Error(`Invalid context "${key}": expected ${expected}`);

@@ -19,6 +19,12 @@ export interface FeatureDef {
   cursorSecret?: boolean;
   memoryMb?: number;
   timeoutSeconds?: number;
+  /**
+   * Which stack creates the function: `app` (default; the stateless stack with the API and
+   * schedules) or `data` (the stateful stack — only for Cognito triggers, which the user pool
+   * must reference without depending on the stateless stack).
+   */
+  stack?: 'app' | 'data';
 }
 
 export const FEATURES = {
