@@ -1,7 +1,9 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { AppStack } from './app-stack';
 import { readConfig } from './config';
-import { CrmStack } from './crm-stack';
+import { DataStack } from './data-stack';
+import { MonitoringStack } from './monitoring-stack';
 
 /**
  * CDK feature flags this app relies on, set here rather than only in cdk.json so that tests,
@@ -12,18 +14,45 @@ export const FEATURE_FLAGS = {
   '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
 };
 
+export interface CrmApp {
+  app: App;
+  /** Stateful: table, user pool, buckets, bus, cursor key (`Crm-<stage>-Data`). */
+  data: DataStack;
+  /** Stateless: API, functions, stream mapping, schedules (`Crm-<stage>-App`). */
+  stack: AppStack;
+  /** Alarms, dashboard, alarm topic (`Crm-<stage>-Monitoring`); absent with monitoring=false. */
+  monitoring?: MonitoringStack;
+}
+
 /**
- * Builds the CDK app: one stack per stage (`Crm-<stage>`), with the cdk-nag AwsSolutions rules
- * as a validation plugin, so every synth fails on an unacknowledged finding. bin/crm.ts and the
- * infrastructure tests both use this, so the tests check exactly what `cdk synth` produces.
+ * Builds the CDK app: per stage a stateful and a stateless stack (CDK's best practice: the
+ * stateless one can be refactored, replaced or destroyed without touching data) plus a
+ * monitoring stack, with the cdk-nag AwsSolutions rules as a validation plugin, so every synth
+ * fails on an unacknowledged finding. bin/crm.ts and the infrastructure tests both use this, so
+ * the tests check exactly what `cdk synth` produces. `cdk deploy --all` deploys them in order.
  */
-export function buildApp(props: AppProps = {}): { app: App; stack: CrmStack } {
+export function buildApp(props: AppProps = {}): CrmApp {
   const app = new App({ ...props, context: { ...FEATURE_FLAGS, ...props.context } });
   const config = readConfig(app.node);
-  const stack = new CrmStack(app, `Crm-${config.stage}`, {
+  const prefix = `Crm-${config.stage}`;
+  const data = new DataStack(app, `${prefix}-Data`, {
     config,
-    description: `Serverless CRM (${config.stage})`,
+    description: `Serverless CRM (${config.stage}): data — table, users, buckets, event bus`,
+    terminationProtection: config.deletionProtection,
   });
+  const stack = new AppStack(app, `${prefix}-App`, {
+    config,
+    data,
+    description: `Serverless CRM (${config.stage}): API, functions and schedules`,
+  });
+  const monitoring = config.monitoring
+    ? new MonitoringStack(app, `${prefix}-Monitoring`, {
+      config,
+      data,
+      app: stack,
+      description: `Serverless CRM (${config.stage}): alarms and dashboard`,
+    })
+    : undefined;
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, stack };
+  return { app, data, stack, monitoring };
 }

@@ -1,8 +1,12 @@
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { EventBus } from 'aws-cdk-lib/aws-events';
-import { FilterCriteria, StartingPosition, type IFunction } from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import {
+  type DlqDestinationConfig, FilterCriteria, type IEventSourceDlq, type IEventSourceMapping,
+  type IFunction, MetricType, StartingPosition,
+} from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE, OUTBOX_STREAM_FILTER } from '../../functions/events/outbox';
@@ -29,48 +33,62 @@ export interface OutboxPublisherProps {
   table: ITable;
   /** The `events-publisher` feature function. */
   publisher: IFunction;
-  removalPolicy: RemovalPolicy;
+  /** Where batches the publisher gave up on are kept, whole (FailedEventsBucket). */
+  failedEvents: IBucket;
 }
+
+/**
+ * An S3 on-failure destination granting only what Lambda needs to write the record
+ * (s3:PutObject on objects, s3:ListBucket on the bucket) — CDK's own S3OnFailureDestination
+ * grants read-write, including reads and deletes the publisher never needs.
+ */
+class S3FailureRecords implements IEventSourceDlq {
+  constructor(private readonly bucket: IBucket) {}
+
+  bind(_target: IEventSourceMapping, handler: IFunction): DlqDestinationConfig {
+    handler.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects('*')] }));
+    handler.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));
+    return { destination: this.bucket.bucketArn };
+  }
+}
+
+/** Attempts per stream record before its batch goes to the failure bucket. */
+export const PUBLISHER_RETRY_ATTEMPTS = 10;
 
 /**
  * Wires the transactional outbox: the table stream, filtered to new audit items
  * (OUTBOX_STREAM_FILTER, the same filter the local poller applies), feeds the publisher.
  * Failed records are retried, a failing batch is bisected to isolate the bad record, partial
- * failures are reported per item, and records that still fail land in an encrypted, TLS-only
- * dead-letter queue, so no event is lost silently. TRIM_HORIZON: after a deployment or outage
- * the publisher starts from the oldest unread record, not from "now".
+ * failures are reported per item, and batches that still fail are written whole — stream records
+ * included — to the failed-events bucket, where `npm run redrive` finds them; no event is lost
+ * silently, and none expires with the stream's 24 h. TRIM_HORIZON: after a deployment or outage
+ * the publisher starts from the oldest unread record, not from "now". Event-count metrics on the
+ * mapping let the monitoring stack alarm on any record sent to the failure destination.
  */
 export class OutboxPublisher extends Construct {
-  readonly deadLetterQueue: Queue;
+  /** UUID of the stream mapping: the `EventSourceMappingUUID` dimension of its metrics. */
+  readonly mappingId: string;
 
   constructor(scope: Construct, id: string, props: OutboxPublisherProps) {
     super(scope, id);
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: props.removalPolicy,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter destination (Lambda on-failure destination) of the outbox stream consumer; records in it are inspected and redriven by an operator.',
-    });
-
-    props.publisher.addEventSource(new DynamoEventSource(props.table, {
+    const source = new DynamoEventSource(props.table, {
       startingPosition: StartingPosition.TRIM_HORIZON,
       batchSize: 100,
       maxBatchingWindow: Duration.seconds(1),
       bisectBatchOnError: true,
       reportBatchItemFailures: true,
-      retryAttempts: 10,
-      onFailure: new SqsDlq(this.deadLetterQueue),
+      retryAttempts: PUBLISHER_RETRY_ATTEMPTS,
+      onFailure: new S3FailureRecords(props.failedEvents),
       filters: [FilterCriteria.filter(OUTBOX_STREAM_FILTER)],
-    }));
+      metricsConfig: { metrics: [MetricType.EVENT_COUNT] },
+    });
+    props.publisher.addEventSource(source);
+    this.mappingId = source.eventSourceMappingId;
     if (props.publisher.role) {
       Validations.of(props.publisher.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'The DynamoDB stream grant includes dynamodb:ListStreams, which AWS only defines on resource "*" (it lists stream ARNs, no data); record reads are granted on this table\'s stream ARN only. X-Ray actions are the only other actions on "*".',
+        reason: 'The DynamoDB stream grant includes dynamodb:ListStreams, which AWS only defines on resource "*" (it lists stream ARNs, no data); record reads are granted on this table\'s stream ARN only.',
       });
     }
   }

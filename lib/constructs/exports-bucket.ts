@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
@@ -6,7 +6,8 @@ import { Construct } from 'constructs';
  * The bucket analysts query through Athena (partitioned Parquet exports), with a second bucket
  * receiving its server access logs. Both: no public access, TLS-only bucket policy, S3-managed
  * encryption, generated names. Exports are versioned so an overwritten export can be recovered;
- * old versions and access logs expire.
+ * old versions and access logs expire. With removal policy DESTROY (the dev default) the buckets
+ * are emptied on stack deletion, so `cdk destroy` of a dev stage succeeds.
  */
 export class ExportsBucket extends Construct {
   readonly bucket: Bucket;
@@ -22,6 +23,7 @@ export class ExportsBucket extends Construct {
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ expiration: Duration.days(Math.max(props.logRetentionDays, 1)) }],
       removalPolicy: props.removalPolicy,
+      autoDeleteObjects: props.removalPolicy === RemovalPolicy.DESTROY,
     });
     Validations.of(this.accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
@@ -40,6 +42,36 @@ export class ExportsBucket extends Construct {
         { noncurrentVersionExpiration: Duration.days(30), abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       removalPolicy: props.removalPolicy,
+      autoDeleteObjects: props.removalPolicy === RemovalPolicy.DESTROY,
+    });
+  }
+}
+
+/** How long failed stream records stay for inspection and redrive. */
+export const FAILED_EVENTS_RETENTION_DAYS = 90;
+
+/**
+ * The on-failure destination of the table-stream → events-publisher mapping. Lambda writes each
+ * batch it gave up on here as a JSON invocation record INCLUDING the stream records (an SQS
+ * destination would keep only batch metadata, useless once the stream's 24 h have passed), so
+ * `npm run redrive -- --failures` can republish them weeks later. Same protections as the exports
+ * bucket; objects expire after FAILED_EVENTS_RETENTION_DAYS.
+ */
+export class FailedEventsBucket extends Construct {
+  readonly bucket: Bucket;
+
+  constructor(scope: Construct, id: string, props: { removalPolicy: RemovalPolicy; serverAccessLogs: Bucket }) {
+    super(scope, id);
+    this.bucket = new Bucket(this, 'Bucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: BucketEncryption.S3_MANAGED,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: props.serverAccessLogs,
+      serverAccessLogsPrefix: 'failed-events/',
+      lifecycleRules: [{ expiration: Duration.days(FAILED_EVENTS_RETENTION_DAYS) }],
+      removalPolicy: props.removalPolicy,
+      autoDeleteObjects: props.removalPolicy === RemovalPolicy.DESTROY,
     });
   }
 }

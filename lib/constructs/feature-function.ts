@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { EventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
@@ -12,6 +12,12 @@ import type { FeatureDef, FeatureName } from '../../functions/api/features';
 import { cdkBundlingOptions } from '../bundling';
 import { REPO_ROOT } from '../paths';
 import type { DataTable } from './data-table';
+
+/**
+ * CloudWatch namespace of a stage's business metrics (Powertools Metrics, EMF): one per stage, so
+ * two stages in one account never add up in one alarm.
+ */
+export const metricsNamespace = (stage: string): string => `CRM/${stage}`;
 
 /** Table actions a read-only feature needs. No Scan: no request path may scan the table. */
 export const TABLE_READ_ACTIONS = [
@@ -30,13 +36,17 @@ export const TABLE_WRITE_ACTIONS = [
   'dynamodb:BatchWriteItem',
 ];
 
-/** Everything a feature function may be granted; only what its FeatureDef declares is used. */
+/**
+ * Everything a feature function may be granted; only what its FeatureDef declares is used. The
+ * data stack builds its few functions (Cognito triggers) without the resources they don't need;
+ * a feature that declares an access whose resource is missing fails at synth.
+ */
 export interface FeatureResources {
-  table: DataTable;
-  eventBus: EventBus;
-  exportsBucket: Bucket;
-  cursorSecret: ISecret;
-  senderEmail: string;
+  table?: DataTable;
+  eventBus?: EventBus;
+  exportsBucket?: Bucket;
+  cursorSecret?: ISecret;
+  senderEmail?: string;
 }
 
 export interface FeatureFunctionProps {
@@ -49,12 +59,14 @@ export interface FeatureFunctionProps {
   settings: { businessTimeZone: string; appBaseUrl: string };
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
+  /** Concurrency reserved for (and capping) this function; undefined = the account's pool. */
+  reservedConcurrency?: number;
 }
 
 /**
  * One Lambda function per FEATURES entry, holding every function default in one place:
  * Node.js 24 on arm64 (cheaper and faster to start than x86), minified ESM bundle with source
- * maps (lib/bundling.ts), X-Ray tracing, its own log group with the configured retention,
+ * maps (lib/bundling.ts), its own log group with the configured retention,
  * 512 MB and 10 s unless the feature says otherwise (the HTTP API gives up after 30 s anyway).
  *
  * Least privilege by construction: the function's role starts empty (no AWS managed policy) and
@@ -88,20 +100,25 @@ export class FeatureFunction extends Construct {
       resources: [this.logGroup.logGroupArn],
     }));
 
+    const need = <T>(resource: T | undefined, what: string): T => {
+      if (resource === undefined) throw new Error(`Feature ${props.name} declares ${what}, which this stack does not provide`);
+      return resource;
+    };
+
     const environment: Record<string, string> = {
       STAGE: props.stage,
       LOG_LEVEL: props.logLevel,
-      // Functions read their configuration once at cold start (functions/config.ts), which
-      // requires TABLE_NAME; knowing the name grants nothing.
-      TABLE_NAME: resources.table.table.tableName,
       POWERTOOLS_SERVICE_NAME: `crm-${props.name}`,
+      POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(props.stage),
       BUSINESS_TIME_ZONE: props.settings.businessTimeZone,
       APP_BASE_URL: props.settings.appBaseUrl,
       NODE_OPTIONS: '--enable-source-maps',
     };
 
     if (feature.table) {
-      const table = resources.table;
+      const table = need(resources.table, 'table access');
+      // Functions read their configuration once at cold start (functions/config.ts).
+      environment.TABLE_NAME = table.table.tableName;
       this.role.addToPrincipalPolicy(new PolicyStatement({
         actions: TABLE_READ_ACTIONS,
         resources: [table.table.tableArn, ...table.indexArns],
@@ -115,17 +132,19 @@ export class FeatureFunction extends Construct {
     }
 
     if (feature.publishEvents) {
-      resources.eventBus.grantPutEventsTo(this.role);
-      environment.EVENT_BUS_NAME = resources.eventBus.eventBusName;
+      const bus = need(resources.eventBus, 'publishEvents');
+      bus.grantPutEventsTo(this.role);
+      environment.EVENT_BUS_NAME = bus.eventBusName;
     }
 
     if (feature.cursorSecret) {
-      resources.cursorSecret.grantRead(this.role);
-      environment.CURSOR_SECRET_ARN = resources.cursorSecret.secretArn;
+      const secret = need(resources.cursorSecret, 'cursorSecret');
+      secret.grantRead(this.role);
+      environment.CURSOR_SECRET_ARN = secret.secretArn;
     }
 
     if (feature.sendEmail) {
-      const sender = resources.senderEmail;
+      const sender = need(resources.senderEmail, 'sendEmail');
       const domain = sender.slice(sender.indexOf('@') + 1);
       const stack = Stack.of(this);
       this.role.addToPrincipalPolicy(new PolicyStatement({
@@ -141,7 +160,7 @@ export class FeatureFunction extends Construct {
     }
 
     if (feature.writeExports) {
-      const bucket = resources.exportsBucket;
+      const bucket = need(resources.exportsBucket, 'writeExports');
       this.role.addToPrincipalPolicy(new PolicyStatement({
         actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
         resources: [bucket.arnForObjects('*')],
@@ -164,18 +183,14 @@ export class FeatureFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: feature.memoryMb ?? 512,
       timeout: Duration.seconds(feature.timeoutSeconds ?? 10),
-      tracing: Tracing.ACTIVE,
+      // X-Ray stays off: active tracing without SDK instrumentation records only Lambda's own
+      // segments ("on and empty"), and instrumenting every SDK client costs cold-start time.
+      // Requests are followed end to end by the API request id instead (docs/operations.md).
+      reservedConcurrentExecutions: props.reservedConcurrency,
       role: this.role,
       logGroup: this.logGroup,
       environment,
       bundling: cdkBundlingOptions(),
-    });
-
-    // Active tracing adds xray:PutTraceSegments/PutTelemetryRecords, which AWS defines only on
-    // resource "*"; test/infra/stack.test.ts asserts that "*" carries no other kind of action.
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; test/infra/stack.test.ts asserts that "*" carries only actions of that kind.',
     });
   }
 }

@@ -21,6 +21,10 @@ export { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS };
  */
 export const ACCESS_LOG_FIELDS = {
   requestId: '$context.requestId',
+  // The Lambda invocation's request id: function logs carry both ids (function_request_id and
+  // apiRequestId), so one failing request can be followed from the access log into the function.
+  integrationRequestId: '$context.integration.requestId',
+  integrationStatus: '$context.integration.status',
   requestTime: '$context.requestTime',
   routeKey: '$context.routeKey',
   status: '$context.status',
@@ -46,7 +50,9 @@ export interface HttpApiProps {
 
 /**
  * The HTTP API, driven by the route table: one route per ROUTES row with its exact path, each
- * integrated with its feature's function. Every route whose permission is not `public` carries
+ * integrated with its feature's function. Each route costs one CloudFormation resource: the
+ * integration is shared by a feature's routes and the function carries ONE invoke permission
+ * scoped to this API (not one per route), so ~180 routes fit a stack far below the 500 limit. Every route whose permission is not `public` carries
  * the Cognito JWT authorizer (issuer = the user pool, audience = the app client); the function's
  * middleware then checks the `cognito:groups` claim against the permission matrix.
  * The `$default` stage auto-deploys, writes JSON access logs and throttles per configuration.
@@ -100,7 +106,7 @@ export class CrmHttpApi extends Construct {
       if (!fn) throw new Error(`Route ${routeKey(route)} names feature "${route.feature}", which has no function`);
       let integration = integrations.get(route.feature);
       if (!integration) {
-        integration = new HttpLambdaIntegration(`${route.feature}-integration`, fn);
+        integration = new HttpLambdaIntegration(`${route.feature}-integration`, fn, { scopePermissionToRoute: false });
         integrations.set(route.feature, integration);
       }
       const isPublic = route.permission === 'public';

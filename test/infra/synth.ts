@@ -1,38 +1,60 @@
 /**
- * Synthesizes the CRM app the way `cdk synth` does (lib/app.ts: same stack, same cdk-nag
+ * Synthesizes the CRM app the way `cdk synth` does (lib/app.ts: same stacks, same cdk-nag
  * plugin), for infrastructure tests. Bundling is skipped unless asked for: the templates'
  * security properties do not depend on bundle contents, and test/budget builds the bundles
  * with the very same options.
  */
-import type { App } from 'aws-cdk-lib';
+import { type App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildApp } from '../../lib/app';
-import type { CrmStack } from '../../lib/crm-stack';
+import { buildApp, type CrmApp } from '../../lib/app';
+import type { AppStack } from '../../lib/app-stack';
+import type { DataStack } from '../../lib/data-stack';
 
-export interface Synthesized {
+export interface Synthesized extends CrmApp {
   app: App;
-  stack: CrmStack;
   /** Directory of the cloud assembly (only written by `app.synth()`). */
   outdir: string;
 }
 
 export function buildTestApp(context: Record<string, unknown> = {}, options: { bundle?: boolean } = {}): Synthesized {
   const outdir = mkdtempSync(path.join(tmpdir(), 'crm-cdk-'));
-  const { app, stack } = buildApp({
+  const built = buildApp({
     outdir,
     context: {
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
       ...context,
     },
   });
-  return { app, stack, outdir };
+  return { ...built, outdir };
 }
 
-/** Template of the stack (synthesizes the app, which also runs the cdk-nag plugin). */
-export function templateOf(context: Record<string, unknown> = {}): { template: Template; stack: CrmStack } {
-  const { stack } = buildTestApp(context);
-  return { template: Template.fromStack(stack), stack };
+export interface Templates {
+  /** The stateless app stack (API, functions, schedules) and its template. */
+  stack: AppStack;
+  template: Template;
+  /** The stateful data stack and its template. */
+  data: DataStack;
+  dataTemplate: Template;
+  /** Every stack of the app with its template (data, app, monitoring). */
+  all: { stack: Stack; template: Template }[];
+  synthesized: Synthesized;
+}
+
+/** Templates of the app's stacks (synthesizing runs the cdk-nag plugin). */
+export function templatesOf(context: Record<string, unknown> = {}): Templates {
+  const synthesized = buildTestApp(context);
+  const stacks = synthesized.app.node.children.filter((child): child is Stack => child instanceof Stack);
+  const all = stacks.map((stack) => ({ stack, template: Template.fromStack(stack) }));
+  const find = (stack: Stack) => all.find((entry) => entry.stack === stack)!.template;
+  return {
+    stack: synthesized.stack,
+    template: find(synthesized.stack),
+    data: synthesized.data,
+    dataTemplate: find(synthesized.data),
+    all,
+    synthesized,
+  };
 }

@@ -1,0 +1,120 @@
+import { CfnOutput, Duration, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { FEATURES, FEATURE_NAMES, type FeatureDef, type FeatureName } from '../functions/api/features';
+import { ROUTES } from '../functions/api/routes';
+import { SCHEDULES } from '../functions/api/schedules';
+import type { CrmConfig } from './config';
+import type { DataStack } from './data-stack';
+import { OutboxPublisher } from './constructs/domain-events';
+import { FeatureFunction } from './constructs/feature-function';
+import { CrmHttpApi } from './constructs/http-api';
+import { Schedules } from './constructs/schedules';
+
+export interface AppStackProps extends StackProps {
+  config: CrmConfig;
+  data: DataStack;
+}
+
+/** Features whose functions live in the app stack (all but the data stack's Cognito triggers). */
+export const APP_STACK_FEATURES = FEATURE_NAMES.filter((name) => (FEATURES[name] as FeatureDef).stack !== 'data');
+
+/** Retries Lambda makes of a failed asynchronous jobs invocation before the failure queue. */
+export const JOBS_ASYNC_RETRIES = 2;
+
+/**
+ * The stateless half of a stage (`Crm-<stage>-App`): the HTTP API, one function per feature, the
+ * outbox publisher's stream mapping and the schedules. It only composes role-named constructs;
+ * what exists is decided by the data tables in functions/ (FEATURES, ROUTES, SCHEDULES) and what
+ * differs between stages by CrmConfig. Deleting and recreating it loses nothing.
+ */
+export class AppStack extends Stack {
+  readonly functions: Record<FeatureName, FeatureFunction>;
+  readonly api: CrmHttpApi;
+  readonly outbox: OutboxPublisher;
+  readonly schedules: Schedules;
+  /** Where a jobs invocation goes after its retries failed (asynchronous on-failure destination). */
+  readonly jobFailures: Queue;
+
+  constructor(scope: Construct, id: string, props: AppStackProps) {
+    super(scope, id, props);
+    const { config, data } = props;
+
+    const functions = {} as Record<FeatureName, FeatureFunction>;
+    for (const name of APP_STACK_FEATURES) {
+      functions[name] = new FeatureFunction(this, `Feature-${name}`, {
+        name,
+        feature: FEATURES[name],
+        resources: {
+          table: data.data,
+          eventBus: data.events.bus,
+          exportsBucket: data.exports.bucket,
+          cursorSecret: data.cursorSecret.secret,
+          senderEmail: config.senderEmail,
+        },
+        stage: config.stage,
+        logLevel: config.logLevel,
+        settings: { businessTimeZone: config.businessTimeZone, appBaseUrl: config.appBaseUrl },
+        logRetention: config.logRetentionDays,
+        removalPolicy: config.removalPolicy,
+        // Bounds overlapping job runs (a slow run and the next minute's) and what jobs can take
+        // from the account's concurrency; 0 = nothing reserved (new accounts with a limit of 10).
+        reservedConcurrency: name === 'jobs' && config.jobsReservedConcurrency > 0 ? config.jobsReservedConcurrency : undefined,
+      });
+    }
+    for (const name of Object.keys(data.functions) as FeatureName[]) functions[name] = data.functions[name]!;
+    this.functions = functions;
+
+    this.api = new CrmHttpApi(this, 'Http', {
+      routes: ROUTES,
+      functions: Object.fromEntries(APP_STACK_FEATURES.map((name) => [name, functions[name].fn])),
+      userPool: data.auth.userPool,
+      client: data.auth.client,
+      corsOrigins: config.corsOrigins,
+      throttleRateLimit: config.throttleRateLimit,
+      throttleBurstLimit: config.throttleBurstLimit,
+      logRetention: config.logRetentionDays,
+      removalPolicy: config.removalPolicy,
+    });
+
+    const failedEventsExport = data.failedEventsBucketArnExport;
+    this.outbox = new OutboxPublisher(this, 'Outbox', {
+      table: data.data.table,
+      publisher: functions['events-publisher'].fn,
+      failedEvents: Bucket.fromBucketArn(this, 'FailedEvents', Fn.importValue(failedEventsExport)),
+    });
+    Validations.of(functions['events-publisher'].role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${failedEventsExport}/*]`,
+      reason: 'Lambda writes each failed stream batch as a new object whose key (mapping id, shard, time, uuid) is only known at run time; the grant is s3:PutObject in the dedicated failed-events bucket only.',
+    });
+
+    this.jobFailures = new Queue(this, 'JobFailures', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: config.removalPolicy,
+    });
+    Validations.of(this.jobFailures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the on-failure destination of the jobs function\'s asynchronous invocations; a message in it raises an alarm and is inspected by an operator (docs/operations.md).',
+    });
+    // Scheduler invokes the jobs function asynchronously: function errors are retried by Lambda,
+    // then recorded in the failure queue, never dropped silently. Jobs are safe to run twice.
+    functions.jobs.fn.configureAsyncInvoke({
+      retryAttempts: JOBS_ASYNC_RETRIES,
+      maxEventAge: Duration.hours(1),
+      onFailure: new SqsDestination(this.jobFailures),
+    });
+
+    this.schedules = new Schedules(this, 'Schedules', {
+      schedules: SCHEDULES,
+      target: functions.jobs.fn,
+      timeZone: config.businessTimeZone,
+      removalPolicy: config.removalPolicy,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the CRM HTTP API' });
+  }
+}

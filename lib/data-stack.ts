@@ -1,0 +1,113 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { FEATURES, FEATURE_NAMES, type FeatureDef, type FeatureName } from '../functions/api/features';
+import type { CrmConfig } from './config';
+import { Auth } from './constructs/auth';
+import { CursorSecret } from './constructs/cursor-secret';
+import { DataTable } from './constructs/data-table';
+import { DomainEventBus } from './constructs/domain-events';
+import { ExportsBucket, FailedEventsBucket } from './constructs/exports-bucket';
+import { FeatureFunction } from './constructs/feature-function';
+
+export interface DataStackProps extends StackProps {
+  config: CrmConfig;
+}
+
+/** Features whose functions live in the data stack (Cognito triggers; see FeatureDef.stack). */
+export const DATA_STACK_FEATURES = FEATURE_NAMES.filter((name) => (FEATURES[name] as FeatureDef).stack === 'data');
+
+/**
+ * The stateful half of a stage (`Crm-<stage>-Data`): everything that holds data or identity —
+ * the table, the user pool, the buckets, the event bus and the cursor key. It changes rarely and
+ * is deployed first; the app stack (API, functions, schedules) can be replaced freely on top of
+ * it. test/infra/stateful-ids.test.ts pins the logical ids of these resources, so a refactor can
+ * never make CloudFormation replace the table or the user pool.
+ */
+export class DataStack extends Stack {
+  readonly data: DataTable;
+  readonly events: DomainEventBus;
+  readonly exports: ExportsBucket;
+  readonly failedEvents: FailedEventsBucket;
+  readonly cursorSecret: CursorSecret;
+  readonly auth: Auth;
+  readonly functions: Partial<Record<FeatureName, FeatureFunction>>;
+
+  /**
+   * An explicit, stack-derived export name for the failed-events bucket: the app stack's IAM
+   * grant then names it predictably (its cdk-nag acknowledgement can say which bucket).
+   */
+  get failedEventsBucketArnExport(): string {
+    return `${this.stackName}-FailedEventsBucketArn`;
+  }
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    this.data = new DataTable(this, 'Data', {
+      deletionProtection: config.deletionProtection,
+      removalPolicy: config.removalPolicy,
+    });
+    this.events = new DomainEventBus(this, 'DomainEvents');
+    this.exports = new ExportsBucket(this, 'Exports', {
+      removalPolicy: config.removalPolicy,
+      logRetentionDays: config.logRetentionDays,
+    });
+    this.failedEvents = new FailedEventsBucket(this, 'FailedEvents', {
+      removalPolicy: config.removalPolicy,
+      serverAccessLogs: this.exports.accessLogs,
+    });
+    this.cursorSecret = new CursorSecret(this, 'CursorSecret', { removalPolicy: config.removalPolicy });
+
+    this.functions = {};
+    for (const name of DATA_STACK_FEATURES) {
+      this.functions[name] = new FeatureFunction(this, `Feature-${name}`, {
+        name,
+        feature: FEATURES[name],
+        resources: {},
+        stage: config.stage,
+        logLevel: config.logLevel,
+        settings: { businessTimeZone: config.businessTimeZone, appBaseUrl: config.appBaseUrl },
+        logRetention: config.logRetentionDays,
+        removalPolicy: config.removalPolicy,
+      });
+    }
+
+    this.auth = new Auth(this, 'Auth', {
+      mfa: config.mfa,
+      deletionProtection: config.deletionProtection,
+      removalPolicy: config.removalPolicy,
+      ...authExtras(config, this.functions),
+    });
+
+    new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.auth.client.userPoolClientId });
+    new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
+    new CfnOutput(this, 'ExportsBucketName', { value: this.exports.bucket.bucketName });
+    new CfnOutput(this, 'FailedEventsBucketName', {
+      value: this.failedEvents.bucket.bucketName,
+      description: 'Stream records the events publisher could not publish (npm run redrive -- --failures)',
+    });
+    new CfnOutput(this, 'FailedEventsBucketArn', {
+      value: this.failedEvents.bucket.bucketArn,
+      exportName: this.failedEventsBucketArnExport,
+      description: 'Imported by the app stack (stream on-failure destination)',
+    });
+    new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
+  }
+}
+
+/**
+ * The Auth construct's optional settings (Cognito trigger, threat protection, SES sending).
+ * Kept apart so the Auth construct's props can grow without touching the stack.
+ */
+function authExtras(config: CrmConfig, functions: Partial<Record<FeatureName, FeatureFunction>>): Record<string, unknown> {
+  const preToken = (functions as Record<string, FeatureFunction | undefined>)['auth-pre-token'];
+  return {
+    ...(preToken ? { preTokenGeneration: preToken.fn } : {}),
+    threatProtection: config.threatProtection,
+    emailThroughSes: config.cognitoEmailThroughSes,
+    createSesIdentity: config.createSesIdentity,
+    senderEmail: config.senderEmail,
+  };
+}
