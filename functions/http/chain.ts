@@ -169,6 +169,9 @@ export function createHttpHandler(feature: FeatureName, featureRoutes: readonly 
   return async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     const started = Date.now();
     logger.addContext(context);
+    // The gateway's request id, as in the API access log: one failing request can be followed
+    // from the access log line into this function's log lines (docs/operations.md).
+    if (event.requestContext?.requestId) logger.appendKeys({ apiRequestId: event.requestContext.requestId });
     const { result, usage } = await withDbUsage(async () => {
       try {
         return await core(event, context);
