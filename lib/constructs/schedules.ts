@@ -79,7 +79,8 @@ export class Schedules extends Construct {
       }),
     });
 
-    const timeZone = TimeZone.of(props.timeZone);
+    // "UTC" is an alias in the IANA database; Scheduler documents the canonical "Etc/UTC".
+    const timeZone = TimeZone.of(props.timeZone === 'UTC' ? 'Etc/UTC' : props.timeZone);
     const schedules: Record<string, Schedule> = {};
     for (const row of props.schedules) {
       if (!isCron(row.expression) && rateMillis(row.expression) === undefined) {
