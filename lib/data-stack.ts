@@ -73,11 +73,16 @@ export class DataStack extends Stack {
       });
     }
 
+    const preToken = this.functions['auth-pre-token'];
     this.auth = new Auth(this, 'Auth', {
       mfa: config.mfa,
       deletionProtection: config.deletionProtection,
       removalPolicy: config.removalPolicy,
-      ...authExtras(config, this.functions),
+      preTokenGeneration: preToken?.fn,
+      threatProtection: config.threatProtection,
+      emailThroughSes: config.cognitoEmailThroughSes,
+      createSesIdentity: config.createSesIdentity,
+      senderEmail: config.senderEmail,
     });
 
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
@@ -95,19 +100,4 @@ export class DataStack extends Stack {
     });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
   }
-}
-
-/**
- * The Auth construct's optional settings (Cognito trigger, threat protection, SES sending).
- * Kept apart so the Auth construct's props can grow without touching the stack.
- */
-function authExtras(config: CrmConfig, functions: Partial<Record<FeatureName, FeatureFunction>>): Record<string, unknown> {
-  const preToken = (functions as Record<string, FeatureFunction | undefined>)['auth-pre-token'];
-  return {
-    ...(preToken ? { preTokenGeneration: preToken.fn } : {}),
-    threatProtection: config.threatProtection,
-    emailThroughSes: config.cognitoEmailThroughSes,
-    createSesIdentity: config.createSesIdentity,
-    senderEmail: config.senderEmail,
-  };
 }

@@ -90,3 +90,17 @@ export function stringLike(value: string, pattern: string): boolean {
   const source = pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
   return new RegExp(`^${source}$`, 's').test(value);
 }
+
+const SHORT: Record<TableWriteAction, string> = { PutItem: 'Put', UpdateItem: 'Update', DeleteItem: 'Delete' };
+
+/**
+ * One row of the "Who writes what" table in docs/access-patterns.md (a test keeps the document
+ * equal to FEATURES): feature | partitions written (actions) | reads on the table | indexes queried.
+ */
+export function tableAccessRow(name: string, feature: Pick<FeatureDef, 'table'>): string {
+  const access = feature.table;
+  const writes = Object.entries(access?.write ?? {}).map(([family, actions]) =>
+    `\`${PARTITIONS[family as PartitionFamily]}\` ${(actions as readonly TableWriteAction[]).map((a) => SHORT[a]).join('/')}`);
+  const cell = (items: readonly string[] | undefined) => (items?.length ? items.join(', ') : '—');
+  return `| ${name} | ${cell(writes)} | ${cell(access?.read)} | ${cell(access?.indexes)} |`;
+}

@@ -1,7 +1,9 @@
 /**
  * Demo users of the local runtime: what `npm run token -- <role>` signs tokens for and whom the
  * seed data assigns as customer owners. Ids are stable UUIDs (Cognito `sub`s are UUIDs), so
- * tokens, seed data and curl examples stay valid across restarts.
+ * tokens, seed data and curl examples stay valid across restarts. Their emails count as verified,
+ * as for users an admin creates in the deployed pool (docs/auth.md), so their tokens carry the
+ * `email` claim the pre-token-generation trigger adds.
  */
 import { ROLES, type Role } from '../functions/security/permissions';
 

@@ -12,6 +12,8 @@ export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 export const LOCAL_EXPORTS_BUCKET = 'crm-exports-local';
+/** Where the local stream poller keeps batches the events publisher gave up on (Lambda's S3 on-failure destination). */
+export const LOCAL_FAILED_EVENTS_BUCKET = 'crm-failed-events-local';
 
 export interface LocalEndpoints {
   dynamodb: string;
@@ -27,6 +29,8 @@ export interface HandlerEnvironmentOptions {
   endpoints: LocalEndpoints;
   stage?: string;
   cursorSecret: string;
+  /** The key before the last rotation (CURSOR_SECRET_PREVIOUS): cursors it signed still verify. */
+  cursorSecretPrevious?: string;
   eventBusName?: string;
   exportsBucket?: string;
   logLevel?: string;
@@ -54,11 +58,20 @@ export function handlerEnvironment(options: HandlerEnvironmentOptions): Record<s
     AWS_ENDPOINT_URL_DYNAMODB_STREAMS: options.endpoints.dynamodb,
     // The deployed runtime is Node.js 24; locally Node 20 is supported and the SDK's notice is noise.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // The local engines are far slower than the services; the SDK clients' timeouts
+    // (functions/aws/client-options.ts) stretch by this factor so a busy machine is not an outage.
+    SDK_TIMEOUT_SCALE: '10',
+    // Powertools Metrics (EMF) only means something in CloudWatch; locally it would be log noise.
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    // The local SES has no account to ask (GetAccount answers 400): send at this rate, as fast as a
+    // typical production account allows, so the job's rate limiter runs the same path as in AWS.
+    SES_MAX_SEND_RATE: process.env.SES_MAX_SEND_RATE || '50',
     // Never let a developer's ~/.aws profile redirect a local run to a real account.
     AWS_PROFILE: '',
     AWS_SESSION_TOKEN: '',
   };
   if (options.appBaseUrl) env.APP_BASE_URL = options.appBaseUrl;
+  if (options.cursorSecretPrevious) env.CURSOR_SECRET_PREVIOUS = options.cursorSecretPrevious;
   if (options.senderEmail) env.SENDER_EMAIL = options.senderEmail;
   if (options.endpoints.ses) env.AWS_ENDPOINT_URL_SESV2 = env.AWS_ENDPOINT_URL_SES = options.endpoints.ses;
   if (options.endpoints.s3) env.AWS_ENDPOINT_URL_S3 = options.endpoints.s3;

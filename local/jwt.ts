@@ -1,30 +1,63 @@
 /**
  * Local stand-in for Cognito as a token issuer and for the HTTP API JWT authorizer as a verifier.
  *
- * Tokens carry the claims of a Cognito *access* token (`sub`, `cognito:groups`, `iss`,
- * `client_id`, `token_use`, `scope`, `username`, `exp`, `iat`, `auth_time`, `jti`, …) plus
- * `email`. They are RS256-signed with a key pair generated on first use and kept under the data
- * directory, so a token stays valid across restarts (12 h, like Cognito's default).
+ * Tokens are shaped exactly like Cognito *access* tokens — `sub`, `cognito:groups`, `iss`,
+ * `version`, `client_id`, `origin_jti`, `event_id`, `token_use`, `scope`, `auth_time`, `exp`,
+ * `iat`, `jti`, `username`, and no `email` — and then, as in the deployed user pool, the
+ * pre-token-generation trigger (functions/auth/pre-token.ts, the very handler Cognito runs)
+ * receives a Cognito-shaped V2_0 event and its `accessTokenGeneration` overrides are applied.
+ * So the `email` claim exists locally only when it would exist in AWS: the user's email is
+ * verified and the trigger added it.
+ *
+ * RS256-signed with a key pair generated on first use and kept under the data directory, so a
+ * token stays valid across restarts (12 h).
  */
 import { randomUUID } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { AccessTokenGeneration, ClaimsAndScopeOverrideDetails, PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import {
   SignJWT, calculateJwkThumbprint, createLocalJWKSet, errors, exportJWK, generateKeyPair, importJWK, jwtVerify,
   type JSONWebKeySet, type JWK, type JWTPayload,
 } from 'jose';
+import { handler as preTokenGeneration } from '../functions/auth/pre-token';
 import type { Role } from '../functions/security/permissions';
 
-/** Looks like a Cognito issuer URL but is clearly local; the verifier accepts only this one. */
-export const LOCAL_ISSUER = 'http://localhost/local-cognito/us-east-1_LocalCrm';
+/** The local user pool's id (`<region>_<name>`, as Cognito's are). */
+export const LOCAL_USER_POOL_ID = 'us-east-1_LocalCrm';
+/** Looks like a Cognito issuer URL (ending in the pool id) but is clearly local; the verifier accepts only this one. */
+export const LOCAL_ISSUER = `http://localhost/local-cognito/${LOCAL_USER_POOL_ID}`;
 /** The app client id: the HTTP API authorizer's audience. */
 export const LOCAL_CLIENT_ID = 'local-crm-app-client';
 export const TOKEN_LIFETIME_SECONDS = 12 * 3600;
 const ALG = 'RS256';
 
+/** The claims of a Cognito access token from a user sign-in (USER_SRP_AUTH), in Cognito's order. */
+export const COGNITO_ACCESS_TOKEN_CLAIMS = [
+  'sub', 'cognito:groups', 'iss', 'version', 'client_id', 'origin_jti', 'event_id', 'token_use', 'scope',
+  'auth_time', 'exp', 'iat', 'jti', 'username',
+] as const;
+
+/**
+ * Claims a pre-token trigger cannot add, change or suppress in an access token: Cognito's own
+ * (identity, audience, lifetime, token ids); groups and scopes change only through
+ * groupOverrideDetails and scopesToAdd/scopesToSuppress. The local issuer refuses them loudly so
+ * a trigger change that AWS would not honour fails here first.
+ */
+const PROTECTED_ACCESS_CLAIMS = new Set([
+  'acr', 'amr', 'aud', 'auth_time', 'azp', 'client_id', 'cognito:groups', 'device_key', 'event_id', 'exp', 'iat',
+  'identities', 'iss', 'jti', 'nbf', 'nonce', 'origin_jti', 'scope', 'sub', 'token_use', 'username', 'version',
+]);
+
 export interface TokenSubject {
   sub: string;
-  email: string;
+  /** The user's `email` attribute; whether it reaches the token is the trigger's decision. */
+  email?: string;
+  /**
+   * The `email_verified` attribute. Default true: demo users are admin-created with verified
+   * addresses, as operators create real users (docs/auth.md).
+   */
+  emailVerified?: boolean;
   groups: readonly (Role | string)[];
   username?: string;
 }
@@ -38,6 +71,8 @@ export interface SignOverrides {
   expiresInSeconds?: number;
   notBefore?: number;
   tokenUse?: 'access' | 'id';
+  /** The trigger source Cognito would report (default: a sign-in, TokenGeneration_Authentication). */
+  triggerSource?: PreTokenGenerationV2TriggerEvent['triggerSource'];
 }
 
 export interface TokenVerifier {
@@ -50,7 +85,10 @@ export class TokenError extends Error {
 }
 
 export interface LocalIssuer {
+  /** A Cognito-shaped access token for the subject, after the pre-token-generation trigger. */
   signToken(subject: TokenSubject, overrides?: SignOverrides): Promise<string>;
+  /** Signs exactly these claims, no trigger: for tests that build a token by hand. */
+  signClaims(payload: JWTPayload): Promise<string>;
   verifier: TokenVerifier;
   /** Public keys, as Cognito publishes them at `/.well-known/jwks.json`. */
   jwks: JSONWebKeySet;
@@ -66,30 +104,107 @@ export async function localIssuer(options: { dataDir?: string } = {}): Promise<L
   const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = privateJwk;
   const jwks: JSONWebKeySet = { keys: [{ ...publicJwk, use: 'sig', alg: ALG }] };
 
+  const signClaims = (payload: JWTPayload): Promise<string> =>
+    new SignJWT(payload).setProtectedHeader({ alg: ALG, kid: privateJwk.kid! }).sign(privateKey);
+
   async function signToken(subject: TokenSubject, overrides: SignOverrides = {}): Promise<string> {
     const now = overrides.now ?? Math.floor(Date.now() / 1000);
-    const payload: JWTPayload = {
-      sub: subject.sub,
-      'cognito:groups': [...subject.groups],
-      email: subject.email,
-      iss: overrides.issuer ?? LOCAL_ISSUER,
-      version: 2,
-      client_id: overrides.clientId ?? LOCAL_CLIENT_ID,
-      origin_jti: randomUUID(),
-      event_id: randomUUID(),
-      token_use: overrides.tokenUse ?? 'access',
-      scope: 'aws.cognito.signin.user.admin',
-      auth_time: now,
-      exp: now + (overrides.expiresInSeconds ?? TOKEN_LIFETIME_SECONDS),
-      iat: now,
-      jti: randomUUID(),
-      username: subject.username ?? subject.sub,
-    };
+    const clientId = overrides.clientId ?? LOCAL_CLIENT_ID;
+    const base = cognitoAccessToken(subject, { ...overrides, now, clientId });
+    const event = preTokenEvent(subject, clientId, overrides.triggerSource ?? 'TokenGeneration_Authentication');
+    const result = await preTokenGeneration(event);
+    const payload = applyAccessTokenOverrides(base, result?.response?.claimsAndScopeOverrideDetails);
     if (overrides.notBefore !== undefined) payload.nbf = overrides.notBefore;
-    return new SignJWT(payload).setProtectedHeader({ alg: ALG, kid: privateJwk.kid! }).sign(privateKey);
+    return signClaims(payload);
   }
 
-  return { signToken, jwks, verifier: createVerifier({ jwks }) };
+  return { signToken, signClaims, jwks, verifier: createVerifier({ jwks }) };
+}
+
+/** The claims Cognito itself writes into an access token after a user sign-in, before any trigger. */
+export function cognitoAccessToken(
+  subject: Pick<TokenSubject, 'sub' | 'groups' | 'username'>,
+  options: { now: number; clientId?: string; issuer?: string; expiresInSeconds?: number; tokenUse?: 'access' | 'id' },
+): JWTPayload {
+  const payload: JWTPayload = {
+    sub: subject.sub,
+    'cognito:groups': [...subject.groups],
+    iss: options.issuer ?? LOCAL_ISSUER,
+    version: 2,
+    client_id: options.clientId ?? LOCAL_CLIENT_ID,
+    origin_jti: randomUUID(),
+    event_id: randomUUID(),
+    token_use: options.tokenUse ?? 'access',
+    scope: 'aws.cognito.signin.user.admin',
+    auth_time: options.now,
+    exp: options.now + (options.expiresInSeconds ?? TOKEN_LIFETIME_SECONDS),
+    iat: options.now,
+    jti: randomUUID(),
+    username: subject.username ?? subject.sub,
+  };
+  // Cognito leaves the claim out for a user in no group.
+  if (subject.groups.length === 0) delete payload['cognito:groups'];
+  return payload;
+}
+
+/** The V2_0 pre-token-generation event Cognito sends for this user (documented sample's shape). */
+export function preTokenEvent(
+  subject: TokenSubject,
+  clientId: string = LOCAL_CLIENT_ID,
+  triggerSource: PreTokenGenerationV2TriggerEvent['triggerSource'] = 'TokenGeneration_Authentication',
+): PreTokenGenerationV2TriggerEvent {
+  const userAttributes: Record<string, string> = { sub: subject.sub, 'cognito:user_status': 'CONFIRMED' };
+  if (subject.email !== undefined) {
+    const verified = subject.emailVerified ?? true;
+    userAttributes.email = subject.email;
+    userAttributes.email_verified = String(verified);
+    // Sign-in by email alias is only possible with a verified address.
+    if (verified) userAttributes['cognito:email_alias'] = subject.email;
+  }
+  return {
+    version: '2',
+    triggerSource,
+    region: LOCAL_USER_POOL_ID.split('_')[0]!,
+    userPoolId: LOCAL_USER_POOL_ID,
+    userName: subject.username ?? subject.sub,
+    callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId },
+    request: {
+      userAttributes,
+      groupConfiguration: { groupsToOverride: [...subject.groups], iamRolesToOverride: [], preferredRole: null as unknown as undefined },
+      scopes: ['aws.cognito.signin.user.admin'],
+    },
+    // Cognito sends null here; the trigger fills it in.
+    response: { claimsAndScopeOverrideDetails: null as unknown as ClaimsAndScopeOverrideDetails },
+  } as PreTokenGenerationV2TriggerEvent;
+}
+
+/**
+ * Applies a V2_0 trigger response to an access token as Cognito does: `claimsToAddOrOverride`,
+ * then `claimsToSuppress` (a claim both added and suppressed is suppressed), `groupOverrideDetails`
+ * replacing `cognito:groups` when present, and scopes added or suppressed. The ID-token part is
+ * ignored: the API never sees ID tokens.
+ */
+export function applyAccessTokenOverrides(token: JWTPayload, details: ClaimsAndScopeOverrideDetails | null | undefined): JWTPayload {
+  const payload: JWTPayload = { ...token };
+  if (!details) return payload;
+  const access: AccessTokenGeneration = details.accessTokenGeneration ?? {};
+  const touched = [...Object.keys(access.claimsToAddOrOverride ?? {}), ...(access.claimsToSuppress ?? [])];
+  const forbidden = touched.filter((claim) => PROTECTED_ACCESS_CLAIMS.has(claim));
+  if (forbidden.length > 0) throw new Error(`The pre-token trigger may not change access-token claim(s) ${forbidden.join(', ')}`);
+  Object.assign(payload, access.claimsToAddOrOverride ?? {});
+  for (const claim of access.claimsToSuppress ?? []) delete payload[claim];
+  if (details.groupOverrideDetails) {
+    const groups = details.groupOverrideDetails.groupsToOverride ?? [];
+    if (groups.length > 0) payload['cognito:groups'] = [...groups];
+    else delete payload['cognito:groups'];
+  }
+  if (access.scopesToAdd?.length || access.scopesToSuppress?.length) {
+    const scopes = new Set(String(payload.scope ?? '').split(' ').filter(Boolean));
+    for (const scope of access.scopesToAdd ?? []) scopes.add(scope);
+    for (const scope of access.scopesToSuppress ?? []) scopes.delete(scope);
+    payload.scope = [...scopes].join(' ');
+  }
+  return payload;
 }
 
 export interface VerifierOptions {

@@ -21,8 +21,9 @@ import { JavaMissingError, checkJava, ensureTable, startDynamoDbLocal } from './
 import { startEventBus } from './engines/events';
 import { startS3 } from './engines/s3';
 import { startSes } from './engines/ses';
-import { LOCAL_EXPORTS_BUCKET, applyEnvironment, handlerEnvironment } from './env';
+import { LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, applyEnvironment, handlerEnvironment } from './env';
 import { DEFAULT_CORS_ORIGINS, createGateway } from './gateway';
+import { enforceFeatureGrants } from './iam';
 import { localIssuer } from './jwt';
 import { REPO_ROOT, dataDir } from './paths';
 import { portFromEnv } from './ports';
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     stops.push(() => dynamodb.stop());
     const ses = await startSes({ port: ports.ses, host });
     stops.push(() => ses.stop());
-    const s3 = await startS3({ port: ports.s3, host, directory: join(dir, 's3'), buckets: [LOCAL_EXPORTS_BUCKET] });
+    const s3 = await startS3({ port: ports.s3, host, directory: join(dir, 's3'), buckets: [LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET] });
     stops.push(() => s3.stop());
     const bus = await startEventBus({ port: ports.events, host, file: join(dir, 'events', 'events.jsonl') });
     stops.push(() => bus.stop());
@@ -110,6 +111,9 @@ async function main(): Promise<void> {
       cursorSecret: persistentSecret(dir, 'cursor-secret'),
       endpoints: { dynamodb: dynamodb.endpoint, ses: ses.endpoint, s3: s3.endpoint, events: bus.endpoint },
     }));
+    // Handlers run as their feature's IAM role would in AWS (local/iam.ts); a refusal is also
+    // reported here, because some code paths swallow errors on purpose.
+    enforceFeatureGrants({ onDenied: (d) => warn(`[iam] ${d.feature} may not ${d.action}${d.leadingKeys ? ` in ${d.leadingKeys.join(', ')}` : ` on ${d.resource}`}: declare it in functions/api/features.ts`) });
 
     const client = dynamodb.client();
     stops.push(() => client.destroy());
@@ -131,6 +135,7 @@ async function main(): Promise<void> {
     const streamLog = logLine('stream');
     const poller = createStreamPoller({
       tableName, ddb: client, endpoint: dynamodb.endpoint, stateFile: join(dir, 'stream-poller', `${tableName}.json`),
+      onFailure: { endpoint: s3.endpoint, bucket: LOCAL_FAILED_EVENTS_BUCKET },
       log: (e) => { if (!quiet || e.msg !== 'events published') streamLog(e); },
     });
     poller.start();
@@ -182,6 +187,7 @@ async function main(): Promise<void> {
       `  Domain events  http://localhost:${bus.port}/events`,
       `  DynamoDB Local http://localhost:${dynamodb.port}`,
       `  S3 (exports)   http://localhost:${s3.port}/${LOCAL_EXPORTS_BUCKET}`,
+      `  Failed events  http://localhost:${s3.port}/${LOCAL_FAILED_EVENTS_BUCKET} (npm run redrive -- --local --failures)`,
       '',
       `Get a token (roles: ${ROLES.join(', ')}; optional second argument: a user id):`,
       '  TOKEN=$(npm run --silent token -- admin)',

@@ -3,13 +3,20 @@
  * publisher: reads DynamoDB Local's stream, keeps only outbox records (the same filter CDK puts
  * on the mapping), and invokes the publisher with Lambda-shaped DynamoDBStreamEvent batches.
  *
- * Delivery is at-least-once, like Lambda's: with `batchItemFailures` the batch is retried from
- * the first reported record on (records before it are checkpointed); a thrown error or an
- * unknown identifier retries the whole batch. After `maxRetries` failed attempts the batch is
- * skipped with a log line (Lambda would send it to an on-failure destination). Checkpoints
- * (last processed sequence number per shard) persist in a state file when one is given, so a
- * restart resumes where it stopped instead of republishing the whole stream.
+ * Delivery is at-least-once and follows the mapping's settings in lib/constructs/domain-events.ts
+ * (reportBatchItemFailures, bisectBatchOnError, retryAttempts 10):
+ * - `batchItemFailures`: the records before the first reported one are checkpointed and the rest
+ *   of the same batch is retried (an unknown or empty identifier fails the whole batch);
+ * - the publisher throws: the batch is split in two and each half retried (a split costs no
+ *   retry), down to single records;
+ * - after `maxRetries` retries the batch is written whole, stream records included, to the
+ *   on-failure destination in the object shape Lambda writes to an S3 destination
+ *   (functions/events/failures.ts), and the shard moves on; `npm run redrive` republishes it.
+ *   Without a destination the batch is dropped with a log line, as Lambda drops it.
+ * Checkpoints (last processed sequence number per shard) persist in a state file when one is
+ * given, so a restart resumes where it stopped instead of republishing the whole stream.
  */
+import { randomUUID } from 'node:crypto';
 import { renameSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -17,7 +24,10 @@ import {
   DescribeStreamCommand, DynamoDBStreamsClient, ExpiredIteratorException, GetRecordsCommand, GetShardIteratorCommand,
   TrimmedDataAccessException, type _Record as StreamRecord, type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { clientOptions } from '../functions/aws/client-options';
+import { buildFailureRecord, failureObjectKey } from '../functions/events/failures';
 import { isOutboxRecord } from '../functions/events/outbox';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './env';
 import { lambdaContext, loadHandler, type AnyHandler } from './lambda';
@@ -40,8 +50,18 @@ export interface StreamPollerOptions {
    * Prefer TRIM_HORIZON: under load DynamoDB Local's LATEST iterators were seen to miss records.
    */
   startingPosition?: 'TRIM_HORIZON' | 'LATEST';
-  /** Failed attempts per batch before it is skipped. Default 10. */
+  /**
+   * Retries per batch before it goes to the on-failure destination: Lambda's MaximumRetryAttempts
+   * (PUBLISHER_RETRY_ATTEMPTS in lib/constructs/domain-events.ts). Default 10.
+   */
   maxRetries?: number;
+  /** Split a batch in two when the publisher throws (Lambda's BisectBatchOnFunctionError). Default true. */
+  bisectBatchOnError?: boolean;
+  /**
+   * The on-failure destination: a bucket (s3rver locally) that receives each batch whose retries
+   * are used up. Omitted = such a batch is dropped with a log line.
+   */
+  onFailure?: { endpoint: string; bucket: string };
   /** The publisher; default: the `events-publisher` feature's handler module. */
   handler?: () => Promise<AnyHandler>;
   log?: (entry: Record<string, unknown>) => void;
@@ -63,30 +83,45 @@ interface ShardState {
 
 interface PollerState {
   streamArn?: string;
+  /** Stands in for the event source mapping's UUID in failure object keys; kept across restarts. */
+  mappingUuid?: string;
   shards: Record<string, ShardState>;
 }
 
-type BatchOutcome = { ok: true } | { ok: false; retryFrom: number };
+type BatchOutcome =
+  | { ok: true }
+  /** `threw`: a function error (retried by bisecting); else `retryFrom` is the first reported failure. */
+  | { ok: false; threw: boolean; retryFrom: number; requestId: string; functionArn: string };
+
+/** A batch waiting for delivery, as the function receives it. */
+interface PendingBatch {
+  records: DynamoDBRecord[];
+  /** Retries used (a bisection uses none). */
+  retries: number;
+  invocations: number;
+}
 
 export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
   const streams = new DynamoDBStreamsClient({ endpoint: options.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const batchSize = options.batchSize ?? 100;
   const pollInterval = options.pollIntervalMs ?? 500;
   const maxRetries = options.maxRetries ?? 10;
+  const bisect = options.bisectBatchOnError ?? true;
   const getHandler = options.handler ?? (() => loadHandler('events-publisher'));
   const log = options.log ?? (() => {});
   const state: PollerState = readState(options.stateFile);
   const iterators = new Map<string, string | undefined>();
-  const attempts = new Map<string, number>();
+  let failures: S3Client | undefined;
   /**
    * Shards that take `startingPosition`: those open when the poller first looks. Shards that
    * appear later are children of known shards and are read from their start, as Lambda does.
    */
   let initialShards: Set<string> | undefined;
-  /** After a failed delivery: the record to re-read the shard from. */
-  const retryAt = new Map<string, string>();
   let lock: Promise<unknown> = Promise.resolve();
   let running = false;
+  /** Set by stop(): a batch in its retries gives up waiting and is re-read after a restart. */
+  let stopping = false;
+  let interruptPause: (() => void) | undefined;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
 
@@ -131,6 +166,7 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
     initialShards ??= new Set([...known].filter((id): id is string => !!id && !state.shards[id]));
     let read = 0;
     for (const shard of shards) {
+      if (stopping) break;
       const id = shard.ShardId!;
       if (state.shards[id]?.finished) continue;
       const parent = shard.ParentShardId;
@@ -138,7 +174,7 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
       for (;;) {
         const n = await readShard(arn, id, immediateRetry);
         read += n;
-        if (n === 0 || !immediateRetry) break;
+        if (n === 0 || !immediateRetry || stopping) break;
       }
     }
     return read;
@@ -151,11 +187,9 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
       const { ShardIterator } = await streams.send(new GetShardIteratorCommand({
         StreamArn: arn,
         ShardId: shardId,
-        ...(retryAt.has(shardId)
-          ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER', SequenceNumber: retryAt.get(shardId) }
-          : shardState.checkpoint
-            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shardState.checkpoint }
-            : { ShardIteratorType: initialShards?.has(shardId) ? options.startingPosition ?? 'TRIM_HORIZON' : 'TRIM_HORIZON' }),
+        ...(shardState.checkpoint
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shardState.checkpoint }
+          : { ShardIteratorType: initialShards?.has(shardId) ? options.startingPosition ?? 'TRIM_HORIZON' : 'TRIM_HORIZON' }),
       }));
       iterator = ShardIterator;
       if (!iterator) { shardState.finished = true; saveState(); return 0; }
@@ -180,59 +214,131 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
     }
 
     const outbox = records.filter((record) => isOutboxRecord(record as Parameters<typeof isOutboxRecord>[0]));
-    const outcome: BatchOutcome = outbox.length ? await deliver(arn, shardId, outbox) : { ok: true };
-    if (outcome.ok) {
-      shardState.checkpoint = records[records.length - 1]!.dynamodb!.SequenceNumber;
-      iterators.set(shardId, next);
-      if (!next) shardState.finished = true;
-      attempts.delete(shardId);
-      retryAt.delete(shardId);
+    let completed: boolean;
+    try {
+      completed = outbox.length ? await deliverAll(arn, shardId, outbox.map((record) => toLambdaRecord(record, arn)), immediateRetry) : true;
+    } catch (error) {
+      // The failure destination refused the batch: nothing is checkpointed past it, so it is read
+      // and delivered again on the next pass rather than lost.
+      iterators.delete(shardId);
+      saveState();
+      throw error;
+    }
+    if (!completed) {
+      // Stopped while retrying: a restart re-reads from the last checkpoint.
+      iterators.delete(shardId);
       saveState();
       return records.length;
     }
-
-    const failed = (attempts.get(shardId) ?? 0) + 1;
-    const firstFailed = outbox[outcome.retryFrom]!;
-    const firstFailedIndex = records.indexOf(firstFailed);
-    if (firstFailedIndex > 0) shardState.checkpoint = records[firstFailedIndex - 1]!.dynamodb!.SequenceNumber;
-    if (failed > maxRetries) {
-      log({ msg: 'stream batch skipped after retries', shardId, attempts: failed, records: outbox.length - outcome.retryFrom, firstEventId: firstFailed.eventID });
-      shardState.checkpoint = records[records.length - 1]!.dynamodb!.SequenceNumber;
-      iterators.set(shardId, next);
-      attempts.delete(shardId);
-      retryAt.delete(shardId);
-    } else {
-      attempts.set(shardId, failed);
-      retryAt.set(shardId, firstFailed.dynamodb!.SequenceNumber!);
-      iterators.delete(shardId); // re-read from the failed record on
-      if (!immediateRetry) await sleep(Math.min(30_000, 200 * 2 ** (failed - 1)));
-    }
+    shardState.checkpoint = records[records.length - 1]!.dynamodb!.SequenceNumber;
+    iterators.set(shardId, next);
+    if (!next) shardState.finished = true;
     saveState();
     return records.length;
   }
 
-  /** Invokes the publisher; on failure returns the index (in `batch`) to retry from. */
-  async function deliver(arn: string, shardId: string, batch: StreamRecord[]): Promise<BatchOutcome> {
-    const event: DynamoDBStreamEvent = { Records: batch.map((record) => toLambdaRecord(record, arn)) };
+  /**
+   * Delivers the outbox records of one read with the mapping's retry policy; returns false when
+   * stopped before they were all delivered or sent to the failure destination.
+   */
+  async function deliverAll(arn: string, shardId: string, records: DynamoDBRecord[], immediateRetry: boolean): Promise<boolean> {
+    const shardState = state.shards[shardId]!;
+    const queue: PendingBatch[] = [{ records, retries: 0, invocations: 0 }];
+    const sequenceOf = (record: DynamoDBRecord) => record.dynamodb!.SequenceNumber!;
+    while (queue.length > 0) {
+      if (stopping) return false;
+      const batch = queue[0]!;
+      batch.invocations += 1;
+      const outcome = await deliver(shardId, batch.records);
+      if (outcome.ok) {
+        queue.shift();
+        shardState.checkpoint = sequenceOf(batch.records[batch.records.length - 1]!);
+        saveState();
+        continue;
+      }
+      if (outcome.threw && bisect && batch.records.length > 1) {
+        // Lambda's BisectBatchOnFunctionError: halves, each retried on its own; costs no retry.
+        const half = Math.ceil(batch.records.length / 2);
+        queue.splice(0, 1,
+          { records: batch.records.slice(0, half), retries: batch.retries, invocations: 0 },
+          { records: batch.records.slice(half), retries: batch.retries, invocations: 0 });
+        log({ msg: 'events publisher threw; bisecting the batch', shardId, records: batch.records.length });
+        continue;
+      }
+      if (outcome.retryFrom > 0) {
+        // Reported failures: what came before the first one is done; only the rest is retried.
+        shardState.checkpoint = sequenceOf(batch.records[outcome.retryFrom - 1]!);
+        batch.records = batch.records.slice(outcome.retryFrom);
+      }
+      batch.retries += 1;
+      if (batch.retries > maxRetries) {
+        await giveUp(arn, shardId, batch, outcome);
+        queue.shift();
+        shardState.checkpoint = sequenceOf(batch.records[batch.records.length - 1]!);
+        saveState();
+        continue;
+      }
+      saveState();
+      if (!immediateRetry) await pause(Math.min(30_000, 200 * 2 ** (batch.retries - 1)));
+    }
+    return true;
+  }
+
+  /** Retries used up: the batch goes whole to the on-failure destination (or is dropped without one). */
+  async function giveUp(arn: string, shardId: string, batch: PendingBatch, last: Extract<BatchOutcome, { ok: false }>): Promise<void> {
+    const firstSequenceNumber = batch.records[0]!.dynamodb!.SequenceNumber;
+    if (!options.onFailure) {
+      log({ msg: 'stream batch dropped after retries (no failure destination)', shardId, records: batch.records.length, invocations: batch.invocations, firstSequenceNumber });
+      return;
+    }
+    const at = new Date();
+    const record = buildFailureRecord({
+      records: batch.records, shardId, streamArn: arn, requestId: last.requestId, functionArn: last.functionArn,
+      invokeCount: batch.invocations, functionError: last.threw ? 'Unhandled' : undefined, at,
+    });
+    state.mappingUuid ??= randomUUID();
+    const key = failureObjectKey(state.mappingUuid, shardId, at);
+    failures ??= new S3Client({ ...clientOptions('s3'), endpoint: options.onFailure.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+    try {
+      await failures.send(new PutObjectCommand({ Bucket: options.onFailure.bucket, Key: key, Body: JSON.stringify(record), ContentType: 'application/json' }));
+    } catch (error) {
+      log({ msg: 'failure destination refused the batch; it will be redelivered', shardId, bucket: options.onFailure.bucket, error: error instanceof Error ? error.name : 'unknown' });
+      throw error;
+    }
+    log({ msg: 'stream batch sent to the failure destination after retries', shardId, records: batch.records.length, invocations: batch.invocations, bucket: options.onFailure.bucket, key });
+  }
+
+  /** Invokes the publisher; on failure says whether it threw or from which record (in `batch`) to retry. */
+  async function deliver(shardId: string, batch: DynamoDBRecord[]): Promise<BatchOutcome> {
+    const event: DynamoDBStreamEvent = { Records: batch };
     const context = lambdaContext('events-publisher');
+    const failed = { ok: false as const, requestId: context.awsRequestId, functionArn: context.invokedFunctionArn };
     let response: unknown;
     try {
       const handler = await getHandler();
       response = await handler(event, context);
     } catch (error) {
-      log({ msg: 'events publisher threw; retrying the batch', shardId, records: batch.length, awsRequestId: context.awsRequestId, error: error instanceof Error ? error.name : 'unknown' });
-      return { ok: false, retryFrom: 0 };
+      log({ msg: 'events publisher threw', shardId, records: batch.length, awsRequestId: context.awsRequestId, error: error instanceof Error ? error.name : 'unknown' });
+      return { ...failed, threw: true, retryFrom: 0 };
     }
-    const failures = (response as { batchItemFailures?: { itemIdentifier?: string }[] } | undefined)?.batchItemFailures ?? [];
-    if (failures.length === 0) {
+    const reported = (response as { batchItemFailures?: { itemIdentifier?: string }[] } | undefined)?.batchItemFailures ?? [];
+    if (reported.length === 0) {
       log({ msg: 'events published', shardId, records: batch.length, awsRequestId: context.awsRequestId });
       return { ok: true };
     }
-    const indexes = failures.map((f) => batch.findIndex((r) => r.dynamodb?.SequenceNumber === f.itemIdentifier));
+    const indexes = reported.map((f) => batch.findIndex((r) => r.dynamodb?.SequenceNumber === f.itemIdentifier));
     // Lambda treats an empty or unknown identifier as a failure of the whole batch.
     const retryFrom = indexes.some((i) => i < 0) ? 0 : Math.min(...indexes);
-    log({ msg: 'events publisher reported failures; redelivering', shardId, failed: failures.length, retryFrom, awsRequestId: context.awsRequestId });
-    return { ok: false, retryFrom };
+    log({ msg: 'events publisher reported failures; redelivering', shardId, failed: reported.length, retryFrom, awsRequestId: context.awsRequestId });
+    return { ...failed, threw: false, retryFrom };
+  }
+
+  /** A retry back-off that stop() cuts short. */
+  function pause(ms: number): Promise<void> {
+    return new Promise((done) => {
+      const timer = setTimeout(done, ms);
+      interruptPause = () => { clearTimeout(timer); done(); };
+    });
   }
 
   function saveState(): void {
@@ -271,10 +377,13 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
     },
     async stop() {
       running = false;
+      stopping = true;
       wake?.();
+      interruptPause?.();
       await loop;
       await lock;
       streams.destroy();
+      failures?.destroy();
     },
   };
 }

@@ -3,12 +3,49 @@
  * exactly these accesses (lib/constructs/feature-function.ts); the local runtime loads the same
  * entry modules. A feature that is not listed here cannot be routed to or scheduled.
  */
+import type { PartitionFamily } from '../data/keys';
+import type { IndexName } from '../data/table';
+
+/** Read actions on the table itself (a transaction's ConditionCheck is ConditionCheckItem). */
+export type TableReadAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'ConditionCheckItem';
+/** Write actions; a transaction's Put/Update/Delete are authorised as these. */
+export type TableWriteAction = 'PutItem' | 'UpdateItem' | 'DeleteItem';
+
+/**
+ * A function's table access, least privilege per entity. No Scan and no BatchWriteItem exist
+ * here: no code path sends them.
+ */
+export interface TableAccess {
+  /** Actions on the table itself. */
+  read: readonly TableReadAction[];
+  /** Indexes it queries (Query is the only action granted on an index). */
+  indexes?: readonly IndexName[];
+  /**
+   * The partition families it writes (PARTITIONS in functions/data/keys.ts) and with which
+   * actions; its writes are allowed in those partitions only (`dynamodb:LeadingKeys`).
+   */
+  write?: Readonly<Partial<Record<PartitionFamily, readonly TableWriteAction[]>>>;
+}
+
+// Shorthands for the write declarations below.
+const PUT = ['PutItem'] as const;
+const UPDATE = ['UpdateItem'] as const;
+const PUT_UPDATE = ['PutItem', 'UpdateItem'] as const;
+const PUT_DELETE = ['PutItem', 'DeleteItem'] as const;
+const PUT_UPDATE_DELETE = ['PutItem', 'UpdateItem', 'DeleteItem'] as const;
+/** Idempotency-Key records, for features with idempotent POST routes (functions/http/idempotency.ts). */
+const IDEMPOTENCY = { idempotency: PUT_UPDATE_DELETE } as const;
+
 export interface FeatureDef {
   /** Source module exporting `handler`, relative to the repository root. */
   entry: string;
   description: string;
-  /** Access to the CRM table: read-only or read-write; omitted = none. */
-  table?: 'read' | 'readwrite';
+  /**
+   * What the function's code sends to the CRM table (its own modules and the shared ones it
+   * calls); omitted = no access. lib/grants.ts turns this into the role's IAM statements and the
+   * local runtime enforces the same statements on every request (local/iam.ts).
+   */
+  table?: TableAccess;
   /** May put domain events on the CRM event bus. */
   publishEvents?: boolean;
   /** May send email through SES. */
@@ -31,88 +68,124 @@ export const FEATURES = {
   system: {
     entry: 'functions/system/handler.ts',
     description: 'Health, the caller (me), the OpenAPI document and docs page',
-    table: 'read',
+    // The scheduler heartbeat (health).
+    table: { read: ['GetItem'] },
   },
   customers: {
     entry: 'functions/customers/handler.ts',
     description: 'Customers, contacts and their change history',
-    table: 'readwrite',
+    table: {
+      read: ['GetItem', 'Query'],
+      indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'],
+      // territories: the round-robin counters of owner assignment (functions/territories/assign.ts).
+      write: { customer: PUT_UPDATE_DELETE, contact: PUT_UPDATE_DELETE, customerEmail: PUT_DELETE, customerPhone: PUT_DELETE, territories: UPDATE, ...IDEMPOTENCY },
+    },
     cursorSecret: true,
   },
   tasks: {
     entry: 'functions/tasks/handler.ts',
     description: 'Tasks with due dates, assignees and reminders',
-    table: 'readwrite',
+    table: {
+      read: ['Query'],
+      indexes: ['gsi1', 'gsi2'],
+      // userProfile: the caller's profile for reminder emails (functions/notifications/with-profile.ts).
+      write: { task: PUT_DELETE, ruleGuard: PUT_DELETE, userProfile: PUT, ...IDEMPOTENCY },
+    },
     cursorSecret: true,
   },
   notifications: {
     entry: 'functions/notifications/handler.ts',
     description: 'The caller\'s in-app notifications (reminders and other alerts)',
-    table: 'readwrite',
+    table: { read: ['Query'], indexes: ['gsi1'], write: { notification: UPDATE, userProfile: PUT, ...IDEMPOTENCY } },
     cursorSecret: true,
   },
   activities: {
     entry: 'functions/activities/handler.ts',
     description: 'Communication records (calls, emails, meetings, SMS, visits, notes) and customer timelines',
-    table: 'readwrite',
+    table: {
+      read: ['GetItem', 'BatchGetItem', 'ConditionCheckItem'],
+      indexes: ['gsi1', 'gsi2'],
+      // customer: audit entries and the activity tracker in the customer's partition.
+      write: { activity: PUT_DELETE, customer: PUT_UPDATE, ...IDEMPOTENCY },
+    },
     cursorSecret: true,
   },
   assets: {
     entry: 'functions/assets/handler.ts',
     description: 'Customer assets (products owned, serial numbers, warranties) and their service schedule',
-    table: 'readwrite',
+    // customer: audit entries in the customer's partition.
+    table: { read: ['GetItem', 'BatchGetItem', 'ConditionCheckItem'], indexes: ['gsi1'], write: { asset: PUT_DELETE, customer: PUT, ...IDEMPOTENCY } },
     cursorSecret: true,
   },
   settings: {
     entry: 'functions/settings/handler.ts',
     description: 'Admin configuration: service rules for proactive reminders',
-    table: 'readwrite',
+    table: { read: ['GetItem'], write: { serviceRules: PUT } },
   },
   leads: {
     entry: 'functions/leads/handler.ts',
     description: 'Leads, duplicate checks and conversion into customer, contact and deal',
-    table: 'readwrite',
+    table: {
+      read: ['GetItem', 'Query', 'ConditionCheckItem'],
+      indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'],
+      // Conversion writes the customer, contact and deal (with its aggregates) in one transaction.
+      write: {
+        lead: PUT_DELETE, leadEmail: PUT_DELETE, leadPhone: PUT_DELETE,
+        customer: PUT_UPDATE, contact: PUT_UPDATE, customerEmail: PUT, customerPhone: PUT,
+        deal: PUT, forecast: UPDATE, salesReport: UPDATE, defaultPipeline: PUT, territories: UPDATE, ...IDEMPOTENCY,
+      },
+    },
     cursorSecret: true,
   },
   territories: {
     entry: 'functions/territories/handler.ts',
     description: 'Territory rules that assign owners to new leads and customers',
-    table: 'readwrite',
+    table: { read: ['GetItem'], write: { territories: PUT } },
   },
   products: {
     entry: 'functions/products/handler.ts',
     description: 'Products: SKU, prices per currency, tax rate, active flag',
-    table: 'readwrite',
+    table: { read: ['GetItem'], indexes: ['gsi1', 'gsi2'], write: { product: PUT, productSku: PUT, ...IDEMPOTENCY } },
     cursorSecret: true,
   },
   quotes: {
     entry: 'functions/quotes/handler.ts',
     description: 'Quotes on deals (versions, server-computed totals) and the orders accepting them creates',
-    table: 'readwrite',
+    table: {
+      read: ['GetItem', 'BatchGetItem', 'ConditionCheckItem'],
+      indexes: ['gsi1'],
+      // customer: the purchase summary and the order's audit entry.
+      write: { quote: PUT_UPDATE, order: PUT, customer: PUT_UPDATE, ...IDEMPOTENCY },
+    },
     cursorSecret: true,
   },
   commissions: {
     entry: 'functions/commissions/handler.ts',
     description: 'Commission plans and per-rep statements from won deals and quotas',
-    table: 'readwrite',
+    table: { read: ['GetItem'], indexes: ['gsi1', 'gsi3'], write: { commissionPlan: PUT_DELETE } },
     cursorSecret: true,
   },
   pipelines: {
     entry: 'functions/pipelines/handler.ts',
     description: 'Sales pipelines and their stages',
-    table: 'readwrite',
+    table: { read: ['GetItem'], indexes: ['gsi1'], write: { pipeline: PUT, ...IDEMPOTENCY } },
     cursorSecret: true,
   },
   deals: {
     entry: 'functions/deals/handler.ts',
     description: 'Deals, stage moves with history and the pipeline board; maintains the forecast/report aggregates',
-    table: 'readwrite',
+    table: {
+      read: ['GetItem', 'Query', 'ConditionCheckItem'],
+      indexes: ['gsi1', 'gsi2', 'gsi4'],
+      // customer: audit entries; defaultPipeline: created on first use.
+      write: { deal: PUT_UPDATE_DELETE, forecast: UPDATE, salesReport: UPDATE, customer: PUT, defaultPipeline: PUT, ...IDEMPOTENCY },
+    },
     cursorSecret: true,
   },
   forecast: {
     entry: 'functions/forecast/handler.ts',
     description: 'Forecast and sales reports from incrementally maintained aggregates; quotas',
-    table: 'readwrite',
+    table: { read: ['GetItem', 'BatchGetItem', 'Query'], indexes: ['gsi1'], write: { quota: PUT } },
     cursorSecret: true,
   },
   'events-publisher': {
@@ -124,9 +197,23 @@ export const FEATURES = {
   jobs: {
     entry: 'functions/jobs/handler.ts',
     description: 'Scheduled jobs from the schedule table',
-    table: 'readwrite',
+    table: {
+      read: ['GetItem', 'BatchGetItem'],
+      indexes: ['gsi1', 'gsi2', 'gsi3'],
+      // Reminders deliver notifications; proactive jobs create rule tasks, move asset schedules
+      // and customers' dormancy trackers (customer: UpdateItem of `#ACTIVITY` only).
+      write: { heartbeat: PUT, task: PUT_UPDATE, notification: PUT, ruleGuard: PUT, asset: UPDATE, customer: UPDATE, jobState: UPDATE },
+    },
     sendEmail: true,
     timeoutSeconds: 300,
+  },
+  'auth-pre-token': {
+    entry: 'functions/auth/pre-token.ts',
+    description: 'Cognito pre-token-generation trigger (V2_0): adds the verified email to access tokens',
+    stack: 'data',
+    // No table, no SDK: CPU for a quick cold start; Cognito waits 5 s for a trigger at most.
+    memoryMb: 256,
+    timeoutSeconds: 5,
   },
 } as const satisfies Record<string, FeatureDef>;
 

@@ -2,7 +2,9 @@
  * Transactional outbox. Every write puts an audit item in the same DynamoDB transaction as the
  * change itself; that item carries the domain event. The table stream delivers new audit items
  * to the events publisher, which puts them on EventBridge. A change therefore never commits
- * without its event, and a failed publish is retried from the stream, never lost.
+ * without its event, and a failed publish is retried from the stream, never lost: a batch that
+ * keeps failing is kept whole in the failed-events bucket (functions/events/failures.ts) and
+ * republished with `npm run redrive`.
  *
  * The filter below is used by CDK (Lambda event-source filter) and by the local stream poller.
  */

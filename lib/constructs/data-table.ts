@@ -18,6 +18,8 @@ export class DataTable extends Construct {
   readonly table: Table;
   /** ARNs of the table's indexes, one per TABLE_SPEC entry (grants name them instead of `index/*`). */
   readonly indexArns: string[];
+  /** The same ARNs by index name. */
+  readonly indexArnsByName: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: DataTableProps) {
     super(scope, id);
@@ -43,6 +45,7 @@ export class DataTable extends Construct {
       });
     }
 
-    this.indexArns = TABLE_SPEC.globalIndexes.map((index) => `${this.table.tableArn}/index/${index.name}`);
+    this.indexArnsByName = Object.fromEntries(TABLE_SPEC.globalIndexes.map((index) => [index.name, `${this.table.tableArn}/index/${index.name}`]));
+    this.indexArns = Object.values(this.indexArnsByName);
   }
 }

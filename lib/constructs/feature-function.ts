@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import path from 'node:path';
 import type { FeatureDef, FeatureName } from '../../functions/api/features';
 import { cdkBundlingOptions } from '../bundling';
+import { tableGrants } from '../grants';
 import { REPO_ROOT } from '../paths';
 import type { DataTable } from './data-table';
 
@@ -18,23 +19,6 @@ import type { DataTable } from './data-table';
  * two stages in one account never add up in one alarm.
  */
 export const metricsNamespace = (stage: string): string => `CRM/${stage}`;
-
-/** Table actions a read-only feature needs. No Scan: no request path may scan the table. */
-export const TABLE_READ_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DescribeTable',
-];
-
-/** Additional actions of a read-write feature (transactions are authorised per contained action). */
-export const TABLE_WRITE_ACTIONS = [
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-];
 
 /**
  * Everything a feature function may be granted; only what its FeatureDef declares is used. The
@@ -70,8 +54,8 @@ export interface FeatureFunctionProps {
  * 512 MB and 10 s unless the feature says otherwise (the HTTP API gives up after 30 s anyway).
  *
  * Least privilege by construction: the function's role starts empty (no AWS managed policy) and
- * receives exactly the accesses its feature declares — read or read-write on the table (named
- * indexes, never Scan), PutEvents on the bus, SES send from the sender address only, PutObject
+ * receives exactly the accesses its feature declares — the table actions it uses, Query on the
+ * indexes it reads, writes only in the partitions it owns (dynamodb:LeadingKeys; never Scan), PutEvents on the bus, SES send from the sender address only, PutObject
  * in the exports bucket, read of the cursor-signing secret. Environment variables follow the
  * same declaration, so a function cannot even find a resource it may not use.
  */
@@ -119,15 +103,10 @@ export class FeatureFunction extends Construct {
       const table = need(resources.table, 'table access');
       // Functions read their configuration once at cold start (functions/config.ts).
       environment.TABLE_NAME = table.table.tableName;
-      this.role.addToPrincipalPolicy(new PolicyStatement({
-        actions: TABLE_READ_ACTIONS,
-        resources: [table.table.tableArn, ...table.indexArns],
-      }));
-      if (feature.table === 'readwrite') {
-        this.role.addToPrincipalPolicy(new PolicyStatement({
-          actions: TABLE_WRITE_ACTIONS,
-          resources: [table.table.tableArn],
-        }));
+      // Exactly the actions, indexes and written partitions the feature declares (lib/grants.ts);
+      // the local runtime enforces the same statements on every request (local/iam.ts).
+      for (const grant of tableGrants(feature, { table: table.table.tableArn, indexes: table.indexArnsByName })) {
+        this.role.addToPrincipalPolicy(new PolicyStatement(grant));
       }
     }
 

@@ -41,7 +41,7 @@ beforeAll(() => {
   const template = Template.fromStack(stack).toJSON();
   const resources = Object.values(template.Resources as Record<string, any>);
   statements = resources.filter((r) => r.Type === 'AWS::IAM::Policy').flatMap((r) => r.Properties.PolicyDocument.Statement);
-  env = resources.find((r) => r.Type === 'AWS::Lambda::Function').Properties.Environment.Variables;
+  env = resources.find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment).Properties.Environment.Variables;
 }, 30_000);
 
 describe('FeatureFunction', () => {

@@ -74,5 +74,5 @@ describe('cfn-lint', () => {
       // Exit status is a bit mask: 2 = errors, 4 = warnings, 8 = informational.
       expect(result.status! & 2, `${file}:\n${result.stdout}${result.stderr}`).toBe(0);
     }
-  }, 60_000);
+  }, 240_000);
 });

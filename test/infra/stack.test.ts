@@ -13,7 +13,6 @@ import { TABLE_SPEC, keyAttributeNames } from '../../functions/data/table';
 import { OUTBOX_STREAM_FILTER } from '../../functions/events/outbox';
 import { ROLES } from '../../functions/security/permissions';
 import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS } from '../../lib/constructs/http-api';
-import { TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from '../../lib/constructs/feature-function';
 import type { AppStack } from '../../lib/app-stack';
 import type { DataStack } from '../../lib/data-stack';
 import { templatesOf, type Templates } from './synth';

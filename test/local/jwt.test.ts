@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_CLIENT_ID, LOCAL_ISSUER, TokenError, createVerifier, flattenClaims, localIssuer, type LocalIssuer } from '../../local/jwt';
+import {
+  COGNITO_ACCESS_TOKEN_CLAIMS, LOCAL_CLIENT_ID, LOCAL_ISSUER, LOCAL_USER_POOL_ID, TokenError, applyAccessTokenOverrides, createVerifier,
+  flattenClaims, localIssuer, preTokenEvent, type LocalIssuer,
+} from '../../local/jwt';
 
 const user = { sub: '0a9f1d2e-0000-4000-8000-000000000003', email: 'sam.sales@example.com', groups: ['sales'] };
 let issuer: LocalIssuer;
@@ -23,6 +26,47 @@ describe('local issuer', () => {
     expect(claims.exp! - claims.iat!).toBe(12 * 3600);
     expect(claims.jti).toBeTruthy();
     expect(claims.aud).toBeUndefined();
+  });
+
+  it('shapes the token exactly like a Cognito access token, plus the email the trigger adds for a verified address', async () => {
+    const verified = decodeJwt(await issuer.signToken(user));
+    expect(Object.keys(verified)).toEqual([...COGNITO_ACCESS_TOKEN_CLAIMS, 'email']);
+    expect(verified).toMatchObject({ version: 2, scope: 'aws.cognito.signin.user.admin', username: user.sub, email: user.email });
+    expect(verified.auth_time).toBe(verified.iat);
+  });
+
+  it('carries no email claim when the address is unverified or missing — as in AWS', async () => {
+    for (const subject of [{ ...user, emailVerified: false }, { sub: user.sub, groups: ['sales'] }]) {
+      const claims = decodeJwt(await issuer.signToken(subject));
+      expect(Object.keys(claims)).toEqual([...COGNITO_ACCESS_TOKEN_CLAIMS]);
+      expect(claims.email).toBeUndefined();
+    }
+  });
+
+  it('runs the trigger for refreshed tokens too', async () => {
+    const claims = decodeJwt(await issuer.signToken(user, { triggerSource: 'TokenGeneration_RefreshTokens' }));
+    expect(claims.email).toBe(user.email);
+  });
+
+  it('sends the trigger a Cognito-shaped V2_0 event', () => {
+    const event = preTokenEvent({ ...user, username: 'sam.sales' });
+    expect(event).toEqual({
+      version: '2',
+      triggerSource: 'TokenGeneration_Authentication',
+      region: 'us-east-1',
+      userPoolId: LOCAL_USER_POOL_ID,
+      userName: 'sam.sales',
+      callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: LOCAL_CLIENT_ID },
+      request: {
+        userAttributes: { sub: user.sub, 'cognito:user_status': 'CONFIRMED', email: user.email, email_verified: 'true', 'cognito:email_alias': user.email },
+        groupConfiguration: { groupsToOverride: ['sales'], iamRolesToOverride: [], preferredRole: null },
+        scopes: ['aws.cognito.signin.user.admin'],
+      },
+      response: { claimsAndScopeOverrideDetails: null },
+    });
+    expect(preTokenEvent({ ...user, emailVerified: false }).request.userAttributes).toEqual({
+      sub: user.sub, 'cognito:user_status': 'CONFIRMED', email: user.email, email_verified: 'false',
+    });
   });
 
   it('keeps its key pair in the data directory, private, across instances', async () => {
@@ -85,6 +129,32 @@ describe('verifier (the HTTP API JWT authorizer\'s checks)', () => {
 
   it('rejects garbage', async () => {
     await rejects('not.a.jwt', /invalid/i);
+  });
+});
+
+describe('applying a trigger response (as Cognito does)', () => {
+  const base = { sub: 's', 'cognito:groups': ['sales'], scope: 'aws.cognito.signin.user.admin', token_use: 'access', tier: 'b' };
+
+  it('adds, overrides and suppresses claims; suppression wins over addition', () => {
+    expect(applyAccessTokenOverrides(base, {
+      accessTokenGeneration: { claimsToAddOrOverride: { email: 'a@b.example', tier: 'a', nickname: 'x' }, claimsToSuppress: ['nickname'] },
+    })).toEqual({ ...base, email: 'a@b.example', tier: 'a' });
+  });
+
+  it('replaces groups only through groupOverrideDetails, and scopes only through scopesToAdd/Suppress', () => {
+    expect(applyAccessTokenOverrides(base, {
+      groupOverrideDetails: { groupsToOverride: ['analyst'] },
+      accessTokenGeneration: { scopesToAdd: ['crm/read'], scopesToSuppress: ['aws.cognito.signin.user.admin'] },
+    })).toMatchObject({ 'cognito:groups': ['analyst'], scope: 'crm/read' });
+    expect(applyAccessTokenOverrides(base, { groupOverrideDetails: {} })).not.toHaveProperty('cognito:groups');
+    expect(applyAccessTokenOverrides(base, null)).toEqual(base);
+  });
+
+  it('refuses changes to claims Cognito owns, so a trigger AWS would not honour fails locally first', () => {
+    for (const claim of ['sub', 'cognito:groups', 'scope', 'client_id', 'exp', 'iss', 'token_use']) {
+      expect(() => applyAccessTokenOverrides(base, { accessTokenGeneration: { claimsToAddOrOverride: { [claim]: 'x' } } })).toThrow(claim);
+    }
+    expect(() => applyAccessTokenOverrides(base, { accessTokenGeneration: { claimsToSuppress: ['sub'] } })).toThrow('sub');
   });
 });
 

@@ -22,8 +22,9 @@ import { ensureTable, startDynamoDbLocal, type DynamoDbLocal } from '../../local
 import { startEventBus } from '../../local/engines/events';
 import { startS3 } from '../../local/engines/s3';
 import { startSes, type LocalSes } from '../../local/engines/ses';
-import { applyEnvironment, handlerEnvironment, LOCAL_CREDENTIALS, LOCAL_EXPORTS_BUCKET, LOCAL_REGION } from '../../local/env';
+import { applyEnvironment, handlerEnvironment, LOCAL_CREDENTIALS, LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, LOCAL_REGION } from '../../local/env';
 import { createGateway } from '../../local/gateway';
+import { takeAccessDenials } from '../../local/iam';
 import { localIssuer } from '../../local/jwt';
 import { freePort } from '../../local/ports';
 import { runJob } from '../../local/scheduler';
@@ -98,7 +99,7 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean } = {})
     let s3Endpoint: string | undefined;
     if (opts.s3) {
       const directory = mkdtempSync(join(tmpdir(), 'crm-s3-'));
-      const s3 = await startS3({ directory, buckets: [LOCAL_EXPORTS_BUCKET] });
+      const s3 = await startS3({ directory, buckets: [LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET] });
       cleanups.push(() => s3.stop(), () => rmSync(directory, { recursive: true, force: true }));
       s3Endpoint = s3.endpoint;
     }
@@ -117,7 +118,10 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean } = {})
     const issuer = await localIssuer();
     const gateway = await createGateway({ verifier: issuer.verifier, throttle: false });
     cleanups.push(() => gateway.close());
-    const poller = createStreamPoller({ tableName, ddb: client, endpoint, maxRetries: 3 });
+    const poller = createStreamPoller({
+      tableName, ddb: client, endpoint, maxRetries: 3,
+      ...(s3Endpoint ? { onFailure: { endpoint: s3Endpoint, bucket: LOCAL_FAILED_EVENTS_BUCKET } } : {}),
+    });
     cleanups.push(() => poller.stop());
     const ddb = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 
@@ -173,6 +177,10 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean } = {})
         if (stopped) return;
         stopped = true;
         await runCleanups(cleanups);
+        // Some refusals are swallowed on purpose by the code (releasing an idempotency key):
+        // a grant missing from FEATURES still fails the file that exercised it.
+        const denied = takeAccessDenials();
+        if (denied.length > 0) throw new Error(`Handlers sent DynamoDB requests their feature's grants refuse (functions/api/features.ts): ${JSON.stringify(denied)}`);
       },
     };
   } catch (error) {
