@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { FEATURES, type FeatureDef, type FeatureName } from '../functions/api/features';
 import { LOCAL_REGION } from './env';
+import { enforceFeatureGrants, runAsFeature } from './iam';
 import { REPO_ROOT } from './paths';
 
 /** Each feature has its own event type (HTTP, stream, schedule); the callers know which. */
@@ -25,9 +26,13 @@ export function loadHandler(feature: FeatureName): Promise<AnyHandler> {
   let pending = loaded.get(feature);
   if (!pending) {
     const entry = FEATURES[feature].entry;
+    // As its Lambda role would in AWS, the feature's grants bound what its code may send to the
+    // table: every invocation runs as the feature, and local/iam.ts refuses anything else.
+    enforceFeatureGrants();
     pending = import(pathToFileURL(resolve(REPO_ROOT, entry)).href).then((module: { handler?: unknown }) => {
       if (typeof module.handler !== 'function') throw new Error(`${entry} does not export a handler function`);
-      return module.handler as AnyHandler;
+      const handler = module.handler as AnyHandler;
+      return (event, context) => runAsFeature(feature, () => handler(event, context));
     });
     // Not cached here when loading fails, so a later call reports the error again instead of a
     // stale rejection. (Node caches a failed ES module itself: fixing it needs a restart.)

@@ -7,6 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { clientOptions } from '../aws/client-options';
 
 export interface DbUsage {
   requests: number;
@@ -42,11 +43,24 @@ function addCapacity(usage: DbUsage, command: string, consumed: Capacity | Capac
   }
 }
 
+/** Sees each command (name and input, before marshalling) before it is sent; may throw to refuse it. */
+export type DbCommandObserver = (command: string, input: Readonly<Record<string, unknown>>) => void;
+
+const observers: DbCommandObserver[] = [];
+
+/**
+ * Registers an observer of every command the client sends. Nothing registers one in Lambda: the
+ * local runtime does, to refuse what the function's IAM role would refuse in AWS (local/iam.ts).
+ */
+export function observeDbCommands(observer: DbCommandObserver): void {
+  if (!observers.includes(observer)) observers.push(observer);
+}
+
 let client: DynamoDBDocumentClient | undefined;
 
 export function ddb(): DynamoDBDocumentClient {
   if (client) return client;
-  const base = new DynamoDBClient({ maxAttempts: 4 });
+  const base = new DynamoDBClient(clientOptions('dynamodb'));
   client = DynamoDBDocumentClient.from(base, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
@@ -56,6 +70,7 @@ export function ddb(): DynamoDBDocumentClient {
       if (input.ReturnConsumedCapacity === undefined) input.ReturnConsumedCapacity = 'TOTAL';
       const usage = usageStore.getStore();
       const command = String(context.commandName ?? 'Unknown');
+      for (const observe of observers) observe(command, args.input as Record<string, unknown>);
       try {
         const out = await next(args);
         if (usage) {

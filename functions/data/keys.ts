@@ -370,3 +370,48 @@ export const keys = {
     seed: () => ({ pk: 'SYS#SEED', sk: 'SYS#SEED' }),
   },
 } as const;
+
+/**
+ * The partition-key families of the table, in IAM `StringLike` form: `*` stands for the rest of
+ * the key, a value without `*` is one exact partition. Every `pk` built above falls in one of them
+ * (test/unit/feature-grants.test.ts). FEATURES (functions/api/features.ts) names the families each function
+ * writes, and its role may write nothing else (lib/grants.ts: `dynamodb:LeadingKeys`). A family
+ * is a whole partition: audit/outbox items share their entity's partition, so whoever writes an
+ * entity can also write its audit entries.
+ */
+export const PARTITIONS = {
+  customer: 'CUS#*',
+  contact: 'CON#*',
+  customerEmail: 'UNQ#EMAIL#*',
+  customerPhone: 'UNQ#PHONE#*',
+  idempotency: 'IDEM#*',
+  task: 'TSK#*',
+  ruleGuard: 'RULE#*',
+  notification: 'NTF#*',
+  userProfile: 'USER#*',
+  activity: 'ACT#*',
+  asset: 'AST#*',
+  serviceRules: 'SETTINGS#SERVICE_RULES',
+  territories: 'SETTINGS#TERRITORIES',
+  pipeline: 'PIP#*',
+  /** The default pipeline alone, created on first use by whoever needs it first. */
+  defaultPipeline: 'PIP#pip_00000000000000000000000000',
+  deal: 'DEAL#*',
+  forecast: 'FCST#*',
+  salesReport: 'SALESRPT#*',
+  quota: 'QUOTA#*',
+  lead: 'LEAD#*',
+  leadEmail: 'LUNQ#EMAIL#*',
+  leadPhone: 'LUNQ#PHONE#*',
+  product: 'PRD#*',
+  productSku: 'UNQ#SKU#*',
+  quote: 'QUO#*',
+  order: 'ORD#*',
+  /** Plans and the per-user plan assignments (`COMMPLAN#USER#…`). */
+  commissionPlan: 'COMMPLAN#*',
+  jobState: 'JOB#*',
+  heartbeat: 'SYS#HEARTBEAT',
+  seed: 'SYS#SEED',
+} as const;
+
+export type PartitionFamily = keyof typeof PARTITIONS;
