@@ -12,6 +12,9 @@ import { MonitoringStack } from './monitoring-stack';
 export const FEATURE_FLAGS = {
   // Grant S3 server-access-log delivery through a bucket policy (ACLs stay disabled).
   '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
+  // Cross-stack references stay CloudFormation exports: the data stack cannot delete or replace
+  // a resource the app stack still uses (producer-protecting), which is the point of the split.
+  '@aws-cdk/core:defaultCrossStackReferences': 'strong',
 };
 
 export interface CrmApp {

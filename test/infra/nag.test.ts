@@ -52,6 +52,14 @@ describe('cdk-nag AwsSolutions', () => {
     }
   });
 
+  it('synthesizes without warnings (e.g. an unpinned cross-stack reference strength)', () => {
+    const assembly = synthesized.app.synth();
+    const warnings = assembly.stacks.flatMap((stack) => stack.messages
+      .filter((message) => message.level !== 'info')
+      .map((message) => `${stack.stackName} ${message.level}: ${String(message.entry.data).slice(0, 200)}`));
+    expect(warnings).toEqual([]);
+  });
+
   it('runs on every synth: an unacknowledged finding fails synthesis', () => {
     const { app, stack } = buildTestApp();
     new Bucket(stack, 'NonCompliantBucket');
