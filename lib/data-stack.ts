@@ -99,5 +99,9 @@ export class DataStack extends Stack {
       description: 'Imported by the app stack (stream on-failure destination)',
     });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
+    new CfnOutput(this, 'CursorSecretArn', {
+      value: this.cursorSecret.secret.secretArn,
+      description: 'Key that signs pagination cursors (rotation: docs/operations.md)',
+    });
   }
 }

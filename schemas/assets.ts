@@ -1,17 +1,13 @@
 import * as z from './zod';
 import { Id, PageQuery, RecordMeta, pageOf } from './common';
+import { Category } from './shared';
 
 const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 
 /** A calendar date (no time, no zone): `2026-11-23`. Impossible dates (30 Feb) are rejected. */
 export const LocalDateText = z.iso.date().check(z.meta({ description: 'Calendar date YYYY-MM-DD' }));
 
-/** Product categories are compared case-insensitively; stored lower-case. */
-export const Category = z.string().check(
-  z.trim(),
-  z.toLowerCase(),
-  z.regex(/^[\p{L}\p{N}][\p{L}\p{N} _-]{0,49}$/u, 'Categories are 1–50 letters, digits, spaces, "-" or "_"'),
-);
+export { Category } from './shared';
 
 const fields = {
   productName: text(200),

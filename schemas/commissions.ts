@@ -1,6 +1,6 @@
 import * as z from './zod';
 import { Money, PageQuery, RecordMeta, pageOf } from './common';
-import { BasisPoints } from './products';
+import { BasisPoints } from './shared';
 
 export const PlanIdParam = {
   planId: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,49}$/, 'Plan ids are 1–50 lower-case letters, digits or "-", e.g. "sales-2026"')),

@@ -1,10 +1,11 @@
 import * as z from './zod';
 import { Country, Id, Money, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
+import { SOURCES } from './shared';
 
 export const CUSTOMER_TYPES = ['company', 'person'] as const;
 export const TIERS = ['A', 'B', 'C', 'D'] as const;
 export const LIFECYCLE_STAGES = ['lead', 'prospect', 'opportunity', 'customer', 'churned'] as const;
-export const SOURCES = ['web', 'referral', 'event', 'campaign', 'partner', 'cold_call', 'import', 'other'] as const;
+export { SOURCES } from './shared';
 
 const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 

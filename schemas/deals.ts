@@ -1,10 +1,11 @@
 import * as z from './zod';
 import { Id, Money, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
+import { Period } from './shared';
 
 const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 const Probability = z.int().check(z.minimum(0), z.maximum(100), z.meta({ description: 'Win probability override in percent, 0–100' }));
 export const DateOnly = z.iso.date().check(z.meta({ description: 'A calendar date YYYY-MM-DD' }));
-export const Period = z.string().check(z.regex(/^\d{4}-(Q[1-4]|0[1-9]|1[0-2])$/, 'Expected a quarter like 2026-Q4 or a month like 2026-11'));
+export { Period } from './shared';
 export const DEAL_STATUSES = ['open', 'won', 'lost'] as const;
 
 export const LineItem = z

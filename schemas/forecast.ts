@@ -1,6 +1,6 @@
 import * as z from './zod';
 import { Money, PageQuery, pageOf } from './common';
-import { Period } from './deals';
+import { Period } from './shared';
 
 const Owner = z.string().check(z.trim(), z.minLength(1), z.maxLength(128));
 

@@ -1,6 +1,6 @@
 import * as z from './zod';
 import { Id, Money, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
-import { SOURCES } from './customers';
+import { SOURCES } from './shared';
 
 export const LEAD_STATUSES = ['new', 'working', 'qualified', 'disqualified', 'converted'] as const;
 /** Statuses a client may set; `converted` is set only by POST /v1/leads/{id}/convert. */

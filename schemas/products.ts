@@ -1,5 +1,6 @@
 import * as z from './zod';
 import { Id, Money, PageQuery, RecordMeta, pageOf } from './common';
+import { BasisPoints } from './shared';
 
 const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 
@@ -11,7 +12,7 @@ export const Sku = z.string().check(
 );
 
 /** Basis points 0–10000: 1900 = 19 %. */
-export const BasisPoints = z.int().check(z.minimum(0), z.maximum(10_000), z.meta({ description: 'Basis points, 0–10000 (1900 = 19 %)' }));
+export { BasisPoints } from './shared';
 
 /** Unit prices are non-negative and at most 10^10 minor units, so every total stays exact. */
 export const UnitPrice = z.strictObject({

@@ -1,6 +1,6 @@
 import * as z from './zod';
 import { Id, Money, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
-import { BasisPoints } from './products';
+import { BasisPoints } from './shared';
 
 const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 const Currency = z.string().check(z.regex(/^[A-Z]{3}$/, 'Expected an ISO 4217 currency code, e.g. "EUR"'));

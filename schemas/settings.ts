@@ -1,6 +1,6 @@
 import * as z from './zod';
 import { Timestamp } from './common';
-import { Category } from './assets';
+import { Category } from './shared';
 
 /** `{ "A": n, "B": n, … }`: one optional value per customer tier. */
 const tierMap = <T extends z.ZodMiniType>(value: T) => z.strictObject({ A: z.optional(value), B: z.optional(value), C: z.optional(value), D: z.optional(value) });

@@ -4,12 +4,14 @@
  * request; anything beyond that is the caller's to retry later (the reminder job backs off).
  */
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { clientOptions } from '../aws/client-options';
 import { config } from '../config';
+import { type SendOptions, withSendSlot } from './send-rate';
 
 let client: SESv2Client | undefined;
 
 export function sesClient(): SESv2Client {
-  client ??= new SESv2Client({ maxAttempts: 2 });
+  client ??= new SESv2Client(clientOptions('sesv2'));
   return client;
 }
 
@@ -28,9 +30,12 @@ export interface Email {
   html: string;
 }
 
-/** Sends one email; resolves with SES's message id once SES accepted it. */
-export async function sendEmail(email: Email): Promise<string | undefined> {
-  const out = await sesClient().send(
+/**
+ * Sends one email at the account's send rate (send-rate.ts); resolves with SES's message id once
+ * SES accepted it. Throws NoSendSlot, without sending, when no slot comes before `options.deadline`.
+ */
+export async function sendEmail(email: Email, options: SendOptions = {}): Promise<string | undefined> {
+  const out = await withSendSlot(sesClient(), options, () => sesClient().send(
     new SendEmailCommand({
       FromEmailAddress: senderAddress(),
       Destination: { ToAddresses: [email.to] },
@@ -41,7 +46,7 @@ export async function sendEmail(email: Email): Promise<string | undefined> {
         },
       },
     }),
-  );
+  ));
   return out.MessageId;
 }
 

@@ -3,7 +3,6 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
-import { buildOpenApi } from '../api/openapi';
 import { SCHEDULES, rateMillis } from '../api/schedules';
 import { createHttpHandler, ok } from '../http/chain';
 import { routes } from './routes';
@@ -34,7 +33,10 @@ export const handler = createHttpHandler('system', routes, {
   },
   // No server URL from request headers: `/` resolves against wherever the document was fetched,
   // and a Host header cannot poison a cached copy.
-  openapi: async () => ok(buildOpenApi(), { 'cache-control': 'public, max-age=300' }),
+  // Loaded on the first request for the document, not at cold start: the builder pulls in every
+  // feature's schemas, whose construction would otherwise dominate this function's init time
+  // (docs/performance.md). The document is memoized after that.
+  openapi: async () => ok((await import('../api/openapi')).buildOpenApi(), { 'cache-control': 'public, max-age=300' }),
   docs: async () => ({
     status: 200,
     contentType: 'text/html; charset=utf-8',

@@ -19,7 +19,7 @@ export class CursorSecret extends Construct {
     });
     Validations.of(this.secret).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'The value only signs short-lived pagination cursors; rotating it merely invalidates cursors in flight (clients restart the listing), so it is rotated on demand by updating the secret rather than by a rotation Lambda.',
+      reason: 'The value only signs pagination cursors; functions verify with the AWSCURRENT and AWSPREVIOUS versions, so an operator rotates it on demand with put-secret-value (docs/operations.md) and cursors in flight keep working; a rotation Lambda would add cost and code for no gain.',
     });
   }
 }

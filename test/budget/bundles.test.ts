@@ -1,69 +1,128 @@
 /**
- * Bundle budget: every feature bundle, built with the options CDK ships (lib/bundling.ts),
- * stays within 250 KB minified. Cold start grows with bundle size (≈ 25 ms per extra 150 KB),
- * so this is the number that keeps first requests fast. Sizes are printed on every run, with
- * the size the bundle would have if the AWS SDK were bundled too, for comparison.
+ * Cold-start budget. Every function's bundle, built exactly as CDK ships it (lib/bundling.ts: AWS
+ * SDK bundled, minified ESM), is loaded by a fresh Node process up to its `handler` export, and
+ * the CPU time from process start to that point — what Lambda reports as Init Duration, minus its
+ * runtime client — must stay within BUDGET × that of a baseline bundle holding only the DynamoDB
+ * document client (test/budget/baseline-handler.ts); TARGET is where issue 7 wants it.
+ *
+ * A ratio rather than milliseconds or kilobytes, so the budget means the same on a laptop, a CI
+ * runner and a loaded machine; CPU time rather than wall time, because it hardly moves when other
+ * processes compete for the cores; baseline and function runs interleaved so load hits both; and a
+ * function fails only when it is over budget in three rounds out of four (test/budget/cold-start.ts).
+ * A copy of the baseline is measured too, as a control that the harness sees no difference where
+ * there is none.
+ *
+ * Prints a table per function: shipped size, source-map size, median startup CPU and ratio, the
+ * import's own CPU ratio, and the largest contributors. Figures and background: docs/performance.md.
  */
-import { build } from 'esbuild';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEATURES, FEATURE_NAMES, type FeatureName } from '../../functions/api/features';
 import { ESBUILD_OPTIONS } from '../../lib/bundling';
-import { REPO_ROOT } from '../../lib/paths';
+import { BASELINE_ENTRY, type Bundle, buildBundle, compareToBaseline, kb, type Summary, summarize } from './cold-start';
 
-const BUDGET_KB = 250;
+/** Issue 7's target for startup CPU of a function ÷ that of the baseline; shown per function. */
+const TARGET = 1.25;
+/**
+ * What the test enforces for now. The HTTP features measure 1.2–1.35× (median): zod validation
+ * alone — its first-use compilation plus the feature's schemas — accounts for ≈ 0.11 of that
+ * (docs/performance.md), so 1.25 would fail them all on a busy machine without catching anything.
+ * 1.35 on the lower quartile holds today's functions and fails any that grows by another ≈ 0.1
+ * (another feature's schemas, an extra SDK client at init, a heavy library, an unbundled SDK).
+ * Lower it towards TARGET as schemas become lazy per route.
+ */
+const BUDGET = 1.35;
+const ROUNDS = 7;
 
-interface Measured { shipped: number | Error; withSdk: number | Error }
+/**
+ * Functions allowed over BUDGET for now, each with the reason and the fix (docs/performance.md).
+ * The table says when one comes within budget: then remove it here.
+ */
+const ALLOWANCES: Partial<Record<FeatureName, { ratio: number; why: string }>> = {
+  system: {
+    ratio: 1.55,
+    why: 'carries the OpenAPI builder and every feature\'s schemas (evaluated lazily, but parsed at init); fix: serve openapi.json/docs from their own function or render the document at build time',
+  },
+  jobs: {
+    ratio: 1.5,
+    why: 'loads every job and the SES client at init although one invocation runs one job; fix: import each job module lazily from the job registry',
+  },
+};
 
+const CONTROL = 'baseline (copy)';
 const outRoot = mkdtempSync(path.join(tmpdir(), 'crm-bundles-'));
-const sizes = new Map<FeatureName, Measured>();
+const bundles = new Map<FeatureName, Bundle | Error>();
+const summaries = new Map<string, Summary>();
 
-async function bundleSize(name: string, entry: string, external: string[]): Promise<number> {
-  const outdir = path.join(outRoot, name);
-  const result = await build({
-    ...ESBUILD_OPTIONS,
-    external,
-    entryPoints: [path.join(REPO_ROOT, entry)],
-    outdir,
-    absWorkingDir: REPO_ROOT,
-    logLevel: 'silent',
-    metafile: true,
-  });
-  const code = Object.keys(result.metafile.outputs).filter((file) => /\.m?js$/.test(file));
-  expect(code).toHaveLength(1);
-  return statSync(path.resolve(REPO_ROOT, code[0]!)).size;
-}
-
-const kb = (bytes: number | Error): string => (bytes instanceof Error ? 'build failed' : `${(bytes / 1024).toFixed(1)} KB`);
+const limitOf = (name: FeatureName) => ALLOWANCES[name]?.ratio ?? BUDGET;
 
 beforeAll(async () => {
+  const baseline = await buildBundle('baseline', BASELINE_ENTRY, outRoot);
+  const control = await buildBundle('baseline-copy', BASELINE_ENTRY, outRoot);
   await Promise.all(FEATURE_NAMES.map(async (name) => {
-    const entry = FEATURES[name].entry;
-    const [shipped, withSdk] = await Promise.all([
-      bundleSize(name, entry, [...ESBUILD_OPTIONS.external]).catch((error: Error) => error),
-      bundleSize(`${name}-with-sdk`, entry, []).catch((error: Error) => error),
-    ]);
-    sizes.set(name, { shipped, withSdk });
+    bundles.set(name, await buildBundle(name, FEATURES[name].entry, outRoot).catch((error: Error) => error));
   }));
+  const subjects = [
+    { name: CONTROL, file: control.file },
+    ...FEATURE_NAMES.flatMap((name) => {
+      const bundle = bundles.get(name);
+      return bundle instanceof Error ? [] : [{ name, file: bundle!.file }];
+    }),
+  ];
+  const started = Date.now();
+  const results = await compareToBaseline(baseline.file, subjects, ROUNDS);
+  for (const [name, comparison] of results) summaries.set(name, summarize(comparison));
+
+  const top = (bundle: Bundle) => bundle.contributors.slice(0, 3).map((c) => `${c.name} ${kb(c.bytes)}`).join(', ');
+  const row = (name: string, bundle: Bundle, s: Summary, note = '') =>
+    `  ${name.padEnd(18)} ${kb(bundle.bytes).padStart(10)} ${kb(bundle.mapBytes).padStart(10)} ${s.startupCpuMs.toFixed(1).padStart(8)} ${s.ratio.toFixed(2).padStart(6)} ${s.gateRatio.toFixed(2).padStart(6)} ${s.importRatio.toFixed(2).padStart(7)}  ${note.padEnd(24)} ${top(bundle)}`;
   const rows = FEATURE_NAMES.map((name) => {
-    const { shipped, withSdk } = sizes.get(name)!;
-    return `  ${name.padEnd(20)} ${kb(shipped).padStart(14)} ${kb(withSdk).padStart(18)}`;
+    const bundle = bundles.get(name)!;
+    if (bundle instanceof Error) return `  ${name.padEnd(18)} build failed: ${bundle.message}`;
+    const s = summaries.get(name)!;
+    const allowance = ALLOWANCES[name];
+    const note = s.gateRatio > limitOf(name) ? 'OVER BUDGET'
+      : allowance && s.ratio <= TARGET ? 'within target: drop allowance'
+      : allowance ? `allowance ${allowance.ratio}`
+      : s.ratio > TARGET ? `over target ${TARGET}` : '';
+    return row(name, bundle, s, note);
   });
   console.log([
-    `Feature bundles (minified ESM, ${ESBUILD_OPTIONS.target}; budget ${BUDGET_KB} KB, AWS SDK external as deployed):`,
-    `  ${'feature'.padEnd(20)} ${'shipped'.padStart(14)} ${'with SDK (info)'.padStart(18)}`,
+    'Cold start: each bundle as shipped (minified ESM, AWS SDK bundled) loaded by a fresh Node process up to its handler,',
+    `as a ratio to the baseline (DynamoDB document client only); ${ROUNDS} interleaved rounds in ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+    `Budget: startup CPU (process start → handler ready) ≤ ${BUDGET}× the baseline, checked on the lower quartile ("gate"); target ${TARGET}×.`,
+    `  ${'function'.padEnd(18)} ${'size'.padStart(10)} ${'map'.padStart(10)} ${'cpu ms'.padStart(8)} ${'ratio'.padStart(6)} ${'gate'.padStart(6)} ${'import'.padStart(7)}  ${''.padEnd(24)} largest contributors`,
+    `  ${'baseline'.padEnd(18)} ${kb(baseline.bytes).padStart(10)} ${kb(baseline.mapBytes).padStart(10)} ${summaries.get(CONTROL)!.baselineStartupCpuMs.toFixed(1).padStart(8)} ${'1.00'.padStart(6)} ${''.padStart(6)} ${'1.00'.padStart(7)}  ${''.padEnd(24)} ${top(baseline)}`,
+    row(CONTROL, control, summaries.get(CONTROL)!, 'control: should be ≈ 1'),
     ...rows,
+    '  (cpu ms: median startup CPU; ratio: median ratio to the baseline; gate: lower quartile; import: median ratio of the import alone)',
   ].join('\n'));
-}, 120_000);
+}, 300_000);
 
 afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
 
-describe('bundle budget', () => {
-  it.each(FEATURE_NAMES)(`%s bundles within ${BUDGET_KB} KB`, (name) => {
-    const { shipped } = sizes.get(name)!;
-    if (shipped instanceof Error) throw shipped;
-    expect(shipped / 1024).toBeLessThanOrEqual(BUDGET_KB);
+describe('cold-start budget', () => {
+  it('measures no difference between two copies of the same bundle (the harness is sound)', () => {
+    const control = summaries.get(CONTROL)!;
+    expect(control.ratio).toBeGreaterThan(0.85);
+    expect(control.ratio).toBeLessThan(1.15);
+  });
+
+  it('bundles the AWS SDK (nothing external but Node built-ins)', () => {
+    expect(ESBUILD_OPTIONS.external).toEqual([]);
+    for (const name of FEATURE_NAMES) {
+      const bundle = bundles.get(name);
+      if (bundle instanceof Error) throw bundle;
+      // A function that talks to DynamoDB carries the client in its own bundle.
+      if ((FEATURES[name] as { table?: unknown }).table) expect(bundle!.contributors.map((c) => c.name), name).toContain('@aws-sdk/client-dynamodb');
+    }
+  });
+
+  it.each(FEATURE_NAMES)(`%s initialises within its budget (${BUDGET}× the baseline unless allowed more)`, (name) => {
+    const bundle = bundles.get(name);
+    if (bundle instanceof Error) throw bundle;
+    expect(summaries.get(name)!.gateRatio).toBeLessThanOrEqual(limitOf(name));
   });
 });

@@ -29,7 +29,8 @@ it('starts, serves health, seeds, and stops every child on Ctrl-C', async () => 
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
 
   try {
-    const deadline = Date.now() + 25_000;
+    // Generous: on a loaded 2-core machine `npm start` (tsx, Java, seed) can take well over 30 s.
+    const deadline = Date.now() + 150_000;
     let health = 0;
     while (Date.now() < deadline && child.exitCode === null) {
       health = await fetch(`http://127.0.0.1:${api}/v1/health`).then((r) => r.status, () => 0);
@@ -46,9 +47,9 @@ it('starts, serves health, seeds, and stops every child on Ctrl-C', async () => 
     expect(isAlive(runtime.javaPid!)).toBe(true);
 
     process.kill(-child.pid!, 'SIGINT');
-    const code = await Promise.race([exited, new Promise((done) => setTimeout(() => done('timeout'), 15_000))]);
+    const code = await Promise.race([exited, new Promise((done) => setTimeout(() => done('timeout'), 60_000))]);
     expect(code, output).not.toBe('timeout');
-    await expect.poll(() => isAlive(runtime.javaPid!), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => isAlive(runtime.javaPid!), { timeout: 30_000 }).toBe(false);
     expect(isAlive(runtime.pid)).toBe(false);
     expect(existsSync(runtimeFile(dataDir))).toBe(false);
     expect(output).toContain('Stopped.');
@@ -57,4 +58,4 @@ it('starts, serves health, seeds, and stops every child on Ctrl-C', async () => 
       try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
     }
   }
-}, 45_000);
+}, 260_000);
