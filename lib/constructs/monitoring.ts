@@ -165,6 +165,8 @@ export class Monitoring extends Construct {
           title: 'Published / failed',
           metrics: [
             sum(props.metricsNamespace, 'EventsPublished', { service: 'crm-events-publisher' }),
+            sum(props.metricsNamespace, 'EventsFailed', { service: 'crm-events-publisher' }),
+            sum(props.metricsNamespace, 'EventsUnreadable', { service: 'crm-events-publisher' }),
             {
               metric: sum('AWS/Lambda', 'OnFailureDestinationDeliveredEventCount', { EventSourceMappingUUID: props.publisherMappingId }),
               alarmFriendlyName: 'FailedEvents',
