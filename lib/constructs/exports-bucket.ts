@@ -1,6 +1,22 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, type BucketProps, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+
+/**
+ * What every CRM bucket has: no public access, TLS only, S3-managed encryption, ACLs disabled,
+ * the stage's removal policy — and with DESTROY (the dev default) its objects are deleted on
+ * stack deletion, so `cdk destroy` of a dev stage succeeds.
+ */
+function protectedBucket(removalPolicy: RemovalPolicy): BucketProps {
+  return {
+    blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    encryption: BucketEncryption.S3_MANAGED,
+    objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    removalPolicy,
+    autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
+  };
+}
 
 /**
  * The bucket analysts query through Athena (partitioned Parquet exports), with a second bucket
@@ -17,13 +33,8 @@ export class ExportsBucket extends Construct {
     super(scope, id);
 
     this.accessLogs = new Bucket(this, 'AccessLogs', {
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      encryption: BucketEncryption.S3_MANAGED,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      ...protectedBucket(props.removalPolicy),
       lifecycleRules: [{ expiration: Duration.days(Math.max(props.logRetentionDays, 1)) }],
-      removalPolicy: props.removalPolicy,
-      autoDeleteObjects: props.removalPolicy === RemovalPolicy.DESTROY,
     });
     Validations.of(this.accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
@@ -31,18 +42,13 @@ export class ExportsBucket extends Construct {
     });
 
     this.bucket = new Bucket(this, 'Bucket', {
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      encryption: BucketEncryption.S3_MANAGED,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      ...protectedBucket(props.removalPolicy),
       versioned: true,
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'exports/',
       lifecycleRules: [
         { noncurrentVersionExpiration: Duration.days(30), abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
-      removalPolicy: props.removalPolicy,
-      autoDeleteObjects: props.removalPolicy === RemovalPolicy.DESTROY,
     });
   }
 }
@@ -63,15 +69,10 @@ export class FailedEventsBucket extends Construct {
   constructor(scope: Construct, id: string, props: { removalPolicy: RemovalPolicy; serverAccessLogs: Bucket }) {
     super(scope, id);
     this.bucket = new Bucket(this, 'Bucket', {
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      encryption: BucketEncryption.S3_MANAGED,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      ...protectedBucket(props.removalPolicy),
       serverAccessLogsBucket: props.serverAccessLogs,
       serverAccessLogsPrefix: 'failed-events/',
       lifecycleRules: [{ expiration: Duration.days(FAILED_EVENTS_RETENTION_DAYS) }],
-      removalPolicy: props.removalPolicy,
-      autoDeleteObjects: props.removalPolicy === RemovalPolicy.DESTROY,
     });
   }
 }
