@@ -8,6 +8,7 @@ import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
 import { type Condition, Transaction } from '../data/transaction';
+import { batchGetItems } from '../jobs/batch-get';
 import type { ActivityItem } from './model';
 
 const table = () => config().tableName;
@@ -239,55 +240,117 @@ export async function markFollowedUp(customerId: string, rev: number | undefined
   }
 }
 
-/** One attribute of every item of a gsi3 key range, across all pages (job-side reads only). */
-async function collectGsi3(condition: string, values: Stored, attribute: string): Promise<string[]> {
-  const found: string[] = [];
-  let startKey: Stored | undefined;
-  do {
-    const out = await ddb().send(new QueryCommand({
-      TableName: table(),
-      IndexName: 'gsi3',
-      KeyConditionExpression: condition,
-      ExpressionAttributeValues: values,
-      ProjectionExpression: attribute,
-      ExclusiveStartKey: startKey,
-    }));
-    for (const item of out.Items ?? []) found.push(item[attribute] as string);
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
+/** Customers and their activity trackers by id, strongly consistent (job-side page reads). */
+export async function getCustomersAndTrackers(ids: readonly string[]): Promise<{ customers: Map<string, CustomerState>; trackers: Map<string, Tracker> }> {
+  const wanted = ids.flatMap((id) => [keys.customer.primary(id), keys.customerActivity.primary(id)]);
+  const customers = new Map<string, CustomerState>();
+  const trackers = new Map<string, Tracker>();
+  for (const item of await batchGetItems(wanted, { consistent: true })) {
+    if (item.sk === keys.customerActivity.primary('').sk) trackers.set(item.customerId as string, strip<Tracker>(item)!);
+    else customers.set(item.id as string, toCustomerState(item)!);
+  }
+  return { customers, trackers };
+}
+
+/** Customers by id, strongly consistent (job-side page reads). */
+export async function getCustomers(ids: readonly string[]): Promise<Map<string, CustomerState>> {
+  const found = new Map<string, CustomerState>();
+  for (const item of await batchGetItems(ids.map((id) => keys.customer.primary(id)), { consistent: true })) found.set(item.id as string, toCustomerState(item)!);
   return found;
 }
 
-/** Ids of customers of a tier whose dormancy clock started before `cutoff` (all pages). */
-export function queryDormant(tier: string, cutoff: string): Promise<string[]> {
-  return collectGsi3('gsi3pk = :pk AND gsi3sk < :cutoff', { ':pk': keys.customerActivity.dormancyPartition(tier), ':cutoff': cutoff }, 'customerId');
+type Page<T> = { items: T[]; lastKey?: Stored };
+
+/** One page of a gsi3 key range, one attribute per item. */
+async function gsi3Page(condition: string, values: Stored, attribute: string, limit: number, startKey: Stored | undefined): Promise<Page<string>> {
+  const out = await ddb().send(new QueryCommand({
+    TableName: table(),
+    IndexName: 'gsi3',
+    KeyConditionExpression: condition,
+    ExpressionAttributeValues: values,
+    ProjectionExpression: attribute,
+    Limit: limit,
+    ExclusiveStartKey: startKey,
+  }));
+  return { items: (out.Items ?? []).map((item) => item[attribute] as string), lastKey: out.LastEvaluatedKey };
 }
 
-/** Customers with key events (created, owner/tier changed, archived, restored) in (from, until]. */
-export function queryKeyEvents(month: string, from: string, until: string): Promise<string[]> {
-  return collectGsi3(
+/** One page of ids of customers of a tier whose dormancy clock started before `cutoff`, oldest first. */
+export function queryDormantPage(tier: string, cutoff: string, limit: number, startKey: Stored | undefined): Promise<Page<string>> {
+  return gsi3Page('gsi3pk = :pk AND gsi3sk < :cutoff', { ':pk': keys.customerActivity.dormancyPartition(tier), ':cutoff': cutoff }, 'customerId', limit, startKey);
+}
+
+/** One page of customers with key events (created, owner/tier changed, archived, restored) in (from, until] of a month. */
+export function queryKeyEventsPage(month: string, from: string, until: string, limit: number, startKey: Stored | undefined): Promise<Page<string>> {
+  return gsi3Page(
     'gsi3pk = :pk AND gsi3sk BETWEEN :from AND :until',
     { ':pk': keys.timeline.keyEventsPartition(month), ':from': `${from}#`, ':until': `${until}#~` },
     'entityId',
+    limit,
+    startKey,
   );
 }
 
-export async function getJobState(job: string): Promise<Stored | undefined> {
-  const out = await ddb().send(new GetCommand({ TableName: table(), Key: keys.jobState(job), ConsistentRead: true }));
-  return out.Item;
+// Dormancy job state: how far the customer key-event feed is synced ----------------------------
+
+/**
+ * A pass over the feed from `from` to `until`, in progress. `cursor` is where the next page
+ * starts (`<month>|<ExclusiveStartKey as JSON, or empty>`); it is the per-page checkpoint that a
+ * continued run resumes from, and the value every checkpoint write is conditioned on.
+ */
+export interface FeedSweep {
+  id: string;
+  from: string;
+  until: string;
+  cursor: string;
 }
 
-/** Records how far a job got; only ever forward, so a replayed older run cannot move it back. */
-export async function saveJobState(job: string, syncedUntil: string): Promise<void> {
+export interface FeedState {
+  /** Every key event up to this instant has reached the trackers. */
+  syncedUntil?: string;
+  sweep?: FeedSweep;
+}
+
+export async function getFeedState(job: string): Promise<FeedState> {
+  const out = await ddb().send(new GetCommand({ TableName: table(), Key: keys.jobState(job), ConsistentRead: true }));
+  return { syncedUntil: out.Item?.syncedUntil as string | undefined, sweep: out.Item?.sweep as FeedSweep | undefined };
+}
+
+/**
+ * Saves the sweep's next cursor. Conditional on the cursor this run read (or, for a sweep not yet
+ * saved, on there being none): of two overlapping runs only one moves it, and the other learns
+ * that someone else is ahead (false). Never moves a checkpoint back.
+ */
+export async function saveSweep(job: string, sweep: FeedSweep, previousCursor: string | undefined): Promise<boolean> {
+  return conditionalJobState(job, {
+    UpdateExpression: 'SET kind = if_not_exists(kind, :kind), sweep = :sweep',
+    ConditionExpression: previousCursor === undefined ? 'attribute_not_exists(sweep)' : 'sweep.id = :id AND sweep.#cursor = :prev',
+    ExpressionAttributeNames: previousCursor === undefined ? undefined : { '#cursor': 'cursor' },
+    ExpressionAttributeValues: { ':kind': 'job-state', ':sweep': sweep, ...(previousCursor === undefined ? {} : { ':id': sweep.id, ':prev': previousCursor }) },
+  });
+}
+
+/**
+ * Ends a sweep: the feed is synced until `sweep.until`. Same conditions as saveSweep; an unsaved
+ * sweep also only moves syncedUntil forward, so a replayed older run cannot move it back.
+ */
+export async function finishSweep(job: string, sweep: FeedSweep, previousCursor: string | undefined): Promise<boolean> {
+  return conditionalJobState(job, {
+    UpdateExpression: 'SET kind = if_not_exists(kind, :kind), syncedUntil = :until REMOVE sweep',
+    ConditionExpression: previousCursor === undefined
+      ? 'attribute_not_exists(sweep) AND (attribute_not_exists(syncedUntil) OR syncedUntil < :until)'
+      : 'sweep.id = :id AND sweep.#cursor = :prev',
+    ExpressionAttributeNames: previousCursor === undefined ? undefined : { '#cursor': 'cursor' },
+    ExpressionAttributeValues: { ':kind': 'job-state', ':until': sweep.until, ...(previousCursor === undefined ? {} : { ':id': sweep.id, ':prev': previousCursor }) },
+  });
+}
+
+async function conditionalJobState(job: string, update: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues: Stored }): Promise<boolean> {
   try {
-    await ddb().send(new UpdateCommand({
-      TableName: table(),
-      Key: keys.jobState(job),
-      UpdateExpression: 'SET kind = :kind, syncedUntil = :until',
-      ConditionExpression: 'attribute_not_exists(syncedUntil) OR syncedUntil < :until',
-      ExpressionAttributeValues: { ':kind': 'job-state', ':until': syncedUntil },
-    }));
+    await ddb().send(new UpdateCommand({ TableName: table(), Key: keys.jobState(job), ...update }));
+    return true;
   } catch (err) {
-    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    if ((err as Error).name === 'ConditionalCheckFailedException') return false;
+    throw err;
   }
 }

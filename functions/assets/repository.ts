@@ -10,6 +10,7 @@ import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
 import { Transaction } from '../data/transaction';
+import { batchGetItems } from '../jobs/batch-get';
 import { DEFAULT_SERVICE_RULES, type StoredServiceRules } from '../settings/rules';
 import { fromStored as rulesFromStored } from '../settings/repository';
 import type { AssetItem } from './model';
@@ -94,28 +95,49 @@ export async function queryAssets(customerId: string, limit: number, startKey: S
   return { items: (out.Items ?? []).map((i) => strip(i)!), lastKey: out.LastEvaluatedKey };
 }
 
-/** Every asset whose indexed date (service or warranty) is on or before `throughDate`, all pages. */
-export async function queryDue(which: 'service' | 'warranty', throughDate: string): Promise<{ id: string; date: string }[]> {
+export interface DueEntry {
+  id: string;
+  /** The date the index copy holds (may be behind the item: the index is eventually consistent). */
+  date: string;
+}
+
+/**
+ * One page of assets whose indexed date (service or warranty) is on or before `throughDate`,
+ * oldest first; keys and date only (the job reads the items themselves consistently).
+ */
+export async function queryDuePage(which: 'service' | 'warranty', throughDate: string, limit: number, startKey: Stored | undefined): Promise<{ items: DueEntry[]; lastKey?: Stored }> {
   const [index, pkName, skName, partition] = which === 'service'
     ? ['gsi2', 'gsi2pk', 'gsi2sk', keys.asset.servicePartition]
     : ['gsi3', 'gsi3pk', 'gsi3sk', keys.asset.warrantyPartition];
-  const found: { id: string; date: string }[] = [];
-  let startKey: Stored | undefined;
-  do {
-    const out = await ddb().send(
-      new QueryCommand({
-        TableName: table(),
-        IndexName: index,
-        KeyConditionExpression: '#pk = :pk AND #sk <= :through',
-        ExpressionAttributeNames: { '#pk': pkName, '#sk': skName },
-        ExpressionAttributeValues: { ':pk': partition, ':through': keys.asset.throughDate(throughDate) },
-        ProjectionExpression: 'id, #sk',
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of out.Items ?? []) found.push({ id: item.id as string, date: String(item[skName]).split('#')[0]! });
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
+  const out = await ddb().send(
+    new QueryCommand({
+      TableName: table(),
+      IndexName: index,
+      KeyConditionExpression: '#pk = :pk AND #sk <= :through',
+      ExpressionAttributeNames: { '#pk': pkName, '#sk': skName },
+      ExpressionAttributeValues: { ':pk': partition, ':through': keys.asset.throughDate(throughDate) },
+      ProjectionExpression: 'id, #sk',
+      Limit: limit,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  return {
+    items: (out.Items ?? []).map((item) => ({ id: item.id as string, date: String(item[skName]).split('#')[0]! })),
+    lastKey: out.LastEvaluatedKey,
+  };
+}
+
+/** Assets by id, strongly consistent, in BatchGetItem requests (job-side page reads). */
+export async function getAssets(ids: readonly string[]): Promise<Map<string, AssetItem>> {
+  const found = new Map<string, AssetItem>();
+  for (const item of await batchGetItems(ids.map((id) => keys.asset.primary(id)), { consistent: true })) found.set(item.id as string, strip(item)!);
+  return found;
+}
+
+/** Customers by id, strongly consistent, in BatchGetItem requests (job-side page reads). */
+export async function getCustomers(ids: readonly string[]): Promise<Map<string, CustomerState>> {
+  const found = new Map<string, CustomerState>();
+  for (const item of await batchGetItems(ids.map((id) => keys.customer.primary(id)), { consistent: true })) found.set(item.id as string, toCustomerState(item)!);
   return found;
 }
 

@@ -1,0 +1,352 @@
+/**
+ * Scheduled jobs that finish at scale, against DynamoDB Local and the local SES: a run with a tiny
+ * time budget stops and says `more`, the next runs (the reminder schedule, or the continue-jobs
+ * tick for daily jobs) finish the work, and nothing is done twice — also when a run dies between
+ * an item's or a page's work and its checkpoint (failures injected into the DynamoDB client, the
+ * only mock), and when runs overlap. SES rate throttles do not use up retry attempts, and emails
+ * never go out faster than the configured send rate.
+ *
+ * Budgets are made tiny by handing the handler a Lambda-like context whose remaining time is just
+ * above the safety margin. Each test works with its own users, customers and time lane.
+ */
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { addDays, formatDate, localDateOf, zonedTimeToInstant } from '../../functions/calendar/business-calendar';
+import { SALES_REPS } from '../../local/demo-users';
+import { startTestStack, type TestStack } from '../support/stack';
+
+// One limiter per process, created on the first send: the rate every test here runs at.
+const RATE = 20;
+process.env.SES_MAX_SEND_RATE = String(RATE);
+
+let crm: TestStack;
+let jobs: typeof import('../../functions/jobs/handler');
+let budget: typeof import('../../functions/jobs/budget');
+let email: typeof import('../../functions/notifications/email');
+let data: typeof import('../../functions/data/client');
+let keys: typeof import('../../functions/data/keys')['keys'];
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+const base = Math.ceil((Date.now() + 2 * DAY) / HOUR) * HOUR;
+const lane = (k: number) => base + k * 10 * DAY;
+const iso = (t: number) => new Date(t).toISOString();
+let seq = 0;
+const newUser = () => `scale-${Date.now().toString(36)}-${(seq++).toString(36)}`;
+const owner = SALES_REPS[0]!.id;
+
+beforeAll(async () => {
+  crm = await startTestStack({ ses: true });
+  jobs = await import('../../functions/jobs/handler');
+  budget = await import('../../functions/jobs/budget');
+  email = await import('../../functions/notifications/email');
+  data = await import('../../functions/data/client');
+  keys = (await import('../../functions/data/keys')).keys;
+  const rules = await crm.request('PUT', '/v1/settings/service-rules', {
+    role: 'admin',
+    body: { categories: [{ category: 'washing-machine', intervalMonths: 24 }], leadDays: 14, assignTo: 'owner', warrantyReminderDays: 30, dormancyDays: { A: 30 } },
+  });
+  expect(rules.status).toBe(200);
+});
+afterAll(async () => {
+  await crm?.stop();
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+type Result = Record<string, any>;
+
+/** A Lambda-like context leaving `ms` of budget after the safety margin. */
+const contextWith = (ms: number) => ({ getRemainingTimeInMillis: () => budget.SAFETY_MARGIN_MS + ms });
+const run = (job: string, t: number | Date, ms?: number) =>
+  jobs.handler({ job, time: iso(typeof t === 'number' ? t : t.getTime()) }, ms === undefined ? undefined : contextWith(ms)) as Promise<Result>;
+
+/** Runs until a run reports no more work; returns every run's result. Bounded, so a job that never finishes fails the test. */
+async function runUntilDone(next: () => Promise<Result>, maxRuns = 200): Promise<Result[]> {
+  const results: Result[] = [];
+  for (let i = 0; i < maxRuns; i++) {
+    const result = await next();
+    results.push(result);
+    if (!result.more) return results;
+  }
+  throw new Error(`Still more work after ${maxRuns} runs`);
+}
+
+async function createTasks(userId: string, count: number, remindAt: number) {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const res = await crm.request('POST', '/v1/tasks', { role: 'sales', userId, body: { title: `Scale ${i}`, reminders: [{ at: iso(remindAt) }] } });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    ids.push(res.body.id);
+  }
+  return ids;
+}
+
+async function emailsTo(userId: string) {
+  return (await crm.sentEmails()).filter((e) => e.destination.to.includes(`${userId}@example.com`));
+}
+
+async function notificationsOf(userId: string) {
+  const res = await crm.request('GET', '/v1/notifications?limit=100', { role: 'sales', userId });
+  expect(res.status).toBe(200);
+  return res.body.items as any[];
+}
+
+const getItem = async (key: Record<string, string>) => (await crm.ddb.send(new GetCommand({ TableName: crm.tableName, Key: key, ConsistentRead: true }))).Item;
+
+/** Makes SES answer with `name`/`message` for this user's emails, `times` times; the rest go through. Records every send's time. */
+function sesProbe(userId?: string, times = 0, name = 'TooManyRequestsException', message = 'Maximum sending rate exceeded.') {
+  const client = email.sesClient();
+  const original = client.send.bind(client);
+  const sentAt: number[] = [];
+  let left = times;
+  vi.spyOn(client, 'send').mockImplementation(((command: any, ...rest: any[]) => {
+    const to: string[] | undefined = command.input?.Destination?.ToAddresses;
+    if (to) sentAt.push(Date.now());
+    if (userId && left > 0 && to?.includes(`${userId}@example.com`)) {
+      left -= 1;
+      const err = new Error(message);
+      err.name = name;
+      return Promise.reject(err);
+    }
+    return (original as any)(command, ...rest);
+  }) as any);
+  return sentAt;
+}
+
+/** Makes the DynamoDB client fail the next `times` commands that `match` (a crash at that point of the job). */
+function crashOn(match: (input: any) => boolean, times = 1) {
+  const client = data.ddb();
+  const original = client.send.bind(client);
+  let left = times;
+  return vi.spyOn(client, 'send').mockImplementation(((command: any, ...rest: any[]) => {
+    if (left > 0 && match(command.input ?? {})) {
+      left -= 1;
+      const err = new Error('injected crash');
+      err.name = 'InjectedCrash';
+      return Promise.reject(err);
+    }
+    return (original as any)(command, ...rest);
+  }) as any);
+}
+
+describe('reminders: time budget and resume', () => {
+  it('a run with a tiny budget stops and reports more; the next runs finish with one email and one notification per reminder', async () => {
+    const user = newUser();
+    const t0 = lane(0);
+    const ids = await createTasks(user, 30, t0);
+    const first = await run('reminders', t0, 200);
+    expect(first.more).toBe(true);
+    expect(first.emailed).toBeGreaterThan(0);
+    expect(first.emailed).toBeLessThan(30);
+    expect(first.oldestDueAgeSeconds).toBe(0);
+
+    const rest = await runUntilDone(() => run('reminders', t0, 200));
+    const runs = [first, ...rest];
+    expect(runs.length).toBeGreaterThan(2);
+    expect(runs.reduce((n, r) => n + r.emailed, 0)).toBeGreaterThanOrEqual(30);
+    const sent = await emailsTo(user);
+    expect(sent).toHaveLength(30);
+    expect(new Set(sent.map((e) => e.body.text)).size).toBe(30);
+    expect(await notificationsOf(user)).toHaveLength(30);
+    for (const id of ids) expect(await getItem(keys.reminder.primary(id, 1))).toMatchObject({ status: 'delivered', attempts: 1 });
+    // Nothing left: a later run finds nothing of this lane.
+    await run('reminders', t0 + MIN);
+    expect(await emailsTo(user)).toHaveLength(30);
+  }, 180_000);
+
+  it('reports how long the oldest due reminder has waited', async () => {
+    const user = newUser();
+    const t0 = lane(1);
+    await createTasks(user, 1, t0);
+    const result = await run('reminders', t0 + 7 * MIN);
+    expect(result).toMatchObject({ emailed: 1, oldestDueAgeSeconds: 7 * 60, more: false });
+  });
+
+  it('two overlapping runs with tiny budgets deliver each reminder exactly once', async () => {
+    const user = newUser();
+    const t0 = lane(2);
+    await createTasks(user, 24, t0);
+    for (let i = 0; i < 100; i++) {
+      const results = await Promise.all([run('reminders', t0, 150), run('reminders', t0, 150)]);
+      if (results.every((r) => !r.more)) break;
+    }
+    expect(await emailsTo(user)).toHaveLength(24);
+    expect(await notificationsOf(user)).toHaveLength(24);
+  }, 180_000);
+});
+
+describe('reminders: SES throttling and the send rate', () => {
+  it('a rate-throttled email goes back into the due index without using up an attempt', async () => {
+    const user = newUser();
+    const t0 = lane(3);
+    const [id] = await createTasks(user, 1, t0);
+    // More throttles than MAX_EMAIL_ATTEMPTS (5): were they attempts, the job would give up.
+    sesProbe(user, 7);
+    const outcomes: Result[] = [];
+    for (let m = 0; m <= 8; m++) outcomes.push(await run('reminders', t0 + m * MIN));
+    expect(outcomes.slice(0, 7).map((o) => o.throttled)).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    expect(outcomes[7]).toMatchObject({ emailed: 1, gaveUp: 0 });
+    expect(await emailsTo(user)).toHaveLength(1);
+    expect(await notificationsOf(user)).toHaveLength(1);
+    expect(await getItem(keys.reminder.primary(id!, 1))).toMatchObject({ status: 'delivered', email: 'sent', attempts: 1, throttles: 7 });
+  }, 60_000);
+
+  it('a daily-quota error is not a rate throttle: it counts as an attempt and backs off', async () => {
+    const user = newUser();
+    const t0 = lane(4);
+    const [id] = await createTasks(user, 1, t0);
+    sesProbe(user, 1, 'ThrottlingException', 'Daily message quota exceeded.');
+    expect(await run('reminders', t0)).toMatchObject({ retried: 1, throttled: 0 });
+    expect(await getItem(keys.reminder.primary(id!, 1))).toMatchObject({ status: 'pending', attempts: 1, lastError: 'ThrottlingException' });
+  });
+
+  it(`never sends faster than the configured rate (${RATE}/s), measured over every one-second window`, async () => {
+    const user = newUser();
+    const t0 = lane(5);
+    await createTasks(user, 45, t0);
+    const sentAt = sesProbe();
+    await runUntilDone(() => run('reminders', t0));
+    expect(await emailsTo(user)).toHaveLength(45);
+    expect(sentAt.length).toBeGreaterThanOrEqual(45);
+    sentAt.sort((a, b) => a - b);
+    // Any window of one second holds at most RATE sends plus the one at its start boundary.
+    let busiest = 0;
+    for (let i = 0; i < sentAt.length; i++) {
+      let j = i;
+      while (j < sentAt.length && sentAt[j]! < sentAt[i]! + 1000) j++;
+      busiest = Math.max(busiest, j - i);
+    }
+    expect(busiest).toBeLessThanOrEqual(RATE + 1);
+    // And over the whole run: n sends need at least (n - 1) intervals of 1/RATE seconds.
+    expect(sentAt.at(-1)! - sentAt[0]!).toBeGreaterThanOrEqual(((sentAt.length - 1) * 1000) / RATE - 1);
+  }, 120_000);
+});
+
+describe('daily jobs: budget, continuation and checkpoints', () => {
+  const TZ = 'UTC';
+  const today = () => localDateOf(new Date(), TZ);
+  const noon = () => zonedTimeToInstant(today(), TZ, 12);
+
+  async function customer(tier: string) {
+    const res = await crm.request('POST', '/v1/customers', { role: 'admin', body: { type: 'person', name: `Scale ${Math.random()}`, ownerId: owner, tier } });
+    expect(res.status).toBe(201);
+    return res.body.id as string;
+  }
+
+  /** `count` assets of one customer whose service anniversary lies `inDays` ahead (within the lead days). */
+  async function dueAssets(count: number, inDays: number) {
+    const customerId = await customer('B');
+    const day = addDays(today(), inDays);
+    // A day that exists in every year (month ends and 29 February are tested elsewhere).
+    const anniversary = { ...day, day: Math.min(day.day, 28) };
+    const purchase = formatDate({ ...anniversary, year: anniversary.year - 2 });
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const res = await crm.request('POST', `/v1/customers/${customerId}/assets`, { role: 'admin', body: { productName: `Washer ${i}`, category: 'washing-machine', purchaseDate: purchase } });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      ids.push(res.body.id);
+    }
+    return { customerId, ids, anniversary: formatDate(anniversary) };
+  }
+
+  async function serviceTasksOf(customerId: string) {
+    const res = await crm.request('GET', `/v1/tasks?customerId=${customerId}&status=open&limit=100`, { role: 'admin' });
+    expect(res.status).toBe(200);
+    return (res.body.items as any[]).filter((t) => String(t.sourceKey).startsWith('anniversary#'));
+  }
+
+  const pendingTime = async (job: string) => (await getItem(keys.jobState(job)))?.pendingTime;
+
+  it('a daily run that stops on its budget leaves a marker; the continue-jobs tick finishes it for the same scheduled time, one task per asset', async () => {
+    const { customerId, ids, anniversary } = await dueAssets(25, 3);
+    const at = noon();
+    // No budget at all: a run still works one item (progress is guaranteed), then stops.
+    const first = await run('service-anniversaries', at, 0);
+    expect(first).toMatchObject({ processed: 1, more: true });
+    expect(await pendingTime('service-anniversaries')).toBe(at.toISOString());
+
+    // The tick runs at its own time; the continued run uses the pending (scheduled) time.
+    const ticks = await runUntilDone(() => run('continue-jobs', new Date(at.getTime() + 5 * MIN), 0));
+    expect(ticks.length).toBe(24);
+    expect(ticks.at(-1)).toMatchObject({ continued: ['service-anniversaries'], more: false });
+    expect(await pendingTime('service-anniversaries')).toBeUndefined();
+    const tasks = await serviceTasksOf(customerId);
+    expect(tasks).toHaveLength(25);
+    expect(new Set(tasks.map((t) => t.sourceKey)).size).toBe(25);
+    // Every asset's schedule moved on to its next anniversary (the item's checkpoint).
+    for (const id of ids) expect((await getItem(keys.asset.primary(id)))?.serviceHandledThrough).toBe(anniversary);
+    // With nothing pending the tick is one BatchGetItem.
+    const { usage } = await data.withDbUsage(() => run('continue-jobs', new Date(at.getTime() + 30 * MIN)));
+    expect(usage.commands).toEqual(['BatchGetItem']);
+  }, 180_000);
+
+  it('a crash between a task and its checkpoint (the schedule move) loses nothing and creates nothing twice', async () => {
+    const { customerId } = await dueAssets(12, 4);
+    const at = noon();
+    // The first four schedule moves fail after their tasks were written.
+    crashOn((input) => String(input.UpdateExpression ?? '').startsWith('SET serviceHandledThrough'), 4);
+    await expect(run('service-anniversaries', at)).rejects.toThrow(/4 item\(s\) failed/);
+    vi.restoreAllMocks();
+    expect(await serviceTasksOf(customerId)).toHaveLength(12);
+    const again = await run('service-anniversaries', at);
+    expect(again).toMatchObject({ existing: 4, created: 0, more: false });
+    expect(await serviceTasksOf(customerId)).toHaveLength(12);
+  }, 120_000);
+
+  it('overlapping daily runs with tiny budgets create one task per asset', async () => {
+    const { customerId } = await dueAssets(20, 5);
+    const at = noon();
+    for (let i = 0; i < 100; i++) {
+      const results = await Promise.all([run('service-anniversaries', at, 0), run('service-anniversaries', at, 0), run('continue-jobs', at, 0)]);
+      if (results.every((r) => !r.more)) break;
+    }
+    expect(await serviceTasksOf(customerId)).toHaveLength(20);
+  }, 180_000);
+
+  it('dormancy: the feed checkpoint moves per page; a crash before a page checkpoint and overlapping runs duplicate nothing', async () => {
+    // More key events than one feed page (100), so the sweep saves a cursor between pages.
+    const quiet: string[] = [];
+    for (let i = 0; i < 120; i += 8) quiet.push(...(await Promise.all(Array.from({ length: Math.min(8, 120 - i) }, () => customer('A')))));
+    const at = new Date(Date.now() + 31 * DAY);
+    // Dies right after the first page's trackers were written, before its cursor was saved.
+    crashOn((input) => String(input.UpdateExpression ?? '').includes('sweep = :sweep'), 1);
+    await expect(run('dormant-customers', at, 60_000)).rejects.toThrow('injected crash');
+    vi.restoreAllMocks();
+    expect((await getItem(keys.jobState('dormant-customers')))?.sweep).toBeUndefined();
+
+    // A tiny budget: one feed page per run, the cursor saved in between; two runs side by side.
+    const first = await run('dormant-customers', at, 1);
+    expect(first.more).toBe(true);
+    expect((await getItem(keys.jobState('dormant-customers')))?.sweep?.cursor).toMatch(/^\d{4}-\d{2}\|\{/);
+    for (let i = 0; i < 300; i++) {
+      const results = await Promise.all([run('dormant-customers', at, 200), run('continue-jobs', at, 200)]);
+      if (results.every((r) => !r.more)) break;
+    }
+    const state = await getItem(keys.jobState('dormant-customers'));
+    expect(state?.sweep).toBeUndefined();
+    expect(state?.pendingTime).toBeUndefined();
+    for (const id of quiet) {
+      const res = await crm.request('GET', `/v1/tasks?customerId=${id}&status=open&limit=10`, { role: 'admin' });
+      expect(res.body.items.map((t: any) => t.sourceKey), id).toEqual([`dormant#${id}`]);
+    }
+  }, 300_000);
+
+  it('a job that throws reports the failure and leaves the continuation marker for the next tick', async () => {
+    const at = new Date(noon().getTime() + HOUR);
+    await crm.ddb.send(new UpdateCommand({
+      TableName: crm.tableName,
+      Key: keys.jobState('warranty-ending'),
+      UpdateExpression: 'SET pendingTime = :t',
+      ExpressionAttributeValues: { ':t': at.toISOString() },
+    }));
+    crashOn((input) => input.IndexName === 'gsi3' && String(input.ExpressionAttributeValues?.[':pk'] ?? '').startsWith('ASSETS#WARRANTY'), 1);
+    await expect(run('continue-jobs', at)).rejects.toThrow(/1 item\(s\) failed/);
+    vi.restoreAllMocks();
+    expect(await pendingTime('warranty-ending')).toBe(at.toISOString());
+    expect(await run('continue-jobs', at)).toMatchObject({ continued: ['warranty-ending'], more: false });
+    expect(await pendingTime('warranty-ending')).toBeUndefined();
+  });
+});
