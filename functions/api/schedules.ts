@@ -66,6 +66,12 @@ export const SCHEDULES: readonly ScheduleDef[] = [
     retry: untilNextRun(60),
   },
   {
+    name: 'continue-jobs',
+    expression: 'rate(5 minutes)',
+    description: 'Continues every daily job that stopped on its time budget with work left, for the scheduled time it stopped at (functions/jobs/runner.ts); one read when nothing is pending',
+    retry: untilNextRun(5 * 60),
+  },
+  {
     name: 'service-anniversaries',
     expression: 'cron(0 5 * * ? *)',
     description: 'Daily 05:00 business time: service task + reminder for each asset whose purchase anniversary (per service rules) is within the lead days; catches up after downtime',
