@@ -135,6 +135,13 @@ export class FeatureFunction extends Construct {
         ],
         conditions: { StringEquals: { 'ses:FromAddress': sender } },
       }));
+      // The send-rate limiter reads the account's maximum send rate once per container
+      // (functions/notifications/send-rate.ts); GetAccount has no resource-level permission.
+      this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'ses:GetAccount (read the account\'s sending quota and maximum send rate for the rate limiter) supports no resource-level permissions; it reveals no customer data. test/infra/stack.test.ts asserts that "*" carries only actions of that kind.',
+      });
       environment.SENDER_EMAIL = sender;
     }
 

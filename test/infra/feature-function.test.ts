@@ -46,12 +46,15 @@ beforeAll(() => {
 
 describe('FeatureFunction', () => {
   it('sendEmail: SES send only from the configured sender address', () => {
-    const ses = statements.filter((s) => JSON.stringify(s.Action).includes('ses:'));
+    const ses = statements.filter((s) => JSON.stringify(s.Action).includes('ses:Send'));
     expect(ses).toHaveLength(1);
     expect(ses[0]!.Action).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
     expect(ses[0]!.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'crm@mail.example.com' } });
     expect(JSON.stringify(ses[0]!.Resource)).toContain(':identity/crm@mail.example.com');
     expect(env.SENDER_EMAIL).toBe('crm@mail.example.com');
+    // Reading the account's send rate (the limiter) is the only other SES action.
+    const other = statements.filter((s) => JSON.stringify(s.Action).includes('ses:') && !JSON.stringify(s.Action).includes('ses:Send'));
+    expect(other.map((s) => s.Action)).toEqual(['ses:GetAccount']);
   });
 
   it('writeExports: PutObject in the exports bucket only, nothing readable or deletable', () => {
