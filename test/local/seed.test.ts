@@ -133,13 +133,10 @@ describe('seeding through the API', () => {
     const options = { baseUrl: stack.baseUrl, adminToken: await stack.token('admin'), tokenFor, ddb: stack.ddb, tableName: stack.tableName, count: 15 };
     const planned = seedPlan(15);
     const plannedContacts = planned.reduce((sum, c) => sum + c.contacts.length, 0);
-    const started = Date.now();
     const first = await seedIfNeeded(options);
-    const seconds = (Date.now() - started) / 1000;
     expect(first).toMatchObject({ skipped: false, customers: 15, contacts: plannedContacts });
     expect(first.sales).toMatchObject({ products: 6, deals: 5, won: 1, lost: 1, orders: 1, tasks: 12, quotas: SALES_REPS.length });
     expect(first.sales!.activities).toBeGreaterThanOrEqual(3);
-    expect(seconds).toBeLessThan(30);
 
     const after = await counts();
     expect(after).toMatchObject({ customers: 15, contacts: plannedContacts, products: 6, deals: 5, won: 1, lost: 1, quotes: 1, orders: 1, tasks: 12, activities: first.sales!.activities });
