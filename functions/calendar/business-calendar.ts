@@ -59,16 +59,25 @@ function offsetMinutes(instant: Date, timeZone: string): number {
   return Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
 }
 
+const DAY_MS = 86_400_000;
+
 /**
  * The instant a local wall-clock time happens in the zone. For a time skipped by a DST change the
  * result is shifted forward by the gap; for a repeated time the earlier instant is returned.
  */
 export function zonedTimeToInstant(date: LocalDate, timeZone: string, hour = 0, minute = 0): Date {
   const wall = Date.UTC(date.year, date.month - 1, date.day, hour, minute);
-  let guess = wall - offsetMinutes(new Date(wall), timeZone) * 60_000;
-  // A second pass settles guesses that crossed a DST boundary.
-  guess = wall - offsetMinutes(new Date(guess), timeZone) * 60_000;
-  return new Date(guess);
+  // The zone's offsets on either side of any transition near this wall time (no zone moves its
+  // clocks twice within a day); a candidate is valid when the zone has that offset at that instant.
+  const before = offsetMinutes(new Date(wall - DAY_MS), timeZone);
+  const after = offsetMinutes(new Date(wall + DAY_MS), timeZone);
+  const valid = [...new Set([before, after])]
+    .map((offset) => ({ offset, instant: wall - offset * 60_000 }))
+    .filter(({ offset, instant }) => offsetMinutes(new Date(instant), timeZone) === offset)
+    .map(({ instant }) => instant);
+  // A repeated time has two valid instants: the earlier one. A skipped time has none: read with
+  // the offset before the change, it lands the length of the gap later.
+  return new Date(valid.length > 0 ? Math.min(...valid) : wall - before * 60_000);
 }
 
 /** Start of the local day (00:00 in the zone) as an instant. */

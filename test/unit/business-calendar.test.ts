@@ -39,6 +39,14 @@ describe('time zones', () => {
     expect(zonedTimeToInstant(parseDate('2026-07-15'), 'Europe/Berlin', 9).toISOString()).toBe('2026-07-15T07:00:00.000Z');
     // 29 March 2026: Berlin skips 02:00–03:00; midnight still exists.
     expect(zonedTimeToInstant(parseDate('2026-03-29'), 'Europe/Berlin').toISOString()).toBe('2026-03-28T23:00:00.000Z');
+    // A repeated local time (clocks fall back) is its earlier instant, east and west of UTC.
+    expect(zonedTimeToInstant(parseDate('2025-10-26'), 'Europe/Berlin', 2, 30).toISOString()).toBe('2025-10-26T00:30:00.000Z');
+    expect(zonedTimeToInstant(parseDate('2025-11-02'), 'America/New_York', 1, 30).toISOString()).toBe('2025-11-02T05:30:00.000Z');
+    // A skipped local time (clocks spring forward) moves forward by the gap.
+    expect(zonedTimeToInstant(parseDate('2026-03-08'), 'America/New_York', 2, 30).toISOString()).toBe('2026-03-08T07:30:00.000Z');
+    expect(zonedTimeToInstant(parseDate('2026-03-29'), 'Europe/Berlin', 2, 30).toISOString()).toBe('2026-03-29T01:30:00.000Z');
+    // Zones with non-hour offsets and no DST.
+    expect(zonedTimeToInstant(parseDate('2026-06-01'), 'Asia/Kolkata', 9).toISOString()).toBe('2026-06-01T03:30:00.000Z');
   });
   it('gives day and ISO-week ranges in the zone', () => {
     const [s, e] = dayRange(new Date('2026-11-23T12:00:00Z'), 'Asia/Shanghai');
