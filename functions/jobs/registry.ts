@@ -13,12 +13,9 @@
  *   pending costs one BatchGetItem.
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { runDormantCustomers } from '../activities/dormancy';
-import { runServiceAnniversaries, runWarrantyEnding } from '../assets/jobs';
 import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
-import { runReminders } from '../tasks/reminders';
 import type { Budget } from './budget';
 import type { JobMetric } from './metrics';
 
@@ -49,6 +46,15 @@ export interface JobDef<O extends JobOutcome = JobOutcome> {
   metrics?: (outcome: O) => JobMetric[];
 }
 
+/**
+ * Each job's module is imported when the job first runs: one invocation runs one job (or the
+ * continuation tick), so the function's cold start pays only for the heartbeat's few lines, not
+ * for every job's code and the SES client (docs/performance.md, cold-start budget).
+ */
+const reminderJob = () => import('../tasks/reminders');
+const assetJobs = () => import('../assets/jobs');
+const dormancyJob = () => import('../activities/dormancy');
+
 const count = (name: string, value: unknown): JobMetric => ({ name, unit: 'Count', value: Number(value) || 0 });
 
 /** Records the scheduler's last run; only moves forward, so a replayed or late run cannot move it back. */
@@ -77,6 +83,7 @@ export const JOBS: Record<string, JobDef> = {
   /** Due task reminders: email + in-app notification, each exactly once (functions/tasks/reminders.ts). */
   reminders: {
     run: async ({ now, budget }) => {
+      const { runReminders } = await reminderJob();
       const r = await runReminders(now, { budget });
       return { ...r, processed: r.claimed - r.released };
     },
@@ -97,17 +104,17 @@ export const JOBS: Record<string, JobDef> = {
   },
   /** Service anniversaries, warranty ending, dormant customers: daily, continued until done. */
   'service-anniversaries': {
-    run: ({ now, budget, onItemError }) => runServiceAnniversaries(now, { budget, onItemError }),
+    run: async ({ now, budget, onItemError }) => (await assetJobs()).runServiceAnniversaries(now, { budget, onItemError }),
     continuation: 'pending',
     metrics: proactiveMetrics,
   },
   'warranty-ending': {
-    run: ({ now, budget, onItemError }) => runWarrantyEnding(now, { budget, onItemError }),
+    run: async ({ now, budget, onItemError }) => (await assetJobs()).runWarrantyEnding(now, { budget, onItemError }),
     continuation: 'pending',
     metrics: proactiveMetrics,
   },
   'dormant-customers': {
-    run: ({ now, budget, onItemError }) => runDormantCustomers(now, { budget, onItemError }),
+    run: async ({ now, budget, onItemError }) => (await dormancyJob()).runDormantCustomers(now, { budget, onItemError }),
     continuation: 'pending',
     metrics: (o) => [...proactiveMetrics(o), count('CustomersSynced', o.synced)],
   },
