@@ -4,6 +4,7 @@
  * (test/budget/bundles.test.ts) both read these options, so the size the test measures is the
  * size that ships.
  */
+import path from 'node:path';
 import type { BuildOptions } from 'esbuild';
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 
@@ -45,9 +46,20 @@ export const ESBUILD_OPTIONS = {
   outExtension: { '.js': '.mjs' },
 } as const satisfies BuildOptions;
 
-/** The same options in the shape NodejsFunction takes. */
-export function cdkBundlingOptions(): BundlingOptions {
+/**
+ * The same options in the shape NodejsFunction takes. `files` (relative to the repository root)
+ * are copied next to the bundle, for code that reads them at run time (FeatureDef.files).
+ */
+export function cdkBundlingOptions(files: readonly string[] = []): BundlingOptions {
   return {
+    ...(files.length > 0 && {
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: (inputDir: string, outputDir: string) =>
+          files.map((file) => `cp "${path.posix.join(inputDir, file)}" "${path.posix.join(outputDir, path.posix.basename(file))}"`),
+      },
+    }),
     format: OutputFormat.ESM,
     target: ESBUILD_OPTIONS.target,
     minify: ESBUILD_OPTIONS.minify,

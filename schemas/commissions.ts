@@ -1,18 +1,19 @@
 import * as z from './zod';
+import { once } from './once';
 import { Money, PageQuery, RecordMeta, pageOf } from './common';
 import { BasisPoints } from './shared';
 
-export const PlanIdParam = {
+export const PlanIdParam = once(() => ({
   planId: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,49}$/, 'Plan ids are 1–50 lower-case letters, digits or "-", e.g. "sales-2026"')),
-};
+}));
 export const MAX_PLAN_USERS = 40;
 
-export const CommissionPlanInput = z
+export const CommissionPlanInput = once(() => z
   .strictObject({
     name: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
     currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'Expected an ISO 4217 currency code, e.g. "EUR"')),
-    rateBp: BasisPoints.check(z.meta({ description: 'Commission on won amount up to quota (or all of it without a quota)' })),
-    acceleratorRateBp: z.optional(BasisPoints.check(z.meta({ description: 'Higher rate on the part of won amount above quota' }))),
+    rateBp: BasisPoints().check(z.meta({ description: 'Commission on won amount up to quota (or all of it without a quota)' })),
+    acceleratorRateBp: z.optional(BasisPoints().check(z.meta({ description: 'Higher rate on the part of won amount above quota' }))),
     userIds: z.array(z.string().check(z.minLength(1), z.maxLength(128))).check(
       z.maxLength(MAX_PLAN_USERS),
       z.refine((ids) => new Set(ids).size === ids.length, 'Each user once'),
@@ -22,9 +23,9 @@ export const CommissionPlanInput = z
   .check(
     z.refine((p) => p.acceleratorRateBp === undefined || p.acceleratorRateBp >= p.rateBp, 'acceleratorRateBp must be at least rateBp'),
     z.meta({ id: 'CommissionPlanInput' }),
-  );
+  ));
 
-export const CommissionPlan = z
+export const CommissionPlan = once(() => z
   .object({
     id: z.string(),
     name: z.string(),
@@ -32,19 +33,19 @@ export const CommissionPlan = z
     rateBp: z.int(),
     acceleratorRateBp: z.optional(z.int()),
     userIds: z.array(z.string()),
-    ...RecordMeta,
+    ...RecordMeta(),
   })
-  .check(z.meta({ id: 'CommissionPlan' }));
+  .check(z.meta({ id: 'CommissionPlan' })));
 
-export const CommissionPlanPage = pageOf(CommissionPlan, 'CommissionPlanPage');
-export const CommissionPlanListQuery = z.strictObject({ ...PageQuery });
+export const CommissionPlanPage = once(() => pageOf(CommissionPlan(), 'CommissionPlanPage'));
+export const CommissionPlanListQuery = once(() => z.strictObject({ ...PageQuery() }));
 
-export const StatementQuery = z.strictObject({
+export const StatementQuery = once(() => z.strictObject({
   userId: z.optional(z.string().check(z.minLength(1), z.maxLength(128), z.meta({ description: 'Defaults to the caller; sales may only read their own' }))),
   period: z.string().check(z.regex(/^\d{4}-(Q[1-4]|(0[1-9]|1[0-2]))$/, 'Expected a quarter (2026-Q4) or a month (2026-11)')),
-});
+}));
 
-export const CommissionStatement = z
+export const CommissionStatement = once(() => z
   .object({
     userId: z.string(),
     period: z.string(),
@@ -54,12 +55,12 @@ export const CommissionStatement = z
     currency: z.string(),
     rateBp: z.int(),
     acceleratorRateBp: z.optional(z.int()),
-    deals: z.array(z.object({ id: z.string(), name: z.string(), amount: Money, closedAt: z.string(), customerId: z.string(), counted: z.boolean() })),
-    won: Money,
-    quota: z.optional(Money),
+    deals: z.array(z.object({ id: z.string(), name: z.string(), amount: Money(), closedAt: z.string(), customerId: z.string(), counted: z.boolean() })),
+    won: Money(),
+    quota: z.optional(Money()),
     attainmentBp: z.optional(z.int().check(z.meta({ description: 'won / quota in basis points, rounded half-even' }))),
-    baseAmount: Money,
-    acceleratedAmount: Money,
-    commission: Money,
+    baseAmount: Money(),
+    acceleratedAmount: Money(),
+    commission: Money(),
   })
-  .check(z.meta({ id: 'CommissionStatement' }));
+  .check(z.meta({ id: 'CommissionStatement' })));

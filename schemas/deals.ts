@@ -1,19 +1,20 @@
 import * as z from './zod';
+import { once } from './once';
 import { Id, Money, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
 import { Period } from './shared';
 
 const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
-const Probability = z.int().check(z.minimum(0), z.maximum(100), z.meta({ description: 'Win probability override in percent, 0–100' }));
-export const DateOnly = z.iso.date().check(z.meta({ description: 'A calendar date YYYY-MM-DD' }));
+const Probability = once(() => z.int().check(z.minimum(0), z.maximum(100), z.meta({ description: 'Win probability override in percent, 0–100' })));
+export const DateOnly = once(() => z.iso.date().check(z.meta({ description: 'A calendar date YYYY-MM-DD' })));
 export { Period } from './shared';
 export const DEAL_STATUSES = ['open', 'won', 'lost'] as const;
 
-export const LineItem = z
-  .strictObject({ description: text(200), quantity: z.int().check(z.minimum(1), z.maximum(1_000_000)), unitPrice: Money })
-  .check(z.meta({ id: 'DealLineItem', description: 'A simple line; quotes carry the detailed pricing' }));
-const LineItems = z.array(LineItem).check(z.maxLength(50, 'At most 50 line items'));
+export const LineItem = once(() => z
+  .strictObject({ description: text(200), quantity: z.int().check(z.minimum(1), z.maximum(1_000_000)), unitPrice: Money() })
+  .check(z.meta({ id: 'DealLineItem', description: 'A simple line; quotes carry the detailed pricing' })));
+const LineItems = once(() => z.array(LineItem()).check(z.maxLength(50, 'At most 50 line items')));
 
-export const DealCreate = z
+export const DealCreate = once(() => z
   .strictObject({
     name: text(200),
     customerId: Id('cus'),
@@ -21,30 +22,30 @@ export const DealCreate = z
     ownerId: z.optional(text(128).check(z.meta({ description: 'Defaults to the caller; sales may only own their deals' }))),
     pipelineId: z.optional(Id('pip').check(z.meta({ description: 'Defaults to the default pipeline' }))),
     stageId: z.optional(Id('stg').check(z.meta({ description: 'Defaults to the first active stage' }))),
-    amount: Money,
-    expectedCloseDate: z.optional(DateOnly),
-    probability: z.optional(Probability),
-    lineItems: z.optional(LineItems),
+    amount: Money(),
+    expectedCloseDate: z.optional(DateOnly()),
+    probability: z.optional(Probability()),
+    lineItems: z.optional(LineItems()),
   })
-  .check(z.meta({ id: 'DealCreate' }));
+  .check(z.meta({ id: 'DealCreate' })));
 
-export const DealPatch = z
+export const DealPatch = once(() => z
   .strictObject({
     name: z.optional(text(200)),
     contactId: z.optional(z.nullable(Id('con'))),
     ownerId: z.optional(text(128)),
-    amount: z.optional(Money),
-    expectedCloseDate: z.optional(z.nullable(DateOnly)),
-    probability: z.optional(z.nullable(Probability.check(z.meta({ description: 'null returns to the stage probability' })))),
-    lineItems: z.optional(z.nullable(LineItems)),
+    amount: z.optional(Money()),
+    expectedCloseDate: z.optional(z.nullable(DateOnly())),
+    probability: z.optional(z.nullable(Probability().check(z.meta({ description: 'null returns to the stage probability' })))),
+    lineItems: z.optional(z.nullable(LineItems())),
   })
-  .check(z.meta({ id: 'DealPatch', description: 'Stage, status and pipeline change through /stage, /won and /lost' }));
+  .check(z.meta({ id: 'DealPatch', description: 'Stage, status and pipeline change through /stage, /won and /lost' })));
 
-export const StageMove = z.strictObject({ stageId: Id('stg') }).check(z.meta({ id: 'StageMove' }));
-export const DealWon = z.strictObject({ reason: z.optional(text(1000)) }).check(z.meta({ id: 'DealWon' }));
-export const DealLost = z.strictObject({ reason: text(1000) }).check(z.meta({ id: 'DealLost' }));
+export const StageMove = once(() => z.strictObject({ stageId: Id('stg') }).check(z.meta({ id: 'StageMove' })));
+export const DealWon = once(() => z.strictObject({ reason: z.optional(text(1000)) }).check(z.meta({ id: 'DealWon' })));
+export const DealLost = once(() => z.strictObject({ reason: text(1000) }).check(z.meta({ id: 'DealLost' })));
 
-export const Deal = z
+export const Deal = once(() => z
   .object({
     id: z.string(),
     name: z.string(),
@@ -53,40 +54,40 @@ export const Deal = z
     ownerId: z.string(),
     pipelineId: z.string(),
     stageId: z.string(),
-    amount: Money,
+    amount: Money(),
     probability: z.int(),
     probabilityOverride: z.optional(z.int()),
     expectedCloseDate: z.optional(z.string()),
-    lineItems: z.optional(z.array(LineItem)),
+    lineItems: z.optional(z.array(LineItem())),
     status: z.enum(DEAL_STATUSES),
     wonReason: z.optional(z.string()),
     lostReason: z.optional(z.string()),
-    closedAt: z.optional(Timestamp),
+    closedAt: z.optional(Timestamp()),
     source: z.optional(z.object({ kind: z.string(), id: z.string() })),
-    stageEnteredAt: Timestamp,
-    ...RecordMeta,
+    stageEnteredAt: Timestamp(),
+    ...RecordMeta(),
   })
-  .check(z.meta({ id: 'Deal' }));
+  .check(z.meta({ id: 'Deal' })));
 
-export const DealPage = pageOf(Deal, 'DealPage');
+export const DealPage = once(() => pageOf(Deal(), 'DealPage'));
 
-export const StageHistoryEntry = z
+export const StageHistoryEntry = once(() => z
   .object({
-    n: z.int(), stageId: z.string(), stageName: z.string(), enteredAt: Timestamp, enteredBy: z.string(),
-    leftAt: z.optional(Timestamp), leftBy: z.optional(z.string()), secondsInStage: z.int(), current: z.boolean(),
+    n: z.int(), stageId: z.string(), stageName: z.string(), enteredAt: Timestamp(), enteredBy: z.string(),
+    leftAt: z.optional(Timestamp()), leftBy: z.optional(z.string()), secondsInStage: z.int(), current: z.boolean(),
   })
-  .check(z.meta({ id: 'StageHistoryEntry', description: 'One stay of a deal in a stage; secondsInStage runs to now for the current one' }));
-export const DealHistory = z.object({ items: z.array(StageHistoryEntry) }).check(z.meta({ id: 'DealHistory' }));
+  .check(z.meta({ id: 'StageHistoryEntry', description: 'One stay of a deal in a stage; secondsInStage runs to now for the current one' })));
+export const DealHistory = once(() => z.object({ items: z.array(StageHistoryEntry()) }).check(z.meta({ id: 'DealHistory' })));
 
-export const DealListQuery = z.strictObject({
+export const DealListQuery = once(() => z.strictObject({
   ownerId: z.optional(text(128)),
   status: z.optional(z.enum(DEAL_STATUSES)),
   pipelineId: z.optional(Id('pip')),
   stageId: z.optional(Id('stg')),
-  closing: z.optional(Period.check(z.meta({ description: 'Expected close date in this quarter or month' }))),
-  from: z.optional(DateOnly.check(z.meta({ description: 'Expected close date on or after' }))),
-  to: z.optional(DateOnly.check(z.meta({ description: 'Expected close date on or before' }))),
-  ...PageQuery,
-});
+  closing: z.optional(Period().check(z.meta({ description: 'Expected close date in this quarter or month' }))),
+  from: z.optional(DateOnly().check(z.meta({ description: 'Expected close date on or after' }))),
+  to: z.optional(DateOnly().check(z.meta({ description: 'Expected close date on or before' }))),
+  ...PageQuery(),
+}));
 
-export const BoardQuery = z.strictObject({ stage: z.optional(Id('stg')), ...PageQuery });
+export const BoardQuery = once(() => z.strictObject({ stage: z.optional(Id('stg')), ...PageQuery() }));

@@ -1,4 +1,5 @@
 import * as z from './zod';
+import { once } from './once';
 import { Id, Money, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
 import { SOURCES } from './shared';
 
@@ -8,16 +9,16 @@ export const SETTABLE_LEAD_STATUSES = ['new', 'working', 'qualified', 'disqualif
 
 const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 const pii = { description: 'Personal data: masked for roles without the personal-data permission' };
-const Phone = z.string().check(z.trim(), z.regex(/^\+?[0-9 ()./-]{5,30}$/, 'Expected a phone number such as +49 30 1234567'), z.meta(pii));
-const Email = z.email().check(z.maxLength(254), z.meta(pii));
+const Phone = once(() => z.string().check(z.trim(), z.regex(/^\+?[0-9 ()./-]{5,30}$/, 'Expected a phone number such as +49 30 1234567'), z.meta(pii)));
+const Email = once(() => z.email().check(z.maxLength(254), z.meta(pii)));
 
-const leadFields = {
+const leadFields = once(() => ({
   firstName: text(100),
   lastName: text(100),
   companyName: text(200),
   title: text(100),
-  email: Email,
-  phone: Phone,
+  email: Email(),
+  phone: Phone(),
   source: z.enum(SOURCES),
   campaignId: text(128).check(z.meta({ description: 'Campaign the lead came from (for attribution)' })),
   status: z.enum(SETTABLE_LEAD_STATUSES),
@@ -27,57 +28,57 @@ const leadFields = {
   country: z.string().check(z.regex(/^[A-Z]{2}$/, 'Expected an ISO 3166-1 alpha-2 country code, e.g. "DE"')),
   region: text(100),
   industry: text(100),
-};
+}));
 
 const reasonRule = (v: { status?: string | null; disqualifiedReason?: string | null }) => v.status !== 'disqualified' || typeof v.disqualifiedReason === 'string';
 
-export const LeadCreate = z
+export const LeadCreate = once(() => z
   .strictObject({
-    firstName: z.optional(leadFields.firstName),
-    lastName: leadFields.lastName,
-    companyName: z.optional(leadFields.companyName),
-    title: z.optional(leadFields.title),
-    email: z.optional(leadFields.email),
-    phone: z.optional(leadFields.phone),
-    source: z.optional(leadFields.source),
-    campaignId: z.optional(leadFields.campaignId),
-    status: z.optional(leadFields.status),
-    disqualifiedReason: z.optional(leadFields.disqualifiedReason),
-    ownerId: z.optional(leadFields.ownerId),
-    notes: z.optional(leadFields.notes),
-    country: z.optional(leadFields.country),
-    region: z.optional(leadFields.region),
-    industry: z.optional(leadFields.industry),
+    firstName: z.optional(leadFields().firstName),
+    lastName: leadFields().lastName,
+    companyName: z.optional(leadFields().companyName),
+    title: z.optional(leadFields().title),
+    email: z.optional(leadFields().email),
+    phone: z.optional(leadFields().phone),
+    source: z.optional(leadFields().source),
+    campaignId: z.optional(leadFields().campaignId),
+    status: z.optional(leadFields().status),
+    disqualifiedReason: z.optional(leadFields().disqualifiedReason),
+    ownerId: z.optional(leadFields().ownerId),
+    notes: z.optional(leadFields().notes),
+    country: z.optional(leadFields().country),
+    region: z.optional(leadFields().region),
+    industry: z.optional(leadFields().industry),
   })
   .check(
     z.refine(reasonRule, { message: 'A disqualified lead needs a disqualifiedReason', path: ['disqualifiedReason'] }),
     z.meta({ id: 'LeadCreate', description: 'Without ownerId, a caller who may assign (scope all) gets the owner from the territory rules; otherwise the caller owns it.' }),
-  );
+  ));
 
-export const LeadPatch = z
+export const LeadPatch = once(() => z
   .strictObject({
-    firstName: z.optional(z.nullable(leadFields.firstName)),
-    lastName: z.optional(leadFields.lastName),
-    companyName: z.optional(z.nullable(leadFields.companyName)),
-    title: z.optional(z.nullable(leadFields.title)),
-    email: z.optional(z.nullable(leadFields.email)),
-    phone: z.optional(z.nullable(leadFields.phone)),
-    source: z.optional(z.nullable(leadFields.source)),
-    campaignId: z.optional(z.nullable(leadFields.campaignId)),
-    status: z.optional(leadFields.status),
-    disqualifiedReason: z.optional(z.nullable(leadFields.disqualifiedReason)),
-    ownerId: z.optional(leadFields.ownerId),
-    notes: z.optional(z.nullable(leadFields.notes)),
-    country: z.optional(z.nullable(leadFields.country)),
-    region: z.optional(z.nullable(leadFields.region)),
-    industry: z.optional(z.nullable(leadFields.industry)),
+    firstName: z.optional(z.nullable(leadFields().firstName)),
+    lastName: z.optional(leadFields().lastName),
+    companyName: z.optional(z.nullable(leadFields().companyName)),
+    title: z.optional(z.nullable(leadFields().title)),
+    email: z.optional(z.nullable(leadFields().email)),
+    phone: z.optional(z.nullable(leadFields().phone)),
+    source: z.optional(z.nullable(leadFields().source)),
+    campaignId: z.optional(z.nullable(leadFields().campaignId)),
+    status: z.optional(leadFields().status),
+    disqualifiedReason: z.optional(z.nullable(leadFields().disqualifiedReason)),
+    ownerId: z.optional(leadFields().ownerId),
+    notes: z.optional(z.nullable(leadFields().notes)),
+    country: z.optional(z.nullable(leadFields().country)),
+    region: z.optional(z.nullable(leadFields().region)),
+    industry: z.optional(z.nullable(leadFields().industry)),
   })
   .check(
     z.refine((v) => Object.keys(v).length > 0, 'Send at least one field to change'),
     z.meta({ id: 'LeadPatch', description: 'Fields to change; null clears an optional field. Setting status disqualified needs a disqualifiedReason (in the body or already on the lead).' }),
-  );
+  ));
 
-export const Lead = z
+export const Lead = once(() => z
   .object({
     id: Id('led'),
     firstName: z.optional(z.string()),
@@ -95,46 +96,46 @@ export const Lead = z
     country: z.optional(z.string()),
     region: z.optional(z.string()),
     industry: z.optional(z.string()),
-    convertedAt: z.optional(Timestamp),
+    convertedAt: z.optional(Timestamp()),
     convertedCustomerId: z.optional(z.string()),
     convertedContactId: z.optional(z.string()),
     convertedDealId: z.optional(z.string()),
     masked: z.optional(z.array(z.string())),
-    ...RecordMeta,
+    ...RecordMeta(),
   })
-  .check(z.meta({ id: 'Lead' }));
+  .check(z.meta({ id: 'Lead' })));
 
-export const LeadPage = pageOf(Lead, 'LeadPage');
+export const LeadPage = once(() => pageOf(Lead(), 'LeadPage'));
 
-export const LeadListQuery = z.strictObject({
-  ...PageQuery,
+export const LeadListQuery = once(() => z.strictObject({
+  ...PageQuery(),
   ownerId: z.optional(text(128)),
   status: z.optional(z.enum(LEAD_STATUSES)),
   source: z.optional(z.enum(SOURCES)),
   q: z.optional(text(100).check(z.meta({ description: 'Name prefix (last name, then first name); case- and accent-insensitive' }))),
-});
+}));
 
-export const LeadConvert = z
+export const LeadConvert = once(() => z
   .strictObject({
     customerId: z.optional(Id('cus').check(z.meta({ description: 'Link this existing customer instead of creating one' }))),
     createDeal: z.optional(
       z.strictObject({
         name: text(200),
-        amount: Money,
+        amount: Money(),
         pipelineId: z.optional(text(64)),
         stageId: z.optional(text(64)),
         expectedCloseDate: z.optional(z.iso.date()),
       }),
     ),
   })
-  .check(z.meta({ id: 'LeadConvert' }));
+  .check(z.meta({ id: 'LeadConvert' })));
 
-export const LeadConversion = z
+export const LeadConversion = once(() => z
   .object({
-    lead: Lead,
+    lead: Lead(),
     customerId: Id('cus'),
     contactId: Id('con'),
     dealId: z.optional(z.string()),
     customerCreated: z.boolean(),
   })
-  .check(z.meta({ id: 'LeadConversion' }));
+  .check(z.meta({ id: 'LeadConversion' })));

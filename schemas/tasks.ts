@@ -1,4 +1,5 @@
 import * as z from './zod';
+import { once } from './once';
 import { Id, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
 
 export const TASK_STATUSES = ['open', 'done', 'cancelled'] as const;
@@ -27,94 +28,94 @@ const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLe
 /** ISO-8601 durations without years/months (they have no fixed length): PT15M, PT1H30M, P1D, P1W, P1DT2H. */
 export const ISO_DURATION = /^P(?!$)(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?)?$/;
 
-const BeforeDue = z.union([
+const BeforeDue = once(() => z.union([
   z.string().check(z.regex(ISO_DURATION, 'Expected an ISO-8601 duration such as PT15M, PT2H, P1D or P1DT2H')),
   z.int().check(z.minimum(0), z.maximum(525_600, 'At most 525600 minutes (one year)')),
-]);
+]));
 
-export const ReminderInput = z
+export const ReminderInput = once(() => z
   .union([
-    z.strictObject({ at: Timestamp.check(z.meta({ description: 'Absolute reminder time' })) }),
-    z.strictObject({ beforeDue: BeforeDue.check(z.meta({ description: 'Time before dueAt: ISO-8601 duration or minutes' })) }),
+    z.strictObject({ at: Timestamp().check(z.meta({ description: 'Absolute reminder time' })) }),
+    z.strictObject({ beforeDue: BeforeDue().check(z.meta({ description: 'Time before dueAt: ISO-8601 duration or minutes' })) }),
   ])
-  .check(z.meta({ id: 'ReminderInput', description: 'Either { at } (absolute) or { beforeDue } (relative to dueAt; needs dueAt).' }));
+  .check(z.meta({ id: 'ReminderInput', description: 'Either { at } (absolute) or { beforeDue } (relative to dueAt; needs dueAt).' })));
 
-const Reminders = z.array(ReminderInput).check(z.maxLength(MAX_REMINDERS, `At most ${MAX_REMINDERS} reminders`));
+const Reminders = once(() => z.array(ReminderInput()).check(z.maxLength(MAX_REMINDERS, `At most ${MAX_REMINDERS} reminders`)));
 
-const relatedShape = z.strictObject({
+const relatedShape = once(() => z.strictObject({
   type: z.enum(Object.keys(RELATED_TYPES) as [RelatedType, ...RelatedType[]]),
   id: z.string().check(z.regex(/^[a-z]{2,5}_[0-9A-HJKMNP-TV-Z]{26}$/, 'Expected an id like cus_01J…')),
-});
-export const RelatedRecord = relatedShape.check(
+}));
+export const RelatedRecord = once(() => relatedShape().check(
   z.refine((r) => r.id.startsWith(`${RELATED_TYPES[r.type]}_`), { message: 'The id does not match the type', path: ['id'] }),
   z.meta({ id: 'RelatedRecord', description: 'The record this task is about' }),
-);
+));
 
-export const TaskCreate = z
+export const TaskCreate = once(() => z
   .strictObject({
     title: text(200),
     notes: z.optional(text(4000)),
-    dueAt: z.optional(Timestamp),
+    dueAt: z.optional(Timestamp()),
     assigneeId: z.optional(text(128).check(z.meta({ description: 'Defaults to the caller; someone else needs tasks:assign' }))),
     priority: z.optional(z.enum(TASK_PRIORITIES)),
-    related: z.optional(RelatedRecord),
+    related: z.optional(RelatedRecord()),
     customerId: z.optional(Id('cus')),
-    reminders: z.optional(Reminders),
+    reminders: z.optional(Reminders()),
   })
-  .check(z.meta({ id: 'TaskCreate', description: 'Reminders in the past are rejected (400); relative reminders need dueAt.' }));
+  .check(z.meta({ id: 'TaskCreate', description: 'Reminders in the past are rejected (400); relative reminders need dueAt.' })));
 
-export const TaskPatch = z
+export const TaskPatch = once(() => z
   .strictObject({
     title: z.optional(text(200)),
     notes: z.optional(z.nullable(text(4000))),
-    dueAt: z.optional(z.nullable(Timestamp)),
+    dueAt: z.optional(z.nullable(Timestamp())),
     assigneeId: z.optional(text(128)),
     priority: z.optional(z.enum(TASK_PRIORITIES)),
-    related: z.optional(z.nullable(RelatedRecord)),
+    related: z.optional(z.nullable(RelatedRecord())),
     customerId: z.optional(z.nullable(Id('cus'))),
     status: z.optional(z.enum(TASK_STATUSES).check(z.meta({ description: 'done completes, open reopens, cancelled cancels' }))),
-    reminders: z.optional(Reminders.check(z.meta({ description: 'Replaces the list; unchanged entries keep their delivery state' }))),
+    reminders: z.optional(Reminders().check(z.meta({ description: 'Replaces the list; unchanged entries keep their delivery state' }))),
   })
   .check(
     z.refine((v) => Object.keys(v).length > 0, 'Send at least one field to change'),
     z.meta({ id: 'TaskPatch', description: 'Fields to change; null clears an optional field. Changing dueAt re-schedules relative reminders.' }),
-  );
+  ));
 
-export const Reminder = z
+export const Reminder = once(() => z
   .object({
-    at: z.optional(Timestamp),
+    at: z.optional(Timestamp()),
     beforeDue: z.optional(z.string().check(z.meta({ description: 'ISO-8601 duration before dueAt' }))),
-    remindAt: Timestamp,
+    remindAt: Timestamp(),
     status: z.optional(z.enum(['pending', 'delivered', 'failed', 'cancelled']).check(z.meta({ description: 'On GET of one task only' }))),
-    deliveredAt: z.optional(Timestamp),
+    deliveredAt: z.optional(Timestamp()),
   })
-  .check(z.meta({ id: 'Reminder' }));
+  .check(z.meta({ id: 'Reminder' })));
 
-export const Task = z
+export const Task = once(() => z
   .object({
     id: Id('tsk'),
     title: z.string(),
     notes: z.optional(z.string()),
     status: z.enum(TASK_STATUSES),
     priority: z.enum(TASK_PRIORITIES),
-    dueAt: z.optional(Timestamp),
+    dueAt: z.optional(Timestamp()),
     assigneeId: z.string(),
     customerId: z.optional(z.string()),
     related: z.optional(z.object({ type: z.string(), id: z.string() })),
-    reminders: z.array(Reminder),
+    reminders: z.array(Reminder()),
     sourceKey: z.optional(z.string().check(z.meta({ description: 'Set on tasks created by a rule (createdBy "system")' }))),
-    completedAt: z.optional(Timestamp),
-    cancelledAt: z.optional(Timestamp),
-    ...RecordMeta,
+    completedAt: z.optional(Timestamp()),
+    cancelledAt: z.optional(Timestamp()),
+    ...RecordMeta(),
   })
-  .check(z.meta({ id: 'Task' }));
+  .check(z.meta({ id: 'Task' })));
 
-export const TaskPage = pageOf(Task, 'TaskPage');
+export const TaskPage = once(() => pageOf(Task(), 'TaskPage'));
 
-export const TaskListQuery = z.strictObject({
-  ...PageQuery,
+export const TaskListQuery = once(() => z.strictObject({
+  ...PageQuery(),
   status: z.optional(z.enum(TASK_STATUSES).check(z.meta({ description: 'Default open' }))),
   assigneeId: z.optional(text(128).check(z.meta({ description: 'Someone else\'s tasks: needs tasks:read scope all (managers, admins)' }))),
   due: z.optional(z.enum(['overdue', 'today', 'week']).check(z.meta({ description: 'overdue = due before now; today / week = this local day / ISO week in the business time zone' }))),
   customerId: z.optional(Id('cus')),
-});
+}));

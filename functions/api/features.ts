@@ -56,6 +56,8 @@ export interface FeatureDef {
   cursorSecret?: boolean;
   memoryMb?: number;
   timeoutSeconds?: number;
+  /** Files (relative to the repository root) shipped next to the bundle, read by the code at run time. */
+  files?: string[];
   /**
    * Which stack creates the function: `app` (default; the stateless stack with the API and
    * schedules) or `data` (the stateful stack — only for Cognito triggers, which the user pool
@@ -68,6 +70,8 @@ export const FEATURES = {
   system: {
     entry: 'functions/system/handler.ts',
     description: 'Health, the caller (me), the OpenAPI document and docs page',
+    // Rendered at build time (npm run docs:openapi); served as is.
+    files: ['functions/system/openapi.json'],
     // The scheduler heartbeat (health).
     table: { read: ['GetItem'] },
   },

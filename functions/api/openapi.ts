@@ -272,7 +272,7 @@ function pathParamNames(path: string): string[] {
 
 function isPaginated(route: RouteDef, schemas: SchemaSet): boolean {
   if (!route.query) return false;
-  const props = (schemas.add(route.query, 'output').root.properties ?? {}) as Json;
+  const props = (schemas.add(route.query(), 'output').root.properties ?? {}) as Json;
   return 'cursor' in props && 'limit' in props;
 }
 
@@ -320,16 +320,17 @@ function buildOperation(route: RouteDef, schemas: SchemaSet): Deferred {
   const paginated = isPaginated(route, schemas);
   const { text, roles } = describeOperation(route, paginated);
 
-  const declared = Object.keys(route.params ?? {}).sort().join(',');
+  const routeParams = route.params?.() ?? {};
+  const declared = Object.keys(routeParams).sort().join(',');
   if (declared !== pathParamNames(route.path).sort().join(',')) {
     throw new Error(`${route.method} ${route.path}: params {${declared}} do not match the path template`);
   }
-  const params = Object.entries(route.params ?? {}).map(([name, schema]) => ({ name, converted: schemas.add(schema, 'output') }));
-  const query = route.query ? schemas.add(route.query, 'output') : undefined;
-  const body = route.body ? schemas.add(route.body, 'input') : undefined;
-  const success = route.response.schema ? schemas.add(route.response.schema, 'output') : undefined;
+  const params = Object.entries(routeParams).map(([name, schema]) => ({ name, converted: schemas.add(schema, 'output') }));
+  const query = route.query ? schemas.add(route.query(), 'output') : undefined;
+  const body = route.body ? schemas.add(route.body(), 'input') : undefined;
+  const success = route.response.schema ? schemas.add(route.response.schema(), 'output') : undefined;
   // parseJsonBody treats an empty body as {}: the body is optional exactly when {} is valid.
-  const bodyRequired = route.body ? !route.body.safeParse({}).success : false;
+  const bodyRequired = route.body ? !route.body().safeParse({}).success : false;
 
   return (resolve) => {
     const parameters: Json[] = params.map(({ name, converted }) => ({
@@ -432,7 +433,7 @@ interface Core {
 
 function buildCore(): Core {
   const schemas = new SchemaSet();
-  const problem = schemas.add(Problem, 'output');
+  const problem = schemas.add(Problem(), 'output');
   const deferred = ROUTES.map((route) => ({ route, build: buildOperation(route, schemas) }));
   const { components: schemaComponents, resolve } = schemas.finish();
   const problemSchema = resolve(problem);
@@ -494,6 +495,15 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
+}
+
+/**
+ * The document as served by `GET /v1/openapi.json`: rendered at build time into
+ * functions/system/openapi.json (`npm run docs:openapi`; a test fails when the committed file is
+ * stale), so the system function neither carries nor runs this builder and every schema.
+ */
+export function renderOpenApiJson(): string {
+  return `${JSON.stringify(buildOpenApi(), null, 2)}\n`;
 }
 
 let core: Core | undefined;

@@ -21,10 +21,14 @@ export interface RouteDef {
   tag: string;
   /** `public` routes skip the JWT authorizer (health and API docs only). */
   permission: Action | 'public';
-  params?: Record<string, ZodMiniType>;
-  query?: ZodMiniType;
-  body?: ZodMiniType;
-  response: { status: number; schema?: ZodMiniType; contentType?: string };
+  /**
+   * Schemas are referenced by their factories (schemas/once.ts) and built when the route is first
+   * served, so a cold start constructs none of them.
+   */
+  params?: () => Record<string, ZodMiniType>;
+  query?: () => ZodMiniType;
+  body?: () => ZodMiniType;
+  response: { status: number; schema?: () => ZodMiniType; contentType?: string };
   /** Statuses besides 400/401/403/413/415/429 worth documenting for this route. */
   errors?: number[];
   /** POST routes that honour Idempotency-Key. */

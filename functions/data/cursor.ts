@@ -17,7 +17,7 @@
  * and the provider adds ≈ 5 ms of module init to every list function (docs/performance.md).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { clientOptions } from '../aws/client-options';
 import { config } from '../config';
 import { BadRequest } from '../http/problem';
@@ -47,8 +47,6 @@ async function fetchKeys(): Promise<Keys> {
     return { current: Buffer.from(cfg.cursorSecret, 'utf8'), previous: previous ? Buffer.from(previous, 'utf8') : undefined };
   }
   if (!cfg.cursorSecretArn) throw new Error('Configuration error: neither CURSOR_SECRET nor CURSOR_SECRET_ARN is set');
-  // Loaded on first use: only list functions in AWS need it, and not during module init.
-  const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
   sm ??= new SecretsManagerClient(clientOptions('secretsmanager'));
   const client = sm;
   const stage = async (VersionStage: 'AWSCURRENT' | 'AWSPREVIOUS'): Promise<Buffer | undefined> => {

@@ -8,11 +8,11 @@ import { IdParam } from '../../schemas/common';
 import { BoardQuery, Deal, DealCreate, DealHistory, DealListQuery, DealLost, DealPage, DealPatch, DealWon, StageMove } from '../../schemas/deals';
 
 const dealParam = IdParam('deal');
-const PIPELINE_ID = IdParam('pip').id;
+const pipelineIdParam = IdParam('pip', 'pipelineId');
 
 export const routes: readonly RouteDef[] = [
   // deals, stage moves and history, the board (C4): every deal write updates the forecast/report aggregates in its transaction
-  { method: 'GET', path: '/v1/pipelines/{pipelineId}/deals', feature: 'deals', operation: 'pipelineBoard', tag: 'Deals', summary: 'The board: open deals of a pipeline by stage (one stage with ?stage=)', permission: 'deals:read', params: { pipelineId: PIPELINE_ID }, query: BoardQuery, response: { status: 200, schema: DealPage } },
+  { method: 'GET', path: '/v1/pipelines/{pipelineId}/deals', feature: 'deals', operation: 'pipelineBoard', tag: 'Deals', summary: 'The board: open deals of a pipeline by stage (one stage with ?stage=)', permission: 'deals:read', params: pipelineIdParam, query: BoardQuery, response: { status: 200, schema: DealPage } },
   { method: 'POST', path: '/v1/deals', feature: 'deals', operation: 'createDeal', tag: 'Deals', summary: 'Create a deal on a visible customer (defaults: default pipeline, first stage)', permission: 'deals:write', body: DealCreate, response: { status: 201, schema: Deal }, errors: [403, 404, 409, 422], idempotent: true },
   { method: 'GET', path: '/v1/deals', feature: 'deals', operation: 'listDeals', tag: 'Deals', summary: 'List deals; filters owner, status, pipeline, stage, closing period or from/to', permission: 'deals:read', query: DealListQuery, response: { status: 200, schema: DealPage } },
   { method: 'GET', path: '/v1/deals/{id}', feature: 'deals', operation: 'getDeal', tag: 'Deals', summary: 'Read a deal', permission: 'deals:read', params: dealParam, response: { status: 200, schema: Deal }, errors: [404] },

@@ -106,9 +106,9 @@ export function createHttpHandler(feature: FeatureName, featureRoutes: readonly 
         crm.scope = authorize(principal, route.permission);
         logger.appendKeys({ userId: principal.userId, role: principal.role });
       }
-      crm.params = parseParams(route.params, event);
-      crm.query = parseQuery(route.query, event);
-      crm.body = route.body ? validate(route.body, parseJsonBody(event), 'body') : undefined;
+      crm.params = parseParams(route.params?.(), event);
+      crm.query = parseQuery(route.query?.(), event);
+      crm.body = route.body ? validate(route.body(), parseJsonBody(event), 'body') : undefined;
       crm.expectedVersion = route.conditional ? parseIfMatch(event) : undefined;
 
       if (route.idempotent && crm.principal) {

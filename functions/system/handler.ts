@@ -1,4 +1,5 @@
 /** System feature: health (public), the API description (public) and the caller (me). */
+import { readFile } from 'node:fs/promises';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
@@ -9,6 +10,14 @@ import { routes } from './routes';
 import { ServiceUnavailable } from '../http/problem';
 import { ACTIONS, PERMISSIONS } from '../security/permissions';
 import { docsPageHeaders, docsPageHtml } from './docs-page';
+
+/**
+ * The OpenAPI document, rendered at build time (functions/api/openapi.ts, renderOpenApiJson) and
+ * shipped next to the bundle (FEATURES.system.files): the function carries no schema and no
+ * builder, so health and me start as fast as the baseline. Read on the first request for it.
+ */
+const OPENAPI_FILE = new URL('./openapi.json', import.meta.url);
+let openApiJson: Promise<string> | undefined;
 
 const heartbeatInterval = rateMillis(SCHEDULES.find((s) => s.name === 'heartbeat')?.expression ?? '') ?? 300_000;
 
@@ -33,10 +42,11 @@ export const handler = createHttpHandler('system', routes, {
   },
   // No server URL from request headers: `/` resolves against wherever the document was fetched,
   // and a Host header cannot poison a cached copy.
-  // Loaded on the first request for the document, not at cold start: the builder pulls in every
-  // feature's schemas, whose construction would otherwise dominate this function's init time
-  // (docs/performance.md). The document is memoized after that.
-  openapi: async () => ok((await import('../api/openapi')).buildOpenApi(), { 'cache-control': 'public, max-age=300' }),
+  openapi: async () => {
+    openApiJson ??= readFile(OPENAPI_FILE, 'utf8');
+    openApiJson.catch(() => { openApiJson = undefined; });
+    return { status: 200, contentType: 'application/json', body: await openApiJson, headers: { 'cache-control': 'public, max-age=300' } };
+  },
   docs: async () => ({
     status: 200,
     contentType: 'text/html; charset=utf-8',

@@ -176,7 +176,7 @@ export class FeatureFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment,
-      bundling: cdkBundlingOptions(),
+      bundling: cdkBundlingOptions(feature.files),
     });
   }
 }

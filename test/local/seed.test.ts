@@ -19,10 +19,10 @@ describe('seed plan', () => {
 
   it('is valid for the API and spread across owners, tiers, stages and markets', () => {
     for (const customer of plan) {
-      expect(CustomerCreate.safeParse(customer.body).success, customer.idempotencyKey).toBe(true);
+      expect(CustomerCreate().safeParse(customer.body).success, customer.idempotencyKey).toBe(true);
       expect(customer.contacts.length).toBeGreaterThanOrEqual(1);
       expect(customer.contacts.length).toBeLessThanOrEqual(3);
-      for (const contact of customer.contacts) expect(ContactCreate.safeParse(contact.body).success, contact.idempotencyKey).toBe(true);
+      for (const contact of customer.contacts) expect(ContactCreate().safeParse(contact.body).success, contact.idempotencyKey).toBe(true);
     }
     const distinct = (f: (c: (typeof plan)[number]) => unknown) => new Set(plan.map(f)).size;
     expect(distinct((c) => c.body.ownerId)).toBe(SALES_REPS.length);
@@ -69,13 +69,13 @@ describe('sales plan', () => {
   });
 
   it('is valid for the API, back-dates activities and never repeats a key', () => {
-    for (const p of plan.products) expect(ProductCreate.safeParse(p.body).success, p.idempotencyKey).toBe(true);
+    for (const p of plan.products) expect(ProductCreate().safeParse(p.body).success, p.idempotencyKey).toBe(true);
     const cus = 'cus_01JAAAAAAAAAAAAAAAAAAAAAAA';
     for (const a of plan.activities) {
-      expect(ActivityCreate.safeParse({ customerId: cus, ...a.body }).success, a.idempotencyKey).toBe(true);
+      expect(ActivityCreate().safeParse({ customerId: cus, ...a.body }).success, a.idempotencyKey).toBe(true);
       expect(Date.parse(a.body.occurredAt)).toBeLessThan(anchor.getTime());
     }
-    for (const t of plan.tasks) expect(TaskCreate.safeParse({ ...t.body, assigneeId: t.assigneeId }).success, t.idempotencyKey).toBe(true);
+    for (const t of plan.tasks) expect(TaskCreate().safeParse({ ...t.body, assigneeId: t.assigneeId }).success, t.idempotencyKey).toBe(true);
     expect(new Set(plan.tasks.map((t) => t.assigneeId))).toEqual(new Set(SALES_REPS.map((r) => r.id)));
     const keysUsed = [...plan.products, ...plan.deals, ...plan.activities, ...plan.tasks].map((x) => x.idempotencyKey);
     expect(new Set(keysUsed).size).toBe(keysUsed.length);

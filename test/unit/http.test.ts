@@ -32,7 +32,7 @@ describe('request parsing', () => {
   });
   it('validates query parameters with field paths', () => {
     try {
-      parseQuery(CustomerListQuery, event({ queryStringParameters: { limit: '500', tier: 'Z', bogus: '1' } }));
+      parseQuery(CustomerListQuery(), event({ queryStringParameters: { limit: '500', tier: 'Z', bogus: '1' } }));
       expect.unreachable();
     } catch (err) {
       const paths = ((err as { extra: { errors: { path: string }[] } }).extra.errors).map((e) => e.path).sort();
