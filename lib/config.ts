@@ -36,7 +36,7 @@ export interface CrmConfig {
   appBaseUrl: string;
   /** Email address subscribed to the alarm topic (optional; subscribe anything to the topic later). */
   alarmEmail: string | undefined;
-  /** Whether the monitoring stack (alarms, dashboard, alarm topic) is deployed. */
+  /** Whether the monitoring stack (alarms, dashboard, alarm topic) is deployed; default: not on `dev` (≈ $14 a month a stage; docs/costs.md). */
   monitoring: boolean;
   /** Cognito threat protection (Plus feature plan, billed per monthly active user; zero when idle). */
   threatProtection: boolean;
@@ -127,7 +127,7 @@ export function readConfig(node: Node): CrmConfig {
   return {
     stage,
     alarmEmail,
-    monitoring: asBoolean('monitoring', get('monitoring'), true),
+    monitoring: asBoolean('monitoring', get('monitoring'), !isDev),
     threatProtection: asBoolean('threatProtection', get('threatProtection'), !isDev),
     cognitoEmailThroughSes: asBoolean('cognitoEmailThroughSes', get('cognitoEmailThroughSes'), !isDev),
     createSesIdentity: asBoolean('createSesIdentity', get('createSesIdentity'), false),

@@ -25,6 +25,9 @@ export function buildTestApp(context: Record<string, unknown> = {}, options: { b
     outdir,
     context: {
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+      // The monitoring stack is off by default on dev (its cost); the tests synthesize it so
+      // that its template and cdk-nag report are checked. Pass `monitoring: undefined` for the default.
+      monitoring: 'true',
       ...context,
     },
   });

@@ -61,10 +61,17 @@ describe('job metrics (EMF)', () => {
     expect(doc._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'job']]);
     expect(doc).toMatchObject({
       service: 'crm-jobs', job: 'reminders',
-      RemindersDue: 3, RemindersDelivered: 3, RemindersEmailed: 3, RemindersGaveUp: 0, RemindersRequeued: 0,
-      OldestDueReminderAgeSeconds: 300, JobSucceeded: 1, ItemsProcessed: 3, JobMore: 0,
+      RemindersDue: 3, RemindersDelivered: 3, RemindersEmailed: 3,
+      OldestDueReminderAgeSeconds: 300, JobSucceeded: 1, ItemsProcessed: 3,
     });
     expect(doc.JobDurationMs).toBeGreaterThan(0);
+    // Zeros are left out (each metric is billed per hour it receives data).
+    for (const zero of ['RemindersGaveUp', 'RemindersRequeued', 'RemindersFailed', 'JobMore']) expect(doc[zero], zero).toBeUndefined();
+
+    // An idle run reports only that it succeeded.
+    const idle = await emfDuring(() => jobs.handler({ job: 'reminders', time: iso(t0 + 6 * MIN) }));
+    expect(idle).toHaveLength(1);
+    expect(idle[0]._aws.CloudWatchMetrics[0].Metrics.map((m: any) => m.Name)).toEqual(['JobSucceeded']);
     const units = Object.fromEntries(doc._aws.CloudWatchMetrics[0].Metrics.map((m: any) => [m.Name, m.Unit]));
     expect(units).toMatchObject({ JobDurationMs: 'Milliseconds', OldestDueReminderAgeSeconds: 'Seconds', RemindersEmailed: 'Count' });
 
