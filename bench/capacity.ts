@@ -28,7 +28,7 @@ import { register } from 'node:module';
 import { DynamoDBClient, GetItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { ddb } from '../functions/data/client';
-import { TABLE_SPEC } from '../functions/data/table';
+import { actionCost, inIndex, itemSize, KB, minimumCost, requestCost, tableIndexes, writeUnits, type ModelledAction } from '../functions/data/capacity';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/env';
 
 // test/support/stack.ts imports `inject` from vitest, which throws outside a vitest run. Resolve
@@ -50,72 +50,15 @@ const DUE = Number(arg('due', '25'));
 const JSON_OUT = arg('json', '');
 
 // ---------------------------------------------------------------------------------------------
-// Item sizes (developer guide "Item sizes and formats")
+// Item sizes and the write-cost model: functions/data/capacity.ts, the same model the x-db-write-units
+// header follows (so the bench and the header cannot disagree on the rules).
 
 type Item = Record<string, AttributeValue>;
 
-function valueSize(v: AttributeValue): number {
-  if (v.S !== undefined) return Buffer.byteLength(v.S);
-  if (v.N !== undefined) return numberSize(v.N);
-  if (v.B !== undefined) return v.B.byteLength;
-  if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
-  if (v.SS) return v.SS.reduce((n, s) => n + Buffer.byteLength(s), 0);
-  if (v.NS) return v.NS.reduce((n, s) => n + numberSize(s), 0);
-  if (v.BS) return v.BS.reduce((n, b) => n + b.byteLength, 0);
-  // Lists and maps: 3 bytes, plus 1 byte and the size of each element (map keys count as names).
-  if (v.L) return 3 + v.L.reduce((n, e) => n + 1 + valueSize(e), 0);
-  if (v.M) return 3 + Object.entries(v.M).reduce((n, [k, e]) => n + 1 + Buffer.byteLength(k) + valueSize(e), 0);
-  return 0;
-}
-
-/** About one byte per two significant digits, plus one. */
-function numberSize(n: string): number {
-  const digits = n.replace(/^-/, '').replace(/e.*$/i, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
-  return Math.ceil(Math.max(digits.length, 1) / 2) + 1;
-}
-
-function itemSize(item: Item | undefined): number {
-  if (!item) return 0;
-  return Object.entries(item).reduce((n, [name, v]) => n + Buffer.byteLength(name) + valueSize(v), 0);
-}
-
-const KB = 1024;
-const writeUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / KB));
 const readUnits = (bytes: number, consistent: boolean) => Math.max(1, Math.ceil(bytes / (4 * KB))) * (consistent ? 1 : 0.5);
-
-const INDEXES = TABLE_SPEC.globalIndexes;
-const keyOfIndex = (item: Item | undefined, i: (typeof INDEXES)[number]) =>
-  item?.[i.partitionKey]?.S !== undefined && item?.[i.sortKey]?.S !== undefined ? `${item[i.partitionKey]!.S}\u0000${item[i.sortKey]!.S}` : undefined;
-const tableKeySize = (item: Item) => ['pk', 'sk'].reduce((n, a) => n + (item[a] ? Buffer.byteLength(a) + valueSize(item[a]!) : 0), 0);
-
-/** The item as text with attributes (and map keys) sorted, so attribute order never counts as a change. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
-    ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
-}
-
-/** Index write units of one item change, for ALL and for KEYS_ONLY projections. */
-function indexWrites(before: Item | undefined, after: Item | undefined): { all: number; keysOnly: number } {
-  let all = 0;
-  let keysOnly = 0;
-  const changed = canonical(before) !== canonical(after);
-  for (const index of INDEXES) {
-    const was = keyOfIndex(before, index);
-    const is = keyOfIndex(after, index);
-    const keysOnlySize = (item: Item) => tableKeySize(item) + [index.partitionKey, index.sortKey].reduce((n, a) => n + Buffer.byteLength(a) + valueSize(item[a]!), 0);
-    if (!was && !is) continue;
-    if (was && !is) { all += writeUnits(itemSize(before)); keysOnly += writeUnits(keysOnlySize(before!)); continue; }
-    if (!was && is) { all += writeUnits(itemSize(after)); keysOnly += writeUnits(keysOnlySize(after!)); continue; }
-    if (was !== is) {
-      all += writeUnits(itemSize(before)) + writeUnits(itemSize(after));
-      keysOnly += writeUnits(keysOnlySize(before!)) + writeUnits(keysOnlySize(after!));
-    } else if (changed) {
-      // Same index key, other attributes changed: the ALL projection rewrites the entry; KEYS_ONLY does not.
-      all += writeUnits(Math.max(itemSize(before), itemSize(after)));
-    }
-  }
-  return { all, keysOnly };
-}
+const INDEXES = tableIndexes();
+/** The same indexes with KEYS_ONLY projections: the projection lever. */
+const KEYS_ONLY_INDEXES = INDEXES.map((index) => ({ ...index, projection: 'KEYS_ONLY' as const, nonKeyAttributes: [] }));
 
 // ---------------------------------------------------------------------------------------------
 // Counting every DynamoDB call of the handlers (the instrumented singleton in functions/data/client.ts)
@@ -134,9 +77,13 @@ interface Tally {
   indexArm: number;
   /** Audit/outbox items written: one EventBridge event each (the stream publishes them). */
   events: number;
+  /** The least the same items could cost (capacity.ts minimumCost). */
+  minimum: number;
+  /** What the API reported in x-db-write-units (the client's figure: the model for transactions). */
+  header: number;
 }
 
-const newTally = (): Tally => ({ requests: 0, commands: new Map(), localRead: 0, localWrite: 0, modelRead: 0, modelWrite: 0, modelWriteKeysOnly: 0, tableArm: 0, indexArm: 0, events: 0 });
+const newTally = (): Tally => ({ requests: 0, commands: new Map(), localRead: 0, localWrite: 0, modelRead: 0, modelWrite: 0, modelWriteKeysOnly: 0, tableArm: 0, indexArm: 0, events: 0, minimum: 0, header: 0 });
 let current: Tally | undefined;
 /** When set, every modelled write action of the current call is described here (`--explain`). */
 let explained: string[] | undefined;
@@ -241,26 +188,19 @@ function installCounter(): void {
         for (const a of planned.actions) if (a.kind === 'put' && a.item?.kind?.S === 'audit') tally.events += 1;
         if (before) {
           const after = await Promise.all(planned.actions.map((a) => (a.kind === 'check' ? Promise.resolve(undefined) : image(a))));
-          planned.actions.forEach((a, i) => {
-            const pre = before[i];
-            if (a.kind === 'check') {
-              const units = 2 * writeUnits(itemSize(pre));
-              explained?.push(`${command} ConditionCheck ${describeKey(a.key)}: ${itemSize(pre)} B → ${units}`);
-              tally.tableArm += units;
-              tally.modelWrite += units;
-              tally.modelWriteKeysOnly += units;
-              return;
-            }
-            const post = after[i];
-            const table = writeUnits(Math.max(itemSize(pre), itemSize(post))) * (planned.transaction ? 2 : 1);
-            const idx = indexWrites(pre, post);
-            explained?.push(`${command} ${a.kind} ${describeKey(a.key)}: ${Math.max(itemSize(pre), itemSize(post))} B → table ${table}, `
-              + `indexes ${idx.all} (${INDEXES.filter((x) => keyOfIndex(pre, x) || keyOfIndex(post, x)).map((x) => x.name).join('+') || 'none'}), KEYS_ONLY ${idx.keysOnly}`);
-            tally.tableArm += table;
-            tally.indexArm += idx.all;
-            tally.modelWrite += table + idx.all;
-            tally.modelWriteKeysOnly += table + idx.keysOnly;
+          const actions: ModelledAction[] = planned.actions.map((a, i) => ({ kind: a.kind, before: before[i], after: after[i] }));
+          const cost = requestCost(actions, planned.transaction, INDEXES);
+          actions.forEach((a, i) => {
+            const one = actionCost(a, planned.transaction, INDEXES);
+            const bytes = Math.max(itemSize(a.before), itemSize(a.kind === 'check' ? undefined : a.after));
+            explained?.push(`${command} ${a.kind === 'check' ? 'ConditionCheck' : a.kind} ${describeKey(planned.actions[i]!.key)}: ${bytes} B → table ${one.table}, `
+              + `indexes ${one.total - one.table} (${Object.keys(one.indexes).join('+') || 'none'}), KEYS_ONLY ${actionCost(a, planned.transaction, KEYS_ONLY_INDEXES).total - one.table}`);
           });
+          tally.tableArm += cost.table;
+          tally.indexArm += cost.total - cost.table;
+          tally.modelWrite += cost.total;
+          tally.modelWriteKeysOnly += requestCost(actions, planned.transaction, KEYS_ONLY_INDEXES).total;
+          tally.minimum += minimumCost(actions, planned.transaction, INDEXES);
         } else {
           tally.modelWrite += local.write;
           tally.modelWriteKeysOnly += local.write;
@@ -308,6 +248,8 @@ interface Row {
   indexArm: number;
   modelWriteKeysOnly: number;
   events: number;
+  minimum: number;
+  header: number;
   logBytes: number;
   logLines: number;
   ms: number;
@@ -317,7 +259,7 @@ interface Row {
 const rows: Row[] = [];
 const emptyRow = (group: string, label: string): Row => ({
   group, label, samples: 0, requests: 0, commands: '', localRead: 0, modelRead: 0, localWrite: 0, modelWrite: 0,
-  tableArm: 0, indexArm: 0, modelWriteKeysOnly: 0, events: 0, logBytes: 0, logLines: 0, ms: 0,
+  tableArm: 0, indexArm: 0, modelWriteKeysOnly: 0, events: 0, minimum: 0, header: 0, logBytes: 0, logLines: 0, ms: 0,
 });
 
 const explanations: { label: string; lines: string[] }[] = [];
@@ -348,7 +290,7 @@ async function measure(group: string, label: string, samples: number, fn: (i: nu
     lines += logLines - l0;
     total.requests += tally.requests;
     for (const [c, n] of tally.commands) total.commands.set(c, (total.commands.get(c) ?? 0) + n);
-    for (const k of ['localRead', 'localWrite', 'modelRead', 'modelWrite', 'modelWriteKeysOnly', 'tableArm', 'indexArm', 'events'] as const) total[k] += tally[k];
+    for (const k of ['localRead', 'localWrite', 'modelRead', 'modelWrite', 'modelWriteKeysOnly', 'tableArm', 'indexArm', 'events', 'minimum', 'header'] as const) total[k] += tally[k];
   }
   const per = (n: number) => n / samples;
   rows.push({
@@ -358,7 +300,7 @@ async function measure(group: string, label: string, samples: number, fn: (i: nu
     localRead: per(total.localRead), modelRead: per(total.modelRead),
     localWrite: per(total.localWrite), modelWrite: per(total.modelWrite),
     tableArm: per(total.tableArm), indexArm: per(total.indexArm), modelWriteKeysOnly: per(total.modelWriteKeysOnly),
-    events: per(total.events), logBytes: per(bytes), logLines: per(lines), ms: per(ms),
+    events: per(total.events), minimum: per(total.minimum), header: per(total.header), logBytes: per(bytes), logLines: per(lines), ms: per(ms),
   });
 }
 
@@ -386,6 +328,13 @@ async function main(): Promise<void> {
   try {
     images = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     installCounter();
+    // The x-db-write-units header of every measured call, next to the bench's own model.
+    const send = crm.request.bind(crm);
+    crm.request = async (...args: Parameters<typeof send>) => {
+      const res = await send(...args);
+      if (current) current.header += Number(res.headers.get('x-db-write-units') ?? 0);
+      return res;
+    };
 
     // Fixture: the demo data through the API (customers with contacts, products, deals, quotes,
     // orders, activities, tasks, quotas), concurrently and unmodelled — only its totals count.
@@ -550,6 +499,15 @@ async function main(): Promise<void> {
       out(`| ${r.group} | ${r.label}${r.note ? ` (${r.note})` : ''} | ${fmt(r.requests)} | ${r.commands} | ${fmt(r.localRead)} | ${fmt(r.modelRead)} | ${fmt(r.localWrite)} | ${fmt(r.modelWrite)} | ${fmt(r.indexArm)} | ${fmt(r.modelWriteKeysOnly)} | ${fmt(r.events)} | ${Math.round(r.logBytes)} (${fmt(r.logLines)}) |`);
     }
 
+    out('\nWrite cost per operation against its minimum (capacity.ts: 1 WCU per started KB per item written, ×2 only when a transaction');
+    out('changes several items together, + 1 per GSI whose keys the item carries; condition checks 0). "header" = x-db-write-units.\n');
+    out('| area | operation | WCU modelled | x-db-write-units | DynamoDB Local | minimum | modelled ÷ minimum |');
+    out('|---|---|---:|---:|---:|---:|---:|');
+    for (const r of rows) {
+      if (r.modelWrite <= 0 || r.group === 'Jobs') continue;
+      out(`| ${r.group} | ${r.label} | ${fmt(r.modelWrite)} | ${fmt(r.header)} | ${fmt(r.localWrite)} | ${fmt(r.minimum)} | ${r.minimum > 0 ? `${(r.modelWrite / r.minimum).toFixed(2)}×` : '–'} |`);
+    }
+
     out('\nWhere the billed write units go (first sample; table arm ×2 in a transaction, each index entry once):');
     for (const e of explanations) {
       out(`\n${e.label}:`);
@@ -588,7 +546,7 @@ async function storageByKind(tableName: string): Promise<StorageRow[]> {
       const skKind = /^(AUD#|TAG#|#HIST#|#REM#|RR#)/.exec(sk)?.[1] ?? (sk.startsWith('#') || /^[A-Z]+$/.test(sk) ? sk : '<id>');
       const kind = `${pk.split('#')[0]} / ${skKind}`;
       const size = itemSize(item);
-      const entries = INDEXES.filter((i) => keyOfIndex(item, i)).length;
+      const entries = INDEXES.filter((i) => inIndex(item, i)).length;
       const k = kinds.get(kind) ?? { items: 0, bytes: 0, entries: 0, total: 0 };
       k.items += 1;
       k.bytes += size + 100;

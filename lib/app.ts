@@ -1,5 +1,6 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { AnalyticsStack } from './analytics-stack';
 import { AppStack } from './app-stack';
 import { readConfig } from './config';
 import { DataStack } from './data-stack';
@@ -25,6 +26,8 @@ export interface CrmApp {
   stack: AppStack;
   /** Alarms, dashboard, alarm topic (`Crm-<stage>-Monitoring`); absent with monitoring=false. */
   monitoring?: MonitoringStack;
+  /** The analytics lake (`Crm-<stage>-Analytics`); absent with analytics=false. */
+  analytics?: AnalyticsStack;
 }
 
 /**
@@ -48,14 +51,22 @@ export function buildApp(props: AppProps = {}): CrmApp {
     data,
     description: `Serverless CRM (${config.stage}): API, functions and schedules`,
   });
+  const analytics = config.analytics
+    ? new AnalyticsStack(app, `${prefix}-Analytics`, {
+      config,
+      data,
+      description: `Serverless CRM (${config.stage}): analytics lake — catalog, Athena, refresh workflow`,
+    })
+    : undefined;
   const monitoring = config.monitoring
     ? new MonitoringStack(app, `${prefix}-Monitoring`, {
       config,
       data,
       app: stack,
+      analytics,
       description: `Serverless CRM (${config.stage}): alarms and dashboard`,
     })
     : undefined;
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, data, stack, monitoring };
+  return { app, data, stack, monitoring, analytics };
 }

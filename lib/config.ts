@@ -36,6 +36,12 @@ export interface CrmConfig {
   appBaseUrl: string;
   /** Email address subscribed to the alarm topic (optional; subscribe anything to the topic later). */
   alarmEmail: string | undefined;
+  /** Whether the analytics stack (lake workflow, Glue catalog, Athena workgroups) is deployed. */
+  analytics: boolean;
+  /** When the lake is refreshed (`rate(…)` or `cron(…)` in the business time zone). */
+  analyticsSchedule: string;
+  /** Athena cancels a query that would scan more than this many GB (analysts' and the workflow's). */
+  athenaScanLimitGb: number;
   /** Whether the monitoring stack (alarms, dashboard, alarm topic) is deployed; default: not on `dev` (≈ $14 a month a stage; docs/costs.md). */
   monitoring: boolean;
   /** Cognito threat protection (Plus feature plan, billed per monthly active user; zero when idle). */
@@ -124,9 +130,17 @@ export function readConfig(node: Node): CrmConfig {
   const jobsReservedConcurrency = asNumber('jobsReservedConcurrency', get('jobsReservedConcurrency'), 5);
   if (!Number.isInteger(jobsReservedConcurrency) || jobsReservedConcurrency < 0) fail('jobsReservedConcurrency', 'a whole number ≥ 0 (0 = none reserved)');
 
+  const analyticsSchedule = asString('analyticsSchedule', get('analyticsSchedule'), 'rate(1 hour)');
+  if (!/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/.test(analyticsSchedule)) fail('analyticsSchedule', 'rate(1 hour) or cron(0 * * * ? *)');
+  const athenaScanLimitGb = asNumber('athenaScanLimitGb', get('athenaScanLimitGb'), 10);
+  if (!(athenaScanLimitGb >= 0.01)) fail('athenaScanLimitGb', 'a number of GB ≥ 0.01');
+
   return {
     stage,
     alarmEmail,
+    analytics: asBoolean('analytics', get('analytics'), true),
+    analyticsSchedule,
+    athenaScanLimitGb,
     monitoring: asBoolean('monitoring', get('monitoring'), !isDev),
     threatProtection: asBoolean('threatProtection', get('threatProtection'), !isDev),
     cognitoEmailThroughSes: asBoolean('cognitoEmailThroughSes', get('cognitoEmailThroughSes'), !isDev),

@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import { FEATURES, FEATURE_NAMES, type FeatureDef, type FeatureName } from '../functions/api/features';
 import type { CrmConfig } from './config';
 import { Auth } from './constructs/auth';
-import { CursorSecret } from './constructs/cursor-secret';
+import { CursorSecret, LakeHashKey } from './constructs/cursor-secret';
 import { DataTable } from './constructs/data-table';
 import { DomainEventBus } from './constructs/domain-events';
 import { ExportsBucket, FailedEventsBucket } from './constructs/exports-bucket';
@@ -29,6 +29,7 @@ export class DataStack extends Stack {
   readonly exports: ExportsBucket;
   readonly failedEvents: FailedEventsBucket;
   readonly cursorSecret: CursorSecret;
+  readonly lakeHashKey: LakeHashKey;
   readonly auth: Auth;
   readonly functions: Partial<Record<FeatureName, FeatureFunction>>;
 
@@ -36,6 +37,19 @@ export class DataStack extends Stack {
    * An explicit, stack-derived export name for the failed-events bucket: the app stack's IAM
    * grant then names it predictably (its cdk-nag acknowledgement can say which bucket).
    */
+  /** Explicit export names the analytics stack imports (stable names keep its grants reviewable). */
+  get exportsBucketArnExport(): string {
+    return `${this.stackName}-ExportsBucketArn`;
+  }
+
+  get exportsBucketNameExport(): string {
+    return `${this.stackName}-ExportsBucketName`;
+  }
+
+  get tableArnExport(): string {
+    return `${this.stackName}-TableArn`;
+  }
+
   get failedEventsBucketArnExport(): string {
     return `${this.stackName}-FailedEventsBucketArn`;
   }
@@ -58,6 +72,7 @@ export class DataStack extends Stack {
       serverAccessLogs: this.exports.accessLogs,
     });
     this.cursorSecret = new CursorSecret(this, 'CursorSecret', { removalPolicy: config.removalPolicy });
+    this.lakeHashKey = new LakeHashKey(this, 'LakeHashKey', { removalPolicy: config.removalPolicy });
 
     this.functions = {};
     for (const name of DATA_STACK_FEATURES) {
@@ -88,10 +103,20 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.auth.client.userPoolClientId });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
-    new CfnOutput(this, 'ExportsBucketName', { value: this.exports.bucket.bucketName });
+    new CfnOutput(this, 'ExportsBucketName', { value: this.exports.bucket.bucketName, exportName: this.exportsBucketNameExport });
     new CfnOutput(this, 'FailedEventsBucketName', {
       value: this.failedEvents.bucket.bucketName,
       description: 'Stream records the events publisher could not publish (npm run redrive -- --failures)',
+    });
+    new CfnOutput(this, 'ExportsBucketArn', {
+      value: this.exports.bucket.bucketArn,
+      exportName: this.exportsBucketArnExport,
+      description: 'Imported by the analytics stack (DynamoDB exports, lake tables, Athena results)',
+    });
+    new CfnOutput(this, 'TableArn', {
+      value: this.data.table.tableArn,
+      exportName: this.tableArnExport,
+      description: 'Imported by the analytics stack (exports and the lake checkpoint)',
     });
     new CfnOutput(this, 'FailedEventsBucketArn', {
       value: this.failedEvents.bucket.bucketArn,

@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { SCHEDULES, rateMillis } from '../functions/api/schedules';
+import type { AnalyticsStack } from './analytics-stack';
 import type { AppStack } from './app-stack';
 import type { CrmConfig } from './config';
 import type { DataStack } from './data-stack';
@@ -11,6 +12,8 @@ export interface MonitoringStackProps extends StackProps {
   config: CrmConfig;
   data: DataStack;
   app: AppStack;
+  /** The analytics stack, when deployed: its refresh workflow gets an alarm. */
+  analytics?: AnalyticsStack;
 }
 
 const HEARTBEAT_JOB = 'heartbeat';
@@ -46,6 +49,7 @@ export class MonitoringStack extends Stack {
       scheduleGroupName: app.schedules.group.scheduleGroupName,
       heartbeatJob: HEARTBEAT_JOB,
       heartbeatEveryMinutes: heartbeatMillis / 60_000,
+      lakeWorkflowArn: props.analytics?.analytics.stateMachine.stateMachineArn,
     });
 
     new CfnOutput(this, 'AlarmTopicArn', {

@@ -56,8 +56,9 @@ export function handlerEnvironment(options: HandlerEnvironmentOptions): Record<s
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: options.endpoints.dynamodb,
     AWS_ENDPOINT_URL_DYNAMODB_STREAMS: options.endpoints.dynamodb,
-    // The deployed runtime is Node.js 24; locally Node 20 is supported and the SDK's notice is noise.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // The deployed runtime is Node.js 24; locally Node 20 is supported and the SDK's notice is
+    // noise (local/sdk-warning.ts turns it off before the first client; `false` shows it).
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED || 'true',
     // The local engines are far slower than the services; the SDK clients' timeouts
     // (functions/aws/client-options.ts) stretch by this factor so a busy machine is not an outage.
     SDK_TIMEOUT_SCALE: '10',

@@ -22,6 +22,8 @@ import { PROBLEM_BASE } from '../functions/http/problem';
 import type { FeatureName } from '../functions/api/features';
 import { flattenClaims, TokenError, type TokenVerifier } from './jwt';
 import { LOCAL_ACCOUNT, lambdaContext, loadHandler, timeoutMillis, type AnyHandler } from './lambda';
+import { appPageFor } from './app-page';
+import { describeError, invocations, type Invocation } from './logs';
 
 /** API Gateway's own request payload limit; the API's 256 KB limit is the handlers' business. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -56,8 +58,20 @@ export interface GatewayOptions {
   maxBodyBytes?: number;
   /** Where handlers come from; tests pass their own. Default: the feature's entry module. */
   handlerFor?: (feature: FeatureName) => Promise<AnyHandler>;
-  /** One line per request (ids, route, status, latency — never bodies, tokens or claims). */
+  /**
+   * One entry per request (ids, route, status, latency, the handler's DynamoDB requests and the
+   * warnings/errors it logged — never bodies, tokens or claims); `quiet: true` for requests
+   * `quiet` picked out.
+   */
   log?: (entry: Record<string, unknown>) => void;
+  /**
+   * Serve `GET /<collection>/<id>` — where links in emails point when `appBaseUrl` is this
+   * gateway — with a small page that reads the record through the API (local/app-page.ts).
+   * Off by default: API Gateway has no such pages; `npm start` turns it on.
+   */
+  appPages?: boolean;
+  /** Requests whose handler logs are dropped and whose entry says `quiet` (the demo seed's). */
+  quiet?: (req: IncomingMessage) => boolean;
 }
 
 export interface Gateway {
@@ -156,8 +170,13 @@ export function createGateway(options: GatewayOptions): Promise<Gateway> {
     const origin = headerValue(req, 'origin');
     const originAllowed = origin !== undefined && (cors.allowOrigins.includes(origin) || cors.allowOrigins.includes('*'));
     let routeKeyForLog: string | undefined;
+    const invocation: Invocation = { kind: 'http', feature: '-', quiet: options.quiet?.(req) ?? false, problems: [] };
     const finish = (status: number, extra: Record<string, unknown> = {}) => log({
-      requestId, method, path: url.pathname, routeKey: routeKeyForLog ?? '-', status, latencyMs: Date.now() - started, ...extra,
+      requestId, method, path: url.pathname, routeKey: routeKeyForLog ?? '-', status, latencyMs: Date.now() - started,
+      ...(invocation.dbRequests !== undefined ? { dbRequests: invocation.dbRequests } : {}),
+      ...(invocation.problems.length ? { problems: invocation.problems } : {}),
+      ...(invocation.quiet ? { quiet: true } : {}),
+      ...extra,
     });
     if (originAllowed) {
       res.setHeader('access-control-allow-origin', cors.allowOrigins.includes('*') ? '*' : origin);
@@ -194,6 +213,12 @@ export function createGateway(options: GatewayOptions): Promise<Gateway> {
     }
 
     const match = matchRoute(compiled, method, rawPath);
+    const page = match.kind === 'none' && options.appPages && (method === 'GET' || method === 'HEAD') ? appPageFor(url.pathname, options.routes ?? ROUTES) : undefined;
+    if (page) {
+      send(res, 200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, Buffer.from(method === 'HEAD' ? '' : page.html));
+      finish(200);
+      return;
+    }
     if (match.kind === 'none') {
       sendProblem(res, 404, `No route matches ${method} ${url.pathname}.`, requestId);
       finish(404);
@@ -231,9 +256,10 @@ export function createGateway(options: GatewayOptions): Promise<Gateway> {
     const event = buildEvent({ req, route, rawPath, rawQueryString, pathParameters, body, requestId, sourceIp, claims, started });
     const feature = route.feature;
     const context = lambdaContext(feature);
-    const outcome = await invoke(feature, event, context);
+    invocation.feature = feature;
+    const outcome = await invocations.run(invocation, () => invoke(feature, event, context));
     if (outcome.kind === 'error') {
-      process.stderr.write(`gateway: ${context.functionName} ${outcome.reason} (requestId=${requestId} awsRequestId=${context.awsRequestId})\n`);
+      if (!options.log) process.stderr.write(`gateway: ${context.functionName} ${outcome.reason} (requestId=${requestId} awsRequestId=${context.awsRequestId})\n`);
       if (outcome.reason === 'timeout') sendJson(res, 503, { message: 'Service Unavailable' });
       else sendJson(res, 500, { message: 'Internal Server Error' });
       finish(res.statusCode, { awsRequestId: context.awsRequestId, error: outcome.reason });
@@ -252,7 +278,7 @@ export function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (result === 'timeout') return { kind: 'error', reason: 'timeout' };
       return { kind: 'ok', result };
     } catch (error) {
-      return { kind: 'error', reason: `threw ${error instanceof Error ? `${error.name}: ${error.message}` : 'a non-error value'}` };
+      return { kind: 'error', reason: `threw ${error instanceof Error ? describeError(error) : 'a non-error value'}` };
     } finally {
       clearTimeout(timer);
     }

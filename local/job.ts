@@ -6,7 +6,12 @@
  * (and event bus), because two DynamoDB Local processes must not share one database file.
  * Otherwise it starts DynamoDB Local on a free port over the persisted data, runs the job and
  * stops it again.
+ *
+ * The job's result is the one JSON line on stdout (pipe it to jq); what the handler logs goes to
+ * stderr, readable or as JSON (LOG_FORMAT, local/logs.ts). Links in the emails it sends point at
+ * the running CRM's app pages (or APP_BASE_URL).
  */
+import './sdk-warning';
 import { join } from 'node:path';
 import { SCHEDULES } from '../functions/api/schedules';
 import { TABLE_SPEC } from '../functions/data/table';
@@ -17,9 +22,10 @@ import { dataDir } from './paths';
 import { freePort } from './ports';
 import { persistentSecret, runningCrm } from './runtime';
 import { eventTime, runJob } from './scheduler';
+import { Terminal, captureHandlerLogs, logFormat } from './logs';
 
 function usage(): string {
-  return `Usage: npm run job -- <name> [--now <ISO time>]\n  jobs: ${SCHEDULES.map((s) => `${s.name} (${s.expression})`).join(', ') || 'none'}\n`;
+  return `Usage: npm run job -- <name> [--now <ISO time>]\n  jobs: ${SCHEDULES.map((s) => `${s.name} (${s.expression})`).join(', ') || 'none'}, export (the analytics lake: npm run sql)\n`;
 }
 
 async function main(args: string[]): Promise<number> {
@@ -35,6 +41,16 @@ async function main(args: string[]): Promise<number> {
     }
   }
   if (!name || name === '--help' || name === '-h') { process.stderr.write(usage()); return name ? 0 : 1; }
+  if (name === 'export') {
+    // Not a Lambda job: the local stand-in for the analytics workflow (DynamoDB export → lake).
+    process.stderr.write('Exporting the table and rebuilding the lake…\n');
+    // Loaded only for this: the lake's modules would slow every other job's start.
+    const { runLocalExport } = await import('./lake-cli');
+    const result = await runLocalExport();
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.stderr.write('Query it with: npm run sql -- "select tier, count(*) from customers_current group by 1"\n');
+    return 0;
+  }
   if (!SCHEDULES.some((s) => s.name === name)) { process.stderr.write(`Unknown job "${name}".\n${usage()}`); return 1; }
 
   const dir = dataDir();
@@ -63,9 +79,12 @@ async function main(args: string[]): Promise<number> {
     await ensureTable(client, tableName);
     client.destroy();
   }
+  // Handler logs to stderr, so stdout carries only the result.
+  const restoreStreams = captureHandlerLogs({ format: logFormat(), terminal: new Terminal(process.stderr, process.stderr) });
   try {
     applyEnvironment(handlerEnvironment({
       tableName,
+      appBaseUrl: process.env.APP_BASE_URL || running?.api,
       cursorSecret: persistentSecret(dir, 'cursor-secret'),
       endpoints: { dynamodb: endpoint, events: running?.events, ses: running?.ses ?? temporarySes?.endpoint, s3: running?.s3 },
     }));
@@ -80,6 +99,7 @@ async function main(args: string[]): Promise<number> {
     }
     return 0;
   } finally {
+    restoreStreams();
     await stop();
   }
 }

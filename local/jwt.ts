@@ -17,7 +17,7 @@ import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } f
 import { dirname, join } from 'node:path';
 import type { AccessTokenGeneration, ClaimsAndScopeOverrideDetails, PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import {
-  SignJWT, calculateJwkThumbprint, createLocalJWKSet, errors, exportJWK, generateKeyPair, importJWK, jwtVerify,
+  SignJWT, calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, errors, exportJWK, generateKeyPair, importJWK, jwtVerify,
   type JSONWebKeySet, type JWK, type JWTPayload,
 } from 'jose';
 import { handler as preTokenGeneration } from '../functions/auth/pre-token';
@@ -216,9 +216,11 @@ export interface VerifierOptions {
 }
 
 /**
- * Checks what the HTTP API JWT authorizer checks: a key from the issuer's JWKS by `kid`, the
- * RS256 signature, `iss`, `aud` or (Cognito access tokens have no `aud`) `client_id` against the
- * audience list, and `exp`/`nbf`/`iat`. Route scopes are not configured, so `scope` is not checked.
+ * Checks what the HTTP API JWT authorizer checks: a `kid` header naming a key of the issuer's JWKS
+ * (required: jose alone would try the only key of a one-key set on a token without `kid`, which the
+ * authorizer rejects), the RS256 signature, `iss`, `aud` or (Cognito access tokens have no `aud`)
+ * `client_id` against the audience list, and `exp`/`nbf`/`iat`. Route scopes are not configured,
+ * so `scope` is not checked.
  */
 export function createVerifier(options: VerifierOptions): TokenVerifier {
   const keys = createLocalJWKSet(options.jwks);
@@ -229,6 +231,8 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
     async verify(token: string): Promise<JWTPayload> {
       let payload: JWTPayload;
       try {
+        const { kid } = decodeProtectedHeader(token);
+        if (typeof kid !== 'string' || kid.length === 0) throw new TokenError('Token header has no kid');
         ({ payload } = await jwtVerify(token, keys, { issuer, algorithms: [ALG], clockTolerance, requiredClaims: ['exp', 'iat'] }));
       } catch (error) {
         throw new TokenError(describeJoseError(error));
@@ -247,6 +251,7 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
 }
 
 function describeJoseError(error: unknown): string {
+  if (error instanceof TokenError) return error.message;
   if (error instanceof errors.JWTExpired) return 'Token expired';
   if (error instanceof errors.JWTClaimValidationFailed) return `Token claim "${error.claim}" is invalid (${error.reason})`;
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'Token signature is invalid';

@@ -9,6 +9,7 @@ import type { Context } from 'aws-lambda';
 import { FEATURES, type FeatureDef, type FeatureName } from '../functions/api/features';
 import { LOCAL_REGION } from './env';
 import { enforceFeatureGrants, runAsFeature } from './iam';
+import { withinInvocation } from './logs';
 import { REPO_ROOT } from './paths';
 
 /** Each feature has its own event type (HTTP, stream, schedule); the callers know which. */
@@ -32,7 +33,9 @@ export function loadHandler(feature: FeatureName): Promise<AnyHandler> {
     pending = import(pathToFileURL(resolve(REPO_ROOT, entry)).href).then((module: { handler?: unknown }) => {
       if (typeof module.handler !== 'function') throw new Error(`${entry} does not export a handler function`);
       const handler = module.handler as AnyHandler;
-      return (event, context) => runAsFeature(feature, () => handler(event, context));
+      // What the handler logs is attributed to this invocation (local/logs.ts); the gateway
+      // opens its own, so the request line can carry the handler's DynamoDB usage and errors.
+      return (event, context) => withinInvocation(feature, () => runAsFeature(feature, () => handler(event, context)));
     });
     // Not cached here when loading fails, so a later call reports the error again instead of a
     // stale rejection. (Node caches a failed ES module itself: fixing it needs a restart.)

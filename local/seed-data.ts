@@ -202,3 +202,11 @@ export const TASK_TITLES: readonly { title: string; priority: 'low' | 'normal' |
   { title: 'Check integration requirements with IT', priority: 'normal' },
   { title: 'Update close date and next steps', priority: 'urgent' },
 ];
+
+/** The User-Agent of the demo seed's requests: the local gateway prints no line for them. */
+export const SEED_USER_AGENT = 'crm-local-seed';
+
+/** Where the seed is: `phase` of SEED_PHASES, `done` of `total` items of it. */
+export type SeedProgress = (phase: SeedPhase, done: number, total: number) => void;
+export const SEED_PHASES = ['customers', 'deals', 'activities', 'tasks'] as const;
+export type SeedPhase = (typeof SEED_PHASES)[number];

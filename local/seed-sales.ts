@@ -17,7 +17,7 @@
  * marker), so a resumed run sends the very same bodies.
  */
 import { DEMO_USERS, SALES_REPS, demoUsersOf, type DemoUser } from './demo-users';
-import { ACTIVITY_TEMPLATES, DEAL_THEMES, LOST_REASONS, PRODUCTS, TASK_TITLES, WON_REASONS, prng } from './seed-data';
+import { ACTIVITY_TEMPLATES, DEAL_THEMES, LOST_REASONS, PRODUCTS, SEED_USER_AGENT, TASK_TITLES, WON_REASONS, prng, type SeedPhase, type SeedProgress } from './seed-data';
 
 /** Prefix of every idempotency key of this plan; bump when the sales plan changes. */
 export const SALES_KEY_PREFIX = 'seed-v2-sales';
@@ -226,6 +226,7 @@ export interface SalesSeedOptions {
   anchor: Date;
   concurrency?: number;
   log?: (entry: Record<string, unknown>) => void;
+  progress?: SeedProgress;
 }
 
 export interface SalesSeedResult {
@@ -263,7 +264,7 @@ export async function seedSales(options: SalesSeedOptions): Promise<SalesSeedRes
   /** One request; retries throttling and transient failures (a failed idempotent attempt releases its key). */
   const call = async (method: string, path: string, asUser: string, body?: unknown, idempotencyKey?: string): Promise<Answer> => {
     for (let attempt = 1; ; attempt++) {
-      const headers: Record<string, string> = { authorization: `Bearer ${await tokenOf(asUser)}` };
+      const headers: Record<string, string> = { authorization: `Bearer ${await tokenOf(asUser)}`, 'user-agent': SEED_USER_AGENT };
       if (body !== undefined) headers['content-type'] = 'application/json';
       if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
       const response = await fetch(`${options.baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
@@ -295,12 +296,15 @@ export async function seedSales(options: SalesSeedOptions): Promise<SalesSeedRes
     } while (cursor);
     return items;
   };
-  const pool = async <T>(items: readonly T[], work: (item: T, index: number) => Promise<void>) => {
+  const pool = async <T>(items: readonly T[], work: (item: T, index: number) => Promise<void>, phase?: SeedPhase) => {
     let next = 0;
+    let done = 0;
     const worker = async () => {
       while (next < items.length) {
         const index = next++;
         await work(items[index]!, index);
+        done += 1;
+        if (phase) options.progress?.(phase, done, items.length);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(items.length, options.concurrency ?? 6)) }, worker));
@@ -392,7 +396,7 @@ export async function seedSales(options: SalesSeedOptions): Promise<SalesSeedRes
     }
     if (deal.status === 'won') wonCount += 1;
     if (deal.status === 'lost') lostCount += 1;
-  });
+  }, 'deals');
   log({ msg: 'seeded deals', deals: dealIds.filter(Boolean).length, won: wonCount, lost: lostCount, orders, ms: Date.now() - started });
 
   // Activities by the deal's owner, linked to the deal (and its first contact).
@@ -436,7 +440,7 @@ export async function seedSales(options: SalesSeedOptions): Promise<SalesSeedRes
     };
     await expect(`POST /v1/activities (${a.idempotencyKey})`, call('POST', '/v1/activities', deal.ownerId, body, a.idempotencyKey));
     activities += 1;
-  });
+  }, 'activities');
 
   // Open tasks: looked up per rep first (title + customer), then created by the rep or the manager.
   let tasks = 0;
@@ -458,7 +462,7 @@ export async function seedSales(options: SalesSeedOptions): Promise<SalesSeedRes
     };
     await expect(`POST /v1/tasks (${t.idempotencyKey})`, call('POST', '/v1/tasks', t.creatorId, body, t.idempotencyKey));
     tasks += 1;
-  });
+  }, 'tasks');
 
   // Quotas (manager) and the commission plan (admin): PUTs, idempotent by nature.
   await pool(plan.quotas, async (q) => {

@@ -22,7 +22,7 @@ import { SALES_REPS, type DemoUser } from './demo-users';
 import { localIssuer } from './jwt';
 import { dataDir } from './paths';
 import { seedSales, type SalesSeedResult } from './seed-sales';
-import { INDUSTRIES, MARKETS, SOURCE_WEIGHTS, STAGE_WEIGHTS, TAGS, TIER_WEIGHTS, prng, type Market } from './seed-data';
+import { INDUSTRIES, MARKETS, SEED_USER_AGENT, SOURCE_WEIGHTS, STAGE_WEIGHTS, TAGS, TIER_WEIGHTS, prng, type Market, type SeedProgress } from './seed-data';
 
 export { prng } from './seed-data';
 
@@ -177,6 +177,8 @@ export interface SeedOptions {
   /** false: customers and contacts only. */
   sales?: boolean;
   log?: (entry: Record<string, unknown>) => void;
+  /** Called as items are created (customers, then the sales phases); `npm start` draws it. */
+  progress?: SeedProgress;
 }
 
 export interface SeedResult {
@@ -235,7 +237,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     for (let attempt = 1; ; attempt++) {
       const response = await fetch(`${options.baseUrl}${path}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${options.adminToken}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+        headers: { authorization: `Bearer ${options.adminToken}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey, 'user-agent': SEED_USER_AGENT },
         body: JSON.stringify(body),
       });
       const payload = (await response.json().catch(() => ({}))) as { id?: string; existingId?: string; title?: string };
@@ -258,7 +260,8 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       const entry = { id: customer.id, ownerId: item.body.ownerId, contactIds: [] as string[] };
       created[index] = entry;
       customers += 1;
-      if (customers % 50 === 0) log({ msg: 'seeding', customers, of: plan.length });
+      if (options.progress) options.progress('customers', customers, plan.length);
+      else if (customers % 50 === 0) log({ msg: 'seeding', customers, of: plan.length });
       for (const contact of item.contacts) {
         entry.contactIds.push((await post(`/v1/customers/${customer.id}/contacts`, contact.idempotencyKey, contact.body)).id);
         contacts += 1;
@@ -275,6 +278,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     customers: created,
     anchor: options.anchor ?? new Date(),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.progress ? { progress: options.progress } : {}),
     log,
   });
   return { skipped: false, customers, contacts, sales };

@@ -6,10 +6,17 @@
  *   gateway on PORT → the same handler modules Lambda runs, with payload-v2 events and JWT checks
  *   stream poller (table stream → events publisher), scheduler (schedule table → jobs handler)
  *
- * Ports: PORT (3000), DYNAMODB_PORT (8000), SES_PORT (8005), S3_PORT (4569), EVENTS_PORT (4010).
- * Other settings: DATA_DIR (.data), HOST (127.0.0.1), CORS_ORIGINS (comma-separated),
- * SEED_CUSTOMERS (300; 0 = no demo data), THROTTLE_RATE / THROTTLE_BURST (per client), LOG_LEVEL.
+ * The banner (what runs where, how to get a token) is printed as soon as the API answers; the
+ * demo data of a first start is created afterwards, in the background, with one progress line.
+ *
+ * Every setting is an environment variable, all documented in README.md ("The local runtime"):
+ * ports PORT (3000), DYNAMODB_PORT (8000), SES_PORT (8005), S3_PORT (4569), EVENTS_PORT (4010);
+ * DATA_DIR (.data), HOST (127.0.0.1), TABLE_NAME, CORS_ORIGINS (comma-separated), SEED_CUSTOMERS
+ * (300; 0 = no demo data), THROTTLE_RATE / THROTTLE_BURST (per client), LOG_LEVEL (INFO),
+ * LOG_FORMAT (pretty | json), APP_BASE_URL (where email links point), BUSINESS_TIME_ZONE,
+ * SES_MAX_SEND_RATE.
  */
+import './sdk-warning';
 import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -25,33 +32,81 @@ import { LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, applyEnvironment, han
 import { DEFAULT_CORS_ORIGINS, createGateway } from './gateway';
 import { enforceFeatureGrants } from './iam';
 import { localIssuer } from './jwt';
+import { Terminal, captureHandlerLogs, clock, fieldsText, logFormat, requestLine, type LogFormat } from './logs';
 import { REPO_ROOT, dataDir } from './paths';
 import { portFromEnv } from './ports';
 import { persistentSecret, removeRuntime, runningCrm, writeRuntime } from './runtime';
 import { startScheduler } from './scheduler';
-import { DEFAULT_SEED_CUSTOMERS, seedIfNeeded } from './seed';
+import { DEFAULT_SEED_CUSTOMERS, seedIfNeeded, type SeedResult } from './seed';
+import { SEED_PHASES, SEED_USER_AGENT, type SeedPhase } from './seed-data';
 import { createStreamPoller } from './stream-poller';
 
 type Stop = () => Promise<unknown> | void;
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
-const warn = (line: string) => process.stderr.write(`${line}\n`);
-/** One compact line per event; ids and numbers only, never personal data. */
-const logLine = (source: string) => (entry: Record<string, unknown>) => {
-  const { msg, ...rest } = entry;
-  const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
-  say(`[${source}] ${msg ?? ''}${msg ? ' ' : ''}${fields}`);
+const terminal = new Terminal();
+const say = (line: string) => terminal.line(line);
+const warn = (line: string) => terminal.error(line);
+
+/** Runtime lines (scheduler, stream poller, seed): ids and numbers only, never personal data. */
+const logLine = (format: LogFormat, source: string) => (entry: Record<string, unknown>) => {
+  if (format === 'json') { say(JSON.stringify({ timestamp: new Date().toISOString(), source, ...entry })); return; }
+  const { msg, shardId: _shard, awsRequestId: _request, ...rest } = entry;
+  const fields = fieldsText(rest, new Set());
+  say(`${clock()} [${source}] ${msg ?? ''}${msg && fields ? ' ' : ''}${fields}`);
 };
+
+/**
+ * The seed's progress: on a terminal one line redrawn in place (a bar over the phases), otherwise
+ * a line every `everyMs`.
+ */
+function seedProgress(everyMs = 10_000): (phase: SeedPhase, done: number, total: number) => void {
+  let lastDraw = 0;
+  return (phase, done, total) => {
+    const now = Date.now();
+    const share = (SEED_PHASES.indexOf(phase) + (total > 0 ? done / total : 1)) / SEED_PHASES.length;
+    const percent = Math.floor(share * 100);
+    if (terminal.tty) {
+      if (now - lastDraw < 100 && done < total) return;
+      lastDraw = now;
+      const width = 24;
+      const filled = Math.round(share * width);
+      terminal.progress(`Seeding demo data [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${percent}% ${phase} ${done}/${total}`);
+      return;
+    }
+    if (lastDraw === 0) { lastDraw = now; return; }
+    if (now - lastDraw < everyMs) return;
+    lastDraw = now;
+    terminal.line(`Seeding demo data: ${percent}% (${phase} ${done}/${total})`);
+  };
+}
+
+function seedSummary(result: SeedResult, ms: number): string {
+  const parts = [`${result.contacts} contacts`];
+  const sales = result.sales;
+  if (sales) {
+    parts.push(`${sales.products} products`, `${sales.deals} deals (${sales.won} won, ${sales.lost} lost)`, `${sales.orders} orders`, `${sales.activities} activities`, `${sales.tasks} open tasks`);
+  }
+  return `Seeded ${result.customers} demo customers with ${parts.join(', ')} in ${Math.round(ms / 1000)} s.`;
+}
 
 async function main(): Promise<void> {
   const stops: Stop[] = [];
-  /** While seeding: no per-request lines. */
-  let quiet = false;
+  let format: LogFormat;
+  try {
+    format = logFormat();
+  } catch (error) {
+    warn((error as Error).message);
+    process.exitCode = 1;
+    return;
+  }
+  /** While seeding: no "events published" lines (the seed's own requests are never printed). */
+  let seeding = false;
   let stopping: Promise<void> | undefined;
   const dir = dataDir();
 
   const shutdown = (reason: string, code = 0): Promise<void> => {
     stopping ??= (async () => {
+      terminal.endProgress();
       say(`\nStopping (${reason})…`);
       const force = setTimeout(() => { warn('Shutdown took too long; exiting.'); process.exit(1); }, 15_000);
       force.unref();
@@ -107,10 +162,14 @@ async function main(): Promise<void> {
     applyEnvironment(handlerEnvironment({
       tableName,
       stage: 'local',
-      appBaseUrl: `http://localhost:${ports.api}`,
+      // Links in emails; by default this gateway's own app pages (local/gateway.ts, appPage).
+      appBaseUrl: process.env.APP_BASE_URL || `http://localhost:${ports.api}`,
       cursorSecret: persistentSecret(dir, 'cursor-secret'),
       endpoints: { dynamodb: dynamodb.endpoint, ses: ses.endpoint, s3: s3.endpoint, events: bus.endpoint },
     }));
+    // The handlers' Powertools JSON becomes readable lines (or stays JSON with LOG_FORMAT=json).
+    const restoreStreams = captureHandlerLogs({ format, terminal });
+    stops.push(restoreStreams);
     // Handlers run as their feature's IAM role would in AWS (local/iam.ts); a refusal is also
     // reported here, because some code paths swallow errors on purpose.
     enforceFeatureGrants({ onDenied: (d) => warn(`[iam] ${d.feature} may not ${d.action}${d.leadingKeys ? ` in ${d.leadingKeys.join(', ')}` : ` on ${d.resource}`}: declare it in functions/api/features.ts`) });
@@ -128,20 +187,28 @@ async function main(): Promise<void> {
       verifier: issuer.verifier,
       cors: { allowOrigins: process.env.CORS_ORIGINS ? process.env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : DEFAULT_CORS_ORIGINS },
       throttle: { ratePerSecond: throttleRate, burst: throttleBurst },
-      log: (e) => { if (!quiet) say(`[api] ${e.status} ${e.routeKey === '-' ? `${e.method} ${e.path}` : e.routeKey} ${e.latencyMs}ms requestId=${e.requestId}`); },
+      appPages: true,
+      quiet: (req) => req.headers['user-agent'] === SEED_USER_AGENT,
+      log: (e) => {
+        if (e.quiet) return;
+        say(format === 'json' ? JSON.stringify({ timestamp: new Date().toISOString(), source: 'api', ...e }) : requestLine(e));
+      },
     });
     stops.push(() => gateway.close());
 
-    const streamLog = logLine('stream');
+    const streamLog = logLine(format, 'stream');
     const poller = createStreamPoller({
       tableName, ddb: client, endpoint: dynamodb.endpoint, stateFile: join(dir, 'stream-poller', `${tableName}.json`),
       onFailure: { endpoint: s3.endpoint, bucket: LOCAL_FAILED_EVENTS_BUCKET },
-      log: (e) => { if (!quiet || e.msg !== 'events published') streamLog(e); },
+      log: (e) => { if (!seeding || e.msg !== 'events published') streamLog(e); },
     });
     poller.start();
     stops.push(() => poller.stop());
 
-    const scheduler = startScheduler({ log: logLine('scheduler') });
+    const schedulerLog = logLine(format, 'scheduler');
+    // Readable mode: the jobs handler's own line says what a run did (local/logs.ts); "scheduled"
+    // and "job finished" would be a line a minute saying nothing.
+    const scheduler = startScheduler({ log: (e) => { if (format === 'json' || (e.msg !== 'scheduled' && e.msg !== 'job finished')) schedulerLog(e); } });
     stops.push(() => scheduler.stop());
 
     const api = `http://localhost:${gateway.port}`;
@@ -153,27 +220,7 @@ async function main(): Promise<void> {
     // Demo users get a profile (email) so reminder emails reach them before their first call.
     await registerUsers(DEMO_USERS);
 
-    const seedCount = Number(process.env.SEED_CUSTOMERS ?? DEFAULT_SEED_CUSTOMERS);
-    if (seedCount > 0) {
-      const admin = resolveUser('admin');
-      try {
-        quiet = true; // a thousand request lines would bury everything else
-        const result = await seedIfNeeded({
-          baseUrl: gateway.url,
-          adminToken: await issuer.signToken({ sub: admin.id, email: admin.email, groups: ['admin'], username: admin.username }),
-          ddb: DynamoDBDocumentClient.from(client),
-          tableName,
-          count: seedCount,
-          log: logLine('seed'),
-        });
-        if (!result.skipped) say(`Seeded ${result.customers} demo customers with ${result.contacts} contacts.`);
-      } catch (error) {
-        warn(`Demo data could not be created: ${error instanceof Error ? error.message : String(error)}. The CRM runs without it; the next start tries again.`);
-      } finally {
-        quiet = false;
-      }
-    }
-
+    const seedLog = logLine(format, 'seed');
     const shown = relative(REPO_ROOT, dir) || dir;
     say([
       '',
@@ -194,9 +241,39 @@ async function main(): Promise<void> {
       'Then, for example:',
       `  curl -s -H "Authorization: Bearer $TOKEN" "${api}/v1/customers?limit=5"`,
       '',
+      `Logs: one line per request (LOG_FORMAT=json for the functions' JSON as in CloudWatch).`,
       'Press Ctrl-C to stop everything.',
       '',
     ].join('\n'));
+
+    const seedCount = Number(process.env.SEED_CUSTOMERS ?? DEFAULT_SEED_CUSTOMERS);
+    if (seedCount > 0) {
+      // In the background: the API is usable meanwhile (the seed's requests print no lines).
+      const admin = resolveUser('admin');
+      const started = Date.now();
+      seeding = true;
+      void (async () => {
+        try {
+          const result = await seedIfNeeded({
+            baseUrl: gateway.url,
+            adminToken: await issuer.signToken({ sub: admin.id, email: admin.email, groups: ['admin'], username: admin.username }),
+            tokenFor: (user) => issuer.signToken({ sub: user.id, email: user.email, groups: [user.role], username: user.username }),
+            ddb: DynamoDBDocumentClient.from(client),
+            tableName,
+            count: seedCount,
+            log: (entry) => { if (entry.msg !== 'seeded' && entry.msg !== 'seeded deals' && entry.msg !== 'seeded sales') seedLog(entry); },
+            progress: seedProgress(),
+          });
+          terminal.endProgress();
+          if (!result.skipped) say(seedSummary(result, Date.now() - started));
+        } catch (error) {
+          terminal.endProgress();
+          if (!stopping) warn(`Demo data could not be created: ${error instanceof Error ? error.message : String(error)}. The CRM runs without it; the next start tries again.`);
+        } finally {
+          seeding = false;
+        }
+      })();
+    }
   } catch (error) {
     warn(`\nStart-up failed: ${error instanceof Error ? error.message : String(error)}`);
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') warn('A port is taken; set PORT, DYNAMODB_PORT, SES_PORT, S3_PORT or EVENTS_PORT to free ones.');

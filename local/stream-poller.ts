@@ -65,6 +65,18 @@ export interface StreamPollerOptions {
   /** The publisher; default: the `events-publisher` feature's handler module. */
   handler?: () => Promise<AnyHandler>;
   log?: (entry: Record<string, unknown>) => void;
+  /**
+   * How long the stream ARN from DescribeTable is trusted before it is asked again. Default 60 s.
+   * DynamoDB Local answers DescribeTable by measuring every index over SQLite, which at ~100k items
+   * kept its single worker busy when asked every pass; the ARN is also re-read after any error and
+   * when every shard of the stream has ended (a disabled or recreated stream).
+   */
+  streamArnTtlMs?: number;
+  /**
+   * How long the shard list from DescribeStream is trusted. Default 10 s; re-listed at once after
+   * an error or when a shard ends (its children are then listed and read).
+   */
+  shardListTtlMs?: number;
 }
 
 export interface StreamPoller {
@@ -109,6 +121,11 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
   const bisect = options.bisectBatchOnError ?? true;
   const getHandler = options.handler ?? (() => loadHandler('events-publisher'));
   const log = options.log ?? (() => {});
+  const streamArnTtl = options.streamArnTtlMs ?? 60_000;
+  const shardListTtl = options.shardListTtlMs ?? 10_000;
+  /** What DescribeTable and DescribeStream said, and when (see the TTL options). */
+  let cachedArn: { arn: string; at: number } | undefined;
+  let cachedShards: { shards: Shard[]; at: number } | undefined;
   const state: PollerState = readState(options.stateFile);
   const iterators = new Map<string, string | undefined>();
   let failures: S3Client | undefined;
@@ -132,7 +149,14 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
     return next;
   }
 
+  /** Forgets the stream ARN and shard list: the next pass asks DynamoDB Local again. */
+  function forgetStream(): void {
+    cachedArn = undefined;
+    cachedShards = undefined;
+  }
+
   async function streamArn(): Promise<string> {
+    if (cachedArn && Date.now() - cachedArn.at < streamArnTtl) return cachedArn.arn;
     const { Table } = await options.ddb.send(new DescribeTableCommand({ TableName: options.tableName }));
     const arn = Table?.LatestStreamArn;
     if (!arn) throw new Error(`Table ${options.tableName} has no stream`);
@@ -144,10 +168,13 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
       initialShards = undefined;
       saveState();
     }
+    if (cachedArn?.arn !== arn) cachedShards = undefined;
+    cachedArn = { arn, at: Date.now() };
     return arn;
   }
 
   async function listShards(arn: string): Promise<Shard[]> {
+    if (cachedShards && Date.now() - cachedShards.at < shardListTtl) return cachedShards.shards;
     const shards: Shard[] = [];
     let start: string | undefined;
     do {
@@ -155,16 +182,30 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
       shards.push(...(StreamDescription?.Shards ?? []));
       start = StreamDescription?.LastEvaluatedShardId;
     } while (start);
+    cachedShards = { shards, at: Date.now() };
     return shards;
   }
 
-  /** One pass over every shard whose parent is done; returns how many records were read. */
+  /**
+   * One pass over every shard whose parent is done; returns how many records were read. The stream
+   * ARN and shard list come from the cache; an error makes the next pass ask again.
+   */
   async function pass(immediateRetry: boolean): Promise<number> {
+    try {
+      return await passOver(immediateRetry);
+    } catch (error) {
+      forgetStream();
+      throw error;
+    }
+  }
+
+  async function passOver(immediateRetry: boolean): Promise<number> {
     const arn = await streamArn();
     const shards = await listShards(arn);
     const known = new Set(shards.map((s) => s.ShardId));
     initialShards ??= new Set([...known].filter((id): id is string => !!id && !state.shards[id]));
     let read = 0;
+    const openBefore = shards.filter((s) => !state.shards[s.ShardId!]?.finished).length;
     for (const shard of shards) {
       if (stopping) break;
       const id = shard.ShardId!;
@@ -177,6 +218,11 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
         if (n === 0 || !immediateRetry || stopping) break;
       }
     }
+    const openAfter = shards.filter((s) => !state.shards[s.ShardId!]?.finished).length;
+    // A shard ended: its children (if any) are listed now rather than when the list expires; when
+    // none is left open, the stream itself may have been replaced, so its ARN is read again too.
+    if (openAfter < openBefore) cachedShards = undefined;
+    if (openBefore > 0 && openAfter === 0) forgetStream();
     return read;
   }
 

@@ -1,13 +1,12 @@
 import * as z from './zod';
 import { once } from './once';
 import { Id, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
+import { multilineText, text } from './text';
 
 export const ACTIVITY_TYPES = ['call', 'email', 'meeting', 'sms', 'visit', 'note'] as const;
 export const DIRECTIONS = ['inbound', 'outbound'] as const;
 /** Timeline filter values: an activity type, or `record` for key record events. */
 export const TIMELINE_TYPES = [...ACTIVITY_TYPES, 'record'] as const;
-
-const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 
 export const Participant = once(() => z
   .strictObject({
@@ -37,8 +36,8 @@ const fields = once(() => ({
   direction: z.enum(DIRECTIONS).check(z.meta({ description: 'Required for every type but note' })),
   channel: text(50).check(z.meta({ description: 'e.g. phone, zoom, whatsapp, in person' })),
   subject: text(200),
-  content: text(20_000).check(z.meta({ description: 'Personal data: masked for roles without the personal-data permission' })),
-  outcome: text(500),
+  content: multilineText(20_000).check(z.meta({ description: 'Personal data: masked for roles without the personal-data permission' })),
+  outcome: multilineText(500),
   occurredAt: Timestamp().check(z.meta({ description: 'When it happened (default now); at most one day in the future' })),
   durationSeconds: z.int().check(z.minimum(0), z.maximum(7 * 86_400)),
   participants: z.array(Participant()).check(z.maxLength(50)),

@@ -1,12 +1,11 @@
 import * as z from './zod';
 import { once } from './once';
-import { Id, PageQuery, RecordMeta, pageOf } from './common';
+import { CalendarDate, Id, PageQuery, RecordMeta, pageOf } from './common';
 import { Category } from './shared';
+import { multilineText, text } from './text';
 
-const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
-
-/** A calendar date (no time, no zone): `2026-11-23`. Impossible dates (30 Feb) are rejected. */
-export const LocalDateText = once(() => z.iso.date().check(z.meta({ description: 'Calendar date YYYY-MM-DD' })));
+/** A calendar date (no time, no zone): `2026-11-23`. Impossible dates (30 Feb) and dates outside 1900–2199 are rejected. */
+export const LocalDateText = CalendarDate;
 
 export { Category } from './shared';
 
@@ -16,7 +15,7 @@ const fields = once(() => ({
   serialNumber: text(100),
   purchaseDate: LocalDateText(),
   warrantyEndsOn: LocalDateText().check(z.meta({ description: 'Last day of the warranty; on or after purchaseDate' })),
-  notes: text(2000),
+  notes: multilineText(2000),
 }));
 
 export const AssetCreate = once(() => z

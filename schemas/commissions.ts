@@ -1,7 +1,8 @@
 import * as z from './zod';
 import { once } from './once';
 import { Money, PageQuery, RecordMeta, pageOf } from './common';
-import { BasisPoints } from './shared';
+import { BasisPoints, Period } from './shared';
+import { text } from './text';
 
 export const PlanIdParam = once(() => ({
   planId: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,49}$/, 'Plan ids are 1–50 lower-case letters, digits or "-", e.g. "sales-2026"')),
@@ -10,11 +11,11 @@ export const MAX_PLAN_USERS = 40;
 
 export const CommissionPlanInput = once(() => z
   .strictObject({
-    name: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
+    name: text(200),
     currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'Expected an ISO 4217 currency code, e.g. "EUR"')),
     rateBp: BasisPoints().check(z.meta({ description: 'Commission on won amount up to quota (or all of it without a quota)' })),
     acceleratorRateBp: z.optional(BasisPoints().check(z.meta({ description: 'Higher rate on the part of won amount above quota' }))),
-    userIds: z.array(z.string().check(z.minLength(1), z.maxLength(128))).check(
+    userIds: z.array(text(128)).check(
       z.maxLength(MAX_PLAN_USERS),
       z.refine((ids) => new Set(ids).size === ids.length, 'Each user once'),
       z.meta({ description: 'Users on this plan (a user is on at most one plan)' }),
@@ -41,8 +42,8 @@ export const CommissionPlanPage = once(() => pageOf(CommissionPlan(), 'Commissio
 export const CommissionPlanListQuery = once(() => z.strictObject({ ...PageQuery() }));
 
 export const StatementQuery = once(() => z.strictObject({
-  userId: z.optional(z.string().check(z.minLength(1), z.maxLength(128), z.meta({ description: 'Defaults to the caller; sales may only read their own' }))),
-  period: z.string().check(z.regex(/^\d{4}-(Q[1-4]|(0[1-9]|1[0-2]))$/, 'Expected a quarter (2026-Q4) or a month (2026-11)')),
+  userId: z.optional(text(128).check(z.meta({ description: 'Defaults to the caller; sales may only read their own' }))),
+  period: Period(),
 }));
 
 export const CommissionStatement = once(() => z

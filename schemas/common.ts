@@ -15,7 +15,26 @@ export const Problem = once(() => z
   })
   .check(z.meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json).' })));
 
-export const Timestamp = once(() => z.iso.datetime({ offset: false }).check(z.meta({ description: 'ISO-8601 UTC timestamp' })));
+/**
+ * Dates and timestamps clients send lie in 1900-01-01 … 2199-12-31 (docs/conventions.md, "Input
+ * rules"): wide enough for a purchase date in the last century or a contract renewal decades ahead,
+ * narrow enough that date arithmetic (reminders, anniversaries, periods) can never leave the range a
+ * JavaScript Date holds.
+ */
+export const DATE_RANGE = { min: '1900-01-01', max: '2199-12-31' } as const;
+const inDateRange = (value: string) => value.slice(0, 10) >= DATE_RANGE.min && value.slice(0, 10) <= DATE_RANGE.max;
+const outOfRange = `Expected a date between ${DATE_RANGE.min} and ${DATE_RANGE.max}`;
+
+export const Timestamp = once(() => z.iso.datetime({ offset: false }).check(
+  z.refine(inDateRange, outOfRange),
+  z.meta({ description: `ISO-8601 UTC timestamp (${DATE_RANGE.min.slice(0, 4)}–${DATE_RANGE.max.slice(0, 4)})` }),
+));
+
+/** A calendar date (no time, no zone): `2026-11-23`. Impossible dates (30 Feb) and dates outside DATE_RANGE are rejected. */
+export const CalendarDate = once(() => z.iso.date().check(
+  z.refine(inDateRange, outOfRange),
+  z.meta({ description: `Calendar date YYYY-MM-DD (${DATE_RANGE.min.slice(0, 4)}–${DATE_RANGE.max.slice(0, 4)})` }),
+));
 
 export const Country = once(() => z.string().check(z.regex(/^[A-Z]{2}$/, 'Expected an ISO 3166-1 alpha-2 country code, e.g. "DE"')));
 
@@ -26,6 +45,23 @@ export const Money = once(() => z
     currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'Expected an ISO 4217 currency code, e.g. "EUR"')),
   })
   .check(z.meta({ id: 'Money', description: 'Integer minor units (cents) and an ISO 4217 currency.' })));
+
+/**
+ * The largest money amount a client may send: 10^12 minor units (10 billion in a two-decimal
+ * currency). Sums over thousands of such amounts (forecasts, lifetime value) stay exact integers.
+ */
+export const MAX_AMOUNT_MINOR = 1_000_000_000_000;
+
+/**
+ * Money as clients send it: never negative (a deal, quota or price has no meaning below zero) and
+ * at most MAX_AMOUNT_MINOR. Responses use `Money`, whose figures are computed by the server.
+ */
+export const MoneyInput = once(() => z
+  .strictObject({
+    amount: z.int().check(z.minimum(0), z.maximum(MAX_AMOUNT_MINOR), z.meta({ description: `Integer minor units, 0–${MAX_AMOUNT_MINOR}` })),
+    currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'Expected an ISO 4217 currency code, e.g. "EUR"')),
+  })
+  .check(z.meta({ id: 'MoneyInput', description: 'Integer minor units (cents), 0 or more, and an ISO 4217 currency.' })));
 
 /** Query parameters every list accepts. */
 export const PageQuery = once(() => ({

@@ -2,13 +2,12 @@ import * as z from './zod';
 import { once } from './once';
 import { Country, Id, Money, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
 import { SOURCES } from './shared';
+import { multilineText, text, textProblem } from './text';
 
 export const CUSTOMER_TYPES = ['company', 'person'] as const;
 export const TIERS = ['A', 'B', 'C', 'D'] as const;
 export const LIFECYCLE_STAGES = ['lead', 'prospect', 'opportunity', 'customer', 'churned'] as const;
 export { SOURCES } from './shared';
-
-const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 
 const Phone = once(() => z
   .string()
@@ -32,7 +31,7 @@ export const Address = once(() => z
 
 const Tag = once(() => z
   .string()
-  .check(z.trim(), z.toLowerCase(), z.regex(/^[\p{L}\p{N}][\p{L}\p{N} _-]{0,39}$/u, 'Tags are 1–40 letters, digits, spaces, "-" or "_"')));
+  .check(z.normalize('NFC'), z.trim(), z.toLowerCase(), z.regex(/^[\p{L}\p{N}][\p{L}\p{N} _-]{0,39}$/u, 'Tags are 1–40 letters, digits, spaces, "-" or "_"')));
 
 /** Fields a client may set on a customer. `null` clears an optional field in PATCH. */
 const customerFields = once(() => ({
@@ -47,7 +46,7 @@ const customerFields = once(() => ({
   phone: Phone(),
   email: Email(),
   address: Address(),
-  website: z.url({ protocol: /^https?$/ }).check(z.maxLength(500)),
+  website: z.url({ protocol: /^https?$/ }).check(z.maxLength(500), z.refine((s) => textProblem(s) === undefined, 'A web address must not contain control characters, white space breaks or bidi controls')),
   taxId: text(50).check(z.meta({ description: 'Tax or identity number. Personal data: masked without the personal-data permission' })),
 }));
 
@@ -137,7 +136,7 @@ export const ContactCreate = once(() => z
     phone: z.optional(Phone()),
     mobile: z.optional(Phone()),
     isPrimary: z.optional(z.boolean()),
-    notes: z.optional(text(2000)),
+    notes: z.optional(multilineText(2000)),
   })
   .check(z.meta({ id: 'ContactCreate' })));
 
@@ -150,7 +149,7 @@ export const ContactPatch = once(() => z
     phone: z.optional(z.nullable(Phone())),
     mobile: z.optional(z.nullable(Phone())),
     isPrimary: z.optional(z.boolean()),
-    notes: z.optional(z.nullable(text(2000))),
+    notes: z.optional(z.nullable(multilineText(2000))),
   })
   .check(
     z.refine((v) => Object.keys(v).length > 0, 'Send at least one field to change'),

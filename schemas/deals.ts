@@ -1,16 +1,16 @@
 import * as z from './zod';
 import { once } from './once';
-import { Id, Money, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
+import { CalendarDate, Id, Money, MoneyInput, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
 import { Period } from './shared';
+import { multilineText, text } from './text';
 
-const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 const Probability = once(() => z.int().check(z.minimum(0), z.maximum(100), z.meta({ description: 'Win probability override in percent, 0–100' })));
-export const DateOnly = once(() => z.iso.date().check(z.meta({ description: 'A calendar date YYYY-MM-DD' })));
+export const DateOnly = CalendarDate;
 export { Period } from './shared';
 export const DEAL_STATUSES = ['open', 'won', 'lost'] as const;
 
 export const LineItem = once(() => z
-  .strictObject({ description: text(200), quantity: z.int().check(z.minimum(1), z.maximum(1_000_000)), unitPrice: Money() })
+  .strictObject({ description: text(200), quantity: z.int().check(z.minimum(1), z.maximum(1_000_000)), unitPrice: MoneyInput() })
   .check(z.meta({ id: 'DealLineItem', description: 'A simple line; quotes carry the detailed pricing' })));
 const LineItems = once(() => z.array(LineItem()).check(z.maxLength(50, 'At most 50 line items')));
 
@@ -22,7 +22,7 @@ export const DealCreate = once(() => z
     ownerId: z.optional(text(128).check(z.meta({ description: 'Defaults to the caller; sales may only own their deals' }))),
     pipelineId: z.optional(Id('pip').check(z.meta({ description: 'Defaults to the default pipeline' }))),
     stageId: z.optional(Id('stg').check(z.meta({ description: 'Defaults to the first active stage' }))),
-    amount: Money(),
+    amount: MoneyInput(),
     expectedCloseDate: z.optional(DateOnly()),
     probability: z.optional(Probability()),
     lineItems: z.optional(LineItems()),
@@ -34,7 +34,7 @@ export const DealPatch = once(() => z
     name: z.optional(text(200)),
     contactId: z.optional(z.nullable(Id('con'))),
     ownerId: z.optional(text(128)),
-    amount: z.optional(Money()),
+    amount: z.optional(MoneyInput()),
     expectedCloseDate: z.optional(z.nullable(DateOnly())),
     probability: z.optional(z.nullable(Probability().check(z.meta({ description: 'null returns to the stage probability' })))),
     lineItems: z.optional(z.nullable(LineItems())),
@@ -42,8 +42,8 @@ export const DealPatch = once(() => z
   .check(z.meta({ id: 'DealPatch', description: 'Stage, status and pipeline change through /stage, /won and /lost' })));
 
 export const StageMove = once(() => z.strictObject({ stageId: Id('stg') }).check(z.meta({ id: 'StageMove' })));
-export const DealWon = once(() => z.strictObject({ reason: z.optional(text(1000)) }).check(z.meta({ id: 'DealWon' })));
-export const DealLost = once(() => z.strictObject({ reason: text(1000) }).check(z.meta({ id: 'DealLost' })));
+export const DealWon = once(() => z.strictObject({ reason: z.optional(multilineText(1000)) }).check(z.meta({ id: 'DealWon' })));
+export const DealLost = once(() => z.strictObject({ reason: multilineText(1000) }).check(z.meta({ id: 'DealLost' })));
 
 export const Deal = once(() => z
   .object({

@@ -1,9 +1,10 @@
 import * as z from './zod';
 import { once } from './once';
-import { Money, PageQuery, pageOf } from './common';
+import { Money, MoneyInput, PageQuery, pageOf } from './common';
 import { Period } from './shared';
+import { text } from './text';
 
-const Owner = once(() => z.string().check(z.trim(), z.minLength(1), z.maxLength(128)));
+const Owner = once(() => text(128));
 
 export const ForecastQuery = once(() => z.strictObject({ period: Period(), ownerId: z.optional(Owner()) }));
 
@@ -26,7 +27,7 @@ export const Forecast = once(() => z
   .check(z.meta({ id: 'Forecast' })));
 
 export const QuotaParams = once(() => ({ userId: Owner(), period: Period() }));
-export const QuotaInput = once(() => z.strictObject({ amount: Money() }).check(z.meta({ id: 'QuotaInput' })));
+export const QuotaInput = once(() => z.strictObject({ amount: MoneyInput() }).check(z.meta({ id: 'QuotaInput' })));
 export const Quota = once(() => z
   .object({ userId: z.string(), period: z.string(), amount: Money(), version: z.int(), updatedAt: z.string(), updatedBy: z.string() })
   .check(z.meta({ id: 'Quota' })));

@@ -1,13 +1,13 @@
 import * as z from './zod';
 import { once } from './once';
-import { Id, Money, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
+import { CalendarDate, Country, Id, MoneyInput, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
 import { SOURCES } from './shared';
+import { multilineText, text } from './text';
 
 export const LEAD_STATUSES = ['new', 'working', 'qualified', 'disqualified', 'converted'] as const;
 /** Statuses a client may set; `converted` is set only by POST /v1/leads/{id}/convert. */
 export const SETTABLE_LEAD_STATUSES = ['new', 'working', 'qualified', 'disqualified'] as const;
 
-const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 const pii = { description: 'Personal data: masked for roles without the personal-data permission' };
 const Phone = once(() => z.string().check(z.trim(), z.regex(/^\+?[0-9 ()./-]{5,30}$/, 'Expected a phone number such as +49 30 1234567'), z.meta(pii)));
 const Email = once(() => z.email().check(z.maxLength(254), z.meta(pii)));
@@ -22,10 +22,10 @@ const leadFields = once(() => ({
   source: z.enum(SOURCES),
   campaignId: text(128).check(z.meta({ description: 'Campaign the lead came from (for attribution)' })),
   status: z.enum(SETTABLE_LEAD_STATUSES),
-  disqualifiedReason: text(500),
+  disqualifiedReason: multilineText(500),
   ownerId: text(128),
-  notes: text(4000),
-  country: z.string().check(z.regex(/^[A-Z]{2}$/, 'Expected an ISO 3166-1 alpha-2 country code, e.g. "DE"')),
+  notes: multilineText(4000),
+  country: Country(),
   region: text(100),
   industry: text(100),
 }));
@@ -121,10 +121,10 @@ export const LeadConvert = once(() => z
     createDeal: z.optional(
       z.strictObject({
         name: text(200),
-        amount: Money(),
+        amount: MoneyInput(),
         pipelineId: z.optional(text(64)),
         stageId: z.optional(text(64)),
-        expectedCloseDate: z.optional(z.iso.date()),
+        expectedCloseDate: z.optional(CalendarDate()),
       }),
     ),
   })

@@ -1,8 +1,8 @@
 import * as z from './zod';
 import { once } from './once';
 import { Id, PageQuery, RecordMeta, pageOf } from './common';
+import { text } from './text';
 
-const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 const Probability = once(() => z.int().check(z.minimum(0), z.maximum(100), z.meta({ description: 'Win probability in percent, 0–100' })));
 const Currency = once(() => z.string().check(z.regex(/^[A-Z]{3}$/, 'Expected an ISO 4217 currency code, e.g. "EUR"')));
 

@@ -2,8 +2,7 @@ import * as z from './zod';
 import { once } from './once';
 import { Id, IdParam, Money, PageQuery, RecordMeta, pageOf } from './common';
 import { BasisPoints } from './shared';
-
-const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
+import { multilineText, text } from './text';
 
 export const Sku = once(() => z.string().check(
   z.trim(),
@@ -32,7 +31,7 @@ export const ProductCreate = once(() => z
   .strictObject({
     sku: Sku(),
     name: text(200),
-    description: z.optional(text(2000)),
+    description: z.optional(multilineText(2000)),
     prices: Prices(),
     taxRateBp: BasisPoints(),
     active: z.optional(z.boolean()),
@@ -42,7 +41,7 @@ export const ProductCreate = once(() => z
 export const ProductPatch = once(() => z
   .strictObject({
     name: z.optional(text(200)),
-    description: z.optional(z.nullable(text(2000))),
+    description: z.optional(z.nullable(multilineText(2000))),
     prices: z.optional(Prices()),
     taxRateBp: z.optional(BasisPoints()),
     active: z.optional(z.boolean()),

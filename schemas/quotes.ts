@@ -1,11 +1,11 @@
 import * as z from './zod';
 import { once } from './once';
-import { Id, Money, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
+import { CalendarDate, Id, Money, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
 import { BasisPoints } from './shared';
+import { multilineText, text } from './text';
 
-const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 const Currency = once(() => z.string().check(z.regex(/^[A-Z]{3}$/, 'Expected an ISO 4217 currency code, e.g. "EUR"')));
-const LocalDate = once(() => z.iso.date().check(z.meta({ description: 'Calendar date YYYY-MM-DD' })));
+const LocalDate = CalendarDate;
 
 export const QUOTE_STATUSES = ['draft', 'sent', 'accepted', 'rejected', 'expired'] as const;
 export const MAX_QUOTE_LINES = 100;
@@ -40,7 +40,7 @@ export const QuoteCreate = once(() => z
     validUntil: LocalDate().check(z.meta({ description: 'Last day the quote can be accepted (business time zone)' })),
     discountBp: z.optional(BasisPoints().check(z.meta({ description: 'Quote-level discount, applied to every line after its own discount' }))),
     lines: Lines(),
-    notes: z.optional(text(2000)),
+    notes: z.optional(multilineText(2000)),
   })
   .check(z.meta({ id: 'QuoteCreate' })));
 
@@ -49,7 +49,7 @@ export const QuotePatch = once(() => z
     validUntil: z.optional(LocalDate()),
     discountBp: z.optional(BasisPoints()),
     lines: z.optional(Lines()),
-    notes: z.optional(z.nullable(text(2000))),
+    notes: z.optional(z.nullable(multilineText(2000))),
   })
   .check(
     z.refine((v) => Object.keys(v).length > 0, 'Send at least one field to change'),
@@ -61,11 +61,11 @@ export const QuoteRevise = once(() => z
     validUntil: z.optional(LocalDate()),
     discountBp: z.optional(BasisPoints()),
     lines: z.optional(Lines()),
-    notes: z.optional(z.nullable(text(2000))),
+    notes: z.optional(z.nullable(multilineText(2000))),
   })
   .check(z.meta({ id: 'QuoteRevise', description: 'Changes for the new version; omitted fields are copied from the current one.' })));
 
-export const QuoteReject = once(() => z.strictObject({ reason: z.optional(text(500)) }).check(z.meta({ id: 'QuoteReject' })));
+export const QuoteReject = once(() => z.strictObject({ reason: z.optional(multilineText(500)) }).check(z.meta({ id: 'QuoteReject' })));
 
 const Amounts = once(() => ({
   subtotal: z.int().check(z.meta({ description: 'Before discounts (minor units)' })),

@@ -2,6 +2,7 @@ import * as z from './zod';
 import { once } from './once';
 import { Timestamp } from './common';
 import { Category } from './shared';
+import { text } from './text';
 
 /** `{ "A": n, "B": n, … }`: one optional value per customer tier. */
 const tierMap = <T extends z.ZodMiniType>(value: T) => z.strictObject({ A: z.optional(value), B: z.optional(value), C: z.optional(value), D: z.optional(value) });
@@ -21,7 +22,7 @@ const rulesFields = once(() => ({
   ),
   leadDays: z.int().check(z.minimum(0), z.maximum(365), z.meta({ description: 'Create the service task this many days before the anniversary' })),
   assignTo: z.enum(['owner', 'queue']).check(z.meta({ description: 'Who gets service and warranty tasks: the customer\'s owner or the service queue user' })),
-  queueUserId: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
+  queueUserId: text(128),
   warrantyReminderDays: z.int().check(z.minimum(1), z.maximum(365), z.meta({ description: 'Task this many days before warrantyEndsOn; omit to turn warranty reminders off' })),
   dormancyDays: tierMap(z.int().check(z.minimum(1), z.maximum(3650))).check(
     z.meta({ description: 'Follow-up task for the owner after N days without activity, per tier; an omitted tier is never dormant' }),

@@ -11,6 +11,7 @@ export const SOURCES = ['web', 'referral', 'event', 'campaign', 'partner', 'cold
 
 /** Product categories are compared case-insensitively; stored lower-case. */
 export const Category = once(() => z.string().check(
+  z.normalize('NFC'),
   z.trim(),
   z.toLowerCase(),
   z.regex(/^[\p{L}\p{N}][\p{L}\p{N} _-]{0,49}$/u, 'Categories are 1–50 letters, digits, spaces, "-" or "_"'),
@@ -18,4 +19,5 @@ export const Category = once(() => z.string().check(
 
 export const BasisPoints = once(() => z.int().check(z.minimum(0), z.maximum(10_000), z.meta({ description: 'Basis points, 0–10000 (1900 = 19 %)' })));
 
-export const Period = once(() => z.string().check(z.regex(/^\d{4}-(Q[1-4]|0[1-9]|1[0-2])$/, 'Expected a quarter like 2026-Q4 or a month like 2026-11')));
+/** A quarter or a month in 1900–2199 (the calendar range every date input keeps to). */
+export const Period = once(() => z.string().check(z.regex(/^(19|2[01])\d{2}-(Q[1-4]|0[1-9]|1[0-2])$/, 'Expected a quarter like 2026-Q4 or a month like 2026-11 (years 1900–2199)')));

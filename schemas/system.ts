@@ -19,3 +19,11 @@ export const Me = once(() => z
     permissions: z.record(z.string(), z.enum(['all', 'own'])),
   })
   .check(z.meta({ id: 'Me' })));
+
+/** `GET /problems/{type}`: a problem type's slug (functions/system/problem-types.ts), or `index`. */
+export const ProblemTypeParam = once(() => ({
+  type: z.string().check(
+    z.regex(/^[a-z][a-z-]{0,39}$/),
+    z.meta({ description: 'The last path segment of a problem `type` URI, e.g. `validation-failed`; `index` lists them all. Anything else answers 404.' }),
+  ),
+}));

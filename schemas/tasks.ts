@@ -1,6 +1,7 @@
 import * as z from './zod';
 import { once } from './once';
 import { Id, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
+import { multilineText, text } from './text';
 
 export const TASK_STATUSES = ['open', 'done', 'cancelled'] as const;
 export const TASK_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
@@ -23,15 +24,27 @@ export const RELATED_TYPES = {
 export type RelatedType = keyof typeof RELATED_TYPES;
 export const MAX_REMINDERS = 5;
 
-const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
-
 /** ISO-8601 durations without years/months (they have no fixed length): PT15M, PT1H30M, P1D, P1W, P1DT2H. */
 export const ISO_DURATION = /^P(?!$)(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?)?$/;
+/** A reminder is at most one year (365 days) before the due date. */
+export const MAX_REMINDER_MINUTES = 525_600;
+
+/** Minutes in an ISO_DURATION (Infinity for absurdly long digit runs), or undefined when it is not one. */
+export function isoDurationMinutes(value: string): number | undefined {
+  const m = ISO_DURATION.exec(value);
+  if (!m) return undefined;
+  const [w = 0, d = 0, h = 0, min = 0] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x)));
+  return w * 7 * 1440 + d * 1440 + h * 60 + min;
+}
 
 const BeforeDue = once(() => z.union([
-  z.string().check(z.regex(ISO_DURATION, 'Expected an ISO-8601 duration such as PT15M, PT2H, P1D or P1DT2H')),
-  z.int().check(z.minimum(0), z.maximum(525_600, 'At most 525600 minutes (one year)')),
-]));
+  z.string().check(
+    z.maxLength(40),
+    z.regex(ISO_DURATION, 'Expected an ISO-8601 duration such as PT15M, PT2H, P1D or P1DT2H'),
+    z.refine((s) => (isoDurationMinutes(s) ?? 0) <= MAX_REMINDER_MINUTES, `At most one year (${MAX_REMINDER_MINUTES} minutes, e.g. P365D or P52W)`),
+  ),
+  z.int().check(z.minimum(0), z.maximum(MAX_REMINDER_MINUTES, `At most ${MAX_REMINDER_MINUTES} minutes (one year)`)),
+]).check(z.meta({ description: `ISO-8601 duration (weeks, days, hours, minutes) or minutes; at most one year (${MAX_REMINDER_MINUTES} minutes)` })));
 
 export const ReminderInput = once(() => z
   .union([
@@ -54,7 +67,7 @@ export const RelatedRecord = once(() => relatedShape().check(
 export const TaskCreate = once(() => z
   .strictObject({
     title: text(200),
-    notes: z.optional(text(4000)),
+    notes: z.optional(multilineText(4000)),
     dueAt: z.optional(Timestamp()),
     assigneeId: z.optional(text(128).check(z.meta({ description: 'Defaults to the caller; someone else needs tasks:assign' }))),
     priority: z.optional(z.enum(TASK_PRIORITIES)),
@@ -67,7 +80,7 @@ export const TaskCreate = once(() => z
 export const TaskPatch = once(() => z
   .strictObject({
     title: z.optional(text(200)),
-    notes: z.optional(z.nullable(text(4000))),
+    notes: z.optional(z.nullable(multilineText(4000))),
     dueAt: z.optional(z.nullable(Timestamp())),
     assigneeId: z.optional(text(128)),
     priority: z.optional(z.enum(TASK_PRIORITIES)),

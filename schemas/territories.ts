@@ -1,18 +1,19 @@
 import * as z from './zod';
 import { once } from './once';
-import { Timestamp } from './common';
+import { Country, Timestamp } from './common';
+import { text } from './text';
 
-const userId = once(() => z.string().check(z.trim(), z.minLength(1), z.maxLength(128)));
+const userId = once(() => text(128));
 
 const TerritoryRule = once(() => z
   .strictObject({
     id: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'Rule ids are 1–40 lower-case letters, digits or "-"'), z.meta({ description: 'Stable id; keys the round-robin position of a team rule' })),
-    name: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(100))),
+    name: z.optional(text(100)),
     match: z
       .strictObject({
-        country: z.optional(z.array(z.string().check(z.regex(/^[A-Z]{2}$/, 'Expected an ISO 3166-1 alpha-2 country code'))).check(z.minLength(1), z.maxLength(250))),
-        region: z.optional(z.array(z.string().check(z.trim(), z.minLength(1), z.maxLength(100))).check(z.minLength(1), z.maxLength(100))),
-        industry: z.optional(z.array(z.string().check(z.trim(), z.minLength(1), z.maxLength(100))).check(z.minLength(1), z.maxLength(100))),
+        country: z.optional(z.array(Country()).check(z.minLength(1), z.maxLength(250))),
+        region: z.optional(z.array(text(100)).check(z.minLength(1), z.maxLength(100))),
+        industry: z.optional(z.array(text(100)).check(z.minLength(1), z.maxLength(100))),
       })
       .check(
         z.refine((m) => Object.keys(m).length > 0, 'Match on at least one of country, region, industry'),

@@ -6,11 +6,18 @@
  */
 import { keys } from '../data/keys';
 import type { Condition } from '../data/transaction';
+import type { Action } from '../security/permissions';
 import type { ActivityLinks } from './model';
 
 export interface LinkKind {
-  /** Key and condition proving `id` is a record of `customerId`; undefined = format check only. */
-  belongsTo?: (customerId: string, id: string) => { key: Record<string, string>; condition: Condition };
+  /**
+   * Key and condition proving `id` is a record of `customerId` that the caller may read;
+   * undefined = format check only. `ownedBy`: the caller's id when their read scope of the kind
+   * is `own` (the record must be theirs), else undefined.
+   */
+  belongsTo?: (customerId: string, id: string, ownedBy?: string) => { key: Record<string, string>; condition: Condition };
+  /** The permission reading a linked record takes (its row-level scope decides `ownedBy`). */
+  readAction?: Action;
 }
 
 export const LINK_KINDS: Record<keyof ActivityLinks, LinkKind> = {
@@ -20,11 +27,15 @@ export const LINK_KINDS: Record<keyof ActivityLinks, LinkKind> = {
       condition: { expression: 'attribute_exists(pk) AND customerId = :cus', values: { ':cus': customerId } },
     }),
   },
-  // A deal of the same customer (a deal of another customer, or another rep's, is "no such record").
+  // A deal of the same customer that the caller may read: a deal of another customer, or for a
+  // sales rep another rep's deal, is "no such record" — linking cannot confirm a hidden deal exists.
   dealId: {
-    belongsTo: (customerId, id) => ({
+    readAction: 'deals:read',
+    belongsTo: (customerId, id, ownedBy) => ({
       key: keys.deal.primary(id),
-      condition: { expression: 'attribute_exists(pk) AND customerId = :cus', values: { ':cus': customerId } },
+      condition: ownedBy === undefined
+        ? { expression: 'attribute_exists(pk) AND customerId = :cus', values: { ':cus': customerId } }
+        : { expression: 'attribute_exists(pk) AND customerId = :cus AND ownerId = :me', values: { ':cus': customerId, ':me': ownedBy } },
     }),
   },
   // Tickets have no records yet (their feature comes later); until it registers a check here,

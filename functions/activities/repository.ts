@@ -177,6 +177,14 @@ export async function queryTimeline(customerId: string, type: string | undefined
 
 export { strip as stripKeys };
 
+/**
+ * Records by key, strongly consistent, for the owner checks of record events (one BatchGetItem per
+ * 100 keys). Used by the timeline here and by the customers feature's history.
+ */
+export function readRecords(wanted: Record<string, string>[]): Promise<Stored[]> {
+  return batchGetItems(wanted, { consistent: true });
+}
+
 // Dormancy: tracker maintenance and the due query (used by the dormancy job) -------------------
 
 export async function getTracker(customerId: string): Promise<Tracker | undefined> {

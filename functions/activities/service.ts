@@ -7,10 +7,12 @@ import { auditItem, diff } from '../audit/audit';
 import { decodeCursor, encodeCursor } from '../data/cursor';
 import { newId } from '../data/keys';
 import { ConditionsFailed } from '../data/transaction';
+import { customerArchived, wasArchived } from '../customers/archived';
 import { BadRequest, Conflict, type FieldError, NotFound, PreconditionFailed } from '../http/problem';
 import { maskFor } from '../security/masking';
 import type { Action } from '../security/permissions';
-import { assertAccess, type Principal, scopeFor } from '../security/principal';
+import { assertAccess, NO_SUCH_ID, type Principal, scopeFor } from '../security/principal';
+import { type RecordEvent, visibleRecordEvents } from '../security/record-events';
 import { LINK_KINDS } from './links';
 import {
   ACTIVITY_FIELDS, ACTIVITY_SENSITIVE, type ActivityItem, type ActivityLinks, activityErrors, applyPatch, countsAsContact,
@@ -30,8 +32,24 @@ function needsOwner(principal: Principal, action: Action): boolean {
 
 const view = (principal: Principal, item: ActivityItem, ownerId: string | undefined) => maskFor('activity', toActivity(item), principal, ownerId);
 
-/** Conditions proving every linked record belongs to the customer; failures map back to paths. */
-function linkChecks(customerId: string, item: Pick<ActivityItem, 'links' | 'participants'>) {
+/**
+ * The caller's id when a newly linked record of this kind must be theirs (read scope `own`), a
+ * value no owner has when they may not read the kind at all, undefined when they read every one.
+ * A link kept unchanged is not judged again (it may have been made by someone who could).
+ */
+function linkOwner(principal: Principal, kind: keyof typeof LINK_KINDS, id: string, before: ActivityLinks | undefined): string | undefined {
+  const action = LINK_KINDS[kind].readAction;
+  if (!action || before?.[kind] === id) return undefined;
+  const scope = scopeFor(principal, action);
+  return scope === 'all' ? undefined : scope === 'own' ? principal.userId : NO_SUCH_ID;
+}
+
+/**
+ * Conditions proving every linked record belongs to the customer — and that a newly linked deal is
+ * one the caller may read, so a link cannot confirm that a hidden record exists. Failures map back
+ * to paths.
+ */
+function linkChecks(principal: Principal, customerId: string, item: Pick<ActivityItem, 'links' | 'participants'>, before?: ActivityLinks) {
   const checks: repo.ContactCheck[] = [];
   const paths = new Map<string, string[]>();
   const contactKind = LINK_KINDS.contactId.belongsTo!;
@@ -45,7 +63,7 @@ function linkChecks(customerId: string, item: Pick<ActivityItem, 'links' | 'part
     const belongsTo = LINK_KINDS[kind].belongsTo;
     if (id && belongsTo) {
       const label = `link:${kind}`;
-      checks.push({ label, ...belongsTo(customerId, id) });
+      checks.push({ label, ...belongsTo(customerId, id, linkOwner(principal, kind, id, before)) });
       paths.set(label, [`links.${kind}`]);
     }
   }
@@ -92,13 +110,13 @@ export async function createActivity(principal: Principal, body: Body, now: Date
     updatedBy: principal.userId,
   };
   assertValid(item, now);
-  const { checks, paths } = linkChecks(customerId, item);
+  const { checks, paths } = linkChecks(principal, customerId, item);
   const changes = diff(undefined, item as unknown as Body, ACTIVITY_FIELDS, ACTIVITY_SENSITIVE);
   for (let attempt = 1; ; attempt++) {
     const { customer, tracker } = await repo.getCustomerAndTracker(customerId);
     if (!customer) throw NotFound('No such customer');
     assertAccess(principal, 'activities:write', customer.ownerId, 'customer');
-    if (customer.archivedAt) throw Conflict('The customer is archived; restore it before recording activities');
+    if (customer.archivedAt) throw customerArchived(customerId);
     const audit = auditItem({ customerId, entityType: 'activity', entityId: item.id, action: 'created', actor: principal, at: now, version: 1, changes });
     try {
       await repo.saveActivity(undefined, item, audit, {
@@ -112,22 +130,26 @@ export async function createActivity(principal: Principal, body: Body, now: Date
       if (!(err instanceof ConditionsFailed)) throw err;
       const errors = linkErrors(err, paths);
       if (errors.length > 0) throw BadRequest('Linked records must belong to the activity\'s customer', errors);
-      if (err.labels.includes('customer')) throw Conflict('The customer changed (owner or archive) while recording the activity; retry');
+      if (err.labels.includes('customer')) {
+        if (wasArchived(err.items.customer)) throw customerArchived(customerId);
+        throw Conflict('The customer changed (owner or archive) while recording the activity; retry');
+      }
       if (err.labels.includes('tracker') && attempt < MAX_ATTEMPTS) continue;
       throw Conflict('The customer\'s activity is being recorded by someone else right now; retry');
     }
   }
 }
 
+/** A missing activity costs the owner read too (NO_SUCH_ID), like another rep's: the 404s cannot be told apart by timing. */
 async function loadVisible(principal: Principal, id: string, action: 'activities:read' | 'activities:write') {
   const item = await repo.getActivity(id);
-  if (!item) throw NotFound('No such activity');
   let ownerId: string | undefined;
   if (needsOwner(principal, action)) {
-    const customer = await repo.getCustomer(item.customerId);
-    if (!customer) throw NotFound('No such activity');
+    const customer = await repo.getCustomer(item?.customerId ?? NO_SUCH_ID);
+    if (!item || !customer) throw NotFound('No such activity');
     ownerId = customer.ownerId;
   }
+  if (!item) throw NotFound('No such activity');
   assertAccess(principal, action, ownerId, 'activity');
   return { item, ownerId };
 }
@@ -141,9 +163,8 @@ export async function getActivity(principal: Principal, id: string) {
 export async function updateActivity(principal: Principal, id: string, patch: Body, expectedVersion: number | undefined, now: Date) {
   for (let attempt = 1; ; attempt++) {
     const current = await repo.getActivity(id);
-    if (!current) throw NotFound('No such activity');
-    const { customer, tracker } = await repo.getCustomerAndTracker(current.customerId);
-    if (!customer) throw NotFound('No such activity');
+    const { customer, tracker } = await repo.getCustomerAndTracker(current?.customerId ?? NO_SUCH_ID);
+    if (!current || !customer) throw NotFound('No such activity');
     assertAccess(principal, 'activities:write', customer.ownerId, 'activity');
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
     const normalized = typeof patch.occurredAt === 'string' ? { ...patch, occurredAt: new Date(patch.occurredAt).toISOString() } : patch;
@@ -153,7 +174,7 @@ export async function updateActivity(principal: Principal, id: string, patch: Bo
     if (changes.length === 0) return view(principal, current, customer.ownerId);
     assertValid(next, now);
     const saved: ActivityItem = { ...next, version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
-    const { checks, paths } = linkChecks(current.customerId, saved);
+    const { checks, paths } = linkChecks(principal, current.customerId, saved, current.links);
     const audit = auditItem({ customerId: current.customerId, entityType: 'activity', entityId: id, action: 'updated', actor: principal, at: now, version: saved.version, changes });
     try {
       await repo.saveActivity(current, saved, audit, {
@@ -223,15 +244,24 @@ function timelineEntry(principal: Principal, ownerId: string, stored: Record<str
   };
 }
 
-/** GetItem of the customer (visibility), then one Query page of the timeline index. */
+/**
+ * GetItem of the customer (visibility), then one Query page of the timeline index. Record events
+ * are shown only to callers who may read the record they describe (functions/security/
+ * record-events.ts): for an own-scope caller, a page with events of deals (or other records with
+ * their own owner) costs one BatchGetItem more, for those records' current owners. Hidden events
+ * are left out, so a page can hold fewer than `limit` items.
+ */
 export async function customerTimeline(principal: Principal, customerId: string, query: { limit?: number; cursor?: string; type?: string }) {
   const customer = await repo.getCustomer(customerId);
   if (!customer) throw NotFound('No such customer');
   assertAccess(principal, 'activities:read', customer.ownerId, 'customer');
   const fingerprint = `timeline:${customerId}:${query.type ?? '*'}`;
   const page = await repo.queryTimeline(customerId, query.type, query.limit ?? DEFAULT_LIMIT, await decodeCursor(query.cursor, fingerprint));
+  const records = page.items.filter((item) => item.kind !== 'activity') as unknown as RecordEvent[];
+  const visible = new Set<unknown>(await visibleRecordEvents(principal, customer.ownerId, records, repo.readRecords));
   return {
-    items: page.items.map((item) => timelineEntry(principal, customer.ownerId, item)),
+    // Activities themselves need no further check: their route's rule is this route's (activities:read on the customer).
+    items: page.items.filter((item) => item.kind === 'activity' || visible.has(item)).map((item) => timelineEntry(principal, customer.ownerId, item)),
     nextCursor: await encodeCursor(page.lastKey, fingerprint),
   };
 }

@@ -79,7 +79,9 @@ export const FEATURES = {
     entry: 'functions/customers/handler.ts',
     description: 'Customers, contacts and their change history',
     table: {
-      read: ['GetItem', 'Query'],
+      // BatchGetItem: the owners of the deals a history page describes (record-event visibility).
+      // ConditionCheckItem: the customer's primary-contact pointer when only a contact's flag changes.
+      read: ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'],
       indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'],
       // territories: the round-robin counters of owner assignment (functions/territories/assign.ts).
       write: { customer: PUT_UPDATE_DELETE, contact: PUT_UPDATE_DELETE, customerEmail: PUT_DELETE, customerPhone: PUT_DELETE, territories: UPDATE, ...IDEMPOTENCY },
@@ -90,7 +92,8 @@ export const FEATURES = {
     entry: 'functions/tasks/handler.ts',
     description: 'Tasks with due dates, assignees and reminders',
     table: {
-      read: ['Query'],
+      // ConditionCheckItem: a customer a task is attached to must be live at commit.
+      read: ['Query', 'ConditionCheckItem'],
       indexes: ['gsi1', 'gsi2'],
       // userProfile: the caller's profile for reminder emails (functions/notifications/with-profile.ts).
       write: { task: PUT_DELETE, ruleGuard: PUT_DELETE, userProfile: PUT, ...IDEMPOTENCY },
@@ -130,7 +133,8 @@ export const FEATURES = {
     entry: 'functions/leads/handler.ts',
     description: 'Leads, duplicate checks and conversion into customer, contact and deal',
     table: {
-      read: ['GetItem', 'Query', 'ConditionCheckItem'],
+      // BatchGetItem: the holder of a taken email or phone, lead or customer alike (functions/security/duplicates.ts).
+      read: ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'],
       indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'],
       // Conversion writes the customer, contact and deal (with its aggregates) in one transaction.
       write: {

@@ -9,7 +9,14 @@
  * with a body, 409/422 with Idempotency-Key, 412 with If-Match, 404 with path ids, 429, 500) are
  * derived from the route's flags; `errors` adds the rest.
  *
- * Bundled into the `system` function: it must stay free of heavy imports.
+ * Each operation's description names its permission, the roles holding it and — from the row's
+ * `scope` — what scope `own` means there. Examples (path and required query parameters, body,
+ * success response, every problem response) come from functions/api/examples.ts; problem
+ * responses link to the page of each problem type (`/problems/<slug>`, functions/system/problem-types.ts).
+ * Security schemes: `bearer` and `cognito` (OAuth 2.0 authorization code; functions/system/sign-in.ts).
+ *
+ * Runs at build time (`npm run docs:openapi`): the system function serves the rendered file and
+ * must not import this module (test/infra/bundling.test.ts).
  */
 import { IDEMPOTENCY_KEY_PATTERN } from '../http/idempotency';
 import type { ZodMiniType } from 'zod/mini';
@@ -17,6 +24,10 @@ import * as z from '../../schemas/zod';
 import { Problem } from '../../schemas/common';
 import { MAX_BODY_BYTES } from '../http/request';
 import { ACTIONS, type Action, PERMISSIONS, ROLES } from '../security/permissions';
+import { PROBLEM_BASE } from '../http/problem';
+import { AUTH_ORIGIN_PLACEHOLDER, AUTHORIZE_PATH, OAUTH_SCOPES, TOKEN_PATH } from '../system/sign-in';
+import { PROBLEM_TYPES, type ProblemType } from '../system/problem-types';
+import { type ExampleContext, exampleOf, refined } from './examples';
 import { ROUTES, type RouteDef } from './routes';
 
 type Json = Record<string, unknown>;
@@ -60,26 +71,45 @@ export interface BuildOptions {
   version?: string;
 }
 
+/** One per tag; a tag without one fails test/unit/openapi.test.ts. */
 const TAG_DESCRIPTIONS: Record<string, string> = {
-  System: 'Health, the caller and this documentation.',
-  Customers: 'Companies and people you sell to. DELETE archives; restore brings a customer back.',
+  System: 'Health, the caller and their permissions, this documentation and the problem type pages.',
+  Customers: 'Companies and people you sell to, with their change history. DELETE archives; restore brings a customer back.',
   Contacts: 'People at a customer. They live with their customer and follow its owner.',
+  Tasks: 'To-dos with due times and reminders, assigned to a user and optionally about a customer or another record.',
+  Notifications: 'The caller\'s in-app notifications (task reminders, assignments); every user reads only their own.',
+  Activities: 'Communication records (calls, meetings, emails, notes) and a customer\'s timeline.',
+  Assets: 'Products a customer owns, with warranties that drive proactive service reminders.',
+  Settings: 'Configuration such as the service rules behind proactive reminders.',
+  Leads: 'Prospects before they become customers: capture, qualify and convert into customer, contact and deal.',
+  Territories: 'Territories and the rules that assign owners to new customers and leads.',
+  Products: 'The product catalogue and its prices, used on deal line items and quotes.',
+  Quotes: 'Versioned quotes on a deal; accepting a sent quote creates its order.',
+  Orders: 'Orders created by accepted quotes: a customer\'s transaction history.',
+  Commissions: 'Commission plans and per-user statements computed from won deals and quotas.',
+  Pipelines: 'Sales pipelines and their stages with probabilities.',
+  Deals: 'Opportunities moving through a pipeline: stages, won and lost, history and the board.',
+  Forecast: 'The sales forecast by category and the quotas it is measured against.',
+  Reports: 'Sales reports from maintained aggregates (never a scan of deals).',
 };
 
-/** Reusable problem responses by status: `components/responses/<name>`. */
-const PROBLEMS: Record<number, { name: string; description: string; headers?: string[]; gateway?: boolean }> = {
-  400: { name: 'BadRequest', description: 'Malformed JSON, invalid fields (listed in `errors`), an unknown query parameter or an invalid cursor.' },
-  401: { name: 'Unauthorized', description: 'Missing, expired or invalid bearer token.', headers: ['WWW-Authenticate'], gateway: true },
-  403: { name: 'Forbidden', description: 'Your role lacks the permission this operation needs.' },
-  404: { name: 'NotFound', description: 'No such record — also for records you may not see and for ids that cannot exist.' },
-  409: { name: 'Conflict', description: 'Duplicate (`existingId` names the record already holding the email or phone), a conflicting concurrent change, or a request with the same Idempotency-Key still in progress.' },
-  412: { name: 'PreconditionFailed', description: 'If-Match does not match the current version: read the record again and retry with its ETag.' },
-  413: { name: 'PayloadTooLarge', description: `The body exceeds ${MAX_BODY_BYTES / 1024} KB.` },
-  415: { name: 'UnsupportedMediaType', description: 'The body is not sent as `application/json`.' },
-  422: { name: 'Unprocessable', description: 'This Idempotency-Key was already used with a different request body.' },
-  429: { name: 'TooManyRequests', description: 'Throttled: back off (for `Retry-After` seconds when present) and retry.', headers: ['Retry-After'], gateway: true },
-  500: { name: 'InternalError', description: 'A bug on our side; quote `requestId` when reporting it. Never caused by what you send.', gateway: true },
-  503: { name: 'ServiceUnavailable', description: 'A dependency is busy or unavailable; retry after `Retry-After` seconds.', headers: ['Retry-After'], gateway: true },
+/**
+ * Reusable problem responses by status: `components/responses/<name>`. `types` are the problem
+ * types (functions/system/problem-types.ts) the status can carry; the first one is the example.
+ */
+const PROBLEMS: Record<number, { name: string; description: string; types: string[]; headers?: string[]; gateway?: boolean }> = {
+  400: { name: 'BadRequest', description: 'Malformed JSON, invalid fields (listed in `errors`), an unknown query parameter or an invalid cursor.', types: ['validation-failed', 'bad-request'] },
+  401: { name: 'Unauthorized', description: 'Missing, expired or invalid bearer token.', types: ['unauthorized'], headers: ['WWW-Authenticate'], gateway: true },
+  403: { name: 'Forbidden', description: 'Your role lacks the permission this operation needs.', types: ['forbidden'] },
+  404: { name: 'NotFound', description: 'No such record — also for records you may not see and for ids that cannot exist.', types: ['not-found'] },
+  409: { name: 'Conflict', description: 'Duplicate (`existingId` names the record already holding the email or phone, to callers who may read it), a conflicting concurrent change, or a request with the same Idempotency-Key still in progress.', types: ['conflict', 'duplicate'] },
+  412: { name: 'PreconditionFailed', description: 'If-Match does not match the current version: read the record again and retry with its ETag.', types: ['precondition-failed'] },
+  413: { name: 'PayloadTooLarge', description: `The body exceeds ${MAX_BODY_BYTES / 1024} KB.`, types: ['payload-too-large'] },
+  415: { name: 'UnsupportedMediaType', description: 'The body is not sent as `application/json`.', types: ['unsupported-media-type'] },
+  422: { name: 'Unprocessable', description: 'This Idempotency-Key was already used with a different request body.', types: ['unprocessable'] },
+  429: { name: 'TooManyRequests', description: 'Throttled: back off (for `Retry-After` seconds when present) and retry.', types: ['too-many-requests'], headers: ['Retry-After'], gateway: true },
+  500: { name: 'InternalError', description: 'A bug on our side; quote `requestId` when reporting it. Never caused by what you send.', types: ['internal'], gateway: true },
+  503: { name: 'ServiceUnavailable', description: 'A dependency is busy or unavailable, or a write was not confirmed (the problem type says which); retry after `Retry-After` seconds, with the same Idempotency-Key for a write.', types: ['unavailable', 'outcome-unknown', 'saved-response-unavailable'], headers: ['Retry-After'], gateway: true },
 };
 
 /**
@@ -94,6 +124,31 @@ const GATEWAY_MESSAGE_SCHEMA: Json = {
   required: ['message'],
   description: 'A response written by API Gateway itself (not by the API), e.g. `{"message":"Unauthorized"}`.',
 };
+/** What API Gateway itself writes for the statuses it may answer. */
+const GATEWAY_MESSAGES: Record<number, string> = { 401: 'Unauthorized', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+
+/** The example body of a problem type, as toProblemResponse (functions/http/problem.ts) writes it. */
+function problemExample(slug: string): Json {
+  const type: ProblemType = (PROBLEM_TYPES as Record<string, ProblemType>)[slug]!;
+  const example: Json = { type: PROBLEM_BASE + slug, title: type.title, status: type.status, detail: PROBLEM_DETAILS[slug] ?? type.title, instance: '/v1/customers', requestId: '3f2b8c1e-7a4d-4e9b-9c21-5d8e0f6a1b2c' };
+  if (slug === 'validation-failed') example.errors = [{ path: 'email', message: 'Invalid email address' }];
+  return example;
+}
+const PROBLEM_DETAILS: Record<string, string> = {
+  'validation-failed': 'Some body fields are not valid',
+  unauthorized: 'A valid bearer token is required',
+  forbidden: 'Your role (marketing) may not customers update',
+  'not-found': 'No such customer',
+  conflict: 'The customer is archived; restore it before changing it',
+  'precondition-failed': 'The record changed since you read it; fetch it again and retry with the new ETag',
+  'payload-too-large': `The request body exceeds ${MAX_BODY_BYTES} bytes`,
+  'unsupported-media-type': 'Send the body as application/json',
+  unprocessable: 'This Idempotency-Key was used with a different request body',
+  'too-many-requests': 'Slow down and retry later',
+  internal: 'Something went wrong on our side. Quote the requestId when you report it.',
+  unavailable: 'A dependency is temporarily unavailable; nothing was changed. Retry after the Retry-After interval',
+};
+
 const GATEWAY_NOTE = ' In AWS, API Gateway may answer this status itself as `application/json` `{"message": …}`, without `x-request-id`.';
 
 const HEADERS: Record<string, Json> = {
@@ -264,7 +319,7 @@ class SchemaSet {
 // operations
 
 /** An operation whose schemas resolve to component names after SchemaSet.finish(). */
-type Deferred = (resolve: (c: Converted) => Json) => OpenApiOperation;
+type Deferred = (resolve: (c: Converted) => Json, examples: ExampleContext) => OpenApiOperation;
 
 function pathParamNames(path: string): string[] {
   return [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
@@ -295,14 +350,13 @@ function describeOperation(route: RouteDef, paginated: boolean): { text: string;
     const p = permissionText(route.permission);
     parts.push(p.text);
     roles = p.roles;
-    if (Object.values(p.roles).includes('own')) {
-      // Mirrors assertAccess in functions/security/principal.ts: hidden records look absent.
-      const effect = route.params
-        ? ' Any other record answers 404, exactly like one that does not exist.'
-        : paginated
-          ? ' Lists show only those.'
-          : '';
-      parts.push(`Scope \`own\`: only customers the caller owns (for contacts and history: of customers the caller owns).${effect}`);
+    const own = Object.entries(p.roles).filter(([, scope]) => scope === 'own').map(([role]) => role);
+    if (own.length) {
+      // The row declares what `own` means here (RouteDef.scope), next to the service enforcing it.
+      if (!route.scope) {
+        throw new Error(`${route.method} ${route.path}: ${own.join(', ')} hold ${route.permission} with scope own, so the row needs \`scope\` (what own means on this route)`);
+      }
+      parts.push(`**Scope \`own\`** (${own.join(', ')}): ${route.scope}.`);
     }
   }
   if (paginated) {
@@ -332,20 +386,29 @@ function buildOperation(route: RouteDef, schemas: SchemaSet): Deferred {
   // parseJsonBody treats an empty body as {}: the body is optional exactly when {} is valid.
   const bodyRequired = route.body ? !route.body().safeParse({}).success : false;
 
-  return (resolve) => {
-    const parameters: Json[] = params.map(({ name, converted }) => ({
-      name,
-      in: 'path',
-      required: true,
-      ...(name === 'id' ? { description: 'A record id; an id that cannot exist answers 404.' } : {}),
-      schema: resolve(converted),
-    }));
+  return (resolve, examples) => {
+    // Examples: path and required query parameters, the body and the success response together
+    // make one complete example request and its answer (functions/api/examples.ts).
+    const parameters: Json[] = params.map(({ name, converted }) => {
+      const schema = resolve(converted);
+      return {
+        name,
+        in: 'path',
+        required: true,
+        ...(name === 'id' ? { description: 'A record id; an id that cannot exist answers 404.' } : {}),
+        schema,
+        example: route.path.startsWith('/problems/') ? 'validation-failed' : exampleOf(schema, examples, name),
+      };
+    });
     if (query) {
       const root = resolve(query);
       const required = new Set((root.required ?? []) as string[]);
       for (const [name, prop] of Object.entries((root.properties ?? {}) as Record<string, Json>)) {
         const { description, ...schema } = prop;
-        parameters.push({ name, in: 'query', required: required.has(name), ...(description ? { description } : {}), schema });
+        parameters.push({
+          name, in: 'query', required: required.has(name), ...(description ? { description } : {}), schema,
+          ...(required.has(name) ? { example: exampleOf(schema, examples, name) } : {}),
+        });
       }
     }
     if (route.idempotent) parameters.push(ref('parameters', 'IdempotencyKey'));
@@ -364,7 +427,10 @@ function buildOperation(route: RouteDef, schemas: SchemaSet): Deferred {
     if (route.response.status !== 204) {
       const contentType = route.response.contentType ?? 'application/json';
       const schema = successSchema ?? (/json/.test(contentType) ? { type: 'object' } : { type: 'string' });
-      successResponse.content = { [contentType]: { schema } };
+      const example = successSchema
+        ? refined(route.operation, 'response', exampleOf(successSchema, examples))
+        : /json/.test(contentType) ? { openapi: '3.1.0', info: { title: 'CRM API', version: '1.0.0' }, paths: {} } : '<!doctype html>\n<html lang="en">…</html>';
+      successResponse.content = { [contentType]: { schema, example } };
     }
 
     const responses: Record<string, Json> = { [String(route.response.status)]: successResponse };
@@ -380,17 +446,20 @@ function buildOperation(route: RouteDef, schemas: SchemaSet): Deferred {
       summary: route.summary,
       description: text,
       tags: [route.tag],
-      ...(route.permission === 'public' ? {} : { security: [{ bearer: [] }] }),
+      ...(route.permission === 'public' ? {} : { security: [{ bearer: [] }, { cognito: [] }] }),
       ...(parameters.length ? { parameters } : {}),
-      ...(body
-        ? { requestBody: { required: bodyRequired, content: { 'application/json': { schema: resolve(body) } } } }
-        : {}),
+      ...(body ? { requestBody: requestBodyOf(route, resolve(body), bodyRequired, examples) } : {}),
       responses,
       'x-permission': route.permission,
       ...(roles ? { 'x-roles': roles } : {}),
     };
     return operation;
   };
+}
+
+function requestBodyOf(route: RouteDef, schema: Json, required: boolean, examples: ExampleContext): Json {
+  const example = refined(route.operation, 'request', exampleOf(schema, examples));
+  return { required, content: { 'application/json': { schema, example } } };
 }
 
 /** Responses whose body has a numeric `version` get an ETag (see toResponse in functions/http/chain.ts). */
@@ -416,8 +485,9 @@ const INFO_DESCRIPTION = [
   '',
   '**Conventions** (full text: `docs/conventions.md` in the repository; try it out at [/docs](/docs)):',
   '- JSON in camelCase; timestamps ISO-8601 UTC; money as integer minor units plus ISO 4217 currency; ids are prefixed ULIDs (`cus_…`, `con_…`).',
-  '- Authenticate with `Authorization: Bearer <token>` (Cognito; locally `npm run --silent token -- <role>`). Each operation names the permission it needs and which roles hold it.',
-  '- Errors are RFC 9457 `application/problem+json` with `type`, `title`, `status`, `detail`, `requestId` and, for invalid fields, `errors[]` of `{ path, message }`. Never a stack trace.',
+  '- Authenticate with `Authorization: Bearer <token>` (Cognito; locally `npm run --silent token -- <role>`), or sign in through the `cognito` OAuth 2.0 scheme where the stage has a user pool domain. Each operation names the permission it needs, which roles hold it, and what scope `own` means on it.',
+  '- Every operation carries an example request (path and required query parameters, body) and response; the examples are valid against the schemas.',
+  '- Errors are RFC 9457 `application/problem+json` with `type`, `title`, `status`, `detail`, `requestId` and, for invalid fields, `errors[]` of `{ path, message }`. Never a stack trace. The last segment of `type` names a page, `/problems/<type>`, that says when it happens and what to do ([all of them](/problems/index)).',
   '- Lists take `limit` (1–100, default 25) and an opaque signed `cursor`, and answer `{ items, nextCursor }`.',
   '- Records carry `version`; reads return it as `ETag`; PATCH/DELETE accept `If-Match` (412 when stale).',
   '- POSTs accept `Idempotency-Key` (replayed for 24 h with `Idempotent-Replayed: true`).',
@@ -431,23 +501,24 @@ interface Core {
   components: OpenApiDocument['components'];
 }
 
-function buildCore(): Core {
+function buildCore(routes: readonly RouteDef[] = ROUTES): Core {
   const schemas = new SchemaSet();
   const problem = schemas.add(Problem(), 'output');
-  const deferred = ROUTES.map((route) => ({ route, build: buildOperation(route, schemas) }));
+  const deferred = routes.map((route) => ({ route, build: buildOperation(route, schemas) }));
   const { components: schemaComponents, resolve } = schemas.finish();
   const problemSchema = resolve(problem);
+  const examples: ExampleContext = { schemas: schemaComponents };
 
   const paths: Core['paths'] = {};
   for (const { route, build } of deferred) {
     const item = (paths[route.path] ??= {});
     const method = route.method.toLowerCase();
     if (item[method]) throw new Error(`Two routes for ${route.method} ${route.path}`);
-    item[method] = build(resolve);
+    item[method] = build(resolve, examples);
   }
 
   const tags: Core['tags'] = [];
-  for (const route of ROUTES) {
+  for (const route of routes) {
     if (!tags.some((t) => t.name === route.tag)) {
       const description = TAG_DESCRIPTIONS[route.tag];
       tags.push(description ? { name: route.tag, description } : { name: route.tag });
@@ -458,10 +529,11 @@ function buildCore(): Core {
   for (const [status, p] of Object.entries(PROBLEMS)) {
     const headers: Record<string, unknown> = { 'X-Request-Id': ref('headers', 'X-Request-Id') };
     for (const h of p.headers ?? []) headers[h] = ref('headers', h);
-    const content: Json = { 'application/problem+json': { schema: problemSchema } };
-    if (p.gateway) content['application/json'] = { schema: ref('schemas', GATEWAY_MESSAGE) };
+    const content: Json = { 'application/problem+json': { schema: problemSchema, example: problemExample(p.types[0]!) } };
+    if (p.gateway) content['application/json'] = { schema: ref('schemas', GATEWAY_MESSAGE), example: { message: GATEWAY_MESSAGES[Number(status)] } };
+    const pages = p.types.map((type) => `[\`${type}\`](/problems/${type})`).join(', ');
     responses[p.name] = {
-      description: `${status} — ${p.description}` + (p.gateway ? GATEWAY_NOTE : ''),
+      description: `${status} — ${p.description} Problem type${p.types.length > 1 ? 's' : ''}: ${pages}.` + (p.gateway ? GATEWAY_NOTE : ''),
       headers,
       content,
     };
@@ -484,6 +556,21 @@ function buildCore(): Core {
             'A Cognito user-pool token of a user in one of the role groups (admin, manager, sales, marketing, service, analyst): `Authorization: Bearer <token>`. ' +
             'Locally, print one with `npm run --silent token -- <role>`.',
         },
+        cognito: {
+          type: 'oauth2',
+          description:
+            'Sign in through the Cognito user pool\'s hosted UI (authorization code flow with PKCE; public client, no secret) and send the access token as a bearer token. ' +
+            'The endpoints are the stage\'s user pool domain, set as `AUTH_DOMAIN_URL` on the system function; where it is not set they show the placeholder ' +
+            `\`${AUTH_ORIGIN_PLACEHOLDER}\` and only \`bearer\` applies. The API authorizes by role group, not by OAuth scope.`,
+          flows: {
+            authorizationCode: {
+              authorizationUrl: `${AUTH_ORIGIN_PLACEHOLDER}${AUTHORIZE_PATH}`,
+              tokenUrl: `${AUTH_ORIGIN_PLACEHOLDER}${TOKEN_PATH}`,
+              refreshUrl: `${AUTH_ORIGIN_PLACEHOLDER}${TOKEN_PATH}`,
+              scopes: OAUTH_SCOPES,
+            },
+          },
+        },
       },
     },
   };
@@ -504,6 +591,11 @@ function deepFreeze<T>(value: T): T {
  */
 export function renderOpenApiJson(): string {
   return `${JSON.stringify(buildOpenApi(), null, 2)}\n`;
+}
+
+/** The paths, tags and components for some rows only, uncached (for tests of the build rules). */
+export function buildOpenApiFor(routes: readonly RouteDef[]): Core {
+  return buildCore(routes);
 }
 
 let core: Core | undefined;

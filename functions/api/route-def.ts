@@ -35,6 +35,13 @@ export interface RouteDef {
   idempotent?: boolean;
   /** PATCH/DELETE routes that honour If-Match. */
   conditional?: boolean;
+  /**
+   * What scope `own` means on this route, as its service enforces it (which records it reaches,
+   * and what a request for any other answers) — e.g. "tasks assigned to or created by the caller;
+   * any other task answers 404". Required (the OpenAPI build fails without it) when a role holds
+   * the route's permission with scope `own`; the docs say nothing generic instead.
+   */
+  scope?: string;
 }
 
 /** `GET /v1/customers/{id}` — the same string API Gateway puts in `event.routeKey`. */

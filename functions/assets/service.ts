@@ -9,8 +9,9 @@ import { config } from '../config';
 import { decodeCursor, encodeCursor } from '../data/cursor';
 import { newId } from '../data/keys';
 import { ConditionsFailed } from '../data/transaction';
+import { customerArchived, wasArchived } from '../customers/archived';
 import { BadRequest, Conflict, NotFound, PreconditionFailed } from '../http/problem';
-import { type Principal, assertAccess, scopeFor } from '../security/principal';
+import { type Principal, assertAccess, NO_SUCH_ID, scopeFor } from '../security/principal';
 import { ASSET_FIELDS, type AssetItem, applyPatch, freshSchedule, toAsset, warrantyPending } from './model';
 import * as repo from './repository';
 
@@ -32,7 +33,7 @@ export async function createAsset(principal: Principal, customerId: string, body
   const { customer, rules } = await repo.getCustomerAndRules(customerId);
   if (!customer) throw NotFound('No such customer');
   assertAccess(principal, 'assets:write', customer.ownerId, 'customer');
-  if (customer.archivedAt) throw Conflict('The customer is archived; restore it before adding assets');
+  if (customer.archivedAt) throw customerArchived(customerId);
   const at = now.toISOString();
   const fields = {
     productName: body.productName as string,
@@ -60,21 +61,25 @@ export async function createAsset(principal: Principal, customerId: string, body
   try {
     await repo.saveAsset(undefined, item, warrantyPending(item, today(now)), audit, { ownerId: ownerCondition(principal, customer.ownerId), requireLive: true });
   } catch (err) {
-    if (err instanceof ConditionsFailed && err.labels.includes('customer')) throw Conflict('The customer changed (owner or archive) while adding the asset; retry');
+    if (err instanceof ConditionsFailed && err.labels.includes('customer')) {
+      if (wasArchived(err.items.customer)) throw customerArchived(customerId);
+      throw Conflict('The customer changed (owner or archive) while adding the asset; retry');
+    }
     throw err;
   }
   return toAsset(item);
 }
 
+/** A missing asset costs the owner read too (NO_SUCH_ID), like another rep's: the 404s cannot be told apart by timing. */
 async function loadVisible(principal: Principal, id: string, action: 'assets:read' | 'assets:write') {
   const item = await repo.getAsset(id);
-  if (!item) throw NotFound('No such asset');
   let ownerId: string | undefined;
   if (scopeFor(principal, action) === 'own') {
-    const customer = await repo.getCustomer(item.customerId);
-    if (!customer) throw NotFound('No such asset');
+    const customer = await repo.getCustomer(item?.customerId ?? NO_SUCH_ID);
+    if (!item || !customer) throw NotFound('No such asset');
     ownerId = customer.ownerId;
   }
+  if (!item) throw NotFound('No such asset');
   assertAccess(principal, action, ownerId, 'asset');
   return item;
 }
@@ -96,9 +101,8 @@ export async function listAssets(principal: Principal, customerId: string, query
 export async function updateAsset(principal: Principal, id: string, patch: Body, expectedVersion: number | undefined, now: Date) {
   for (let attempt = 1; ; attempt++) {
     const current = await repo.getAsset(id);
-    if (!current) throw NotFound('No such asset');
-    const { customer, rules } = await repo.getCustomerAndRules(current.customerId);
-    if (!customer) throw NotFound('No such asset');
+    const { customer, rules } = await repo.getCustomerAndRules(current?.customerId ?? NO_SUCH_ID);
+    if (!current || !customer) throw NotFound('No such asset');
     assertAccess(principal, 'assets:write', customer.ownerId, 'asset');
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
     let next = applyPatch(current, patch);

@@ -10,6 +10,10 @@
  * error, so the worst case of one `send` is `maxAttempts × requestTimeout` plus the retry backoff
  * — and that must stay below the timeout of the shortest function using the client
  * (test/unit/aws-client-options.test.ts checks it against functions/api/features.ts).
+ * On the HTTP path a second bound applies: every DynamoDB call carries the request's abort
+ * signal, which functions/http/chain.ts fires ABORT_MARGIN_MS before the function's deadline, so
+ * a dependency that stops answering yields a 503 (functions/aws/errors.ts) rather than a
+ * platform timeout, and nothing is sent after the answer is decided.
  */
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 

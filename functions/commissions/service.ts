@@ -5,7 +5,7 @@
 import { auditItem, diff } from '../audit/audit';
 import { zonedTimeToInstant } from '../calendar/business-calendar';
 import { config } from '../config';
-import { decodeCursor, encodeCursor } from '../data/cursor';
+import { decodeCursor, encodeCursor, invalidCursor } from '../data/cursor';
 import { keys } from '../data/keys';
 import { ConditionsFailed } from '../data/transaction';
 import { quotaOf, wonDealsOf } from '../deals/service';
@@ -72,7 +72,19 @@ export async function getPlan(principal: Principal, scope: Scope, id: string) {
   return toPlan(plan);
 }
 
+/**
+ * Scope all: one Query per page on `COMMPLANS`. Scope own: the caller is on at most one plan, so
+ * it is the assignment item and that plan (two GetItems, never a cursor) — reading the shared list
+ * and dropping other plans would put their keys in the cursor and bill the caller for them.
+ */
 export async function listPlans(principal: Principal, scope: Scope, query: { limit?: number; cursor?: string }) {
+  if (scope !== 'all') {
+    // A one-item answer never hands out a cursor, so any cursor here is not ours.
+    if (query.cursor !== undefined) throw invalidCursor();
+    const planId = await repo.getAssignment(principal.userId);
+    const plan = planId ? await repo.getPlan(planId) : undefined;
+    return { items: plan && visiblePlan(principal, scope, plan) ? [toPlan(plan)] : [], nextCursor: null };
+  }
   const fingerprint = 'commission-plans';
   const startKey = await decodeCursor(query.cursor, fingerprint);
   const page = await repo.queryPlans(query.limit ?? DEFAULT_LIMIT, startKey);

@@ -7,6 +7,7 @@ import { queryIndexPage } from '../data/query';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
+import { batchGetItems } from '../jobs/batch-get';
 import { keys, normalizeEmail, normalizePhone } from '../data/keys';
 import type { IndexName } from '../data/table';
 import { Transaction } from '../data/transaction';
@@ -137,10 +138,48 @@ function countOnTagCopies(tx: Transaction, customer: CustomerItem, delta: number
   }
 }
 
-/** Adds a contact; the customer's owner must still be the one the contact copies. */
-export async function createContact(customer: CustomerItem, contact: ContactItem, audit: Stored, maxContacts: number): Promise<void> {
+/**
+ * A contact that stops being the primary one because another takes its place: its flag, version
+ * and audit entry, on condition that it is still primary at the version read.
+ */
+export interface Demotion {
+  contact: ContactItem;
+  audit: Stored;
+  at: string;
+  by: string;
+}
+
+/**
+ * "One primary contact per customer" holds in the write, not in a read before it: every change of
+ * who is primary conditions the customer item on the `primaryContactId` the caller read (absent or
+ * that id). Two concurrent "I am primary" writes cannot both pass it: the loser re-reads and sees
+ * the winner. Values use their own placeholders so they combine with other conditions.
+ */
+function pointerIs(read: string | undefined): { expression: string; values: Stored } {
+  return read
+    ? { expression: 'primaryContactId = :readPrimary', values: { ':readPrimary': read } }
+    : { expression: 'attribute_not_exists(primaryContactId)', values: {} };
+}
+
+function addDemotion(tx: Transaction, demotion: Demotion): void {
+  tx.update('previous-primary', keys.contact.primary(demotion.contact.id), {
+    expression: 'SET isPrimary = :notPrimary, version = :demotedVersion, updatedAt = :demotedAt, updatedBy = :demotedBy',
+    values: { ':notPrimary': false, ':demotedVersion': demotion.contact.version + 1, ':demotedAt': demotion.at, ':demotedBy': demotion.by },
+  }, {
+    expression: 'version = :previousVersion AND isPrimary = :wasPrimary',
+    values: { ':previousVersion': demotion.contact.version, ':wasPrimary': true },
+  });
+  tx.put('previous-primary-audit', demotion.audit);
+}
+
+/**
+ * Adds a contact; the customer's owner must still be the one the contact copies, it must be live
+ * and have room, and — when the contact becomes primary — its primary pointer must still be the
+ * one read (label `customer` for all of these; the service tells them apart from the old item).
+ */
+export async function createContact(customer: CustomerItem, contact: ContactItem, audit: Stored, maxContacts: number, demotion?: Demotion): Promise<void> {
   const tx = new Transaction();
-  addContactCreation(tx, customer, contact, audit, maxContacts);
+  addContactCreation(tx, customer, contact, audit, maxContacts, false, demotion);
   await tx.commit();
 }
 
@@ -149,13 +188,14 @@ export async function createContact(customer: CustomerItem, contact: ContactItem
  * the same transaction already carrying the contact (count, ids, primary): a transaction may touch
  * an item once, so only the contact and its audit entry are added then.
  */
-export function addContactCreation(tx: Transaction, customer: CustomerItem, contact: ContactItem, audit: Stored, maxContacts: number, customerIsNew = false): void {
+export function addContactCreation(tx: Transaction, customer: CustomerItem, contact: ContactItem, audit: Stored, maxContacts: number, customerIsNew = false, demotion?: Demotion): void {
   if (customerIsNew) {
     tx.put('contact', contactStored(contact), { expression: 'attribute_not_exists(pk)' });
     tx.put('audit', audit);
     return;
   }
   tx.put('contact', contactStored(contact), { expression: 'attribute_not_exists(pk)' });
+  const pointer = contact.isPrimary ? pointerIs(customer.primaryContactId) : undefined;
   tx.update(
     'customer',
     keys.customer.primary(customer.id),
@@ -168,45 +208,60 @@ export function addContactCreation(tx: Transaction, customer: CustomerItem, cont
       values: { ':zero': 0, ':one': 1, ':ids': new Set([contact.id]), ...(contact.isPrimary ? { ':cid': contact.id } : {}) },
     },
     {
-      expression: 'attribute_exists(pk) AND ownerId = :owner AND attribute_not_exists(archivedAt) AND (attribute_not_exists(contactCount) OR contactCount < :max)',
-      values: { ':owner': customer.ownerId, ':max': maxContacts },
+      expression: `attribute_exists(pk) AND ownerId = :owner AND attribute_not_exists(archivedAt) AND (attribute_not_exists(contactCount) OR contactCount < :max)${pointer ? ` AND ${pointer.expression}` : ''}`,
+      values: { ':owner': customer.ownerId, ':max': maxContacts, ...(pointer?.values ?? {}) },
     },
   );
   countOnTagCopies(tx, customer, 1);
-  if (contact.isPrimary && customer.primaryContactId && customer.primaryContactId !== contact.id) {
-    tx.update('previous-primary', keys.contact.primary(customer.primaryContactId), { expression: 'SET isPrimary = :f', values: { ':f': false } }, { expression: 'attribute_exists(pk)' });
-  }
+  if (contact.isPrimary && demotion) addDemotion(tx, demotion);
   tx.put('audit', audit);
 }
 
-/** Saves a changed contact (condition label `contact`: version unchanged). */
-export async function saveContact(before: ContactItem, after: ContactItem, audit: Stored, customer?: CustomerItem): Promise<void> {
+/**
+ * Saves a changed contact (condition label `contact`: version unchanged). When it becomes primary
+ * or stops being primary, `customer` is the customer as read: its pointer must still be what was
+ * read (label `customer`), and the previous primary is demoted in the same transaction.
+ */
+export async function saveContact(before: ContactItem, after: ContactItem, audit: Stored, customer?: CustomerItem, demotion?: Demotion): Promise<void> {
   const tx = new Transaction();
   tx.put('contact', contactStored(after), { expression: 'version = :v', values: { ':v': before.version } });
   if (customer && after.isPrimary && !before.isPrimary) {
-    tx.update('customer', keys.customer.primary(customer.id), { expression: 'SET primaryContactId = :cid', values: { ':cid': after.id } }, { expression: 'attribute_exists(pk)' });
-    if (customer.primaryContactId && customer.primaryContactId !== after.id) {
-      tx.update('previous-primary', keys.contact.primary(customer.primaryContactId), { expression: 'SET isPrimary = :f', values: { ':f': false } }, { expression: 'attribute_exists(pk)' });
+    const pointer = pointerIs(customer.primaryContactId);
+    tx.update('customer', keys.customer.primary(customer.id), { expression: 'SET primaryContactId = :cid', values: { ':cid': after.id } }, {
+      expression: `attribute_exists(pk) AND ${pointer.expression}`,
+      values: pointer.values,
+    });
+    if (demotion) addDemotion(tx, demotion);
+  } else if (customer && before.isPrimary && !after.isPrimary) {
+    if (customer.primaryContactId === after.id) {
+      tx.update('customer', keys.customer.primary(after.customerId), { expression: 'REMOVE primaryContactId' }, { expression: 'primaryContactId = :cid', values: { ':cid': after.id } });
+    } else {
+      // The pointer names another contact (data from before the pointer was guarded): only this
+      // contact's flag changes, as long as the pointer still is what was read.
+      const pointer = pointerIs(customer.primaryContactId);
+      tx.check('customer', keys.customer.primary(after.customerId), { expression: pointer.expression, values: pointer.values });
     }
-  } else if (before.isPrimary && !after.isPrimary) {
-    tx.update('customer', keys.customer.primary(after.customerId), { expression: 'REMOVE primaryContactId' }, { expression: 'primaryContactId = :cid', values: { ':cid': after.id } });
   }
   tx.put('audit', audit);
   await tx.commit();
 }
 
+/** Deletes a contact (label `contact`: version unchanged); a primary one takes the pointer along. */
 export async function deleteContact(contact: ContactItem, customer: CustomerItem, audit: Stored): Promise<void> {
   const tx = new Transaction();
   countOnTagCopies(tx, customer, -1);
   tx.delete('contact', keys.contact.primary(contact.id), { expression: 'version = :v', values: { ':v': contact.version } });
+  const ownsPointer = contact.isPrimary && customer.primaryContactId === contact.id;
   tx.update(
     'customer',
     keys.customer.primary(contact.customerId),
     {
-      expression: `SET contactCount = contactCount - :one, contactsRev = if_not_exists(contactsRev, :zero) + :one DELETE contactIds :ids${contact.isPrimary ? ' REMOVE primaryContactId' : ''}`,
+      expression: `SET contactCount = contactCount - :one, contactsRev = if_not_exists(contactsRev, :zero) + :one DELETE contactIds :ids${ownsPointer ? ' REMOVE primaryContactId' : ''}`,
       values: { ':one': 1, ':zero': 0, ':ids': new Set([contact.id]) },
     },
-    { expression: 'attribute_exists(pk)' },
+    ownsPointer
+      ? { expression: 'attribute_exists(pk) AND primaryContactId = :cid', values: { ':cid': contact.id } }
+      : { expression: 'attribute_exists(pk)' },
   );
   tx.put('audit', audit);
   await tx.commit();
@@ -260,4 +315,9 @@ export async function queryHistory(customerId: string, limit: number, startKey: 
     }),
   );
   return { items: out.Items ?? [], lastKey: out.LastEvaluatedKey };
+}
+
+/** Records by key, strongly consistent: the owners of the records a history page describes (one BatchGetItem per 100 keys). */
+export function readRecords(wanted: Record<string, string>[]): Promise<Stored[]> {
+  return batchGetItems(wanted, { consistent: true });
 }

@@ -11,12 +11,15 @@ import { Conflict, Forbidden, NotFound, PreconditionFailed } from '../http/probl
 import { maskFor } from '../security/masking';
 import type { Scope } from '../security/permissions';
 import { assertAccess, type Principal } from '../security/principal';
+import { type RecordEvent, visibleRecordEvents } from '../security/record-events';
+import { duplicateConflict } from '../security/duplicates';
 import {
   applyPatch, CONTACT_FIELDS, CONTACT_SENSITIVE, type ContactItem, CUSTOMER_FIELDS, CUSTOMER_SENSITIVE, type CustomerItem,
   MAX_CONTACTS_PER_CUSTOMER, toContact, toCustomer, uniqueTags,
 } from './model';
 import * as repo from './repository';
 import { assignOwner } from '../territories/assign';
+import { customerArchived } from './archived';
 
 export const DEFAULT_LIMIT = 25;
 /** Retries of a PATCH without If-Match that lost a race: re-read, re-apply, write again. */
@@ -44,12 +47,18 @@ async function territoryOwner(scope: Scope, body: Body, now: Date): Promise<stri
   return assignOwner({ country: address?.country, region: address?.region, industry: body.industry as string | undefined }, now);
 }
 
-function duplicateError(err: ConditionsFailed): Error | undefined {
+/**
+ * A failed uniqueness guard as 409 `duplicate`. The holder is read (one GetItem, for every caller
+ * alike) so that only a caller who may read it with its personal data learns its id
+ * (functions/security/duplicates.ts).
+ */
+async function duplicateError(principal: Principal, err: ConditionsFailed): Promise<Error | undefined> {
   for (const field of ['email', 'phone'] as const) {
     const label = `unique:${field}`;
     if (err.labels.includes(label)) {
       const existingId = err.items[label]?.customerId as string | undefined;
-      return Conflict(`A live customer with this ${field} already exists${existingId ? ` (${existingId})` : ''}`, existingId);
+      const holder = existingId ? await repo.getCustomer(existingId) : undefined;
+      return duplicateConflict(principal, field, holder && { kind: 'customer', id: holder.id, ownerId: holder.ownerId });
     }
   }
   return undefined;
@@ -92,7 +101,7 @@ export async function createCustomer(principal: Principal, scope: Scope, body: B
   try {
     await repo.saveCustomer(undefined, item, audit);
   } catch (err) {
-    if (err instanceof ConditionsFailed) throw duplicateError(err) ?? err;
+    if (err instanceof ConditionsFailed) throw (await duplicateError(principal, err)) ?? err;
     throw err;
   }
   return view(principal, item);
@@ -124,7 +133,7 @@ async function mutateCustomer(principal: Principal, action: 'customers:update' |
       return view(principal, next);
     } catch (err) {
       if (!(err instanceof ConditionsFailed)) throw err;
-      const duplicate = duplicateError(err);
+      const duplicate = await duplicateError(principal, err);
       if (duplicate) throw duplicate;
       if (err.labels.includes('customer')) {
         if (expectedVersion !== undefined) throw PreconditionFailed();
@@ -138,7 +147,7 @@ async function mutateCustomer(principal: Principal, action: 'customers:update' |
 
 export async function updateCustomer(principal: Principal, scope: Scope, id: string, patch: Body, expectedVersion: number | undefined, now: Date) {
   return mutateCustomer(principal, 'customers:update', id, expectedVersion, now, (current) => {
-    if (current.archivedAt) throw Conflict('The customer is archived; restore it before changing it');
+    if (current.archivedAt) throw customerArchived(id);
     if (patch.ownerId !== undefined && patch.ownerId !== current.ownerId && scope !== 'all') {
       throw Forbidden('Your role may not reassign customers to another owner');
     }
@@ -178,11 +187,10 @@ export function planList(principal: Principal, scope: Scope, query: Record<strin
     ownerId = principal.userId;
   }
   if (archived) {
-    // Archived customers live in one sparse partition; every filter applies on top of it.
-    for (const field of ['ownerId', 'tier', 'lifecycleStage'] as const) {
-      const value = field === 'ownerId' ? ownerId : query[field];
-      if (value) filters[field] = value;
-    }
+    // Archived customers: the owner's archived partition (gsi2) — always for scope own — or all
+    // archived (gsi1); tier and stage apply on top.
+    for (const field of ['tier', 'lifecycleStage'] as const) if (query[field]) filters[field] = query[field]!;
+    if (ownerId) return { index: 'gsi2', partition: keys.customer.archivedOwnerPartition(ownerId), sortPrefix, filters, tag: query.tag };
     return { index: 'gsi1', partition: keys.customer.allPartition(true), sortPrefix, filters, tag: query.tag };
   }
   if (query.tier) filters.tier = query.tier;
@@ -216,52 +224,91 @@ export async function listCustomers(principal: Principal, scope: Scope, query: R
   };
 }
 
+/**
+ * One Query page of the customer's audit entries, each shown only to callers who may read the
+ * record it describes (functions/security/record-events.ts; for an own-scope caller, deals and
+ * other records with their own owner cost one BatchGetItem per page). Hidden entries are left
+ * out, so a page can hold fewer than `limit` items.
+ */
 export async function customerHistory(principal: Principal, id: string, query: { limit?: number; cursor?: string }) {
-  await loadVisibleCustomer(principal, id, 'customers:history');
+  const customer = await loadVisibleCustomer(principal, id, 'customers:history');
   const fingerprint = `history:${id}`;
   const page = await repo.queryHistory(id, query.limit ?? DEFAULT_LIMIT, await decodeCursor(query.cursor, fingerprint));
-  return { items: page.items.map(toHistoryEntry), nextCursor: await encodeCursor(page.lastKey, fingerprint) };
+  const visible = await visibleRecordEvents(principal, customer.ownerId, page.items as unknown as RecordEvent[], repo.readRecords);
+  return { items: visible.map((item) => toHistoryEntry(item as unknown as Record<string, unknown>)), nextCursor: await encodeCursor(page.lastKey, fingerprint) };
 }
 
 // Contacts ---------------------------------------------------------------------------------------
 
+/**
+ * Adds a contact. Whether it becomes primary (asked for, or the first of the customer) is decided
+ * from the customer as read, and the write is conditioned on that read (repository `pointerIs`):
+ * a concurrent create or update that changed the primary contact makes this one re-read and decide
+ * again, so the customer never ends up with two primary contacts.
+ */
 export async function createContact(principal: Principal, customerId: string, body: Body, now: Date) {
-  const customer = await loadVisibleCustomer(principal, customerId, 'contacts:write');
-  if (customer.archivedAt) throw Conflict('The customer is archived; restore it before adding contacts');
-  if ((customer.contactCount ?? 0) >= MAX_CONTACTS_PER_CUSTOMER) {
-    throw Conflict(`A customer can have at most ${MAX_CONTACTS_PER_CUSTOMER} contacts`);
-  }
-  const at = now.toISOString();
-  const contact: ContactItem = {
-    id: newId('con'),
-    customerId,
-    ownerId: customer.ownerId,
-    firstName: body.firstName as string | undefined,
-    lastName: body.lastName as string,
-    jobTitle: body.jobTitle as string | undefined,
-    email: body.email as string | undefined,
-    phone: body.phone as string | undefined,
-    mobile: body.mobile as string | undefined,
-    // The first contact of a customer is its primary contact unless said otherwise.
-    isPrimary: (body.isPrimary as boolean | undefined) ?? !customer.primaryContactId,
-    notes: body.notes as string | undefined,
-    version: 1,
-    createdAt: at,
-    updatedAt: at,
-    createdBy: principal.userId,
-    updatedBy: principal.userId,
-  };
-  const changes = diff(undefined, contact as unknown as Body, CONTACT_FIELDS, CONTACT_SENSITIVE);
-  const audit = auditItem({ customerId, entityType: 'contact', entityId: contact.id, action: 'created', actor: principal, at: now, version: 1, changes, timeline: true });
-  try {
-    await repo.createContact(customer, contact, audit, MAX_CONTACTS_PER_CUSTOMER);
-  } catch (err) {
-    if (err instanceof ConditionsFailed && err.labels.includes('customer')) {
-      throw Conflict('The customer changed (owner, archive or contact limit) while adding the contact; retry');
+  for (let attempt = 1; ; attempt++) {
+    const customer = await loadVisibleCustomer(principal, customerId, 'contacts:write');
+    if (customer.archivedAt) throw customerArchived(customerId);
+    if ((customer.contactCount ?? 0) >= MAX_CONTACTS_PER_CUSTOMER) {
+      throw Conflict(`A customer can have at most ${MAX_CONTACTS_PER_CUSTOMER} contacts`);
     }
-    throw err;
+    const at = now.toISOString();
+    const contact: ContactItem = {
+      id: newId('con'),
+      customerId,
+      ownerId: customer.ownerId,
+      firstName: body.firstName as string | undefined,
+      lastName: body.lastName as string,
+      jobTitle: body.jobTitle as string | undefined,
+      email: body.email as string | undefined,
+      phone: body.phone as string | undefined,
+      mobile: body.mobile as string | undefined,
+      // The first contact of a customer is its primary contact unless said otherwise.
+      isPrimary: (body.isPrimary as boolean | undefined) ?? !customer.primaryContactId,
+      notes: body.notes as string | undefined,
+      version: 1,
+      createdAt: at,
+      updatedAt: at,
+      createdBy: principal.userId,
+      updatedBy: principal.userId,
+    };
+    const changes = diff(undefined, contact as unknown as Body, CONTACT_FIELDS, CONTACT_SENSITIVE);
+    const audit = auditItem({ customerId, entityType: 'contact', entityId: contact.id, action: 'created', actor: principal, at: now, version: 1, changes, timeline: true });
+    const demotion = contact.isPrimary ? await demotionOf(principal, customer, contact.id, now) : undefined;
+    try {
+      await repo.createContact(customer, contact, audit, MAX_CONTACTS_PER_CUSTOMER, demotion);
+      return contactView(principal, contact);
+    } catch (err) {
+      if (!(err instanceof ConditionsFailed) || !(err.labels.includes('customer') || err.labels.includes('previous-primary'))) throw err;
+      // Archived, full, reassigned or a new primary meanwhile: the next round re-reads and decides.
+      if (attempt < MAX_PRIMARY_ATTEMPTS) {
+        await backOff(attempt);
+        continue;
+      }
+      throw Conflict('The customer changed (owner, archive, contacts or primary contact) while adding the contact; retry');
+    }
   }
-  return contactView(principal, contact);
+}
+
+/** Retries of writes that lost a race on the customer's primary contact. */
+const MAX_PRIMARY_ATTEMPTS = 6;
+const backOff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 25));
+
+/**
+ * The demotion of the customer's current primary contact when `newPrimaryId` takes its place
+ * (one GetItem), with its own audit entry (`isPrimary` true → false); none when there is no
+ * current primary, or the pointer names a contact that is gone or not flagged.
+ */
+async function demotionOf(principal: Principal, customer: CustomerItem, newPrimaryId: string, now: Date): Promise<repo.Demotion | undefined> {
+  const previousId = customer.primaryContactId;
+  if (!previousId || previousId === newPrimaryId) return undefined;
+  const previous = await repo.getContact(previousId);
+  if (!previous || !previous.isPrimary) return undefined;
+  const after = { ...previous, isPrimary: false };
+  const changes = diff(previous as unknown as Body, after as unknown as Body, CONTACT_FIELDS, CONTACT_SENSITIVE);
+  const audit = auditItem({ customerId: customer.id, entityType: 'contact', entityId: previousId, action: 'updated', actor: principal, at: now, version: previous.version + 1, changes });
+  return { contact: previous, audit, at: now.toISOString(), by: principal.userId };
 }
 
 async function loadVisibleContact(principal: Principal, id: string, action: 'contacts:read' | 'contacts:write') {
@@ -282,34 +329,48 @@ export async function updateContact(principal: Principal, id: string, patch: Bod
     const next = { ...applyPatch(current, patch), version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
     const changes = diff(current as unknown as Body, next as unknown as Body, CONTACT_FIELDS, CONTACT_SENSITIVE);
     if (changes.length === 0) return contactView(principal, current);
-    const becomesPrimary = next.isPrimary && !current.isPrimary;
-    const customer = becomesPrimary ? await repo.getCustomer(current.customerId) : undefined;
+    // A change of who is primary is written against the customer's pointer as read now.
+    const primaryChanges = !!next.isPrimary !== !!current.isPrimary;
+    const customer = primaryChanges ? await repo.getCustomer(current.customerId) : undefined;
+    if (primaryChanges && !customer) throw NotFound('No such contact');
+    const demotion = customer && next.isPrimary ? await demotionOf(principal, customer, id, now) : undefined;
     const audit = auditItem({ customerId: current.customerId, entityType: 'contact', entityId: id, action: 'updated', actor: principal, at: now, version: next.version, changes });
     try {
-      await repo.saveContact(current, next, audit, customer);
+      await repo.saveContact(current, next, audit, customer, demotion);
       return contactView(principal, next);
     } catch (err) {
       if (!(err instanceof ConditionsFailed)) throw err;
       if (expectedVersion !== undefined && err.labels.includes('contact')) throw PreconditionFailed();
-      if (attempt < MAX_MERGE_ATTEMPTS) continue;
+      if (attempt < MAX_PRIMARY_ATTEMPTS) {
+        await backOff(attempt);
+        continue;
+      }
       throw Conflict('The contact is being changed by someone else right now; retry');
     }
   }
 }
 
 export async function deleteContact(principal: Principal, id: string, expectedVersion: number | undefined, now: Date) {
-  const current = await loadVisibleContact(principal, id, 'contacts:write');
-  if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
-  const customer = await repo.getCustomer(current.customerId);
-  if (!customer) throw NotFound('No such contact');
-  const changes = diff(current as unknown as Body, undefined, CONTACT_FIELDS, CONTACT_SENSITIVE);
-  const audit = auditItem({ customerId: current.customerId, entityType: 'contact', entityId: id, action: 'deleted', actor: principal, at: now, version: current.version + 1, changes, timeline: true });
-  try {
-    await repo.deleteContact(current, customer, audit);
-  } catch (err) {
-    if (!(err instanceof ConditionsFailed)) throw err;
-    if (err.labels.includes('contact')) throw PreconditionFailed();
-    throw Conflict('The customer changed while deleting the contact; retry');
+  for (let attempt = 1; ; attempt++) {
+    const current = await loadVisibleContact(principal, id, 'contacts:write');
+    if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
+    const customer = await repo.getCustomer(current.customerId);
+    if (!customer) throw NotFound('No such contact');
+    const changes = diff(current as unknown as Body, undefined, CONTACT_FIELDS, CONTACT_SENSITIVE);
+    const audit = auditItem({ customerId: current.customerId, entityType: 'contact', entityId: id, action: 'deleted', actor: principal, at: now, version: current.version + 1, changes, timeline: true });
+    try {
+      await repo.deleteContact(current, customer, audit);
+      return;
+    } catch (err) {
+      if (!(err instanceof ConditionsFailed)) throw err;
+      // The contact changed (e.g. demoted by a new primary) or the customer's pointer moved.
+      if (expectedVersion !== undefined && err.labels.includes('contact')) throw PreconditionFailed();
+      if (attempt < MAX_PRIMARY_ATTEMPTS) {
+        await backOff(attempt);
+        continue;
+      }
+      throw Conflict('The contact or its customer changed while deleting the contact; retry');
+    }
   }
 }
 

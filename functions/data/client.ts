@@ -8,6 +8,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { clientOptions } from '../aws/client-options';
+import { isUncertainOutcome } from '../aws/errors';
+import { writeModelMiddleware } from './capacity';
 
 export interface DbUsage {
   requests: number;
@@ -17,6 +19,62 @@ export interface DbUsage {
 }
 
 const usageStore = new AsyncLocalStorage<DbUsage>();
+
+/**
+ * The idempotency lock a request holds (functions/http/idempotency.ts). The transaction helper
+ * (transaction.ts) adds the lock's completion to the request's first TransactWriteItems, so the
+ * change and the "committed" marker commit together or not at all.
+ */
+export interface IdempotencyGuard {
+  /** Table key of the idempotency item. */
+  key: { pk: string; sk: string };
+  /** This attempt's lock token: only the holder of the lock can commit under the key. */
+  token: string;
+  /** Set once a transaction carrying the marker has committed. */
+  committed?: boolean;
+}
+
+/** What one HTTP request carries down to the data layer (AsyncLocalStorage, like DbUsage). */
+export interface RequestScope {
+  /** Every SDK call of the request is sent with this signal; the chain aborts it before the deadline. */
+  signal?: AbortSignal;
+  /** Set when a write was sent and failed so that it may or may not have been applied. */
+  uncertainWrite?: boolean;
+  /** …and that write was not a transaction carrying the idempotency marker (which a fence settles). */
+  uncertainUnmarkedWrite?: boolean;
+  /** Set when a write of records (not only the idempotency item) succeeded. */
+  wroteRecords?: boolean;
+  idempotency?: IdempotencyGuard;
+}
+
+const scopeStore = new AsyncLocalStorage<RequestScope>();
+
+/** Runs `fn` with `scope` as the current request scope (functions/http/chain.ts). */
+export function withRequestScope<T>(scope: RequestScope, fn: () => Promise<T>): Promise<T> {
+  return scopeStore.run(scope, fn);
+}
+
+export function currentRequestScope(): RequestScope | undefined {
+  return scopeStore.getStore();
+}
+
+const WRITE_COMMANDS = /^(Put|Update|Delete|TransactWrite|BatchWrite)/;
+/** The idempotency item's key, before or after marshalling (`{ pk: 'IDEM#…' }` or `{ pk: { S: 'IDEM#…' } }`). */
+function isLockKey(key: unknown): boolean {
+  const pk = (key as { pk?: unknown } | undefined)?.pk;
+  const value = typeof pk === 'string' ? pk : (pk as { S?: unknown } | undefined)?.S;
+  return typeof value === 'string' && value.startsWith('IDEM#');
+}
+
+/** Whether a write touches records (more than the idempotency item) and carries the idempotency marker. */
+function idempotencyKeysIn(input: Record<string, unknown>): { records: boolean; marked: boolean } {
+  const single = (input.Key ?? input.Item) as unknown;
+  if (single) return { records: !isLockKey(single), marked: false };
+  const items = (input.TransactItems ?? []) as Record<string, { Key?: unknown; Item?: unknown }>[];
+  const keysOf = items.map((entry) => Object.values(entry)[0]).map((op) => op?.Key ?? op?.Item);
+  const marked = keysOf.some(isLockKey);
+  return { records: keysOf.some((k) => !isLockKey(k)) || !items.length, marked };
+}
 
 /** Runs `fn` with a fresh usage counter; nested DynamoDB calls add to it. */
 export function withDbUsage<T>(fn: () => Promise<T>): Promise<{ result: T; usage: DbUsage }>;
@@ -73,6 +131,8 @@ export function ddb(): DynamoDBDocumentClient {
       for (const observe of observers) observe(command, args.input as Record<string, unknown>);
       try {
         const out = await next(args);
+        const scope = scopeStore.getStore();
+        if (scope && WRITE_COMMANDS.test(command) && idempotencyKeysIn(args.input as Record<string, unknown>).records) scope.wroteRecords = true;
         if (usage) {
           usage.requests += 1;
           usage.commands.push(command.replace(/Command$/, ''));
@@ -80,6 +140,15 @@ export function ddb(): DynamoDBDocumentClient {
         }
         return out;
       } catch (err) {
+        const scope = scopeStore.getStore();
+        if (scope && WRITE_COMMANDS.test(command) && isUncertainOutcome(err)) {
+          const touched = idempotencyKeysIn(args.input as Record<string, unknown>);
+          // The lock item's own writes (take, store, release) change nothing the client sees.
+          if (touched.records) {
+            scope.uncertainWrite = true;
+            if (!touched.marked) scope.uncertainUnmarkedWrite = true;
+          }
+        }
         if (usage) {
           usage.requests += 1;
           usage.commands.push(command.replace(/Command$/, ''));
@@ -91,6 +160,20 @@ export function ddb(): DynamoDBDocumentClient {
     },
     { step: 'initialize', name: 'crmUsageCounter' },
   );
+  // Every call of a request carries the request's abort signal (unless the caller passes its
+  // own), so nothing is sent or retried after the chain has given up on the request.
+  // (The prototype's send is looked up per call, so a test's spy on it still sees every command.)
+  const target = client;
+  const send = (...args: unknown[]) => (Object.getPrototypeOf(target).send as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+  client.send = ((command: unknown, options?: unknown, cb?: unknown) => {
+    const signal = scopeStore.getStore()?.signal;
+    if (signal && typeof options !== 'function' && !(options as { abortSignal?: unknown } | undefined)?.abortSignal) {
+      return send(command, { ...((options as object | undefined) ?? {}), abortSignal: signal }, cb);
+    }
+    return send(command, options, cb);
+  }) as DynamoDBDocumentClient['send'];
+  // Against DynamoDB Local, a transaction's write units by the model (capacity.ts), not the engine's.
+  client.middlewareStack.add(writeModelMiddleware(() => usageStore.getStore()), { step: 'build', name: 'crmWriteModel' });
   return client;
 }
 

@@ -16,10 +16,11 @@ export function newId(prefix: 'cus' | 'con' | 'aud' | 'req' | 'tsk' | 'ntf' | 'a
 /**
  * Search/sort form of a name: Unicode-decomposed, accents removed, lower-cased, spaces collapsed.
  * "Ångström Café" → "angstrom cafe"; Chinese, Japanese and Korean text passes through unchanged
- * (prefix search works on characters: "王" finds "王小明").
+ * (prefix search works on characters: "王" finds "王小明"). At most 100 UTF-16 code units, cut
+ * at a character (grapheme) boundary.
  */
 export function searchKey(text: string): string {
-  return text
+  const key = text
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
     .replace(/ß/g, 'ss')
@@ -28,9 +29,30 @@ export function searchKey(text: string): string {
     .replace(/[Đđ]/g, 'd')
     .toLowerCase()
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim()
-    .slice(0, 100);
+    .trim();
+  return cutAtGrapheme(key, SEARCH_KEY_UNITS).trimEnd();
 }
+
+/** Longest search key, in UTF-16 code units (an index sort key stays small). */
+const SEARCH_KEY_UNITS = 100;
+
+/**
+ * Cuts `value` to at most `maxUnits` UTF-16 code units without splitting a grapheme (a letter and
+ * its marks, a surrogate pair such as a CJK extension character): a cut inside a pair would store
+ * an unpaired surrogate in the key, which DynamoDB refuses as invalid UTF-8.
+ */
+export function cutAtGrapheme(value: string, maxUnits: number): string {
+  if (value.length <= maxUnits) return value;
+  let end = 0;
+  for (const { segment } of graphemeSegmenter().segment(value)) {
+    if (end + segment.length > maxUnits) break;
+    end += segment.length;
+  }
+  return value.slice(0, end);
+}
+
+let segmenter: Intl.Segmenter | undefined;
+const graphemeSegmenter = () => (segmenter ??= new Intl.Segmenter('en', { granularity: 'grapheme' }));
 
 export function normalizeEmail(email: string): string {
   return email.normalize('NFKC').trim().toLowerCase();
@@ -58,12 +80,14 @@ export const keys = {
     /** Purchase summary: lifetime value per currency and last purchase, updated with each order. */
     purchases: (id: string) => ({ pk: `CUS#${id}`, sk: '#PURCHASES' }),
     /**
-     * List indexes of a live customer. Archived customers leave the owner/tier/stage indexes and
-     * move to the archived partition of gsi1 (sparse indexes: an archived customer costs lists nothing).
+     * List indexes of a live customer. Archived customers leave the tier/stage indexes and move to
+     * the archived partitions: all archived on gsi1, the owner's archived on gsi2 (so a rep's
+     * `archived=true` list reads their own partition, not everyone's archive filtered by owner).
+     * Sparse either way: an archived customer costs the live lists nothing.
      */
     indexes: (c: { id: string; name: string; ownerId: string; tier?: string; lifecycleStage?: string; archivedAt?: string }) => {
       const sort = nameSort(c.name, c.id);
-      if (c.archivedAt) return { gsi1pk: 'CUSTOMERS#ARCHIVED', gsi1sk: sort };
+      if (c.archivedAt) return { gsi1pk: 'CUSTOMERS#ARCHIVED', gsi1sk: sort, gsi2pk: `CUSTOMERS#ARCHIVED#OWNER#${c.ownerId}`, gsi2sk: sort };
       return {
         gsi1pk: 'CUSTOMERS',
         gsi1sk: sort,
@@ -76,6 +100,7 @@ export const keys = {
     /** Partition values the list queries use. */
     allPartition: (archived: boolean) => (archived ? 'CUSTOMERS#ARCHIVED' : 'CUSTOMERS'),
     ownerPartition: (ownerId: string) => `CUSTOMERS#OWNER#${ownerId}`,
+    archivedOwnerPartition: (ownerId: string) => `CUSTOMERS#ARCHIVED#OWNER#${ownerId}`,
     tierPartition: (tier: string) => `CUSTOMERS#TIER#${tier}`,
     stagePartition: (stage: string) => `CUSTOMERS#STAGE#${stage}`,
     tagPartition: (tag: string) => `CUSTOMERS#TAG#${tag}`,

@@ -2,6 +2,11 @@
  * One page of a list: a single Query on one index partition, optionally narrowed on the sort key,
  * with any further equality or list-membership filters as a FilterExpression on the same Query.
  * Every list endpoint builds its plan (which index, which partition) and pages through this.
+ *
+ * Filters narrow what the caller may already see; they are never the row-level check. A caller
+ * with scope `own` reads a partition keyed by their own id (owner, assignee) — filtering a shared
+ * partition down to `ownerId = me` would bill them for everyone's items and leave another user's
+ * key in LastEvaluatedKey, i.e. in the cursor (docs/access-patterns.md, "Own-scope lists").
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';

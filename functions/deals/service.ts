@@ -13,6 +13,7 @@ import { BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, Unproces
 import { activeStages, findStage, type PipelineItem, previousStageId } from '../pipelines/model';
 import * as pipelines from '../pipelines/repository';
 import { getCustomer } from '../customers/repository';
+import { customerArchived, LIVE_CUSTOMER, wasArchived } from '../customers/archived';
 import type { Scope } from '../security/permissions';
 import { assertAccess, type Principal, scopeFor } from '../security/principal';
 import { DEAL_FIELDS, type DealItem, facts, type LineItem, monthsOf, type StageHistoryItem, toDeal, toHistoryEntry } from './model';
@@ -192,13 +193,13 @@ export async function createDeal(principal: Principal, scope: Scope, body: Body,
   const customer = await getCustomer(customerId);
   if (!customer) throw NotFound('No such customer');
   assertAccess(principal, 'customers:read', customer.ownerId, 'customer');
-  if (customer.archivedAt) throw Conflict('The customer is archived; restore it before adding deals');
+  if (customer.archivedAt) throw customerArchived(customerId);
   const contactId = body.contactId as string | undefined;
   if (contactId && !customer.contactIds?.has(contactId)) throw Unprocessable('contactId is not a contact of this customer');
   const ownerId = (body.ownerId as string | undefined) ?? principal.userId;
   if (ownerId !== principal.userId && scope !== 'all') throw Forbidden('Your role may only create deals you own');
   const tx = new Transaction();
-  tx.check('customer', keys.customer.primary(customerId), { expression: 'attribute_exists(pk) AND attribute_not_exists(archivedAt)' });
+  tx.check('customer', keys.customer.primary(customerId), LIVE_CUSTOMER);
   const deal = await buildDeal(tx, {
     name: body.name as string,
     customerId,
@@ -213,7 +214,7 @@ export async function createDeal(principal: Principal, scope: Scope, body: Body,
     await commitRetrying(tx);
   } catch (err) {
     if (!(err instanceof ConditionsFailed)) throw err;
-    if (err.labels.includes('customer')) throw Conflict('The customer was archived while adding the deal');
+    if (err.labels.includes('customer')) throw wasArchived(err.items.customer) ? customerArchived(customerId) : NotFound('No such customer');
     if (err.labels.includes('pipeline')) throw Conflict('The pipeline changed while adding the deal; retry');
     throw err;
   }
@@ -382,11 +383,20 @@ export async function closeDeal(principal: Principal, id: string, outcome: 'won'
   });
 }
 
-/** DELETE: the deal, its stage history and its contribution to every aggregate go in one transaction. */
+/**
+ * DELETE: the deal, its stage history and its contribution to every aggregate go in one transaction.
+ * A won or lost deal is part of the record — forecast attainment, reports and commission statements
+ * count it — so only a role with `deals:delete-closed` (admin) may delete it; the deletion is audited
+ * like any other and reverses exactly the closed deal's contribution. The condition on the version
+ * read means a deal won between the read and the commit is re-read and judged as closed.
+ */
 export async function deleteDeal(principal: Principal, id: string, expectedVersion: number | undefined, now: Date) {
   for (let attempt = 1; ; attempt++) {
     const current = await loadVisibleDeal(principal, id, 'deals:write');
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
+    if (current.status !== 'open' && !scopeFor(principal, 'deals:delete-closed')) {
+      throw Forbidden(`The deal is ${current.status}; closed deals count in forecast, reports and commission statements, so only an admin may delete them`);
+    }
     const tx = new Transaction();
     tx.delete('deal', keys.deal.primary(id), { expression: '#v = :v', names: { '#v': 'version' }, values: { ':v': current.version } });
     const deltas = dealDeltas(facts(current), undefined);
@@ -462,19 +472,32 @@ export async function listDeals(principal: Principal, scope: Scope, query: Recor
 }
 
 /**
- * The board: open deals of a pipeline by stage (a stage's column with `stage`), one Query per page
- * on gsi2. Sales see their own deals only (FilterExpression). An unknown pipeline is an empty board
- * (no extra read).
+ * The board: open deals of a pipeline by stage (a stage's column with `stage`), one Query per page.
+ * Scope all reads the board partition on gsi2 (by stage, then expected close). Scope own reads the
+ * caller's own partition on gsi1 (by expected close) with status/pipeline/stage as filters — never
+ * the shared board filtered by owner, whose cursors and read units would cover other reps' deals.
+ * An unknown pipeline is an empty board (no extra read).
  */
 export async function board(principal: Principal, scope: Scope, pipelineId: string, query: { stage?: string; limit?: number; cursor?: string }) {
-  const plan: repo.DealQueryPlan = {
-    index: 'gsi2',
-    partition: keys.deal.boardPartition(pipelineId),
-    ...(query.stage ? { prefix: `${query.stage}#` } : {}),
-    filters: scope === 'own' ? { ownerId: principal.userId } : {},
-  };
+  const plan = planBoard(principal, scope, pipelineId, query);
   const fingerprint = `board:${JSON.stringify(plan)}`;
   const page = await repo.queryDeals(plan, query.limit ?? DEFAULT_LIMIT, await decodeCursor(query.cursor, fingerprint));
   return { items: page.items.map(toDeal), nextCursor: await encodeCursor(page.lastKey, fingerprint) };
+}
+
+/** The board's one Query per page (see board). */
+export function planBoard(principal: Principal, scope: Scope, pipelineId: string, query: { stage?: string }): repo.DealQueryPlan {
+  return scope === 'own'
+    ? {
+      index: 'gsi1',
+      partition: keys.deal.ownerPartition(principal.userId),
+      filters: { status: 'open', pipelineId, ...(query.stage ? { stageId: query.stage } : {}) },
+    }
+    : {
+      index: 'gsi2',
+      partition: keys.deal.boardPartition(pipelineId),
+      ...(query.stage ? { prefix: `${query.stage}#` } : {}),
+      filters: {},
+    };
 }
 

@@ -5,16 +5,19 @@
  * Feature code supplies plain operations that receive validated input and return data; it never
  * builds a raw HTTP response and never decides authorization on its own.
  */
+import { setMaxListeners } from 'node:events';
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type RouteDef, routeKey } from '../api/route-def';
 import type { FeatureName } from '../api/features';
-import { withDbUsage } from '../data/client';
+import { isDependencyFailure } from '../aws/errors';
+import { currentRequestScope, type RequestScope, withDbUsage, withRequestScope } from '../data/client';
+import { IdempotencyLockLost } from '../data/transaction';
 import { authorize, type Principal, principalFromClaims } from '../security/principal';
 import type { Scope } from '../security/permissions';
-import { beginIdempotent, completeIdempotent, fingerprint, releaseIdempotent, type StoredResponse, validateKey } from './idempotency';
-import { HttpError, NotFound, toProblemResponse } from './problem';
+import { type Begin, beginIdempotent, completeIdempotent, fingerprint, releaseIdempotent, validateKey } from './idempotency';
+import { HttpError, NotFound, OutcomeUnknown, SavedWithoutResponse, ServiceUnavailable, toProblemResponse } from './problem';
 import { etagOf, header, parseIfMatch, parseJsonBody, parseParams, parseQuery, validate } from './request';
 
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm' });
@@ -48,7 +51,9 @@ export interface OperationResult {
 
 export type Operation = (ctx: OperationContext) => Promise<OperationResult>;
 
-type PreparedRequest = Partial<OperationContext> & { route: RouteDef; idempotency?: { key: string; userId: string; replay?: StoredResponse } };
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+type PreparedRequest = Partial<OperationContext> & { route: RouteDef; idempotency?: Begin };
 type ContextWithCrm = Context & { crm: PreparedRequest };
 
 interface CrmRequest extends middy.Request<HttpEvent, HttpResult, Error, Context> {
@@ -58,6 +63,13 @@ interface CrmRequest extends middy.Request<HttpEvent, HttpResult, Error, Context
 export const ok = (body: unknown, headers?: Record<string, string>): OperationResult => ({ status: 200, body, headers });
 export const created = (body: unknown, location: string): OperationResult => ({ status: 201, body, headers: { location } });
 export const noContent = (): OperationResult => ({ status: 204 });
+
+/**
+ * The request's SDK calls are aborted this long before the function's deadline, leaving time to
+ * settle an idempotency lock and answer: nothing is sent after the answer, and a dependency that
+ * hangs gets a 503 rather than the platform's timeout.
+ */
+export const ABORT_MARGIN_MS = 2_000;
 
 function toResponse(result: OperationResult): HttpResult {
   const status = result.status ?? 200;
@@ -116,8 +128,11 @@ export function createHttpHandler(feature: FeatureName, featureRoutes: readonly 
         if (rawKey !== undefined) {
           const key = validateKey(rawKey);
           const print = fingerprint(route.method, event.rawPath, crm.body);
-          const replay = await beginIdempotent(crm.principal.userId, key, print, crm.now!);
-          crm.idempotency = { key, userId: crm.principal.userId, replay };
+          const begin = await beginIdempotent(crm.principal.userId, key, print, crm.now!);
+          crm.idempotency = begin;
+          // The transaction helper marks the lock committed in the change's own transaction.
+          const scope = currentRequestScope();
+          if (scope && begin.kind === 'proceed') scope.idempotency = begin.guard;
         }
       }
       // The handler below receives only (event, context): hand it the prepared request this way.
@@ -126,34 +141,58 @@ export function createHttpHandler(feature: FeatureName, featureRoutes: readonly 
     after: async (request: CrmRequest) => {
       const idem = request.crm?.idempotency;
       const response = request.response;
-      if (idem && !idem.replay && response) {
-        const status = response.statusCode ?? 200;
-        if (status >= 200 && status < 300) {
-          try {
-            await completeIdempotent(idem.userId, idem.key, {
-              statusCode: status,
-              headers: (response.headers ?? {}) as Record<string, string>,
-              body: typeof response.body === 'string' ? response.body : '',
-            });
-          } catch (err) {
-            // The change is committed: answer with its success, never an error that invites a
-            // retry. The key stays locked as "in progress", so an immediate retry is a 409, not a
-            // second change; only after the lock expires could a retry run again.
-            logger.error('idempotency record not completed', { error: { name: (err as Error)?.name } });
-          }
-        } else {
-          await releaseIdempotent(idem.userId, idem.key);
+      if (!idem || idem.kind === 'replay' || !response) return;
+      const status = response.statusCode ?? 200;
+      if (status >= 200 && status < 300) {
+        try {
+          await completeIdempotent(idem.guard, {
+            statusCode: status,
+            headers: (response.headers ?? {}) as Record<string, string>,
+            body: typeof response.body === 'string' ? response.body : '',
+          });
+        } catch (err) {
+          // Best effort: the key is already `committed` (or nothing was written), so a retry
+          // rebuilds the answer from the record instead of running again.
+          logger.warn('idempotency response not stored', { error: { name: (err as Error)?.name } });
         }
+      } else {
+        await releaseIdempotent(idem.guard);
       }
     },
     onError: async (request: CrmRequest) => {
       const idem = request.crm?.idempotency;
-      if (idem && !idem.replay) await releaseIdempotent(idem.userId, idem.key);
-      const requestId = request.crm?.requestId ?? request.context.awsRequestId;
-      if (!(request.error instanceof HttpError) || request.error.status >= 500) {
-        logger.error('request failed', { error: { name: request.error?.name, message: request.error?.message, stack: request.error?.stack } });
+      const scope = currentRequestScope();
+      let error: unknown = request.error;
+      if (error instanceof IdempotencyLockLost) {
+        error = new HttpError(409, 'conflict', 'Conflict', 'This attempt took too long: its Idempotency-Key lock expired and a retry took it over, so this attempt changed nothing. The retry answers with the result');
       }
-      request.response = toProblemResponse(request.error, requestId, request.event.rawPath);
+      if (idem?.kind === 'rebuild') {
+        // The change was applied earlier; only reading its result failed.
+        if (isDependencyFailure(error)) error = SavedWithoutResponse();
+        else if (!(error instanceof HttpError && error.status === 409)) {
+          error = new HttpError(409, 'conflict', 'Conflict', 'This request was already applied, but its result can no longer be read; read the record instead. Nothing was applied again');
+        }
+      } else if (idem && idem.kind === 'proceed') {
+        // Releasing is also the fence: once the lock is gone, the change can never commit.
+        const settled = await releaseIdempotent(idem.guard);
+        if (settled === 'committed') error = SavedWithoutResponse();
+        else if (settled === 'unknown' && (scope?.uncertainWrite || isDependencyFailure(error))) error = OutcomeUnknown(true);
+        else if (scope?.uncertainUnmarkedWrite && isDependencyFailure(error)) error = OutcomeUnknown(true);
+        else if (isDependencyFailure(error)) error = ServiceUnavailable();
+      } else if ((scope?.uncertainWrite || scope?.wroteRecords) && isDependencyFailure(error)) {
+        // Without a key: a write was not confirmed, or one committed before a later step failed.
+        error = OutcomeUnknown(false);
+      } else if (isDependencyFailure(error) && !WRITE_METHODS.has(request.crm?.route.method ?? 'GET')) {
+        error = ServiceUnavailable('A dependency is temporarily unavailable. Retry after the Retry-After interval');
+      } else if (isDependencyFailure(error)) {
+        error = ServiceUnavailable();
+      }
+      const requestId = request.crm?.requestId ?? request.context.awsRequestId;
+      if (!(error instanceof HttpError) || error.status >= 500) {
+        const e = request.error as Error | undefined;
+        logger.error('request failed', { error: { name: e?.name, code: (e as { code?: string } | undefined)?.code, message: e?.message, stack: e?.stack } });
+      }
+      request.response = toProblemResponse(error, requestId, request.event.rawPath);
     },
   };
 
@@ -161,10 +200,46 @@ export function createHttpHandler(feature: FeatureName, featureRoutes: readonly 
     .use(prepare)
     .handler(async (_event, context) => {
       const crm = (context as ContextWithCrm).crm;
-      const replay = crm.idempotency?.replay;
-      if (replay) return { ...replay, headers: { ...replay.headers, 'idempotent-replayed': 'true' } };
+      const idem = crm.idempotency;
+      if (idem?.kind === 'replay') return { ...idem.response, headers: { ...idem.response.headers, 'idempotent-replayed': 'true' } };
+      if (idem?.kind === 'rebuild') return rebuild(crm, idem.resultIds);
       return toResponse(await operations[crm.route.operation]!(crm as OperationContext));
     });
+
+  /**
+   * The answer of a keyed request that committed but whose response was never stored: the record
+   * as the feature's own `GET` shows it — the resource an action route acts on, or the first record
+   * the change created — with the route's status, `Location` on a create, and
+   * `Idempotent-Replayed: true`. The change is not applied again.
+   */
+  async function rebuild(crm: PreparedRequest, resultIds: string[]): Promise<HttpResult> {
+    const route = crm.route;
+    const gets = [...routes.values()].filter((r) => r.method === 'GET' && /^\/v1\/[a-z-]+\/\{id\}$/.test(r.path));
+    let target: { route: RouteDef; id: string } | undefined;
+    const resourcePath = route.path.replace(/\/[a-z-]+$/, '');
+    const onResource = route.response.status !== 201 && crm.params?.id ? gets.find((r) => r.path === resourcePath) : undefined;
+    if (onResource) target = { route: onResource, id: crm.params!.id! };
+    for (const id of resultIds) {
+      if (target) break;
+      const match = gets.find((r) => r.params?.().id?.safeParse(id).success);
+      if (match) target = { route: match, id };
+    }
+    if (!target) {
+      throw new HttpError(409, 'conflict', 'Conflict', 'This request was already applied, but its response cannot be rebuilt; read the record instead. Nothing was applied again');
+    }
+    const event = { ...crm.event!, queryStringParameters: undefined };
+    const result = await operations[target.route.operation]!({
+      ...(crm as OperationContext),
+      route: target.route,
+      params: { id: target.id },
+      query: parseQuery(target.route.query?.(), event),
+      body: undefined,
+      expectedVersion: undefined,
+    });
+    const headers: Record<string, string> = { ...(result.headers ?? {}), 'idempotent-replayed': 'true' };
+    if (route.response.status === 201) headers.location = target.route.path.replace('{id}', target.id);
+    return toResponse({ status: route.response.status, body: result.body, headers });
+  }
 
   return async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     const started = Date.now();
@@ -172,15 +247,23 @@ export function createHttpHandler(feature: FeatureName, featureRoutes: readonly 
     // The gateway's request id, as in the API access log: one failing request can be followed
     // from the access log line into this function's log lines (docs/operations.md).
     if (event.requestContext?.requestId) logger.appendKeys({ apiRequestId: event.requestContext.requestId });
-    const { result, usage } = await withDbUsage(async () => {
+    const abort = new AbortController();
+    // One listener per SDK call in flight (read-all runs ten at a time): not a leak.
+    setMaxListeners(100, abort.signal);
+    const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+    const timer = remaining === undefined ? undefined : setTimeout(() => abort.abort(), Math.max(remaining - ABORT_MARGIN_MS, remaining / 2));
+    const scope: RequestScope = { signal: abort.signal };
+    const { result, usage } = await withDbUsage(() => withRequestScope(scope, async () => {
       try {
         return await core(event, context);
       } catch (err) {
         // Errors thrown inside middy's own error path: still never a stack trace to the client.
         logger.error('unhandled error', { error: { name: (err as Error)?.name, message: (err as Error)?.message } });
         return toProblemResponse(err, context.awsRequestId, event.rawPath);
+      } finally {
+        clearTimeout(timer);
       }
-    });
+    }));
     const headers: Record<string, string> = { ...((result.headers ?? {}) as Record<string, string>), 'x-request-id': context.awsRequestId };
     if (process.env.DB_METRICS_HEADERS === 'true') {
       headers['x-db-requests'] = String(usage.requests);

@@ -1,20 +1,34 @@
 /**
- * Idempotency-Key for POST. The first request with a key takes a lock item (conditional put);
- * on success the response is stored with it for 24 h. A retry with the same key and body replays
- * the stored response; the same key with a different body is a 422; a retry while the first is
- * still running is a 409. A failed first attempt releases the key so the client can retry.
- * Keys are scoped per user: two users cannot collide or read each other's responses.
+ * Idempotency-Key for POST: a retry with the same key and body either replays the committed
+ * result or runs exactly once — also when the first attempt's outcome was unknown.
+ *
+ * The lock item (`IDEM#<user>#<key>`) moves through three states:
+ *   in_progress — taken by a conditional Put with a fresh lock token;
+ *   committed   — set by the protected change's own TransactWriteItems (data/transaction.ts),
+ *                 conditioned on the token, with the ids of the records it wrote;
+ *   completed   — the full response stored after it, best effort, for an exact replay.
+ * A retry that finds `completed` replays the response; `committed` rebuilds it from the record
+ * (functions/http/chain.ts); `in_progress` is a 409 until the lock expires. A lock is released
+ * only by a conditional delete on its token, which doubles as a fence: once it succeeds, the
+ * change can no longer commit, so a retry may run. If the release itself fails, the key stays
+ * locked. Keys are scoped per user: two users cannot collide or read each other's responses.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
-import { ddb } from '../data/client';
+import { ddb, type IdempotencyGuard } from '../data/client';
 import { keys } from '../data/keys';
-import { BadRequest, Conflict, Unprocessable } from './problem';
+import { BadRequest, HttpError, Unprocessable } from './problem';
 
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
-/** A request still "in progress" after this long is presumed dead and the key may be retried. */
-const LOCK_SECONDS = 60;
+/**
+ * A lock still "in progress" after this long may be taken over by a retry. Longer than any HTTP
+ * function's timeout, so its holder is gone; even if its transaction were still in flight, the
+ * marker's condition on the old token refuses it.
+ */
+export const LOCK_SECONDS = 60;
+/** Own time limit of the lock's release/fence: it runs when the request's signal may have fired. */
+const RELEASE_TIMEOUT_MS = 1_500;
 
 export interface StoredResponse {
   statusCode: number;
@@ -47,18 +61,41 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** Returns a stored response to replay, or undefined when the caller should proceed. */
-export async function beginIdempotent(userId: string, key: string, print: string, now: Date): Promise<StoredResponse | undefined> {
+/** What a request with a key does next. */
+export type Begin =
+  | { kind: 'proceed'; guard: IdempotencyGuard }
+  | { kind: 'replay'; response: StoredResponse }
+  /** Committed, but the response was never stored: rebuild it from the records it wrote. */
+  | { kind: 'rebuild'; resultIds: string[]; guard: IdempotencyGuard };
+
+/** Reads a few attributes of an old item returned by a failed condition (marshalled or not). */
+function attributes(existing: Record<string, unknown> | undefined) {
+  return (name: string): unknown => {
+    const v = existing?.[name] as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const o = v as Record<string, unknown>;
+      if ('S' in o) return o.S;
+      if ('N' in o) return Number(o.N);
+      if ('L' in o) return (o.L as Record<string, unknown>[]).map((e) => e.S);
+    }
+    return v;
+  };
+}
+
+/** Takes the key's lock, or says what to answer instead (replay, rebuild, 422, 409). */
+export async function beginIdempotent(userId: string, key: string, print: string, now: Date): Promise<Begin> {
   const nowSec = Math.floor(now.getTime() / 1000);
+  const guard: IdempotencyGuard = { key: keys.idempotency(userId, key), token: randomUUID() };
   try {
     await ddb().send(
       new PutCommand({
         TableName: config().tableName,
         Item: {
-          ...keys.idempotency(userId, key),
+          ...guard.key,
           kind: 'idempotency',
           state: 'in_progress',
           fingerprint: print,
+          lockToken: guard.token,
           lockedUntil: nowSec + LOCK_SECONDS,
           expiresAt: nowSec + IDEMPOTENCY_TTL_SECONDS,
         },
@@ -68,59 +105,85 @@ export async function beginIdempotent(userId: string, key: string, print: string
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
-    return undefined;
+    return { kind: 'proceed', guard };
   } catch (err) {
     if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
-    const existing = (err as { Item?: Record<string, unknown> }).Item;
-    // lib-dynamodb returns the old item marshalled; read the few attributes we need either way.
-    const attr = (name: string) => {
-      const v = existing?.[name] as unknown;
-      if (v && typeof v === 'object' && !Array.isArray(v)) {
-        const o = v as Record<string, unknown>;
-        if ('S' in o) return o.S;
-        if ('N' in o) return Number(o.N);
-      }
-      return v;
-    };
+    const attr = attributes((err as { Item?: Record<string, unknown> }).Item);
     if (attr('fingerprint') !== print) {
       throw Unprocessable('This Idempotency-Key was already used with a different request body');
     }
     if (attr('state') === 'completed') {
       return {
-        statusCode: Number(attr('statusCode')),
-        headers: JSON.parse(String(attr('responseHeaders') ?? '{}')),
-        body: String(attr('responseBody') ?? ''),
+        kind: 'replay',
+        response: {
+          statusCode: Number(attr('statusCode')),
+          headers: JSON.parse(String(attr('responseHeaders') ?? '{}')),
+          body: String(attr('responseBody') ?? ''),
+        },
       };
     }
-    throw Conflict('A request with this Idempotency-Key is still in progress; retry in a moment');
+    if (attr('state') === 'committed') {
+      const ids = attr('resultIds');
+      return {
+        kind: 'rebuild',
+        resultIds: Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [],
+        // Lets the rebuilt answer be stored for the next retry; `committed`: never released.
+        guard: { key: guard.key, token: String(attr('lockToken')), committed: true },
+      };
+    }
+    const wait = Math.max(1, Number(attr('lockedUntil')) - nowSec || LOCK_SECONDS);
+    throw new HttpError(409, 'conflict', 'Conflict',
+      'A request with this Idempotency-Key is still running, or its outcome is not known yet. Retry after the Retry-After interval: you get its result, or it runs once',
+      { headers: { 'retry-after': String(wait) } });
   }
 }
 
-export async function completeIdempotent(userId: string, key: string, response: StoredResponse): Promise<void> {
+/** Stores the response for exact replays. Only the lock's holder can, whether or not it committed. */
+export async function completeIdempotent(guard: IdempotencyGuard, response: StoredResponse): Promise<void> {
   await ddb().send(
     new UpdateCommand({
       TableName: config().tableName,
-      Key: keys.idempotency(userId, key),
+      Key: guard.key,
       UpdateExpression: 'SET #state = :done, statusCode = :status, responseHeaders = :headers, responseBody = :body',
+      ConditionExpression: 'lockToken = :token',
       ExpressionAttributeNames: { '#state': 'state' },
       ExpressionAttributeValues: {
         ':done': 'completed',
         ':status': response.statusCode,
         ':headers': JSON.stringify(response.headers),
         ':body': response.body,
+        ':token': guard.token,
       },
     }),
   );
 }
 
-export async function releaseIdempotent(userId: string, key: string): Promise<void> {
-  await ddb().send(
-    new DeleteCommand({
-      TableName: config().tableName,
-      Key: keys.idempotency(userId, key),
-      ConditionExpression: '#state = :progress',
-      ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: { ':progress': 'in_progress' },
-    }),
-  ).catch(() => undefined);
+/**
+ * What became of a request that failed: `released` — the lock is gone and the change can no
+ * longer commit (the marker's condition needs the lock), so a retry runs; `committed` — the change
+ * committed under this lock; `unknown` — the release failed too, and the key stays locked.
+ */
+export type Settled = 'released' | 'committed' | 'unknown';
+
+export async function releaseIdempotent(guard: IdempotencyGuard): Promise<Settled> {
+  if (guard.committed) return 'committed';
+  try {
+    await ddb().send(
+      new DeleteCommand({
+        TableName: config().tableName,
+        Key: guard.key,
+        ConditionExpression: '#state = :progress AND lockToken = :token',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':progress': 'in_progress', ':token': guard.token },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+      { abortSignal: AbortSignal.timeout(RELEASE_TIMEOUT_MS) },
+    );
+    return 'released';
+  } catch (err) {
+    if ((err as Error).name !== 'ConditionalCheckFailedException') return 'unknown';
+    const attr = attributes((err as { Item?: Record<string, unknown> }).Item);
+    // Committed under our token; anything else (gone, taken over) cannot commit our change.
+    return attr('lockToken') === guard.token && attr('state') !== 'in_progress' ? 'committed' : 'released';
+  }
 }

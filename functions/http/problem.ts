@@ -3,6 +3,8 @@
  * these; it never builds an error response itself. Anything else thrown is a bug or an outage and
  * answers with a generic message — never a stack trace, never internal detail.
  */
+import { isDependencyFailure } from '../aws/errors';
+
 export interface FieldError {
   path: string;
   message: string;
@@ -41,26 +43,33 @@ export const TooManyRequests = (retryAfterSeconds: number) =>
   new HttpError(429, 'too-many-requests', 'Too many requests', 'Slow down and retry later', {
     headers: { 'retry-after': String(retryAfterSeconds) },
   });
-export const ServiceUnavailable = (detail = 'A dependency is temporarily unavailable; retry shortly') =>
-  new HttpError(503, 'unavailable', 'Service unavailable', detail, { headers: { 'retry-after': '1' } });
+/** Seconds a client should wait before retrying after a dependency failure. */
+export const DEPENDENCY_RETRY_AFTER_SECONDS = 1;
+
+export const ServiceUnavailable = (
+  detail = 'A dependency is temporarily unavailable; nothing was changed. Retry after the Retry-After interval',
+  retryAfterSeconds = DEPENDENCY_RETRY_AFTER_SECONDS,
+) => new HttpError(503, 'unavailable', 'Service unavailable', detail, { headers: { 'retry-after': String(retryAfterSeconds) } });
+
+/**
+ * 503 for a write that was sent but not confirmed: it may or may not have been applied. Never
+ * says "nothing happened". With an Idempotency-Key the retry is safe and tells the outcome.
+ */
+export const OutcomeUnknown = (keyed: boolean, retryAfterSeconds = DEPENDENCY_RETRY_AFTER_SECONDS) =>
+  new HttpError(503, 'outcome-unknown', 'Outcome unknown', keyed
+    ? 'The database did not confirm your change, so it may or may not have been saved. Retry with the same Idempotency-Key after the Retry-After interval: you get the saved result, or the request runs once'
+    : 'The database did not confirm your change, so it may or may not have been saved. Read the record before you retry, or send an Idempotency-Key so that a retry cannot apply it twice', { headers: { 'retry-after': String(retryAfterSeconds) } });
+
+/** 503 for a keyed change that was saved but whose answer could not be built (a retry replays it). */
+export const SavedWithoutResponse = (retryAfterSeconds = DEPENDENCY_RETRY_AFTER_SECONDS) =>
+  new HttpError(503, 'saved-response-unavailable', 'Saved; response unavailable',
+    'Your change was saved, but its response could not be produced. Retry with the same Idempotency-Key after the Retry-After interval to get it; the change is not applied again', { headers: { 'retry-after': String(retryAfterSeconds) } });
 
 export const PROBLEM_BASE = 'https://crm.example/problems/';
 
-/** AWS errors that mean "busy, retry" rather than "broken". */
-const RETRYABLE_AWS = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'TransactionConflictException',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TimeoutError',
-]);
-
 export function asHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
-  const name = (err as { name?: string } | null)?.name;
-  if (name && RETRYABLE_AWS.has(name)) return ServiceUnavailable();
+  if (isDependencyFailure(err)) return ServiceUnavailable('A dependency is temporarily unavailable. Retry after the Retry-After interval');
   return undefined;
 }
 

@@ -1,11 +1,14 @@
 /**
  * Turning an API Gateway payload-v2 event into validated input: body limits, content type, JSON,
  * schema validation, path/query parameters and conditional-request headers. Every failure is a
- * precise 4xx; nothing here ever reaches the database.
+ * precise 4xx; nothing here ever reaches the database. Whatever these functions throw while reading
+ * client input — also an unexpected exception from a schema check — is a 400, never a 500
+ * (docs/conventions.md, "Input rules").
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ZodMiniType } from 'zod/mini';
-import { BadRequest, type FieldError, NotFound, PayloadTooLarge, PreconditionFailed, UnsupportedMediaType } from './problem';
+import { textProblem } from '../../schemas/text-rules';
+import { BadRequest, type FieldError, HttpError, NotFound, PayloadTooLarge, PreconditionFailed, UnsupportedMediaType } from './problem';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
@@ -23,20 +26,44 @@ export function issuesToFieldErrors(issues: readonly { path: PropertyKey[]; mess
   });
 }
 
+/**
+ * Runs `read` over client input: an HttpError passes through, any other exception (a URIError, a
+ * RangeError from a refinement, a stack overflow on absurd nesting) becomes a 400 naming `where`.
+ * Its message is not echoed: it could quote the input or internals.
+ */
+export function readingClientInput<T>(where: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    throw BadRequest(`The request ${where} could not be read`);
+  }
+}
+
 export function validate<T>(schema: ZodMiniType, value: unknown, where: string): T {
-  const result = schema.safeParse(value);
+  const result = readingClientInput(where, () => schema.safeParse(value));
   if (!result.success) {
     throw BadRequest(`Some ${where} fields are not valid`, issuesToFieldErrors(result.error.issues, where === 'body' ? '' : where));
   }
   return result.data as T;
 }
 
-/** Raw body as UTF-8 text, enforcing the size limit before anything else. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Raw body as UTF-8 text, enforcing the size limit before anything else. Bytes that are not UTF-8
+ * are a 400 rather than silently replaced with U+FFFD (which would store text the client never sent).
+ */
 export function rawBody(event: APIGatewayProxyEventV2): string | undefined {
   if (event.body === undefined || event.body === null) return undefined;
   const buffer = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
   if (buffer.byteLength > MAX_BODY_BYTES) throw PayloadTooLarge(MAX_BODY_BYTES);
-  return buffer.toString('utf8');
+  if (!event.isBase64Encoded) return event.body;
+  try {
+    return strictUtf8.decode(buffer);
+  } catch {
+    throw BadRequest('The body is not valid UTF-8');
+  }
 }
 
 /** Parses a JSON body: 413 too big, 415 not JSON, 400 malformed. An empty body counts as `{}`. */
@@ -52,20 +79,61 @@ export function parseJsonBody(event: APIGatewayProxyEventV2): unknown {
   }
 }
 
-/** Path parameters: an id that cannot exist is simply not found. */
+/**
+ * Path parameters: an id that cannot exist is simply not found. API Gateway (and the local gateway)
+ * hand over path parameters already percent-decoded, so they are not decoded again here (decoding
+ * twice would turn `%2541` into `A`). A `%` still in a value is an escape the gateway could not
+ * decode (`%zz`, `%C0%AF`) or an encoded `%` (`%25`), and no path parameter of this API may contain
+ * one: both are a 400, as are control characters and unpaired surrogates.
+ */
 export function parseParams(schemas: Record<string, ZodMiniType> | undefined, event: APIGatewayProxyEventV2): Record<string, string> {
   const out: Record<string, string> = {};
   if (!schemas) return out;
   for (const [name, schema] of Object.entries(schemas)) {
     const raw = event.pathParameters?.[name];
-    const result = schema.safeParse(raw === undefined ? undefined : decodeURIComponent(raw));
+    if (raw !== undefined) {
+      const problem = raw.includes('%') ? 'Malformed or unexpected percent-escape in the path' : textProblem(raw);
+      if (problem) throw BadRequest(`The path parameter ${name} is not valid`, [{ path: `path.${name}`, message: problem }]);
+    }
+    const result = readingClientInput('path', () => schema.safeParse(raw));
     if (!result.success) throw NotFound(`No such ${name === 'id' ? 'record' : name}`);
     out[name] = result.data as string;
   }
   return out;
 }
 
+/**
+ * The query string must be validly percent-encoded UTF-8. API Gateway leaves a parameter it cannot
+ * decode as it came, so the raw string is checked here: a value that does not decode is a 400 naming
+ * the parameter, as is a decoded value with control characters or unpaired surrogates.
+ */
+function checkQueryEncoding(event: APIGatewayProxyEventV2): void {
+  const errors: FieldError[] = [];
+  const decode = (part: string) => {
+    try {
+      return decodeURIComponent(part.replace(/\+/g, ' '));
+    } catch {
+      return undefined;
+    }
+  };
+  for (const pair of (event.rawQueryString ?? '').split('&')) {
+    if (!pair) continue;
+    const eq = pair.indexOf('=');
+    const rawName = eq < 0 ? pair : pair.slice(0, eq);
+    const name = decode(rawName);
+    const value = eq < 0 ? '' : decode(pair.slice(eq + 1));
+    const label = `query.${(name ?? rawName).slice(0, 40)}`;
+    if (name === undefined || value === undefined) errors.push({ path: label, message: 'Malformed percent-escape (expected %XX escapes of UTF-8 bytes)' });
+  }
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
+    const problem = textProblem(name) ?? (value === undefined ? undefined : textProblem(value));
+    if (problem) errors.push({ path: `query.${name.slice(0, 40)}`, message: problem });
+  }
+  if (errors.length > 0) throw BadRequest('The query string is not validly encoded', errors.slice(0, 20));
+}
+
 export function parseQuery<T>(schema: ZodMiniType | undefined, event: APIGatewayProxyEventV2): T {
+  readingClientInput('query', () => checkQueryEncoding(event));
   const raw = event.queryStringParameters ?? {};
   if (!schema) {
     const unknown = Object.keys(raw);

@@ -5,7 +5,8 @@
  * one transaction. Pure decisions (planList, ownerOf) are exported for unit tests.
  */
 import { auditItem, diff } from '../audit/audit';
-import { addContactCreation, addCustomerWrites, getCustomer } from '../customers/repository';
+import { addContactCreation, addCustomerWrites, getCustomer, readRecords } from '../customers/repository';
+import { customerArchived, wasArchived } from '../customers/archived';
 import { CONTACT_FIELDS, CONTACT_SENSITIVE, type ContactItem, CUSTOMER_FIELDS, CUSTOMER_SENSITIVE, type CustomerItem, MAX_CONTACTS_PER_CUSTOMER } from '../customers/model';
 import { decodeCursor, encodeCursor } from '../data/cursor';
 import { keys, newId } from '../data/keys';
@@ -14,6 +15,7 @@ import { BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed } from '.
 import { maskFor } from '../security/masking';
 import type { Scope } from '../security/permissions';
 import { assertAccess, canAccess, type Principal } from '../security/principal';
+import { type DuplicateHolder, duplicateConflict } from '../security/duplicates';
 import { assignOwner } from '../territories/assign';
 import { addDealStep, type DealRequest } from './deal-step';
 import { customerNameOf, LEAD_FIELDS, LEAD_SENSITIVE, type LeadItem, toLead } from './model';
@@ -52,16 +54,27 @@ async function commitRetrying(write: () => Promise<void>): Promise<void> {
   }
 }
 
-/** Maps a failed duplicate condition to 409 naming the holder (`existingId`) and its kind. */
-function duplicateError(err: ConditionsFailed): Error | undefined {
+/**
+ * The holder of a taken email or phone, read to decide what the 409 may name: the same one
+ * request whether it is a lead or a customer, so not even the cost tells them apart.
+ */
+async function readHolder(kind: 'lead' | 'customer', id: string | undefined): Promise<DuplicateHolder | undefined> {
+  const [holder] = await readRecords([kind === 'lead' ? keys.lead.primary(id ?? '-') : keys.customer.primary(id ?? '-')]);
+  return holder && id ? { kind, id, ownerId: holder.ownerId as string | undefined } : undefined;
+}
+
+/**
+ * Maps a failed duplicate condition to 409 `duplicate`, naming the holder (`existingId`, its kind)
+ * only to a caller who may read it with its personal data (functions/security/duplicates.ts).
+ */
+async function duplicateError(principal: Principal, err: ConditionsFailed): Promise<Error | undefined> {
   for (const field of ['email', 'phone'] as const) {
     for (const kind of ['lead', 'customer'] as const) {
       const label = `${kind}-unique:${field}`;
       if (!err.labels.includes(label)) continue;
       const holder = err.items[label];
       const existingId = (kind === 'lead' ? holder?.leadId : holder?.customerId) as string | undefined;
-      const what = kind === 'lead' ? 'An open lead' : 'A live customer';
-      return Conflict(`${what} with this ${field} already exists${existingId ? ` (${existingId})` : ''}`, existingId);
+      return duplicateConflict(principal, field, await readHolder(kind, existingId));
     }
   }
   return undefined;
@@ -97,7 +110,7 @@ export async function createLead(principal: Principal, scope: Scope, body: Body,
   try {
     await commitRetrying(() => repo.saveLead(undefined, item, leadAudit(principal, undefined, item, 'created', now)));
   } catch (err) {
-    if (err instanceof ConditionsFailed) throw duplicateError(err) ?? err;
+    if (err instanceof ConditionsFailed) throw (await duplicateError(principal, err)) ?? err;
     throw err;
   }
   return view(principal, item);
@@ -137,7 +150,7 @@ export async function updateLead(principal: Principal, scope: Scope, id: string,
       return view(principal, after);
     } catch (err) {
       if (!(err instanceof ConditionsFailed)) throw err;
-      const duplicate = duplicateError(err);
+      const duplicate = await duplicateError(principal, err);
       if (duplicate) throw duplicate;
       if (!err.labels.includes('lead')) throw err;
       if (expectedVersion !== undefined) throw PreconditionFailed();
@@ -234,7 +247,7 @@ export async function convertLead(principal: Principal, id: string, body: Conver
     if (linked) {
       const existing = await getCustomer(body.customerId!);
       if (!existing || !canAccess(principal, 'customers:read', existing.ownerId)) throw NotFound('No such customer');
-      if (existing.archivedAt) throw Conflict('The customer is archived; restore it before converting a lead into it');
+      if (existing.archivedAt) throw customerArchived(existing.id);
       if ((existing.contactCount ?? 0) >= MAX_CONTACTS_PER_CUSTOMER) throw Conflict(`A customer can have at most ${MAX_CONTACTS_PER_CUSTOMER} contacts`);
       customer = existing;
     } else {
@@ -330,10 +343,11 @@ export async function convertLead(principal: Principal, id: string, body: Conver
         for (const field of ['email', 'phone'] as const) {
           if (err.labels.includes(`unique:${field}`)) {
             const existingId = err.items[`unique:${field}`]?.customerId as string | undefined;
-            throw Conflict(`A live customer with this ${field} already exists${existingId ? ` (${existingId})` : ''}; convert with customerId to link it`, existingId);
+            throw duplicateConflict(principal, field, await readHolder('customer', existingId), 'convert with customerId to link it');
           }
         }
         if (err.labels.includes('customer')) {
+          if (linked && wasArchived(err.items.customer)) throw customerArchived(customer.id);
           if (attempt < MAX_ATTEMPTS) continue;
           throw Conflict('The customer changed (owner, archive or contact limit) while converting; retry');
         }

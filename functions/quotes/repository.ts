@@ -1,7 +1,8 @@
 /**
  * DynamoDB access for quotes and orders. Every change is one labelled transaction with its audit
  * entry; accepting a quote writes the quote, the order and the customer's purchase summary in
- * the same transaction (labels `quote`, `order`, `purchases`, `customer`).
+ * the same transaction (labels `quote`, `order`, `purchases`, `customer`). Every write that takes
+ * business forward (create, change, send, revise, accept) also checks the customer is live.
  */
 import { withoutKeys } from '../data/records';
 import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -9,6 +10,7 @@ import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
 import { Transaction } from '../data/transaction';
+import { LIVE_CUSTOMER } from '../customers/archived';
 import { type DealForQuote, toDealForQuote } from './deals';
 import type { OrderItem, QuoteItem } from './model';
 
@@ -68,16 +70,23 @@ export async function getDealAndPurchases(dealId: string, customerId: string): P
   };
 }
 
+/** A new quote: its customer must be live at commit (label `customer`). */
 export async function createQuote(quote: QuoteItem, audit: Stored): Promise<void> {
   const tx = new Transaction();
   tx.put('quote', quoteStored(quote), { expression: 'attribute_not_exists(pk)' });
+  tx.check('customer', keys.customer.primary(quote.customerId), LIVE_CUSTOMER);
   tx.put('audit', audit);
   await tx.commit();
 }
 
-/** Replaces the latest version of a quote in a given status (label `quote`). */
-export async function saveQuote(before: QuoteItem, after: QuoteItem, audit: Stored): Promise<void> {
+/**
+ * Replaces the latest version of a quote in a given status (label `quote`). With `requireLiveCustomer`
+ * (changing or sending — business going forward) the customer must be live at commit (label
+ * `customer`); rejecting closes a quote out and needs no live customer.
+ */
+export async function saveQuote(before: QuoteItem, after: QuoteItem, audit: Stored, requireLiveCustomer = false): Promise<void> {
   const tx = new Transaction();
+  if (requireLiveCustomer) tx.check('customer', keys.customer.primary(after.customerId), LIVE_CUSTOMER);
   tx.put('quote', quoteStored(after), {
     expression: 'version = :v AND #status = :status AND attribute_not_exists(supersededBy)',
     names: { '#status': 'status' },
@@ -99,6 +108,7 @@ export async function reviseQuote(current: QuoteItem, next: QuoteItem, audit: St
     values: { ':v': current.version, ':accepted': 'accepted' },
   });
   tx.put('revision', quoteStored(next), { expression: 'attribute_not_exists(pk)' });
+  tx.check('customer', keys.customer.primary(next.customerId), LIVE_CUSTOMER);
   tx.put('audit', audit);
   await tx.commit();
 }
@@ -126,7 +136,7 @@ export async function acceptQuote(input: {
     values: { ':v': before.version, ':sent': 'sent' },
   });
   tx.put('order', orderStored(order), { expression: 'attribute_not_exists(pk)' });
-  tx.check('customer', keys.customer.primary(order.customerId), { expression: 'attribute_exists(pk)' });
+  tx.check('customer', keys.customer.primary(order.customerId), LIVE_CUSTOMER);
 
   const at = order.orderedAt;
   const forward = purchases?.lastPurchaseAt === undefined || purchases.lastPurchaseAt < at;

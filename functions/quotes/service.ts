@@ -11,9 +11,10 @@ import { config } from '../config';
 import { decodeCursor, encodeCursor } from '../data/cursor';
 import { keys, newId } from '../data/keys';
 import { ConditionsFailed } from '../data/transaction';
+import { archivedFor } from '../customers/archived';
 import { BadRequest, Conflict, NotFound, PreconditionFailed, Unprocessable } from '../http/problem';
 import type { Action } from '../security/permissions';
-import { assertAccess, type Principal } from '../security/principal';
+import { assertAccess, NO_SUCH_ID, type Principal } from '../security/principal';
 import { priceIn } from '../products/model';
 import { getProducts } from '../products/repository';
 import { type DealForQuote, getDealForQuote } from './deals';
@@ -97,9 +98,9 @@ async function loadDeal(principal: Principal, dealId: string, action: Action): P
 /** The quote and its deal; a quote of a deal the caller may not see is a 404 (2 GetItems). */
 async function loadQuote(principal: Principal, id: string, action: Action): Promise<{ quote: QuoteItem; deal: DealForQuote }> {
   const quote = await repo.getQuote(id);
-  if (!quote) throw NotFound('No such quote');
-  const deal = await getDealForQuote(quote.dealId);
-  if (!deal) throw NotFound('No such quote');
+  // The deal is read also for a missing quote (NO_SUCH_ID): both 404s cost the same.
+  const deal = await getDealForQuote(quote?.dealId ?? NO_SUCH_ID);
+  if (!quote || !deal) throw NotFound('No such quote');
   assertAccess(principal, action, deal.ownerId, 'quote');
   return { quote, deal };
 }
@@ -125,7 +126,12 @@ export async function createQuote(principal: Principal, dealId: string, body: Bo
     lines: priced.lines, totals: priced.totals, notes: body.notes as string | undefined,
     version: 1, createdAt: at, updatedAt: at, createdBy: principal.userId, updatedBy: principal.userId,
   };
-  await repo.createQuote(quote, quoteAudit(undefined, quote, 'created', principal, now));
+  try {
+    await repo.createQuote(quote, quoteAudit(undefined, quote, 'created', principal, now));
+  } catch (err) {
+    if (err instanceof ConditionsFailed && err.labels.includes('customer')) throw archivedFor(principal, quote.customerId, err.items.customer);
+    throw err;
+  }
   return toQuote(quote, deal.ownerId, today(now));
 }
 
@@ -143,11 +149,15 @@ export async function getQuote(principal: Principal, id: string, now: Date) {
   return toQuote(quote, deal.ownerId, today(now));
 }
 
-/** Writes a state change of the latest version; a lost race is 412 with If-Match, else 409. */
+/**
+ * Writes a state change of the latest version; a lost race is 412 with If-Match, else 409. Changes
+ * and sends need a live customer (checked in the transaction); a rejection does not.
+ */
 async function transition(principal: Principal, current: QuoteItem, next: QuoteItem, action: 'updated' | 'sent' | 'rejected', expectedVersion: number | undefined, now: Date) {
   try {
-    await repo.saveQuote(current, next, quoteAudit(current, next, action, principal, now));
+    await repo.saveQuote(current, next, quoteAudit(current, next, action, principal, now), action !== 'rejected');
   } catch (err) {
+    if (err instanceof ConditionsFailed && err.labels.includes('customer')) throw archivedFor(principal, current.customerId, err.items.customer);
     if (err instanceof ConditionsFailed && err.labels.includes('quote')) {
       if (expectedVersion !== undefined) throw PreconditionFailed();
       throw Conflict('The quote was changed by someone else meanwhile; read it again');
@@ -228,6 +238,7 @@ export async function reviseQuote(principal: Principal, id: string, body: Body, 
   try {
     await repo.reviseQuote(quote, next, quoteAudit(undefined, next, 'revised', principal, now));
   } catch (err) {
+    if (err instanceof ConditionsFailed && err.labels.includes('customer')) throw archivedFor(principal, quote.customerId, err.items.customer);
     if (err instanceof ConditionsFailed && err.labels.includes('quote')) throw Conflict('The quote was revised or changed by someone else meanwhile; read it again');
     throw err;
   }
@@ -243,9 +254,8 @@ export async function reviseQuote(principal: Principal, id: string, body: Body, 
 export async function acceptQuote(principal: Principal, id: string, now: Date) {
   for (let attempt = 1; ; attempt++) {
     const quote = await repo.getQuote(id);
-    if (!quote) throw NotFound('No such quote');
-    const { deal, purchases } = await repo.getDealAndPurchases(quote.dealId, quote.customerId);
-    if (!deal) throw NotFound('No such quote');
+    const { deal, purchases } = await repo.getDealAndPurchases(quote?.dealId ?? NO_SUCH_ID, quote?.customerId ?? NO_SUCH_ID);
+    if (!quote || !deal) throw NotFound('No such quote');
     assertAccess(principal, 'quotes:write', deal.ownerId, 'quote');
     if (quote.status === 'accepted') throw Conflict(`The quote was already accepted (order ${quote.orderId})`);
     assertLatest(quote);
@@ -275,7 +285,7 @@ export async function acceptQuote(principal: Principal, id: string, now: Date) {
         continue;
       }
       if (!(err instanceof ConditionsFailed)) throw err;
-      if (err.labels.includes('customer')) throw Conflict('The deal\'s customer no longer exists');
+      if (err.labels.includes('customer')) throw archivedFor(principal, quote.customerId, err.items.customer);
       if (err.labels.includes('quote')) {
         const latest = await repo.getQuote(id);
         if (latest?.status === 'accepted') throw Conflict(`The quote was already accepted (order ${latest.orderId})`);
@@ -312,9 +322,8 @@ export async function listCustomerOrders(principal: Principal, customerId: strin
 
 export async function getOrder(principal: Principal, id: string) {
   const order = await repo.getOrder(id);
-  if (!order) throw NotFound('No such order');
-  const customer = await repo.getCustomerOwner(order.customerId);
-  if (!customer) throw NotFound('No such order');
+  const customer = await repo.getCustomerOwner(order?.customerId ?? NO_SUCH_ID);
+  if (!order || !customer) throw NotFound('No such order');
   assertAccess(principal, 'orders:read', customer.ownerId, 'order');
   return toOrder(order);
 }

@@ -1,7 +1,8 @@
 /**
  * Who is calling. API Gateway's JWT authorizer has already verified the token; its claims arrive
- * as strings (arrays flattened to "[a b]"). This module turns them into a Principal and answers
- * the two questions every route asks: may this role perform the action, and on which records.
+ * as strings (arrays flattened to "[a b]"). This module turns them into a Principal — a role is a
+ * group whose name is exactly a role name — and answers the two questions every route asks: may
+ * this role perform the action, and on which records.
  */
 import { Forbidden, NotFound, Unauthorized } from '../http/problem';
 import { type Action, PERMISSIONS, type Role, type Scope, primaryRole } from './permissions';
@@ -13,24 +14,19 @@ export interface Principal {
   groups: string[];
 }
 
-/** Parses `cognito:groups` in every shape it arrives in: "[a b]", '["a","b"]', "a,b", or an array. */
+/**
+ * The caller's group names from `cognito:groups`, exactly as Cognito named them. Cognito writes the
+ * claim as a JSON array of group names; the HTTP API JWT authorizer hands it to the function as a
+ * string in Go's rendering, `[sales admin]` (measured, and mirrored by local/jwt.ts's
+ * flattenClaims). Group names cannot contain whitespace (Cognito's GroupName pattern), so the
+ * rendering splits back on whitespace without loss — and nothing else: `sales,admin` is one group
+ * of that name, `"admin"` (quotes included) is not `admin`. A real array (a direct invocation) is
+ * taken as is. Any other shape is no Cognito claim and yields no groups, hence no role (403).
+ */
 export function parseGroups(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map(String);
-  if (typeof value !== 'string') return [];
-  const s = value.trim();
-  if (s.startsWith('[') && s.endsWith(']')) {
-    const inner = s.slice(1, -1).trim();
-    if (inner.startsWith('"')) {
-      try {
-        const arr = JSON.parse(s);
-        if (Array.isArray(arr)) return arr.map(String);
-      } catch {
-        /* fall through to the space-separated form */
-      }
-    }
-    return inner.split(/[\s,]+/).filter(Boolean);
-  }
-  return s.split(/[\s,]+/).filter(Boolean);
+  if (Array.isArray(value)) return value.filter((g): g is string => typeof g === 'string');
+  if (typeof value !== 'string' || !value.startsWith('[') || !value.endsWith(']')) return [];
+  return value.slice(1, -1).split(/\s+/).filter(Boolean);
 }
 
 export function principalFromClaims(claims: Record<string, unknown> | undefined): Principal {
@@ -69,3 +65,12 @@ export function canAccess(principal: Principal, action: Action, ownerId: string 
 export function assertAccess(principal: Principal, action: Action, ownerId: string | undefined, what = 'record'): void {
   if (!canAccess(principal, action, ownerId)) throw NotFound(`No such ${what}`);
 }
+
+/**
+ * An id no record has. Where row-level visibility takes a second read — the owner lives on a
+ * parent: an activity's or asset's customer, a quote's deal, an order's customer — a missing record
+ * makes that read too, of this id (`record?.customerId ?? NO_SUCH_ID`), and only then answers 404.
+ * So "no such record" and "someone else's record" cost the same requests, and timing cannot tell
+ * them apart (docs/conventions.md, "Not found costs").
+ */
+export const NO_SUCH_ID = 'none_00000000000000000000000000';

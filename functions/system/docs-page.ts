@@ -345,7 +345,8 @@ const SCRIPT = String.raw`
     var bodyBox = null, media = op.requestBody && op.requestBody.content && op.requestBody.content['application/json'];
     if (media) {
       var bodySchema = media.schema;
-      var example = function () { return JSON.stringify(exampleFor(bodySchema, 0), null, 2); };
+      // The document's own example (valid against the schema) when it has one; else a skeleton.
+      var example = function () { return JSON.stringify(media.example !== undefined ? media.example : exampleFor(bodySchema, 0), null, 2); };
       bodyBox = h('textarea', { spellcheck: 'false', 'aria-label': 'Request body' });
       bodyBox.value = example();
       add(form, field('body', op.requestBody.required, bodyBox, [
@@ -364,9 +365,16 @@ const SCRIPT = String.raw`
     var responses = op.responses || {};
     add(main, h('section', null, h('h4', null, 'Responses'), h('table', null, h('tbody', null, Object.keys(responses).map(function (status) {
       var r = deref(responses[status]) || {}, content = r.content || {}, types = Object.keys(content);
-      return h('tr', null, h('td', { class: 'name' }, status), h('td', null, r.description || ''),
+      return h('tr', null, h('td', { class: 'name' }, status), h('td', null, inline(r.description || '')),
         h('td', null, types.map(function (t) { return [h('div', { class: 'muted' }, t), content[t].schema ? typeNode(content[t].schema) : null]; })));
     })))));
+
+    Object.keys(responses).filter(function (status) { return /^2/.test(status); }).forEach(function (status) {
+      var content = (deref(responses[status]) || {}).content || {};
+      Object.keys(content).filter(function (t) { return /json/.test(t) && content[t].example !== undefined; }).forEach(function (t) {
+        add(main, h('section', null, h('h4', null, 'Example response ' + status), h('pre', null, JSON.stringify(content[t].example, null, 2))));
+      });
+    });
   }
 
   function send(entry, inputs, bodyBox, result, button) {

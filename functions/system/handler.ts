@@ -1,4 +1,4 @@
-/** System feature: health (public), the API description (public) and the caller (me). */
+/** System feature: health (public), the API description and problem pages (public) and the caller (me). */
 import { readFile } from 'node:fs/promises';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
@@ -7,9 +7,11 @@ import { keys } from '../data/keys';
 import { SCHEDULES, rateMillis } from '../api/schedules';
 import { createHttpHandler, ok } from '../http/chain';
 import { routes } from './routes';
-import { ServiceUnavailable } from '../http/problem';
+import { NotFound, ServiceUnavailable } from '../http/problem';
 import { ACTIONS, PERMISSIONS } from '../security/permissions';
 import { docsPageHeaders, docsPageHtml } from './docs-page';
+import { problemPageHeaders, problemPageHtml } from './problem-pages';
+import { authOrigin, withAuthOrigin } from './sign-in';
 
 /**
  * The OpenAPI document, rendered at build time (functions/api/openapi.ts, renderOpenApiJson) and
@@ -42,8 +44,9 @@ export const handler = createHttpHandler('system', routes, {
   },
   // No server URL from request headers: `/` resolves against wherever the document was fetched,
   // and a Host header cannot poison a cached copy.
+  // The sign-in endpoints become the stage's user pool domain (AUTH_DOMAIN_URL; functions/system/sign-in.ts).
   openapi: async () => {
-    openApiJson ??= readFile(OPENAPI_FILE, 'utf8');
+    openApiJson ??= readFile(OPENAPI_FILE, 'utf8').then((json) => withAuthOrigin(json, authOrigin()));
     openApiJson.catch(() => { openApiJson = undefined; });
     return { status: 200, contentType: 'application/json', body: await openApiJson, headers: { 'cache-control': 'public, max-age=300' } };
   },
@@ -53,6 +56,11 @@ export const handler = createHttpHandler('system', routes, {
     body: docsPageHtml({ specUrl: '/v1/openapi.json' }),
     headers: docsPageHeaders(),
   }),
+  problemType: async ({ params }) => {
+    const body = problemPageHtml(params.type!);
+    if (body === undefined) throw NotFound(`No problem type ${params.type}; see /problems/index`);
+    return { status: 200, contentType: 'text/html; charset=utf-8', body, headers: problemPageHeaders() };
+  },
   me: async ({ principal }) => {
     const permissions: Record<string, 'all' | 'own'> = {};
     for (const action of Object.keys(ACTIONS) as (keyof typeof ACTIONS)[]) {

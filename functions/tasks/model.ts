@@ -3,7 +3,7 @@
  * scheduling (which reminder fires when, and what a change to the task does to each one).
  * Nothing here touches DynamoDB, so it is unit-tested directly.
  */
-import { ISO_DURATION, type RelatedType } from '../../schemas/tasks';
+import { isoDurationMinutes, MAX_REMINDER_MINUTES, type RelatedType } from '../../schemas/tasks';
 
 export type TaskStatus = 'open' | 'done' | 'cancelled';
 export type TaskPriority = 'low' | 'normal' | 'high' | 'urgent';
@@ -76,13 +76,16 @@ export function isoInstant(value: string): string {
   return d.toISOString();
 }
 
-/** PT15M → 15, P1DT2H → 1560, 30 → 30. Years and months are not accepted (no fixed length). */
+/**
+ * PT15M → 15, P1DT2H → 1560, 30 → 30. Years and months are not accepted (no fixed length), nor is
+ * anything longer than MAX_REMINDER_MINUTES: the schema refuses those with a 400, and this guard
+ * keeps a reminder time inside the range a Date can hold whoever calls it.
+ */
 export function durationMinutes(value: string | number): number {
-  if (typeof value === 'number') return value;
-  const m = ISO_DURATION.exec(value);
-  if (!m) throw new RangeError(`Not a duration: ${value}`);
-  const [, w, d, h, min] = m.map((x) => (x === undefined ? 0 : Number(x)));
-  return w! * 7 * 1440 + d! * 1440 + h! * 60 + min!;
+  const minutes = typeof value === 'number' ? value : isoDurationMinutes(value);
+  if (minutes === undefined) throw new RangeError(`Not a duration: ${value}`);
+  if (!Number.isInteger(minutes) || minutes < 0 || minutes > MAX_REMINDER_MINUTES) throw new RangeError(`Duration out of range: ${value}`);
+  return minutes;
 }
 
 /** 15 → PT15M, 1560 → P1DT2H, 0 → PT0M. */

@@ -11,6 +11,7 @@ import { ddb } from '../data/client';
 import { keys } from '../data/keys';
 import type { IndexName } from '../data/table';
 import { Transaction } from '../data/transaction';
+import { LIVE_CUSTOMER } from '../customers/archived';
 import type { ReminderItem, ReminderPlan, TaskItem } from './model';
 
 const table = () => config().tableName;
@@ -59,12 +60,15 @@ export interface TaskWrite {
   audit: Stored;
   /** Rule guard to take (`attribute_not_exists`) or release (only if it still names this task). */
   guard?: { take?: string; release?: string };
+  /** Customers the task is newly attached to: each must still exist and be live at commit (labels `customer:<id>`). */
+  liveCustomers?: string[];
 }
 
 /**
  * Writes a task with its reminders, rule guard and audit entry. Condition labels: `task` (new, or
  * version unchanged), `reminder` (a reminder changed meanwhile, e.g. the job claimed it), `rule`
- * (the rule guard is already held; its item names the holding task).
+ * (the rule guard is already held; its item names the holding task), `customer:<id>` (archived or
+ * gone since the service read it).
  */
 export async function saveTask(write: TaskWrite): Promise<void> {
   const tx = new Transaction();
@@ -85,6 +89,7 @@ export async function saveTask(write: TaskWrite): Promise<void> {
   if (write.guard?.release) {
     tx.delete('rule-release', keys.task.ruleGuard(write.guard.release), { expression: 'attribute_not_exists(pk) OR taskId = :id', values: { ':id': after.id } });
   }
+  for (const customerId of new Set(write.liveCustomers ?? [])) tx.check(`customer:${customerId}`, keys.customer.primary(customerId), LIVE_CUSTOMER);
   tx.put('audit', write.audit);
   await tx.commit();
 }

@@ -6,9 +6,10 @@
 import { auditItem, diff } from '../audit/audit';
 import { config } from '../config';
 import { dayRange, weekRange } from '../calendar/business-calendar';
+import { customerArchived } from '../customers/archived';
 import { getCustomer } from '../customers/repository';
 import { decodeCursor, encodeCursor } from '../data/cursor';
-import { keys, newId } from '../data/keys';
+import { cutAtGrapheme, keys, newId } from '../data/keys';
 import { ConditionsFailed } from '../data/transaction';
 import { BadRequest, Conflict, type FieldError, Forbidden, NotFound, PreconditionFailed } from '../http/problem';
 import type { Scope } from '../security/permissions';
@@ -58,8 +59,9 @@ export async function createTaskFromRule(input: RuleTaskInput, now: Date): Promi
   const reminders: ReminderSpec[] = input.reminders.map((r, i) => ({ n: i + 1, at: isoInstant(r.at) }));
   const task: TaskItem = {
     id,
-    title: input.title.trim().slice(0, 200) || 'Follow up',
-    ...(input.notes ? { notes: input.notes.slice(0, 4000) } : {}),
+    // Cut between characters: a cut inside a surrogate pair would store invalid Unicode.
+    title: cutAtGrapheme(input.title.trim(), 200) || 'Follow up',
+    ...(input.notes ? { notes: cutAtGrapheme(input.notes, 4000) } : {}),
     status: 'open',
     priority: 'normal',
     dueAt: isoInstant(input.dueAt),
@@ -111,12 +113,25 @@ function taskAudit(before: TaskItem | undefined, after: TaskItem, action: 'creat
 
 const view = (item: TaskItem, reminders?: Parameters<typeof toTask>[1]) => toTask(item, reminders);
 
-/** A customer the caller names must be one they can see; otherwise the field is invalid. */
+const unknownCustomer = (path: string) => BadRequest('The task refers to a customer that does not exist or that you may not see', [{ path, message: 'No such customer' }]);
+
+/**
+ * A customer the caller names must be one they can see (otherwise the field is invalid, exactly as
+ * for an id that does not exist) and live: to a caller who can read it, an archived customer is a
+ * 409 that says so and how to restore it. The write re-checks "live" in its transaction.
+ */
 async function assertCustomerVisible(principal: Principal, customerId: string, path: string): Promise<void> {
   const customer = await getCustomer(customerId);
-  if (!customer || customer.archivedAt || !canAccess(principal, 'customers:read', customer.ownerId)) {
-    throw BadRequest('The task refers to a customer that does not exist or that you may not see', [{ path, message: 'No such customer' }]);
-  }
+  if (!customer || !canAccess(principal, 'customers:read', customer.ownerId)) throw unknownCustomer(path);
+  if (customer.archivedAt) throw customerArchived(customerId);
+}
+
+/** Maps a failed `customer:<id>` condition (archived or gone since the read) to its answer. */
+function customerConditionError(err: ConditionsFailed): Error | undefined {
+  const label = err.labels.find((l) => l.startsWith('customer:'));
+  if (!label) return undefined;
+  const customerId = label.slice('customer:'.length);
+  return err.items[label] ? customerArchived(customerId) : unknownCustomer('customerId');
 }
 
 function assertCanAssign(principal: Principal, assigneeId: string, verb: string): void {
@@ -172,7 +187,13 @@ export async function createTask(principal: Principal, body: Body, now: Date) {
     updatedBy: principal.userId,
   };
   const reminders = planReminders(task, [], now);
-  await repo.saveTask({ after: task, reminders, audit: taskAudit(undefined, task, 'created', principal, now) });
+  const liveCustomers = [customerId, related?.type === 'customer' ? related.id : undefined].filter((id): id is string => !!id);
+  try {
+    await repo.saveTask({ after: task, reminders, audit: taskAudit(undefined, task, 'created', principal, now), liveCustomers });
+  } catch (err) {
+    if (err instanceof ConditionsFailed) throw customerConditionError(err) ?? err;
+    throw err;
+  }
   return view(task, reminders.put.map((p) => p.item));
 }
 
@@ -229,6 +250,10 @@ export async function updateTask(principal: Principal, id: string, patch: Body, 
     if (patch.customerId && patch.customerId !== current.customerId) await assertCustomerVisible(principal, patch.customerId as string, 'customerId');
     const related = patch.related as TaskItem['related'] | null | undefined;
     if (related?.type === 'customer' && related.id !== current.related?.id) await assertCustomerVisible(principal, related.id, 'related.id');
+    const liveCustomers = [
+      patch.customerId && patch.customerId !== current.customerId ? (patch.customerId as string) : undefined,
+      related?.type === 'customer' && related.id !== current.related?.id ? related.id : undefined,
+    ].filter((cid): cid is string => !!cid);
 
     let added = new Set<number>();
     if (patch.reminders !== undefined) {
@@ -246,12 +271,14 @@ export async function updateTask(principal: Principal, id: string, patch: Body, 
     next.updatedBy = principal.userId;
     const reminders = planReminders(next, states, now);
     try {
-      await repo.saveTask({ before: current, after: next, reminders, audit: taskAudit(current, next, action, principal, now), guard });
+      await repo.saveTask({ before: current, after: next, reminders, audit: taskAudit(current, next, action, principal, now), guard, liveCustomers });
       const byNo = new Map(states.map((s) => [s.n, s]));
       for (const p of reminders.put) byNo.set(p.item.n, p.item);
       return view(next, [...byNo.values()]);
     } catch (err) {
       if (!(err instanceof ConditionsFailed)) throw err;
+      const customerError = customerConditionError(err);
+      if (customerError) throw customerError;
       if (err.labels.includes('rule')) throw Conflict('Another open task already exists for the same cause; it must be closed before this one can be reopened');
       if (expectedVersion !== undefined && err.labels.includes('task')) throw PreconditionFailed();
       if (attempt < MAX_MERGE_ATTEMPTS) continue;

@@ -7,6 +7,28 @@ import { Construct } from 'constructs';
  * Secrets Manager at deploy time, so it never appears in the template or the repository; only
  * features with `cursorSecret` may read it.
  */
+/**
+ * The key of the lake's email hashes (docs/analytics.md, "Personal data"): generated at deploy
+ * time, read only by the lake workflow. Never rotated: a new key would make every hash in the lake
+ * differ from the ones already there, which is exactly what lets analysts join and count.
+ */
+export class LakeHashKey extends Construct {
+  readonly secret: Secret;
+
+  constructor(scope: Construct, id: string, props: { removalPolicy: RemovalPolicy }) {
+    super(scope, id);
+    this.secret = new Secret(this, 'Secret', {
+      description: 'Key of the keyed hashes of personal data in the CRM analytics lake',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: props.removalPolicy,
+    });
+    Validations.of(this.secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'Rotating this key would change every email hash in the analytics lake and break the joins and counts it exists for; it never leaves the lake workflow (Athena statements in the workflow-only workgroup).',
+    });
+  }
+}
+
 export class CursorSecret extends Construct {
   readonly secret: Secret;
 

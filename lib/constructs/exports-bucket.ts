@@ -48,6 +48,10 @@ export class ExportsBucket extends Construct {
       serverAccessLogsPrefix: 'exports/',
       lifecycleRules: [
         { noncurrentVersionExpiration: Duration.days(30), abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        // Athena query results (the lake workflow's and analysts') are transient.
+        { prefix: 'athena-results/', expiration: Duration.days(7) },
+        // DynamoDB's export files: applied to the lake within the hour; kept a while for replays.
+        { prefix: 'lake/exports/', expiration: Duration.days(30) },
       ],
     });
   }

@@ -31,6 +31,7 @@ export const RUNBOOKS = {
   'reminder-backlog': 'Reminders overdue',
   'ses-bounces': 'SES bounce rate near the review threshold',
   'ses-complaints': 'SES complaint rate near the review threshold',
+  'lake-refresh-failed': 'Analytics lake refresh failed',
 } as const;
 
 export type RunbookId = keyof typeof RUNBOOKS;
@@ -63,6 +64,8 @@ export interface MonitoringProps {
   heartbeatJob: string;
   /** Minutes between heartbeat runs. */
   heartbeatEveryMinutes: number;
+  /** The analytics lake's refresh workflow, when the analytics stack is deployed. */
+  lakeWorkflowArn?: string;
 }
 
 /**
@@ -221,6 +224,25 @@ export class Monitoring extends Construct {
         },
       ],
     });
+
+    if (props.lakeWorkflowArn) {
+      facade.monitorCustom({
+        alarmFriendlyName: 'Lake',
+        humanReadableName: 'Analytics lake refresh',
+        metricGroups: [
+          {
+            title: 'Workflow runs',
+            metrics: [
+              {
+                metric: sum('AWS/States', 'ExecutionsFailed', { StateMachineArn: props.lakeWorkflowArn }, Duration.hours(1)),
+                alarmFriendlyName: 'LakeRefreshFailed',
+                addAlarm: above(0, 'lake-refresh-failed'),
+              },
+            ],
+          },
+        ],
+      });
+    }
 
     facade.monitorCustom({
       alarmFriendlyName: 'SES',

@@ -130,7 +130,7 @@ describe('HTTP API (driven by ROUTES)', () => {
       }
     }
     expect(ROUTES.filter((route) => route.permission === 'public').map(routeKey).sort())
-      .toEqual(['GET /docs', 'GET /v1/health', 'GET /v1/openapi.json']);
+      .toEqual(['GET /docs', 'GET /problems/{type}', 'GET /v1/health', 'GET /v1/openapi.json']);
   });
 
   it('authorizer trusts the user pool as issuer and the app client as audience', () => {
@@ -423,8 +423,8 @@ describe('stages', () => {
   it('two stages synthesize side by side without hard-coded physical names', () => {
     const dev = built;
     const prod = templatesOf(PROD_CONTEXT);
-    expect(dev.all.map(({ stack: s }) => s.stackName)).toEqual(['Crm-dev-Data', 'Crm-dev-App', 'Crm-dev-Monitoring']);
-    expect(prod.all.map(({ stack: s }) => s.stackName)).toEqual(['Crm-prod-Data', 'Crm-prod-App', 'Crm-prod-Monitoring']);
+    expect(dev.all.map(({ stack: s }) => s.stackName)).toEqual(['Crm-dev-Data', 'Crm-dev-App', 'Crm-dev-Analytics', 'Crm-dev-Monitoring']);
+    expect(prod.all.map(({ stack: s }) => s.stackName)).toEqual(['Crm-prod-Data', 'Crm-prod-App', 'Crm-prod-Analytics', 'Crm-prod-Monitoring']);
     for (const t of [...dev.all, ...prod.all].map(({ template: tt }) => tt)) {
       for (const [id, resource] of Object.entries(t.toJSON().Resources as Record<string, Json>)) {
         // A reference to another resource's generated name is fine; a literal string is not.

@@ -16,6 +16,8 @@ const PINNED: Record<string, string> = {
   ExportsAccessLogs43BFA596: 'AWS::S3::Bucket',
   FailedEventsBucketFD68D815: 'AWS::S3::Bucket',
   CursorSecret12D87B4E: 'AWS::SecretsManager::Secret',
+  // A new key would change every email hash in the analytics lake.
+  LakeHashKeySecret8E630025: 'AWS::SecretsManager::Secret',
   AuthUserPool8115E87F: 'AWS::Cognito::UserPool',
   AuthUserPoolAppClient1D18298A: 'AWS::Cognito::UserPoolClient',
 };

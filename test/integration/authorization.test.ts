@@ -148,6 +148,7 @@ const MATRIX: Record<string, Case> = {
   'GET /v1/health': { expect: all(200), path: () => '/v1/health' },
   'GET /v1/openapi.json': { expect: all(200), path: () => '/v1/openapi.json' },
   'GET /docs': { expect: all(200), path: () => '/docs' },
+  'GET /problems/{type}': { expect: all(200), path: () => '/problems/validation-failed' },
   'GET /v1/me': { expect: all(200), path: () => '/v1/me' },
   'POST /v1/customers': { expect: writers(201), path: () => '/v1/customers', body: { type: 'person', name: 'Matrix' } },
   'GET /v1/customers': { expect: all(200), path: () => '/v1/customers' },

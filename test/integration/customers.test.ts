@@ -245,9 +245,12 @@ describe('listing with index-backed filters', () => {
 
     const page = await crm.request('GET', `/v1/customers?tag=${tag}&limit=2`, { role: 'admin' });
     const good: string = page.body.nextCursor;
-    const [payload, sig] = good.split('.');
-    const forged = Buffer.from(JSON.stringify({ k: { pk: 'CUS#x', sk: '#PROFILE' }, f: 'x' })).toString('base64url');
-    for (const bad of [`${forged}.${sig}`, `${payload}.AAAA${sig!.slice(4)}`, 'garbage', `${payload}`]) {
+    // Cursors are AES-GCM sealed (functions/data/cursor.ts): a forged plaintext, a flipped byte, a cut tag and garbage all fail.
+    const raw = Buffer.from(good, 'base64url');
+    const flipped = Buffer.from(raw);
+    flipped[20] = flipped[20]! ^ 1;
+    const forged = Buffer.from(JSON.stringify({ pk: 'CUS#x', sk: '#PROFILE' })).toString('base64url');
+    for (const bad of [forged, flipped.toString('base64url'), raw.subarray(0, raw.length - 1).toString('base64url'), 'garbage', `${good}.x`]) {
       const res = await crm.request('GET', `/v1/customers?tag=${tag}&limit=2&cursor=${encodeURIComponent(bad)}`, { role: 'admin' });
       expect(res.status).toBe(400);
       expect(res.body.errors[0].path).toBe('cursor');
@@ -449,7 +452,7 @@ describe('system routes', () => {
 });
 
 describe('idempotency when its record cannot be completed', () => {
-  it('still answers the committed create with 201, and a quick retry gets 409 instead of a second customer', async () => {
+  it('still answers the committed create with 201, and a retry replays it instead of creating a second customer', async () => {
     const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
     const original = DynamoDBDocumentClient.prototype.send;
     // Failure injection: the write that stores the idempotent response fails once.
@@ -469,7 +472,10 @@ describe('idempotency when its record cannot be completed', () => {
       expect(failed).toBe(true);
       expect(first.status).toBe(201);
       const retry = await crm.request('POST', '/v1/customers', { role: 'admin', body: { type: 'company', name }, headers: { 'idempotency-key': key } });
-      expect(retry.status).toBe(409);
+      // The key was marked committed in the create's own transaction: the retry rebuilds the answer.
+      expect(retry.status).toBe(201);
+      expect(retry.headers.get('idempotent-replayed')).toBe('true');
+      expect(retry.body.id).toBe(first.body.id);
       const list = await crm.request('GET', `/v1/customers?q=${encodeURIComponent(name)}`, { role: 'admin' });
       expect(list.body.items).toHaveLength(1);
     } finally {

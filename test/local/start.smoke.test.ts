@@ -1,7 +1,9 @@
 /**
  * `npm start` end to end: spawned like a newcomer runs it (own data directory and free ports),
  * ready when /v1/health answers 200, then Ctrl-C (SIGINT to the process group, as a terminal
- * sends it) must leave no process behind — in particular no orphaned Java.
+ * sends it) must leave no process behind — in particular no orphaned Java. On the way: the banner
+ * comes before the demo seed ends (it seeds in the background), the terminal shows readable
+ * one-line request logs and none of the seed's own requests, and no Node-version warning.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,7 +17,7 @@ import { isAlive, runtimeFile, type RuntimeInfo } from '../../local/runtime';
 const dataDir = mkdtempSync(join(tmpdir(), 'crm-start-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-it('starts, serves health, seeds, and stops every child on Ctrl-C', async () => {
+it('starts, prints its banner before the seed ends, logs readably, seeds, and stops every child on Ctrl-C', async () => {
   const [api, dynamodb, ses, s3, events] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = {
     ...process.env, DATA_DIR: dataDir, PORT: String(api), DYNAMODB_PORT: String(dynamodb), SES_PORT: String(ses), S3_PORT: String(s3),
@@ -40,7 +42,24 @@ it('starts, serves health, seeds, and stops every child on Ctrl-C', async () => 
     expect(health, output).toBe(200);
     expect(output).toContain(`http://localhost:${api}/docs`);
     expect(output).toContain('npm run --silent token -- admin');
-    expect(output).toMatch(/Seeded 3 demo customers/);
+
+    // The seed runs in the background, after the banner, and ends with one summary line.
+    const seededDeadline = Date.now() + 200_000;
+    while (Date.now() < seededDeadline && child.exitCode === null && !/Seeded 3 demo customers|could not be created/.test(output)) {
+      await new Promise((done) => setTimeout(done, 500));
+    }
+    expect(output).toMatch(/Seeded 3 demo customers with \d+ contacts, \d+ products, \d+ deals/);
+    expect(output.indexOf('Press Ctrl-C')).toBeLessThan(output.indexOf('Seeded 3 demo customers'));
+
+    // Readable one-liners: time, method, path, status, ms, DynamoDB requests, request id.
+    await fetch(`http://127.0.0.1:${api}/v1/health`);
+    await expect.poll(() => output, { timeout: 30_000 }).toMatch(/^\d\d:\d\d:\d\d GET \/v1\/health 200 \d+ms db=\d+ req=\S+$/m);
+    // The seed's hundreds of requests print nothing (this test itself sends only GETs), and no
+    // function's raw Powertools JSON reaches the terminal.
+    expect(output).not.toMatch(/^\d\d:\d\d:\d\d (POST|PUT|PATCH|DELETE) /m);
+    expect(output).not.toMatch(/^\{.*"level"/m);
+    expect(output).not.toContain('NodeVersionSupportWarning');
+    expect(output.split('\n').filter((line) => line.length > 300), 'no overlong lines').toEqual([]);
 
     const runtime = JSON.parse(readFileSync(runtimeFile(dataDir), 'utf8')) as RuntimeInfo;
     expect(isAlive(runtime.pid)).toBe(true);
@@ -58,4 +77,4 @@ it('starts, serves health, seeds, and stops every child on Ctrl-C', async () => 
       try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
     }
   }
-}, 260_000);
+}, 480_000);

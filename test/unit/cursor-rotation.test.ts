@@ -6,23 +6,26 @@
  * stage moves) — no emulator for Secrets Manager is installable here — and locally from
  * CURSOR_SECRET / CURSOR_SECRET_PREVIOUS. Time is injected; nothing waits for the TTL.
  */
-import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '../../functions/config';
-import { decodeCursor, encodeCursor, KEY_RETRY_MS, KEY_TTL_MS, resetCursorKeyForTests, setCursorClockForTests } from '../../functions/data/cursor';
+import { cursorKeyFromSecret, decodeCursor, encodeCursor, KEY_RETRY_MS, KEY_TTL_MS, openCursor, resetCursorKeyForTests, sealCursor, setCursorClockForTests } from '../../functions/data/cursor';
 import { HttpError, toProblemResponse } from '../../functions/http/problem';
 
 const FINGERPRINT = 'customers|gsi1|OWNER#u1';
 const LAST_KEY = { pk: 'CUS#1', sk: 'CUS#1' };
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:crm-cursor-AbCdEf';
 
-/** A cursor as a container holding `key` would sign it (the format of functions/data/cursor.ts). */
-function cursorSignedWith(key: string): string {
-  const payload = Buffer.from(JSON.stringify({ k: LAST_KEY, f: FINGERPRINT }), 'utf8').toString('base64url');
-  return `${payload}.${createHmac('sha256', key).update(payload).digest('base64url')}`;
+/** A cursor as a container holding `secret` would seal it (the format of functions/data/cursor.ts). */
+function cursorSignedWith(secret: string): string {
+  return sealCursor(cursorKeyFromSecret(secret), LAST_KEY, FINGERPRINT);
+}
+
+/** Whether `cursor` was sealed with `secret` alone (encryption is randomised: compare by opening). */
+function sealedWith(cursor: string | null, secret: string): boolean {
+  return cursor !== null && openCursor([cursorKeyFromSecret(secret)], cursor, FINGERPRINT) !== undefined;
 }
 
 async function rejection(promise: Promise<unknown>): Promise<HttpError> {
@@ -101,20 +104,20 @@ describe('cursor keys from Secrets Manager', () => {
   it('keeps a cursor valid across one rotation, rejects it after two, and signs with the newest key', async () => {
     putSecretValue('key-0');
     const beforeRotation = (await encodeCursor(LAST_KEY, FINGERPRINT))!;
-    expect(beforeRotation).toBe(cursorSignedWith('key-0'));
+    expect(sealedWith(beforeRotation, 'key-0')).toBe(true);
     expect(calls).toEqual(expect.arrayContaining(['AWSCURRENT', 'AWSPREVIOUS']));
 
     putSecretValue('key-1');
     // Within the TTL a warm container keeps its keys and asks Secrets Manager nothing.
     advance(KEY_TTL_MS - 1_000);
     const fetches = calls.length;
-    expect(await encodeCursor(LAST_KEY, FINGERPRINT)).toBe(cursorSignedWith('key-0'));
+    expect(sealedWith(await encodeCursor(LAST_KEY, FINGERPRINT), 'key-0')).toBe(true);
     expect(calls).toHaveLength(fetches);
 
     // After the TTL it signs with the new key and still accepts the old one.
     advance(2_000);
     const afterOneRotation = (await encodeCursor(LAST_KEY, FINGERPRINT))!;
-    expect(afterOneRotation).toBe(cursorSignedWith('key-1'));
+    expect(sealedWith(afterOneRotation, 'key-1')).toBe(true);
     expect(calls.length).toBeGreaterThan(fetches);
     expect(await decodeCursor(beforeRotation, FINGERPRINT)).toEqual(LAST_KEY);
 
@@ -150,7 +153,7 @@ describe('cursor keys from Secrets Manager', () => {
     failing = true;
     advance(KEY_TTL_MS + 1);
     expect(await decodeCursor(cursor, FINGERPRINT)).toEqual(LAST_KEY);
-    expect(await encodeCursor(LAST_KEY, FINGERPRINT)).toBe(cursor);
+    expect(sealedWith(await encodeCursor(LAST_KEY, FINGERPRINT), 'key-0')).toBe(true);
     failing = false;
   });
 
@@ -164,7 +167,7 @@ describe('cursor keys from Secrets Manager', () => {
 describe('cursor keys in clear (local runtime)', () => {
   it('accepts CURSOR_SECRET_PREVIOUS for verification only and rejects any other key', async () => {
     useEnvironment({ TABLE_NAME: 'crm-test', CURSOR_SECRET_ARN: undefined, CURSOR_SECRET: 'local-new', CURSOR_SECRET_PREVIOUS: 'local-old' });
-    expect(await encodeCursor(LAST_KEY, FINGERPRINT)).toBe(cursorSignedWith('local-new'));
+    expect(sealedWith(await encodeCursor(LAST_KEY, FINGERPRINT), 'local-new')).toBe(true);
     expect(await decodeCursor(cursorSignedWith('local-old'), FINGERPRINT)).toEqual(LAST_KEY);
     expect((await rejection(decodeCursor(cursorSignedWith('local-older'), FINGERPRINT))).status).toBe(400);
 

@@ -4,6 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildOpenApi } from '../../functions/api/openapi';
 import { ROUTES } from '../../functions/api/routes';
 import { docsPageCsp, docsPageHeaders, docsPageHtml, escapeHtml } from '../../functions/system/docs-page';
+import { readFileSync } from 'node:fs';
+import { PROBLEM_BASE } from '../../functions/http/problem';
+import { PROBLEM_INDEX, problemPageHeaders, problemPageHtml } from '../../functions/system/problem-pages';
+import { PROBLEM_TYPES } from '../../functions/system/problem-types';
 
 const html = docsPageHtml({ specUrl: '/v1/openapi.json' });
 const inlineScript = /<script>([\s\S]*)<\/script>/.exec(html)![1]!;
@@ -160,7 +164,12 @@ describe('docs page in a browser', () => {
     expect(main.textContent).toContain('Permission customers:create');
     expect(main.textContent).toContain('sales (own)');
     const body = main.querySelector('textarea') as unknown as { value: string };
-    expect(JSON.parse(body.value)).toEqual({ type: 'company', name: 'string' });
+    // The document's example request, valid against the schema (test/unit/openapi-examples.test.ts).
+    const createCustomer = buildOpenApi().paths['/v1/customers']!.post!;
+    expect(JSON.parse(body.value)).toEqual((createCustomer.requestBody as any).content['application/json'].example);
+    expect(main.textContent).toContain('Example response 201');
+    // Problem responses link to the page of each problem type.
+    expect([...main.querySelectorAll('a')].map((a) => a.getAttribute('href'))).toContain('/problems/validation-failed');
     body.value = JSON.stringify({ type: 'company', name: 'Acme' });
     button(main, 'Generate').click();
     button(main, 'Send request').click();
@@ -225,5 +234,64 @@ describe('docs page in a browser', () => {
     window.document.write(docsPageHtml({ specUrl: '/v1/openapi.json' }));
     await settle(window);
     expect(window.document.getElementById('main')!.textContent).toContain('Could not load the API description from /v1/openapi.json: HTTP 500');
+  });
+});
+
+describe('problem type pages', () => {
+  const source = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+
+  it('describe every problem type the API and the local gateway answer, with its status and title', () => {
+    const answered = new Map<string, { status: number; title?: string }>();
+    for (const m of source('functions/http/problem.ts').matchAll(/new HttpError\((\d+), ([^,]+), ([^,]+),/g)) {
+      const slugs = [...m[2]!.matchAll(/'([a-z-]+)'/g)].map((s) => s[1]!);
+      const titles = [...m[3]!.matchAll(/'([^']+)'/g)].map((s) => s[1]!);
+      slugs.forEach((slug, i) => answered.set(slug, { status: Number(m[1]), title: titles[i] }));
+    }
+    expect(source('functions/http/problem.ts')).toContain("PROBLEM_BASE + 'internal'");
+    answered.set('internal', { status: 500, title: 'Internal error' });
+    for (const m of source('local/gateway.ts').matchAll(/(\d{3}): \{ code: '([a-z-]+)', title: '([^']+)' \}/g)) {
+      answered.set(m[2]!, { status: Number(m[1]), title: m[3] });
+    }
+    expect(answered.size).toBeGreaterThanOrEqual(14);
+    for (const [slug, { status, title }] of answered) {
+      expect(PROBLEM_TYPES[slug as keyof typeof PROBLEM_TYPES], slug).toMatchObject({ status, title });
+    }
+    expect(Object.keys(PROBLEM_TYPES).sort()).toEqual([...answered.keys()].sort());
+  });
+
+  it('render each type as a static page naming its type URI, when it happens and what to do', () => {
+    for (const [slug, type] of Object.entries(PROBLEM_TYPES)) {
+      const page = problemPageHtml(slug)!;
+      expect(page, slug).toContain(`${type.status} ${escapeHtml(type.title)}</h1>`);
+      expect(page).toContain(`<code>"type": "${PROBLEM_BASE}${slug}"</code>`);
+      expect(page).toContain('<h2>What to do</h2>');
+      expect(page).not.toMatch(/<script/i);
+      expect(page).toContain('href="/problems/index"');
+    }
+    const index = problemPageHtml(PROBLEM_INDEX)!;
+    for (const slug of Object.keys(PROBLEM_TYPES)) expect(index).toContain(`href="/problems/${slug}"`);
+    expect(problemPageHtml('no-such-type')).toBeUndefined();
+    expect(problemPageHtml('constructor')).toBeUndefined();
+    expect(problemPageHtml('toString')).toBeUndefined();
+  });
+
+  it('come with a CSP that allows exactly their inline style and nothing else', () => {
+    const page = problemPageHtml('validation-failed')!;
+    const style = /<style>([\s\S]*)<\/style>/.exec(page)![1]!;
+    const csp = problemPageHeaders()['content-security-policy'];
+    expect(csp).toContain(`style-src 'sha256-${createHash('sha256').update(style).digest('base64')}'`);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toContain('script-src');
+  });
+
+  it('are what the OpenAPI document links from every problem response', () => {
+    const spec = buildOpenApi();
+    const linked = new Set<string>();
+    for (const response of Object.values(spec.components.responses)) {
+      for (const m of String(response.description).matchAll(/\(\/problems\/([a-z-]+)\)/g)) linked.add(m[1]!);
+    }
+    for (const slug of linked) expect(problemPageHtml(slug), slug).toBeDefined();
+    expect(linked.size).toBeGreaterThanOrEqual(12);
+    expect(ROUTES.find((r) => r.path === '/problems/{type}')).toMatchObject({ method: 'GET', permission: 'public', feature: 'system' });
   });
 });

@@ -35,11 +35,11 @@ describe('keys', () => {
     expect(a).toMatch(/^cus_[0-9A-HJKMNP-TV-Z]{26}$/);
     expect(a < b).toBe(true);
   });
-  it('moves an archived customer out of the owner, tier and stage indexes', () => {
+  it('moves an archived customer out of the live owner, tier and stage indexes into the archived ones', () => {
     const live = keys.customer.indexes({ id: 'cus_1', name: 'Acme', ownerId: 'u1', tier: 'A', lifecycleStage: 'customer' });
     expect(live).toMatchObject({ gsi1pk: 'CUSTOMERS', gsi2pk: 'CUSTOMERS#OWNER#u1', gsi3pk: 'CUSTOMERS#TIER#A', gsi4pk: 'CUSTOMERS#STAGE#customer' });
     const archived = keys.customer.indexes({ id: 'cus_1', name: 'Acme', ownerId: 'u1', tier: 'A', archivedAt: '2026-01-01T00:00:00.000Z' });
-    expect(archived).toEqual({ gsi1pk: 'CUSTOMERS#ARCHIVED', gsi1sk: 'acme#cus_1' });
+    expect(archived).toEqual({ gsi1pk: 'CUSTOMERS#ARCHIVED', gsi1sk: 'acme#cus_1', gsi2pk: 'CUSTOMERS#ARCHIVED#OWNER#u1', gsi2sk: 'acme#cus_1' });
   });
   it('sorts audit entries by ISO time', () => {
     const a = keys.audit.item('cus_1', '2026-01-02T00:00:00.000Z', 'aud_1').sk;

@@ -2,7 +2,8 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildOpenApi, IDEMPOTENCY_KEY_PATTERN, type OpenApiDocument, type OpenApiOperation, renderOpenApiJson } from '../../functions/api/openapi';
+import { AUTH_ORIGIN_PLACEHOLDER, authOrigin, withAuthOrigin } from '../../functions/system/sign-in';
+import { buildOpenApi, buildOpenApiFor, IDEMPOTENCY_KEY_PATTERN, type OpenApiDocument, type OpenApiOperation, renderOpenApiJson } from '../../functions/api/openapi';
 import { ROUTES, type RouteDef } from '../../functions/api/routes';
 import { validateKey } from '../../functions/http/idempotency';
 import { PERMISSIONS, ROLES } from '../../functions/security/permissions';
@@ -81,11 +82,67 @@ describe('OpenAPI document', () => {
         expect(op.responses['403'], route.operation).toBeUndefined();
         expect(op.description).toContain('no token needed');
       } else {
-        expect(op.security, route.operation).toEqual([{ bearer: [] }]);
+        expect(op.security, route.operation).toEqual([{ bearer: [] }, { cognito: [] }]);
         expect(op.responses['401'], route.operation).toBeDefined();
         expect(op.responses['403'], route.operation).toBeDefined();
       }
     }
+  });
+
+  it('offers an OAuth 2.0 sign-in (Cognito authorization code flow) next to the bearer scheme', () => {
+    const cognito = doc.components.securitySchemes.cognito as Json;
+    expect(cognito.type).toBe('oauth2');
+    const flow = cognito.flows.authorizationCode;
+    expect(flow.authorizationUrl).toBe(`${AUTH_ORIGIN_PLACEHOLDER}/oauth2/authorize`);
+    expect(flow.tokenUrl).toBe(`${AUTH_ORIGIN_PLACEHOLDER}/oauth2/token`);
+    expect(Object.keys(flow.scopes)).toEqual(['openid', 'email', 'profile']);
+    expect(cognito.description).toContain('AUTH_DOMAIN_URL');
+    // Served with the stage's user pool domain in place of the placeholder.
+    const served = JSON.parse(withAuthOrigin(renderOpenApiJson(), authOrigin({ AUTH_DOMAIN_URL: 'https://crm-prod.auth.eu-west-1.amazoncognito.com/' })));
+    expect(served.components.securitySchemes.cognito.flows.authorizationCode).toMatchObject({
+      authorizationUrl: 'https://crm-prod.auth.eu-west-1.amazoncognito.com/oauth2/authorize',
+      tokenUrl: 'https://crm-prod.auth.eu-west-1.amazoncognito.com/oauth2/token',
+    });
+    expect(authOrigin({ AUTH_DOMAIN_URL: 'javascript:alert(1)' })).toBeUndefined();
+    expect(authOrigin({})).toBeUndefined();
+  });
+
+  it('describes every tag', () => {
+    for (const tag of doc.tags) expect(tag.description, tag.name).toMatch(/\w{3,}.*\./);
+  });
+
+  it('states what scope `own` means on each route from the row\'s own declaration, never a generic sentence', () => {
+    for (const route of ROUTES) {
+      if (route.permission === 'public') continue;
+      const own = ROLES.filter((role) => PERMISSIONS[role][route.permission as keyof (typeof PERMISSIONS)['admin']] === 'own');
+      const op = operationOf(route);
+      if (own.length) {
+        expect(route.scope, `${route.operation} declares scope`).toBeTruthy();
+        expect(op.description, route.operation).toContain(`**Scope \`own\`** (${own.join(', ')}): ${route.scope}.`);
+      } else {
+        expect(route.scope, `${route.operation}: no role holds ${route.permission} with scope own`).toBeUndefined();
+        expect(op.description, route.operation).not.toContain('Scope `own`');
+      }
+    }
+    // The row-level rules the services enforce (functions/*/service.ts), not "customers the caller owns".
+    const scopeOf = (operation: string) => ROUTES.find((r) => r.operation === operation)!.scope!;
+    expect(scopeOf('getTask')).toContain('assigned to or created by the caller');
+    expect(scopeOf('listTasks')).toContain('assigned to the caller');
+    expect(scopeOf('listNotifications')).toContain('addressed to the caller');
+    expect(scopeOf('getDeal')).toContain('deals the caller owns');
+    expect(scopeOf('getQuote')).toContain('of deals the caller owns');
+    expect(scopeOf('getForecast')).toContain('own figures');
+    expect(scopeOf('commissionStatement')).toContain('own statement');
+    expect(scopeOf('getCommissionPlan')).toContain('plan the caller is on');
+    for (const operation of ['getTask', 'listTasks', 'listNotifications', 'getDeal', 'getQuote', 'getForecast', 'commissionStatement', 'listCommissionPlans']) {
+      expect(scopeOf(operation), operation).not.toContain('customers the caller owns');
+    }
+  });
+
+  it('refuses to build when a route a role holds with scope own does not say what own means', () => {
+    const route = ROUTES.find((r) => r.operation === 'getDeal')!;
+    const { scope: _scope, ...bare } = route;
+    expect(() => buildOpenApiFor([bare])).toThrow(/needs `scope`/);
   });
 
   it('documents errors as problem+json: the statuses every route can answer plus its own', () => {
@@ -289,6 +346,7 @@ describe('OpenAPI document', () => {
     );
     const added = withDocs - routesOnly;
     console.log(`OpenAPI document + docs page add ${(added / 1024).toFixed(1)} KB minified`);
-    expect(added).toBeLessThan(80 * 1024);
+    // Includes the example generator (functions/api/examples.ts) and the problem catalogue.
+    expect(added).toBeLessThan(96 * 1024);
   });
 });

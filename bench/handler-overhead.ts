@@ -1,0 +1,144 @@
+/**
+ * What a read handler costs on top of the DynamoDB requests it sends. Each GET route of the route
+ * table is called once through the local gateway (which hands over the exact payload-v2.0 event it
+ * built, and the requests the handler sent are recorded); then, one after the other and
+ * alternating so machine load hits both alike:
+ *
+ *   handler  — the feature's handler module invoked in-process with that event (no HTTP, no JWT);
+ *   requests — the same DynamoDB requests sent directly to the engine, in the same order.
+ *
+ * The ratio of the two medians is the handler's overhead budget (issue 14: ≤ 1.2×). Data: the demo
+ * seed (local/seed.ts) through the API, so lists hold real pages.
+ *
+ *   npm run bench:overhead [-- --samples 300 --customers 20 --role manager --route /v1/customers/{id}]
+ */
+import { loadavg } from 'node:os';
+import { arg, fmtMs, fmtRatio, recordDbCommands, replayer, startLocalCrm, type Latency } from './harness';
+
+const SAMPLES = Number(arg('samples', '300'));
+const CUSTOMERS = Number(arg('customers', '20'));
+const ROLE = arg('role', 'manager');
+/** Only routes whose path contains this (e.g. `--route /v1/customers/{id}`). */
+const ONLY = arg('route', '');
+const TARGET = 1.2;
+const out = (line = '') => process.stdout.write(`${line}\n`);
+
+async function main(): Promise<void> {
+  const crm = await startLocalCrm();
+  const { ROUTES } = await import('../functions/api/routes');
+  const { createGateway } = await import('../local/gateway');
+  const { localIssuer } = await import('../local/jwt');
+  const { lambdaContext, loadHandler } = await import('../local/lambda');
+  const { resolveUser } = await import('../local/demo-users');
+  const { seed } = await import('../local/seed');
+  const { FEATURES } = await import('../functions/api/features');
+  const { pathToFileURL } = await import('node:url');
+  const { resolve } = await import('node:path');
+  /** The module's own handler export, as Lambda calls it (loadHandler adds the local IAM check and log capture). */
+  const bareHandler = async (feature: keyof typeof FEATURES) =>
+    (await import(pathToFileURL(resolve(FEATURES[feature].entry)).href)).handler as (event: unknown, context: unknown) => Promise<unknown>;
+  type Captured = { feature: Parameters<typeof loadHandler>[0]; event: unknown };
+  let captured: Captured | undefined;
+  const issuer = await localIssuer();
+  const gateway = await createGateway({
+    verifier: issuer.verifier, throttle: false,
+    handlerFor: async (feature) => {
+      const real = await loadHandler(feature);
+      return async (event, context) => { captured = { feature, event: structuredClone(event) }; return real(event, context); };
+    },
+  });
+  try {
+    const tokenOf = (role: string, id?: string) => {
+      const user = resolveUser(role as never, id);
+      return issuer.signToken({ sub: user.id, email: user.email, groups: [role], username: user.username });
+    };
+    out(`Seeding ${CUSTOMERS} demo customers through the API …`);
+    await seed({ baseUrl: gateway.url, adminToken: await tokenOf('admin'), tokenFor: (u) => tokenOf(u.role, u.id), ddb: crm.doc, tableName: crm.tableName, count: CUSTOMERS, concurrency: 2, anchor: new Date() });
+    const token = await tokenOf(ROLE);
+    const get = async (path: string) => {
+      const res = await fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: res.status, body: await res.json().catch(() => undefined) as any };
+    };
+
+    // Fill `{param}`s from the first item of the collection route above them (/v1/deals → {id}).
+    const firstIds = new Map<string, string>();
+    async function resolvePath(path: string): Promise<string | undefined> {
+      let resolved = '';
+      for (const segment of path.split('/').slice(1)) {
+        if (!segment.startsWith('{')) { resolved += `/${segment}`; continue; }
+        if (!firstIds.has(resolved)) {
+          const list = await get(resolved);
+          const items = list.body?.items;
+          firstIds.set(resolved, Array.isArray(items) && items[0]?.id ? String(items[0].id) : '');
+        }
+        const id = firstIds.get(resolved);
+        if (!id) return undefined;
+        resolved += `/${encodeURIComponent(id)}`;
+      }
+      return resolved;
+    }
+
+    type Row = { route: string; requests: string; handler: Latency; raw: Latency; local?: Latency; note?: string };
+    const rows: Row[] = [];
+    for (const route of ROUTES.filter((r) => r.method === 'GET' && r.permission !== 'public' && (!ONLY || r.path === ONLY))) {
+      const path = await resolvePath(route.path);
+      const label = `GET ${route.path}`;
+      if (!path) { rows.push({ route: label, requests: '', handler: nan(), raw: nan(), note: 'no item to address' }); continue; }
+      captured = undefined;
+      let status = 0;
+      const recorded = await recordDbCommands(async () => { status = (await get(path)).status; });
+      if (status !== 200 || !captured) { rows.push({ route: label, requests: '', handler: nan(), raw: nan(), note: `status ${status} as ${ROLE}` }); continue; }
+      if (recorded.length === 0) { rows.push({ route: label, requests: '(none)', handler: nan(), raw: nan(), note: 'sends no DynamoDB request' }); continue; }
+      const { feature, event } = captured as Captured;
+      const handler = await bareHandler(feature);
+      const local = await loadHandler(feature);
+      let replay: () => Promise<void>;
+      try {
+        replay = replayer(crm.doc, recorded);
+      } catch (error) {
+        rows.push({ route: label, requests: recorded.map((r) => r.command).join('+'), handler: nan(), raw: nan(), note: (error as Error).message });
+        continue;
+      }
+      // Alternate handler and raw samples so a busy moment on the machine hits both.
+      const h: number[] = [];
+      const r: number[] = [];
+      const l: number[] = [];
+      for (let i = 0; i < SAMPLES + 20; i++) {
+        const t0 = performance.now();
+        await handler(structuredClone(event), lambdaContext(feature));
+        const t1 = performance.now();
+        await replay();
+        const t2 = performance.now();
+        await local(structuredClone(event), lambdaContext(feature));
+        const t3 = performance.now();
+        if (i >= 20) { h.push(t1 - t0); r.push(t2 - t1); l.push(t3 - t2); }
+      }
+      rows.push({ route: label, requests: recorded.map((c) => c.command.replace(/Command$/, '')).join('+') || '(none)', handler: stats(h), raw: stats(r), local: stats(l) });
+    }
+
+    out(`\nHandler overhead, ${SAMPLES} alternating samples per route as ${ROLE} (load average ${loadavg().map((n) => n.toFixed(1)).join(' ')})\n`);
+    out('"handler" = the module\'s handler export as Lambda calls it; "+ local runtime" = through local/lambda.ts (local IAM check, log capture).\n');
+    out('| route | DynamoDB requests | handler p50 (ms) | requests alone p50 (ms) | ratio | handler p99 | requests p99 | + local runtime p50 (ratio) |');
+    out('|---|---|---:|---:|---:|---:|---:|---:|');
+    for (const row of rows) {
+      const ratio = row.handler.p50 / row.raw.p50;
+      out(`| ${row.route} | ${row.requests} | ${fmtMs(row.handler.p50)} | ${fmtMs(row.raw.p50)} | ${row.note ?? `${fmtRatio(ratio)}${ratio > TARGET ? ' ✗' : ''}`} | ${fmtMs(row.handler.p99)} | ${fmtMs(row.raw.p99)} | ${row.local ? `${fmtMs(row.local.p50)} (${fmtRatio(row.local.p50 / row.raw.p50)})` : '–'} |`);
+    }
+    const measured = rows.filter((row) => !row.note && row.raw.p50 > 0);
+    const ratios = measured.map((row) => row.handler.p50 / row.raw.p50).sort((a, b) => a - b);
+    out(`\n${measured.length} routes; median ratio ${fmtRatio(ratios[Math.floor(ratios.length / 2)] ?? NaN)}, worst ${fmtRatio(ratios[ratios.length - 1] ?? NaN)}; target ≤ ${TARGET}×, `
+      + `${ratios.filter((x) => x <= TARGET).length} of ${measured.length} within.`);
+  } finally {
+    await gateway.close();
+    await crm.stop();
+  }
+}
+
+function nan(): Latency { return { p50: NaN, p99: NaN, n: 0 }; }
+function stats(ms: number[]): Latency {
+  const s = [...ms].sort((a, b) => a - b);
+  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+  return { p50: at(50), p99: at(99), n: s.length };
+}
+
+await main();

@@ -1,0 +1,462 @@
+/**
+ * The analytics lake's tables, generated from the API's own response schemas (schemas/*.ts): one
+ * source, no drift. A field added to a response schema becomes a column without hand-edited SQL;
+ * `LAKE_OVERRIDES` only says where a column's value lives in the stored item when that differs
+ * from the API field (derived or renamed fields), and which API fields have no stored source.
+ *
+ * Column conventions (docs/analytics.md):
+ * - snake_case names of the API fields; nested objects are flattened one level
+ *   (`address.city` → `address_city`), money objects become `<field>_amount` (bigint minor units)
+ *   and `<field>_currency`;
+ * - ids and enums are varchar, integers bigint, decimals double, times UTC timestamps, local dates
+ *   dates, lists of strings varchar[], anything deeper json (text);
+ * - personal data follows the analyst policy (`LAKE_MASKING`): emails become a keyed hash of the
+ *   normalised address (joinable and countable, not readable), phones, tax ids, street addresses
+ *   and activity content never reach the lake.
+ *
+ * `transformSql` turns a table's columns into one SELECT over the records of a DynamoDB export
+ * (each line `{"Item": {...}}` in DynamoDB JSON, read as a json column named `Item`), in DuckDB's
+ * dialect (the local stand-in) or Athena's (Trino) — the dialect differences are listed there.
+ */
+import * as z from '../../schemas/zod';
+import type { ZodMiniType } from 'zod/mini';
+import { Activity } from '../../schemas/activities';
+import { Asset } from '../../schemas/assets';
+import { Contact, Customer } from '../../schemas/customers';
+import { Deal, StageHistoryEntry } from '../../schemas/deals';
+import { Lead } from '../../schemas/leads';
+import { Pipeline } from '../../schemas/pipelines';
+import { Product } from '../../schemas/products';
+import { Order, Quote, QuoteLine } from '../../schemas/quotes';
+import { Task } from '../../schemas/tasks';
+import { SENSITIVE_FIELDS } from '../security/masking';
+
+export type LakeType = 'varchar' | 'bigint' | 'double' | 'boolean' | 'timestamp' | 'date' | 'varchar[]' | 'json';
+export type Dialect = 'duckdb' | 'athena';
+
+export interface LakeColumn {
+  name: string;
+  type: LakeType;
+  /** Attribute path in the stored item (DynamoDB map keys), or a computed expression. */
+  source: { path: string[] } | { computed: Computed };
+  /** `hash`: keyed SHA-256 of the normalised value (emails). */
+  mask?: 'hash';
+  description?: string;
+}
+
+/** Values the stored item does not hold under the API field's name. */
+export type Computed =
+  | { op: 'scale'; path: string[]; divisor: number }
+  | { op: 'isNull'; path: string[] }
+  | { op: 'constant'; value: string };
+
+export interface LakeTable {
+  /** Table name in the lake: `<name>_current` holds the current state. */
+  name: string;
+  /** The stored items' `kind`. */
+  kind: string;
+  /** Primary key columns. */
+  key: string[];
+  columns: LakeColumn[];
+  /** A child table: one row per element of a list attribute of the parent item. */
+  unnest?: { path: string[]; parentKey: { column: string; path: string[] } };
+  description: string;
+}
+
+interface Spec {
+  name: string;
+  kind: string;
+  schema: () => ZodMiniType;
+  key?: string[];
+  description: string;
+  unnest?: LakeTable['unnest'];
+  /** API field → where its value lives in the stored item, or `null`: derived at read time, not in the lake. */
+  overrides?: Record<string, string[] | Computed | null>;
+  /** Stored string attributes the response schema does not carry (a child record's parent id). */
+  extra?: Record<string, string[]>;
+}
+
+/** Where the masking policy of the API (SENSITIVE_FIELDS) lands in the lake; a test keeps them in step. */
+export const LAKE_MASKING: Record<string, Record<string, 'hash' | 'drop' | { keep: string[] } | { only: string }>> = {
+  customer: { email: 'hash', phone: 'drop', address: { keep: ['city', 'region', 'country'] }, taxId: 'drop' },
+  contact: { email: 'hash', phone: 'drop', mobile: 'drop' },
+  lead: { email: 'hash', phone: 'drop' },
+  activity: { content: 'drop', participants: { only: 'contactId' } },
+};
+
+const LINE_OVERRIDES: Spec['overrides'] = {
+  quantity: { op: 'scale', path: ['quantityMilli'], divisor: 1000 },
+  subtotal: ['amounts', 'gross'],
+  discount: ['amounts', 'discount'],
+  net: ['amounts', 'net'],
+  tax: ['amounts', 'tax'],
+  total: ['amounts', 'total'],
+};
+
+const SPECS: Spec[] = [
+  {
+    name: 'customers', kind: 'customer', schema: Customer, description: 'Customers (companies and people), archived ones included with archived_at set.',
+    // Kept on summary items next to the profile, not on it; the orders and activities tables hold their sources.
+    overrides: { lastActivityAt: null, lastPurchaseAt: null, lifetimeValue: null },
+  },
+  { name: 'contacts', kind: 'contact', schema: Contact, description: 'Contacts of customers.' },
+  { name: 'leads', kind: 'lead', schema: Lead, description: 'Leads, converted ones included.' },
+  { name: 'deals', kind: 'deal', schema: Deal, description: 'Deals (opportunities) with their current stage.' },
+  {
+    name: 'deal_stage_history', kind: 'deal-stage', schema: StageHistoryEntry, key: ['deal_id', 'n'],
+    description: 'Every stage a deal entered, with entry and exit times.',
+    extra: { dealId: ['dealId'] },
+    overrides: { secondsInStage: null, current: { op: 'isNull', path: ['leftAt'] } },
+  },
+  {
+    name: 'quotes', kind: 'quote', schema: Quote, description: 'Quotes, every revision (latest = no superseding revision).',
+    // ownerId is the deal owner's (join deals); status `expired` is computed from valid_until at read time.
+    overrides: { ownerId: null, latest: { op: 'isNull', path: ['supersededBy'] }, lines: null },
+  },
+  {
+    name: 'quote_lines', kind: 'quote', schema: QuoteLine, key: ['quote_id', 'line_no'],
+    description: 'Lines of every quote revision.',
+    unnest: { path: ['lines'], parentKey: { column: 'quote_id', path: ['id'] } },
+    overrides: LINE_OVERRIDES,
+  },
+  {
+    name: 'orders', kind: 'order', schema: Order, description: 'Orders created from accepted quotes.',
+    // `total` repeats totals_total with the currency (both columns exist).
+    overrides: { lines: null, total: null },
+  },
+  {
+    name: 'order_lines', kind: 'order', schema: QuoteLine, key: ['order_id', 'line_no'],
+    description: 'Lines of every order.',
+    unnest: { path: ['lines'], parentKey: { column: 'order_id', path: ['id'] } },
+    overrides: LINE_OVERRIDES,
+  },
+  { name: 'products', kind: 'product', schema: Product, description: 'Products and their prices.' },
+  { name: 'activities', kind: 'activity', schema: Activity, description: 'Calls, emails, meetings, visits and notes (content not in the lake).' },
+  { name: 'tasks', kind: 'task', schema: Task, description: 'Tasks with their due dates and status.', overrides: { reminders: null } },
+  { name: 'assets', kind: 'asset', schema: Asset, description: 'Installed products and their warranties.' },
+  { name: 'pipelines', kind: 'pipeline', schema: Pipeline, description: 'Sales pipelines and their stages.' },
+];
+
+type Json = Record<string, any>;
+
+export const snake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+
+function resolve(node: Json, defs: Json): Json {
+  let n = node;
+  for (let i = 0; i < 10 && n?.$ref; i++) n = defs[String(n.$ref).replace('#/$defs/', '')] ?? {};
+  if (Array.isArray(n?.anyOf)) {
+    const nonNull = n.anyOf.filter((a: Json) => a.type !== 'null');
+    if (nonNull.length === 1) return resolve(nonNull[0], defs);
+  }
+  return n ?? {};
+}
+
+function scalarType(node: Json): LakeType | undefined {
+  if (node.type === 'string') return node.format === 'date-time' ? 'timestamp' : node.format === 'date' ? 'date' : 'varchar';
+  if (node.type === 'integer') return 'bigint';
+  if (node.type === 'number') return 'double';
+  if (node.type === 'boolean') return 'boolean';
+  if (Array.isArray(node.enum)) return 'varchar';
+  return undefined;
+}
+
+const isMoney = (node: Json) => node.type === 'object' && node.properties?.amount?.type === 'integer' && node.properties?.currency && Object.keys(node.properties).length === 2;
+
+function columnsOf(spec: Spec): LakeColumn[] {
+  const json = z.toJSONSchema(spec.schema(), { io: 'output', unrepresentable: 'any' }) as Json;
+  const defs = (json.$defs ?? {}) as Json;
+  const root = resolve(json, defs);
+  const masking = LAKE_MASKING[spec.kind] ?? {};
+  const out: LakeColumn[] = [];
+  if (spec.unnest) {
+    out.push({ name: spec.unnest.parentKey.column, type: 'varchar', source: { path: spec.unnest.parentKey.path } });
+    out.push({ name: 'line_no', type: 'bigint', source: { computed: { op: 'constant', value: 'ordinality' } } });
+  }
+  for (const [field, path] of Object.entries(spec.extra ?? {})) out.push({ name: snake(field), type: 'varchar', source: { path } });
+  for (const [field, raw] of Object.entries((root.properties ?? {}) as Json)) {
+    if (API_ONLY_FIELDS.includes(field)) continue;
+    const override = spec.overrides?.[field];
+    if (override === null) continue;
+    const rule = masking[field];
+    if (rule === 'drop') continue;
+    const node = resolve(raw as Json, defs);
+    const description = typeof node.description === 'string' ? node.description : undefined;
+    const name = snake(field);
+    if (override && !Array.isArray(override)) {
+      out.push({ name, type: override.op === 'isNull' ? 'boolean' : override.op === 'scale' ? 'double' : 'varchar', source: { computed: override }, description });
+      continue;
+    }
+    const path = override ?? [field];
+    if (isMoney(node)) {
+      out.push({ name: `${name}_amount`, type: 'bigint', source: { path: [...path, 'amount'] }, description: 'Minor units' });
+      out.push({ name: `${name}_currency`, type: 'varchar', source: { path: [...path, 'currency'] } });
+      continue;
+    }
+    const scalar = scalarType(node);
+    if (scalar) {
+      out.push({ name, type: scalar, source: { path }, ...(rule === 'hash' ? { mask: 'hash' as const } : {}), description });
+      continue;
+    }
+    if (node.type === 'array') {
+      const item = resolve(node.items ?? {}, defs);
+      if (typeof rule === 'object' && 'only' in rule) {
+        out.push({ name: `${snake(field)}_${snake(rule.only)}s`, type: 'varchar[]', source: { path: [...path, `*`, rule.only] }, description });
+      } else {
+        out.push({ name, type: scalarType(item) === 'varchar' ? 'varchar[]' : 'json', source: { path }, description });
+      }
+      continue;
+    }
+    if (node.type === 'object' && node.properties) {
+      const keep = typeof rule === 'object' && 'keep' in rule ? rule.keep : undefined;
+      for (const [sub, subRaw] of Object.entries(node.properties as Json)) {
+        if (keep && !keep.includes(sub)) continue;
+        const subNode = resolve(subRaw as Json, defs);
+        if (isMoney(subNode)) {
+          out.push({ name: `${name}_${snake(sub)}_amount`, type: 'bigint', source: { path: [...path, sub, 'amount'] } });
+          out.push({ name: `${name}_${snake(sub)}_currency`, type: 'varchar', source: { path: [...path, sub, 'currency'] } });
+        } else {
+          out.push({ name: `${name}_${snake(sub)}`, type: scalarType(subNode) ?? 'json', source: { path: [...path, sub] } });
+        }
+      }
+      continue;
+    }
+    out.push({ name, type: 'json', source: { path }, description });
+  }
+  return out;
+}
+
+/** Response fields about the caller, not the record. */
+const API_ONLY_FIELDS = ['masked'];
+
+let tables: LakeTable[] | undefined;
+
+/** Every lake table with its columns (built on first use). */
+export function lakeTables(): LakeTable[] {
+  tables ??= SPECS.map((spec) => {
+    const columns = columnsOf(spec);
+    return {
+      name: spec.name,
+      kind: spec.kind,
+      key: spec.key ?? ['id'],
+      columns,
+      description: spec.description,
+      ...(spec.unnest ? { unnest: spec.unnest } : {}),
+    };
+  });
+  return tables;
+}
+
+/** A SQL string literal. */
+const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/**
+ * JSON path of an attribute path inside a DynamoDB-JSON value: every map level is `.M`, the
+ * last hop carries the type letter. `*` steps into a list (`.L[*]`).
+ */
+function jsonPath(path: string[], leaf: 'S' | 'N' | 'BOOL' | '' = ''): string {
+  let p = '$';
+  path.forEach((step, i) => {
+    const last = i === path.length - 1;
+    if (step === '*') p += '.L[*]';
+    else p += `${i === 0 || path[i - 1] === '*' ? '' : '.M'}.${JSON.stringify(step).slice(1, -1).includes('.') ? `"${step}"` : step}`;
+    if (last && leaf) p += `.${leaf}`;
+  });
+  return p;
+}
+
+/**
+ * One column's SQL expression over `src` (a json value holding the item, or a list element).
+ * Dialect differences bridged here (docs/analytics.md):
+ * - string at a path: DuckDB `json_extract_string`, Athena `json_extract_scalar`;
+ * - timestamps: DuckDB casts ISO-8601 with `Z` via `strptime`-free `CAST(replace(…,'Z','') AS TIMESTAMP)`,
+ *   Athena `from_iso8601_timestamp` (then `AT TIME ZONE 'UTC'` dropped to a plain timestamp);
+ * - lists of strings: DuckDB's JSON path wildcard returns a list, Athena needs
+ *   `transform(CAST(json_extract(…) AS ARRAY(JSON)), x -> json_extract_scalar(x, '$.S'))`;
+ * - hashing: DuckDB `sha256(text)` (hex), Athena `to_hex(sha256(to_utf8(text)))` lower-cased.
+ */
+function expression(column: LakeColumn, src: string, dialect: Dialect, salt: string): string {
+  const str = (path: string[], leaf: 'S' | 'N' | 'BOOL') =>
+    dialect === 'duckdb' ? `json_extract_string(${src}, ${lit(jsonPath(path, leaf))})` : `json_extract_scalar(${src}, ${lit(jsonPath(path, leaf))})`;
+  if ('computed' in column.source) {
+    const c = column.source.computed;
+    if (c.op === 'isNull') return `(${str(c.path, 'S')} IS NULL)`;
+    if (c.op === 'scale') return `(CAST(${str(c.path, 'N')} AS DOUBLE) / ${c.divisor})`;
+    return c.value === 'ordinality' ? 'line_no' : lit(c.value);
+  }
+  const path = column.source.path;
+  switch (column.type) {
+    case 'varchar': {
+      const value = str(path, 'S');
+      if (column.mask !== 'hash') return value;
+      const normalised = `lower(trim(${value}))`;
+      return dialect === 'duckdb'
+        ? `CASE WHEN ${value} IS NULL THEN NULL ELSE sha256(${lit(salt)} || ${normalised}) END`
+        : `CASE WHEN ${value} IS NULL THEN NULL ELSE lower(to_hex(sha256(to_utf8(${lit(salt)} || ${normalised})))) END`;
+    }
+    case 'bigint': return `CAST(${str(path, 'N')} AS BIGINT)`;
+    case 'double': return `CAST(${str(path, 'N')} AS DOUBLE)`;
+    case 'boolean': return `CAST(${str(path, 'BOOL')} AS BOOLEAN)`;
+    case 'timestamp':
+      return dialect === 'duckdb'
+        ? `CAST(replace(${str(path, 'S')}, 'Z', '') AS TIMESTAMP)`
+        : `CAST(from_iso8601_timestamp(${str(path, 'S')}) AT TIME ZONE 'UTC' AS TIMESTAMP)`;
+    case 'date': return `CAST(${str(path, 'S')} AS DATE)`;
+    case 'varchar[]': {
+      const star = path.indexOf('*');
+      if (star >= 0) {
+        const listPath = path.slice(0, star);
+        const inner = path.slice(star + 1);
+        return dialect === 'duckdb'
+          ? `json_extract_string(${src}, ${lit(`${jsonPath(listPath)}.L[*].M.${inner.join('.M.')}.S`)})`
+          : `transform(CAST(json_extract(${src}, ${lit(`${jsonPath(listPath)}.L`)}) AS ARRAY(JSON)), x -> json_extract_scalar(x, ${lit(`$.M.${inner.join('.M.')}.S`)}))`;
+      }
+      return dialect === 'duckdb'
+        ? `CASE WHEN json_extract(${src}, ${lit(`${jsonPath(path)}.SS`)}) IS NOT NULL THEN json_extract_string(${src}, ${lit(`${jsonPath(path)}.SS[*]`)}) ELSE json_extract_string(${src}, ${lit(`${jsonPath(path)}.L[*].S`)}) END`
+        : `coalesce(transform(CAST(json_extract(${src}, ${lit(`${jsonPath(path)}.L`)}) AS ARRAY(JSON)), x -> json_extract_scalar(x, '$.S')), CAST(json_extract(${src}, ${lit(`${jsonPath(path)}.SS`)}) AS ARRAY(VARCHAR)))`;
+    }
+    case 'json':
+      return dialect === 'duckdb'
+        ? `CAST(json_extract(${src}, ${lit(jsonPath(path))}) AS VARCHAR)`
+        : `json_format(json_extract(${src}, ${lit(jsonPath(path))}))`;
+  }
+}
+
+export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * The SELECT that turns export records into the table's typed rows. `from` is a relation with a
+ * json column `Item` (a full export's records; DuckDB: read_json(…, columns={Item: 'JSON'})).
+ * `salt` keys the email hash (a deployment secret; never the same in two deployments).
+ * `passThrough` columns of `from` are selected as they are (the `deleted` flag of a change).
+ */
+export function transformSql(table: LakeTable, from: string, dialect: Dialect, salt: string, passThrough: string[] = []): string {
+  const kind = dialect === 'duckdb' ? `json_extract_string(Item, '$.kind.S')` : `json_extract_scalar(Item, '$.kind.S')`;
+  const extra = passThrough.map((c) => `,\n  ${quoteIdent(c)}`).join('');
+  if (!table.unnest) {
+    const cols = table.columns.map((c) => `  ${expression(c, 'Item', dialect, salt)} AS ${quoteIdent(c.name)}`).join(',\n');
+    return `SELECT\n${cols}${extra}\nFROM ${from}\nWHERE ${kind} = ${lit(table.kind)}`;
+  }
+  const parent = table.columns.find((c) => c.name === table.unnest!.parentKey.column)!;
+  const listPath = jsonPath(table.unnest.path);
+  const cols = table.columns.map((c) => {
+    if (c === parent) return `  ${expression(c, 'Item', dialect, salt)} AS ${quoteIdent(c.name)}`;
+    return `  ${expression(c, 'line', dialect, salt)} AS ${quoteIdent(c.name)}`;
+  }).join(',\n');
+  // Each list element is a DynamoDB-JSON {"M": {...}}: step into M so column paths start at the line's fields.
+  const list = dialect === 'duckdb' ? `CAST(json_extract(Item, ${lit(`${listPath}.L`)}) AS JSON[])` : `CAST(json_extract(Item, ${lit(`${listPath}.L`)}) AS ARRAY(JSON))`;
+  const inner = passThrough.map((c) => `, ${quoteIdent(c)}`).join('');
+  return `SELECT\n${cols}${extra}\nFROM (\n  SELECT Item, json_extract(u.element, '$.M') AS line, u.line_no${inner}\n  FROM ${from}\n  CROSS JOIN UNNEST(${list}) WITH ORDINALITY AS u(element, line_no)\n  WHERE ${kind} = ${lit(table.kind)}\n)`;
+}
+
+/**
+ * The latest change per item in an incremental export window. `from` has DynamoDB's incremental
+ * export columns as json: `Keys`, `NewImage`, `OldImage` (export view NEW_AND_OLD_IMAGES) and
+ * `Metadata` (`WriteTimestampMicros`). A change without `NewImage` is a deletion; its `OldImage`
+ * still says what was deleted (kind and id).
+ */
+export function latestChangesSql(from: string, dialect: Dialect): string {
+  const str = dialect === 'duckdb' ? 'json_extract_string' : 'json_extract_scalar';
+  return `SELECT coalesce(NewImage, OldImage) AS Item, NewImage IS NULL AS ${quoteIdent('deleted')}\nFROM (\n  SELECT NewImage, OldImage, row_number() OVER (\n    PARTITION BY ${str}(Keys, '$.pk.S'), ${str}(Keys, '$.sk.S')\n    ORDER BY CAST(${str}(Metadata, '$.WriteTimestampMicros.N') AS BIGINT) DESC\n  ) AS change_rank\n  FROM ${from}\n)\nWHERE change_rank = 1`;
+}
+
+/**
+ * Statements that apply a window's changes (`changes`: a relation shaped like latestChangesSql's
+ * result) to the table's current state in `target`: MERGE on the key for records (update, insert,
+ * delete), and for child tables delete-then-insert the rows of every changed parent (a quote's
+ * lines can shrink). Applying the same window twice leaves the same state.
+ */
+export function mergeSql(table: LakeTable, target: string, changes: string, dialect: Dialect, salt: string): string[] {
+  const source = transformSql(table, changes, dialect, salt, ['deleted']);
+  const names = table.columns.map((c) => quoteIdent(c.name));
+  if (table.unnest) {
+    const parentKey = quoteIdent(table.unnest.parentKey.column);
+    const parentIds = transformSql({ ...table, unnest: undefined, columns: table.columns.filter((c) => c.name === table.unnest!.parentKey.column) }, changes, dialect, salt);
+    return [
+      `DELETE FROM ${target} WHERE ${parentKey} IN (SELECT ${parentKey} FROM (${parentIds}))`,
+      `INSERT INTO ${target} (${names.join(', ')})\nSELECT ${names.join(', ')} FROM (${source}) s WHERE NOT s.${quoteIdent('deleted')}`,
+    ];
+  }
+  const on = table.key.map((k) => `t.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(' AND ');
+  const nonKey = table.columns.filter((c) => !table.key.includes(c.name)).map((c) => `${quoteIdent(c.name)} = s.${quoteIdent(c.name)}`);
+  return [
+    `MERGE INTO ${target} t\nUSING (${source}) s\nON (${on})\n`
+    + `WHEN MATCHED AND s.${quoteIdent('deleted')} THEN DELETE\n`
+    + `WHEN MATCHED THEN UPDATE SET ${nonKey.join(', ')}\n`
+    + `WHEN NOT MATCHED AND NOT s.${quoteIdent('deleted')} THEN INSERT (${names.join(', ')}) VALUES (${table.columns.map((c) => `s.${quoteIdent(c.name)}`).join(', ')})`,
+  ];
+}
+
+/** Column definitions for CREATE TABLE (DuckDB and Athena/Iceberg type names). */
+export function columnDdl(table: LakeTable, dialect: Dialect): string {
+  const type = (t: LakeType) => {
+    if (dialect === 'duckdb') return ({ varchar: 'VARCHAR', bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP', date: 'DATE', 'varchar[]': 'VARCHAR[]', json: 'VARCHAR' })[t];
+    return ({ varchar: 'string', bigint: 'bigint', double: 'double', boolean: 'boolean', timestamp: 'timestamp', date: 'date', 'varchar[]': 'array<string>', json: 'string' })[t];
+  };
+  return table.columns.map((c) => `${quoteIdent(c.name)} ${type(c.type)}`).join(', ');
+}
+
+/** Sensitive fields of the API masking policy that the lake has no rule for (a test wants none). */
+export function unmaskedSensitiveFields(): string[] {
+  const missing: string[] = [];
+  for (const [entity, fields] of Object.entries(SENSITIVE_FIELDS)) {
+    for (const field of Object.keys(fields)) if (!LAKE_MASKING[entity]?.[field]) missing.push(`${entity}.${field}`);
+  }
+  return missing;
+}
+
+/** The column reference of docs/analytics.md (between its lake-columns markers; `npm run docs:lake`). */
+export function lakeColumnsMarkdown(): string {
+  return lakeTables().map((t) => [
+    `#### \`${t.name}_current\``,
+    '',
+    `${t.description} Key: ${t.key.map((k) => `\`${k}\``).join(', ')}.`,
+    '',
+    '| column | type | notes |',
+    '|---|---|---|',
+    ...t.columns.map((c) => `| \`${c.name}\` | ${c.type} | ${[c.mask === 'hash' ? 'keyed SHA-256 of the normalised value' : '', c.description ?? ''].filter(Boolean).join('; ').replace(/\|/g, '\\|')} |`),
+  ].join('\n')).join('\n\n');
+}
+
+export const LAKE_COLUMNS_START = '<!-- lake-columns:start (npm run docs:lake) -->';
+export const LAKE_COLUMNS_END = '<!-- lake-columns:end -->';
+
+export function withLakeColumns(doc: string): string {
+  const start = doc.indexOf(LAKE_COLUMNS_START);
+  const end = doc.indexOf(LAKE_COLUMNS_END);
+  if (start < 0 || end < start) throw new Error('docs/analytics.md lacks the lake-columns markers');
+  return `${doc.slice(0, start + LAKE_COLUMNS_START.length)}\n\n${lakeColumnsMarkdown()}\n\n${doc.slice(end)}`;
+}
+
+/** Where DynamoDB writes the lake's exports in the exports bucket (AWS and local alike). */
+export const LAKE_EXPORT_PREFIX = 'lake/exports';
+
+/** The workflow's checkpoint item in the CRM table: the end of the last window applied. */
+export const LAKE_CHECKPOINT_KEY = { pk: 'ANALYTICS#LAKE', sk: '#CHECKPOINT' } as const;
+
+/** Glue/Iceberg column type of a lake type. */
+export function glueType(type: LakeType): string {
+  return ({ varchar: 'string', bigint: 'bigint', double: 'double', boolean: 'boolean', timestamp: 'timestamp', date: 'date', 'varchar[]': 'array<string>', json: 'string' } as const)[type];
+}
+
+/** The export's lines (table `export_records`, one string column `line`, one partition per export). */
+const exportLines = (exportId: string) => `export_records WHERE export_id = ${lit(exportId)}`;
+
+/**
+ * Athena statements that load a full export into the Iceberg tables (`<table>_current`):
+ * each table emptied and filled. `exportId` and `salt` may be tokens the workflow substitutes.
+ */
+export function athenaFullStatements(tables: LakeTable[], exportId: string, salt: string): string[] {
+  const from = `(SELECT json_extract(line, '$.Item') AS Item FROM ${exportLines(exportId)}) export_items`;
+  return tables.flatMap((table) => {
+    const target = quoteIdent(`${table.name}_current`);
+    const names = table.columns.map((c) => quoteIdent(c.name)).join(', ');
+    return [`DELETE FROM ${target}`, `INSERT INTO ${target} (${names})\nSELECT ${names} FROM (${transformSql(table, from, 'athena', salt)}) s`];
+  });
+}
+
+/** Athena statements that apply an incremental export (view NEW_AND_OLD_IMAGES) to the Iceberg tables. */
+export function athenaIncrementalStatements(tables: LakeTable[], exportId: string, salt: string): string[] {
+  const records = `(SELECT json_extract(line, '$.Keys') AS Keys, json_extract(line, '$.NewImage') AS NewImage, json_extract(line, '$.OldImage') AS OldImage, json_extract(line, '$.Metadata') AS Metadata FROM ${exportLines(exportId)}) export_changes`;
+  const changes = `(${latestChangesSql(records, 'athena')}) changes`;
+  return tables.flatMap((table) => mergeSql(table, quoteIdent(`${table.name}_current`), changes, 'athena', salt));
+}

@@ -1,0 +1,39 @@
+/**
+ * The OAuth 2.0 sign-in endpoints the OpenAPI document names (security scheme `cognito`: Cognito's
+ * authorization code flow with PKCE), so interactive docs and generated clients can sign a user in.
+ *
+ * The document is rendered at build time, before any deployment exists, so it names the endpoints
+ * under a placeholder origin; the system function swaps in the stage's own when it serves the
+ * document: `AUTH_DOMAIN_URL`, the user pool domain (`https://<prefix>.auth.<region>.amazoncognito.com`
+ * or a custom domain). Without it the placeholder stays and only the `bearer` scheme works — as
+ * locally today, where tokens come from `npm run token` (the local issuer has no authorize
+ * endpoint yet). Data and string work only: the system function bundles it.
+ */
+
+/** Origin of the OAuth endpoints in the rendered document (functions/system/openapi.json). */
+export const AUTH_ORIGIN_PLACEHOLDER = 'https://auth.crm.example';
+
+/** Cognito's hosted-UI endpoints, relative to the domain. */
+export const AUTHORIZE_PATH = '/oauth2/authorize';
+export const TOKEN_PATH = '/oauth2/token';
+
+/** Scopes a sign-in asks for; the API authorizes by group, not by scope. */
+export const OAUTH_SCOPES: Record<string, string> = {
+  openid: 'Sign in (OpenID Connect)',
+  email: 'Your email address (the `email` claim when verified)',
+  profile: 'Your name',
+};
+
+/**
+ * The origin to name in the served document: `AUTH_DOMAIN_URL` when it is an http(s) origin,
+ * undefined (keep the placeholder) otherwise.
+ */
+export function authOrigin(env: Record<string, string | undefined> = process.env): string | undefined {
+  const value = env.AUTH_DOMAIN_URL?.replace(/\/+$/, '');
+  return value && /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/.test(value) ? value : undefined;
+}
+
+/** The rendered document with the placeholder origin replaced (a plain string replace: no JSON parse per cold start). */
+export function withAuthOrigin(json: string, origin: string | undefined): string {
+  return origin ? json.split(`"${AUTH_ORIGIN_PLACEHOLDER}/`).join(`"${origin}/`) : json;
+}

@@ -1,0 +1,107 @@
+/**
+ * The local lake from the command line (docs/analytics.md):
+ *
+ * - `npm run job -- export` (local/job.ts calls `runLocalExport`): a full export of the CRM's
+ *   table in DynamoDB's export format into the local S3, then the lake tables rebuilt from it
+ *   under `<DATA_DIR>/lake/tables/` — the local stand-in for the AWS workflow (DynamoDB export →
+ *   Athena). Uses the running CRM's engines when `npm start` runs, else starts them over the
+ *   persisted data for the duration of the run.
+ * - `npm run sql -- "<query>"`: one query over the lake in DuckDB, printed as a table
+ *   (`--json` for JSON lines). Tables are `<table>_current` (customers_current, deals_current, …).
+ */
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { TABLE_SPEC } from '../functions/data/table';
+import { lakeTables } from '../functions/analytics/lake';
+import { ensureTable, startDynamoDbLocal } from './engines/dynamodb';
+import { startS3 } from './engines/s3';
+import { LOCAL_CREDENTIALS, LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, LOCAL_REGION } from './env';
+import { exportTable, openLake, refreshLake } from './lake';
+import { dataDir } from './paths';
+import { freePort } from './ports';
+import { persistentSecret, runningCrm } from './runtime';
+
+export interface LocalExportResult {
+  exportId: string;
+  items: number;
+  mode: 'full' | 'incremental';
+  changes: number;
+  tables: Record<string, number>;
+}
+
+/** Exports the local table and rebuilds the lake from that export. */
+export async function runLocalExport(dir = dataDir()): Promise<LocalExportResult> {
+  const running = runningCrm(dir);
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    let dynamodbEndpoint = running?.dynamodb;
+    let s3Endpoint = running?.s3;
+    const tableName = running?.tableName ?? (process.env.TABLE_NAME || TABLE_SPEC.logicalName);
+    if (!dynamodbEndpoint) {
+      const engine = await startDynamoDbLocal({ port: await freePort(), directory: join(dir, 'dynamodb') });
+      stops.push(() => engine.stop());
+      dynamodbEndpoint = engine.endpoint;
+      const client = engine.client();
+      await ensureTable(client, tableName);
+      client.destroy();
+    }
+    if (!s3Endpoint) {
+      const s3 = await startS3({ directory: join(dir, 's3'), buckets: [LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET] });
+      stops.push(() => s3.stop());
+      s3Endpoint = s3.endpoint;
+    }
+    const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+    const dynamodb = new DynamoDBClient({ ...common, endpoint: dynamodbEndpoint });
+    const s3 = new S3Client({ ...common, endpoint: s3Endpoint, forcePathStyle: true });
+    try {
+      const lakeDir = join(dir, 'lake');
+      const exported = await exportTable({ dynamodb, tableName, s3, bucket: LOCAL_EXPORTS_BUCKET, workDir: lakeDir });
+      const built = await refreshLake({ s3, bucket: LOCAL_EXPORTS_BUCKET, prefix: exported.prefix, lakeDir, salt: persistentSecret(dir, 'lake-salt') });
+      return { exportId: exported.exportId, items: exported.itemCount, mode: built.mode, changes: built.changes, tables: built.tables };
+    } finally {
+      dynamodb.destroy();
+      s3.destroy();
+    }
+  } finally {
+    for (const stop of stops.reverse()) await stop();
+  }
+}
+
+function table(rows: Record<string, unknown>[], columns: string[]): string {
+  const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const widths = columns.map((c) => Math.min(60, Math.max(c.length, ...rows.map((r) => cell(r[c]).length))));
+  const line = (values: string[]) => values.map((v, i) => v.slice(0, widths[i]).padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n');
+}
+
+async function sql(args: string[]): Promise<number> {
+  const json = args.includes('--json');
+  const query = args.filter((a) => a !== '--json').join(' ').trim();
+  if (!query) {
+    process.stderr.write(`Usage: npm run sql -- "<query>" [--json]\n  tables: ${lakeTables().map((t) => `${t.name}_current`).join(', ')}\n  (fill or refresh the lake with: npm run job -- export)\n`);
+    return 1;
+  }
+  const lake = await openLake(join(dataDir(), 'lake'));
+  try {
+    const result = await lake.db.runAndReadAll(query);
+    const rows = result.getRowObjectsJson() as Record<string, unknown>[];
+    if (json) for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
+    else process.stdout.write(`${table(rows, result.columnNames())}\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`);
+    return 0;
+  } catch (error) {
+    const message = (error as Error).message;
+    process.stderr.write(`${message}\n`);
+    if (/does not exist/.test(message)) process.stderr.write('The lake is empty or stale: run `npm run job -- export` first.\n');
+    return 1;
+  } finally {
+    lake.close();
+  }
+}
+
+if (process.argv[1] && /lake-cli\.ts$/.test(process.argv[1])) {
+  sql(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}

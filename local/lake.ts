@@ -1,0 +1,282 @@
+/**
+ * The local stand-in for the analytics pipeline (docs/analytics.md). In AWS, DynamoDB's native
+ * export writes the table to S3 and Athena turns the records into the lake's tables. Locally
+ * DynamoDB Local has no export and there is no Athena, so:
+ *
+ * 1. `exportTable` writes a full export in DynamoDB's documented format (`AWSDynamoDB/<id>/`
+ *    with `manifest-summary.json`, `manifest-files.json` and gzipped `data/*.json.gz` files of
+ *    `{"Item": {...}}` lines in DynamoDB JSON) into the local S3 exports bucket. It scans in
+ *    parallel segments and streams each page to its file: memory stays flat whatever the size.
+ * 2. `refreshLake` brings the lake's tables to that export's state: the first time by running the
+ *    generated transform SQL (functions/analytics/lake.ts, DuckDB dialect) over it, every later
+ *    time by deriving the window's changes as an incremental export in DynamoDB's format and
+ *    merging them with the same MERGE statements the AWS workflow runs in Athena — in one
+ *    transaction, so a failed run changes nothing and the next one catches up. Each table is then
+ *    written as Parquet under `<DATA_DIR>/lake/tables/<table>/`.
+ * 3. `openLake` gives a DuckDB connection with a `<table>_current` view per table, for
+ *    `npm run sql` and the tests.
+ */
+import { createGunzip, createGzip } from 'node:zlib';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, readFileSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { lakeTables, latestChangesSql, mergeSql, quoteIdent, transformSql } from '../functions/analytics/lake';
+
+/** Items that are bookkeeping, not records: they never reach the lake (the transforms select by kind anyway). */
+export const EXPORT_PREFIX = 'lake/exports';
+
+export interface ExportResult {
+  exportId: string;
+  /** s3 prefix of the export: `<EXPORT_PREFIX>/AWSDynamoDB/<exportId>` */
+  prefix: string;
+  itemCount: number;
+  files: { key: string; itemCount: number; bytes: number }[];
+}
+
+export interface ExportOptions {
+  dynamodb: DynamoDBClient;
+  tableName: string;
+  s3: S3Client;
+  bucket: string;
+  now?: Date;
+  /** Parallel scan segments (and data files). */
+  segments?: number;
+  /** A local directory for the files before upload. */
+  workDir: string;
+}
+
+/** Full export of the table in DynamoDB's export format, into the local S3 bucket. */
+export async function exportTable(options: ExportOptions): Promise<ExportResult> {
+  const started = options.now ?? new Date();
+  const exportId = `${started.getTime()}-${randomUUID().slice(0, 8)}`;
+  const prefix = `${EXPORT_PREFIX}/AWSDynamoDB/${exportId}`;
+  const segments = options.segments ?? 4;
+  const dir = join(options.workDir, 'exports', exportId);
+  mkdirSync(join(dir, 'data'), { recursive: true });
+
+  const files = await Promise.all(Array.from({ length: segments }, async (_, segment) => {
+    const name = `${randomUUID()}.json.gz`;
+    const path = join(dir, 'data', name);
+    const gzip = createGzip();
+    const out = createWriteStream(path);
+    const done = pipeline(gzip, out);
+    let itemCount = 0;
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await options.dynamodb.send(new ScanCommand({
+        TableName: options.tableName, Segment: segment, TotalSegments: segments, ExclusiveStartKey: start, Limit: 500,
+      }));
+      for (const item of page.Items ?? []) {
+        if (!gzip.write(`${JSON.stringify({ Item: item })}\n`)) await once(gzip, 'drain');
+        itemCount += 1;
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    gzip.end();
+    await done;
+    const key = `${prefix}/data/${name}`;
+    const bytes = statSync(path).size;
+    const md5 = await fileMd5(path);
+    // A buffer, not a stream: the SDK sends streams aws-chunked with a checksum trailer, which
+    // s3rver stores verbatim. One gzipped segment file is a few MB even at 100k customers.
+    await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: readFileSync(path) }));
+    return { key, itemCount, bytes, md5 };
+  }));
+
+  const itemCount = files.reduce((n, f) => n + f.itemCount, 0);
+  const manifestFiles = files.map((f) => JSON.stringify({ itemCount: f.itemCount, md5Checksum: f.md5, etag: f.md5, dataFileS3Key: f.key })).join('\n');
+  const put = (key: string, body: string) => options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: `${prefix}/${key}`, Body: body }));
+  await put('manifest-files.json', `${manifestFiles}\n`);
+  await put('manifest-summary.json', JSON.stringify({
+    version: '2020-06-30',
+    exportArn: `arn:aws:dynamodb:local:000000000000:table/${options.tableName}/export/${exportId}`,
+    startTime: started.toISOString(),
+    endTime: new Date().toISOString(),
+    tableArn: `arn:aws:dynamodb:local:000000000000:table/${options.tableName}`,
+    exportTime: started.toISOString(),
+    s3Bucket: options.bucket,
+    s3Prefix: EXPORT_PREFIX,
+    s3SseAlgorithm: 'AES256',
+    manifestFilesS3Key: `${prefix}/manifest-files.json`,
+    billedSizeBytes: files.reduce((n, f) => n + f.bytes, 0),
+    itemCount,
+    outputFormat: 'DYNAMODB_JSON',
+    exportType: 'FULL_EXPORT',
+  }, null, 2));
+  rmSync(dir, { recursive: true, force: true });
+  return { exportId, prefix, itemCount, files: files.map(({ key, itemCount: n, bytes }) => ({ key, itemCount: n, bytes })) };
+}
+
+async function fileMd5(path: string): Promise<string> {
+  const hash = createHash('md5');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export interface RefreshOptions {
+  s3: S3Client;
+  bucket: string;
+  /** The full export just taken (ExportResult.prefix). */
+  prefix: string;
+  /** `<DATA_DIR>/lake` */
+  lakeDir: string;
+  /** Keys the email hashes. */
+  salt: string;
+  now?: Date;
+  /** Failure injection for tests: called between applying the changes and committing them. */
+  beforeCommit?: () => Promise<void>;
+}
+
+export interface RefreshResult {
+  /** `full`: the first run built the tables; `incremental`: a window of changes was merged. */
+  mode: 'full' | 'incremental';
+  /** The incremental export written for this window (absent on the first run). */
+  incrementalPrefix?: string;
+  changes: number;
+  tables: Record<string, number>;
+}
+
+const sqlPath = (path: string) => `'${path.replace(/'/g, "''")}'`;
+
+/**
+ * Brings the lake up to the state of a full export (see the module comment). The lake's state is
+ * a DuckDB database (`lake.duckdb`): `raw_items` (every item as of the last run) and the tables.
+ * The first run builds the tables from the full export. Every later run derives the window's
+ * changes by comparing the new export with `raw_items`, writes them to the local S3 as an
+ * incremental export in DynamoDB's format (Keys, NewImage, OldImage, WriteTimestampMicros), reads
+ * that back and applies it with the same MERGE statements the AWS workflow runs in Athena. All of
+ * it happens in one DuckDB transaction: a failed run leaves the previous state whole, and the
+ * next run's window covers everything since the last committed one — no change lost or applied
+ * twice. Each table is then written out as Parquet for `npm run sql`.
+ */
+export async function refreshLake(options: RefreshOptions): Promise<RefreshResult> {
+  const work = join(options.lakeDir, 'work', randomUUID());
+  mkdirSync(work, { recursive: true });
+  const instance = await DuckDBInstance.create(join(options.lakeDir, 'lake.duckdb'));
+  const db = await instance.connect();
+  try {
+    const jsonFiles = await downloadExport(options.s3, options.bucket, options.prefix, work, 'full');
+    const full = jsonFiles.length
+      ? `read_json([${jsonFiles.map(sqlPath).join(', ')}], format = 'newline_delimited', columns = {Item: 'JSON'})`
+      : `(SELECT CAST(NULL AS JSON) AS Item WHERE false)`;
+    await db.run(`CREATE OR REPLACE TEMP TABLE scan AS SELECT json_extract_string(Item, '$.pk.S') AS pk, json_extract_string(Item, '$.sk.S') AS sk, Item FROM ${full}`);
+    const first = (await db.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM information_schema.tables WHERE table_name = 'raw_items'`)).getRowObjects()[0]!.n === 0;
+    let result: RefreshResult;
+    await db.run('BEGIN TRANSACTION');
+    try {
+      if (first) {
+        await db.run(`CREATE TABLE raw_items AS SELECT * FROM scan`);
+        for (const table of lakeTables()) {
+          await db.run(`CREATE TABLE ${quoteIdent(table.name)} AS ${transformSql(table, 'raw_items', 'duckdb', options.salt)}`);
+        }
+        result = { mode: 'full', changes: 0, tables: {} };
+      } else {
+        const incremental = await writeIncrementalExport(db, options, work);
+        const changeFiles = await downloadExport(options.s3, options.bucket, incremental.prefix, work, 'incremental');
+        const records = changeFiles.length
+          ? `read_json([${changeFiles.map(sqlPath).join(', ')}], format = 'newline_delimited', columns = {Metadata: 'JSON', Keys: 'JSON', NewImage: 'JSON', OldImage: 'JSON'})`
+          : `(SELECT CAST(NULL AS JSON) AS Metadata, CAST(NULL AS JSON) AS Keys, CAST(NULL AS JSON) AS NewImage, CAST(NULL AS JSON) AS OldImage WHERE false)`;
+        await db.run(`CREATE OR REPLACE TEMP TABLE changes AS ${latestChangesSql(records, 'duckdb')}`);
+        for (const table of lakeTables()) {
+          for (const statement of mergeSql(table, quoteIdent(table.name), 'changes', 'duckdb', options.salt)) await db.run(statement);
+        }
+        await db.run('DELETE FROM raw_items');
+        await db.run('INSERT INTO raw_items SELECT * FROM scan');
+        result = { mode: 'incremental', incrementalPrefix: incremental.prefix, changes: incremental.itemCount, tables: {} };
+      }
+      await options.beforeCommit?.();
+      await db.run('COMMIT');
+    } catch (error) {
+      await db.run('ROLLBACK');
+      throw error;
+    }
+    for (const table of lakeTables()) {
+      const dest = join(options.lakeDir, 'tables', table.name);
+      mkdirSync(dest, { recursive: true });
+      const staging = join(dest, `data.parquet.${randomUUID()}`);
+      await db.run(`COPY (SELECT * FROM ${quoteIdent(table.name)} ORDER BY ALL) TO ${sqlPath(staging)} (FORMAT parquet)`);
+      renameSync(staging, join(dest, 'data.parquet'));
+      result.tables[table.name] = Number((await db.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${quoteIdent(table.name)}`)).getRowObjects()[0]!.n);
+    }
+    return result;
+  } finally {
+    db.closeSync();
+    instance.closeSync();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Downloads (and un-gzips) an export's data files listed in its manifest; returns the local paths. */
+async function downloadExport(s3: S3Client, bucket: string, prefix: string, work: string, label: string): Promise<string[]> {
+  const manifest = await getText(s3, bucket, `${prefix}/manifest-files.json`);
+  const keys = manifest.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { dataFileS3Key: string }).dataFileS3Key);
+  const files: string[] = [];
+  for (const [i, key] of keys.entries()) {
+    const file = join(work, `${label}-${i}.json`);
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    await pipeline(object.Body as Readable, createGunzip(), createWriteStream(file));
+    files.push(file);
+  }
+  return files;
+}
+
+/**
+ * The window's changes between `raw_items` (the last run) and `scan` (now), written to the local
+ * S3 as an incremental export in DynamoDB's format (export view NEW_AND_OLD_IMAGES).
+ */
+async function writeIncrementalExport(db: DuckDBConnection, options: RefreshOptions, work: string): Promise<{ prefix: string; itemCount: number }> {
+  const now = options.now ?? new Date();
+  const exportId = `${now.getTime()}-${randomUUID().slice(0, 8)}`;
+  const prefix = `${EXPORT_PREFIX}/AWSDynamoDB/${exportId}`;
+  const file = join(work, `${randomUUID()}.json`);
+  const micros = `${now.getTime()}000`;
+  // One line per changed key, written by DuckDB (no rows held in Node). JSON-typed columns are
+  // written inline; a deletion's NewImage is left out, as DynamoDB does.
+  await db.run(`COPY (
+    SELECT
+      json_object('WriteTimestampMicros', json_object('N', '${micros}')) AS Metadata,
+      json_object('pk', json_object('S', coalesce(n.pk, o.pk)), 'sk', json_object('S', coalesce(n.sk, o.sk))) AS Keys,
+      n.Item AS NewImage,
+      o.Item AS OldImage
+    FROM scan n FULL OUTER JOIN raw_items o ON n.pk = o.pk AND n.sk = o.sk
+    WHERE n.pk IS NULL OR o.pk IS NULL OR CAST(n.Item AS VARCHAR) <> CAST(o.Item AS VARCHAR)
+  ) TO ${sqlPath(file)} (FORMAT json)`);
+  const gz = `${file}.gz`;
+  await pipeline(createReadStream(file), createGzip(), createWriteStream(gz));
+  let itemCount = 0;
+  for await (const chunk of createReadStream(file)) for (const byte of chunk as Buffer) if (byte === 10) itemCount += 1;
+  const key = `${prefix}/data/${randomUUID()}.json.gz`;
+  const body = readFileSync(gz);
+  const md5 = createHash('md5').update(body).digest('hex');
+  await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: body }));
+  await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: `${prefix}/manifest-files.json`, Body: `${JSON.stringify({ itemCount, md5Checksum: md5, etag: md5, dataFileS3Key: key })}\n` }));
+  await options.s3.send(new PutObjectCommand({
+    Bucket: options.bucket,
+    Key: `${prefix}/manifest-summary.json`,
+    Body: JSON.stringify({ version: '2023-08-01', exportType: 'INCREMENTAL_EXPORT', outputFormat: 'DYNAMODB_JSON', exportViewType: 'NEW_AND_OLD_IMAGES', itemCount, exportToTime: now.toISOString(), s3Bucket: options.bucket, s3Prefix: EXPORT_PREFIX }, null, 2),
+  }));
+  return { prefix, itemCount };
+}
+
+async function getText(s3: S3Client, bucket: string, key: string): Promise<string> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return out.Body!.transformToString('utf8');
+}
+
+/** A DuckDB connection over the local lake: `<table>_current` views on its Parquet files. */
+export async function openLake(lakeDir: string): Promise<{ db: DuckDBConnection; close(): void }> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const db = await instance.connect();
+  for (const table of lakeTables()) {
+    const file = join(lakeDir, 'tables', table.name, 'data.parquet');
+    if (!existsSync(file)) continue;
+    await db.run(`CREATE VIEW ${quoteIdent(`${table.name}_current`)} AS SELECT * FROM read_parquet('${file.replace(/'/g, "''")}')`);
+  }
+  return { db, close: () => { db.closeSync(); instance.closeSync(); } };
+}

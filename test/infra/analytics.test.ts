@@ -1,0 +1,83 @@
+/**
+ * The analytics stack as synthesized: the Glue catalog (one Iceberg table per lake table, columns
+ * from functions/analytics/lake.ts, plus the export-records table), the two Athena workgroups,
+ * the saved queries, and the refresh workflow with its schedule, alarm and grants.
+ */
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { glueType, lakeTables } from '../../functions/analytics/lake';
+import { SAVED_QUERIES } from '../../functions/analytics/queries';
+import { templatesOf } from './synth';
+
+let template: Template;
+let json: { Resources: Record<string, { Type: string; Properties: any }> };
+const ofType = (type: string) => Object.values(json.Resources).filter((r) => r.Type === type).map((r) => r.Properties);
+
+beforeAll(() => {
+  const built = templatesOf();
+  const analytics = built.all.find(({ stack }) => stack === built.synthesized.analytics)!;
+  template = analytics.template;
+  json = template.toJSON() as typeof json;
+}, 120_000);
+
+describe('analytics stack', () => {
+  it('catalogs every lake table as an Iceberg table with the generated columns, and the export files', () => {
+    expect(ofType('AWS::Glue::Database')).toHaveLength(1);
+    const tables = ofType('AWS::Glue::Table');
+    for (const table of lakeTables()) {
+      const glue = tables.find((t) => t.TableInput.Name === `${table.name}_current`);
+      expect(glue, table.name).toBeDefined();
+      expect(glue.OpenTableFormatInput).toEqual({ IcebergInput: { MetadataOperation: 'CREATE', Version: '2' } });
+      expect(glue.TableInput.StorageDescriptor.Columns.map((c: any) => [c.Name, c.Type])).toEqual(table.columns.map((c) => [c.name, glueType(c.type)]));
+    }
+    const records = tables.find((t) => t.TableInput.Name === 'export_records');
+    expect(records.TableInput.Parameters).toMatchObject({ 'projection.enabled': 'true', 'projection.export_id.type': 'injected' });
+    expect(tables).toHaveLength(lakeTables().length + 1);
+  });
+
+  it('has a workflow-only and an analyst workgroup: enforced, encrypted results, a scan limit', () => {
+    const groups = ofType('AWS::Athena::WorkGroup');
+    expect(groups).toHaveLength(2);
+    for (const group of groups) {
+      expect(group.WorkGroupConfiguration).toMatchObject({
+        EnforceWorkGroupConfiguration: true,
+        BytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+        ResultConfiguration: { EncryptionConfiguration: { EncryptionOption: 'SSE_S3' } },
+      });
+    }
+    expect(ofType('AWS::Athena::NamedQuery').map((q) => q.Name).sort()).toEqual(SAVED_QUERIES.map((q) => q.name).sort());
+  });
+
+  it('runs the workflow on a schedule: export, wait, MERGE every table, then the checkpoint', () => {
+    const [machine] = ofType('AWS::StepFunctions::StateMachine');
+    expect(machine.TracingConfiguration).toEqual({ Enabled: true });
+    expect(machine.LoggingConfiguration.Level).toBe('ALL');
+    const definition = JSON.stringify(machine.DefinitionString);
+    for (const table of lakeTables()) {
+      expect(definition, table.name).toContain(`${table.name}_current`);
+    }
+    expect(definition).toContain('MERGE INTO');
+    expect(definition).toContain('INCREMENTAL_EXPORT');
+    expect(definition).toContain('attribute_not_exists(pk) OR exportedTo = :last');
+    // The hash key is read at run time, never written into the template.
+    expect(definition).toContain('__LAKE_SALT__');
+    const [schedule] = ofType('AWS::Scheduler::Schedule');
+    expect(schedule.ScheduleExpression).toBe('rate(1 hour)');
+    expect(schedule.Target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 2 });
+    expect(ofType('AWS::CloudWatch::Alarm').some((a) => a.MetricName === 'ExecutionsFailed')).toBe(true);
+  });
+
+  it('grants S3 only under the lake and result prefixes, and no action on every bucket', () => {
+    const statements = ofType('AWS::IAM::Policy').flatMap((p) => p.PolicyDocument.Statement);
+    for (const s of statements) {
+      const actions = [s.Action].flat() as string[];
+      if (actions.some((a) => a.startsWith('s3:')) && s.Resource === '*') throw new Error(`S3 on every bucket: ${actions.join(',')}`);
+    }
+    const wildcard = statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat());
+    expect(wildcard.filter((a) => !/^(logs:|xray:|lakeformation:GetDataAccess$)/.test(a))).toEqual([]);
+  });
+
+  it('can be left out', () => {
+    expect(templatesOf({ analytics: 'false' }).synthesized.analytics).toBeUndefined();
+  }, 120_000);
+});
