@@ -8,12 +8,14 @@
  *   persisted data for the duration of the run.
  * - `npm run sql -- "<query>"`: one query over the lake in DuckDB, printed as a table
  *   (`--json` for JSON lines). Tables are `<table>_current` (customers_current, deals_current, …).
+ *   `npm run sql -- --saved <name>` runs one of the saved queries (functions/analytics/queries.ts).
  */
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { TABLE_SPEC } from '../functions/data/table';
 import { lakeTables } from '../functions/analytics/lake';
+import { SAVED_QUERIES } from '../functions/analytics/queries';
 import { ensureTable, startDynamoDbLocal } from './engines/dynamodb';
 import { startS3 } from './engines/s3';
 import { LOCAL_CREDENTIALS, LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, LOCAL_REGION } from './env';
@@ -77,9 +79,18 @@ function table(rows: Record<string, unknown>[], columns: string[]): string {
 
 async function sql(args: string[]): Promise<number> {
   const json = args.includes('--json');
-  const query = args.filter((a) => a !== '--json').join(' ').trim();
+  const rest = args.filter((a) => a !== '--json');
+  let query = rest.join(' ').trim();
+  if (rest[0] === '--saved') {
+    const saved = SAVED_QUERIES.find((q) => q.name === rest[1]);
+    if (!saved) {
+      process.stderr.write(`Saved queries: ${SAVED_QUERIES.map((q) => q.name).join(', ')}\n`);
+      return 1;
+    }
+    query = saved.sql;
+  }
   if (!query) {
-    process.stderr.write(`Usage: npm run sql -- "<query>" [--json]\n  tables: ${lakeTables().map((t) => `${t.name}_current`).join(', ')}\n  (fill or refresh the lake with: npm run job -- export)\n`);
+    process.stderr.write(`Usage: npm run sql -- "<query>" [--json]   or   npm run sql -- --saved <name> [--json]\n  tables: ${lakeTables().map((t) => `${t.name}_current`).join(', ')}\n  saved queries: ${SAVED_QUERIES.map((q) => q.name).join(', ')}\n  (fill or refresh the lake with: npm run job -- export)\n`);
     return 1;
   }
   const lake = await openLake(join(dataDir(), 'lake'));

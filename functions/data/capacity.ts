@@ -294,12 +294,15 @@ export function writeModelMiddleware(usage: () => object | undefined) {
     const counter = usage();
     if (!counter || !isWriteCommand(command) || !modelsLocalTransactions()) return next(args);
     const planned = plannedActions(command, args.input);
-    const before = planned.transaction ? await images(planned.actions) : undefined;
+    // Best effort: the model must never change what the request does, so an image that cannot be
+    // read (an engine stopped on purpose by a test, say) leaves the engine's figure in place.
+    const before = planned.transaction ? await images(planned.actions).catch(() => undefined) : undefined;
     const result = await next(args);
     const output = result.output as { ConsumedCapacity?: Capacity | Capacity[] };
     engineWrites.set(counter, (engineWrites.get(counter) ?? 0) + writeUnitsReported(output.ConsumedCapacity));
     if (before && output.ConsumedCapacity) {
-      const updated = await images(planned.actions.filter((a) => a.kind === 'update'));
+      const updated = await images(planned.actions.filter((a) => a.kind === 'update')).catch(() => undefined);
+      if (!updated) return result;
       const byTable = new Map<string, ModelledAction[]>();
       planned.actions.forEach((a, i) => {
         const after = a.kind === 'put' ? a.item : a.kind === 'update' ? updated.shift() : undefined;

@@ -201,6 +201,20 @@ async function committedEarlier(guard: IdempotencyGuard, token: string, failed: 
   if (failed?.labels.includes(IDEMPOTENCY_MARKER)) return failed.items[IDEMPOTENCY_MARKER]?.commitId === token;
   if (!isUncertainOutcome(err)) return false;
   try {
+    const released = await deleteHeldLock(guard);
+    return !released.deleted && released.old?.commitId === token;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Deletes an idempotency lock this request still holds (in progress, under its token): after
+ * that, no transaction carrying the lock's marker can commit. When the condition fails, `old` is
+ * the lock as it is now (committed by whom, or taken over). Other errors are thrown.
+ */
+export async function deleteHeldLock(guard: IdempotencyGuard): Promise<{ deleted: true } | { deleted: false; old: Values | undefined }> {
+  try {
     await ddb().send(
       new DeleteCommand({
         TableName: config().tableName,
@@ -212,10 +226,11 @@ async function committedEarlier(guard: IdempotencyGuard, token: string, failed: 
       }),
       { abortSignal: AbortSignal.timeout(RESOLVE_TIMEOUT_MS) },
     );
-    return false;
+    return { deleted: true };
   } catch (failure) {
-    const old = (failure as { name?: string; Item?: Record<string, unknown> }).Item;
-    return (failure as Error).name === 'ConditionalCheckFailedException' && !!old && toPlain(old).commitId === token;
+    if ((failure as Error).name !== 'ConditionalCheckFailedException') throw failure;
+    const old = (failure as { Item?: Record<string, unknown> }).Item;
+    return { deleted: false, old: old ? toPlain(old) : undefined };
   }
 }
 

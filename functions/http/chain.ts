@@ -12,6 +12,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { type RouteDef, routeKey } from '../api/route-def';
 import type { FeatureName } from '../api/features';
 import { isDependencyFailure } from '../aws/errors';
+import { engineWriteUnitsOf } from '../data/capacity';
 import { currentRequestScope, type RequestScope, withDbUsage, withRequestScope } from '../data/client';
 import { IdempotencyLockLost } from '../data/transaction';
 import { authorize, type Principal, principalFromClaims } from '../security/principal';
@@ -269,6 +270,8 @@ export function createHttpHandler(feature: FeatureName, featureRoutes: readonly 
       headers['x-db-requests'] = String(usage.requests);
       headers['x-db-read-units'] = String(usage.readUnits);
       headers['x-db-write-units'] = String(usage.writeUnits);
+      // DynamoDB Local's own figure, which misreports transactions (docs/access-patterns.md): kept for calibration.
+      headers['x-db-write-units-engine'] = String(engineWriteUnitsOf(usage) ?? usage.writeUnits);
       headers['x-db-commands'] = usage.commands.join(',');
     }
     logger.info('request', {

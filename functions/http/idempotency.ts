@@ -14,10 +14,11 @@
  * locked. Keys are scoped per user: two users cannot collide or read each other's responses.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb, type IdempotencyGuard } from '../data/client';
 import { keys } from '../data/keys';
+import { deleteHeldLock } from '../data/transaction';
 import { BadRequest, HttpError, Unprocessable } from './problem';
 
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -27,8 +28,6 @@ export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
  * marker's condition on the old token refuses it.
  */
 export const LOCK_SECONDS = 60;
-/** Own time limit of the lock's release/fence: it runs when the request's signal may have fired. */
-const RELEASE_TIMEOUT_MS = 1_500;
 
 export interface StoredResponse {
   statusCode: number;
@@ -168,22 +167,11 @@ export type Settled = 'released' | 'committed' | 'unknown';
 export async function releaseIdempotent(guard: IdempotencyGuard): Promise<Settled> {
   if (guard.committed) return 'committed';
   try {
-    await ddb().send(
-      new DeleteCommand({
-        TableName: config().tableName,
-        Key: guard.key,
-        ConditionExpression: '#state = :progress AND lockToken = :token',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':progress': 'in_progress', ':token': guard.token },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-      { abortSignal: AbortSignal.timeout(RELEASE_TIMEOUT_MS) },
-    );
-    return 'released';
-  } catch (err) {
-    if ((err as Error).name !== 'ConditionalCheckFailedException') return 'unknown';
-    const attr = attributes((err as { Item?: Record<string, unknown> }).Item);
+    const released = await deleteHeldLock(guard);
+    if (released.deleted) return 'released';
     // Committed under our token; anything else (gone, taken over) cannot commit our change.
-    return attr('lockToken') === guard.token && attr('state') !== 'in_progress' ? 'committed' : 'released';
+    return released.old?.lockToken === guard.token && released.old?.state !== 'in_progress' ? 'committed' : 'released';
+  } catch {
+    return 'unknown';
   }
 }

@@ -84,7 +84,7 @@ describe('what a feature\'s role allows', () => {
   it('allows a ConditionCheck only to features that read with it, on the table', () => {
     const check = { TransactItems: [{ ConditionCheck: { TableName: TABLE, Key: { pk: 'CUS#c1', sk: '#PROFILE' } } }] };
     expect(allowed('activities', 'TransactWriteItemsCommand', check)).toBe(true);
-    expect(allowed('customers', 'TransactWriteItemsCommand', check)).toBe(false);
+    expect(allowed('products', 'TransactWriteItemsCommand', check)).toBe(false);
   });
 
   it('allows Query only on declared indexes, and never Scan, BatchWriteItem or DescribeTable', () => {
