@@ -173,15 +173,19 @@ export class Analytics extends Construct {
     const table = props.table;
     const key = { pk: { S: LAKE_CHECKPOINT_KEY.pk }, sk: { S: LAKE_CHECKPOINT_KEY.sk } };
 
-    const readCheckpoint = CallAwsService.jsonata(this, 'ReadCheckpoint', {
-      service: 'dynamodb',
-      action: 'getItem',
-      parameters: { TableName: table.tableName, Key: key, ConsistentRead: true },
-      iamResources: [table.tableArn],
-      assign: {
-        last: '{% $exists($states.result.Item) ? $states.result.Item.exportedTo.S : null %}',
-        full: '{% $states.input.full = true or $not($exists($states.result.Item)) %}',
-        startedAt: '{% $now() %}',
+    // The checkpoint item is read and written through plain Task states so that the role's grant
+    // can carry a LeadingKeys condition (grantLake): the workflow touches no other item.
+    const dynamodb = (action: string) => `arn:${Stack.of(this).partition}:states:::dynamodb:${action}`;
+    const readCheckpoint = new CustomState(this, 'ReadCheckpoint', {
+      stateJson: {
+        Type: 'Task',
+        Resource: dynamodb('getItem'),
+        Arguments: { TableName: table.tableName, Key: key, ConsistentRead: true },
+        Assign: {
+          last: '{% $exists($states.result.Item) ? $states.result.Item.exportedTo.S : null %}',
+          full: '{% $states.input.full = true or $not($exists($states.result.Item)) %}',
+          startedAt: '{% $now() %}',
+        },
       },
     });
 
@@ -268,16 +272,18 @@ export class Analytics extends Construct {
     }).itemProcessor(statement('RunIncrementalStatement'));
 
     // Moves only forward from the window this run started at: a concurrent or replayed run fails here.
-    const saveCheckpoint = CallAwsService.jsonata(this, 'SaveCheckpoint', {
-      service: 'dynamodb',
-      action: 'putItem',
-      parameters: {
-        TableName: table.tableName,
-        Item: { ...key, kind: { S: 'lake-checkpoint' }, exportedTo: { S: '{% $exportedTo %}' }, exportArn: { S: '{% $exportArn %}' } },
-        ConditionExpression: 'attribute_not_exists(pk) OR exportedTo = :last',
-        ExpressionAttributeValues: { ':last': { S: '{% $last = null ? "-" : $last %}' } },
+    const saveCheckpoint = new CustomState(this, 'SaveCheckpoint', {
+      stateJson: {
+        Type: 'Task',
+        Resource: dynamodb('putItem'),
+        Arguments: {
+          TableName: table.tableName,
+          Item: { ...key, kind: { S: 'lake-checkpoint' }, exportedTo: { S: '{% $exportedTo %}' }, exportArn: { S: '{% $exportArn %}' } },
+          ConditionExpression: 'attribute_not_exists(pk) OR exportedTo = :last',
+          ExpressionAttributeValues: { ':last': { S: '{% $last = null ? "-" : $last %}' } },
+        },
+        Output: {},
       },
-      iamResources: [table.tableArn],
     });
 
     const nothingToDo = new Succeed(this, 'WindowTooShort', { queryLanguage: QueryLanguage.JSONATA, comment: 'Less than 15 minutes since the last window (DynamoDB minimum)' });
@@ -324,6 +330,11 @@ export class Analytics extends Construct {
     machine.addToRolePolicy(new PolicyStatement({
       actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
       resources: [props.bucket.arnForObjects('lake/*'), props.bucket.arnForObjects('athena-results/workflow/*')],
+    }));
+    machine.addToRolePolicy(new PolicyStatement({
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      resources: [props.table.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [LAKE_CHECKPOINT_KEY.pk] } },
     }));
     machine.addToRolePolicy(new PolicyStatement({
       actions: ['s3:ListBucket', 's3:GetBucketLocation'],

@@ -10,6 +10,7 @@ import { SAVED_QUERIES } from '../../functions/analytics/queries';
 import { templatesOf } from './synth';
 
 let template: Template;
+let monitoringAlarms: any[];
 let json: { Resources: Record<string, { Type: string; Properties: any }> };
 const ofType = (type: string) => Object.values(json.Resources).filter((r) => r.Type === type).map((r) => r.Properties);
 
@@ -18,6 +19,8 @@ beforeAll(() => {
   const analytics = built.all.find(({ stack }) => stack === built.synthesized.analytics)!;
   template = analytics.template;
   json = template.toJSON() as typeof json;
+  const monitoring = built.all.find(({ stack }) => stack === built.synthesized.monitoring)!;
+  monitoringAlarms = Object.values((monitoring.template.toJSON() as typeof json).Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties);
 }, 120_000);
 
 describe('analytics stack', () => {
@@ -64,11 +67,16 @@ describe('analytics stack', () => {
     const [schedule] = ofType('AWS::Scheduler::Schedule');
     expect(schedule.ScheduleExpression).toBe('rate(1 hour)');
     expect(schedule.Target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 2 });
-    expect(ofType('AWS::CloudWatch::Alarm').some((a) => a.MetricName === 'ExecutionsFailed')).toBe(true);
+    // The monitoring stack alarms on failed runs, linking the runbook.
+    const alarm = monitoringAlarms.find((a) => a.MetricName === 'ExecutionsFailed');
+    expect(String(alarm?.AlarmDescription)).toContain('docs/operations.md#analytics-lake-refresh-failed');
   });
 
-  it('grants S3 only under the lake and result prefixes, and no action on every bucket', () => {
+  it('grants S3 only under the lake and result prefixes, the table only for its checkpoint, and no action on every bucket', () => {
     const statements = ofType('AWS::IAM::Policy').flatMap((p) => p.PolicyDocument.Statement);
+    const checkpoint = statements.find((s) => JSON.stringify(s.Action) === JSON.stringify(['dynamodb:GetItem', 'dynamodb:PutItem']));
+    expect(checkpoint.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['ANALYTICS#LAKE'] } });
+    expect(statements.some((s) => /dynamodb:(getItem|putItem)/.test(JSON.stringify(s.Action)) && !s.Condition)).toBe(false);
     for (const s of statements) {
       const actions = [s.Action].flat() as string[];
       if (actions.some((a) => a.startsWith('s3:')) && s.Resource === '*') throw new Error(`S3 on every bucket: ${actions.join(',')}`);
