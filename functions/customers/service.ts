@@ -339,15 +339,21 @@ export async function updateContact(principal: Principal, id: string, patch: Bod
       await repo.saveContact(current, next, audit, customer, demotion);
       return contactView(principal, next);
     } catch (err) {
-      if (!(err instanceof ConditionsFailed)) throw err;
-      if (expectedVersion !== undefined && err.labels.includes('contact')) throw PreconditionFailed();
-      if (attempt < MAX_PRIMARY_ATTEMPTS) {
-        await backOff(attempt);
-        continue;
-      }
-      throw Conflict('The contact is being changed by someone else right now; retry');
+      await afterLostRace(err, expectedVersion, attempt, 'The contact is being changed by someone else right now; retry');
     }
   }
+}
+
+/**
+ * After a contact write lost a race (its version or the customer's primary-contact pointer moved):
+ * 412 when the client pinned the contact's version with If-Match, else back off for another
+ * attempt, or 409 once the attempts are used up. Any other error is rethrown.
+ */
+async function afterLostRace(err: unknown, expectedVersion: number | undefined, attempt: number, conflict: string): Promise<void> {
+  if (!(err instanceof ConditionsFailed)) throw err;
+  if (expectedVersion !== undefined && err.labels.includes('contact')) throw PreconditionFailed();
+  if (attempt >= MAX_PRIMARY_ATTEMPTS) throw Conflict(conflict);
+  await backOff(attempt);
 }
 
 export async function deleteContact(principal: Principal, id: string, expectedVersion: number | undefined, now: Date) {
@@ -362,14 +368,8 @@ export async function deleteContact(principal: Principal, id: string, expectedVe
       await repo.deleteContact(current, customer, audit);
       return;
     } catch (err) {
-      if (!(err instanceof ConditionsFailed)) throw err;
       // The contact changed (e.g. demoted by a new primary) or the customer's pointer moved.
-      if (expectedVersion !== undefined && err.labels.includes('contact')) throw PreconditionFailed();
-      if (attempt < MAX_PRIMARY_ATTEMPTS) {
-        await backOff(attempt);
-        continue;
-      }
-      throw Conflict('The contact or its customer changed while deleting the contact; retry');
+      await afterLostRace(err, expectedVersion, attempt, 'The contact or its customer changed while deleting the contact; retry');
     }
   }
 }

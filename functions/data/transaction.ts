@@ -111,8 +111,9 @@ export class Transaction {
     return {
       ConditionExpression: condition.expression,
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
-      ...(condition.values ? { ExpressionAttributeValues: condition.values } : {}),
+      // DynamoDB refuses an empty map here (a condition such as attribute_not_exists has no values).
+      ...(condition.names && Object.keys(condition.names).length > 0 ? { ExpressionAttributeNames: condition.names } : {}),
+      ...(condition.values && Object.keys(condition.values).length > 0 ? { ExpressionAttributeValues: condition.values } : {}),
     };
   }
 

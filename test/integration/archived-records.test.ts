@@ -14,7 +14,7 @@ import { keys, newId } from '../../functions/data/keys';
 import { ConditionsFailed } from '../../functions/data/transaction';
 import { SALES_REPS } from '../../local/demo-users';
 import { startTestStack, type TestStack } from '../support/stack';
-import { inDays } from './sales-fixtures';
+import { createCustomer, inDays } from './sales-fixtures';
 
 // Many requests per test, some 20 at once: generous limits so a loaded machine only makes it slower.
 vi.setConfig({ testTimeout: 300_000 });
@@ -32,11 +32,7 @@ afterAll(async () => {
   await crm?.stop();
 });
 
-async function newCustomer(ownerId = rep1): Promise<string> {
-  const res = await crm.request('POST', '/v1/customers', { role: 'admin', body: { type: 'company', name: `Archived ${uniq()}`, ownerId } });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.id;
-}
+const newCustomer = (ownerId = rep1): Promise<string> => createCustomer(crm, ownerId);
 
 async function archive(customerId: string) {
   const res = await crm.request('DELETE', `/v1/customers/${customerId}`, { role: 'admin' });

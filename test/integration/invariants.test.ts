@@ -8,8 +8,10 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { keys } from '../../functions/data/keys';
+import { Transaction } from '../../functions/data/transaction';
 import { SALES_REPS } from '../../local/demo-users';
 import { startTestStack, type TestStack } from '../support/stack';
+import { createCustomer } from './sales-fixtures';
 
 // Many requests per test, some 20 at once: generous limits so a loaded machine only makes it slower.
 vi.setConfig({ testTimeout: 300_000 });
@@ -26,11 +28,7 @@ afterAll(async () => {
   await crm?.stop();
 });
 
-async function newCustomer(ownerId = rep1): Promise<string> {
-  const res = await crm.request('POST', '/v1/customers', { role: 'admin', body: { type: 'company', name: `Invariant ${uniq()}`, ownerId } });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.id;
-}
+const newCustomer = (ownerId = rep1): Promise<string> => createCustomer(crm, ownerId);
 
 async function addContact(customerId: string, body: Record<string, unknown> = {}) {
   const res = await crm.request('POST', `/v1/customers/${customerId}/contacts`, { role: 'admin', body: { lastName: `P${uniq()}`, ...body } });
@@ -203,5 +201,15 @@ describe('lead conversion', () => {
     const refused = await crm.request('POST', `/v1/leads/${dq.body.id}/convert`, { role: 'sales', userId: rep1, body: {} });
     expect(refused.status).toBe(409);
     expect(refused.body.detail).toMatch(/qualified/);
+  });
+});
+
+describe('conditions without values', () => {
+  it('commits a guard like attribute_not_exists(primaryContactId) (no empty ExpressionAttributeValues sent)', async () => {
+    // Found by the OpenAPI fuzz test: unsetting primary on a contact while the customer has no
+    // pointer sent `ExpressionAttributeValues: {}`, which DynamoDB refuses (a 500).
+    const customerId = await newCustomer();
+    const tx = new Transaction().check('customer', keys.customer.primary(customerId), { expression: 'attribute_not_exists(primaryContactId)', values: {} });
+    await expect(tx.commit()).resolves.toBeUndefined();
   });
 });
