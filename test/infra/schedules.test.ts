@@ -13,13 +13,13 @@ import { buildTestApp } from './synth';
 type Json = Record<string, any>;
 interface Scheduled { stack: Stack; resources: Record<string, Json>; schedules: Json[] }
 
-/** Synthesizes the app and finds the one stack holding the schedules, wherever the app puts them. */
+/** Synthesizes the app and finds the one stack holding the job schedules, wherever the app puts them. */
 function scheduledStack(context: Record<string, unknown> = {}): Scheduled {
   const { app } = buildTestApp(context);
   const stacks = app.node.children.filter((child): child is Stack => child instanceof Stack);
   const withSchedules = stacks
     .map((stack) => ({ stack, resources: Template.fromStack(stack).toJSON().Resources as Record<string, Json> }))
-    .filter(({ resources }) => Object.values(resources).some((r) => r.Type === 'AWS::Scheduler::Schedule'));
+    .filter(({ resources }) => Object.values(resources).some(isJobSchedule));
   expect(withSchedules).toHaveLength(1);
   // Every stack, not just this one: no legacy scheduled rule may remain anywhere.
   for (const stack of stacks) {
@@ -27,7 +27,12 @@ function scheduledStack(context: Record<string, unknown> = {}): Scheduled {
     expect(rules.filter((rule) => rule.Properties?.ScheduleExpression !== undefined), stack.stackName).toEqual([]);
   }
   const { stack, resources } = withSchedules[0]!;
-  return { stack, resources, schedules: Object.values(resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule').map((r) => r.Properties) };
+  return { stack, resources, schedules: Object.values(resources).filter(isJobSchedule).map((r) => r.Properties) };
+}
+
+/** A schedule of the jobs table (input `{"job": …}`); the analytics stack's lake schedule starts a workflow instead. */
+function isJobSchedule(resource: Json): boolean {
+  return resource.Type === 'AWS::Scheduler::Schedule' && /"job"/.test(String(resource.Properties?.Target?.Input ?? ''));
 }
 
 const ofType = (resources: Record<string, Json>, type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
