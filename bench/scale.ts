@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       const tx = new Transaction();
       addCustomerWrites(tx, undefined, item, audit);
       // The transaction's planned Puts (a new customer is only Puts); the bench sends them in batches.
-      const planned = (tx as unknown as { items: { Put?: { Item: Record<string, unknown> } }[] }).items;
+      const planned = tx.planned as readonly { Put?: { Item: Record<string, unknown> } }[];
       if (planned.some((p) => !p.Put)) throw new Error('a new customer is expected to be Puts only');
       return planned.map((p) => p.Put!.Item);
     }

@@ -59,6 +59,11 @@ const MAX_RESULT_IDS = 5;
 
 export class Transaction {
   private readonly items: Record<string, unknown>[] = [];
+
+  /** The items as planned so far, in order (what commit() would send; for bulk loaders and tests). */
+  get planned(): readonly Record<string, unknown>[] {
+    return this.items;
+  }
   private readonly labels: string[] = [];
 
   get size(): number {
