@@ -186,8 +186,10 @@ describe('DynamoDB paused (requests never answered)', () => {
     const elapsed = Date.now() - started;
     expectUnavailable(read);
     expectUnavailable(write);
-    // Bounded by the SDK's own timeouts (never the 30 s function timeout of the local runtime).
-    expect(elapsed).toBeLessThan(Math.min(SEND_BOUND_MS, 28_000));
+    // Bounded by the SDK's own timeouts and the request's abort signal: the 503s above come from the
+    // function itself, not from the runtime timing it out. The wall-clock bound is generous (a loaded
+    // machine only makes it slower); the abort fires 2 s before the deadline, too close for a tight one.
+    expect(elapsed).toBeLessThan(SEND_BOUND_MS);
   }, 120_000);
 
   it('a transaction that never reached DynamoDB: 503 "nothing was changed", and the keyed retry runs once', async () => {

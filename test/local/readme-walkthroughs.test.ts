@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../local/paths';
 import { freePort } from '../../local/ports';
+import { waitForStart } from '../support/start';
 
 /** Every fenced block of the markdown with its info string. */
 function fencedBlocks(markdown: string): { info: string; code: string; line: number; heading: string }[] {
@@ -64,14 +65,7 @@ describe('README walk-throughs', () => {
     child = spawn('npm', ['start'], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
     child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    // Generous: on a loaded 2-core machine `npm start` (tsx, Java) can take well over 30 s.
-    const deadline = Date.now() + 180_000;
-    let health = 0;
-    while (Date.now() < deadline && child.exitCode === null) {
-      health = await fetch(`http://127.0.0.1:${api}/v1/health`).then((r) => r.status, () => 0);
-      if (health === 200 && output.includes('Press Ctrl-C')) break;
-      await new Promise((done) => setTimeout(done, 250));
-    }
+    const health = await waitForStart(child, api, () => output, 180_000);
     expect(health, output).toBe(200);
     // What a reader of the README sets to reach a CRM that is not on the default ports.
     env.API = `http://localhost:${api}`;

@@ -13,6 +13,7 @@ import { afterAll, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../local/paths';
 import { freePort } from '../../local/ports';
 import { isAlive, runtimeFile, type RuntimeInfo } from '../../local/runtime';
+import { waitForStart } from '../support/start';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'crm-start-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -31,14 +32,7 @@ it('starts, prints its banner before the seed ends, logs readably, seeds, and st
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
 
   try {
-    // Generous: on a loaded 2-core machine `npm start` (tsx, Java, seed) can take well over 30 s.
-    const deadline = Date.now() + 150_000;
-    let health = 0;
-    while (Date.now() < deadline && child.exitCode === null) {
-      health = await fetch(`http://127.0.0.1:${api}/v1/health`).then((r) => r.status, () => 0);
-      if (health === 200 && output.includes('Press Ctrl-C')) break;
-      await new Promise((done) => setTimeout(done, 250));
-    }
+    const health = await waitForStart(child, api, () => output, 150_000);
     expect(health, output).toBe(200);
     expect(output).toContain(`http://localhost:${api}/docs`);
     expect(output).toContain('npm run --silent token -- admin');
