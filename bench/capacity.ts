@@ -79,11 +79,50 @@ interface Tally {
   events: number;
   /** The least the same items could cost (capacity.ts minimumCost). */
   minimum: number;
+  /** The least the operation's records alone could cost (see `recordMinimum`). */
+  recordMinimum: number;
+  /** Modelled WCU by what the items are for (see `purposeOf`). */
+  byPurpose: Map<Purpose, number>;
   /** What the API reported in x-db-write-units (the client's figure: the model for transactions). */
   header: number;
 }
 
-const newTally = (): Tally => ({ requests: 0, commands: new Map(), localRead: 0, localWrite: 0, modelRead: 0, modelWrite: 0, modelWriteKeysOnly: 0, tableArm: 0, indexArm: 0, events: 0, minimum: 0, header: 0 });
+const newTally = (): Tally => ({ requests: 0, commands: new Map(), localRead: 0, localWrite: 0, modelRead: 0, modelWrite: 0, modelWriteKeysOnly: 0, tableArm: 0, indexArm: 0, events: 0, minimum: 0, recordMinimum: 0, byPurpose: new Map(), header: 0 });
+
+/**
+ * What a written item is for. `record`: the records the operation exists to create or change
+ * (customer, contact, activity, task and reminders, lead, deal and its stage history, quote, order,
+ * product, pipeline, quota, notification …). Everything else is what the design adds around them:
+ * `outbox` (audit entry = history + domain event + timeline entry), `guard` (uniqueness and rule
+ * guards), `tag copy`, `summary` (counters and figures kept beside a record: contacts summary,
+ * activity tracker, purchase summary, forecast, report and dashboard aggregates, round-robin counters),
+ * `check` (condition checks on records the write depends on), `idempotency`.
+ */
+type Purpose = 'record' | 'outbox' | 'guard' | 'tag copy' | 'summary' | 'check' | 'idempotency';
+const PURPOSES: Purpose[] = ['record', 'outbox', 'guard', 'tag copy', 'summary', 'check', 'idempotency'];
+
+function purposeOf(kind: ModelledAction['kind'], key: Item, image: Item | undefined): Purpose {
+  if (kind === 'check') return 'check';
+  const pk = key.pk?.S ?? '';
+  const sk = key.sk?.S ?? '';
+  if (image?.kind?.S === 'audit' || sk.startsWith('AUD#')) return 'outbox';
+  if (pk.startsWith('IDEM#')) return 'idempotency';
+  if (/^(UNQ|LUNQ|RULE)#/.test(pk)) return 'guard';
+  if (sk.startsWith('TAG#')) return 'tag copy';
+  if (['#CONTACTS', '#ACTIVITY', '#PURCHASES'].includes(sk) || /^(FCST|SALESRPT|DASH)#/.test(pk) || sk.startsWith('RR#')) return 'summary';
+  return 'record';
+}
+
+/**
+ * The least the operation's records alone could cost — the issue's "durable effect": 1 WCU per
+ * started KB of each record written, ×2 only when several records change together, + 1 per GSI the
+ * record is listed in. No outbox, guard, copy, summary or check: what the rest costs is what those
+ * buy (docs/access-patterns.md, "Write cost per operation").
+ */
+function recordMinimum(actions: readonly ModelledAction[], purposes: readonly Purpose[]): number {
+  const records = actions.filter((_a, i) => purposes[i] === 'record');
+  return minimumCost(records, records.length > 1);
+}
 let current: Tally | undefined;
 /** When set, every modelled write action of the current call is described here (`--explain`). */
 let explained: string[] | undefined;
@@ -110,6 +149,12 @@ function writeActions(command: string, input: any): { actions: WriteAction[]; tr
   if (command === 'UpdateItem') return { transaction: false, actions: [{ table: input.TableName, key: input.Key, kind: 'update' }] };
   if (command === 'DeleteItem') return { transaction: false, actions: [{ table: input.TableName, key: input.Key, kind: 'delete' }] };
   return { transaction: false, actions: [] };
+}
+
+/** The four largest attributes of an item, `name bytes` (what to shrink when it crosses a KB). */
+function largest(item: Item | undefined): string {
+  return Object.entries(item ?? {}).map(([name, v]) => [name, Buffer.byteLength(name) + itemSize({ [name]: v }) - Buffer.byteLength(name)] as const)
+    .sort((a, b) => b[1] - a[1]).slice(0, 4).map(([name, n]) => `${name} ${n}`).join(', ');
 }
 
 /** `CUS#… / #PROFILE` — the key's kind, not its ids. */
@@ -194,13 +239,17 @@ function installCounter(): void {
             const one = actionCost(a, planned.transaction, INDEXES);
             const bytes = Math.max(itemSize(a.before), itemSize(a.kind === 'check' ? undefined : a.after));
             explained?.push(`${command} ${a.kind === 'check' ? 'ConditionCheck' : a.kind} ${describeKey(planned.actions[i]!.key)}: ${bytes} B → table ${one.table}, `
-              + `indexes ${one.total - one.table} (${Object.keys(one.indexes).join('+') || 'none'}), KEYS_ONLY ${actionCost(a, planned.transaction, KEYS_ONLY_INDEXES).total - one.table}`);
+              + `indexes ${one.total - one.table} (${Object.keys(one.indexes).join('+') || 'none'}), KEYS_ONLY ${actionCost(a, planned.transaction, KEYS_ONLY_INDEXES).total - one.table}`
+              + (bytes > 900 ? `; largest: ${largest(a.kind === 'check' || a.kind === 'delete' ? a.before : a.after)}` : ''));
           });
           tally.tableArm += cost.table;
           tally.indexArm += cost.total - cost.table;
           tally.modelWrite += cost.total;
           tally.modelWriteKeysOnly += requestCost(actions, planned.transaction, KEYS_ONLY_INDEXES).total;
           tally.minimum += minimumCost(actions, planned.transaction, INDEXES);
+          const purposes = actions.map((a, i) => purposeOf(a.kind, planned.actions[i]!.key, a.kind === 'delete' || a.kind === 'check' ? a.before : a.after));
+          tally.recordMinimum += recordMinimum(actions, purposes);
+          actions.forEach((a, i) => tally.byPurpose.set(purposes[i]!, (tally.byPurpose.get(purposes[i]!) ?? 0) + actionCost(a, planned.transaction, INDEXES).total));
         } else {
           tally.modelWrite += local.write;
           tally.modelWriteKeysOnly += local.write;
@@ -249,6 +298,8 @@ interface Row {
   modelWriteKeysOnly: number;
   events: number;
   minimum: number;
+  recordMinimum: number;
+  byPurpose: Partial<Record<Purpose, number>>;
   header: number;
   logBytes: number;
   logLines: number;
@@ -259,7 +310,7 @@ interface Row {
 const rows: Row[] = [];
 const emptyRow = (group: string, label: string): Row => ({
   group, label, samples: 0, requests: 0, commands: '', localRead: 0, modelRead: 0, localWrite: 0, modelWrite: 0,
-  tableArm: 0, indexArm: 0, modelWriteKeysOnly: 0, events: 0, minimum: 0, header: 0, logBytes: 0, logLines: 0, ms: 0,
+  tableArm: 0, indexArm: 0, modelWriteKeysOnly: 0, events: 0, minimum: 0, recordMinimum: 0, byPurpose: {}, header: 0, logBytes: 0, logLines: 0, ms: 0,
 });
 
 const explanations: { label: string; lines: string[] }[] = [];
@@ -290,7 +341,8 @@ async function measure(group: string, label: string, samples: number, fn: (i: nu
     lines += logLines - l0;
     total.requests += tally.requests;
     for (const [c, n] of tally.commands) total.commands.set(c, (total.commands.get(c) ?? 0) + n);
-    for (const k of ['localRead', 'localWrite', 'modelRead', 'modelWrite', 'modelWriteKeysOnly', 'tableArm', 'indexArm', 'events', 'minimum', 'header'] as const) total[k] += tally[k];
+    for (const k of ['localRead', 'localWrite', 'modelRead', 'modelWrite', 'modelWriteKeysOnly', 'tableArm', 'indexArm', 'events', 'minimum', 'recordMinimum', 'header'] as const) total[k] += tally[k];
+    for (const [purpose, units] of tally.byPurpose) total.byPurpose.set(purpose, (total.byPurpose.get(purpose) ?? 0) + units);
   }
   const per = (n: number) => n / samples;
   rows.push({
@@ -300,7 +352,8 @@ async function measure(group: string, label: string, samples: number, fn: (i: nu
     localRead: per(total.localRead), modelRead: per(total.modelRead),
     localWrite: per(total.localWrite), modelWrite: per(total.modelWrite),
     tableArm: per(total.tableArm), indexArm: per(total.indexArm), modelWriteKeysOnly: per(total.modelWriteKeysOnly),
-    events: per(total.events), minimum: per(total.minimum), header: per(total.header), logBytes: per(bytes), logLines: per(lines), ms: per(ms),
+    events: per(total.events), minimum: per(total.minimum), recordMinimum: per(total.recordMinimum), header: per(total.header),
+    byPurpose: Object.fromEntries([...total.byPurpose].map(([purpose, units]) => [purpose, per(units)])), logBytes: per(bytes), logLines: per(lines), ms: per(ms),
   });
 }
 
@@ -367,11 +420,15 @@ async function main(): Promise<void> {
 
     // Customers -------------------------------------------------------------------------------
     const mine: string[] = [];
+    const mine5: string[] = [];
     await measure('Customers', 'Create a customer, minimal (name, type)', SAMPLES, async () => {
       mine.push(expectStatus(await crm.request('POST', '/v1/customers', { ...asRep, body: { type: 'company', name: `Minimal ${uniq()}` } }), 201).id);
     });
     await measure('Customers', 'Create a customer, typical (3 tags, email, phone, address)', SAMPLES, async () => {
       mine.push(expectStatus(await crm.request('POST', '/v1/customers', { ...asRep, body: typical() }), 201).id);
+    }, undefined, true);
+    await measure('Customers', 'Create a customer with 5 tags (email, phone, address)', SAMPLES, async () => {
+      mine5.push(expectStatus(await crm.request('POST', '/v1/customers', { ...asRep, body: { ...typical(), tags: ['bench', 'vip', 'heating', 'north', 'key-account'] } }), 201).id);
     }, undefined, true);
     await measure('Customers', '… the same with an Idempotency-Key', SAMPLES, async () => {
       expectStatus(await crm.request('POST', '/v1/customers', { ...asRep, body: typical(), headers: { 'idempotency-key': uniq() } }), 201);
@@ -394,7 +451,11 @@ async function main(): Promise<void> {
     const contacts: string[] = [];
     await measure('Customers', 'Add a contact (POST /v1/customers/{id}/contacts)', SAMPLES, async (i) => {
       contacts.push(expectStatus(await crm.request('POST', `/v1/customers/${mine[SAMPLES + i]}/contacts`, { ...asRep, body: { firstName: 'Lena', lastName: `Vogt ${i}`, email: `lena-${uniq()}@capacity.example`, phone: `+49 171 ${2_000_000 + i}` } }), 201).id);
-    });
+    }, undefined, true);
+    for (const id of mine5) expectStatus(await crm.request('POST', `/v1/customers/${id}/contacts`, { ...asRep, body: { firstName: 'Jan', lastName: 'Roth' } }), 201);
+    await measure('Customers', 'Add a second contact to a customer with 5 tags', SAMPLES, async (i) => {
+      expectStatus(await crm.request('POST', `/v1/customers/${mine5[i]}/contacts`, { ...asRep, body: { firstName: 'Mara', lastName: `Roth ${i}`, email: `mara-${uniq()}@capacity.example` } }), 201);
+    }, undefined, true);
     await measure('Customers', 'A customer\'s contacts', SAMPLES, async () => expectStatus(await crm.request('GET', `/v1/customers/${cus}/contacts`, asRep), 200));
 
     // Activities --------------------------------------------------------------------------------
@@ -407,7 +468,7 @@ async function main(): Promise<void> {
     const tasks: string[] = [];
     await measure('Tasks', 'Create a task with a customer and one reminder', SAMPLES, async (i) => {
       tasks.push(expectStatus(await crm.request('POST', '/v1/tasks', { ...asRep, body: { title: `Call back ${i}`, dueAt: new Date(Date.now() + 86_400_000).toISOString(), customerId: mine[SAMPLES + i], reminders: [{ beforeDue: 'PT15M' }] } }), 201).id);
-    });
+    }, undefined, true);
     await measure('Tasks', 'Complete a task (PATCH status done)', SAMPLES, async (i) => expectStatus(await crm.request('PATCH', `/v1/tasks/${tasks[i]}`, { ...asRep, body: { status: 'done' } }), 200));
     await measure('Tasks', 'My open tasks (GET /v1/tasks)', SAMPLES, async () => expectStatus(await crm.request('GET', '/v1/tasks', asRep), 200));
     await measure('Tasks', 'Unread notifications (the client\'s badge poll)', SAMPLES, async () => expectStatus(await crm.request('GET', '/v1/notifications?unread=true', asRep), 200));
@@ -417,7 +478,7 @@ async function main(): Promise<void> {
     const leads: string[] = [];
     await measure('Leads', 'Capture a lead (email + phone: guards, customer-guard checks)', SAMPLES, async (i) => {
       leads.push(expectStatus(await crm.request('POST', '/v1/leads', { ...asRep, body: { firstName: 'Jonas', lastName: `Berg ${uniq()}`, companyName: `Berg ${i} KG`, email: `jonas-${uniq()}@lead.example`, phone: `+49 89 ${3_000_000 + i}`, source: 'web', ownerId: rep.id } }), 201).id);
-    });
+    }, undefined, true);
     await measure('Leads', 'Qualify a lead (PATCH status)', SAMPLES, async (i) => expectStatus(await crm.request('PATCH', `/v1/leads/${leads[i]}`, { ...asRep, body: { status: 'qualified' } }), 200));
     const converted: { customerId: string; dealId: string }[] = [];
     await measure('Leads', 'Convert a lead into customer + contact + deal', SAMPLES, async (i) => {
@@ -428,7 +489,7 @@ async function main(): Promise<void> {
     const deals: string[] = [];
     await measure('Sales', 'Create a deal', SAMPLES, async (i) => {
       deals.push(expectStatus(await crm.request('POST', '/v1/deals', { ...asRep, body: { name: `Deal ${i}`, customerId: mine[SAMPLES + i], ownerId: rep.id, amount: { amount: 500_000, currency: 'EUR' }, expectedCloseDate: inDays(20) } }), 201).id);
-    });
+    }, undefined, true);
     const pipeline = expectStatus(await crm.request('GET', '/v1/pipelines', asRep), 200).items[0];
     await measure('Sales', 'Move a deal to the next stage', SAMPLES, async (i) => expectStatus(await crm.request('POST', `/v1/deals/${deals[i]}/stage`, { ...asRep, body: { stageId: pipeline.stages[2].id } }), 200), undefined, true);
     await measure('Sales', 'Pipeline board, one stage (page)', SAMPLES, async () => expectStatus(await crm.request('GET', `/v1/pipelines/${pipeline.id}/deals?stage=${pipeline.stages[2].id}`, manager), 200));
@@ -436,10 +497,10 @@ async function main(): Promise<void> {
     const quotes: string[] = [];
     await measure('Sales', 'Create a quote (one product line, one free line)', SAMPLES, async (i) => {
       quotes.push(expectStatus(await crm.request('POST', `/v1/deals/${deals[i]}/quotes`, { ...asRep, body: { validUntil: inDays(30), lines: [{ productId: product, quantity: 1, discountBp: 500 }, { description: 'Installation', unitPrice: 150_000, quantity: 8, taxRateBp: 1900 }] } }), 201).id);
-    });
-    await measure('Sales', 'Send a quote', SAMPLES, async (i) => expectStatus(await crm.request('POST', `/v1/quotes/${quotes[i]}/send`, { ...asRep, body: {} }), 200));
-    await measure('Sales', 'Accept a quote (order, lifetime value)', SAMPLES, async (i) => expectStatus(await crm.request('POST', `/v1/quotes/${quotes[i]}/accept`, { ...asRep, body: {} }), 200, 201));
-    await measure('Sales', 'Win a deal', SAMPLES, async (i) => expectStatus(await crm.request('POST', `/v1/deals/${deals[i]}/won`, { ...asRep, body: { reason: 'Best offer' } }), 200));
+    }, undefined, true);
+    await measure('Sales', 'Send a quote', SAMPLES, async (i) => expectStatus(await crm.request('POST', `/v1/quotes/${quotes[i]}/send`, { ...asRep, body: {} }), 200), undefined, true);
+    await measure('Sales', 'Accept a quote (order, lifetime value)', SAMPLES, async (i) => expectStatus(await crm.request('POST', `/v1/quotes/${quotes[i]}/accept`, { ...asRep, body: {} }), 200, 201), undefined, true);
+    await measure('Sales', 'Win a deal', SAMPLES, async (i) => expectStatus(await crm.request('POST', `/v1/deals/${deals[i]}/won`, { ...asRep, body: { reason: 'Best offer' } }), 200), undefined, true);
     await measure('Sales', 'Forecast, quarter, all owners (manager)', SAMPLES, async () => expectStatus(await crm.request('GET', `/v1/forecast?period=${period}`, manager), 200));
     await measure('Sales', 'Sales report, quarter (manager)', SAMPLES, async () => expectStatus(await crm.request('GET', `/v1/reports/sales?period=${period}`, manager), 200));
 
@@ -506,6 +567,15 @@ async function main(): Promise<void> {
     for (const r of rows) {
       if (r.modelWrite <= 0 || r.group === 'Jobs') continue;
       out(`| ${r.group} | ${r.label} | ${fmt(r.modelWrite)} | ${fmt(r.header)} | ${fmt(r.localWrite)} | ${fmt(r.minimum)} | ${r.minimum > 0 ? `${(r.modelWrite / r.minimum).toFixed(2)}×` : '–'} |`);
+    }
+
+    out('\nThe same against the records alone (`recordMinimum`: the records the operation exists to write, ×2 only when several change');
+    out('together, + 1 per GSI they are listed in) and where the modelled units go, by what the items are for (`purposeOf`).\n');
+    out(`| area | operation | WCU modelled | records minimum | modelled ÷ records minimum | ${PURPOSES.join(' | ')} |`);
+    out(`|---|---|---:|---:|---:|${PURPOSES.map(() => '---:').join('|')}|`);
+    for (const r of rows) {
+      if (r.modelWrite <= 0 || r.group === 'Jobs') continue;
+      out(`| ${r.group} | ${r.label} | ${fmt(r.modelWrite)} | ${fmt(r.recordMinimum)} | ${r.recordMinimum > 0 ? `${(r.modelWrite / r.recordMinimum).toFixed(2)}×` : '–'} | ${PURPOSES.map((p) => fmt(r.byPurpose[p] ?? 0)).join(' | ')} |`);
     }
 
     out('\nWhere the billed write units go (first sample; table arm ×2 in a transaction, each index entry once):');

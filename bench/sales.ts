@@ -50,7 +50,7 @@ async function main() {
   for (let i = 0; i < DEALS; i++) {
     const owner = owners[i % OWNERS]!;
     batch.push(deals.createDeal(admin, 'all', {
-      name: `Bench deal ${i}`, customerId: customerOf.get(owner), ownerId: owner, amount: { amount: 10_000 + i, currency: i % 5 ? 'EUR' : 'USD' },
+      name: `Bench deal ${i}`, customerId: customerOf.get(owner)!, ownerId: owner, amount: { amount: 10_000 + i, currency: i % 5 ? 'EUR' : 'USD' },
       stageId: stages[i % 4], expectedCloseDate: `${year}-${String((i % 12) + 1).padStart(2, '0')}-15`,
     }, now).then((d) => { ids.push(d.id); }));
     if (batch.length >= 20) await Promise.all(batch.splice(0));

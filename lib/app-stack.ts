@@ -8,7 +8,9 @@ import { ROUTES } from '../functions/api/routes';
 import { SCHEDULES } from '../functions/api/schedules';
 import type { CrmConfig } from './config';
 import type { DataStack } from './data-stack';
-import { OutboxPublisher } from './constructs/domain-events';
+import { DocsSignInClient } from './constructs/auth';
+import { OutboxPublisher, WebhookDelivery } from './constructs/domain-events';
+import { ExportWorkerTrigger } from './constructs/export-worker';
 import { FeatureFunction } from './constructs/feature-function';
 import { CrmHttpApi } from './constructs/http-api';
 import { Schedules } from './constructs/schedules';
@@ -37,6 +39,8 @@ export class AppStack extends Stack {
   readonly schedules: Schedules;
   /** Where a jobs invocation goes after its retries failed (asynchronous on-failure destination). */
   readonly jobFailures: Queue;
+  /** The `/docs` page's sign-in client (callback: this API's `/docs`). */
+  readonly docsSignIn: DocsSignInClient;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
@@ -72,12 +76,23 @@ export class AppStack extends Stack {
       functions: Object.fromEntries(APP_STACK_FEATURES.map((name) => [name, functions[name].fn])),
       userPool: data.auth.userPool,
       client: data.auth.client,
+      moreAudiences: () => [this.docsSignIn.client.userPoolClientId],
       corsOrigins: config.corsOrigins,
       throttleRateLimit: config.throttleRateLimit,
       throttleBurstLimit: config.throttleBurstLimit,
       logRetention: config.logRetentionDays,
       removalPolicy: config.removalPolicy,
     });
+
+    // The docs page signs in as its own client, whose callback is this API's /docs; the system
+    // function names it, and the user pool domain, to the page and in the OpenAPI document.
+    this.docsSignIn = new DocsSignInClient(this, 'DocsSignIn', { userPool: data.auth.userPool, docsUrl: `${this.api.url}docs` });
+    functions.system.fn.addEnvironment('AUTH_DOMAIN_URL', data.auth.domainUrl);
+    functions.system.fn.addEnvironment('DOCS_CLIENT_ID', this.docsSignIn.client.userPoolClientId);
+    // Problem `type` URIs name this API's own pages (GET /problems/{type}). The API resource does
+    // not depend on any function (integrations and routes do), so this is no cycle.
+    const problemBaseUrl = config.problemBaseUrl ?? `${this.api.url}problems/`;
+    for (const name of APP_STACK_FEATURES) functions[name].fn.addEnvironment('PROBLEM_BASE_URL', problemBaseUrl);
 
     const failedEventsExport = data.failedEventsBucketArnExport;
     this.outbox = new OutboxPublisher(this, 'Outbox', {
@@ -89,6 +104,10 @@ export class AppStack extends Stack {
       id: `AwsSolutions-IAM5[Resource::${failedEventsExport}/*]`,
       reason: 'Lambda writes each failed stream batch as a new object whose key (mapping id, shard, time, uuid) is only known at run time; the grant is s3:PutObject in the dedicated failed-events bucket only.',
     });
+
+    new ExportWorkerTrigger(this, 'ExportWorker', { table: data.data.table, worker: functions['exports-worker'].fn });
+
+    new WebhookDelivery(this, 'Webhooks', { bus: data.events.bus, deliverer: functions['webhooks-deliverer'].fn, removalPolicy: config.removalPolicy });
 
     this.jobFailures = new Queue(this, 'JobFailures', {
       encryption: QueueEncryption.SQS_MANAGED,

@@ -5,6 +5,7 @@ import { AppStack } from './app-stack';
 import { readConfig } from './config';
 import { DataStack } from './data-stack';
 import { MonitoringStack } from './monitoring-stack';
+import { MachineApiStack } from './machine-api-stack';
 
 /**
  * CDK feature flags this app relies on, set here rather than only in cdk.json so that tests,
@@ -24,6 +25,8 @@ export interface CrmApp {
   data: DataStack;
   /** Stateless: API, functions, stream mapping, schedules (`Crm-<stage>-App`). */
   stack: AppStack;
+  /** The API key (machine client) API over the same functions (`Crm-<stage>-MachineApi`). */
+  machineApi: MachineApiStack;
   /** Alarms, dashboard, alarm topic (`Crm-<stage>-Monitoring`); absent with monitoring=false. */
   monitoring?: MonitoringStack;
   /** The analytics lake (`Crm-<stage>-Analytics`); absent with analytics=false. */
@@ -51,6 +54,11 @@ export function buildApp(props: AppProps = {}): CrmApp {
     data,
     description: `Serverless CRM (${config.stage}): API, functions and schedules`,
   });
+  const machineApi = new MachineApiStack(app, `${prefix}-MachineApi`, {
+    config,
+    app: stack,
+    description: `Serverless CRM (${config.stage}): API for machine clients (API keys)`,
+  });
   const analytics = config.analytics
     ? new AnalyticsStack(app, `${prefix}-Analytics`, {
       config,
@@ -68,5 +76,5 @@ export function buildApp(props: AppProps = {}): CrmApp {
     })
     : undefined;
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, data, stack, monitoring, analytics };
+  return { app, data, stack, machineApi, monitoring, analytics };
 }

@@ -52,6 +52,18 @@ export interface CrmConfig {
   createSesIdentity: boolean;
   /** Reserved concurrency of the jobs function, bounding overlapping runs (0 = none reserved). */
   jobsReservedConcurrency: number;
+  /**
+   * Sign-in domain of the user pool (docs/auth.md): an explicit Cognito prefix, or a custom domain
+   * with its ACM certificate (us-east-1). Neither: `crm-<stage>-<stack uuid>`.
+   */
+  authDomainPrefix: string | undefined;
+  authCustomDomain: string | undefined;
+  authCertificateArn: string | undefined;
+  /** The web client's OAuth callback and logout URLs (app client); none = the app client uses SRP only. */
+  oauthCallbackUrls: string[];
+  oauthLogoutUrls: string[];
+  /** Base URL of problem `type` URIs (ends in `/problems/`); default: the deployed API's own. */
+  problemBaseUrl: string | undefined;
 }
 
 /** Settings a non-dev stage must set explicitly: their defaults only suit a laptop. */
@@ -135,9 +147,36 @@ export function readConfig(node: Node): CrmConfig {
   const athenaScanLimitGb = asNumber('athenaScanLimitGb', get('athenaScanLimitGb'), 10);
   if (!(athenaScanLimitGb >= 0.01)) fail('athenaScanLimitGb', 'a number of GB ≥ 0.01');
 
+  const authDomainPrefix = asString('authDomainPrefix', get('authDomainPrefix'), '') || undefined;
+  if (authDomainPrefix !== undefined && (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(authDomainPrefix) || /aws|amazon|cognito/.test(authDomainPrefix))) {
+    fail('authDomainPrefix', 'lower-case letters, digits and dashes (at most 63), without "aws", "amazon" or "cognito"');
+  }
+  // The default prefix carries the stage; Cognito refuses these words in a prefix.
+  if (authDomainPrefix === undefined && /aws|amazon|cognito/.test(stage)) fail('authDomainPrefix', `a prefix of your own: stage "${stage}" contains a word Cognito refuses in domain prefixes`);
+  const authCustomDomain = asString('authCustomDomain', get('authCustomDomain'), '') || undefined;
+  const authCertificateArn = asString('authCertificateArn', get('authCertificateArn'), '') || undefined;
+  if (authCustomDomain !== undefined && !/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/.test(authCustomDomain)) fail('authCustomDomain', 'a domain name such as auth.crm.example.com');
+  if (authCustomDomain !== undefined && !/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[\w-]+$/.test(authCertificateArn ?? '')) {
+    fail('authCertificateArn', 'the ARN of an ACM certificate in us-east-1 covering authCustomDomain');
+  }
+  const oauthCallbackUrls = asList('oauthCallbackUrls', get('oauthCallbackUrls'), []);
+  const oauthLogoutUrls = asList('oauthLogoutUrls', get('oauthLogoutUrls'), []);
+  for (const [key, urls] of [['oauthCallbackUrls', oauthCallbackUrls], ['oauthLogoutUrls', oauthLogoutUrls]] as const) {
+    // Cognito accepts http only for localhost.
+    for (const url of urls) if (!/^(https:\/\/[^\s#]+|http:\/\/localhost(:\d+)?(\/[^\s#]*)?)$/.test(url)) fail(key, `https URLs (http only for localhost), without a fragment (got "${url}")`);
+  }
+  const problemBaseUrl = asString('problemBaseUrl', get('problemBaseUrl'), '') || undefined;
+  if (problemBaseUrl !== undefined && !/^https:\/\/[^\s/?#]+(\/[^\s?#]*)?\/problems\/$/.test(problemBaseUrl)) fail('problemBaseUrl', 'an https URL ending in /problems/ that serves this API\'s problem pages');
+
   return {
     stage,
     alarmEmail,
+    authDomainPrefix,
+    authCustomDomain,
+    authCertificateArn,
+    oauthCallbackUrls,
+    oauthLogoutUrls,
+    problemBaseUrl,
     analytics: asBoolean('analytics', get('analytics'), true),
     analyticsSchedule,
     athenaScanLimitGb,

@@ -98,10 +98,18 @@ export class DataStack extends Stack {
       emailThroughSes: config.cognitoEmailThroughSes,
       createSesIdentity: config.createSesIdentity,
       senderEmail: config.senderEmail,
+      stage: config.stage,
+      domain: { prefix: config.authDomainPrefix, customDomain: config.authCustomDomain, certificateArn: config.authCertificateArn },
+      callbackUrls: config.oauthCallbackUrls,
+      logoutUrls: config.oauthLogoutUrls,
     });
 
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.auth.client.userPoolClientId });
+    new CfnOutput(this, 'AuthDomainUrl', {
+      value: this.auth.domainUrl,
+      description: 'User pool domain: OAuth 2.0 endpoints (/oauth2/authorize, /oauth2/token, /logout) and the hosted sign-in UI',
+    });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
     new CfnOutput(this, 'ExportsBucketName', { value: this.exports.bucket.bucketName, exportName: this.exportsBucketNameExport });
     new CfnOutput(this, 'FailedEventsBucketName', {

@@ -18,11 +18,13 @@ import type {
   APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context,
 } from 'aws-lambda';
 import { ROUTES, routeKey, type RouteDef } from '../functions/api/routes';
-import { PROBLEM_BASE } from '../functions/http/problem';
+import { problemTypeUri } from '../functions/http/problem';
 import type { FeatureName } from '../functions/api/features';
 import { flattenClaims, TokenError, type TokenVerifier } from './jwt';
 import { LOCAL_ACCOUNT, lambdaContext, loadHandler, timeoutMillis, type AnyHandler } from './lambda';
 import { appPageFor } from './app-page';
+import { presentedKey } from '../functions/apikeys/model';
+import type { LocalOAuth } from './oauth';
 import { describeError, invocations, type Invocation } from './logs';
 
 /** API Gateway's own request payload limit; the API's 256 KB limit is the handlers' business. */
@@ -72,6 +74,12 @@ export interface GatewayOptions {
   appPages?: boolean;
   /** Requests whose handler logs are dropped and whose entry says `quiet` (the demo seed's). */
   quiet?: (req: IncomingMessage) => boolean;
+  /**
+   * The local user pool domain's OAuth endpoints (`/oauth2/*`, `/logout`, `/.well-known/*`;
+   * local/oauth.ts), served on the gateway's own origin. Off by default: in AWS they live on the
+   * Cognito domain, not the API.
+   */
+  oauth?: LocalOAuth;
 }
 
 export interface Gateway {
@@ -212,6 +220,13 @@ export function createGateway(options: GatewayOptions): Promise<Gateway> {
       return;
     }
 
+    const signIn = options.oauth ? await options.oauth.handle(req, url, body) : undefined;
+    if (signIn) {
+      send(res, signIn.status, signIn.headers, Buffer.from(method === 'HEAD' ? '' : signIn.body));
+      finish(signIn.status);
+      return;
+    }
+
     const match = matchRoute(compiled, method, rawPath);
     const page = match.kind === 'none' && options.appPages && (method === 'GET' || method === 'HEAD') ? appPageFor(url.pathname, options.routes ?? ROUTES) : undefined;
     if (page) {
@@ -234,7 +249,20 @@ export function createGateway(options: GatewayOptions): Promise<Gateway> {
     routeKeyForLog = routeKey(route);
 
     let claims: Record<string, string> | undefined;
-    if (route.permission !== 'public') {
+    let machine: Record<string, string> | undefined;
+    const apiKey = route.permission !== 'public' ? presentedKey({ authorization: headerValue(req, 'authorization'), 'x-api-key': headerValue(req, 'x-api-key') }) : undefined;
+    if (apiKey !== undefined) {
+      // The machine API's Lambda authorizer (in AWS a second HTTP API with the same routes;
+      // lib/constructs/http-api.ts): the very handler, invoked as API Gateway invokes it.
+      const authorizer = await handlerFor('apikeys-authorizer');
+      const verdict = await authorizer(authorizerEvent(req, route, rawPath, rawQueryString, requestId, sourceIp, started), lambdaContext('apikeys-authorizer')) as { isAuthorized?: boolean; context?: Record<string, string> };
+      if (!verdict?.isAuthorized) {
+        sendProblem(res, 403, 'The API key is not valid: unknown, revoked or expired.', requestId);
+        finish(403);
+        return;
+      }
+      machine = verdict.context ?? {};
+    } else if (route.permission !== 'public') {
       const token = bearerToken(headerValue(req, 'authorization'));
       let failure: string | undefined;
       if (!token) failure = 'A bearer token is required (Authorization: Bearer <token>).';
@@ -253,7 +281,7 @@ export function createGateway(options: GatewayOptions): Promise<Gateway> {
       }
     }
 
-    const event = buildEvent({ req, route, rawPath, rawQueryString, pathParameters, body, requestId, sourceIp, claims, started });
+    const event = buildEvent({ req, route, rawPath, rawQueryString, pathParameters, body, requestId, sourceIp, claims, machine, started });
     const feature = route.feature;
     const context = lambdaContext(feature);
     invocation.feature = feature;
@@ -313,6 +341,8 @@ interface EventInput {
   requestId: string;
   sourceIp: string;
   claims: Record<string, string> | undefined;
+  /** The API key authorizer's context (machine API), instead of JWT claims. */
+  machine?: Record<string, string>;
   started: number;
 }
 
@@ -376,12 +406,34 @@ export function buildEvent(input: EventInput): APIGatewayProxyEventV2WithJWTAuth
   if (Object.keys(input.pathParameters).length) event.pathParameters = input.pathParameters;
   if (hasBody) event.body = text ? input.body.toString('utf8') : input.body.toString('base64');
   // Routes without authorization scopes get `scopes: null` (the aws-lambda types say string[]).
-  if (input.claims) {
+  if (input.machine) {
+    event.requestContext.authorizer = { lambda: input.machine } as unknown as typeof event.requestContext.authorizer;
+  } else if (input.claims) {
     event.requestContext.authorizer = { jwt: { claims: input.claims, scopes: null } } as unknown as typeof event.requestContext.authorizer;
   } else {
     delete (event.requestContext as { authorizer?: unknown }).authorizer;
   }
   return event;
+}
+
+/** The payload-v2.0 request-authorizer event API Gateway sends a Lambda authorizer. */
+function authorizerEvent(req: IncomingMessage, route: RouteDef, rawPath: string, rawQueryString: string, requestId: string, sourceIp: string, started: number): Record<string, unknown> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  return {
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: `arn:aws:execute-api:local:${LOCAL_ACCOUNT}:local/$default/${route.method}${route.path}`,
+    identitySource: [],
+    routeKey: routeKey(route),
+    rawPath,
+    rawQueryString,
+    headers,
+    requestContext: {
+      accountId: LOCAL_ACCOUNT, apiId: 'local', requestId, routeKey: routeKey(route), stage: '$default', time: clfTime(new Date(started)), timeEpoch: started,
+      http: { method: route.method, path: rawPath, protocol: `HTTP/${req.httpVersion}`, sourceIp, userAgent: headers['user-agent'] ?? '' },
+    },
+  };
 }
 
 /** Duplicate keys are comma-joined, as API Gateway does; `+` and %-escapes are decoded. */
@@ -452,6 +504,7 @@ function sendJson(res: ServerResponse, status: number, value: unknown): number {
 /** Problem types and titles as the API's own middleware writes them (functions/http/problem.ts). */
 const PROBLEMS: Record<number, { code: string; title: string }> = {
   401: { code: 'unauthorized', title: 'Unauthorized' },
+  403: { code: 'forbidden', title: 'Forbidden' },
   404: { code: 'not-found', title: 'Not found' },
   405: { code: 'method-not-allowed', title: 'Method not allowed' },
   413: { code: 'payload-too-large', title: 'Payload too large' },
@@ -460,7 +513,7 @@ const PROBLEMS: Record<number, { code: string; title: string }> = {
 
 function sendProblem(res: ServerResponse, status: number, detail: string, requestId: string): number {
   const { code, title } = PROBLEMS[status] ?? { code: 'error', title: 'Error' };
-  const problem = { type: `${PROBLEM_BASE}${code}`, title, status, detail, requestId };
+  const problem = { type: problemTypeUri(code), title, status, detail, requestId };
   return send(res, status, { 'content-type': 'application/problem+json' }, Buffer.from(JSON.stringify(problem)));
 }
 

@@ -23,6 +23,7 @@ import { freePort } from './ports';
 import { persistentSecret, runningCrm } from './runtime';
 import { eventTime, runJob } from './scheduler';
 import { Terminal, captureHandlerLogs, logFormat } from './logs';
+import { DEFAULT_LOCAL_WEBHOOK_HOSTS } from './webhook-target';
 
 function usage(): string {
   return `Usage: npm run job -- <name> [--now <ISO time>]\n  jobs: ${SCHEDULES.map((s) => `${s.name} (${s.expression})`).join(', ') || 'none'}, export (the analytics lake: npm run sql)\n`;
@@ -82,6 +83,8 @@ async function main(args: string[]): Promise<number> {
   // Handler logs to stderr, so stdout carries only the result.
   const restoreStreams = captureHandlerLogs({ format: logFormat(), terminal: new Terminal(process.stderr, process.stderr) });
   try {
+    // Webhook retries may reach receivers on this machine, as from `npm start` (local/webhook-target.ts).
+    process.env.WEBHOOK_ALLOWED_HOSTS ??= DEFAULT_LOCAL_WEBHOOK_HOSTS;
     applyEnvironment(handlerEnvironment({
       tableName,
       appBaseUrl: process.env.APP_BASE_URL || running?.api,

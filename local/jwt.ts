@@ -27,8 +27,16 @@ import type { Role } from '../functions/security/permissions';
 export const LOCAL_USER_POOL_ID = 'us-east-1_LocalCrm';
 /** Looks like a Cognito issuer URL (ending in the pool id) but is clearly local; the verifier accepts only this one. */
 export const LOCAL_ISSUER = `http://localhost/local-cognito/${LOCAL_USER_POOL_ID}`;
-/** The app client id: the HTTP API authorizer's audience. */
+/** The app client id (web and mobile clients): one of the HTTP API authorizer's audiences. */
 export const LOCAL_CLIENT_ID = 'local-crm-app-client';
+/**
+ * The docs page's own client (the deployed stage's `DocsSignIn` client in the app stack, whose
+ * callback is the API's `/docs`): the authorizer's other audience. local/oauth.ts signs users in
+ * for it.
+ */
+export const LOCAL_DOCS_CLIENT_ID = 'local-crm-docs-client';
+/** Scope of a token from a direct sign-in (SRP; `npm run token`), as Cognito writes it. */
+export const SIGN_IN_SCOPE = 'aws.cognito.signin.user.admin';
 export const TOKEN_LIFETIME_SECONDS = 12 * 3600;
 const ALG = 'RS256';
 
@@ -73,6 +81,8 @@ export interface SignOverrides {
   tokenUse?: 'access' | 'id';
   /** The trigger source Cognito would report (default: a sign-in, TokenGeneration_Authentication). */
   triggerSource?: PreTokenGenerationV2TriggerEvent['triggerSource'];
+  /** Granted scopes (default: SIGN_IN_SCOPE; an OAuth sign-in gets the scopes it asked for). */
+  scopes?: readonly string[];
 }
 
 export interface TokenVerifier {
@@ -111,7 +121,7 @@ export async function localIssuer(options: { dataDir?: string } = {}): Promise<L
     const now = overrides.now ?? Math.floor(Date.now() / 1000);
     const clientId = overrides.clientId ?? LOCAL_CLIENT_ID;
     const base = cognitoAccessToken(subject, { ...overrides, now, clientId });
-    const event = preTokenEvent(subject, clientId, overrides.triggerSource ?? 'TokenGeneration_Authentication');
+    const event = preTokenEvent(subject, clientId, overrides.triggerSource ?? 'TokenGeneration_Authentication', overrides.scopes);
     const result = await preTokenGeneration(event);
     const payload = applyAccessTokenOverrides(base, result?.response?.claimsAndScopeOverrideDetails);
     if (overrides.notBefore !== undefined) payload.nbf = overrides.notBefore;
@@ -124,7 +134,7 @@ export async function localIssuer(options: { dataDir?: string } = {}): Promise<L
 /** The claims Cognito itself writes into an access token after a user sign-in, before any trigger. */
 export function cognitoAccessToken(
   subject: Pick<TokenSubject, 'sub' | 'groups' | 'username'>,
-  options: { now: number; clientId?: string; issuer?: string; expiresInSeconds?: number; tokenUse?: 'access' | 'id' },
+  options: { now: number; clientId?: string; issuer?: string; expiresInSeconds?: number; tokenUse?: 'access' | 'id'; scopes?: readonly string[] },
 ): JWTPayload {
   const payload: JWTPayload = {
     sub: subject.sub,
@@ -135,7 +145,7 @@ export function cognitoAccessToken(
     origin_jti: randomUUID(),
     event_id: randomUUID(),
     token_use: options.tokenUse ?? 'access',
-    scope: 'aws.cognito.signin.user.admin',
+    scope: (options.scopes ?? [SIGN_IN_SCOPE]).join(' '),
     auth_time: options.now,
     exp: options.now + (options.expiresInSeconds ?? TOKEN_LIFETIME_SECONDS),
     iat: options.now,
@@ -152,6 +162,7 @@ export function preTokenEvent(
   subject: TokenSubject,
   clientId: string = LOCAL_CLIENT_ID,
   triggerSource: PreTokenGenerationV2TriggerEvent['triggerSource'] = 'TokenGeneration_Authentication',
+  scopes: readonly string[] = [SIGN_IN_SCOPE],
 ): PreTokenGenerationV2TriggerEvent {
   const userAttributes: Record<string, string> = { sub: subject.sub, 'cognito:user_status': 'CONFIRMED' };
   if (subject.email !== undefined) {
@@ -171,7 +182,7 @@ export function preTokenEvent(
     request: {
       userAttributes,
       groupConfiguration: { groupsToOverride: [...subject.groups], iamRolesToOverride: [], preferredRole: null as unknown as undefined },
-      scopes: ['aws.cognito.signin.user.admin'],
+      scopes: [...scopes],
     },
     // Cognito sends null here; the trigger fills it in.
     response: { claimsAndScopeOverrideDetails: null as unknown as ClaimsAndScopeOverrideDetails },
@@ -225,7 +236,7 @@ export interface VerifierOptions {
 export function createVerifier(options: VerifierOptions): TokenVerifier {
   const keys = createLocalJWKSet(options.jwks);
   const issuer = options.issuer ?? LOCAL_ISSUER;
-  const audiences = options.audiences ?? [LOCAL_CLIENT_ID];
+  const audiences = options.audiences ?? [LOCAL_CLIENT_ID, LOCAL_DOCS_CLIENT_ID];
   const clockTolerance = options.clockToleranceSeconds ?? 0;
   return {
     async verify(token: string): Promise<JWTPayload> {

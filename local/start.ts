@@ -14,7 +14,9 @@
  * DATA_DIR (.data), HOST (127.0.0.1), TABLE_NAME, CORS_ORIGINS (comma-separated), SEED_CUSTOMERS
  * (300; 0 = no demo data), THROTTLE_RATE / THROTTLE_BURST (per client), LOG_LEVEL (INFO),
  * LOG_FORMAT (pretty | json), APP_BASE_URL (where email links point), BUSINESS_TIME_ZONE,
- * SES_MAX_SEND_RATE.
+ * WEBHOOK_ALLOWED_HOSTS (hosts webhooks may reach past the SSRF guard; default localhost,127.0.0.1),
+ * SES_MAX_SEND_RATE, OAUTH_CALLBACK_URLS (a web client's sign-in callbacks, local/oauth.ts),
+ * PROBLEM_BASE_URL (base of problem `type` URIs; default this API's /problems/).
  */
 import './sdk-warning';
 import { mkdirSync } from 'node:fs';
@@ -32,6 +34,7 @@ import { LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, applyEnvironment, han
 import { DEFAULT_CORS_ORIGINS, createGateway } from './gateway';
 import { enforceFeatureGrants } from './iam';
 import { localIssuer } from './jwt';
+import { createLocalOAuth, localSignInEnvironment } from './oauth';
 import { Terminal, captureHandlerLogs, clock, fieldsText, logFormat, requestLine, type LogFormat } from './logs';
 import { REPO_ROOT, dataDir } from './paths';
 import { portFromEnv } from './ports';
@@ -40,6 +43,8 @@ import { startScheduler } from './scheduler';
 import { DEFAULT_SEED_CUSTOMERS, seedIfNeeded, type SeedResult } from './seed';
 import { SEED_PHASES, SEED_USER_AGENT, type SeedPhase } from './seed-data';
 import { createStreamPoller } from './stream-poller';
+import { DEFAULT_LOCAL_WEBHOOK_HOSTS, webhookDeliveryTarget } from './webhook-target';
+import { isExportWorkRecord } from '../functions/exports/storage';
 
 type Stop = () => Promise<unknown> | void;
 
@@ -155,7 +160,13 @@ async function main(): Promise<void> {
     stops.push(() => ses.stop());
     const s3 = await startS3({ port: ports.s3, host, directory: join(dir, 's3'), buckets: [LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET] });
     stops.push(() => s3.stop());
-    const bus = await startEventBus({ port: ports.events, host, file: join(dir, 'events', 'events.jsonl') });
+    // The bus's rule: every CRM event goes to the webhooks deliverer (local/webhook-target.ts), which
+    // may call receivers on this machine (WEBHOOK_ALLOWED_HOSTS; never set in AWS).
+    process.env.WEBHOOK_ALLOWED_HOSTS ??= DEFAULT_LOCAL_WEBHOOK_HOSTS;
+    const bus = await startEventBus({
+      port: ports.events, host, file: join(dir, 'events', 'events.jsonl'),
+      targets: [webhookDeliveryTarget()], log: (e) => warn(`[events] ${String(e.msg)} (${String(e.target)}, ${String(e.eventId)})`),
+    });
     stops.push(() => bus.stop());
 
     // Before the first handler module loads.
@@ -188,6 +199,7 @@ async function main(): Promise<void> {
       cors: { allowOrigins: process.env.CORS_ORIGINS ? process.env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : DEFAULT_CORS_ORIGINS },
       throttle: { ratePerSecond: throttleRate, burst: throttleBurst },
       appPages: true,
+      oauth: createLocalOAuth({ issuer }),
       quiet: (req) => req.headers['user-agent'] === SEED_USER_AGENT,
       log: (e) => {
         if (e.quiet) return;
@@ -195,6 +207,8 @@ async function main(): Promise<void> {
       },
     });
     stops.push(() => gateway.close());
+    // Sign-in endpoints, the docs client and problem `type` URIs: this gateway's own (local/oauth.ts).
+    applyEnvironment(localSignInEnvironment(`http://localhost:${gateway.port}`));
 
     const streamLog = logLine(format, 'stream');
     const poller = createStreamPoller({
@@ -204,6 +218,14 @@ async function main(): Promise<void> {
     });
     poller.start();
     stops.push(() => poller.stop());
+    // The export worker's mapping on the same stream (lib/constructs/export-worker.ts).
+    const exportsPoller = createStreamPoller({
+      tableName, ddb: client, endpoint: dynamodb.endpoint, stateFile: join(dir, 'stream-poller', `${tableName}.exports.json`),
+      mapping: { feature: 'exports-worker', filter: isExportWorkRecord },
+      log: (e) => { if (e.msg !== 'events published') streamLog(e); },
+    });
+    exportsPoller.start();
+    stops.push(() => exportsPoller.stop());
 
     const schedulerLog = logLine(format, 'scheduler');
     // Readable mode: the jobs handler's own line says what a run did (local/logs.ts); "scheduled"

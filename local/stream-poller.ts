@@ -30,6 +30,7 @@ import { clientOptions } from '../functions/aws/client-options';
 import { buildFailureRecord, failureObjectKey } from '../functions/events/failures';
 import { isOutboxRecord } from '../functions/events/outbox';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './env';
+import type { FeatureName } from '../functions/api/features';
 import { lambdaContext, loadHandler, type AnyHandler } from './lambda';
 
 export interface StreamPollerOptions {
@@ -64,6 +65,11 @@ export interface StreamPollerOptions {
   onFailure?: { endpoint: string; bucket: string };
   /** The publisher; default: the `events-publisher` feature's handler module. */
   handler?: () => Promise<AnyHandler>;
+  /**
+   * Another mapping on the same stream: the feature it invokes and its event filter (default: the
+   * outbox publisher and OUTBOX_STREAM_FILTER's test). The export worker's mapping uses this.
+   */
+  mapping?: { feature: FeatureName; filter: (record: StreamRecord) => boolean };
   log?: (entry: Record<string, unknown>) => void;
   /**
    * How long the stream ARN from DescribeTable is trusted before it is asked again. Default 60 s.
@@ -119,7 +125,9 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
   const pollInterval = options.pollIntervalMs ?? 500;
   const maxRetries = options.maxRetries ?? 10;
   const bisect = options.bisectBatchOnError ?? true;
-  const getHandler = options.handler ?? (() => loadHandler('events-publisher'));
+  const feature: FeatureName = options.mapping?.feature ?? 'events-publisher';
+  const accepts = options.mapping?.filter ?? ((record: StreamRecord) => isOutboxRecord(record as Parameters<typeof isOutboxRecord>[0]));
+  const getHandler = options.handler ?? (() => loadHandler(feature));
   const log = options.log ?? (() => {});
   const streamArnTtl = options.streamArnTtlMs ?? 60_000;
   const shardListTtl = options.shardListTtlMs ?? 10_000;
@@ -259,7 +267,7 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
       return 0;
     }
 
-    const outbox = records.filter((record) => isOutboxRecord(record as Parameters<typeof isOutboxRecord>[0]));
+    const outbox = records.filter(accepts);
     let completed: boolean;
     try {
       completed = outbox.length ? await deliverAll(arn, shardId, outbox.map((record) => toLambdaRecord(record, arn)), immediateRetry) : true;
@@ -357,7 +365,7 @@ export function createStreamPoller(options: StreamPollerOptions): StreamPoller {
   /** Invokes the publisher; on failure says whether it threw or from which record (in `batch`) to retry. */
   async function deliver(shardId: string, batch: DynamoDBRecord[]): Promise<BatchOutcome> {
     const event: DynamoDBStreamEvent = { Records: batch };
-    const context = lambdaContext('events-publisher');
+    const context = lambdaContext(feature);
     const failed = { ok: false as const, requestId: context.awsRequestId, functionArn: context.invokedFunctionArn };
     let response: unknown;
     try {

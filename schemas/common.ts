@@ -84,7 +84,10 @@ export const Id = (prefix: string) =>
   z.string().check(z.regex(new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`), `Expected an id like ${prefix}_01J…`));
 
 /** Path parameters `{ [name]: Id(prefix) }`, as a factory for a route row's `params`. */
-export const IdParam = (prefix: string, name = 'id') => once(() => ({ [name]: Id(prefix) }));
+export const IdParam = <const Name extends string = 'id'>(prefix: string, name: Name = 'id' as Name) =>
+  // A computed key widens to `{ [x: string]: … }`; the assertion names the one key it builds, so a
+  // route's handler sees `params.id: string` (functions/api/route-def.ts, "Types from the row").
+  once(() => ({ [name]: Id(prefix) }) as Record<Name, ReturnType<typeof Id>>);
 
 /** Server-maintained fields on every record. */
 export const RecordMeta = once(() => ({

@@ -8,7 +8,7 @@
  * The first factory to run also installs zod's English messages ("Invalid email address" rather than
  * "Invalid input"), so a function that never validates never loads the locale either.
  */
-import { config } from 'zod/mini';
+import { config, type output, type ZodMiniType } from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 
 let configured = false;
@@ -26,3 +26,9 @@ export function once<T>(build: () => T): () => T {
     return built.value;
   };
 }
+
+/**
+ * What a schema factory's schema validates to: `Infer<typeof CustomerCreate>` is the body a
+ * customer-create operation receives. Services take these types, never `Record<string, unknown>`.
+ */
+export type Infer<Factory extends () => unknown> = Factory extends () => infer Schema ? (Schema extends ZodMiniType ? output<Schema> : never) : never;

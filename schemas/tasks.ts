@@ -20,6 +20,7 @@ export const RELATED_TYPES = {
   quote: 'quo',
   order: 'ord',
   ticket: 'tkt',
+  contract: 'ctr',
 } as const;
 export type RelatedType = keyof typeof RELATED_TYPES;
 export const MAX_REMINDERS = 5;

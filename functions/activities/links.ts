@@ -7,6 +7,7 @@
 import { keys } from '../data/keys';
 import type { Condition } from '../data/transaction';
 import type { Action } from '../security/permissions';
+import { NO_SUCH_ID } from '../security/principal';
 import type { ActivityLinks } from './model';
 
 export interface LinkKind {
@@ -38,7 +39,16 @@ export const LINK_KINDS: Record<keyof ActivityLinks, LinkKind> = {
         : { expression: 'attribute_exists(pk) AND customerId = :cus AND ownerId = :me', values: { ':cus': customerId, ':me': ownedBy } },
     }),
   },
-  // Tickets have no records yet (their feature comes later); until it registers a check here,
-  // their ids are validated by format only.
-  ticketId: {},
+  // A ticket of the same customer that the caller may read (tickets:read; for a sales rep, tickets
+  // of customers they own, which the customer check of the activity already proves).
+  ticketId: {
+    readAction: 'tickets:read',
+    belongsTo: (customerId, id, ownedBy) => ({
+      key: keys.ticket.primary(id),
+      // A caller who may not read tickets at all gets the answer for a ticket that does not exist.
+      condition: ownedBy === NO_SUCH_ID
+        ? { expression: 'attribute_exists(pk) AND attribute_not_exists(pk)' }
+        : { expression: 'attribute_exists(pk) AND customerId = :cus', values: { ':cus': customerId } },
+    }),
+  },
 };

@@ -162,11 +162,11 @@ function scalarType(node: Json): LakeType | undefined {
 
 const isMoney = (node: Json) => node.type === 'object' && node.properties?.amount?.type === 'integer' && node.properties?.currency && Object.keys(node.properties).length === 2;
 
-function columnsOf(spec: Spec): LakeColumn[] {
+function columnsOf(spec: Spec, personalData: PersonalData): LakeColumn[] {
   const json = z.toJSONSchema(spec.schema(), { io: 'output', unrepresentable: 'any' }) as Json;
   const defs = (json.$defs ?? {}) as Json;
   const root = resolve(json, defs);
-  const masking = LAKE_MASKING[spec.kind] ?? {};
+  const masking = personalData === 'masked' ? LAKE_MASKING[spec.kind] ?? {} : {};
   const out: LakeColumn[] = [];
   if (spec.unnest) {
     out.push({ name: spec.unnest.parentKey.column, type: 'varchar', source: { path: spec.unnest.parentKey.path } });
@@ -228,12 +228,19 @@ function columnsOf(spec: Spec): LakeColumn[] {
 /** Response fields about the caller, not the record. */
 const API_ONLY_FIELDS = ['masked'];
 
-let tables: LakeTable[] | undefined;
+/**
+ * `masked` (default): the analyst policy of LAKE_MASKING — the lake's tables. `clear`: every field
+ * as the API stores it (the restricted database's tables, and on-demand exports, which mask values
+ * by the caller's role instead of leaving columns out: functions/exports).
+ */
+export type PersonalData = 'masked' | 'clear';
+
+const tables: Partial<Record<PersonalData, LakeTable[]>> = {};
 
 /** Every lake table with its columns (built on first use). */
-export function lakeTables(): LakeTable[] {
-  tables ??= SPECS.map((spec) => {
-    const columns = columnsOf(spec);
+export function lakeTables(personalData: PersonalData = 'masked'): LakeTable[] {
+  tables[personalData] ??= SPECS.map((spec) => {
+    const columns = columnsOf(spec, personalData);
     return {
       name: spec.name,
       kind: spec.kind,
@@ -243,7 +250,7 @@ export function lakeTables(): LakeTable[] {
       ...(spec.unnest ? { unnest: spec.unnest } : {}),
     };
   });
-  return tables;
+  return tables[personalData]!;
 }
 
 /** A SQL string literal. */

@@ -52,6 +52,8 @@ export interface FeatureDef {
   sendEmail?: boolean;
   /** May write objects to the exports bucket. */
   writeExports?: boolean;
+  /** May read the on-demand export files (`exports/*` of the exports bucket): presigned download URLs. */
+  readExports?: boolean;
   /** Reads the cursor-signing secret (every feature that returns paginated lists). */
   cursorSecret?: boolean;
   memoryMb?: number;
@@ -84,7 +86,8 @@ export const FEATURES = {
       read: ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'],
       indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'],
       // territories: the round-robin counters of owner assignment (functions/territories/assign.ts).
-      write: { customer: PUT_UPDATE_DELETE, contact: PUT_UPDATE_DELETE, customerEmail: PUT_DELETE, customerPhone: PUT_DELETE, territories: UPDATE, ...IDEMPOTENCY },
+      // dashboard: the customer-distribution counters (functions/dashboard/counters.ts).
+      write: { customer: PUT_UPDATE_DELETE, contact: PUT_UPDATE_DELETE, customerEmail: PUT_DELETE, customerPhone: PUT_DELETE, territories: UPDATE, dashboard: UPDATE, ...IDEMPOTENCY },
     },
     cursorSecret: true,
   },
@@ -140,7 +143,7 @@ export const FEATURES = {
       write: {
         lead: PUT_DELETE, leadEmail: PUT_DELETE, leadPhone: PUT_DELETE,
         customer: PUT_UPDATE, contact: PUT_UPDATE, customerEmail: PUT, customerPhone: PUT,
-        deal: PUT, forecast: UPDATE, salesReport: UPDATE, defaultPipeline: PUT, territories: UPDATE, ...IDEMPOTENCY,
+        deal: PUT, forecast: UPDATE, salesReport: UPDATE, dashboard: UPDATE, defaultPipeline: PUT, territories: UPDATE, ...IDEMPOTENCY,
       },
     },
     cursorSecret: true,
@@ -186,7 +189,7 @@ export const FEATURES = {
       read: ['GetItem', 'Query', 'ConditionCheckItem'],
       indexes: ['gsi1', 'gsi2', 'gsi4'],
       // customer: audit entries; defaultPipeline: created on first use.
-      write: { deal: PUT_UPDATE_DELETE, forecast: UPDATE, salesReport: UPDATE, customer: PUT, defaultPipeline: PUT, ...IDEMPOTENCY },
+      write: { deal: PUT_UPDATE_DELETE, forecast: UPDATE, salesReport: UPDATE, dashboard: UPDATE, customer: PUT, defaultPipeline: PUT, ...IDEMPOTENCY },
     },
     cursorSecret: true,
   },
@@ -194,6 +197,104 @@ export const FEATURES = {
     entry: 'functions/forecast/handler.ts',
     description: 'Forecast and sales reports from incrementally maintained aggregates; quotas',
     table: { read: ['GetItem', 'BatchGetItem', 'Query'], indexes: ['gsi1'], write: { quota: PUT } },
+    cursorSecret: true,
+  },
+  webhooks: {
+    entry: 'functions/webhooks/handler.ts',
+    description: 'Outbound webhooks: subscriptions, secrets, the delivery log and redelivery',
+    // Query: a webhook's delivery log (its own partition). Redelivery attempts at once, as the
+    // retry job would (functions/webhooks/attempt.ts); a webhook disabled meanwhile notifies admins.
+    table: { read: ['GetItem', 'Query'], indexes: ['gsi1'], write: { webhook: PUT_UPDATE_DELETE, notification: PUT } },
+    cursorSecret: true,
+    timeoutSeconds: 29,
+  },
+  'webhooks-deliverer': {
+    entry: 'functions/webhooks/deliverer.ts',
+    description: 'EventBridge rule target: fans each domain event out to the matching webhooks and makes the first attempt',
+    // gsi2: the active webhooks (one Query per batch); deliveries are written in the webhook's partition.
+    table: { read: ['GetItem'], indexes: ['gsi2'], write: { webhook: PUT_UPDATE, notification: PUT } },
+    // Attempts run in parallel, 10 s each at most.
+    timeoutSeconds: 60,
+  },
+  apikeys: {
+    entry: 'functions/apikeys/handler.ts',
+    description: 'API keys for machine clients: create (shown once), list, revoke',
+    table: { read: ['GetItem'], indexes: ['gsi1'], write: { apiKey: PUT_UPDATE } },
+    cursorSecret: true,
+  },
+  'apikeys-authorizer': {
+    entry: 'functions/apikeys/authorizer.ts',
+    description: 'Lambda request authorizer of the machine API: verifies an API key (hash lookup) and records its last use',
+    table: { read: ['GetItem'], write: { apiKey: UPDATE } },
+    memoryMb: 256,
+    timeoutSeconds: 5,
+  },
+  dashboard: {
+    entry: 'functions/dashboard/handler.ts',
+    description: 'The dashboard figures (from counters kept on write) and the /dashboard page',
+    // Counter items by GetItem/Query, quotas on gsi1, pipeline names by BatchGetItem; writes nothing.
+    table: { read: ['GetItem', 'BatchGetItem', 'Query'], indexes: ['gsi1'] },
+  },
+  exports: {
+    entry: 'functions/exports/handler.ts',
+    description: 'On-demand exports: start one, follow its progress, download its files (presigned URLs)',
+    table: { read: ['GetItem'], indexes: ['gsi1'], write: { exportJob: PUT, ...IDEMPOTENCY } },
+    readExports: true,
+    cursorSecret: true,
+  },
+  'exports-worker': {
+    entry: 'functions/exports/worker.ts',
+    description: 'Writes on-demand export files part by part; started by the export item on the table stream',
+    // Every export source is an index partition (customers, leads, products, pipelines and each
+    // customer's contacts on gsi1; all deals on gsi4): Query only, never Scan.
+    table: { read: ['GetItem'], indexes: ['gsi1', 'gsi4'], write: { exportJob: UPDATE } },
+    writeExports: true,
+    memoryMb: 1024,
+    timeoutSeconds: 300,
+  },
+  contracts: {
+    entry: 'functions/contracts/handler.ts',
+    description: 'Service contracts (number, covered assets, term, value, status) and entitlements',
+    table: {
+      // BatchGetItem: the covered assets; ConditionCheckItem: customer live and assets still the customer's at commit.
+      read: ['GetItem', 'BatchGetItem', 'ConditionCheckItem'],
+      indexes: ['gsi1', 'gsi3', 'gsi4'],
+      // contract: the contract and its audit entries; contractNumber: the number guard.
+      write: { contract: PUT, contractNumber: PUT, ...IDEMPOTENCY },
+    },
+    cursorSecret: true,
+  },
+  kb: {
+    entry: 'functions/kb/handler.ts',
+    description: 'Knowledge-base articles (Markdown rendered safely) and their versions',
+    // Query: an article's versions in its own partition.
+    table: { read: ['GetItem', 'Query'], indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'], write: { article: PUT, ...IDEMPOTENCY } },
+    cursorSecret: true,
+  },
+  tickets: {
+    entry: 'functions/tickets/handler.ts',
+    description: 'Service desk: tickets, their conversation (replies emailed, internal notes), SLA clocks, queues and service-desk settings',
+    table: {
+      // BatchGetItem: the customer with the service-desk settings; ConditionCheckItem: linked contact, asset, order, queue, live customer.
+      read: ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'],
+      indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'],
+      // customer: audit entries (timeline); serviceReport: opened/resolved/breach counters;
+      // userProfile: the caller's email for escalation emails (functions/notifications/with-profile.ts).
+      write: { ticket: PUT_UPDATE, queue: PUT_UPDATE, serviceDesk: PUT, customer: PUT, serviceReport: UPDATE, userProfile: PUT, ...IDEMPOTENCY },
+    },
+    sendEmail: true,
+    cursorSecret: true,
+  },
+  marketing: {
+    entry: 'functions/marketing/handler.ts',
+    description: 'Marketing: consent, suppression list, email templates, segments, static lists, campaigns and the public unsubscribe endpoint',
+    table: {
+      read: ['GetItem', 'BatchGetItem', 'Query'],
+      // gsi1-4: the customer indexes a segment preview reads (tier gsi3, stage gsi4, owner gsi2, all/tag gsi1) and the marketing lists.
+      indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'],
+      // The unsubscribe endpoint writes the recipient, the campaign counters, the suppression and the consent in one transaction.
+      write: { consent: PUT_UPDATE, suppression: UPDATE, template: PUT, segment: PUT, mailingList: PUT_DELETE, campaign: PUT_UPDATE },
+    },
     cursorSecret: true,
   },
   'events-publisher': {
@@ -206,13 +307,20 @@ export const FEATURES = {
     entry: 'functions/jobs/handler.ts',
     description: 'Scheduled jobs from the schedule table',
     table: {
-      read: ['GetItem', 'BatchGetItem'],
-      indexes: ['gsi1', 'gsi2', 'gsi3'],
+      read: ['GetItem', 'BatchGetItem', 'Query'],
+      indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'],
+      // campaigns: the send job reads segments (customer indexes, gsi4 = stage), lists (Query) and the
+      // ledger, and writes the campaign's partition (recipients, counters, checkpoints).
       // Reminders deliver notifications; proactive jobs create rule tasks, move asset schedules
       // and customers' dormancy trackers (customer: UpdateItem of `#ACTIVITY` only).
-      write: { heartbeat: PUT, task: PUT_UPDATE, notification: PUT, ruleGuard: PUT, asset: UPDATE, customer: UPDATE, jobState: UPDATE },
+      // webhook: the webhooks job claims due deliveries and records attempts (functions/webhooks/retry.ts).
+      // contract: the contract-renewals job's checkpoint and expiry (with its audit entry), conditional on rev.
+      // ticket + serviceReport: the sla job records escalations and breaches on the ticket (conditional on rev) and counts breaches.
+      write: { heartbeat: PUT, task: PUT_UPDATE, notification: PUT, ruleGuard: PUT, asset: UPDATE, customer: UPDATE, jobState: UPDATE, webhook: UPDATE, contract: PUT, ticket: PUT, serviceReport: UPDATE, campaign: PUT_UPDATE },
     },
     sendEmail: true,
+    // Unsubscribe tokens in campaign emails are sealed with the cursor key (functions/marketing/token.ts).
+    cursorSecret: true,
     timeoutSeconds: 300,
   },
   'auth-pre-token': {

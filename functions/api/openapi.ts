@@ -24,7 +24,7 @@ import * as z from '../../schemas/zod';
 import { Problem } from '../../schemas/common';
 import { MAX_BODY_BYTES } from '../http/request';
 import { ACTIONS, type Action, PERMISSIONS, ROLES } from '../security/permissions';
-import { PROBLEM_BASE } from '../http/problem';
+import { PROBLEM_BASE_PLACEHOLDER } from '../http/problem';
 import { AUTH_ORIGIN_PLACEHOLDER, AUTHORIZE_PATH, OAUTH_SCOPES, TOKEN_PATH } from '../system/sign-in';
 import { PROBLEM_TYPES, type ProblemType } from '../system/problem-types';
 import { type ExampleContext, exampleOf, refined } from './examples';
@@ -130,7 +130,7 @@ const GATEWAY_MESSAGES: Record<number, string> = { 401: 'Unauthorized', 429: 'To
 /** The example body of a problem type, as toProblemResponse (functions/http/problem.ts) writes it. */
 function problemExample(slug: string): Json {
   const type: ProblemType = (PROBLEM_TYPES as Record<string, ProblemType>)[slug]!;
-  const example: Json = { type: PROBLEM_BASE + slug, title: type.title, status: type.status, detail: PROBLEM_DETAILS[slug] ?? type.title, instance: '/v1/customers', requestId: '3f2b8c1e-7a4d-4e9b-9c21-5d8e0f6a1b2c' };
+  const example: Json = { type: PROBLEM_BASE_PLACEHOLDER + slug, title: type.title, status: type.status, detail: PROBLEM_DETAILS[slug] ?? type.title, instance: '/v1/customers', requestId: '3f2b8c1e-7a4d-4e9b-9c21-5d8e0f6a1b2c' };
   if (slug === 'validation-failed') example.errors = [{ path: 'email', message: 'Invalid email address' }];
   return example;
 }

@@ -1,10 +1,11 @@
 /**
  * The shape of one route row, and helpers over rows. Deliberately free of schema imports: every
  * feature handler imports this module (through functions/http/chain.ts), so anything imported
- * here would land in every Lambda bundle. The rows themselves live in functions/<feature>/routes.ts
+ * here would land in every Lambda bundle (type-only imports are erased and cost nothing). The rows themselves live in functions/<feature>/routes.ts
  * and are assembled into the one table by functions/api/routes.ts.
  */
-import type { ZodMiniType } from 'zod/mini';
+import type { output, ZodMiniType } from 'zod/mini';
+import type { Infer } from '../../schemas/once';
 import type { Action } from '../security/permissions';
 import type { FeatureName } from './features';
 
@@ -30,7 +31,7 @@ export interface RouteDef {
   body?: () => ZodMiniType;
   response: { status: number; schema?: () => ZodMiniType; contentType?: string };
   /** Statuses besides 400/401/403/413/415/429 worth documenting for this route. */
-  errors?: number[];
+  errors?: readonly number[];
   /** POST routes that honour Idempotency-Key. */
   idempotent?: boolean;
   /** PATCH/DELETE routes that honour If-Match. */
@@ -53,3 +54,29 @@ export function routeKey(route: Pick<RouteDef, 'method' | 'path'>): string {
 export function routesIn(routes: readonly RouteDef[], feature: FeatureName): RouteDef[] {
   return routes.filter((route) => route.feature === feature);
 }
+
+/*
+ * Types from the row. A feature declares its rows `as const satisfies readonly RouteDef[]`, which
+ * keeps each row's literal operation name and schema factories; these helpers derive from them what
+ * the request chain hands that row's operation: `z.output` of its params, query and body schemas
+ * (what validation returns, after defaults and coercion). Type-only: nothing here reaches a bundle.
+ */
+
+export type { Infer };
+
+/** Path parameters as validated: `{ id: string }` for a row with `params: IdParam('cus')`; `{}` without params. */
+export type ParamsOf<Row> = Row extends { params: () => infer Shape }
+  ? { [Name in keyof Shape]: Shape[Name] extends ZodMiniType ? output<Shape[Name]> : never }
+  : Record<string, never>;
+/** The validated query (an unknown parameter on a row without a query schema is a 400, so `{}`). */
+export type QueryOf<Row> = Row extends { query: infer Factory extends () => unknown } ? Infer<Factory> : Record<string, never>;
+/** The validated body; `undefined` on a row without a body schema. */
+export type BodyOf<Row> = Row extends { body: infer Factory extends () => unknown } ? Infer<Factory> : undefined;
+
+/** The row of `Rows` whose operation is `Name`. */
+export type RowOf<Rows extends readonly RouteDef[], Name extends string> = Extract<Rows[number], { operation: Name }>;
+
+/** Operation name → its validated `{ params, query, body }`, for every row of `Rows`. */
+export type InputsOf<Rows extends readonly RouteDef[]> = {
+  [Name in Rows[number]['operation']]: { params: ParamsOf<RowOf<Rows, Name>>; query: QueryOf<RowOf<Rows, Name>>; body: BodyOf<RowOf<Rows, Name>> };
+};

@@ -30,6 +30,12 @@ import { routes as commissionsRoutes } from '../commissions/routes';
 import { routes as pipelinesRoutes } from '../pipelines/routes';
 import { routes as dealsRoutes } from '../deals/routes';
 import { routes as forecastRoutes } from '../forecast/routes';
+import { routes as marketingRoutes } from '../marketing/routes';
+import { routes as contractsRoutes } from '../contracts/routes';
+import { routes as ticketsRoutes } from '../tickets/routes';
+import { routes as kbRoutes } from '../kb/routes';
+import { routes as exportsRoutes } from '../exports/routes';
+import { routes as dashboardRoutes } from '../dashboard/routes';
 
 export { type HttpMethod, type RouteDef, routeKey } from './route-def';
 export { Problem } from '../../schemas/common';
@@ -50,6 +56,12 @@ export const ROUTES: readonly RouteDef[] = [
   ...pipelinesRoutes,
   ...dealsRoutes,
   ...forecastRoutes,
+  ...marketingRoutes,
+  ...contractsRoutes,
+  ...ticketsRoutes,
+  ...kbRoutes,
+  ...exportsRoutes,
+  ...dashboardRoutes,
 ];
 
 export function routesOf(feature: FeatureName): RouteDef[] {

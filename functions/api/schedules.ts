@@ -66,6 +66,24 @@ export const SCHEDULES: readonly ScheduleDef[] = [
     retry: untilNextRun(60),
   },
   {
+    name: 'webhooks',
+    expression: 'rate(1 minute)',
+    description: 'Retries due webhook deliveries (exponential backoff with jitter for 24 h, then dead-lettered); disables webhooks failing for 24 h and notifies their admins',
+    retry: untilNextRun(60),
+  },
+  {
+    name: 'campaigns',
+    expression: 'rate(1 minute)',
+    description: 'Sends due marketing campaigns: materialises each audience into its recipient ledger, then sends each address at most once at the campaign\'s rate, checking consent and suppression at send time',
+    retry: untilNextRun(60),
+  },
+  {
+    name: 'sla',
+    expression: 'rate(1 minute)',
+    description: 'Escalates tickets whose SLA warning point or deadline passed (in-app + email to the assignee, then the queue manager), each level exactly once; catches up after downtime',
+    retry: untilNextRun(60),
+  },
+  {
     name: 'continue-jobs',
     expression: 'rate(5 minutes)',
     description: 'Continues every daily job that stopped on its time budget with work left, for the scheduled time it stopped at (functions/jobs/runner.ts); one read when nothing is pending',
@@ -87,6 +105,12 @@ export const SCHEDULES: readonly ScheduleDef[] = [
     name: 'dormant-customers',
     expression: 'cron(20 5 * * ? *)',
     description: 'Daily 05:20 business time: follow-up task for the owner of each customer without activity for the days its tier allows (one open at a time)',
+    retry: DAILY,
+  },
+  {
+    name: 'contract-renewals',
+    expression: 'cron(30 5 * * ? *)',
+    description: 'Daily 05:30 business time: renewal task + reminder for each active contract within its renewal reminder days of its end (one per contract end); contracts past their end become expired; catches up after downtime',
     retry: DAILY,
   },
 ];

@@ -21,15 +21,18 @@ const same = (a: unknown, b: unknown) => JSON.stringify(meaningful(a)) === JSON.
 
 /** Field-by-field difference of two versions of a record, over the given fields. */
 export function diff(
-  before: Record<string, unknown> | undefined,
-  after: Record<string, unknown> | undefined,
+  before: object | undefined,
+  after: object | undefined,
   fields: readonly string[],
   sensitive: readonly string[],
 ): FieldChange[] {
+  // Any record type (an item interface has no index signature); read here by field name only.
+  const b = before as Record<string, unknown> | undefined;
+  const a = after as Record<string, unknown> | undefined;
   const changes: FieldChange[] = [];
   for (const field of fields) {
-    const from = before?.[field];
-    const to = after?.[field];
+    const from = b?.[field];
+    const to = a?.[field];
     if (same(from, to)) continue;
     if (sensitive.includes(field)) changes.push({ field, redacted: true });
     else changes.push({ field, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
@@ -39,9 +42,9 @@ export function diff(
 
 export interface AuditInput {
   customerId: string;
-  entityType: 'customer' | 'contact' | 'task' | 'activity' | 'asset' | 'settings' | 'lead' | 'deal' | 'pipeline' | 'quota' | 'product' | 'quote' | 'order' | 'commission-plan';
+  entityType: 'customer' | 'contact' | 'task' | 'activity' | 'asset' | 'settings' | 'lead' | 'deal' | 'pipeline' | 'quota' | 'product' | 'quote' | 'order' | 'commission-plan' | 'ticket' | 'ticket-message' | 'queue' | 'contract' | 'article';
   entityId: string;
-  action: 'created' | 'updated' | 'archived' | 'restored' | 'deleted' | 'completed' | 'reopened' | 'cancelled' | 'converted' | 'sent' | 'accepted' | 'rejected' | 'revised';
+  action: 'created' | 'updated' | 'archived' | 'restored' | 'deleted' | 'completed' | 'reopened' | 'cancelled' | 'converted' | 'sent' | 'accepted' | 'rejected' | 'revised' | 'resolved' | 'closed' | 'expired';
   actor: Principal;
   at: Date;
   version: number;

@@ -12,6 +12,7 @@ import { keys, normalizeEmail, normalizePhone } from '../data/keys';
 import type { IndexName } from '../data/table';
 import { Transaction } from '../data/transaction';
 import type { ContactItem, CustomerItem, CustomerSummary } from './model';
+import { addCustomerCounters } from '../dashboard/counters';
 
 const table = () => config().tableName;
 
@@ -24,9 +25,69 @@ function strip<T>(item: Stored | undefined): T | undefined {
   return rest as T;
 }
 
+/**
+ * The profile item. The contact ids and their revision live on the contacts summary beside it
+ * (`#CONTACTS`): they change with every contact, and the profile is copied into four indexes and
+ * read by other features' condition checks, all billed per started KB.
+ */
 function customerStored(c: CustomerItem): Stored {
-  const { summary: _summary, ...profile } = c;
+  const { summary: _summary, contactIds: _ids, contactsRev: _rev, ...profile } = c;
   return { ...keys.customer.primary(c.id), ...keys.customer.indexes(c), kind: 'customer', ...profile };
+}
+
+/** Attributes of the profile that contact writes keep (a customer change never writes them). */
+const CONTACT_MANAGED = new Set(['contactCount', 'primaryContactId']);
+
+/**
+ * The UpdateItem of a changed profile: SET what differs from the profile as read, REMOVE what is
+ * gone (index keys of a list the customer left, cleared fields). Attributes it does not name —
+ * the contact counters, and contactIds/contactsRev on profiles written before the contacts summary
+ * existed — are left as they are, so a concurrent contact write is never overwritten.
+ */
+function profileUpdate(before: CustomerItem, after: CustomerItem): { expression: string; names: Record<string, string>; values: Stored } {
+  const old = customerStored(before);
+  const now = customerStored(after);
+  const sets: string[] = [];
+  const removes: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Stored = {};
+  let n = 0;
+  for (const name of new Set([...Object.keys(old), ...Object.keys(now)])) {
+    if (name === 'pk' || name === 'sk' || CONTACT_MANAGED.has(name)) continue;
+    const was = old[name];
+    const is = now[name];
+    if (is === undefined) {
+      if (was === undefined) continue;
+      names[`#p${n}`] = name;
+      removes.push(`#p${n++}`);
+    } else if (JSON.stringify(was) !== JSON.stringify(is)) {
+      names[`#p${n}`] = name;
+      values[`:p${n}`] = is;
+      sets.push(`#p${n} = :p${n++}`);
+    }
+  }
+  const expression = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].filter(Boolean).join(' ');
+  return { expression, names, values };
+}
+
+/** The contacts summary as first written (a customer created with its contact: lead conversion). */
+function contactsStored(customerId: string, ids: Set<string>, rev: number): Stored {
+  return { ...keys.customer.contacts(customerId), kind: 'customer-contacts', customerId, contactIds: ids, contactsRev: rev };
+}
+
+/** Condition: the contacts summary is still at the revision read (no contact added or removed since). */
+function contactsUnchanged(rev: number | undefined): { expression: string; values: Stored } {
+  return rev
+    ? { expression: 'contactsRev = :readRev', values: { ':readRev': rev } }
+    : { expression: 'attribute_not_exists(contactsRev) OR contactsRev = :readRev', values: { ':readRev': 0 } };
+}
+
+/** Moves the contacts summary on by one contact added (`ADD`) or removed (`DELETE`). */
+function touchContacts(tx: Transaction, customerId: string, op: 'ADD' | 'DELETE', contactId: string): void {
+  tx.update('customer-contacts', keys.customer.contacts(customerId), {
+    expression: `SET kind = :contactsKind, customerId = :contactsOf, contactsRev = if_not_exists(contactsRev, :zeroRev) + :oneRev ${op} contactIds :contactIdSet`,
+    values: { ':contactsKind': 'customer-contacts', ':contactsOf': customerId, ':zeroRev': 0, ':oneRev': 1, ':contactIdSet': new Set([contactId]) },
+  });
 }
 
 /** The list-facing copy of a customer stored once per tag (no internal counters). */
@@ -53,12 +114,22 @@ export async function getCustomer(id: string): Promise<CustomerItem | undefined>
   if (!profile) return undefined;
   const activity = items.find((item) => item.sk === keys.customerActivity.primary(id).sk);
   const purchases = items.find((item) => item.sk === keys.customer.purchases(id).sk);
+  const contacts = items.find((item) => item.sk === keys.customer.contacts(id).sk);
   const summary: CustomerSummary = {
     lastActivityAt: activity?.lastActivityAt as string | undefined,
     lastPurchaseAt: purchases?.lastPurchaseAt as string | undefined,
     lifetimeValue: purchases?.lifetimeValue as Record<string, number> | undefined,
   };
-  return { ...strip<CustomerItem>(profile)!, summary };
+  // Profiles written before the contacts summary existed hold their contacts' ids themselves;
+  // contact writes since then went to the summary (and a removal from either set is applied to
+  // both), so the customer's contacts are the union. Their revision is the summary's.
+  const ids = new Set<string>([...((profile.contactIds as Set<string> | undefined) ?? []), ...((contacts?.contactIds as Set<string> | undefined) ?? [])]);
+  return {
+    ...strip<CustomerItem>(profile)!,
+    ...(ids.size > 0 ? { contactIds: ids } : { contactIds: undefined }),
+    contactsRev: (contacts?.contactsRev as number | undefined) ?? 0,
+    summary,
+  };
 }
 
 export async function getContact(id: string): Promise<ContactItem | undefined> {
@@ -88,14 +159,20 @@ export async function saveCustomer(before: CustomerItem | undefined, after: Cust
 export function addCustomerWrites(tx: Transaction, before: CustomerItem | undefined, after: CustomerItem, audit: Stored): void {
   const ownerChanged = before !== undefined && before.ownerId !== after.ownerId;
   if (before) {
-    // contactsRev too: a contact added meanwhile changed the counters the tag copies repeat and,
-    // on an owner change, the set of contacts whose owner copy must move.
-    tx.put('customer', customerStored(after), {
-      expression: 'version = :v AND (contactsRev = :rev OR attribute_not_exists(contactsRev))',
-      values: { ':v': before.version, ':rev': before.contactsRev ?? 0 },
+    // Only what changed is written. contactCount as read: the tag copies below repeat it, so a
+    // contact added or removed meanwhile must make this write retry, not be undone by it.
+    const count = before.contactCount ?? 0;
+    tx.update('customer', keys.customer.primary(after.id), profileUpdate(before, after), {
+      expression: `version = :v AND ${count === 0 ? '(attribute_not_exists(contactCount) OR contactCount = :count)' : 'contactCount = :count'}`,
+      values: { ':v': before.version, ':count': count },
     });
+    // An owner change moves every contact's owner copy: the set of contacts must be the one read.
+    if (ownerChanged) tx.check('customer', keys.customer.contacts(after.id), contactsUnchanged(before.contactsRev));
   } else {
     tx.put('customer', customerStored(after), { expression: 'attribute_not_exists(pk)' });
+    if (after.contactIds && after.contactIds.size > 0) {
+      tx.put('customer-contacts', contactsStored(after.id, after.contactIds, after.contactsRev || 1), { expression: 'attribute_not_exists(pk)' });
+    }
   }
 
   const guards: [string, string | undefined, string | undefined, (v: string) => Stored][] = [
@@ -126,6 +203,8 @@ export function addCustomerWrites(tx: Transaction, before: CustomerItem | undefi
     }
   }
   tx.put('audit', audit);
+  // The dashboard's customer distribution (functions/dashboard/counters.ts).
+  addCustomerCounters(tx, before, after);
 }
 
 /** Tag copies repeat the contact count the lists show; keep them in step in the same transaction. */
@@ -202,16 +281,16 @@ export function addContactCreation(tx: Transaction, customer: CustomerItem, cont
     {
       expression: `SET ${[
         'contactCount = if_not_exists(contactCount, :zero) + :one',
-        'contactsRev = if_not_exists(contactsRev, :zero) + :one',
         ...(contact.isPrimary ? ['primaryContactId = :cid'] : []),
-      ].join(', ')} ADD contactIds :ids`,
-      values: { ':zero': 0, ':one': 1, ':ids': new Set([contact.id]), ...(contact.isPrimary ? { ':cid': contact.id } : {}) },
+      ].join(', ')}`,
+      values: { ':zero': 0, ':one': 1, ...(contact.isPrimary ? { ':cid': contact.id } : {}) },
     },
     {
       expression: `attribute_exists(pk) AND ownerId = :owner AND attribute_not_exists(archivedAt) AND (attribute_not_exists(contactCount) OR contactCount < :max)${pointer ? ` AND ${pointer.expression}` : ''}`,
       values: { ':owner': customer.ownerId, ':max': maxContacts, ...(pointer?.values ?? {}) },
     },
   );
+  touchContacts(tx, customer.id, 'ADD', contact.id);
   countOnTagCopies(tx, customer, 1);
   if (contact.isPrimary && demotion) addDemotion(tx, demotion);
   tx.put('audit', audit);
@@ -256,13 +335,15 @@ export async function deleteContact(contact: ContactItem, customer: CustomerItem
     'customer',
     keys.customer.primary(contact.customerId),
     {
-      expression: `SET contactCount = contactCount - :one, contactsRev = if_not_exists(contactsRev, :zero) + :one DELETE contactIds :ids${ownsPointer ? ' REMOVE primaryContactId' : ''}`,
-      values: { ':one': 1, ':zero': 0, ':ids': new Set([contact.id]) },
+      // DELETE from the profile's own set too: profiles from before the contacts summary hold ids.
+      expression: `SET contactCount = contactCount - :one DELETE contactIds :ids${ownsPointer ? ' REMOVE primaryContactId' : ''}`,
+      values: { ':one': 1, ':ids': new Set([contact.id]) },
     },
     ownsPointer
       ? { expression: 'attribute_exists(pk) AND primaryContactId = :cid', values: { ':cid': contact.id } }
       : { expression: 'attribute_exists(pk)' },
   );
+  touchContacts(tx, contact.customerId, 'DELETE', contact.id);
   tx.put('audit', audit);
   await tx.commit();
 }

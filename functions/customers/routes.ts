@@ -17,7 +17,7 @@ const con = IdParam('con');
 const OWN_CUSTOMER = 'only customers the caller owns (`ownerId`); any other answers 404, exactly like an unknown id';
 const OWN_CONTACT = 'only contacts of customers the caller owns; any other answers 404, exactly like an unknown id';
 
-export const routes: readonly RouteDef[] = [
+export const routes = [
   // customers
   { method: 'POST', path: '/v1/customers', feature: 'customers', operation: 'createCustomer', tag: 'Customers', summary: 'Create a customer (409 on a duplicate email or phone)', permission: 'customers:create', scope: 'the new customer is owned by the caller; naming another `ownerId` answers 403', body: CustomerCreate, response: { status: 201, schema: Customer }, errors: [409, 422], idempotent: true },
   { method: 'GET', path: '/v1/customers', feature: 'customers', operation: 'listCustomers', tag: 'Customers', summary: 'List customers with index-backed filters', permission: 'customers:read', scope: 'lists only customers the caller owns; an `ownerId` filter naming someone else returns an empty page', query: CustomerListQuery, response: { status: 200, schema: CustomerPage } },
@@ -33,4 +33,4 @@ export const routes: readonly RouteDef[] = [
   { method: 'GET', path: '/v1/contacts/{id}', feature: 'customers', operation: 'getContact', tag: 'Contacts', summary: 'Read a contact', permission: 'contacts:read', scope: OWN_CONTACT, params: con, response: { status: 200, schema: Contact }, errors: [404] },
   { method: 'PATCH', path: '/v1/contacts/{id}', feature: 'customers', operation: 'updateContact', tag: 'Contacts', summary: 'Change a contact', permission: 'contacts:write', scope: OWN_CONTACT, params: con, body: ContactPatch, response: { status: 200, schema: Contact }, errors: [404, 412], conditional: true },
   { method: 'DELETE', path: '/v1/contacts/{id}', feature: 'customers', operation: 'deleteContact', tag: 'Contacts', summary: 'Delete a contact', permission: 'contacts:write', scope: OWN_CONTACT, params: con, response: { status: 204 }, errors: [404, 412], conditional: true },
-];
+] as const satisfies readonly RouteDef[];

@@ -20,12 +20,15 @@ import {
 import * as repo from './repository';
 import { assignOwner } from '../territories/assign';
 import { customerArchived } from './archived';
+import type { Infer } from '../../schemas/once';
+import type { ContactCreate, ContactPatch, CustomerCreate, CustomerListQuery, CustomerPatch, ListQuery } from '../../schemas/customers';
 
 export const DEFAULT_LIMIT = 25;
 /** Retries of a PATCH without If-Match that lost a race: re-read, re-apply, write again. */
 const MAX_MERGE_ATTEMPTS = 3;
 
-type Body = Record<string, unknown>;
+type CustomerInput = Infer<typeof CustomerCreate>;
+type PageInput = Infer<typeof ListQuery>;
 
 const view = (principal: Principal, item: CustomerItem) => maskFor('customer', toCustomer(item), principal, item.ownerId);
 const contactView = (principal: Principal, item: ContactItem) => maskFor('contact', toContact(item), principal, item.ownerId);
@@ -41,10 +44,9 @@ export function ownerFor(principal: Principal, scope: Scope, requested: string |
  * Without a named owner, a caller with scope `all` gets the territory's owner (rules in
  * functions/territories); a sales rep's own creations stay theirs, and no match keeps the caller.
  */
-async function territoryOwner(scope: Scope, body: Body, now: Date): Promise<string | undefined> {
+async function territoryOwner(scope: Scope, body: CustomerInput, now: Date): Promise<string | undefined> {
   if (body.ownerId !== undefined || scope !== 'all') return undefined;
-  const address = body.address as { country?: string; region?: string } | undefined;
-  return assignOwner({ country: address?.country, region: address?.region, industry: body.industry as string | undefined }, now);
+  return assignOwner({ country: body.address?.country, region: body.address?.region, industry: body.industry }, now);
 }
 
 /**
@@ -71,23 +73,23 @@ async function loadVisibleCustomer(principal: Principal, id: string, action: 'cu
   return item;
 }
 
-export async function createCustomer(principal: Principal, scope: Scope, body: Body, now: Date) {
+export async function createCustomer(principal: Principal, scope: Scope, body: CustomerInput, now: Date) {
   const at = now.toISOString();
   const item: CustomerItem = {
     id: newId('cus'),
-    type: body.type as CustomerItem['type'],
-    name: body.name as string,
-    industry: body.industry as string | undefined,
-    tier: body.tier as string | undefined,
-    lifecycleStage: body.lifecycleStage as string | undefined,
-    source: body.source as string | undefined,
-    tags: uniqueTags(body.tags as string[] | undefined),
-    ownerId: (await territoryOwner(scope, body, now)) ?? ownerFor(principal, scope, body.ownerId as string | undefined),
-    phone: body.phone as string | undefined,
-    email: body.email as string | undefined,
-    address: body.address as Record<string, string> | undefined,
-    website: body.website as string | undefined,
-    taxId: body.taxId as string | undefined,
+    type: body.type,
+    name: body.name,
+    industry: body.industry,
+    tier: body.tier,
+    lifecycleStage: body.lifecycleStage,
+    source: body.source,
+    tags: uniqueTags(body.tags),
+    ownerId: (await territoryOwner(scope, body, now)) ?? ownerFor(principal, scope, body.ownerId),
+    phone: body.phone,
+    email: body.email,
+    address: body.address,
+    website: body.website,
+    taxId: body.taxId,
     contactCount: 0,
     contactsRev: 0,
     version: 1,
@@ -96,7 +98,7 @@ export async function createCustomer(principal: Principal, scope: Scope, body: B
     createdBy: principal.userId,
     updatedBy: principal.userId,
   };
-  const changes = diff(undefined, item as unknown as Body, CUSTOMER_FIELDS, CUSTOMER_SENSITIVE);
+  const changes = diff(undefined, item, CUSTOMER_FIELDS, CUSTOMER_SENSITIVE);
   const audit = auditItem({ customerId: item.id, entityType: 'customer', entityId: item.id, action: 'created', actor: principal, at: now, version: 1, changes, timeline: true });
   try {
     await repo.saveCustomer(undefined, item, audit);
@@ -124,7 +126,7 @@ async function mutateCustomer(principal: Principal, action: 'customers:update' |
     const result = mutation(current);
     if (!result) return view(principal, current);
     const next: CustomerItem = { ...result.next, version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
-    const changes = diff(current as unknown as Body, next as unknown as Body, [...CUSTOMER_FIELDS, 'archivedAt'], CUSTOMER_SENSITIVE);
+    const changes = diff(current, next, [...CUSTOMER_FIELDS, 'archivedAt'], CUSTOMER_SENSITIVE);
     // Key events go on the timeline: archive, restore, and updates that change the owner or tier.
     const timeline = result.action !== 'updated' || changes.some((c) => c.field === 'ownerId' || c.field === 'tier');
     const audit = auditItem({ customerId: id, entityType: 'customer', entityId: id, action: result.action, actor: principal, at: now, version: next.version, changes, timeline });
@@ -145,15 +147,15 @@ async function mutateCustomer(principal: Principal, action: 'customers:update' |
   }
 }
 
-export async function updateCustomer(principal: Principal, scope: Scope, id: string, patch: Body, expectedVersion: number | undefined, now: Date) {
+export async function updateCustomer(principal: Principal, scope: Scope, id: string, patch: Infer<typeof CustomerPatch>, expectedVersion: number | undefined, now: Date) {
   return mutateCustomer(principal, 'customers:update', id, expectedVersion, now, (current) => {
     if (current.archivedAt) throw customerArchived(id);
     if (patch.ownerId !== undefined && patch.ownerId !== current.ownerId && scope !== 'all') {
       throw Forbidden('Your role may not reassign customers to another owner');
     }
-    const normalized = patch.tags !== undefined ? { ...patch, tags: uniqueTags(patch.tags as string[]) } : patch;
+    const normalized = patch.tags !== undefined ? { ...patch, tags: uniqueTags(patch.tags) } : patch;
     const next = applyPatch(current, normalized);
-    const changed = diff(current as unknown as Body, next as unknown as Body, CUSTOMER_FIELDS, []).length > 0;
+    const changed = diff(current, next, CUSTOMER_FIELDS, []).length > 0;
     return changed ? { next, action: 'updated' } : undefined;
   });
 }
@@ -168,7 +170,7 @@ export async function restoreCustomer(principal: Principal, id: string, now: Dat
   return mutateCustomer(principal, 'customers:archive', id, undefined, now, (current) => {
     if (!current.archivedAt) return undefined;
     const { archivedAt: _archived, ...rest } = current;
-    return { next: rest as CustomerItem, action: 'restored' };
+    return { next: rest, action: 'restored' };
   });
 }
 
@@ -177,7 +179,7 @@ export async function restoreCustomer(principal: Principal, id: string, now: Dat
  * the most selective filter given (owner, tag, tier, stage), else all customers by name. Other
  * filters apply as filter expressions on that one Query; `q` narrows the sort key.
  */
-export function planList(principal: Principal, scope: Scope, query: Record<string, string | undefined>): repo.QueryPlan | 'empty' {
+export function planList(principal: Principal, scope: Scope, query: Infer<typeof CustomerListQuery>): repo.QueryPlan | 'empty' {
   const archived = query.archived === 'true';
   const sortPrefix = query.q ? keys.customer.namePrefix(query.q) || undefined : undefined;
   const filters: Record<string, string> = {};
@@ -212,7 +214,7 @@ export function planList(principal: Principal, scope: Scope, query: Record<strin
 
 const fingerprintOf = (plan: repo.QueryPlan) => JSON.stringify([plan.index, plan.partition, plan.sortPrefix ?? '', plan.filters, plan.tag ?? '']);
 
-export async function listCustomers(principal: Principal, scope: Scope, query: Record<string, string | undefined> & { limit?: number }) {
+export async function listCustomers(principal: Principal, scope: Scope, query: Infer<typeof CustomerListQuery>) {
   const plan = planList(principal, scope, query);
   if (plan === 'empty') return { items: [], nextCursor: null };
   const fingerprint = fingerprintOf(plan);
@@ -230,7 +232,7 @@ export async function listCustomers(principal: Principal, scope: Scope, query: R
  * other records with their own owner cost one BatchGetItem per page). Hidden entries are left
  * out, so a page can hold fewer than `limit` items.
  */
-export async function customerHistory(principal: Principal, id: string, query: { limit?: number; cursor?: string }) {
+export async function customerHistory(principal: Principal, id: string, query: PageInput) {
   const customer = await loadVisibleCustomer(principal, id, 'customers:history');
   const fingerprint = `history:${id}`;
   const page = await repo.queryHistory(id, query.limit ?? DEFAULT_LIMIT, await decodeCursor(query.cursor, fingerprint));
@@ -246,7 +248,7 @@ export async function customerHistory(principal: Principal, id: string, query: {
  * a concurrent create or update that changed the primary contact makes this one re-read and decide
  * again, so the customer never ends up with two primary contacts.
  */
-export async function createContact(principal: Principal, customerId: string, body: Body, now: Date) {
+export async function createContact(principal: Principal, customerId: string, body: Infer<typeof ContactCreate>, now: Date) {
   for (let attempt = 1; ; attempt++) {
     const customer = await loadVisibleCustomer(principal, customerId, 'contacts:write');
     if (customer.archivedAt) throw customerArchived(customerId);
@@ -258,22 +260,22 @@ export async function createContact(principal: Principal, customerId: string, bo
       id: newId('con'),
       customerId,
       ownerId: customer.ownerId,
-      firstName: body.firstName as string | undefined,
-      lastName: body.lastName as string,
-      jobTitle: body.jobTitle as string | undefined,
-      email: body.email as string | undefined,
-      phone: body.phone as string | undefined,
-      mobile: body.mobile as string | undefined,
+      firstName: body.firstName,
+      lastName: body.lastName,
+      jobTitle: body.jobTitle,
+      email: body.email,
+      phone: body.phone,
+      mobile: body.mobile,
       // The first contact of a customer is its primary contact unless said otherwise.
-      isPrimary: (body.isPrimary as boolean | undefined) ?? !customer.primaryContactId,
-      notes: body.notes as string | undefined,
+      isPrimary: body.isPrimary ?? !customer.primaryContactId,
+      notes: body.notes,
       version: 1,
       createdAt: at,
       updatedAt: at,
       createdBy: principal.userId,
       updatedBy: principal.userId,
     };
-    const changes = diff(undefined, contact as unknown as Body, CONTACT_FIELDS, CONTACT_SENSITIVE);
+    const changes = diff(undefined, contact, CONTACT_FIELDS, CONTACT_SENSITIVE);
     const audit = auditItem({ customerId, entityType: 'contact', entityId: contact.id, action: 'created', actor: principal, at: now, version: 1, changes, timeline: true });
     const demotion = contact.isPrimary ? await demotionOf(principal, customer, contact.id, now) : undefined;
     try {
@@ -306,7 +308,7 @@ async function demotionOf(principal: Principal, customer: CustomerItem, newPrima
   const previous = await repo.getContact(previousId);
   if (!previous || !previous.isPrimary) return undefined;
   const after = { ...previous, isPrimary: false };
-  const changes = diff(previous as unknown as Body, after as unknown as Body, CONTACT_FIELDS, CONTACT_SENSITIVE);
+  const changes = diff(previous, after, CONTACT_FIELDS, CONTACT_SENSITIVE);
   const audit = auditItem({ customerId: customer.id, entityType: 'contact', entityId: previousId, action: 'updated', actor: principal, at: now, version: previous.version + 1, changes });
   return { contact: previous, audit, at: now.toISOString(), by: principal.userId };
 }
@@ -322,12 +324,12 @@ export async function getContact(principal: Principal, id: string) {
   return contactView(principal, await loadVisibleContact(principal, id, 'contacts:read'));
 }
 
-export async function updateContact(principal: Principal, id: string, patch: Body, expectedVersion: number | undefined, now: Date) {
+export async function updateContact(principal: Principal, id: string, patch: Infer<typeof ContactPatch>, expectedVersion: number | undefined, now: Date) {
   for (let attempt = 1; ; attempt++) {
     const current = await loadVisibleContact(principal, id, 'contacts:write');
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
     const next = { ...applyPatch(current, patch), version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
-    const changes = diff(current as unknown as Body, next as unknown as Body, CONTACT_FIELDS, CONTACT_SENSITIVE);
+    const changes = diff(current, next, CONTACT_FIELDS, CONTACT_SENSITIVE);
     if (changes.length === 0) return contactView(principal, current);
     // A change of who is primary is written against the customer's pointer as read now.
     const primaryChanges = !!next.isPrimary !== !!current.isPrimary;
@@ -362,7 +364,7 @@ export async function deleteContact(principal: Principal, id: string, expectedVe
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
     const customer = await repo.getCustomer(current.customerId);
     if (!customer) throw NotFound('No such contact');
-    const changes = diff(current as unknown as Body, undefined, CONTACT_FIELDS, CONTACT_SENSITIVE);
+    const changes = diff(current, undefined, CONTACT_FIELDS, CONTACT_SENSITIVE);
     const audit = auditItem({ customerId: current.customerId, entityType: 'contact', entityId: id, action: 'deleted', actor: principal, at: now, version: current.version + 1, changes, timeline: true });
     try {
       await repo.deleteContact(current, customer, audit);
@@ -374,7 +376,7 @@ export async function deleteContact(principal: Principal, id: string, expectedVe
   }
 }
 
-export async function listContacts(principal: Principal, customerId: string, query: { limit?: number; cursor?: string }) {
+export async function listContacts(principal: Principal, customerId: string, query: PageInput) {
   const customer = await loadVisibleCustomer(principal, customerId, 'contacts:read');
   const fingerprint = `contacts:${customerId}`;
   const page = await repo.queryContacts(customerId, query.limit ?? DEFAULT_LIMIT, await decodeCursor(query.cursor, fingerprint));

@@ -9,7 +9,7 @@ import { monotonicFactory } from 'ulid';
 const nextUlid = monotonicFactory();
 
 /** Prefixed ULIDs: `cus_01J…`. Sortable by creation time, unguessable enough for ids. */
-export function newId(prefix: 'cus' | 'con' | 'aud' | 'req' | 'tsk' | 'ntf' | 'act' | 'ast' | 'led' | 'deal' | 'pip' | 'stg' | 'prd' | 'quo' | 'ord'): string {
+export function newId(prefix: 'cus' | 'con' | 'aud' | 'req' | 'tsk' | 'ntf' | 'act' | 'ast' | 'led' | 'deal' | 'pip' | 'stg' | 'prd' | 'quo' | 'ord' | 'whk' | 'dlv' | 'key' | 'tkt' | 'msg' | 'que' | 'exp' | 'ctr' | 'kba' | 'tpl' | 'seg' | 'lst' | 'cmp' | 'cns'): string {
   return `${prefix}_${nextUlid()}`;
 }
 
@@ -79,6 +79,12 @@ export const keys = {
     summaryPrefix: '#',
     /** Purchase summary: lifetime value per currency and last purchase, updated with each order. */
     purchases: (id: string) => ({ pk: `CUS#${id}`, sk: '#PURCHASES' }),
+    /**
+     * Contacts summary: the ids of the customer's contacts and their revision (`contactsRev`), kept
+     * off the profile so the profile (copied into four indexes and checked by other features'
+     * writes) stays small. Read with the profile like the other summaries.
+     */
+    contacts: (id: string) => ({ pk: `CUS#${id}`, sk: '#CONTACTS' }),
     /**
      * List indexes of a live customer. Archived customers leave the tier/stage indexes and move to
      * the archived partitions: all archived on gsi1, the owner's archived on gsi2 (so a rep's
@@ -388,6 +394,240 @@ export const keys = {
     assignment: (userId: string) => ({ pk: `COMMPLAN#USER#${userId}`, sk: 'ASSIGNMENT' }),
     audit: (id: string, at: string, auditId: string) => ({ pk: `COMMPLAN#${id}`, sk: `AUD#${at}#${auditId}` }),
   },
+  /**
+   * Outbound webhooks (C9): the subscription `WH#<id>` / `#WEBHOOK` (GetItem), listed on gsi1
+   * `WEBHOOKS` by id; active ones also on the sparse gsi2 `WEBHOOKS#ACTIVE`, which the deliverer
+   * reads once per event batch. Deliveries live in the webhook's partition, `DLV#<deliveryId>`
+   * (the id carries the event's ULID, so the log reads newest first by sort key); a pending
+   * delivery sits on the sparse gsi1 `WEBHOOKS#DUE` by `<nextAttemptAt>#<webhookId>#<deliveryId>`,
+   * so the retry job reads what is due, not what exists.
+   */
+  webhook: {
+    primary: (id: string) => ({ pk: `WH#${id}`, sk: '#WEBHOOK' }),
+    partition: (id: string) => `WH#${id}`,
+    list: (id: string) => ({ gsi1pk: 'WEBHOOKS', gsi1sk: id }),
+    listPartition: 'WEBHOOKS',
+    active: (id: string) => ({ gsi2pk: 'WEBHOOKS#ACTIVE', gsi2sk: id }),
+    activePartition: 'WEBHOOKS#ACTIVE',
+    delivery: (webhookId: string, deliveryId: string) => ({ pk: `WH#${webhookId}`, sk: `DLV#${deliveryId}` }),
+    deliveryPrefix: 'DLV#',
+    due: (nextAttemptAt: string, webhookId: string, deliveryId: string) => ({ gsi1pk: 'WEBHOOKS#DUE', gsi1sk: `${nextAttemptAt}#${webhookId}#${deliveryId}` }),
+    duePartition: 'WEBHOOKS#DUE',
+  },
+  /** API keys (C9): `APIKEY#<keyId>` / `#KEY` (GetItem by the id the key carries), listed on gsi1 `APIKEYS`. */
+  apiKey: {
+    primary: (keyId: string) => ({ pk: `APIKEY#${keyId}`, sk: '#KEY' }),
+    list: (keyId: string) => ({ gsi1pk: 'APIKEYS', gsi1sk: keyId }),
+    listPartition: 'APIKEYS',
+  },
+  /**
+   * Dashboard counters (functions/dashboard/counters.ts), ADDed in the transaction of the write
+   * they count, one item per owner so a sales rep's figures are one GetItem and everyone's one
+   * Query: open pipeline by stage `DASH#PIPELINE` / `<ownerId>`; live customers by tier and stage
+   * `DASH#CUSTOMERS` / `<ownerId>`; lead and deal flows per month `DASH#LEADS#<yyyy>` and
+   * `DASH#DEALS#<yyyy>` / `<yyyy-mm>#<ownerId>` (a period is one Query on its year).
+   */
+  dashboard: {
+    pipeline: (ownerId: string) => ({ pk: 'DASH#PIPELINE', sk: ownerId }),
+    pipelinePartition: 'DASH#PIPELINE',
+    customers: (ownerId: string) => ({ pk: 'DASH#CUSTOMERS', sk: ownerId }),
+    customersPartition: 'DASH#CUSTOMERS',
+    leads: (month: string, ownerId: string) => ({ pk: `DASH#LEADS#${month.slice(0, 4)}`, sk: `${month}#${ownerId}` }),
+    leadsPartition: (year: string) => `DASH#LEADS#${year}`,
+    deals: (month: string, ownerId: string) => ({ pk: `DASH#DEALS#${month.slice(0, 4)}`, sk: `${month}#${ownerId}` }),
+    dealsPartition: (year: string) => `DASH#DEALS#${year}`,
+  },
+  /**
+   * On-demand exports (functions/exports): the job item `EXP#<id>` / `#EXPORT` (GetItem; its
+   * progress and resume point live on it); a user's exports on gsi1 `EXPORTS#USER#<userId>` by id.
+   */
+  exportJob: {
+    primary: (id: string) => ({ pk: `EXP#${id}`, sk: '#EXPORT' }),
+    byCreator: (userId: string, id: string) => ({ gsi1pk: `EXPORTS#USER#${userId}`, gsi1sk: id }),
+    creatorPartition: (userId: string) => `EXPORTS#USER#${userId}`,
+  },
+  /**
+   * Service desk (C5). A ticket's partition `TKT#<id>` holds the ticket (`#TICKET`, GetItem by id),
+   * its deadline item (`#SLA`) and its messages (`MSG#<msgId>`, ULID: time order). Ticket list
+   * indexes, each sorted by `<statusRank>#<priorityRank>#<id>` (so status, and status + priority,
+   * are key prefixes): gsi1 per assignee, gsi2 per queue, gsi3 per customer, gsi4 all tickets.
+   * The deadline item is small and sparse: gsi1 `SLA#DUE` by the next escalation time (the SLA
+   * job's due index) and gsi2 `TICKETS#DEADLINE` by the next deadline ("breaching soon").
+   */
+  ticket: {
+    primary: (id: string) => ({ pk: `TKT#${id}`, sk: '#TICKET' }),
+    partition: (id: string) => `TKT#${id}`,
+    listSort: (statusRank: number, priorityRank: number, id: string) => `${statusRank}#${priorityRank}#${id}`,
+    indexes: (t: { id: string; statusRank: number; priorityRank: number; customerId: string; assigneeId?: string; queueId?: string }) => {
+      const sort = `${t.statusRank}#${t.priorityRank}#${t.id}`;
+      return {
+        ...(t.assigneeId ? { gsi1pk: `TICKETS#ASG#${t.assigneeId}`, gsi1sk: sort } : {}),
+        ...(t.queueId ? { gsi2pk: `TICKETS#QUEUE#${t.queueId}`, gsi2sk: sort } : {}),
+        gsi3pk: `TICKETS#CUS#${t.customerId}`,
+        gsi3sk: sort,
+        gsi4pk: 'TICKETS',
+        gsi4sk: sort,
+      };
+    },
+    assigneePartition: (assigneeId: string) => `TICKETS#ASG#${assigneeId}`,
+    queuePartition: (queueId: string) => `TICKETS#QUEUE#${queueId}`,
+    customerPartition: (customerId: string) => `TICKETS#CUS#${customerId}`,
+    allPartition: 'TICKETS',
+    /** The deadline item: index keys only while a clock runs (sparse). */
+    deadline: (id: string) => ({ pk: `TKT#${id}`, sk: '#SLA' }),
+    due: (nextCheckAt: string, id: string) => ({ gsi1pk: 'SLA#DUE', gsi1sk: `${nextCheckAt}#${id}` }),
+    duePartition: 'SLA#DUE',
+    nextDeadline: (nextDeadline: string, id: string) => ({ gsi2pk: 'TICKETS#DEADLINE', gsi2sk: `${nextDeadline}#${id}` }),
+    deadlinePartition: 'TICKETS#DEADLINE',
+    message: (ticketId: string, messageId: string) => ({ pk: `TKT#${ticketId}`, sk: `MSG#${messageId}` }),
+    messagePrefix: 'MSG#',
+  },
+  /** Queues (service teams): `QUEUE#<id>` / `#QUEUE`, listed on gsi1 `QUEUES` by name; one round-robin counter each. */
+  queue: {
+    primary: (id: string) => ({ pk: `QUEUE#${id}`, sk: '#QUEUE' }),
+    list: (name: string, id: string) => ({ gsi1pk: 'QUEUES', gsi1sk: nameSort(name, id) }),
+    listPartition: 'QUEUES',
+    roundRobin: (id: string) => ({ pk: `QUEUE#${id}`, sk: 'RR' }),
+    audit: (id: string, at: string, auditId: string) => ({ pk: `QUEUE#${id}`, sk: `AUD#${at}#${auditId}` }),
+  },
+  /** Service-desk settings (SLA policies, business calendar, routing rules, reopen window): one versioned item. */
+  serviceDesk: {
+    current: () => ({ pk: 'SETTINGS#SERVICE_DESK', sk: '#CURRENT' }),
+    audit: (at: string, id: string) => ({ pk: 'SETTINGS#SERVICE_DESK', sk: `AUD#${at}#${id}` }),
+  },
+  /** Service report counters (ADD): `SVCRPT#<yyyy>` / `<yyyy-mm>#<queueId or ->#<priority>`. */
+  serviceReport: {
+    item: (month: string, queueId: string | undefined, priority: string) => ({ pk: `SVCRPT#${month.slice(0, 4)}`, sk: `${month}#${queueId ?? '-'}#${priority}` }),
+    partition: (year: string) => `SVCRPT#${year}`,
+  },
+  /**
+   * Service contracts (C5): own partition `CTR#<id>` (GetItem; audit entries `AUD#…` beside it).
+   * Number guard `UNQ#CONTRACT#<NUMBER>`. gsi1: a customer's contracts by `<startDate>#<id>`;
+   * gsi2: sparse due index of active contracts by `<dueOn>#<id>` (renewal reminder day, then the
+   * day after the end, when the contract expires); gsi3: all contracts and gsi4: per stored
+   * status, both by `<endDate>#<id>`.
+   */
+  contract: {
+    primary: (id: string) => ({ pk: `CTR#${id}`, sk: '#CONTRACT' }),
+    number: (number: string) => ({ pk: `UNQ#CONTRACT#${number.trim().toUpperCase()}`, sk: 'UNQ' }),
+    indexes: (c: { id: string; customerId: string; startDate: string; endDate: string; status: string }, dueOn: string | undefined) => ({
+      gsi1pk: `CUS#${c.customerId}#CONTRACTS`,
+      gsi1sk: `${c.startDate}#${c.id}`,
+      ...(dueOn ? { gsi2pk: 'CONTRACTS#DUE', gsi2sk: `${dueOn}#${c.id}` } : {}),
+      gsi3pk: 'CONTRACTS',
+      gsi3sk: `${c.endDate}#${c.id}`,
+      gsi4pk: `CONTRACTS#STATUS#${c.status}`,
+      gsi4sk: `${c.endDate}#${c.id}`,
+    }),
+    customerPartition: (customerId: string) => `CUS#${customerId}#CONTRACTS`,
+    duePartition: 'CONTRACTS#DUE',
+    allPartition: 'CONTRACTS',
+    statusPartition: (status: string) => `CONTRACTS#STATUS#${status}`,
+    /** Upper bound of a `<date>#<id>` sort key for every id on that date. */
+    throughDate: (date: string) => `${date}#~`,
+    audit: (id: string, at: string, auditId: string) => ({ pk: `CTR#${id}`, sk: `AUD#${at}#${auditId}` }),
+  },
+  /**
+   * Knowledge-base articles (C5): the article (`#ARTICLE`), its body (`#ARTICLE#BODY`, kept apart
+   * so no index copies it) and its versions (`#VER#nnnnnn`) share `KBA#<id>`: the article with its
+   * body is one Query, the versions another. Lists by title (`<searchKey(title)>#<id>`, so `q`
+   * is a `begins_with`): gsi1 per status, gsi2 per status and category, gsi3 all, gsi4 all of a
+   * category. The portal (published only) reads the `PUBLISHED` partitions.
+   */
+  article: {
+    primary: (id: string) => ({ pk: `KBA#${id}`, sk: '#ARTICLE' }),
+    /** The body, apart from the indexed article item: the four index copies carry no body. */
+    body: (id: string) => ({ pk: `KBA#${id}`, sk: '#ARTICLE#BODY' }),
+    /** Sort-key prefix of the article and its body (one Query reads both; versions stay out). */
+    recordPrefix: '#ARTICLE',
+    partition: (id: string) => `KBA#${id}`,
+    version: (id: string, n: number) => ({ pk: `KBA#${id}`, sk: `#VER#${String(n).padStart(6, '0')}` }),
+    versionPrefix: '#VER#',
+    indexes: (a: { id: string; title: string; category: string; status: string }) => {
+      const sort = nameSort(a.title, a.id);
+      const status = a.status.toUpperCase();
+      return {
+        gsi1pk: `KB#${status}`,
+        gsi1sk: sort,
+        gsi2pk: `KB#${status}#CAT#${a.category}`,
+        gsi2sk: sort,
+        gsi3pk: 'KB#ALL',
+        gsi3sk: sort,
+        gsi4pk: `KB#ALL#CAT#${a.category}`,
+        gsi4sk: sort,
+      };
+    },
+    /** The list partition for an optional status and category, and the index holding it. */
+    listPartition: (status: string | undefined, category: string | undefined) => {
+      const base = status ? `KB#${status.toUpperCase()}` : 'KB#ALL';
+      const value = category ? `${base}#CAT#${category}` : base;
+      const index = status ? (category ? 'gsi2' : 'gsi1') : category ? 'gsi4' : 'gsi3';
+      return { index: index as 'gsi1' | 'gsi2' | 'gsi3' | 'gsi4', value };
+    },
+    titlePrefix: (q: string) => searchKey(q),
+    audit: (id: string, at: string, auditId: string) => ({ pk: `KBA#${id}`, sk: `AUD#${at}#${auditId}` }),
+  },
+  /**
+   * Marketing (C6, functions/marketing). Consent: one item per contact and channel in the contact's
+   * own consent partition `CONSENT#<contactId>` (`#email`, `#sms`), its change history beside it
+   * (`HIST#<at>#<id>`): reading a contact's consent is one Query, its history another.
+   * Suppression: one item per normalised address `SUPP#<address>` (GetItem / BatchGet at send
+   * time), listed on gsi1 `SUPPRESSIONS` newest first by `<at>#<address>`.
+   */
+  consent: {
+    primary: (contactId: string, channel: string) => ({ pk: `CONSENT#${contactId}`, sk: `#${channel}` }),
+    partition: (contactId: string) => `CONSENT#${contactId}`,
+    currentPrefix: '#',
+    history: (contactId: string, at: string, id: string) => ({ pk: `CONSENT#${contactId}`, sk: `HIST#${at}#${id}` }),
+    historyPrefix: 'HIST#',
+  },
+  suppression: {
+    primary: (address: string) => ({ pk: `SUPP#${normalizeEmail(address)}`, sk: 'SUPP' }),
+    list: (at: string, address: string) => ({ gsi1pk: 'SUPPRESSIONS', gsi1sk: `${at}#${normalizeEmail(address)}` }),
+    listPartition: 'SUPPRESSIONS',
+  },
+  /** Email templates `TPL#<id>` / `#TEMPLATE`, listed on gsi1 `TEMPLATES` by id (creation order). */
+  template: {
+    primary: (id: string) => ({ pk: `TPL#${id}`, sk: '#TEMPLATE' }),
+    list: (id: string) => ({ gsi1pk: 'TEMPLATES', gsi1sk: id }),
+    listPartition: 'TEMPLATES',
+  },
+  /** Segments (saved rules) `SEG#<id>` / `#SEGMENT`, listed on gsi1 `SEGMENTS` by id. */
+  segment: {
+    primary: (id: string) => ({ pk: `SEG#${id}`, sk: '#SEGMENT' }),
+    list: (id: string) => ({ gsi1pk: 'SEGMENTS', gsi1sk: id }),
+    listPartition: 'SEGMENTS',
+  },
+  /** Static lists `MLIST#<id>` / `#LIST` (listed on gsi1 `MLISTS`), members beside it as `MEM#<contactId>`. */
+  mailingList: {
+    primary: (id: string) => ({ pk: `MLIST#${id}`, sk: '#LIST' }),
+    list: (id: string) => ({ gsi1pk: 'MLISTS', gsi1sk: id }),
+    listPartition: 'MLISTS',
+    member: (listId: string, contactId: string) => ({ pk: `MLIST#${listId}`, sk: `MEM#${contactId}` }),
+    partition: (listId: string) => `MLIST#${listId}`,
+    memberPrefix: 'MEM#',
+  },
+  /**
+   * Campaigns `CMP#<id>` / `#CAMPAIGN` (listed on gsi1 `CAMPAIGNS` by id; while scheduled or
+   * sending also on the sparse gsi2 `CAMPAIGNS#ACTIVE` by `<sendAt>#<id>`, the send job's due
+   * index). In the campaign's partition: counter shards `#STATS#nn` (one Query sums them) and one
+   * recipient per normalised address `RCP#<addressHash>` — the ledger that makes a second send
+   * impossible; a recipient waiting to be sent sits on the sparse gsi1 `CMP#<id>#PENDING`.
+   */
+  campaign: {
+    primary: (id: string) => ({ pk: `CMP#${id}`, sk: '#CAMPAIGN' }),
+    partition: (id: string) => `CMP#${id}`,
+    list: (id: string) => ({ gsi1pk: 'CAMPAIGNS', gsi1sk: id }),
+    listPartition: 'CAMPAIGNS',
+    active: (sendAt: string, id: string) => ({ gsi2pk: 'CAMPAIGNS#ACTIVE', gsi2sk: `${sendAt}#${id}` }),
+    activePartition: 'CAMPAIGNS#ACTIVE',
+    stats: (id: string, shard: number) => ({ pk: `CMP#${id}`, sk: `#STATS#${String(shard).padStart(2, '0')}` }),
+    statsPrefix: '#STATS#',
+    recipient: (id: string, addressHash: string) => ({ pk: `CMP#${id}`, sk: `RCP#${addressHash}` }),
+    recipientPrefix: 'RCP#',
+    pending: (id: string, addressHash: string) => ({ gsi1pk: `CMP#${id}#PENDING`, gsi1sk: addressHash }),
+    pendingPartition: (id: string) => `CMP#${id}#PENDING`,
+  },
   /** Checkpoints of scheduled jobs (e.g. how far the dormancy job has read the change feed). */
   jobState: (job: string) => ({ pk: `JOB#${job}`, sk: 'STATE' }),
   system: {
@@ -434,7 +674,26 @@ export const PARTITIONS = {
   order: 'ORD#*',
   /** Plans and the per-user plan assignments (`COMMPLAN#USER#…`). */
   commissionPlan: 'COMMPLAN#*',
+  contract: 'CTR#*',
+  contractNumber: 'UNQ#CONTRACT#*',
+  article: 'KBA#*',
   jobState: 'JOB#*',
+  exportJob: 'EXP#*',
+  dashboard: 'DASH#*',
+  ticket: 'TKT#*',
+  queue: 'QUEUE#*',
+  serviceDesk: 'SETTINGS#SERVICE_DESK',
+  serviceReport: 'SVCRPT#*',
+  /** Webhooks and their deliveries. */
+  webhook: 'WH#*',
+  apiKey: 'APIKEY#*',
+  /** Marketing (functions/marketing). */
+  consent: 'CONSENT#*',
+  suppression: 'SUPP#*',
+  template: 'TPL#*',
+  segment: 'SEG#*',
+  mailingList: 'MLIST#*',
+  campaign: 'CMP#*',
   heartbeat: 'SYS#HEARTBEAT',
   seed: 'SYS#SEED',
 } as const;

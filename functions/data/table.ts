@@ -13,13 +13,20 @@ export const TABLE_SPEC = {
   ttlAttribute: 'expiresAt',
   /** The outbox publisher reads new audit/outbox items from the stream. */
   stream: 'NEW_AND_OLD_IMAGES',
+  /**
+   * Generic indexes, each serving lists of several entities (docs/access-patterns.md). `projection`
+   * is what CDK (lib/constructs/data-table.ts), local table creation and the write-cost model
+   * (capacity.ts) all read. ALL: every list built on these indexes returns whole records in one
+   * Query per page; a narrower projection would need a BatchGetItem per page for the attributes
+   * left out (and an index cannot change projection in place: it is dropped and rebuilt).
+   */
   globalIndexes: [
-    { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-    { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
-    { name: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
-    { name: 'gsi4', partitionKey: 'gsi4pk', sortKey: 'gsi4sk' },
+    { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'ALL' },
+    { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'ALL' },
+    { name: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'ALL' },
+    { name: 'gsi4', partitionKey: 'gsi4pk', sortKey: 'gsi4sk', projection: 'ALL' },
   ],
-} as const;
+} as const satisfies { globalIndexes: readonly { name: string; partitionKey: string; sortKey: string; projection: 'ALL' | 'KEYS_ONLY' }[] } & Record<string, unknown>;
 
 export type IndexName = (typeof TABLE_SPEC.globalIndexes)[number]['name'];
 
@@ -32,7 +39,7 @@ export function keyAttributeNames(): string[] {
 
 /**
  * The same table as a DynamoDB CreateTable input (used locally and in tests).
- * On-demand billing, all attributes projected into every index.
+ * On-demand billing, each index projected as TABLE_SPEC says.
  */
 export function createTableInput(tableName: string) {
   return {
@@ -49,7 +56,7 @@ export function createTableInput(tableName: string) {
         { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
         { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
       ],
-      Projection: { ProjectionType: 'ALL' as const },
+      Projection: { ProjectionType: index.projection },
     })),
     StreamSpecification: { StreamEnabled: true, StreamViewType: TABLE_SPEC.stream },
   };

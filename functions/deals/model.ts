@@ -51,7 +51,7 @@ export const DEAL_FIELDS = [
 ] as const;
 
 export const facts = (d: DealItem): DealFacts => ({
-  id: d.id, ownerId: d.ownerId, pipelineId: d.pipelineId, status: d.status, amount: d.amount, probability: d.probability,
+  id: d.id, ownerId: d.ownerId, pipelineId: d.pipelineId, stageId: d.stageId, status: d.status, amount: d.amount, probability: d.probability,
   expectedCloseDate: d.expectedCloseDate, closedAt: d.closedAt, createdAt: d.createdAt,
 });
 

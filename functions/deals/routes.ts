@@ -13,7 +13,7 @@ const pipelineIdParam = IdParam('pip', 'pipelineId');
 /** What scope `own` means on these routes (shown in the API docs; see RouteDef.scope). */
 const OWN_DEAL = 'only deals the caller owns (the deal\'s `ownerId`, not the customer\'s); any other answers 404, exactly like an unknown id';
 
-export const routes: readonly RouteDef[] = [
+export const routes = [
   // deals, stage moves and history, the board (C4): every deal write updates the forecast/report aggregates in its transaction
   { method: 'GET', path: '/v1/pipelines/{pipelineId}/deals', feature: 'deals', operation: 'pipelineBoard', tag: 'Deals', summary: 'The board: open deals of a pipeline by stage (one stage with ?stage=)', permission: 'deals:read', scope: 'shows only the open deals the caller owns', params: pipelineIdParam, query: BoardQuery, response: { status: 200, schema: DealPage } },
   { method: 'POST', path: '/v1/deals', feature: 'deals', operation: 'createDeal', tag: 'Deals', summary: 'Create a deal on a visible customer (defaults: default pipeline, first stage)', permission: 'deals:write', scope: 'the new deal is owned by the caller (another `ownerId` answers 403), on a customer the caller owns (404 otherwise)', body: DealCreate, response: { status: 201, schema: Deal }, errors: [403, 404, 409, 422], idempotent: true },
@@ -25,4 +25,4 @@ export const routes: readonly RouteDef[] = [
   { method: 'POST', path: '/v1/deals/{id}/won', feature: 'deals', operation: 'winDeal', tag: 'Deals', summary: 'Mark a deal won', permission: 'deals:write', scope: OWN_DEAL, params: dealParam, body: DealWon, response: { status: 200, schema: Deal }, errors: [404, 409], idempotent: true },
   { method: 'POST', path: '/v1/deals/{id}/lost', feature: 'deals', operation: 'loseDeal', tag: 'Deals', summary: 'Mark a deal lost (reason required)', permission: 'deals:write', scope: OWN_DEAL, params: dealParam, body: DealLost, response: { status: 200, schema: Deal }, errors: [404, 409], idempotent: true },
   { method: 'GET', path: '/v1/deals/{id}/history', feature: 'deals', operation: 'dealHistory', tag: 'Deals', summary: 'Stage history: entered/left at and by whom, time in stage', permission: 'deals:read', scope: OWN_DEAL, params: dealParam, response: { status: 200, schema: DealHistory }, errors: [404] },
-];
+] as const satisfies readonly RouteDef[];

@@ -18,6 +18,8 @@ import type { Scope } from '../security/permissions';
 import { assertAccess, type Principal, scopeFor } from '../security/principal';
 import { DEAL_FIELDS, type DealItem, facts, type LineItem, monthsOf, type StageHistoryItem, toDeal, toHistoryEntry } from './model';
 import * as repo from './repository';
+import type { Infer } from '../../schemas/once';
+import type { BoardQuery, DealCreate, DealListQuery, DealPatch } from '../../schemas/deals';
 
 export const DEFAULT_LIMIT = 25;
 const MAX_MERGE_ATTEMPTS = 3;
@@ -185,31 +187,31 @@ export async function quotaOf(userId: string, period: string): Promise<{ amount:
 
 // Routes ------------------------------------------------------------------------------------------
 
-type Body = Record<string, unknown>;
+type DealInput = Infer<typeof DealCreate>;
 
 /** POST /v1/deals: the customer must be visible to the caller and live; it must not be archived meanwhile. */
-export async function createDeal(principal: Principal, scope: Scope, body: Body, now: Date) {
-  const customerId = body.customerId as string;
+export async function createDeal(principal: Principal, scope: Scope, body: DealInput, now: Date) {
+  const customerId = body.customerId;
   const customer = await getCustomer(customerId);
   if (!customer) throw NotFound('No such customer');
   assertAccess(principal, 'customers:read', customer.ownerId, 'customer');
   if (customer.archivedAt) throw customerArchived(customerId);
-  const contactId = body.contactId as string | undefined;
+  const contactId = body.contactId;
   if (contactId && !customer.contactIds?.has(contactId)) throw Unprocessable('contactId is not a contact of this customer');
-  const ownerId = (body.ownerId as string | undefined) ?? principal.userId;
+  const ownerId = body.ownerId ?? principal.userId;
   if (ownerId !== principal.userId && scope !== 'all') throw Forbidden('Your role may only create deals you own');
   const tx = new Transaction();
   tx.check('customer', keys.customer.primary(customerId), LIVE_CUSTOMER);
   const deal = await buildDeal(tx, {
-    name: body.name as string,
+    name: body.name,
     customerId,
     contactId,
     ownerId,
-    amount: body.amount as { amount: number; currency: string },
-    pipelineId: body.pipelineId as string | undefined,
-    stageId: body.stageId as string | undefined,
-    expectedCloseDate: body.expectedCloseDate as string | undefined,
-  }, { probabilityOverride: body.probability as number | undefined, lineItems: body.lineItems as LineItem[] | undefined }, principal, now);
+    amount: body.amount,
+    pipelineId: body.pipelineId,
+    stageId: body.stageId,
+    expectedCloseDate: body.expectedCloseDate,
+  }, { probabilityOverride: body.probability, lineItems: body.lineItems }, principal, now);
   try {
     await commitRetrying(tx);
   } catch (err) {
@@ -290,32 +292,32 @@ function leaveStage(tx: Transaction, d: DealItem, principal: Principal, at: stri
   }, { expression: 'attribute_exists(pk) AND attribute_not_exists(leftAt)' });
 }
 
-export async function updateDeal(principal: Principal, scope: Scope, id: string, patch: Body, expectedVersion: number | undefined, now: Date) {
+export async function updateDeal(principal: Principal, scope: Scope, id: string, patch: Infer<typeof DealPatch>, expectedVersion: number | undefined, now: Date) {
   return mutateDeal(principal, id, expectedVersion, now, async (current) => {
     assertOpen(current);
     const next: DealItem = { ...current };
-    if (patch.name !== undefined) next.name = patch.name as string;
+    if (patch.name !== undefined) next.name = patch.name;
     if (patch.ownerId !== undefined && patch.ownerId !== current.ownerId) {
       if (scope !== 'all') throw Forbidden('Your role may not reassign deals to another owner');
-      next.ownerId = patch.ownerId as string;
+      next.ownerId = patch.ownerId;
     }
     if (patch.contactId !== undefined) {
       if (patch.contactId === null) delete next.contactId;
       else {
         const customer = await getCustomer(current.customerId);
-        if (!customer?.contactIds?.has(patch.contactId as string)) throw Unprocessable('contactId is not a contact of this customer');
-        next.contactId = patch.contactId as string;
+        if (!customer?.contactIds?.has(patch.contactId)) throw Unprocessable('contactId is not a contact of this customer');
+        next.contactId = patch.contactId;
       }
     }
     if (patch.expectedCloseDate !== undefined) {
       if (patch.expectedCloseDate === null) delete next.expectedCloseDate;
-      else next.expectedCloseDate = patch.expectedCloseDate as string;
+      else next.expectedCloseDate = patch.expectedCloseDate;
     }
     if (patch.lineItems !== undefined) {
       if (patch.lineItems === null) delete next.lineItems;
-      else next.lineItems = patch.lineItems as LineItem[];
+      else next.lineItems = patch.lineItems;
     }
-    if (patch.amount !== undefined) next.amount = patch.amount as DealItem['amount'];
+    if (patch.amount !== undefined) next.amount = patch.amount;
     let pipeline: PipelineItem | undefined;
     if (patch.probability !== undefined) {
       if (patch.probability === null) {
@@ -323,15 +325,15 @@ export async function updateDeal(principal: Principal, scope: Scope, id: string,
         pipeline = await pipelines.getPipeline(current.pipelineId);
         next.probability = (pipeline && findStage(pipeline, current.stageId)?.probability) ?? current.probability;
       } else {
-        next.probabilityOverride = patch.probability as number;
-        next.probability = patch.probability as number;
+        next.probabilityOverride = patch.probability;
+        next.probability = patch.probability;
       }
     }
     if (patch.amount !== undefined || patch.lineItems !== undefined) {
       pipeline ??= await pipelines.getPipeline(current.pipelineId);
       if (pipeline) checkMoney(pipeline, next.amount, next.lineItems);
     }
-    const changed = diff(current as never, next as never, DEAL_FIELDS, []).length > 0;
+    const changed = diff(current, next, DEAL_FIELDS, []).length > 0;
     return changed ? { next } : undefined;
   });
 }
@@ -428,7 +430,7 @@ export async function deleteDeal(principal: Principal, id: string, expectedVersi
  * the caller's scope is own; the board partition (gsi2) for open deals of a pipeline stage; else
  * all deals (gsi4). Expected-close ranges narrow the sort key; other filters are FilterExpressions.
  */
-export function planDealList(principal: Principal, scope: Scope, query: Record<string, string | undefined>): repo.DealQueryPlan | 'empty' {
+export function planDealList(principal: Principal, scope: Scope, query: Infer<typeof DealListQuery>): repo.DealQueryPlan | 'empty' {
   let ownerId = query.ownerId;
   if (scope === 'own') {
     if (ownerId !== undefined && ownerId !== principal.userId) return 'empty';
@@ -462,7 +464,7 @@ export function planDealList(principal: Principal, scope: Scope, query: Record<s
   return { index: 'gsi4', partition: keys.deal.allPartition, ...(ranged ? range : {}), filters };
 }
 
-export async function listDeals(principal: Principal, scope: Scope, query: Record<string, string | undefined> & { limit?: number }) {
+export async function listDeals(principal: Principal, scope: Scope, query: Infer<typeof DealListQuery>) {
   if (query.from && query.to && query.from > query.to) throw BadRequest('from must not be after to', [{ path: 'from', message: 'After to' }]);
   const plan = planDealList(principal, scope, query);
   if (plan === 'empty') return { items: [], nextCursor: null };
@@ -478,7 +480,7 @@ export async function listDeals(principal: Principal, scope: Scope, query: Recor
  * the shared board filtered by owner, whose cursors and read units would cover other reps' deals.
  * An unknown pipeline is an empty board (no extra read).
  */
-export async function board(principal: Principal, scope: Scope, pipelineId: string, query: { stage?: string; limit?: number; cursor?: string }) {
+export async function board(principal: Principal, scope: Scope, pipelineId: string, query: Infer<typeof BoardQuery>) {
   const plan = planBoard(principal, scope, pipelineId, query);
   const fingerprint = `board:${JSON.stringify(plan)}`;
   const page = await repo.queryDeals(plan, query.limit ?? DEFAULT_LIMIT, await decodeCursor(query.cursor, fingerprint));

@@ -16,6 +16,7 @@ import { localMonthOf } from '../calendar/business-calendar';
 import { businessTimeZone } from '../config';
 import { keys } from '../data/keys';
 import type { Transaction } from '../data/transaction';
+import { dealCounterDeltas } from '../dashboard/counters';
 
 export const COMMIT_PROBABILITY = 75;
 export const BEST_CASE_PROBABILITY = 50;
@@ -24,6 +25,8 @@ export interface DealFacts {
   id: string;
   ownerId: string;
   pipelineId: string;
+  /** The current stage (the dashboard's open pipeline by stage). */
+  stageId?: string;
   status: 'open' | 'won' | 'lost';
   amount: { amount: number; currency: string };
   probability: number;
@@ -86,6 +89,8 @@ export function dealDeltas(before: DealFacts | undefined, after: DealFacts | und
   forecastOf(after, 1, deltas);
   closedOf(before, -1, deltas);
   closedOf(after, 1, deltas);
+  // The dashboard's counters change with the same writes (functions/dashboard/counters.ts).
+  dealCounterDeltas(before, after, deltas);
   return deltas;
 }
 
@@ -130,7 +135,7 @@ export function addAggregateUpdates(tx: Transaction, deltas: Deltas): void {
       return `#a${i} :a${i}`;
     });
     names['#kind'] = 'kind';
-    values[':kind'] = entry.key.pk.startsWith('FCST#') ? 'forecast-aggregate' : 'sales-report-aggregate';
+    values[':kind'] = entry.key.pk.startsWith('FCST#') ? 'forecast-aggregate' : entry.key.pk.startsWith('DASH#') ? 'dashboard-counter' : 'sales-report-aggregate';
     sets.push('#kind = :kind');
     tx.update(`aggregate:${id}`, entry.key, { expression: `SET ${sets.join(', ')} ADD ${addParts.join(', ')}`, names, values });
   }

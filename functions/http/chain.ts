@@ -9,13 +9,13 @@ import { setMaxListeners } from 'node:events';
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { type RouteDef, routeKey } from '../api/route-def';
+import { type BodyOf, type ParamsOf, type QueryOf, type RouteDef, routeKey } from '../api/route-def';
 import type { FeatureName } from '../api/features';
 import { isDependencyFailure } from '../aws/errors';
 import { engineWriteUnitsOf } from '../data/capacity';
 import { currentRequestScope, type RequestScope, withDbUsage, withRequestScope } from '../data/client';
 import { IdempotencyLockLost } from '../data/transaction';
-import { authorize, type Principal, principalFromClaims } from '../security/principal';
+import { authorize, type Principal, principalFromAuthorizer } from '../security/principal';
 import type { Scope } from '../security/permissions';
 import { type Begin, beginIdempotent, completeIdempotent, fingerprint, releaseIdempotent, validateKey } from './idempotency';
 import { HttpError, NotFound, OutcomeUnknown, SavedWithoutResponse, ServiceUnavailable, toProblemResponse } from './problem';
@@ -26,15 +26,20 @@ export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_N
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
-export interface OperationContext<Body = any, Query = any> {
+/**
+ * What an operation receives. `Row` is its route row: `params`, `query` and `body` are what that
+ * row's schemas validated, typed by them (functions/api/route-def.ts, "Types from the row").
+ * Without a row type (a table typed only `readonly RouteDef[]`) they fall back to loose types.
+ */
+export interface OperationContext<Row extends RouteDef = RouteDef> {
   route: RouteDef;
   /** Undefined only on public routes. */
   principal: Principal;
   /** Row-level scope of the route's action for this caller. */
   scope: Scope;
-  params: Record<string, string>;
-  query: Query;
-  body: Body;
+  params: IsLiteral<Row, ParamsOf<Row>, Record<string, string>>;
+  query: IsLiteral<Row, QueryOf<Row>, any>;
+  body: IsLiteral<Row, BodyOf<Row>, any>;
   /** Version from If-Match, when sent. */
   expectedVersion: number | undefined;
   requestId: string;
@@ -50,7 +55,19 @@ export interface OperationResult {
   contentType?: string;
 }
 
-export type Operation = (ctx: OperationContext) => Promise<OperationResult>;
+export type Operation<Row extends RouteDef = RouteDef> = (ctx: OperationContext<Row>) => Promise<OperationResult>;
+
+/** A row typed only as `RouteDef` (its operation name is any string) carries no schema types. */
+type IsLiteral<Row extends RouteDef, Typed, Loose> = string extends Row['operation'] ? Loose : Typed;
+
+/**
+ * One operation per row of `Rows`, keyed by the row's operation name and typed by the row: a
+ * missing operation, an extra one, or a handler reading a field its schema does not have is a
+ * compile error. For rows typed only `readonly RouteDef[]`, any `Record<string, Operation>`.
+ */
+export type OperationsFor<Rows extends readonly RouteDef[]> = string extends Rows[number]['operation']
+  ? Record<string, Operation>
+  : { [Name in Rows[number]['operation']]: Operation<Extract<Rows[number], { operation: Name }>> };
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -92,7 +109,9 @@ function toResponse(result: OperationResult): HttpResult {
  * bundle carries only its own schemas. Fails at cold start if a row belongs to another feature, a
  * route of the feature has no operation, or an operation no route.
  */
-export function createHttpHandler(feature: FeatureName, featureRoutes: readonly RouteDef[], operations: Record<string, Operation>) {
+export function createHttpHandler<const Rows extends readonly RouteDef[]>(feature: FeatureName, featureRoutes: Rows, typedOperations: OperationsFor<Rows>) {
+  // Past the compile-time check, the chain looks operations up by the row it matched at run time.
+  const operations = typedOperations as unknown as Record<string, Operation>;
   for (const route of featureRoutes) {
     if (route.feature !== feature) throw new Error(`Feature ${feature}: route ${routeKey(route)} belongs to ${route.feature}`);
   }
@@ -114,7 +133,7 @@ export function createHttpHandler(feature: FeatureName, featureRoutes: readonly 
       const crm: NonNullable<CrmRequest['crm']> = { route, requestId, now: new Date(), event };
       request.crm = crm;
       if (route.permission !== 'public') {
-        const principal = principalFromClaims(event.requestContext?.authorizer?.jwt?.claims);
+        const principal = principalFromAuthorizer(event.requestContext?.authorizer as Parameters<typeof principalFromAuthorizer>[0]);
         crm.principal = principal;
         crm.scope = authorize(principal, route.permission);
         logger.appendKeys({ userId: principal.userId, role: principal.role });

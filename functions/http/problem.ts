@@ -65,7 +65,33 @@ export const SavedWithoutResponse = (retryAfterSeconds = DEPENDENCY_RETRY_AFTER_
   new HttpError(503, 'saved-response-unavailable', 'Saved; response unavailable',
     'Your change was saved, but its response could not be produced. Retry with the same Idempotency-Key after the Retry-After interval to get it; the change is not applied again', { headers: { 'retry-after': String(retryAfterSeconds) } });
 
-export const PROBLEM_BASE = 'https://crm.example/problems/';
+/**
+ * The origin-less placeholder the build-time OpenAPI document (functions/system/openapi.json) uses
+ * for problem `type` URIs; the system function swaps in problemBase() when it serves the document.
+ */
+export const PROBLEM_BASE_PLACEHOLDER = 'https://crm.example/problems/';
+
+/** Where problem pages live relative to the API root (GET /problems/{type}, the system feature). */
+export const PROBLEM_PATH = '/problems/';
+
+/**
+ * The base of every problem `type` URI: `PROBLEM_BASE_URL` — an absolute http(s) URL ending in
+ * `/problems/` whose pages this API serves (CDK sets the deployed API's own URL, or a configured
+ * `problemBaseUrl`; the local runtime sets its gateway's). Read per call (one env lookup), so the
+ * local runtime may set it once its port is known. Unset or invalid: the relative reference
+ * `/problems/`, which RFC 9457 §3.1.1 resolves against the request URI — the same pages, on the
+ * same API. docs/conventions.md ("Problem types") explains the choice.
+ */
+export function problemBase(env: Record<string, string | undefined> = process.env): string {
+  const value = env.PROBLEM_BASE_URL;
+  if (!value || !/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(value)) return PROBLEM_PATH;
+  return value.endsWith('/') ? value : `${value}/`;
+}
+
+/** The `type` URI of a problem slug (`not-found` → `<problemBase()>not-found`). */
+export function problemTypeUri(slug: string, env?: Record<string, string | undefined>): string {
+  return problemBase(env) + slug;
+}
 
 export function asHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
@@ -83,7 +109,7 @@ export function toProblemResponse(err: unknown, requestId: string, instance?: st
   const known = asHttpError(err);
   const problem = known
     ? {
-        type: PROBLEM_BASE + known.code,
+        type: problemTypeUri(known.code),
         title: known.title,
         status: known.status,
         detail: known.detail,
@@ -93,7 +119,7 @@ export function toProblemResponse(err: unknown, requestId: string, instance?: st
         ...(known.extra.existingId ? { existingId: known.extra.existingId } : {}),
       }
     : {
-        type: PROBLEM_BASE + 'internal',
+        type: problemTypeUri('internal'),
         title: 'Internal error',
         status: 500,
         detail: 'Something went wrong on our side. Quote the requestId when you report it.',

@@ -24,7 +24,11 @@ import type { JobMetric } from './metrics';
 // docs/performance.md).
 import { runDormantCustomers } from '../activities/dormancy';
 import { runServiceAnniversaries, runWarrantyEnding } from '../assets/jobs';
+import { runContractRenewals } from '../contracts/jobs';
+import { runCampaigns } from '../marketing/send';
 import { runReminders } from '../tasks/reminders';
+import { runSla } from '../tickets/escalation';
+import { runWebhookRetries } from '../webhooks/retry';
 
 export interface JobRun {
   now: Date;
@@ -100,6 +104,34 @@ export const JOBS: Record<string, JobDef> = {
       { name: 'OldestDueReminderAgeSeconds', unit: 'Seconds', value: Number(o.oldestDueAgeSeconds) || 0 },
     ],
   },
+  /** Due webhook deliveries: retries with backoff, dead letters, auto-disable (functions/webhooks/retry.ts). */
+  webhooks: {
+    run: async ({ now, budget, onItemError }) => runWebhookRetries(now, { budget, onItemError }),
+    continuation: 'next-run',
+    budgetCapMs: 50_000,
+    metrics: (o) => [count('WebhookDeliveriesDue', o.due), count('WebhookDeliveriesDelivered', o.delivered), count('WebhookDeliveriesRetried', o.retried), count('WebhookDeliveriesDead', o.dead), count('WebhooksDisabled', o.disabled), count('WebhookDeliveriesFailed', o.failed)],
+  },
+  /** Marketing campaigns: audience into the ledger, then at most one email per address (functions/marketing/send.ts). */
+  campaigns: {
+    run: async ({ now, budget }) => {
+      const r = await runCampaigns(now, { budget });
+      return { ...r, processed: r.sent + r.skippedConsent + r.skippedSuppressed + r.failed, failed: 0 };
+    },
+    continuation: 'next-run',
+    // Shorter than the one-minute schedule, like reminders: normally one container sends at a time.
+    budgetCapMs: 50_000,
+    metrics: (o) => [
+      count('CampaignRecipientsAdded', o.recipientsAdded), count('CampaignEmailsSent', o.sent), count('CampaignSkippedConsent', o.skippedConsent),
+      count('CampaignSkippedSuppressed', o.skippedSuppressed), count('CampaignSendFailures', o.failed), count('CampaignUnconfirmed', o.unconfirmed),
+    ],
+  },
+  /** SLA warnings and breaches of tickets: each level escalated once (functions/tickets/escalation.ts). */
+  sla: {
+    run: async ({ now, budget, onItemError }) => runSla(now, { budget, onItemError }),
+    continuation: 'next-run',
+    budgetCapMs: 50_000,
+    metrics: (o) => [count('TicketsDue', o.due), count('SlaWarnings', o.warnings), count('SlaBreaches', o.breaches), count('SlaNotified', o.notified), count('SlaEmailFailed', o.emailFailed), count('ItemsFailed', o.failed)],
+  },
   /** Service anniversaries, warranty ending, dormant customers: daily, continued until done. */
   'service-anniversaries': {
     run: async ({ now, budget, onItemError }) => runServiceAnniversaries(now, { budget, onItemError }),
@@ -115,6 +147,12 @@ export const JOBS: Record<string, JobDef> = {
     run: async ({ now, budget, onItemError }) => runDormantCustomers(now, { budget, onItemError }),
     continuation: 'pending',
     metrics: (o) => [...proactiveMetrics(o), count('CustomersSynced', o.synced)],
+  },
+  /** Contract renewal tasks (one per contract end) and expiry (functions/contracts/jobs.ts). */
+  'contract-renewals': {
+    run: async ({ now, budget, onItemError }) => runContractRenewals(now, { budget, onItemError }),
+    continuation: 'pending',
+    metrics: (o) => [...proactiveMetrics(o), count('ContractsExpired', o.expired)],
   },
 };
 

@@ -9,11 +9,11 @@ export const handler = createHttpHandler('leads', routes, {
     return created(lead, `/v1/leads/${lead.id}`);
   },
   listLeads: async ({ principal, scope, query }) => ok(await service.listLeads(principal, scope, query)),
-  getLead: async ({ principal, params }) => ok(await service.getLead(principal, params.id!)),
-  updateLead: async ({ principal, scope, params, body, expectedVersion, now }) => ok(await service.updateLead(principal, scope, params.id!, body, expectedVersion, now)),
+  getLead: async ({ principal, params }) => ok(await service.getLead(principal, params.id)),
+  updateLead: async ({ principal, scope, params, body, expectedVersion, now }) => ok(await service.updateLead(principal, scope, params.id, body, expectedVersion, now)),
   deleteLead: async ({ principal, params, expectedVersion, now }) => {
-    await service.deleteLead(principal, params.id!, expectedVersion, now);
+    await service.deleteLead(principal, params.id, expectedVersion, now);
     return noContent();
   },
-  convertLead: async ({ principal, params, body, now }) => ok(await service.convertLead(principal, params.id!, body, now)),
+  convertLead: async ({ principal, params, body, now }) => ok(await service.convertLead(principal, params.id, body, now)),
 });

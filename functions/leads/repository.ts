@@ -12,6 +12,7 @@ import { keys } from '../data/keys';
 import type { IndexName } from '../data/table';
 import { Transaction } from '../data/transaction';
 import { guardedEmail, guardedPhone, type LeadItem } from './model';
+import { addLeadCounters } from '../dashboard/counters';
 
 const table = () => config().tableName;
 type Stored = Record<string, unknown>;
@@ -59,6 +60,8 @@ export function addLeadGuards(tx: Transaction, before: LeadItem | undefined, aft
 
 /** The lead item itself: new (must not exist) or replacing the version read. */
 export function addLeadPut(tx: Transaction, before: LeadItem | undefined, after: LeadItem, extra?: { notConverted?: boolean }): void {
+  // The dashboard's lead funnel (functions/dashboard/counters.ts).
+  addLeadCounters(tx, before, after);
   if (!before) {
     tx.put('lead', leadStored(after), { expression: 'attribute_not_exists(pk)' });
     return;

@@ -20,17 +20,19 @@ import { assignOwner } from '../territories/assign';
 import { addDealStep, type DealRequest } from './deal-step';
 import { customerNameOf, LEAD_FIELDS, LEAD_SENSITIVE, type LeadItem, toLead } from './model';
 import * as repo from './repository';
+import { applyPatch } from '../data/records';
+import type { Infer } from '../../schemas/once';
+import type { LeadConvert, LeadCreate, LeadListQuery, LeadPatch } from '../../schemas/leads';
 
 export const DEFAULT_LIMIT = 25;
 const MAX_ATTEMPTS = 3;
 
-type Body = Record<string, unknown>;
 
 const view = (principal: Principal, item: LeadItem) => maskFor('lead', toLead(item), principal, item.ownerId);
 
 /** Lead events carry the lead's id; a converted lead's also the customer it became. */
 function leadAudit(principal: Principal, before: LeadItem | undefined, after: LeadItem, action: 'created' | 'updated' | 'deleted' | 'converted', now: Date) {
-  const changes = diff(before as unknown as Body, action === 'deleted' ? undefined : (after as unknown as Body), [...LEAD_FIELDS, 'convertedCustomerId', 'convertedContactId', 'convertedDealId'], LEAD_SENSITIVE);
+  const changes = diff(before, action === 'deleted' ? undefined : after, [...LEAD_FIELDS, 'convertedCustomerId', 'convertedContactId', 'convertedDealId'], LEAD_SENSITIVE);
   const item = auditItem({ customerId: after.convertedCustomerId ?? '', entityType: 'lead', entityId: after.id, action, actor: principal, at: now, version: after.version, changes });
   const event = item.event as { detail: Record<string, unknown> };
   if (!after.convertedCustomerId) delete event.detail.customerId;
@@ -81,32 +83,33 @@ async function duplicateError(principal: Principal, err: ConditionsFailed): Prom
 }
 
 /** The owner of a new lead: the named one (scope all only), the territory's, or the caller. */
-export async function ownerOf(principal: Principal, scope: Scope, body: Body, now: Date): Promise<string> {
-  const requested = body.ownerId as string | undefined;
+export async function ownerOf(principal: Principal, scope: Scope, body: Pick<Infer<typeof LeadCreate>, 'ownerId' | 'country' | 'region' | 'industry'>, now: Date): Promise<string> {
+  const requested = body.ownerId;
   if (requested !== undefined && requested !== principal.userId) {
     if (scope !== 'all') throw Forbidden('Your role may only create leads you own');
     return requested;
   }
   if (requested === undefined && scope === 'all') {
-    const assigned = await assignOwner({ country: body.country as string | undefined, region: body.region as string | undefined, industry: body.industry as string | undefined }, now);
+    const assigned = await assignOwner({ country: body.country, region: body.region, industry: body.industry }, now);
     if (assigned) return assigned;
   }
   return principal.userId;
 }
 
-export async function createLead(principal: Principal, scope: Scope, body: Body, now: Date) {
+export async function createLead(principal: Principal, scope: Scope, body: Infer<typeof LeadCreate>, now: Date) {
   const at = now.toISOString();
-  const item = {
-    ...Object.fromEntries(LEAD_FIELDS.map((f) => [f, body[f]]).filter(([, v]) => v !== undefined)),
+  // The body holds the client's lead fields only (the schema is strict; an absent field is no key).
+  const item: LeadItem = {
+    ...body,
     id: newId('led'),
-    status: (body.status as LeadItem['status'] | undefined) ?? 'new',
+    status: body.status ?? 'new',
     ownerId: await ownerOf(principal, scope, body, now),
     version: 1,
     createdAt: at,
     updatedAt: at,
     createdBy: principal.userId,
     updatedBy: principal.userId,
-  } as LeadItem;
+  };
   try {
     await commitRetrying(() => repo.saveLead(undefined, item, leadAudit(principal, undefined, item, 'created', now)));
   } catch (err) {
@@ -128,22 +131,17 @@ export async function getLead(principal: Principal, id: string) {
 }
 
 /** PATCH with optimistic concurrency: If-Match stale → 412; without it a lost race re-applies. */
-export async function updateLead(principal: Principal, scope: Scope, id: string, patch: Body, expectedVersion: number | undefined, now: Date) {
+export async function updateLead(principal: Principal, scope: Scope, id: string, patch: Infer<typeof LeadPatch>, expectedVersion: number | undefined, now: Date) {
   for (let attempt = 1; ; attempt++) {
     const current = await loadVisibleLead(principal, id, 'leads:write');
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
     if (current.status === 'converted') throw Conflict('The lead is converted; change the customer, contact or deal instead');
     if (patch.ownerId !== undefined && patch.ownerId !== current.ownerId && scope !== 'all') throw Forbidden('Your role may not reassign leads to another owner');
-    const merged: Record<string, unknown> = { ...current };
-    for (const [field, value] of Object.entries(patch)) {
-      if (value === null) delete merged[field];
-      else if (value !== undefined) merged[field] = value;
-    }
-    const next = merged as unknown as LeadItem;
+    const next = applyPatch(current, patch);
     if (next.status === 'disqualified' && !next.disqualifiedReason) {
       throw BadRequest('A disqualified lead needs a reason', [{ path: 'disqualifiedReason', message: 'Required when status is disqualified' }]);
     }
-    if (diff(current as unknown as Body, next as unknown as Body, LEAD_FIELDS, []).length === 0) return view(principal, current);
+    if (diff(current, next, LEAD_FIELDS, []).length === 0) return view(principal, current);
     const after: LeadItem = { ...next, version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
     try {
       await commitRetrying(() => repo.saveLead(current, after, leadAudit(principal, current, after, 'updated', now)));
@@ -183,7 +181,7 @@ export async function deleteLead(principal: Principal, id: string, expectedVersi
  * The index for a list: the caller's owner partition for scope `own` (or `ownerId`), else status,
  * else source, else all leads. Other filters apply as filter expressions; `q` narrows the sort key.
  */
-export function planList(principal: Principal, scope: Scope, query: Record<string, string | undefined>): repo.LeadQueryPlan | 'empty' {
+export function planList(principal: Principal, scope: Scope, query: Infer<typeof LeadListQuery>): repo.LeadQueryPlan | 'empty' {
   const sortPrefix = query.q ? keys.customer.namePrefix(query.q) || undefined : undefined;
   const filters: Record<string, string> = {};
   let ownerId = query.ownerId;
@@ -205,7 +203,7 @@ export function planList(principal: Principal, scope: Scope, query: Record<strin
   return { index: 'gsi1', partition: keys.lead.allPartition, sortPrefix, filters };
 }
 
-export async function listLeads(principal: Principal, scope: Scope, query: Record<string, string | undefined> & { limit?: number }) {
+export async function listLeads(principal: Principal, scope: Scope, query: Infer<typeof LeadListQuery>) {
   const plan = planList(principal, scope, query);
   if (plan === 'empty') return { items: [], nextCursor: null };
   const fingerprint = `leads:${JSON.stringify([plan.index, plan.partition, plan.sortPrefix ?? '', plan.filters])}`;
@@ -221,10 +219,7 @@ const alreadyConverted = (lead: LeadItem) =>
     lead.convertedCustomerId,
   );
 
-export interface ConvertBody {
-  customerId?: string;
-  createDeal?: Omit<DealRequest, 'customerId' | 'contactId' | 'ownerId' | 'leadId'>;
-}
+export type ConvertBody = Infer<typeof LeadConvert>;
 
 /**
  * Converts a lead in ONE transaction: the customer (new, or the linked one, which must still have
@@ -277,7 +272,7 @@ export async function convertLead(principal: Principal, id: string, body: Conver
         updatedBy: principal.userId,
       };
       for (const key of Object.keys(customer) as (keyof CustomerItem)[]) if (customer[key] === undefined) delete customer[key];
-      const changes = diff(undefined, customer as unknown as Body, CUSTOMER_FIELDS, CUSTOMER_SENSITIVE);
+      const changes = diff(undefined, customer, CUSTOMER_FIELDS, CUSTOMER_SENSITIVE);
       addCustomerWrites(tx, undefined, customer, auditItem({ customerId: customer.id, entityType: 'customer', entityId: customer.id, action: 'created', actor: principal, at: now, version: 1, changes, timeline: true }));
     }
 
@@ -297,7 +292,7 @@ export async function convertLead(principal: Principal, id: string, body: Conver
       createdBy: principal.userId,
       updatedBy: principal.userId,
     };
-    const contactChanges = diff(undefined, contact as unknown as Body, CONTACT_FIELDS, CONTACT_SENSITIVE);
+    const contactChanges = diff(undefined, contact, CONTACT_FIELDS, CONTACT_SENSITIVE);
     addContactCreation(
       tx, customer, contact,
       auditItem({ customerId: customer.id, entityType: 'contact', entityId: contact.id, action: 'created', actor: principal, at: now, version: 1, changes: contactChanges, timeline: true }),

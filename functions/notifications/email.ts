@@ -28,6 +28,8 @@ export interface Email {
   subject: string;
   text: string;
   html: string;
+  /** Extra headers, e.g. In-Reply-To and References of a ticket reply (SES v2 `Simple.Headers`). */
+  headers?: { name: string; value: string }[];
 }
 
 /**
@@ -43,6 +45,7 @@ export async function sendEmail(email: Email, options: SendOptions = {}): Promis
         Simple: {
           Subject: { Data: email.subject, Charset: 'UTF-8' },
           Body: { Text: { Data: email.text, Charset: 'UTF-8' }, Html: { Data: email.html, Charset: 'UTF-8' } },
+          ...(email.headers?.length ? { Headers: email.headers.map((h) => ({ Name: h.name, Value: h.value })) } : {}),
         },
       },
     }),

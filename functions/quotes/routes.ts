@@ -16,7 +16,7 @@ const quoteDealParam = IdParam('deal');
 const OWN_QUOTE = 'only quotes of deals the caller owns (the deal\'s `ownerId`, not the customer\'s); any other answers 404, exactly like an unknown id';
 const OWN_ORDER = 'only orders of customers the caller owns; any other answers 404, exactly like an unknown id';
 
-export const routes: readonly RouteDef[] = [
+export const routes = [
   // quotes and orders (C4): quotes follow the deal's owner, orders the customer's owner
   { method: 'POST', path: '/v1/deals/{id}/quotes', feature: 'quotes', operation: 'createQuote', tag: 'Quotes', summary: 'Create a draft quote on a deal; totals computed on the server (docs/quotes.md)', permission: 'quotes:write', scope: 'only on deals the caller owns (the deal\'s `ownerId`); any other deal answers 404', params: quoteDealParam, body: QuoteCreate, response: { status: 201, schema: Quote }, errors: [404, 409, 422], idempotent: true },
   { method: 'GET', path: '/v1/deals/{id}/quotes', feature: 'quotes', operation: 'listDealQuotes', tag: 'Quotes', summary: 'A deal\'s quotes, every version, newest first', permission: 'quotes:read', scope: 'only quotes of deals the caller owns (the deal\'s `ownerId`); any other deal answers 404', params: quoteDealParam, query: QuoteListQuery, response: { status: 200, schema: QuotePage }, errors: [404] },
@@ -28,4 +28,4 @@ export const routes: readonly RouteDef[] = [
   { method: 'POST', path: '/v1/quotes/{id}/revise', feature: 'quotes', operation: 'reviseQuote', tag: 'Quotes', summary: 'Create the next version as a draft; the old version stays readable and unchanged', permission: 'quotes:write', scope: OWN_QUOTE, params: quoParam, body: QuoteRevise, response: { status: 201, schema: Quote }, errors: [404, 409, 422], idempotent: true },
   { method: 'GET', path: '/v1/customers/{id}/orders', feature: 'quotes', operation: 'listCustomerOrders', tag: 'Orders', summary: 'A customer\'s orders (transaction history), newest first', permission: 'orders:read', scope: 'only orders of customers the caller owns; any other customer answers 404', params: cus, query: OrderListQuery, response: { status: 200, schema: OrderPage }, errors: [404] },
   { method: 'GET', path: '/v1/orders/{id}', feature: 'quotes', operation: 'getOrder', tag: 'Orders', summary: 'Read an order', permission: 'orders:read', scope: OWN_ORDER, params: ordParam, response: { status: 200, schema: Order }, errors: [404] },
-];
+] as const satisfies readonly RouteDef[];

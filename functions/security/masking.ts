@@ -45,6 +45,9 @@ export const SENSITIVE_FIELDS = {
   contact: { phone: maskPhone, mobile: maskPhone, email: maskEmail },
   activity: { content: maskAll, participants: maskParticipants },
   lead: { email: maskEmail, phone: maskPhone },
+  // Free text a customer wrote or an agent wrote about them: withheld like an activity's content.
+  ticket: { description: maskAll, resolution: maskAll },
+  ticketMessage: { body: maskAll },
 } as const satisfies Record<string, Record<string, Masker>>;
 
 export type SensitiveEntity = keyof typeof SENSITIVE_FIELDS;

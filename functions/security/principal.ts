@@ -8,10 +8,15 @@ import { Forbidden, NotFound, Unauthorized } from '../http/problem';
 import { type Action, PERMISSIONS, type Role, type Scope, primaryRole } from './permissions';
 
 export interface Principal {
+  /** The Cognito `sub`; for a machine client, its API key id (`key_…`), so audit entries name the key. */
   userId: string;
   email?: string;
   role: Role;
   groups: string[];
+  /** Set when the caller authenticated with an API key (functions/apikeys/). */
+  apiKeyId?: string;
+  /** An API key's scopes: only these actions of its role (absent: all of them). */
+  scopes?: Action[];
 }
 
 /**
@@ -39,13 +44,33 @@ export function principalFromClaims(claims: Record<string, unknown> | undefined)
   return { userId: sub, email, role, groups };
 }
 
+/**
+ * The caller from the authorizer block of the event: the JWT authorizer's claims, or — on the
+ * machine API — the API key authorizer's context (`{ apiKeyId, role, scopes }`, functions/apikeys/).
+ */
+export function principalFromAuthorizer(authorizer: { jwt?: { claims?: Record<string, unknown> }; lambda?: Record<string, unknown> } | undefined): Principal {
+  const machine = authorizer?.lambda;
+  if (machine && typeof machine.apiKeyId === 'string' && machine.apiKeyId) {
+    const role = ROLE_NAMES.has(String(machine.role)) ? (machine.role as Role) : undefined;
+    if (!role) throw Unauthorized();
+    const scopes = typeof machine.scopes === 'string' && machine.scopes.trim() ? (machine.scopes.trim().split(/\s+/) as Action[]) : undefined;
+    return { userId: machine.apiKeyId, role, groups: [], apiKeyId: machine.apiKeyId, ...(scopes ? { scopes } : {}) };
+  }
+  return principalFromClaims(authorizer?.jwt?.claims);
+}
+
+const ROLE_NAMES = new Set<string>(Object.keys(PERMISSIONS));
+
 export function scopeFor(principal: Principal, action: Action): Scope | undefined {
+  // An API key with scopes holds only those actions of its role.
+  if (principal.scopes && !principal.scopes.includes(action)) return undefined;
   return PERMISSIONS[principal.role][action];
 }
 
 /** Throws 403 unless the role has the action; returns its scope. */
 export function authorize(principal: Principal, action: Action): Scope {
   const scope = scopeFor(principal, action);
+  if (!scope && principal.scopes && PERMISSIONS[principal.role][action]) throw Forbidden(`This API key's scopes do not include ${action}`);
   if (!scope) throw Forbidden(`Your role (${principal.role}) may not ${action.replace(':', ' ')}`);
   return scope;
 }

@@ -38,6 +38,8 @@ export const RECORD_RULES: Record<string, RecordRule> = {
   activity: { action: 'activities:read', owner: 'customer' },
   asset: { action: 'assets:read', owner: 'customer' },
   order: { action: 'orders:read', owner: 'customer' },
+  ticket: { action: 'tickets:read', owner: 'customer' },
+  'ticket-message': { action: 'tickets:read', owner: 'customer' },
   deal: { action: 'deals:read', owner: 'record', key: (id) => keys.deal.primary(id), ownersOf: ownerIdOf },
   lead: { action: 'leads:read', owner: 'record', key: (id) => keys.lead.primary(id), ownersOf: ownerIdOf },
   quote: {

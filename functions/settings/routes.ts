@@ -6,8 +6,8 @@
 import type { RouteDef } from '../api/route-def';
 import { ServiceRules, ServiceRulesInput } from '../../schemas/settings';
 
-export const routes: readonly RouteDef[] = [
+export const routes = [
   // settings (admin configuration)
   { method: 'GET', path: '/v1/settings/service-rules', feature: 'settings', operation: 'getServiceRules', tag: 'Settings', summary: 'Service intervals, lead days, assignment, warranty and dormancy rules', permission: 'settings:read', response: { status: 200, schema: ServiceRules } },
   { method: 'PUT', path: '/v1/settings/service-rules', feature: 'settings', operation: 'putServiceRules', tag: 'Settings', summary: 'Replace the service rules (If-Match with the current ETag)', permission: 'settings:write', body: ServiceRulesInput, response: { status: 200, schema: ServiceRules }, errors: [409, 412], conditional: true },
-];
+] as const satisfies readonly RouteDef[];

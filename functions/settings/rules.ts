@@ -2,6 +2,9 @@
  * Service rules (admin-configurable): what they say and the pure decisions derived from them.
  * Nothing here touches DynamoDB.
  */
+import type { Infer } from '../../schemas/once';
+import type { ServiceRulesInput } from '../../schemas/settings';
+
 export interface ServiceRules {
   /** Service interval per product category (lower-case), in months after purchase. */
   categories: { category: string; intervalMonths: number }[];
@@ -54,7 +57,8 @@ export function assigneeFor(rules: ServiceRules, ownerId: string): string {
 }
 
 /** Normalises a saved rule set: categories lower-case, no queue user when tasks go to owners. */
-export function normalizeRules(input: ServiceRules): ServiceRules {
+/** The rules as stored from a PUT body (optional maps default to empty). */
+export function normalizeRules(input: Infer<typeof ServiceRulesInput>): ServiceRules {
   return {
     categories: input.categories.map((c) => ({ category: c.category.toLowerCase(), intervalMonths: c.intervalMonths })),
     tierIntervalMonths: { ...(input.tierIntervalMonths ?? {}) },

@@ -6,7 +6,9 @@ import { ConditionsFailed } from '../data/transaction';
 import { Conflict, PreconditionFailed } from '../http/problem';
 import type { Principal } from '../security/principal';
 import * as repo from './repository';
-import { normalizeRules, RULE_FIELDS, type ServiceRules, type StoredServiceRules } from './rules';
+import { normalizeRules, RULE_FIELDS, type StoredServiceRules } from './rules';
+import type { Infer } from '../../schemas/once';
+import type { ServiceRulesInput } from '../../schemas/settings';
 
 const MAX_ATTEMPTS = 3;
 
@@ -33,7 +35,7 @@ export async function getServiceRules() {
  * settings item, not in a customer's partition, and its event names no customer.
  */
 function settingsAudit(principal: Principal, before: StoredServiceRules, after: StoredServiceRules, now: Date) {
-  const changes = diff(before as never, after as never, RULE_FIELDS, []);
+  const changes = diff(before, after, RULE_FIELDS, []);
   const base = auditItem({ customerId: '-', entityType: 'settings', entityId: 'service-rules', action: 'updated', actor: principal, at: now, version: after.version, changes });
   const event = base.event as { detail: Record<string, unknown> };
   const { customerId: _none, ...detail } = event.detail;
@@ -41,7 +43,7 @@ function settingsAudit(principal: Principal, before: StoredServiceRules, after: 
 }
 
 /** PUT: replaces the rules. With If-Match a stale version is 412; without, the last writer wins. */
-export async function putServiceRules(principal: Principal, body: ServiceRules, expectedVersion: number | undefined, now: Date) {
+export async function putServiceRules(principal: Principal, body: Infer<typeof ServiceRulesInput>, expectedVersion: number | undefined, now: Date) {
   const rules = normalizeRules(body);
   for (let attempt = 1; ; attempt++) {
     const current = await repo.getServiceRules();

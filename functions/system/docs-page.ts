@@ -3,9 +3,15 @@
  * script, style or font — it works offline and on a locked-down network) that reads the OpenAPI
  * document and lets a developer try every operation with their own token.
  *
+ * Sign-in: where the stage has a user pool domain and a docs client (functions/system/sign-in.ts),
+ * a "Sign in" button runs the OAuth 2.0 authorization code flow with PKCE (S256) against the
+ * document's `cognito` scheme: the verifier and `state` stay in this tab's sessionStorage, the
+ * user pool redirects back to this page, the page exchanges the code at the token endpoint and
+ * uses the access token for "Try it". Locally the gateway serves the same endpoints.
+ *
  * Security: the page script never uses innerHTML — every value from the spec or a response is
- * inserted with text nodes — and the only server-side interpolation (the spec URL) goes through
- * escapeHtml into an attribute. Script and style are static, so the Content-Security-Policy in
+ * inserted with text nodes — and the only server-side interpolations (the spec URL, the client id)
+ * go through escapeHtml into attributes. Script and style are static, so the Content-Security-Policy in
  * docsPageHeaders() pins them by hash instead of allowing 'unsafe-inline'.
  */
 import { createHash } from 'node:crypto';
@@ -30,7 +36,7 @@ a { color:var(--accent); text-decoration:none; } a:hover { text-decoration:under
 header { display:flex; flex-wrap:wrap; gap:12px; align-items:center; justify-content:space-between; padding:10px 20px;
   background:var(--panel); border-bottom:1px solid var(--line); position:sticky; top:0; z-index:1; }
 header h1 { font-size:18px; margin:0; } header h1 small { color:var(--muted); font-weight:normal; margin-left:6px; }
-.token { display:flex; gap:6px; align-items:center; } .token input { width:320px; max-width:50vw; }
+.token { display:flex; flex-wrap:wrap; gap:6px; align-items:center; } .token input { width:320px; max-width:50vw; }
 .layout { display:grid; grid-template-columns: 340px 1fr; min-height: calc(100vh - 56px); }
 nav { border-right:1px solid var(--line); padding:12px; overflow:auto; max-height: calc(100vh - 56px); position:sticky; top:56px; background:var(--panel); }
 nav h3 { font-size:12px; text-transform:uppercase; letter-spacing:.06em; color:var(--muted); margin:16px 4px 6px; }
@@ -78,7 +84,8 @@ const SCRIPT = String.raw`
 (function () {
   'use strict';
   var specUrl = document.body.getAttribute('data-spec-url') || '/v1/openapi.json';
-  var TOKEN_KEY = 'crm.docs.token';
+  var clientId = document.body.getAttribute('data-client-id') || '';
+  var TOKEN_KEY = 'crm.docs.token', SIGNIN_KEY = 'crm.docs.signin';
   var METHODS = ['get', 'post', 'put', 'patch', 'delete'];
   var spec = null, apiBase = '', ops = [], lastEtag = null;
   var nav = document.getElementById('nav'), main = document.getElementById('main');
@@ -217,15 +224,80 @@ const SCRIPT = String.raw`
 
   function getToken() { try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { return ''; } }
   function setToken(value) { try { if (value) sessionStorage.setItem(TOKEN_KEY, value); else sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* storage disabled */ } }
+  var tokenInput = h('input', { type: 'password', class: 'mono', placeholder: 'Bearer token (npm run --silent token -- admin)', autocomplete: 'off', 'aria-label': 'Bearer token', value: getToken() });
+  var tokenState = h('span', { class: 'muted', role: 'status' });
+  var signInSlot = h('span', { class: 'token' });
+  function showToken(note) { tokenInput.value = getToken(); tokenState.textContent = note || (getToken() ? 'token set (this tab only)' : 'no token'); }
   function tokenBar() {
-    var input = h('input', { type: 'password', class: 'mono', placeholder: 'Bearer token (npm run --silent token -- admin)', autocomplete: 'off', 'aria-label': 'Bearer token', value: getToken() });
-    var state = h('span', { class: 'muted' });
-    function show() { state.textContent = getToken() ? 'token set (this tab only)' : 'no token'; }
-    show();
-    return h('div', { class: 'token' }, input,
-      h('button', { type: 'button', onclick: function () { setToken(input.value.trim().replace(/^Bearer\s+/i, '')); show(); } }, 'Use token'),
-      h('button', { type: 'button', onclick: function () { input.value = ''; setToken(''); show(); } }, 'Clear'),
-      state);
+    showToken();
+    return h('div', { class: 'token' }, signInSlot, tokenInput,
+      h('button', { type: 'button', onclick: function () { setToken(tokenInput.value.trim().replace(/^Bearer\s+/i, '')); showToken(); } }, 'Use token'),
+      h('button', { type: 'button', onclick: function () { setToken(''); showToken(); } }, 'Clear'),
+      tokenState);
+  }
+
+  /* OAuth 2.0 authorization code flow with PKCE (RFC 6749 4.1, RFC 7636) against the document's oauth2 scheme. */
+  function b64url(bytes) {
+    var text = '';
+    for (var i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
+    return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+  function randomText(size) { var bytes = new Uint8Array(size); crypto.getRandomValues(bytes); return b64url(bytes); }
+  function redirectUri() { return location.origin + location.pathname; }
+  function oauthFlow() {
+    var schemes = (spec.components && spec.components.securitySchemes) || {};
+    var names = Object.keys(schemes);
+    for (var i = 0; i < names.length; i++) {
+      var flows = schemes[names[i]] && schemes[names[i]].type === 'oauth2' && schemes[names[i]].flows;
+      var flow = flows && flows.authorizationCode;
+      if (flow && /^https?:\/\//.test(flow.authorizationUrl || '') && /^https?:\/\//.test(flow.tokenUrl || '')) {
+        return { authorizationUrl: flow.authorizationUrl, tokenUrl: flow.tokenUrl, scopes: Object.keys(flow.scopes || {}) };
+      }
+    }
+    return null;
+  }
+  function signIn(flow) {
+    var verifier = randomText(32), state = randomText(16);
+    crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)).then(function (digest) {
+      sessionStorage.setItem(SIGNIN_KEY, JSON.stringify({ state: state, verifier: verifier, tokenUrl: flow.tokenUrl, redirectUri: redirectUri(), hash: location.hash }));
+      var query = new URLSearchParams({
+        response_type: 'code', client_id: clientId, redirect_uri: redirectUri(), scope: flow.scopes.join(' '),
+        state: state, code_challenge: b64url(new Uint8Array(digest)), code_challenge_method: 'S256',
+      });
+      location.assign(flow.authorizationUrl + '?' + query.toString());
+    }).catch(function (err) { showToken('Sign-in could not start: ' + (err && err.message ? err.message : String(err))); });
+  }
+  function signOut(flow) {
+    setToken('');
+    showToken();
+    location.assign(new URL('/logout', flow.authorizationUrl).href + '?' + new URLSearchParams({ client_id: clientId, logout_uri: redirectUri() }).toString());
+  }
+  function signInButtons() {
+    var flow = clientId && oauthFlow();
+    if (!flow) return;
+    add(signInSlot, [
+      h('button', { type: 'button', class: 'primary', onclick: function () { signIn(flow); } }, 'Sign in'),
+      h('button', { type: 'button', onclick: function () { signOut(flow); } }, 'Sign out'),
+    ]);
+  }
+  /* Back from the authorize endpoint: ?code=&state= (or ?error=); exchange the code once, then drop it from the URL. */
+  function finishSignIn() {
+    var params = new URLSearchParams(location.search);
+    if (!params.has('code') && !params.has('error')) return Promise.resolve();
+    var pending = null;
+    try { pending = JSON.parse(sessionStorage.getItem(SIGNIN_KEY) || 'null'); sessionStorage.removeItem(SIGNIN_KEY); } catch (e) { pending = null; }
+    history.replaceState(null, '', location.pathname + ((pending && pending.hash) || location.hash));
+    if (params.has('error')) { showToken('Sign-in failed: ' + params.get('error') + (params.get('error_description') ? ' (' + params.get('error_description') + ')' : '')); return Promise.resolve(); }
+    if (!pending || pending.state !== params.get('state')) { showToken('Sign-in failed: the answer does not belong to a sign-in started in this tab.'); return Promise.resolve(); }
+    var body = new URLSearchParams({ grant_type: 'authorization_code', client_id: clientId, code: params.get('code'), redirect_uri: pending.redirectUri, code_verifier: pending.verifier });
+    showToken('Signing in…');
+    return fetch(pending.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() }).then(function (res) {
+      return res.json().then(function (answer) {
+        if (!res.ok || !answer.access_token) throw new Error(answer.error ? answer.error + (answer.error_description ? ' (' + answer.error_description + ')' : '') : 'HTTP ' + res.status);
+        setToken(answer.access_token);
+        showToken('signed in (this tab only)');
+      });
+    }).catch(function (err) { showToken('Sign-in failed: ' + (err && err.message ? err.message : String(err))); });
   }
 
   function randomKey() {
@@ -432,7 +504,7 @@ const SCRIPT = String.raw`
   }
 
   add(document.getElementById('auth'), tokenBar());
-  fetch(specUrl, { headers: { accept: 'application/json' } }).then(function (res) {
+  finishSignIn().then(function () { return fetch(specUrl, { headers: { accept: 'application/json' } }); }).then(function (res) {
     if (!res.ok) throw new Error('HTTP ' + res.status);
     return res.json();
   }).then(function (doc) {
@@ -443,6 +515,7 @@ const SCRIPT = String.raw`
     var version = document.getElementById('version');
     version.textContent = spec.info && spec.info.version ? 'v' + spec.info.version : '';
     collectOps();
+    signInButtons();
     renderNav('');
     route();
   }).catch(function (err) {
@@ -455,30 +528,36 @@ const SCRIPT = String.raw`
 
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
-let csp: string | undefined;
+const cspByOrigin = new Map<string, string>();
 
 /**
  * The Content-Security-Policy that fits this page: nothing loads but the page itself, its one
- * script and one stylesheet (pinned by hash), and fetches to its own origin (the spec and the API).
+ * script and one stylesheet (pinned by hash), and fetches to its own origin (the spec and the API)
+ * and, with sign-in, to the user pool domain's token endpoint (`authOrigin`, an http(s) origin
+ * validated by functions/system/sign-in.ts).
  */
-export function docsPageCsp(): string {
-  csp ??= [
+export function docsPageCsp(opts: { authOrigin?: string } = {}): string {
+  const key = opts.authOrigin ?? '';
+  const cached = cspByOrigin.get(key);
+  if (cached) return cached;
+  const csp = [
     "default-src 'none'",
     `script-src ${sha256(SCRIPT)}`,
     `style-src ${sha256(STYLE)}`,
-    "connect-src 'self'",
+    `connect-src 'self'${opts.authOrigin ? ` ${opts.authOrigin}` : ''}`,
     'img-src data:',
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",
   ].join('; ');
+  cspByOrigin.set(key, csp);
   return csp;
 }
 
-/** Headers the `docs` operation should send with the page. */
-export function docsPageHeaders(): Record<string, string> {
+/** Headers the `docs` operation should send with the page (`authOrigin`: see docsPageCsp). */
+export function docsPageHeaders(opts: { authOrigin?: string } = {}): Record<string, string> {
   return {
-    'content-security-policy': docsPageCsp(),
+    'content-security-policy': docsPageCsp(opts),
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     'cache-control': 'no-cache',
@@ -487,9 +566,10 @@ export function docsPageHeaders(): Record<string, string> {
 
 /**
  * The docs page. `specUrl` is where the page fetches the OpenAPI document (usually
- * `/v1/openapi.json`); relative URLs resolve against the page's own.
+ * `/v1/openapi.json`); relative URLs resolve against the page's own. `clientId`: the docs
+ * client of the sign-in button (none: no button, tokens are pasted).
  */
-export function docsPageHtml(opts: { specUrl: string }): string {
+export function docsPageHtml(opts: { specUrl: string; clientId?: string }): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -499,7 +579,7 @@ export function docsPageHtml(opts: { specUrl: string }): string {
 <link rel="icon" href="data:,">
 <style>${STYLE}</style>
 </head>
-<body data-spec-url="${escapeHtml(opts.specUrl)}">
+<body data-spec-url="${escapeHtml(opts.specUrl)}"${opts.clientId ? ` data-client-id="${escapeHtml(opts.clientId)}"` : ''}>
 <header><h1>CRM API<small id="version"></small></h1><div id="auth"></div></header>
 <div class="layout"><nav id="nav" aria-label="Operations"></nav><main id="main"><p class="muted">Loading the API description…</p></main></div>
 <script>${SCRIPT}</script>

@@ -10,8 +10,8 @@ import { routes } from './routes';
 import { NotFound, ServiceUnavailable } from '../http/problem';
 import { ACTIONS, PERMISSIONS } from '../security/permissions';
 import { docsPageHeaders, docsPageHtml } from './docs-page';
-import { problemPageHeaders, problemPageHtml } from './problem-pages';
-import { authOrigin, withAuthOrigin } from './sign-in';
+import { problemPageHeaders, problemPageHtml, withProblemBase } from './problem-pages';
+import { authOrigin, docsSignIn, withAuthOrigin } from './sign-in';
 
 /**
  * The OpenAPI document, rendered at build time (functions/api/openapi.ts, renderOpenApiJson) and
@@ -44,18 +44,22 @@ export const handler = createHttpHandler('system', routes, {
   },
   // No server URL from request headers: `/` resolves against wherever the document was fetched,
   // and a Host header cannot poison a cached copy.
-  // The sign-in endpoints become the stage's user pool domain (AUTH_DOMAIN_URL; functions/system/sign-in.ts).
+  // The sign-in endpoints become the stage's user pool domain (AUTH_DOMAIN_URL; functions/system/sign-in.ts)
+  // and problem `type` URIs this API's pages (PROBLEM_BASE_URL; functions/http/problem.ts).
   openapi: async () => {
-    openApiJson ??= readFile(OPENAPI_FILE, 'utf8').then((json) => withAuthOrigin(json, authOrigin()));
+    openApiJson ??= readFile(OPENAPI_FILE, 'utf8').then((json) => withProblemBase(withAuthOrigin(json, authOrigin())));
     openApiJson.catch(() => { openApiJson = undefined; });
     return { status: 200, contentType: 'application/json', body: await openApiJson, headers: { 'cache-control': 'public, max-age=300' } };
   },
-  docs: async () => ({
-    status: 200,
-    contentType: 'text/html; charset=utf-8',
-    body: docsPageHtml({ specUrl: '/v1/openapi.json' }),
-    headers: docsPageHeaders(),
-  }),
+  docs: async () => {
+    const signIn = docsSignIn();
+    return {
+      status: 200,
+      contentType: 'text/html; charset=utf-8',
+      body: docsPageHtml({ specUrl: '/v1/openapi.json', clientId: signIn?.clientId }),
+      headers: docsPageHeaders({ authOrigin: signIn?.origin }),
+    };
+  },
   problemType: async ({ params }) => {
     const body = problemPageHtml(params.type!);
     if (body === undefined) throw NotFound(`No problem type ${params.type}; see /problems/index`);

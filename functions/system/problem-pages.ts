@@ -4,13 +4,21 @@
  * Static HTML from PROBLEM_TYPES — no script, no external resource; the style is pinned by hash.
  */
 import { createHash } from 'node:crypto';
-import { PROBLEM_BASE } from '../http/problem';
+import { PROBLEM_BASE_PLACEHOLDER, problemBase, problemTypeUri } from '../http/problem';
 import { escapeHtml } from './docs-page';
 import { PROBLEM_TYPES, type ProblemType } from './problem-types';
 
 const STYLE = 'body{margin:0 auto;max-width:760px;padding:24px;font:15px/1.55 system-ui,sans-serif;color-scheme:light dark}'
   + 'code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px}table{border-collapse:collapse;width:100%}'
   + 'th,td{text-align:left;border-bottom:1px solid #8884;padding:6px 8px;vertical-align:top}.muted{opacity:.75}';
+
+/**
+ * The rendered OpenAPI document with its placeholder problem `type` URIs pointing at this API's
+ * pages (problemBase()), so the served examples match what the API answers.
+ */
+export function withProblemBase(json: string, base: string = problemBase()): string {
+  return json.split(`"${PROBLEM_BASE_PLACEHOLDER}`).join(`"${base}`);
+}
 
 /** The page's `slug` for the index of all problem types (`/problems/index`). */
 export const PROBLEM_INDEX = 'index';
@@ -53,7 +61,7 @@ export function problemPageHtml(slug: string): string | undefined {
   if (!Object.hasOwn(PROBLEM_TYPES, slug)) return undefined;
   const p: ProblemType = (PROBLEM_TYPES as Record<string, ProblemType>)[slug]!;
   return page(p.title, `<h1 id="${escapeHtml(slug)}">${p.status} ${escapeHtml(p.title)}</h1>
-<p><code>"type": "${escapeHtml(PROBLEM_BASE + slug)}"</code>, <code>"status": ${p.status}</code></p>
+<p><code>"type": "${escapeHtml(problemTypeUri(slug))}"</code>, <code>"status": ${p.status}</code></p>
 <h2>When</h2>
 <p>${prose(p.when)}</p>
 <h2>What to do</h2>

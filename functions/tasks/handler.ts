@@ -10,7 +10,7 @@ export const handler = createHttpHandler('tasks', routes, withProfile({
     return created(task, `/v1/tasks/${task.id}`);
   },
   listTasks: async ({ principal, scope, query, now }) => ok(await service.listTasks(principal, scope, query, now)),
-  getTask: async ({ principal, params }) => ok(await service.getTask(principal, params.id!)),
+  getTask: async ({ principal, params }) => ok(await service.getTask(principal, params.id)),
   updateTask: async ({ principal, params, body, expectedVersion, now }) =>
-    ok(await service.updateTask(principal, params.id!, body, expectedVersion, now)),
+    ok(await service.updateTask(principal, params.id, body, expectedVersion, now)),
 }));

@@ -19,11 +19,14 @@ import {
   type TaskItem, type TaskPriority, type TaskStatus, toTask,
 } from './model';
 import * as repo from './repository';
+import { applyPatch } from '../data/records';
+import type { Infer } from '../../schemas/once';
+import type { ReminderInput, TaskCreate, TaskListQuery as TaskListQuerySchema, TaskPatch } from '../../schemas/tasks';
 
 export const DEFAULT_LIMIT = 25;
 const MAX_MERGE_ATTEMPTS = 3;
 
-type Body = Record<string, unknown>;
+type TaskInput = Infer<typeof TaskCreate>;
 
 /** The actor of rule-created tasks (audit entries, createdBy). */
 export const SYSTEM_PRINCIPAL: Principal = { userId: 'system', role: 'admin', groups: [] };
@@ -40,7 +43,7 @@ export interface RuleTaskInput {
   dueAt: string; // ISO instant
   assigneeId: string;
   customerId?: string;
-  related?: { type: 'customer' | 'asset' | 'contact' | 'activity'; id: string };
+  related?: { type: 'customer' | 'asset' | 'contact' | 'activity' | 'contract'; id: string };
   reminders: { at: string }[]; // absolute ISO instants
 }
 
@@ -102,7 +105,7 @@ export async function createTaskFromRule(input: RuleTaskInput, now: Date): Promi
 
 /** Audit/outbox entry of a task change, kept in the task's own partition (a task may have no customer). */
 function taskAudit(before: TaskItem | undefined, after: TaskItem, action: 'created' | 'updated' | 'completed' | 'reopened' | 'cancelled', actor: Principal, now: Date) {
-  const changes = diff(before as unknown as Body | undefined, after as unknown as Body, TASK_FIELDS, []);
+  const changes = diff(before, after, TASK_FIELDS, []);
   const item = auditItem({ customerId: after.customerId ?? '', entityType: 'task', entityId: after.id, action, actor, at: now, version: after.version, changes });
   const event = item.event as { detail: Record<string, unknown> };
   if (!after.customerId) delete event.detail.customerId;
@@ -140,10 +143,10 @@ function assertCanAssign(principal: Principal, assigneeId: string, verb: string)
   }
 }
 
-type ReminderInputBody = { at?: string; beforeDue?: string | number };
+type ReminderInputBody = Infer<typeof ReminderInput>;
 
 function requestedReminders(list: ReminderInputBody[] | undefined): Omit<ReminderSpec, 'n'>[] {
-  return (list ?? []).map((r) => (r.at !== undefined ? { at: isoInstant(r.at) } : { beforeDueMinutes: durationMinutes(r.beforeDue!) }));
+  return (list ?? []).map((r) => ('at' in r ? { at: isoInstant(r.at) } : { beforeDueMinutes: durationMinutes(r.beforeDue) }));
 }
 
 /** New reminders must have a time (relative ones need dueAt) and lie in the future. */
@@ -157,23 +160,23 @@ function validateReminders(specs: ReminderSpec[], dueAt: string | undefined, mus
   if (errors.length) throw BadRequest('Some reminders are not valid', errors);
 }
 
-export async function createTask(principal: Principal, body: Body, now: Date) {
+export async function createTask(principal: Principal, body: TaskInput, now: Date) {
   const at = now.toISOString();
-  const assigneeId = (body.assigneeId as string | undefined) ?? principal.userId;
+  const assigneeId = body.assigneeId ?? principal.userId;
   assertCanAssign(principal, assigneeId, 'assign');
-  const related = body.related as TaskItem['related'];
-  const customerId = (body.customerId as string | undefined) ?? (related?.type === 'customer' ? related.id : undefined);
+  const related = body.related;
+  const customerId = body.customerId ?? (related?.type === 'customer' ? related.id : undefined);
   if (customerId) await assertCustomerVisible(principal, customerId, body.customerId ? 'customerId' : 'related.id');
   if (related?.type === 'customer' && related.id !== customerId) await assertCustomerVisible(principal, related.id, 'related.id');
-  const dueAt = body.dueAt ? isoInstant(body.dueAt as string) : undefined;
-  const { specs, nextNo } = numberReminders(requestedReminders(body.reminders as ReminderInputBody[] | undefined), [], 1);
+  const dueAt = body.dueAt ? isoInstant(body.dueAt) : undefined;
+  const { specs, nextNo } = numberReminders(requestedReminders(body.reminders), [], 1);
   validateReminders(specs, dueAt, new Set(specs.map((s) => s.n)), now);
   const task: TaskItem = {
     id: newId('tsk'),
-    title: body.title as string,
-    ...(body.notes ? { notes: body.notes as string } : {}),
+    title: body.title,
+    ...(body.notes ? { notes: body.notes } : {}),
     status: 'open',
-    priority: (body.priority as TaskPriority | undefined) ?? 'normal',
+    priority: body.priority ?? 'normal',
     ...(dueAt ? { dueAt } : {}),
     assigneeId,
     ...(customerId ? { customerId } : {}),
@@ -234,30 +237,29 @@ function transition(current: TaskItem, next: TaskItem, now: Date): { action: 'up
   return { action };
 }
 
-export async function updateTask(principal: Principal, id: string, patch: Body, expectedVersion: number | undefined, now: Date) {
+export async function updateTask(principal: Principal, id: string, patch: Infer<typeof TaskPatch>, expectedVersion: number | undefined, now: Date) {
   for (let attempt = 1; ; attempt++) {
     const { task: current, reminders: states } = await loadVisibleTask(principal, id, 'tasks:write');
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
 
-    const next: TaskItem = { ...current };
-    for (const field of ['title', 'notes', 'priority', 'related', 'customerId', 'assigneeId', 'status'] as const) {
-      if (patch[field] === null) delete next[field];
-      else if (patch[field] !== undefined) (next as unknown as Body)[field] = patch[field];
-    }
+    // title, notes, priority, related, customerId, assigneeId, status as sent (null clears); the
+    // due time is normalised and the reminders renumbered below.
+    const { dueAt: _dueAt, reminders: _reminders, ...fields } = patch;
+    const next: TaskItem = applyPatch(current, fields);
     if (patch.dueAt === null) delete next.dueAt;
-    else if (patch.dueAt !== undefined) next.dueAt = isoInstant(patch.dueAt as string);
+    else if (patch.dueAt !== undefined) next.dueAt = isoInstant(patch.dueAt);
     if (next.assigneeId !== current.assigneeId) assertCanAssign(principal, next.assigneeId, 'reassign');
-    if (patch.customerId && patch.customerId !== current.customerId) await assertCustomerVisible(principal, patch.customerId as string, 'customerId');
-    const related = patch.related as TaskItem['related'] | null | undefined;
+    if (patch.customerId && patch.customerId !== current.customerId) await assertCustomerVisible(principal, patch.customerId, 'customerId');
+    const related = patch.related;
     if (related?.type === 'customer' && related.id !== current.related?.id) await assertCustomerVisible(principal, related.id, 'related.id');
     const liveCustomers = [
-      patch.customerId && patch.customerId !== current.customerId ? (patch.customerId as string) : undefined,
+      patch.customerId && patch.customerId !== current.customerId ? patch.customerId : undefined,
       related?.type === 'customer' && related.id !== current.related?.id ? related.id : undefined,
     ].filter((cid): cid is string => !!cid);
 
     let added = new Set<number>();
     if (patch.reminders !== undefined) {
-      const numbered = numberReminders(requestedReminders(patch.reminders as ReminderInputBody[]), current.reminders ?? [], current.nextReminderNo ?? 1);
+      const numbered = numberReminders(requestedReminders(patch.reminders), current.reminders ?? [], current.nextReminderNo ?? 1);
       next.reminders = numbered.specs;
       next.nextReminderNo = numbered.nextNo;
       added = new Set(numbered.added.map((s) => s.n));
@@ -265,7 +267,7 @@ export async function updateTask(principal: Principal, id: string, patch: Body, 
     validateReminders(next.reminders, next.dueAt, added, now);
 
     const { action, guard } = transition(current, next, now);
-    if (diff(current as unknown as Body, next as unknown as Body, TASK_FIELDS, []).length === 0) return view(current, states);
+    if (diff(current, next, TASK_FIELDS, []).length === 0) return view(current, states);
     next.version = current.version + 1;
     next.updatedAt = now.toISOString();
     next.updatedBy = principal.userId;
@@ -289,14 +291,7 @@ export async function updateTask(principal: Principal, id: string, patch: Body, 
 
 // Lists ------------------------------------------------------------------------------------------
 
-export interface TaskListQuery {
-  status?: TaskStatus;
-  assigneeId?: string;
-  due?: 'overdue' | 'today' | 'week';
-  customerId?: string;
-  limit?: number;
-  cursor?: string;
-}
+export type TaskListQuery = Infer<typeof TaskListQuerySchema>;
 
 /**
  * Chooses the one index partition a list reads: the assignee's (mine by default) or, for scope

@@ -1,7 +1,8 @@
-import { CfnOutput, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
-  AccountRecovery, FeaturePlan, LambdaVersion, Mfa, StandardThreatProtectionMode, UserPool, type UserPoolClient,
-  UserPoolEmail, UserPoolGroup, UserPoolOperation,
+  AccountRecovery, FeaturePlan, type IUserPool, LambdaVersion, ManagedLoginVersion, Mfa, OAuthScope, StandardThreatProtectionMode, UserPool,
+  UserPoolClient, UserPoolClientIdentityProvider, UserPoolDomain, UserPoolEmail, UserPoolGroup, UserPoolOperation,
 } from 'aws-cdk-lib/aws-cognito';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ConfigurationSet, DkimIdentity, EasyDkimSigningKeyLength, EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
@@ -40,6 +41,34 @@ export interface AuthProps {
    * the domain is verified once they are published in DNS.
    */
   createSesIdentity?: boolean;
+  /**
+   * The user pool domain that serves the OAuth 2.0 endpoints (`/oauth2/authorize`, `/oauth2/token`,
+   * `/logout`) and the hosted sign-in UI. Default: a Cognito prefix domain `crm-<stage>-<stack uuid>`
+   * (`https://<prefix>.auth.<region>.amazoncognito.com`) — unique per stack without a hard-coded
+   * name, since prefixes are global per region. `prefix`: an explicit prefix. `customDomain` with
+   * `certificateArn` (ACM, us-east-1): the stage's own domain (its DNS alias is a stack output).
+   */
+  domain?: { prefix?: string; customDomain?: string; certificateArn?: string };
+  /** Stage name, part of the default domain prefix. */
+  stage?: string;
+  /**
+   * Callback URLs of the stage's own web client: with any, the app client also signs in through
+   * the domain (authorization code with PKCE, scopes openid/email/profile). Default: none, and the
+   * app client keeps SRP only. The `/docs` page has its own client (DocsSignInClient).
+   */
+  callbackUrls?: string[];
+  /** Where the app client's `/logout` may send users back to; default: the callback URLs. */
+  logoutUrls?: string[];
+}
+
+/** Scopes a sign-in through the domain may grant (functions/system/sign-in.ts OAUTH_SCOPES). */
+export const OAUTH_SCOPES = [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE];
+/** Access and ID token lifetime of the CRM's clients (the local issuer's OAuth tokens match it). */
+export const CLIENT_TOKEN_VALIDITY = Duration.hours(1);
+
+/** The default domain prefix: `crm-<stage>-<the stack's UUID>` (lower-case hex, ≤ 61 characters). */
+export function defaultDomainPrefix(stage: string): string {
+  return Fn.join('-', ['crm', stage, Fn.select(2, Fn.split('/', Aws.STACK_ID))]);
 }
 
 /**
@@ -47,8 +76,9 @@ export interface AuthProps {
  * with their email and a strong password, TOTP MFA by default. One group per role of the
  * permission matrix (ROLES), ordered so the most privileged role has the lowest precedence;
  * membership reaches the API as the `cognito:groups` claim. The app client is a public client
- * (web and mobile: no secret) using SRP and refresh tokens. docs/auth.md explains sign-in,
- * the trigger, threat protection and email delivery for operators.
+ * (web and mobile: no secret) using SRP and refresh tokens, and the OAuth 2.0 authorization code
+ * flow (PKCE) through the pool's domain once the stage names its web client's callback URLs.
+ * docs/auth.md explains sign-in, the trigger, threat protection and email delivery for operators.
  */
 export class Auth extends Construct {
   readonly userPool: UserPool;
@@ -61,6 +91,10 @@ export class Auth extends Construct {
    * (bounce and complaint rates in CloudWatch) for SES alarms; Cognito's emails use it too.
    */
   readonly configurationSet?: ConfigurationSet;
+  /** The user pool domain serving the OAuth 2.0 endpoints and the hosted sign-in UI. */
+  readonly domain: UserPoolDomain;
+  /** Its base URL (`https://…`, no trailing slash): the system function's AUTH_DOMAIN_URL. */
+  readonly domainUrl: string;
 
   constructor(scope: Construct, id: string, props: AuthProps) {
     super(scope, id);
@@ -154,15 +188,84 @@ export class Auth extends Construct {
       description: `CRM role "${role}" (see functions/security/permissions.ts)`,
     }));
 
+    const custom = props.domain?.customDomain;
+    if (custom && !props.domain?.certificateArn) throw new Error('Auth: a custom domain needs "certificateArn" (an ACM certificate in us-east-1)');
+    this.domain = this.userPool.addDomain('Domain', {
+      ...(custom
+        ? { customDomain: { domainName: custom, certificate: Certificate.fromCertificateArn(this, 'DomainCertificate', props.domain!.certificateArn!) } }
+        : { cognitoDomain: { domainPrefix: props.domain?.prefix ?? defaultDomainPrefix(props.stage ?? 'crm') } }),
+      // The classic hosted UI needs no branding resource; managed login would.
+      managedLoginVersion: ManagedLoginVersion.CLASSIC_HOSTED_UI,
+    });
+    this.domainUrl = custom ? `https://${custom}` : this.domain.baseUrl();
+    if (custom) {
+      new CfnOutput(this, 'DomainAlias', {
+        value: `${custom} CNAME ${this.domain.cloudFrontEndpoint}`,
+        description: 'DNS record (CNAME or alias) that points the custom sign-in domain at Cognito',
+      });
+    }
+
+    const callbackUrls = props.callbackUrls ?? [];
     this.client = this.userPool.addClient('AppClient', {
       generateSecret: false,
       authFlows: { userSrp: true },
-      disableOAuth: true,
+      // A public client: Cognito requires PKCE's verifier whenever the authorize request carried a challenge.
+      ...(callbackUrls.length > 0
+        ? {
+          oAuth: {
+            flows: { authorizationCodeGrant: true },
+            scopes: OAUTH_SCOPES,
+            callbackUrls,
+            logoutUrls: props.logoutUrls?.length ? props.logoutUrls : callbackUrls,
+          },
+          supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
+        }
+        : { disableOAuth: true }),
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
-      accessTokenValidity: Duration.hours(1),
-      idTokenValidity: Duration.hours(1),
+      accessTokenValidity: CLIENT_TOKEN_VALIDITY,
+      idTokenValidity: CLIENT_TOKEN_VALIDITY,
       refreshTokenValidity: Duration.days(30),
+    });
+  }
+}
+
+export interface DocsSignInClientProps {
+  userPool: IUserPool;
+  /** The API's docs page (`<API URL>docs`): the one callback and logout URL. */
+  docsUrl: string;
+}
+
+/**
+ * The `/docs` page's own public client: authorization code grant (PKCE) through the user pool
+ * domain, scopes openid/email/profile, callback and logout URL the page itself. It lives in the
+ * app stack next to the API whose URL it names — the data stack's app client cannot know that URL
+ * without a cross-stack cycle — and the API's JWT authorizer accepts its tokens as well. Replacing
+ * it loses nothing: the page reads its id from DOCS_CLIENT_ID at run time. No SRP or password flow.
+ */
+export class DocsSignInClient extends Construct {
+  readonly client: UserPoolClient;
+
+  constructor(scope: Construct, id: string, props: DocsSignInClientProps) {
+    super(scope, id);
+    this.client = new UserPoolClient(this, 'Client', {
+      userPool: props.userPool,
+      generateSecret: false,
+      // Only the refresh-token flow besides OAuth: users sign in through the domain's hosted UI.
+      authFlows: { userSrp: false },
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: OAUTH_SCOPES,
+        callbackUrls: [props.docsUrl],
+        logoutUrls: [props.docsUrl],
+      },
+      supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: CLIENT_TOKEN_VALIDITY,
+      idTokenValidity: CLIENT_TOKEN_VALIDITY,
+      // A docs session: a working day, then sign in again.
+      refreshTokenValidity: Duration.hours(12),
     });
   }
 }

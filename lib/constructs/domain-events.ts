@@ -1,5 +1,7 @@
-import { Duration, Validations } from 'aws-cdk-lib';
-import { EventBus } from 'aws-cdk-lib/aws-events';
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { EventBus, type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
   type DlqDestinationConfig, FilterCriteria, type IEventSourceDlq, type IEventSourceMapping,
@@ -10,10 +12,12 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE, OUTBOX_STREAM_FILTER } from '../../functions/events/outbox';
+import { DELIVERY_RULE_PATTERN } from '../../functions/webhooks/rule';
 
 /**
  * The EventBridge bus that carries CRM domain events (`customer.created`, …) to ERP and other
- * systems, with a 30-day archive so consumers can replay. Name generated per stage.
+ * systems, with a 30-day archive so consumers can replay — and webhooks be redelivered for a time
+ * range (docs/webhooks.md, "Replaying a time range"). Name generated per stage.
  */
 export class DomainEventBus extends Construct {
   readonly bus: EventBus;
@@ -91,5 +95,47 @@ export class OutboxPublisher extends Construct {
         reason: 'The DynamoDB stream grant includes dynamodb:ListStreams, which AWS only defines on resource "*" (it lists stream ARNs, no data); record reads are granted on this table\'s stream ARN only.',
       });
     }
+  }
+}
+
+export interface WebhookDeliveryProps {
+  bus: IEventBus;
+  /** The `webhooks-deliverer` feature function. */
+  deliverer: IFunction;
+  removalPolicy: RemovalPolicy;
+}
+
+/**
+ * Outbound webhooks: a rule on the bus (DELIVERY_RULE_PATTERN: every CRM event) targets the
+ * deliverer, which fans each event out to the matching webhooks and makes the first attempts.
+ * EventBridge retries an invocation it could not make for 24 h and then puts the event in the
+ * rule's dead-letter queue; Lambda retries a failed asynchronous run twice. Later attempts are the
+ * `webhooks` schedule row's (functions/webhooks/retry.ts), from delivery items in the table: a
+ * retry schedule of 24 h needs delays beyond SQS's 15-minute maximum and a per-delivery log anyway,
+ * and a due index read every minute costs one empty Query when nothing is due.
+ */
+export class WebhookDelivery extends Construct {
+  readonly rule: Rule;
+  readonly deadLetters: Queue;
+
+  constructor(scope: Construct, id: string, props: WebhookDeliveryProps) {
+    super(scope, id);
+    this.deadLetters = new Queue(this, 'DeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: props.removalPolicy,
+    });
+    Validations.of(this.deadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the webhook rule target; the events in it can also be replayed from the bus archive.',
+    });
+    this.rule = new Rule(this, 'Rule', {
+      eventBus: props.bus,
+      description: 'Every CRM domain event to the webhooks deliverer',
+      eventPattern: { source: [...DELIVERY_RULE_PATTERN.source] },
+      targets: [new LambdaFunction(props.deliverer, { retryAttempts: 185, maxEventAge: Duration.hours(24), deadLetterQueue: this.deadLetters })],
+    });
+    props.deliverer.configureAsyncInvoke?.({ retryAttempts: 2 });
   }
 }

@@ -159,6 +159,18 @@ export class FeatureFunction extends Construct {
       });
     }
 
+    if (feature.readExports) {
+      const bucket = need(resources.exportsBucket, 'readExports');
+      // Presigned download URLs carry this role's permission: on-demand export files only, never the lake.
+      this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects('exports/*')] }));
+      environment.EXPORTS_BUCKET_NAME = bucket.bucketName;
+      const bucketLogicalId = Stack.of(this).resolve((bucket.node.defaultChild as CfnBucket).logicalId) as string;
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/exports/*]`,
+        reason: 'Presigned download URLs of on-demand export files, whose keys (export id, entity, part) are only known at run time; GetObject under exports/ of the exports bucket only.',
+      });
+    }
+
     this.fn = new NodejsFunction(this, 'Function', {
       entry: path.join(REPO_ROOT, feature.entry),
       handler: 'handler',

@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CorsHttpMethod, HttpApi as CdkHttpApi, HttpMethod, type HttpRoute, type HttpStage, LogGroupLogDestination,
@@ -41,6 +41,11 @@ export interface HttpApiProps {
   functions: Record<string, IFunction>;
   userPool: UserPool;
   client: UserPoolClient;
+  /**
+   * Further client ids the authorizer accepts, resolved at synthesis: a client created after the
+   * API (the docs page's, whose callback is this API's URL) can be named without a cycle.
+   */
+  moreAudiences?: () => string[];
   corsOrigins: string[];
   throttleRateLimit: number;
   throttleBurstLimit: number;
@@ -96,7 +101,9 @@ export class CrmHttpApi extends Construct {
     });
 
     this.authorizer = new HttpJwtAuthorizer('CognitoJwt', props.userPool.userPoolProviderUrl, {
-      jwtAudience: [props.client.userPoolClientId],
+      jwtAudience: props.moreAudiences
+        ? Lazy.list({ produce: () => [props.client.userPoolClientId, ...props.moreAudiences!()] })
+        : [props.client.userPoolClientId],
       identitySource: ['$request.header.Authorization'],
     });
 
@@ -119,7 +126,7 @@ export class CrmHttpApi extends Construct {
       if (isPublic) {
         Validations.of(httpRoute!).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: `${routeKey(route)} is public by design (permission "public" in functions/api/routes.ts): health checks and API documentation must be reachable without a token.`,
+          reason: `${routeKey(route)} is public by design (permission "public" in functions/api/routes.ts): health checks, API documentation and the RFC 8058 one-click unsubscribe (a signed token in the URL, no login) must be reachable without a token.`,
         });
       }
       this.routes.set(routeKey(route), httpRoute!);

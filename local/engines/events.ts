@@ -5,7 +5,10 @@
  * service does for the parts that matter (1–10 entries, required fields, Detail must be a JSON
  * object, 256 KB per request). Accepted entries are recorded as the event envelope a rule target
  * would receive, plus the bus name, and appended to a JSON-lines file when one is given.
- * `GET /events` lists them (`?detailType=` filters). Nothing is routed anywhere.
+ * `GET /events` lists them (`?detailType=` filters). Rule targets (`targets`) stand in for the
+ * bus's rules: each accepted event that a target's pattern matches is handed to it asynchronously,
+ * as EventBridge invokes a Lambda target (the webhooks deliverer; lib/constructs/domain-events.ts),
+ * with two retries when it throws, as Lambda retries an asynchronous invocation.
  */
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -31,10 +34,19 @@ export interface RecordedEvent {
   eventBusName: string;
 }
 
+/** A rule and its target: which events it takes and what handles them. */
+export interface EventTarget {
+  name: string;
+  matches: (event: RecordedEvent) => boolean;
+  invoke: (event: RecordedEvent) => Promise<unknown>;
+}
+
 export interface LocalEventBus {
   endpoint: string;
   port: number;
   events(): RecordedEvent[];
+  /** Resolves when every target invocation started so far has finished (tests). */
+  targetsSettled(): Promise<void>;
   clear(): void;
   stop(): Promise<void>;
 }
@@ -45,6 +57,10 @@ export interface EventBusOptions {
   host?: string;
   /** JSON-lines file the events are appended to (and loaded from on start); omitted = memory only. */
   file?: string;
+  /** Rule targets invoked for matching events (none: events are only recorded). */
+  targets?: readonly EventTarget[];
+  /** Where a target's final failure is reported (ids only). */
+  log?: (entry: Record<string, unknown>) => void;
 }
 
 interface PutEventsEntry {
@@ -135,7 +151,28 @@ export function startEventBus(options: EventBusOptions = {}): Promise<LocalEvent
     };
     recorded.push(event);
     if (options.file) appendFileSync(options.file, `${JSON.stringify(event)}\n`);
+    for (const target of options.targets ?? []) {
+      if (!target.matches(event)) continue;
+      const run = invokeTarget(target, event).finally(() => inFlight.delete(run));
+      inFlight.add(run);
+    }
     return { EventId: event.id };
+  }
+
+  const inFlight = new Set<Promise<void>>();
+  async function invokeTarget(target: EventTarget, event: RecordedEvent): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await target.invoke(event);
+        return;
+      } catch (error) {
+        if (attempt >= 3) {
+          options.log?.({ msg: 'event target failed after retries', target: target.name, eventId: event.id, error: error instanceof Error ? error.name : 'unknown' });
+          return;
+        }
+        await new Promise((done) => setTimeout(done, 100 * attempt));
+      }
+    }
   }
 
   return new Promise((resolve, reject) => {
@@ -146,6 +183,7 @@ export function startEventBus(options: EventBusOptions = {}): Promise<LocalEvent
         endpoint: `http://127.0.0.1:${port}`,
         port,
         events: () => [...recorded],
+        targetsSettled: async () => { while (inFlight.size > 0) await Promise.allSettled([...inFlight]); },
         clear: () => { recorded.length = 0; },
         stop: () => new Promise<void>((done) => { server.close(() => done()); server.closeAllConnections(); }),
       });

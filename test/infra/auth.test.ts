@@ -1,8 +1,10 @@
 /**
  * The Auth construct on its own, in a small stack: the V2_0 pre-token-generation trigger, threat
  * protection as a setting, Cognito email through SES and the optional SES identity with DKIM and
- * a configuration set — and cdk-nag clean in every combination, with the COG8 acknowledgement
- * present only when threat protection is off.
+ * a configuration set, the sign-in domain and the app client's OAuth settings — and cdk-nag clean
+ * in every combination, with the COG8 acknowledgement present only when threat protection is off.
+ * The docs page's client and the system function's sign-in settings, in the whole app:
+ * test/infra/docs-sign-in.test.ts.
  */
 import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -153,6 +155,59 @@ describe('Cognito email', () => {
 
   it('stays nag-clean with every email option on', () => {
     const { app } = build({ threatProtection: true, emailThroughSes: true, createSesIdentity: true, senderEmail: 'crm@example.com' });
+    expect(nagFindings(app)).toEqual([]);
+  });
+});
+
+const clientsOf = (template: Template) => Object.values(template.findResources('AWS::Cognito::UserPoolClient')) as { Properties: Record<string, any> }[];
+
+describe('sign-in domain and OAuth 2.0', () => {
+  it('has a prefix domain derived from the stage and the stack\'s own id (no hard-coded name), classic hosted UI', () => {
+    const { template, auth, stack } = build({ stage: 'qa' });
+    const poolId = stack.getLogicalId(auth.userPool.node.defaultChild as never);
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+      UserPoolId: { Ref: poolId },
+      Domain: { 'Fn::Join': ['-', ['crm', 'qa', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]] },
+      ManagedLoginVersion: 1,
+    });
+    // AUTH_DOMAIN_URL: https://<prefix>.auth.<region>.amazoncognito.com
+    const url = JSON.stringify(stack.resolve(auth.domainUrl));
+    expect(url).toContain('https://');
+    expect(url).toContain('.auth.');
+    expect(url).toContain('amazoncognito.com');
+  });
+
+  it('takes an explicit prefix, or a custom domain with its certificate (and says which DNS record to publish)', () => {
+    build({ domain: { prefix: 'acme-crm' } }).template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'acme-crm' });
+    const custom = build({ domain: { customDomain: 'auth.crm.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' } });
+    custom.template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+      Domain: 'auth.crm.example.com',
+      CustomDomainConfig: { CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' },
+    });
+    expect(custom.auth.domainUrl).toBe('https://auth.crm.example.com');
+    expect(Object.keys(custom.template.findOutputs('*')).some((name) => name.includes('DomainAlias'))).toBe(true);
+    expect(() => build({ domain: { customDomain: 'auth.crm.example.com' } })).toThrow(/certificateArn/);
+  });
+
+  it('keeps the app client on SRP only until the stage names its web client\'s callbacks', () => {
+    const [client] = clientsOf(build().template);
+    expect(client!.Properties.AllowedOAuthFlowsUserPoolClient).toBe(false);
+    expect(client!.Properties.CallbackURLs).toBeUndefined();
+  });
+
+  it('with callback URLs: the app client signs in through the domain (code grant, openid/email/profile, logout URLs)', () => {
+    const { template, app } = build({ callbackUrls: ['https://crm.example.com/callback'], logoutUrls: ['https://crm.example.com/'] });
+    const [client] = clientsOf(template);
+    expect(client!.Properties).toMatchObject({
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthFlows: ['code'],
+      CallbackURLs: ['https://crm.example.com/callback'],
+      LogoutURLs: ['https://crm.example.com/'],
+      SupportedIdentityProviders: ['COGNITO'],
+      GenerateSecret: false,
+    });
+    expect([...client!.Properties.AllowedOAuthScopes].sort()).toEqual(['email', 'openid', 'profile']);
+    expect([...client!.Properties.ExplicitAuthFlows].sort()).toEqual(['ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH']);
     expect(nagFindings(app)).toEqual([]);
   });
 });

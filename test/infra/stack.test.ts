@@ -130,7 +130,7 @@ describe('HTTP API (driven by ROUTES)', () => {
       }
     }
     expect(ROUTES.filter((route) => route.permission === 'public').map(routeKey).sort())
-      .toEqual(['GET /docs', 'GET /problems/{type}', 'GET /v1/health', 'GET /v1/openapi.json']);
+      .toEqual(['GET /docs', 'GET /problems/{type}', 'GET /v1/health', 'GET /v1/openapi.json', 'GET /v1/unsubscribe', 'POST /v1/unsubscribe']);
   });
 
   it('authorizer trusts the user pool as issuer and the app client as audience', () => {
@@ -381,7 +381,8 @@ describe('Cognito', () => {
     });
     const [, pool] = only(ofType('AWS::Cognito::UserPool'));
     expect(pool.Properties.Policies.PasswordPolicy.MinimumLength).toBeGreaterThanOrEqual(12);
-    const [, client] = only(ofType('AWS::Cognito::UserPoolClient'));
+    // The app client (data stack); the docs page's own client: test/infra/docs-sign-in.test.ts.
+    const [, client] = only(Object.entries(dataTemplate.findResources('AWS::Cognito::UserPoolClient')));
     expect(client.Properties.GenerateSecret).toBe(false);
     expect([...client.Properties.ExplicitAuthFlows].sort()).toEqual(['ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH']);
   });

@@ -207,10 +207,10 @@ describe('every own-scope list plan', () => {
   it('reads a partition keyed by the caller, never a shared one filtered by owner', () => {
     const me: Principal = { userId: rep1, role: 'sales', groups: ['sales'] };
     const plans = [
-      ...[{}, { tier: 'A' }, { lifecycleStage: 'lead' }, { tag: 'vip' }, { q: 'ac' }, { ownerId: rep1 }, { archived: 'true' }, { archived: 'true', tier: 'A', tag: 'vip' }]
+      ...([{}, { tier: 'A' }, { lifecycleStage: 'lead' }, { tag: 'vip' }, { q: 'ac' }, { ownerId: rep1 }, { archived: 'true' }, { archived: 'true', tier: 'A', tag: 'vip' }] as const)
         .map((q) => ['customers', q, planCustomerList(me, 'own', q)] as const),
-      ...[{}, { status: 'new' }, { source: 'web' }, { q: 'x' }].map((q) => ['leads', q, planLeadList(me, 'own', q)] as const),
-      ...[{}, { status: 'open' }, { pipelineId: 'pip_1', stageId: 'stg_1' }, { from: '2027-01-01', to: '2027-02-01' }]
+      ...([{}, { status: 'new' }, { source: 'web' }, { q: 'x' }] as const).map((q) => ['leads', q, planLeadList(me, 'own', q)] as const),
+      ...([{}, { status: 'open' }, { pipelineId: 'pip_1', stageId: 'stg_1' }, { from: '2027-01-01', to: '2027-02-01' }] as const)
         .map((q) => ['deals', q, planDealList(me, 'own', q)] as const),
       ...[{}, { stage: 'stg_1' }].map((q) => ['board', q, planBoard(me, 'own', 'pip_1', q)] as const),
       ...[{}, { customerId: 'cus_1' }, { status: 'done' as const }, { due: 'overdue' as const }]

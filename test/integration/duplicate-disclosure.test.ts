@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SALES_REPS } from '../../local/demo-users';
 import type { Role } from '../../functions/security/permissions';
 import { startTestStack, type TestStack } from '../support/stack';
+import { problemTypeUri } from '../../functions/http/problem';
 
 process.env.DB_METRICS_HEADERS = 'true';
 
@@ -46,7 +47,7 @@ async function created(who: { role: Role; userId?: string }, path: string, body:
 /** A hidden holder's answer: 409 duplicate, no id, no kind, and whom to ask. */
 function expectHidden(res: { status: number; body: any; text: string }, ...ids: string[]) {
   expect(res.status, res.text).toBe(409);
-  expect(res.body.type).toBe('https://crm.example/problems/duplicate');
+  expect(res.body.type).toBe(problemTypeUri('duplicate'));
   expect(res.body.existingId).toBeUndefined();
   expect(res.body.detail).toMatch(/cannot see/);
   expect(res.body.detail).toMatch(/manager or an admin/);
@@ -56,7 +57,7 @@ function expectHidden(res: { status: number; body: any; text: string }, ...ids: 
 
 function expectNamed(res: { status: number; body: any; text: string }, id: string) {
   expect(res.status, res.text).toBe(409);
-  expect(res.body.type).toBe('https://crm.example/problems/duplicate');
+  expect(res.body.type).toBe(problemTypeUri('duplicate'));
   expect(res.body.existingId).toBe(id);
 }
 

@@ -1,9 +1,9 @@
 /**
- * Problem `type` URIs lead somewhere: the slug of every problem the running API answers names a
- * page it serves at `/problems/<slug>`, and the served OpenAPI document offers the sign-in scheme.
+ * Problem `type` URIs lead somewhere: every problem the running API answers carries an absolute
+ * `type` URI on the API itself (PROBLEM_BASE_URL, the gateway's `/problems/` locally) that opens
+ * the page describing it, and the served OpenAPI document agrees and offers the sign-in scheme.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROBLEM_BASE } from '../../functions/http/problem';
 import { startTestStack, type TestStack } from '../support/stack';
 
 let crm: TestStack;
@@ -15,8 +15,9 @@ afterAll(async () => {
 });
 
 const slugOf = (type: string) => {
-  expect(type.startsWith(PROBLEM_BASE), type).toBe(true);
-  return type.slice(PROBLEM_BASE.length);
+  const base = `${crm.baseUrl}/problems/`;
+  expect(type.startsWith(base), type).toBe(true);
+  return type.slice(base.length);
 };
 
 describe('problem pages', () => {
@@ -29,11 +30,15 @@ describe('problem pages', () => {
     ];
     expect(answered.map((r) => r.status)).toEqual([400, 404, 403, 401]);
     for (const problem of answered) {
-      const page = await crm.request('GET', `/problems/${slugOf(problem.body.type)}`);
+      slugOf(problem.body.type);
+      // The `type` URI itself, as a browser or client would open it.
+      const page = await fetch(problem.body.type);
+      const text = await page.text();
       expect(page.status, problem.body.type).toBe(200);
       expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
       expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
-      expect(page.text).toContain(`${problem.status} ${problem.body.title.replace(/'/g, '&#39;')}</h1>`);
+      expect(text).toContain(`${problem.status} ${problem.body.title.replace(/'/g, '&#39;')}</h1>`);
+      expect(text).toContain(`<code>"type": "${problem.body.type}"</code>`);
     }
     const index = await crm.request('GET', '/problems/index');
     expect(index.status).toBe(200);
@@ -52,8 +57,17 @@ describe('problem pages', () => {
   it('are linked from the served OpenAPI document, which also offers the OAuth 2.0 sign-in', async () => {
     const res = await crm.request('GET', '/v1/openapi.json');
     expect(res.status).toBe(200);
-    expect(res.body.components.securitySchemes.cognito.flows.authorizationCode.authorizationUrl).toMatch(/\/oauth2\/authorize$/);
+    expect(res.body.components.securitySchemes.cognito.flows.authorizationCode).toMatchObject({
+      authorizationUrl: `${crm.baseUrl}/oauth2/authorize`,
+      tokenUrl: `${crm.baseUrl}/oauth2/token`,
+    });
     expect(res.body.components.responses.NotFound.description).toContain('(/problems/not-found)');
+    // Examples name the same `type` URIs the API answers with.
+    const types = Object.values(res.body.components.responses as Record<string, any>)
+      .map((r) => r.content?.['application/problem+json']?.example?.type).filter(Boolean) as string[];
+    expect(types.length).toBeGreaterThan(5);
+    for (const type of types) slugOf(type);
+    expect(res.text).not.toContain('crm.example/problems');
     expect(res.body.paths['/problems/{type}'].get.responses['200'].content['text/html']).toBeDefined();
   });
 });

@@ -24,11 +24,13 @@ import { startS3 } from '../../local/engines/s3';
 import { startSes, type LocalSes } from '../../local/engines/ses';
 import { applyEnvironment, handlerEnvironment, LOCAL_CREDENTIALS, LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, LOCAL_REGION } from '../../local/env';
 import { createGateway } from '../../local/gateway';
+import { createLocalOAuth, localSignInEnvironment } from '../../local/oauth';
 import { takeAccessDenials } from '../../local/iam';
 import { localIssuer } from '../../local/jwt';
 import { freePort } from '../../local/ports';
 import { runJob } from '../../local/scheduler';
 import { createStreamPoller } from '../../local/stream-poller';
+import { webhookDeliveryTarget } from '../../local/webhook-target';
 
 export interface TestStack {
   baseUrl: string;
@@ -39,6 +41,8 @@ export interface TestStack {
   sentEmails(): Promise<any[]>;
   publishedEvents(): Promise<any[]>;
   drainOutbox(): Promise<void>;
+  /** Waits until every event-bus rule target invoked so far (the webhooks deliverer) has finished. */
+  eventTargetsSettled(): Promise<void>;
   /**
    * Drains until at least `atLeast` published events match, then once more (so duplicates would
    * show), and returns the matching ones. Streams are asynchronous: an empty read is no proof that
@@ -71,7 +75,7 @@ export interface TestResponse {
   text: string;
 }
 
-export async function startTestStack(opts: { ses?: boolean; s3?: boolean } = {}): Promise<TestStack> {
+export async function startTestStack(opts: { ses?: boolean; s3?: boolean; webhooks?: boolean } = {}): Promise<TestStack> {
   const cleanups: (() => Promise<void> | void)[] = [];
   try {
     let endpoint = injectedEndpoint();
@@ -87,7 +91,8 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean } = {})
     await ensureTable(client, tableName);
     cleanups.push(async () => { await client.send(new DeleteTableCommand({ TableName: tableName })).catch(() => {}); });
 
-    const bus = await startEventBus();
+    // `webhooks`: the bus's rule invokes the webhooks deliverer, as in AWS (local/webhook-target.ts).
+    const bus = await startEventBus(opts.webhooks ? { targets: [webhookDeliveryTarget()] } : {});
     cleanups.push(() => bus.stop());
     let ses: LocalSes | undefined;
     if (opts.ses) {
@@ -116,8 +121,10 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean } = {})
     resetConfigForTests();
 
     const issuer = await localIssuer();
-    const gateway = await createGateway({ verifier: issuer.verifier, throttle: false });
+    const gateway = await createGateway({ verifier: issuer.verifier, throttle: false, oauth: createLocalOAuth({ issuer }) });
     cleanups.push(() => gateway.close());
+    // As `npm start` does: sign-in endpoints and problem `type` URIs on this gateway (local/oauth.ts).
+    applyEnvironment(localSignInEnvironment(gateway.url, {}));
     const poller = createStreamPoller({
       tableName, ddb: client, endpoint, maxRetries: 3,
       ...(s3Endpoint ? { onFailure: { endpoint: s3Endpoint, bucket: LOCAL_FAILED_EVENTS_BUCKET } } : {}),
@@ -160,6 +167,7 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean } = {})
       sentEmails: async () => (ses ? ses.sentEmails() : []),
       publishedEvents: async () => bus.events(),
       drainOutbox: () => poller.drain(),
+      eventTargetsSettled: () => bus.targetsSettled(),
       async waitForEvents(match, atLeast, timeoutMs = 15_000) {
         const deadline = Date.now() + timeoutMs;
         for (;;) {

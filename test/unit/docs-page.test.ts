@@ -5,7 +5,7 @@ import { buildOpenApi } from '../../functions/api/openapi';
 import { ROUTES } from '../../functions/api/routes';
 import { docsPageCsp, docsPageHeaders, docsPageHtml, escapeHtml } from '../../functions/system/docs-page';
 import { readFileSync } from 'node:fs';
-import { PROBLEM_BASE } from '../../functions/http/problem';
+import { problemTypeUri } from '../../functions/http/problem';
 import { PROBLEM_INDEX, problemPageHeaders, problemPageHtml } from '../../functions/system/problem-pages';
 import { PROBLEM_TYPES } from '../../functions/system/problem-types';
 
@@ -247,7 +247,7 @@ describe('problem type pages', () => {
       const titles = [...m[3]!.matchAll(/'([^']+)'/g)].map((s) => s[1]!);
       slugs.forEach((slug, i) => answered.set(slug, { status: Number(m[1]), title: titles[i] }));
     }
-    expect(source('functions/http/problem.ts')).toContain("PROBLEM_BASE + 'internal'");
+    expect(source('functions/http/problem.ts')).toContain("problemTypeUri('internal')");
     answered.set('internal', { status: 500, title: 'Internal error' });
     for (const m of source('local/gateway.ts').matchAll(/(\d{3}): \{ code: '([a-z-]+)', title: '([^']+)' \}/g)) {
       answered.set(m[2]!, { status: Number(m[1]), title: m[3] });
@@ -263,7 +263,7 @@ describe('problem type pages', () => {
     for (const [slug, type] of Object.entries(PROBLEM_TYPES)) {
       const page = problemPageHtml(slug)!;
       expect(page, slug).toContain(`${type.status} ${escapeHtml(type.title)}</h1>`);
-      expect(page).toContain(`<code>"type": "${PROBLEM_BASE}${slug}"</code>`);
+      expect(page).toContain(`<code>"type": "${problemTypeUri(slug)}"</code>`);
       expect(page).toContain('<h2>What to do</h2>');
       expect(page).not.toMatch(/<script/i);
       expect(page).toContain('href="/problems/index"');

@@ -1,0 +1,22 @@
+/**
+ * Lambda request authorizer (HTTP API, payload 2.0, simple responses) of the machine API
+ * (lib/constructs/http-api.ts): reads the key from `Authorization: ApiKey <key>` or `x-api-key`,
+ * verifies it (functions/apikeys/verify.ts) and passes `{ apiKeyId, role, scopes }` to the route's
+ * function as `requestContext.authorizer.lambda`, where the request chain turns it into the
+ * caller (functions/security/principal.ts). API Gateway's own result cache is off — it would key on
+ * one header, and keys come in either — so verifications are cached in the container instead.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import { presentedKey } from './model';
+import { authorizerContext, verifyApiKey } from './verify';
+
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm-apikeys' });
+
+export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promise<APIGatewaySimpleAuthorizerWithContextResult<Record<string, string>>> => {
+  const key = presentedKey(event.headers);
+  const identity = key ? await verifyApiKey(key) : undefined;
+  // The key id only (never the key): which machine client called, for the access log's story.
+  if (!identity) logger.info('api key refused', { routeKey: event.routeKey, presented: key !== undefined });
+  return identity ? { isAuthorized: true, context: authorizerContext(identity) } : { isAuthorized: false, context: {} };
+};

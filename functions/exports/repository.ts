@@ -1,0 +1,120 @@
+/**
+ * The export job item and its reads. One item per export (`EXP#<id>` / `#EXPORT`) holds what was
+ * asked, how far the worker got (the resume point: entity, source partition, the Query's
+ * LastEvaluatedKey, next part number) and every file written. Each step of the worker moves
+ * `step` forward with a conditional update, so a duplicate or retried step cannot apply twice.
+ */
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from '../config';
+import { ddb } from '../data/client';
+import { keys } from '../data/keys';
+import { withoutKeys } from '../data/records';
+import type { ExportEntity } from '../../schemas/exports';
+
+/** The `kind` of export job items; the worker's stream filter selects on it. */
+export const EXPORT_JOB_KIND = 'export-job';
+
+export type ExportState = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface ExportFileItem {
+  entity: ExportEntity;
+  part: number;
+  key: string;
+  rows: number;
+  bytes: number;
+}
+
+/** Where the next step starts. */
+export interface ExportCursor {
+  /** Index into `entities`. */
+  entity: number;
+  /** Index into the entity's source partitions (customers: live, then archived). */
+  source: number;
+  /** LastEvaluatedKey of the last page written (absent: the source's start). */
+  startKey?: Record<string, unknown>;
+  /** Number of the next file of this entity (1-based). */
+  part: number;
+}
+
+export interface ExportJob {
+  id: string;
+  state: ExportState;
+  format: 'csv' | 'parquet';
+  entities: ExportEntity[];
+  /** Personal data masked with the API's maskers (the creator lacks pii:read for every record). */
+  masked: boolean;
+  createdBy: string;
+  /** Increments with every step; the stream record of a step names it. */
+  step: number;
+  /** Failed attempts of the current step. */
+  attempts: number;
+  cursor: ExportCursor;
+  files: ExportFileItem[];
+  error?: string;
+  createdAt: string;
+  updatedAt: string;
+  completedAt?: string;
+}
+
+const table = () => config().tableName;
+
+export const storedJob = (job: ExportJob) => ({
+  ...keys.exportJob.primary(job.id),
+  ...keys.exportJob.byCreator(job.createdBy, job.id),
+  kind: EXPORT_JOB_KIND,
+  ...job,
+});
+
+export async function getJob(id: string): Promise<ExportJob | undefined> {
+  const out = await ddb().send(new GetCommand({ TableName: table(), Key: keys.exportJob.primary(id), ConsistentRead: true }));
+  return out.Item ? withoutKeys<ExportJob>(out.Item) : undefined;
+}
+
+/** One page of a user's exports, newest first (gsi1). */
+export async function queryJobsOf(userId: string, limit: number, startKey: Record<string, unknown> | undefined) {
+  const out = await ddb().send(new QueryCommand({
+    TableName: table(),
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :pk',
+    ExpressionAttributeValues: { ':pk': keys.exportJob.creatorPartition(userId) },
+    ScanIndexForward: false,
+    Limit: limit,
+    ExclusiveStartKey: startKey,
+  }));
+  return { items: (out.Items ?? []).map((i) => withoutKeys<ExportJob>(i)), lastKey: out.LastEvaluatedKey };
+}
+
+/**
+ * Moves the job from `expectedStep` to the next step with the given changes (one UpdateItem,
+ * conditioned on the step: a stale or repeated worker invocation changes nothing). Answers false
+ * when the condition failed.
+ */
+export async function advanceJob(id: string, expectedStep: number, changes: Partial<ExportJob>): Promise<boolean> {
+  const names: Record<string, string> = { '#step': 'step' };
+  const values: Record<string, unknown> = { ':expected': expectedStep, ':next': expectedStep + 1 };
+  const sets = ['#step = :next'];
+  const removes: string[] = [];
+  Object.entries(changes).forEach(([field, value], i) => {
+    names[`#f${i}`] = field;
+    if (value === undefined) {
+      removes.push(`#f${i}`);
+    } else {
+      values[`:v${i}`] = value;
+      sets.push(`#f${i} = :v${i}`);
+    }
+  });
+  try {
+    await ddb().send(new UpdateCommand({
+      TableName: table(),
+      Key: keys.exportJob.primary(id),
+      UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+      ConditionExpression: '#step = :expected',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    }));
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}

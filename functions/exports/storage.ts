@@ -1,0 +1,80 @@
+/**
+ * Where export files live, the stream filter that starts the worker, and presigned download URLs.
+ *
+ * Files: `exports/<exportId>/<entity>/part-<nnnnn>.<csv|parquet>` in the exports bucket — a key
+ * fixed by the part, so a repeated step overwrites rather than duplicates (functions/exports/
+ * worker.ts). The API function may read (presign) under `exports/` only, not the lake's prefixes.
+ *
+ * Presigning uses the S3 client's own SigV4 signer (the one `@aws-sdk/s3-request-presigner`
+ * wraps), so a URL carries the function role's short-lived credentials and the GetObject grant of
+ * that role; it works for `PRESIGN_SECONDS` or until those credentials expire, whichever is first.
+ * Locally the URL points at the local S3 (s3rver), which checks the same signature.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { clientOptions } from '../aws/client-options';
+import { config } from '../config';
+import type { ExportEntity } from '../../schemas/exports';
+import { EXPORT_JOB_KIND } from './repository';
+
+export const EXPORT_FILES_PREFIX = 'exports';
+/** Lifetime of a download URL. */
+export const PRESIGN_SECONDS = 3600;
+
+export const fileKey = (exportId: string, entity: ExportEntity, part: number, format: 'csv' | 'parquet') =>
+  `${EXPORT_FILES_PREFIX}/${exportId}/${entity}/part-${String(part).padStart(5, '0')}.${format}`;
+
+/** CDK sets EXPORTS_BUCKET_NAME; the local runtime EXPORTS_BUCKET. */
+export function exportsBucket(): string {
+  const bucket = process.env.EXPORTS_BUCKET_NAME || process.env.EXPORTS_BUCKET;
+  if (!bucket) throw new Error('Configuration error: EXPORTS_BUCKET_NAME is not set');
+  return bucket;
+}
+
+/**
+ * Lambda event filter of the worker's stream mapping: export items that still have work
+ * (inserted by the route, or advanced by a step). The local stream poller applies the same test.
+ */
+export const EXPORT_STREAM_FILTER = {
+  eventName: ['INSERT', 'MODIFY'],
+  dynamodb: { NewImage: { kind: { S: [EXPORT_JOB_KIND] }, state: { S: ['queued', 'running'] } } },
+} as const;
+
+export function isExportWorkRecord(record: { eventName?: string; dynamodb?: { NewImage?: Record<string, { S?: string }> } }): boolean {
+  const image = record.dynamodb?.NewImage;
+  return (record.eventName === 'INSERT' || record.eventName === 'MODIFY')
+    && image?.kind?.S === EXPORT_JOB_KIND && (image?.state?.S === 'queued' || image?.state?.S === 'running');
+}
+
+let s3: S3Client | undefined;
+
+interface Presigner {
+  presign(request: unknown, options: { expiresIn: number }): Promise<{ protocol: string; hostname: string; port?: number; path: string; query?: Record<string, string | string[] | null> }>;
+}
+
+const encode = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** A presigned GET URL of one object of the exports bucket. */
+export async function presignGet(key: string, expiresIn = PRESIGN_SECONDS): Promise<string> {
+  s3 ??= new S3Client({ ...clientOptions('s3'), forcePathStyle: config().s3ForcePathStyle });
+  const bucket = exportsBucket();
+  const region = await s3.config.region();
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3;
+  const path = key.split('/').map(encode).join('/');
+  const url = endpoint
+    ? new URL(`${endpoint.replace(/\/$/, '')}/${encode(bucket)}/${path}`)
+    : new URL(`https://${bucket}.s3.${region}.amazonaws.com/${path}`);
+  const signer = (await s3.config.signer()) as unknown as Presigner;
+  const signed = await signer.presign({
+    method: 'GET',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    ...(url.port ? { port: Number(url.port) } : {}),
+    path: url.pathname,
+    query: {},
+    headers: { host: url.host },
+  }, { expiresIn });
+  const query = Object.entries(signed.query ?? {})
+    .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => `${encode(name)}=${encode(v ?? '')}`))
+    .join('&');
+  return `${url.protocol}//${url.host}${url.pathname}?${query}`;
+}

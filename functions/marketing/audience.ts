@@ -1,0 +1,153 @@
+/**
+ * Who a segment or a static list reaches, read one page at a time so that a preview and the send
+ * job can stop anywhere and resume from a small state ({ source, lastKey }).
+ *
+ * A segment's rules pick an index when they allow it (planOf): a tier, lifecycle stage or owner
+ * rule reads only those index partitions (gsi3, gsi4, gsi2 — disjoint, so no customer is read
+ * twice), a single tag reads its tag partition (gsi1); anything else reads every live customer on
+ * gsi1 `CUSTOMERS` — a Query per 100 customers, never a Scan, and the cost grows with the number
+ * of live customers (docs/marketing.md, "What a segment costs"). The other rules filter what the
+ * index returns. Then, for the customers that match: their activity and purchase summaries
+ * (BatchGet, only when a rule needs them), their contacts (one Query each on gsi1
+ * `CUS#<id>#CONTACTS`) and, with an `emailConsent` rule, the contacts' email consent (BatchGet).
+ * A segment reaches the contacts of its customers that have an email address.
+ */
+import { keys } from '../data/keys';
+import { withoutKeys } from '../data/records';
+import { batchGetItems } from '../jobs/batch-get';
+import { mapLimit } from '../jobs/concurrency';
+import { consentOf } from './consent';
+import { getContacts, queryPage, type ContactRecord, type CustomerRecord, type Stored } from './store';
+
+export interface SegmentRules {
+  tiers?: string[];
+  lifecycleStages?: string[];
+  tagsAny?: string[];
+  industries?: string[];
+  countries?: string[];
+  ownerIds?: string[];
+  sources?: string[];
+  lastActivityBefore?: string;
+  lastActivityAfter?: string;
+  lastPurchaseBefore?: string;
+  lastPurchaseAfter?: string;
+  lifetimeValue?: { currency: string; min?: number; max?: number };
+  emailConsent?: string[];
+}
+
+export interface Source {
+  index: 'gsi1' | 'gsi2' | 'gsi3' | 'gsi4';
+  partition: string;
+  /** The index holds only keys (tag items): read the customers by id. */
+  keysOnly?: boolean;
+}
+
+/** Where to read a segment's customers, and how that reads to a person. */
+export function planOf(rules: SegmentRules): { sources: Source[]; description: string } {
+  if (rules.tiers) return { sources: rules.tiers.map((t) => ({ index: 'gsi3', partition: keys.customer.tierPartition(t) })), description: `index: customers of tier ${rules.tiers.join(', ')} (gsi3)` };
+  if (rules.lifecycleStages) return { sources: rules.lifecycleStages.map((s) => ({ index: 'gsi4', partition: keys.customer.stagePartition(s) })), description: `index: customers in stage ${rules.lifecycleStages.join(', ')} (gsi4)` };
+  if (rules.ownerIds) return { sources: rules.ownerIds.map((o) => ({ index: 'gsi2', partition: keys.customer.ownerPartition(o) })), description: `index: customers of ${rules.ownerIds.length} owner(s) (gsi2)` };
+  if (rules.tagsAny?.length === 1) return { sources: [{ index: 'gsi1', partition: keys.customer.tagPartition(rules.tagsAny[0]!), keysOnly: true }], description: `index: customers tagged "${rules.tagsAny[0]}" (gsi1)` };
+  return { sources: [{ index: 'gsi1', partition: keys.customer.allPartition(false) }], description: 'every live customer (gsi1 CUSTOMERS, one Query per 100 customers): no rule narrows the index' };
+}
+
+interface Summary {
+  lastActivityAt?: string;
+  lastPurchaseAt?: string;
+  lifetimeValue?: Record<string, number>;
+}
+
+const needsSummary = (r: SegmentRules) => Boolean(r.lastActivityBefore || r.lastActivityAfter || r.lastPurchaseBefore || r.lastPurchaseAfter || r.lifetimeValue);
+
+/** Whether a customer meets every attribute rule. Customers without a date count as "before" any date. */
+export function customerMatches(rules: SegmentRules, c: CustomerRecord, summary: Summary = {}): boolean {
+  const inList = (list: string[] | undefined, value: string | undefined) => !list || (value !== undefined && list.includes(value));
+  if (c.archivedAt) return false;
+  if (!inList(rules.tiers, c.tier) || !inList(rules.lifecycleStages, c.lifecycleStage) || !inList(rules.ownerIds, c.ownerId) || !inList(rules.sources, c.source)) return false;
+  if (rules.industries && !rules.industries.some((i) => i.toLowerCase() === c.industry?.toLowerCase())) return false;
+  if (!inList(rules.countries, c.address?.country)) return false;
+  if (rules.tagsAny && !rules.tagsAny.some((t) => c.tags?.includes(t))) return false;
+  const before = (at: string | undefined, date: string | undefined) => !date || at === undefined || at < date;
+  const after = (at: string | undefined, date: string | undefined) => !date || (at !== undefined && at >= date);
+  if (!before(summary.lastActivityAt, rules.lastActivityBefore) || !after(summary.lastActivityAt, rules.lastActivityAfter)) return false;
+  if (!before(summary.lastPurchaseAt, rules.lastPurchaseBefore) || !after(summary.lastPurchaseAt, rules.lastPurchaseAfter)) return false;
+  if (rules.lifetimeValue) {
+    const value = summary.lifetimeValue?.[rules.lifetimeValue.currency] ?? 0;
+    if (rules.lifetimeValue.min !== undefined && value < rules.lifetimeValue.min) return false;
+    if (rules.lifetimeValue.max !== undefined && value > rules.lifetimeValue.max) return false;
+  }
+  return true;
+}
+
+/** One reachable contact. */
+export interface Member {
+  contactId: string;
+  customerId: string;
+  ownerId: string;
+  firstName?: string;
+  lastName: string;
+  email: string;
+}
+
+/** Where a paged read stands: which source, and the Query's LastEvaluatedKey within it. */
+export interface AudienceState {
+  source: number;
+  lastKey?: Stored;
+}
+
+export interface AudiencePage {
+  members: Member[];
+  customersRead: number;
+  /** Where the next page starts; undefined when everything was read. */
+  next?: AudienceState;
+}
+
+const CONTACT_QUERIES_IN_FLIGHT = 10;
+
+const toMember = (c: ContactRecord): Member => ({ contactId: c.id, customerId: c.customerId, ownerId: c.ownerId, firstName: c.firstName, lastName: c.lastName, email: c.email! });
+
+/** One page (at most `limit` customers) of a segment's audience. */
+export async function readSegmentPage(rules: SegmentRules, state: AudienceState, limit: number): Promise<AudiencePage> {
+  const { sources } = planOf(rules);
+  const source = sources[state.source];
+  if (!source) return { members: [], customersRead: 0 };
+  const page = await queryPage({ index: source.index, partition: source.partition, limit, startKey: state.lastKey });
+  let customers: CustomerRecord[];
+  if (source.keysOnly) {
+    const ids = page.items.map((i) => String(i.pk).slice('CUS#'.length));
+    customers = (await batchGetItems(ids.map((id) => keys.customer.primary(id)))).map((i) => withoutKeys<CustomerRecord>(i));
+  } else {
+    customers = page.items.map((i) => withoutKeys<CustomerRecord>(i));
+  }
+  let matching = customers.filter((c) => customerMatches(rules, c));
+  if (needsSummary(rules) && matching.length > 0) {
+    const summaries = new Map<string, Summary>();
+    const summaryKeys = matching.flatMap((c) => [keys.customerActivity.primary(c.id), keys.customer.purchases(c.id)]);
+    for (const item of await batchGetItems(summaryKeys)) {
+      const id = String(item.pk).slice('CUS#'.length);
+      summaries.set(id, { ...summaries.get(id), ...(item.lastActivityAt ? { lastActivityAt: item.lastActivityAt as string } : {}), ...(item.lastPurchaseAt ? { lastPurchaseAt: item.lastPurchaseAt as string } : {}), ...(item.lifetimeValue ? { lifetimeValue: item.lifetimeValue as Record<string, number> } : {}) });
+    }
+    matching = matching.filter((c) => customerMatches(rules, c, summaries.get(c.id)));
+  }
+  const contactLists = await mapLimit(matching, CONTACT_QUERIES_IN_FLIGHT, async (c) => {
+    const contacts = await queryPage({ index: 'gsi1', partition: keys.contact.byCustomerPartition(c.id), limit: 100 });
+    return contacts.items.map((i) => withoutKeys<ContactRecord>(i)).filter((contact) => contact.email);
+  });
+  let members = contactLists.flat().map(toMember);
+  if (rules.emailConsent && members.length > 0) {
+    const consent = await consentOf(members.map((m) => m.contactId), 'email');
+    members = members.filter((m) => rules.emailConsent!.includes(consent.get(m.contactId) ?? 'unknown'));
+  }
+  const next: AudienceState | undefined = page.lastKey
+    ? { source: state.source, lastKey: page.lastKey }
+    : state.source + 1 < sources.length ? { source: state.source + 1 } : undefined;
+  return { members, customersRead: customers.length, next };
+}
+
+/** One page of a static list's members (contacts with an email address). */
+export async function readListPage(listId: string, state: AudienceState, limit: number): Promise<AudiencePage> {
+  const page = await queryPage({ partition: keys.mailingList.partition(listId), prefix: keys.mailingList.memberPrefix, limit, startKey: state.lastKey });
+  const contacts = await getContacts(page.items.map((i) => i.contactId as string));
+  const members = [...contacts.values()].filter((c) => c.email).map(toMember);
+  return { members, customersRead: 0, next: page.lastKey ? { source: 0, lastKey: page.lastKey } : undefined };
+}

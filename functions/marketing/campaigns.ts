@@ -1,0 +1,226 @@
+/**
+ * Campaigns: create (template + audience + policy), schedule, cancel, read with stats, and the
+ * recipient ledger. Sending is the `campaigns` job's business (send.ts).
+ *
+ * Status: draft → scheduled (on the due index gsi2 `CAMPAIGNS#ACTIVE` from `sendAt`) → sending
+ * (the job materialises the audience into the ledger, then sends) → sent. A draft, scheduled or
+ * sending campaign can be cancelled: it leaves the due index and the job stops claiming within a
+ * page. Every transition is a conditional write on the status (and the version), so two requests
+ * or a request and the job cannot both win.
+ */
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from '../data/client';
+import { decodeCursor, encodeCursor } from '../data/cursor';
+import { keys, newId } from '../data/keys';
+import { withoutKeys } from '../data/records';
+import { batchGetItems } from '../jobs/batch-get';
+import { BadRequest, Conflict, NotFound, type FieldError } from '../http/problem';
+import { maskEmail } from '../security/masking';
+import { canAccess, type Principal } from '../security/principal';
+import type { AudienceState } from './audience';
+import { getItem, isConditionFailure, queryPage, table } from './store';
+
+export type CampaignStatus = 'draft' | 'scheduled' | 'sending' | 'sent' | 'cancelled';
+
+export interface CampaignItem {
+  id: string;
+  name: string;
+  goal?: string;
+  budget?: { amount: number; currency: string };
+  channel: 'email';
+  templateId: string;
+  audience: { segmentIds: string[]; listIds: string[] };
+  consentPolicy: 'opted_in' | 'not_opted_out';
+  sendRatePerSecond?: number;
+  status: CampaignStatus;
+  sendAt?: string;
+  audienceComplete: boolean;
+  audienceCompletedAt?: string;
+  /** Where materialising the audience stands: which part (segments, then lists) and where in it. */
+  audienceCursor?: { part: number; state: AudienceState };
+  /** Bumped by every audience checkpoint, so two runs cannot move the cursor back. */
+  audienceStep: number;
+  startedAt?: string;
+  completedAt?: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  updatedBy: string;
+}
+
+export interface RecipientItem {
+  campaignId: string;
+  addressHash: string;
+  email: string;
+  contactId: string;
+  customerId: string;
+  status: 'pending' | 'claimed' | 'sent' | 'skipped' | 'failed';
+  skipReason?: 'consent' | 'suppressed' | 'contact-gone';
+  leaseId?: string;
+  claimedAt?: string;
+  messageId?: string;
+  sentAt?: string;
+  lastError?: string;
+  unsubscribedAt?: string;
+}
+
+/** Counter shards per campaign: concurrent sends rarely touch the same small item. */
+export const STATS_SHARDS = 8;
+export const statsShard = (addressHash: string) => addressHash.charCodeAt(0) % STATS_SHARDS;
+export const COUNTERS = ['recipients', 'sent', 'skippedConsent', 'skippedSuppressed', 'failed', 'delivered', 'bounced', 'complained', 'opened', 'clicked', 'unsubscribed'] as const;
+export type Counter = (typeof COUNTERS)[number];
+
+export const storedCampaign = (c: CampaignItem) => ({
+  ...keys.campaign.primary(c.id),
+  ...keys.campaign.list(c.id),
+  ...(c.sendAt && (c.status === 'scheduled' || c.status === 'sending') ? keys.campaign.active(c.sendAt, c.id) : {}),
+  kind: 'campaign',
+  ...c,
+});
+
+export async function getCampaignItem(id: string): Promise<CampaignItem | undefined> {
+  return getItem<CampaignItem>(keys.campaign.primary(id));
+}
+
+/** The summed counter shards (one Query), with what is still pending or unknown. */
+export async function campaignStats(c: CampaignItem) {
+  const page = await queryPage({ partition: keys.campaign.partition(c.id), prefix: keys.campaign.statsPrefix, limit: STATS_SHARDS, consistent: true });
+  const sums = Object.fromEntries(COUNTERS.map((k) => [k, 0])) as Record<Counter, number>;
+  for (const shard of page.items) for (const k of COUNTERS) sums[k] += Number(shard[k] ?? 0);
+  const finished = sums.sent + sums.skippedConsent + sums.skippedSuppressed + sums.failed;
+  const open = Math.max(0, sums.recipients - finished);
+  // Once the ledger is worked off, a recipient neither sent nor skipped was claimed and never
+  // confirmed (a crash between claim and send): it is "unknown" and never sent again.
+  const done = c.status === 'sent' || c.status === 'cancelled';
+  return { ...sums, unknown: done ? open : 0, pending: done ? 0 : open };
+}
+
+const toCampaign = (c: CampaignItem, stats?: Awaited<ReturnType<typeof campaignStats>>) => {
+  const { audienceCursor: _cursor, audienceStep: _step, audienceCompletedAt: _completed, ...rest } = c;
+  return { ...rest, ...(stats ? { stats } : {}) };
+};
+
+interface CampaignBody {
+  name: string;
+  goal?: string;
+  budget?: { amount: number; currency: string };
+  channel: 'email';
+  templateId: string;
+  audience: { segmentIds?: string[]; listIds?: string[] };
+  consentPolicy?: 'opted_in' | 'not_opted_out';
+  sendRatePerSecond?: number;
+}
+
+/** 400 naming each template, segment or list the body refers to that does not exist (one BatchGet). */
+async function assertReferencesExist(body: CampaignBody): Promise<void> {
+  const refs: { path: string; key: { pk: string; sk: string } }[] = [
+    { path: 'templateId', key: keys.template.primary(body.templateId) },
+    ...(body.audience.segmentIds ?? []).map((id, i) => ({ path: `audience.segmentIds.${i}`, key: keys.segment.primary(id) })),
+    ...(body.audience.listIds ?? []).map((id, i) => ({ path: `audience.listIds.${i}`, key: keys.mailingList.primary(id) })),
+  ];
+  const found = new Set((await batchGetItems(refs.map((r) => r.key), { consistent: true })).map((i) => `${i.pk}`));
+  const errors: FieldError[] = refs.filter((r) => !found.has(r.key.pk)).map((r) => ({ path: r.path, message: 'No such record' }));
+  if (errors.length > 0) throw BadRequest('Some body fields are not valid', errors);
+}
+
+export async function createCampaign(principal: Principal, body: CampaignBody, now: Date) {
+  await assertReferencesExist(body);
+  const at = now.toISOString();
+  const item: CampaignItem = {
+    id: newId('cmp'),
+    name: body.name,
+    ...(body.goal ? { goal: body.goal } : {}),
+    ...(body.budget ? { budget: body.budget } : {}),
+    channel: body.channel,
+    templateId: body.templateId,
+    audience: { segmentIds: [...new Set(body.audience.segmentIds ?? [])], listIds: [...new Set(body.audience.listIds ?? [])] },
+    consentPolicy: body.consentPolicy ?? 'opted_in',
+    ...(body.sendRatePerSecond ? { sendRatePerSecond: body.sendRatePerSecond } : {}),
+    status: 'draft',
+    audienceComplete: false,
+    audienceStep: 0,
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+    createdBy: principal.userId,
+    updatedBy: principal.userId,
+  };
+  await ddb().send(new PutCommand({ TableName: table(), Item: storedCampaign(item), ConditionExpression: 'attribute_not_exists(pk)' }));
+  return toCampaign(item);
+}
+
+export async function getCampaign(id: string) {
+  const item = await getCampaignItem(id);
+  if (!item) throw NotFound('No such campaign');
+  return toCampaign(item, await campaignStats(item));
+}
+
+export async function listCampaigns(query: { limit?: number; cursor?: string }) {
+  const fingerprint = JSON.stringify(['campaigns']);
+  const page = await queryPage({ index: 'gsi1', partition: keys.campaign.listPartition, limit: query.limit ?? 25, startKey: await decodeCursor(query.cursor, fingerprint), descending: true });
+  return { items: page.items.map((i) => toCampaign(withoutKeys<CampaignItem>(i))), nextCursor: await encodeCursor(page.lastKey, fingerprint) };
+}
+
+/** draft → scheduled at `sendAt` (default now): the job picks it up on its next run at or after that time. */
+export async function scheduleCampaign(principal: Principal, id: string, sendAt: string | undefined, now: Date) {
+  const current = await getCampaignItem(id);
+  if (!current) throw NotFound('No such campaign');
+  if (current.status !== 'draft') throw Conflict(`The campaign is ${current.status}; only a draft can be scheduled`);
+  const at = sendAt ?? now.toISOString();
+  const due = keys.campaign.active(at, id);
+  try {
+    await ddb().send(new UpdateCommand({
+      TableName: table(),
+      Key: keys.campaign.primary(id),
+      UpdateExpression: 'SET #status = :scheduled, sendAt = :at, gsi2pk = :gpk, gsi2sk = :gsk, version = version + :one, updatedAt = :now, updatedBy = :by',
+      ConditionExpression: '#status = :draft AND version = :v',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':scheduled': 'scheduled', ':draft': 'draft', ':at': at, ':gpk': due.gsi2pk, ':gsk': due.gsi2sk, ':one': 1, ':now': now.toISOString(), ':by': principal.userId, ':v': current.version },
+    }));
+  } catch (err) {
+    if (isConditionFailure(err)) throw Conflict('The campaign changed meanwhile; read it again');
+    throw err;
+  }
+  return getCampaign(id);
+}
+
+/** Stops a campaign that has not finished: no new claims after the job's current page. */
+export async function cancelCampaign(principal: Principal, id: string, now: Date) {
+  const current = await getCampaignItem(id);
+  if (!current) throw NotFound('No such campaign');
+  if (current.status === 'cancelled') return getCampaign(id);
+  if (current.status === 'sent') throw Conflict('The campaign has been sent; there is nothing left to cancel');
+  try {
+    await ddb().send(new UpdateCommand({
+      TableName: table(),
+      Key: keys.campaign.primary(id),
+      UpdateExpression: 'SET #status = :cancelled, completedAt = :now, version = version + :one, updatedAt = :now, updatedBy = :by REMOVE gsi2pk, gsi2sk',
+      ConditionExpression: '#status IN (:draft, :scheduled, :sending)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':cancelled': 'cancelled', ':draft': 'draft', ':scheduled': 'scheduled', ':sending': 'sending', ':now': now.toISOString(), ':one': 1, ':by': principal.userId },
+    }));
+  } catch (err) {
+    if (isConditionFailure(err)) throw Conflict('The campaign finished meanwhile; read it again');
+    throw err;
+  }
+  return getCampaign(id);
+}
+
+/** The ledger, one Query page; addresses masked for roles without pii:read. */
+export async function listRecipients(principal: Principal, id: string, query: { limit?: number; cursor?: string }) {
+  if (!(await getCampaignItem(id))) throw NotFound('No such campaign');
+  const fingerprint = JSON.stringify(['campaign-recipients', id]);
+  const page = await queryPage({ partition: keys.campaign.partition(id), prefix: keys.campaign.recipientPrefix, limit: query.limit ?? 25, startKey: await decodeCursor(query.cursor, fingerprint) });
+  const clear = canAccess(principal, 'pii:read', undefined);
+  const items = page.items.map((i) => {
+    const r = withoutKeys<RecipientItem>(i);
+    const shown = {
+      email: clear ? r.email : (maskEmail(r.email) as string), contactId: r.contactId, status: r.status,
+      ...(r.skipReason ? { skipReason: r.skipReason } : {}), ...(r.messageId ? { messageId: r.messageId } : {}),
+      ...(r.sentAt ? { sentAt: r.sentAt } : {}), ...(r.unsubscribedAt ? { unsubscribedAt: r.unsubscribedAt } : {}),
+    };
+    return clear ? shown : { ...shown, masked: ['email'] };
+  });
+  return { items, nextCursor: await encodeCursor(page.lastKey, fingerprint) };
+}

@@ -1,0 +1,47 @@
+import * as z from './zod';
+import { once } from './once';
+import { Id, IdParam, PageQuery, Timestamp, pageOf } from './common';
+import { text } from './text';
+import { ACTIONS, ROLES } from '../functions/security/permissions';
+
+export const ApiKeyCreate = once(() => z
+  .strictObject({
+    name: text(100).check(z.meta({ description: 'What the key is for, e.g. "ERP order sync"' })),
+    role: z.enum(ROLES).check(z.meta({ description: 'The role the key acts with (the permission matrix applies as to a user of that role)' })),
+    scopes: z.optional(z.array(z.enum(Object.keys(ACTIONS) as [keyof typeof ACTIONS, ...(keyof typeof ACTIONS)[]])).check(
+      z.minLength(1),
+      z.maxLength(50),
+      z.refine((scopes) => new Set(scopes).size === scopes.length, 'Each scope once'),
+      z.meta({ description: 'Restricts the key to these permissions of its role (e.g. `["leads:write"]`); omitted: everything the role may do' }),
+    )),
+    expiresAt: z.optional(Timestamp().check(z.meta({ description: 'The key stops working at this time; omitted: no expiry' }))),
+  })
+  .check(z.meta({ id: 'ApiKeyCreate' })));
+
+const ApiKeyFields = once(() => ({
+    id: Id('key'),
+    name: z.string(),
+    role: z.enum(ROLES),
+    scopes: z.optional(z.array(z.string())),
+    /** The first characters of the key, to recognise it: `crm_key_01J…`. */
+    prefix: z.string(),
+    expiresAt: z.optional(Timestamp()),
+    revokedAt: z.optional(Timestamp()),
+    lastUsedAt: z.optional(Timestamp().check(z.meta({ description: 'Last authenticated request, to the minute (updated at most once a minute)' }))),
+    status: z.enum(['active', 'expired', 'revoked']),
+    createdAt: Timestamp(),
+    createdBy: z.string(),
+}));
+
+export const ApiKey = once(() => z.object(ApiKeyFields()).check(z.meta({ id: 'ApiKey' })));
+
+export const ApiKeyWithSecret = once(() => z
+  .object({
+    ...ApiKeyFields(),
+    key: z.string().check(z.meta({ description: 'The API key; shown only in this response. Send it as `Authorization: ApiKey <key>` or `x-api-key: <key>`' })),
+  })
+  .check(z.meta({ id: 'ApiKeyWithSecret' })));
+
+export const ApiKeyIdParam = IdParam('key');
+export const ApiKeyPage = once(() => pageOf(ApiKey(), 'ApiKeyPage'));
+export const ApiKeyListQuery = once(() => z.strictObject({ ...PageQuery() }));
