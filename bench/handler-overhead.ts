@@ -11,7 +11,12 @@
  * seed (local/seed.ts) through the API, so lists hold real pages.
  *
  *   npm run bench:overhead [-- --samples 300 --customers 20 --role manager --route /v1/customers/{id}]
+ *
+ * `--profile FILE` writes a CPU profile (open in Chrome DevTools) of the measured loops only: the
+ * seed and the first call of each route are left out, so the profile shows per-request work.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { arg, fmtMs, fmtRatio, recordDbCommands, replayer, startLocalCrm, type Latency } from './harness';
 
@@ -21,6 +26,7 @@ const ROLE = arg('role', 'manager');
 /** Only routes whose path contains this (e.g. `--route /v1/customers/{id}`). */
 const ONLY = arg('route', '');
 const TARGET = 1.2;
+const PROFILE = arg('profile', '');
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<void> {
@@ -79,6 +85,12 @@ async function main(): Promise<void> {
     }
 
     type Row = { route: string; requests: string; handler: Latency; raw: Latency; local?: Latency; note?: string };
+    const profiler = PROFILE ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
+    }
     const rows: Row[] = [];
     for (const route of ROUTES.filter((r) => r.method === 'GET' && r.permission !== 'public' && (!ONLY || r.path === ONLY))) {
       const path = await resolvePath(route.path);
@@ -103,6 +115,7 @@ async function main(): Promise<void> {
       const h: number[] = [];
       const r: number[] = [];
       const l: number[] = [];
+      if (profiler) await profiler.post('Profiler.start');
       for (let i = 0; i < SAMPLES + 20; i++) {
         const t0 = performance.now();
         await handler(structuredClone(event), lambdaContext(feature));
@@ -112,6 +125,11 @@ async function main(): Promise<void> {
         await local(structuredClone(event), lambdaContext(feature));
         const t3 = performance.now();
         if (i >= 20) { h.push(t1 - t0); r.push(t2 - t1); l.push(t3 - t2); }
+      }
+      if (profiler) {
+        const { profile } = await profiler.post('Profiler.stop');
+        // One profile per route: the given file with --route, else FILE.<n>.cpuprofile in table order.
+        writeFileSync(ONLY ? PROFILE : PROFILE.replace(/(\.cpuprofile)?$/, `.${rows.length}.cpuprofile`), JSON.stringify(profile));
       }
       rows.push({ route: label, requests: recorded.map((c) => c.command.replace(/Command$/, '')).join('+') || '(none)', handler: stats(h), raw: stats(r), local: stats(l) });
     }

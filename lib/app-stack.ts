@@ -93,6 +93,8 @@ export class AppStack extends Stack {
     // not depend on any function (integrations and routes do), so this is no cycle.
     const problemBaseUrl = config.problemBaseUrl ?? `${this.api.url}problems/`;
     for (const name of APP_STACK_FEATURES) functions[name].fn.addEnvironment('PROBLEM_BASE_URL', problemBaseUrl);
+    // The unsubscribe link in campaign emails (functions/marketing/token.ts) points at this API.
+    functions.jobs.fn.addEnvironment('PUBLIC_API_URL', this.api.url);
 
     const failedEventsExport = data.failedEventsBucketArnExport;
     this.outbox = new OutboxPublisher(this, 'Outbox', {

@@ -33,7 +33,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { clientOptions } from '../functions/aws/client-options';
 import { FAILURE_KEY_PREFIX, REDRIVEN_KEY_PREFIX, UnreadableFailureRecord, parseFailureRecord } from '../functions/events/failures';
 import { OUTBOX_KIND } from '../functions/events/outbox';
-import { streamRecordEntry, toEntry } from '../functions/events/entries';
+import { OUTBOX_ATTRIBUTES, streamRecordEntry, toEntry } from '../functions/events/entries';
 import { LOCAL_CREDENTIALS, LOCAL_FAILED_EVENTS_BUCKET, LOCAL_REGION } from '../local/env';
 import { dataDir } from '../local/paths';
 import { runningCrm } from '../local/runtime';
@@ -230,8 +230,9 @@ export async function redriveWindow(target: RedriveTarget, options: WindowOption
         TableName: tableName,
         // `at` is stored as toISOString(), so string order is time order.
         FilterExpression: '#kind = :outbox AND #at >= :from AND #at < :to',
-        ProjectionExpression: '#event, #at',
-        ExpressionAttributeNames: { '#kind': 'kind', '#at': 'at', '#event': 'event' },
+        // What the entry's EventBridge entry is made of: a stored event, or the attributes it is derived from.
+        ProjectionExpression: OUTBOX_ATTRIBUTES.map((_name, i) => `#o${i}`).join(', '),
+        ExpressionAttributeNames: { '#kind': 'kind', '#at': 'at', ...Object.fromEntries(OUTBOX_ATTRIBUTES.map((name, i) => [`#o${i}`, name])) },
         ExpressionAttributeValues: { ':outbox': OUTBOX_KIND, ':from': options.from.toISOString(), ':to': options.to.toISOString() },
         ExclusiveStartKey: start,
         ...(segments > 1 ? { Segment: segment, TotalSegments: segments } : {}),

@@ -8,12 +8,12 @@ export const handler = createHttpHandler('activities', routes, {
     const activity = await service.createActivity(principal, body, now);
     return created(activity, `/v1/activities/${activity.id}`);
   },
-  getActivity: async ({ principal, params }) => ok(await service.getActivity(principal, params.id!)),
+  getActivity: async ({ principal, params }) => ok(await service.getActivity(principal, params.id)),
   updateActivity: async ({ principal, params, body, expectedVersion, now }) =>
-    ok(await service.updateActivity(principal, params.id!, body, expectedVersion, now)),
+    ok(await service.updateActivity(principal, params.id, body, expectedVersion, now)),
   deleteActivity: async ({ principal, params, expectedVersion, now }) => {
-    await service.deleteActivity(principal, params.id!, expectedVersion, now);
+    await service.deleteActivity(principal, params.id, expectedVersion, now);
     return noContent();
   },
-  customerTimeline: async ({ principal, params, query }) => ok(await service.customerTimeline(principal, params.id!, query)),
+  customerTimeline: async ({ principal, params, query }) => ok(await service.customerTimeline(principal, params.id, query)),
 });

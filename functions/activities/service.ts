@@ -19,11 +19,12 @@ import {
   referencedContacts, toActivity,
 } from './model';
 import * as repo from './repository';
+import type { Infer } from '../../schemas/once';
+import type { ActivityCreate, ActivityPatch, TimelineQuery } from '../../schemas/activities';
 
 export const DEFAULT_LIMIT = 25;
 const MAX_ATTEMPTS = 3;
 
-type Body = Record<string, unknown>;
 
 /** Whether deciding this caller's access (or masking) needs the customer's owner at all. */
 function needsOwner(principal: Principal, action: Action): boolean {
@@ -87,22 +88,22 @@ function assertValid(item: ActivityItem, now: Date) {
   if (errors.length > 0) throw BadRequest('Some body fields are not valid', errors);
 }
 
-export async function createActivity(principal: Principal, body: Body, now: Date) {
+export async function createActivity(principal: Principal, body: Infer<typeof ActivityCreate>, now: Date) {
   const at = now.toISOString();
-  const customerId = body.customerId as string;
+  const customerId = body.customerId;
   const item: ActivityItem = {
     id: newId('act'),
     customerId,
-    type: body.type as ActivityItem['type'],
-    direction: body.direction as ActivityItem['direction'],
-    channel: body.channel as string | undefined,
-    subject: body.subject as string | undefined,
-    content: body.content as string | undefined,
-    outcome: body.outcome as string | undefined,
-    occurredAt: (body.occurredAt as string | undefined) ? new Date(body.occurredAt as string).toISOString() : at,
-    durationSeconds: body.durationSeconds as number | undefined,
-    participants: (body.participants as ActivityItem['participants'] | undefined) ?? [],
-    links: (body.links as ActivityLinks | undefined) ?? {},
+    type: body.type,
+    direction: body.direction,
+    channel: body.channel,
+    subject: body.subject,
+    content: body.content,
+    outcome: body.outcome,
+    occurredAt: body.occurredAt ? new Date(body.occurredAt).toISOString() : at,
+    durationSeconds: body.durationSeconds,
+    participants: body.participants ?? [],
+    links: body.links ?? {},
     version: 1,
     createdAt: at,
     updatedAt: at,
@@ -111,7 +112,7 @@ export async function createActivity(principal: Principal, body: Body, now: Date
   };
   assertValid(item, now);
   const { checks, paths } = linkChecks(principal, customerId, item);
-  const changes = diff(undefined, item as unknown as Body, ACTIVITY_FIELDS, ACTIVITY_SENSITIVE);
+  const changes = diff(undefined, item, ACTIVITY_FIELDS, ACTIVITY_SENSITIVE);
   for (let attempt = 1; ; attempt++) {
     const { customer, tracker } = await repo.getCustomerAndTracker(customerId);
     if (!customer) throw NotFound('No such customer');
@@ -160,7 +161,7 @@ export async function getActivity(principal: Principal, id: string) {
   return view(principal, item, ownerId);
 }
 
-export async function updateActivity(principal: Principal, id: string, patch: Body, expectedVersion: number | undefined, now: Date) {
+export async function updateActivity(principal: Principal, id: string, patch: Infer<typeof ActivityPatch>, expectedVersion: number | undefined, now: Date) {
   for (let attempt = 1; ; attempt++) {
     const current = await repo.getActivity(id);
     const { customer, tracker } = await repo.getCustomerAndTracker(current?.customerId ?? NO_SUCH_ID);
@@ -170,7 +171,7 @@ export async function updateActivity(principal: Principal, id: string, patch: Bo
     const normalized = typeof patch.occurredAt === 'string' ? { ...patch, occurredAt: new Date(patch.occurredAt).toISOString() } : patch;
     const merged = applyPatch(current, normalized);
     const next: ActivityItem = { ...merged, participants: merged.participants ?? [], links: merged.links ?? {} };
-    const changes = diff(current as unknown as Body, next as unknown as Body, ACTIVITY_FIELDS, ACTIVITY_SENSITIVE);
+    const changes = diff(current, next, ACTIVITY_FIELDS, ACTIVITY_SENSITIVE);
     if (changes.length === 0) return view(principal, current, customer.ownerId);
     assertValid(next, now);
     const saved: ActivityItem = { ...next, version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
@@ -198,7 +199,7 @@ export async function updateActivity(principal: Principal, id: string, patch: Bo
 export async function deleteActivity(principal: Principal, id: string, expectedVersion: number | undefined, now: Date) {
   const { item, ownerId } = await loadVisible(principal, id, 'activities:write');
   if (expectedVersion !== undefined && expectedVersion !== item.version) throw PreconditionFailed();
-  const changes = diff(item as unknown as Body, undefined, ACTIVITY_FIELDS, ACTIVITY_SENSITIVE);
+  const changes = diff(item, undefined, ACTIVITY_FIELDS, ACTIVITY_SENSITIVE);
   const audit = auditItem({ customerId: item.customerId, entityType: 'activity', entityId: id, action: 'deleted', actor: principal, at: now, version: item.version + 1, changes });
   try {
     await repo.deleteActivity(item, audit, scopeFor(principal, 'activities:write') === 'own' ? ownerId : undefined);
@@ -251,7 +252,7 @@ function timelineEntry(principal: Principal, ownerId: string, stored: Record<str
  * their own owner) costs one BatchGetItem more, for those records' current owners. Hidden events
  * are left out, so a page can hold fewer than `limit` items.
  */
-export async function customerTimeline(principal: Principal, customerId: string, query: { limit?: number; cursor?: string; type?: string }) {
+export async function customerTimeline(principal: Principal, customerId: string, query: Infer<typeof TimelineQuery>) {
   const customer = await repo.getCustomer(customerId);
   if (!customer) throw NotFound('No such customer');
   assertAccess(principal, 'activities:read', customer.ownerId, 'customer');

@@ -29,6 +29,9 @@ import { Pipeline } from '../../schemas/pipelines';
 import { Product } from '../../schemas/products';
 import { Order, Quote, QuoteLine } from '../../schemas/quotes';
 import { Task } from '../../schemas/tasks';
+import { Contract } from '../../schemas/contracts';
+import { Article } from '../../schemas/kb';
+import { Ticket } from '../../schemas/tickets';
 import { SENSITIVE_FIELDS } from '../security/masking';
 
 export type LakeType = 'varchar' | 'bigint' | 'double' | 'boolean' | 'timestamp' | 'date' | 'varchar[]' | 'json';
@@ -82,6 +85,7 @@ export const LAKE_MASKING: Record<string, Record<string, 'hash' | 'drop' | { kee
   contact: { email: 'hash', phone: 'drop', mobile: 'drop' },
   lead: { email: 'hash', phone: 'drop' },
   activity: { content: 'drop', participants: { only: 'contactId' } },
+  ticket: { description: 'drop', resolution: 'drop' },
 };
 
 const LINE_OVERRIDES: Spec['overrides'] = {
@@ -134,6 +138,22 @@ const SPECS: Spec[] = [
   { name: 'activities', kind: 'activity', schema: Activity, description: 'Calls, emails, meetings, visits and notes (content not in the lake).' },
   { name: 'tasks', kind: 'task', schema: Task, description: 'Tasks with their due dates and status.', overrides: { reminders: null } },
   { name: 'assets', kind: 'asset', schema: Asset, description: 'Installed products and their warranties.' },
+  {
+    name: 'contracts', kind: 'contract', schema: Contract,
+    description: 'Service contracts with term, value and stored status (an active contract past its end turns expired with the daily contract-renewals run).',
+    // Derived at read time: the reminder day follows from end_date and renewal_reminder_days.
+    overrides: { renewalReminderOn: null },
+  },
+  {
+    name: 'kb_articles', kind: 'article', schema: Article, description: 'Knowledge-base articles (title, category, tags, status); bodies stay in the CRM.',
+    // The body is a separate item and the HTML is rendered on read.
+    overrides: { body: null, bodyHtml: null },
+  },
+  {
+    name: 'tickets', kind: 'ticket', schema: Ticket, description: 'Service tickets: channel, category, priority, status, links and resolution times (free text and SLA clocks stay in the CRM).',
+    // The stored SLA state is the clocks' internal form (business milliseconds, running stretches), not the API's view.
+    overrides: { sla: null },
+  },
   { name: 'pipelines', kind: 'pipeline', schema: Pipeline, description: 'Sales pipelines and their stages.' },
 ];
 

@@ -316,7 +316,7 @@ export const FEATURES = {
       // webhook: the webhooks job claims due deliveries and records attempts (functions/webhooks/retry.ts).
       // contract: the contract-renewals job's checkpoint and expiry (with its audit entry), conditional on rev.
       // ticket + serviceReport: the sla job records escalations and breaches on the ticket (conditional on rev) and counts breaches.
-      write: { heartbeat: PUT, task: PUT_UPDATE, notification: PUT, ruleGuard: PUT, asset: UPDATE, customer: UPDATE, jobState: UPDATE, webhook: UPDATE, contract: PUT, ticket: PUT, serviceReport: UPDATE, campaign: PUT_UPDATE },
+      write: { heartbeat: PUT, task: PUT_UPDATE, notification: PUT, ruleGuard: PUT, asset: UPDATE, customer: UPDATE, jobState: UPDATE, webhook: PUT_UPDATE, contract: PUT, ticket: PUT, serviceReport: UPDATE, campaign: PUT_UPDATE },
     },
     sendEmail: true,
     // Unsubscribe tokens in campaign emails are sealed with the cursor key (functions/marketing/token.ts).

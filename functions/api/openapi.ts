@@ -91,6 +91,11 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   Deals: 'Opportunities moving through a pipeline: stages, won and lost, history and the board.',
   Forecast: 'The sales forecast by category and the quotas it is measured against.',
   Reports: 'Sales reports from maintained aggregates (never a scan of deals).',
+  Tickets: 'Service tickets from every channel: workflow, assignment, SLA clocks with escalation, the conversation (public replies emailed, internal notes) and the breaching-soon list (docs/service.md).',
+  Queues: 'Service queues (teams with members, a manager and round robin) and the service-desk settings: SLA policies, business calendar, routing rules.',
+  Contracts: 'Service contracts (term, value, covered assets, status workflow) with renewal tasks before their end, and entitlements: what covers service for a customer today (docs/service.md).',
+  'Knowledge base': 'Articles with Markdown bodies rendered to safe HTML, searchable by title prefix and category, with every version kept (docs/service.md).',
+  Marketing: 'Consent per contact and channel, the suppression list, email templates, segments, static lists, campaigns sent at most once per address, and the public one-click unsubscribe (docs/marketing.md).',
 };
 
 /**
@@ -485,9 +490,9 @@ const INFO_DESCRIPTION = [
   '',
   '**Conventions** (full text: `docs/conventions.md` in the repository; try it out at [/docs](/docs)):',
   '- JSON in camelCase; timestamps ISO-8601 UTC; money as integer minor units plus ISO 4217 currency; ids are prefixed ULIDs (`cus_…`, `con_…`).',
-  '- Authenticate with `Authorization: Bearer <token>` (Cognito; locally `npm run --silent token -- <role>`), or sign in through the `cognito` OAuth 2.0 scheme where the stage has a user pool domain. Each operation names the permission it needs, which roles hold it, and what scope `own` means on it.',
+  '- Authenticate with `Authorization: Bearer <token>` (Cognito; locally `npm run --silent token -- <role>`), or sign in through the `cognito` OAuth 2.0 scheme (the **Sign in** button of [/docs](/docs)). Each operation names the permission it needs, which roles hold it, and what scope `own` means on it.',
   '- Every operation carries an example request (path and required query parameters, body) and response; the examples are valid against the schemas.',
-  '- Errors are RFC 9457 `application/problem+json` with `type`, `title`, `status`, `detail`, `requestId` and, for invalid fields, `errors[]` of `{ path, message }`. Never a stack trace. The last segment of `type` names a page, `/problems/<type>`, that says when it happens and what to do ([all of them](/problems/index)).',
+  '- Errors are RFC 9457 `application/problem+json` with `type`, `title`, `status`, `detail`, `requestId` and, for invalid fields, `errors[]` of `{ path, message }`. Never a stack trace. `type` is the absolute URL of a page of this API, `/problems/<slug>`, that says when it happens and what to do ([all of them](/problems/index)); branch on its last segment.',
   '- Lists take `limit` (1–100, default 25) and an opaque signed `cursor`, and answer `{ items, nextCursor }`.',
   '- Records carry `version`; reads return it as `ETag`; PATCH/DELETE accept `If-Match` (412 when stale).',
   '- POSTs accept `Idempotency-Key` (replayed for 24 h with `Idempotent-Replayed: true`).',
@@ -559,9 +564,10 @@ function buildCore(routes: readonly RouteDef[] = ROUTES): Core {
         cognito: {
           type: 'oauth2',
           description:
-            'Sign in through the Cognito user pool\'s hosted UI (authorization code flow with PKCE; public client, no secret) and send the access token as a bearer token. ' +
-            'The endpoints are the stage\'s user pool domain, set as `AUTH_DOMAIN_URL` on the system function; where it is not set they show the placeholder ' +
-            `\`${AUTH_ORIGIN_PLACEHOLDER}\` and only \`bearer\` applies. The API authorizes by role group, not by OAuth scope.`,
+            'Sign in through the Cognito user pool\'s hosted UI (authorization code flow with PKCE S256; public client, no secret) and send the access token as a bearer token. ' +
+            'The endpoints are the stage\'s user pool domain, set as `AUTH_DOMAIN_URL` on the system function (locally: the local runtime itself, where signing in means picking a demo user); ' +
+            `where it is not set they show the placeholder \`${AUTH_ORIGIN_PLACEHOLDER}\` and only \`bearer\` applies. ` +
+            'The /docs page signs in as its own client (callback: the page itself); a web client registers its callback URLs with the stage (`oauthCallbackUrls`). The API authorizes by role group, not by OAuth scope.',
           flows: {
             authorizationCode: {
               authorizationUrl: `${AUTH_ORIGIN_PLACEHOLDER}${AUTHORIZE_PATH}`,

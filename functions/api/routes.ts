@@ -30,6 +30,8 @@ import { routes as commissionsRoutes } from '../commissions/routes';
 import { routes as pipelinesRoutes } from '../pipelines/routes';
 import { routes as dealsRoutes } from '../deals/routes';
 import { routes as forecastRoutes } from '../forecast/routes';
+import { routes as webhooksRoutes } from '../webhooks/routes';
+import { routes as apikeysRoutes } from '../apikeys/routes';
 import { routes as marketingRoutes } from '../marketing/routes';
 import { routes as contractsRoutes } from '../contracts/routes';
 import { routes as ticketsRoutes } from '../tickets/routes';
@@ -56,6 +58,8 @@ export const ROUTES: readonly RouteDef[] = [
   ...pipelinesRoutes,
   ...dealsRoutes,
   ...forecastRoutes,
+  ...webhooksRoutes,
+  ...apikeysRoutes,
   ...marketingRoutes,
   ...contractsRoutes,
   ...ticketsRoutes,

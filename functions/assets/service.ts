@@ -14,10 +14,11 @@ import { BadRequest, Conflict, NotFound, PreconditionFailed } from '../http/prob
 import { type Principal, assertAccess, NO_SUCH_ID, scopeFor } from '../security/principal';
 import { ASSET_FIELDS, type AssetItem, applyPatch, freshSchedule, toAsset, warrantyPending } from './model';
 import * as repo from './repository';
+import type { Infer } from '../../schemas/once';
+import type { AssetCreate, AssetListQuery, AssetPatch } from '../../schemas/assets';
 
 export const DEFAULT_LIMIT = 25;
 const MAX_ATTEMPTS = 3;
-type Body = Record<string, unknown>;
 
 const today = (now: Date) => localDateOf(now, config().businessTimeZone);
 
@@ -29,19 +30,19 @@ function assertDates(a: Pick<AssetItem, 'purchaseDate' | 'warrantyEndsOn'>) {
 
 const ownerCondition = (principal: Principal, ownerId: string) => (scopeFor(principal, 'assets:write') === 'own' ? ownerId : undefined);
 
-export async function createAsset(principal: Principal, customerId: string, body: Body, now: Date) {
+export async function createAsset(principal: Principal, customerId: string, body: Infer<typeof AssetCreate>, now: Date) {
   const { customer, rules } = await repo.getCustomerAndRules(customerId);
   if (!customer) throw NotFound('No such customer');
   assertAccess(principal, 'assets:write', customer.ownerId, 'customer');
   if (customer.archivedAt) throw customerArchived(customerId);
   const at = now.toISOString();
   const fields = {
-    productName: body.productName as string,
-    category: body.category as string,
-    serialNumber: body.serialNumber as string | undefined,
-    purchaseDate: body.purchaseDate as string,
-    warrantyEndsOn: body.warrantyEndsOn as string | undefined,
-    notes: body.notes as string | undefined,
+    productName: body.productName,
+    category: body.category,
+    serialNumber: body.serialNumber,
+    purchaseDate: body.purchaseDate,
+    warrantyEndsOn: body.warrantyEndsOn,
+    notes: body.notes,
   };
   assertDates(fields);
   const item: AssetItem = {
@@ -56,7 +57,7 @@ export async function createAsset(principal: Principal, customerId: string, body
     createdBy: principal.userId,
     updatedBy: principal.userId,
   };
-  const changes = diff(undefined, item as unknown as Body, ASSET_FIELDS, []);
+  const changes = diff(undefined, item, ASSET_FIELDS, []);
   const audit = auditItem({ customerId, entityType: 'asset', entityId: item.id, action: 'created', actor: principal, at: now, version: 1, changes, timeline: true });
   try {
     await repo.saveAsset(undefined, item, warrantyPending(item, today(now)), audit, { ownerId: ownerCondition(principal, customer.ownerId), requireLive: true });
@@ -89,7 +90,7 @@ export async function getAsset(principal: Principal, id: string) {
   return toAsset(await loadVisible(principal, id, 'assets:read'));
 }
 
-export async function listAssets(principal: Principal, customerId: string, query: { limit?: number; cursor?: string }) {
+export async function listAssets(principal: Principal, customerId: string, query: Infer<typeof AssetListQuery>) {
   const customer = await repo.getCustomer(customerId);
   if (!customer) throw NotFound('No such customer');
   assertAccess(principal, 'assets:read', customer.ownerId, 'customer');
@@ -98,7 +99,7 @@ export async function listAssets(principal: Principal, customerId: string, query
   return { items: page.items.map(toAsset), nextCursor: await encodeCursor(page.lastKey, fingerprint) };
 }
 
-export async function updateAsset(principal: Principal, id: string, patch: Body, expectedVersion: number | undefined, now: Date) {
+export async function updateAsset(principal: Principal, id: string, patch: Infer<typeof AssetPatch>, expectedVersion: number | undefined, now: Date) {
   for (let attempt = 1; ; attempt++) {
     const current = await repo.getAsset(id);
     const { customer, rules } = await repo.getCustomerAndRules(current?.customerId ?? NO_SUCH_ID);
@@ -106,7 +107,7 @@ export async function updateAsset(principal: Principal, id: string, patch: Body,
     assertAccess(principal, 'assets:write', customer.ownerId, 'asset');
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
     let next = applyPatch(current, patch);
-    const changes = diff(current as unknown as Body, next as unknown as Body, ASSET_FIELDS, []);
+    const changes = diff(current, next, ASSET_FIELDS, []);
     if (changes.length === 0) return toAsset(current);
     assertDates(next);
     // A new purchase date or category starts a new schedule; other edits keep the current one.
@@ -132,7 +133,7 @@ export async function deleteAsset(principal: Principal, id: string, expectedVers
   for (let attempt = 1; ; attempt++) {
     const current = await loadVisible(principal, id, 'assets:write');
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
-    const changes = diff(current as unknown as Body, undefined, ASSET_FIELDS, []);
+    const changes = diff(current, undefined, ASSET_FIELDS, []);
     const audit = auditItem({ customerId: current.customerId, entityType: 'asset', entityId: id, action: 'deleted', actor: principal, at: now, version: current.version + 1, changes });
     try {
       await repo.deleteAsset(current, audit);

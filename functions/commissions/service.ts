@@ -13,11 +13,12 @@ import { Conflict, Forbidden, NotFound, PreconditionFailed } from '../http/probl
 import type { Scope } from '../security/permissions';
 import type { Principal } from '../security/principal';
 import * as repo from './repository';
+import type { Infer } from '../../schemas/once';
+import type { CommissionPlanInput, CommissionPlanListQuery, StatementQuery } from '../../schemas/commissions';
 import { computeCommission, periodDates } from './statement';
 
 export const DEFAULT_LIMIT = 25;
 const PLAN_FIELDS = ['name', 'currency', 'rateBp', 'acceleratorRateBp', 'userIds'] as const;
-type Body = Record<string, unknown>;
 
 const toPlan = (p: repo.PlanItem) => ({
   id: p.id, name: p.name, currency: p.currency, rateBp: p.rateBp, acceleratorRateBp: p.acceleratorRateBp, userIds: p.userIds,
@@ -28,24 +29,24 @@ const toPlan = (p: repo.PlanItem) => ({
  * Creates or replaces a plan (PUT). Replacing needs no If-Match, but a stale If-Match is 412; a
  * user already on another plan is 409.
  */
-export async function putPlan(principal: Principal, id: string, body: Body, expectedVersion: number | undefined, now: Date) {
+export async function putPlan(principal: Principal, id: string, body: Infer<typeof CommissionPlanInput>, expectedVersion: number | undefined, now: Date) {
   const before = await repo.getPlan(id);
   if (expectedVersion !== undefined && expectedVersion !== before?.version) throw PreconditionFailed();
   const at = now.toISOString();
   const after: repo.PlanItem = {
     id,
-    name: body.name as string,
-    currency: body.currency as string,
-    rateBp: body.rateBp as number,
-    userIds: body.userIds as string[],
+    name: body.name,
+    currency: body.currency,
+    rateBp: body.rateBp,
+    userIds: body.userIds,
     version: (before?.version ?? 0) + 1,
     createdAt: before?.createdAt ?? at,
     updatedAt: at,
     createdBy: before?.createdBy ?? principal.userId,
     updatedBy: principal.userId,
   };
-  if (body.acceleratorRateBp !== undefined) after.acceleratorRateBp = body.acceleratorRateBp as number;
-  const changes = diff(before as unknown as Body, after as unknown as Body, PLAN_FIELDS, []);
+  if (body.acceleratorRateBp !== undefined) after.acceleratorRateBp = body.acceleratorRateBp;
+  const changes = diff(before, after, PLAN_FIELDS, []);
   if (before && changes.length === 0) return toPlan(before);
   const audit = auditItem({ customerId: '-', entityType: 'commission-plan', entityId: id, action: before ? 'updated' : 'created', actor: principal, at: now, version: after.version, changes });
   try {
@@ -77,7 +78,7 @@ export async function getPlan(principal: Principal, scope: Scope, id: string) {
  * it is the assignment item and that plan (two GetItems, never a cursor) — reading the shared list
  * and dropping other plans would put their keys in the cursor and bill the caller for them.
  */
-export async function listPlans(principal: Principal, scope: Scope, query: { limit?: number; cursor?: string }) {
+export async function listPlans(principal: Principal, scope: Scope, query: Infer<typeof CommissionPlanListQuery>) {
   if (scope !== 'all') {
     // A one-item answer never hands out a cursor, so any cursor here is not ours.
     if (query.cursor !== undefined) throw invalidCursor();
@@ -95,7 +96,7 @@ export async function listPlans(principal: Principal, scope: Scope, query: { lim
  * The statement of one user for a quarter or month: the plan they are on, the won deals closed in
  * the period (business time zone), the quota, attainment and commission.
  */
-export async function statement(principal: Principal, scope: Scope, query: { userId?: string; period: string }) {
+export async function statement(principal: Principal, scope: Scope, query: Infer<typeof StatementQuery>) {
   const userId = query.userId ?? principal.userId;
   if (scope !== 'all' && userId !== principal.userId) throw Forbidden('Your role may only read your own commission statement');
   const planId = await repo.getAssignment(userId);

@@ -6,6 +6,7 @@
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
+import { domainEventOf, EVENT_ATTRIBUTES } from './domain-event';
 import { isOutboxRecord } from './outbox';
 
 /**
@@ -14,7 +15,9 @@ import { isOutboxRecord } from './outbox';
  * republished event keeps it.
  */
 export function toEntry(image: Record<string, unknown>, busName: string | undefined): PutEventsRequestEntry | undefined {
-  const event = image.event as { source?: string; detailType?: string; detail?: unknown } | undefined;
+  // Entries store their event only when a writer changed it (functions/audit/audit.ts); otherwise
+  // it is derived from the entry, exactly as the writer built it.
+  const event = (image.event ?? domainEventOf(image)) as { source?: string; detailType?: string; detail?: unknown } | undefined;
   if (!event?.detailType) return undefined;
   return {
     Source: event.source,
@@ -31,8 +34,13 @@ export function toEntry(image: Record<string, unknown>, busName: string | undefi
  */
 export function streamRecordEntry(record: DynamoDBRecord, busName: string | undefined): PutEventsRequestEntry | undefined {
   if (!isOutboxRecord(record as never) || !record.dynamodb?.NewImage) return undefined;
-  // Only the event and its time: the rest of the audit entry is none of the bus's business,
-  // and an attribute this code does not understand must not block the stream.
-  const { event: outboxEvent, at } = record.dynamodb.NewImage as Record<string, unknown>;
-  return toEntry(unmarshall({ ...(outboxEvent ? { event: outboxEvent } : {}), ...(at ? { at } : {}) } as never), busName);
+  // Only the event and its time, or the attributes the event is derived from: the rest of the
+  // audit entry is none of the bus's business, and an attribute this code does not understand
+  // must not block the stream.
+  const image = record.dynamodb.NewImage as Record<string, unknown>;
+  const wanted = image.event ? ['event', 'at'] : OUTBOX_ATTRIBUTES;
+  return toEntry(unmarshall(Object.fromEntries(wanted.filter((name) => image[name] !== undefined).map((name) => [name, image[name]])) as never), busName);
 }
+
+/** The attributes of a stored outbox item that make its EventBridge entry (what a reader projects). */
+export const OUTBOX_ATTRIBUTES: readonly string[] = ['event', ...EVENT_ATTRIBUTES];

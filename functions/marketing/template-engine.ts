@@ -91,7 +91,12 @@ function check(source: string, html: boolean): string[] {
       }
     }
   };
-  walk(program.body as Node[]);
+  try {
+    walk(program.body as Node[]);
+  } catch {
+    // Absurd nesting (thousands of blocks) overflows the walk: refuse it like any other problem.
+    return ['The template is nested too deeply'];
+  }
   return [...new Set(problems)].slice(0, 10);
 }
 

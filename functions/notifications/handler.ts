@@ -6,6 +6,6 @@ import { withProfile } from './with-profile';
 
 export const handler = createHttpHandler('notifications', routes, withProfile({
   listNotifications: async ({ principal, query }) => ok(await service.listNotifications(principal, query)),
-  markNotificationRead: async ({ principal, params, now }) => ok(await service.markRead(principal, params.id!, now)),
+  markNotificationRead: async ({ principal, params, now }) => ok(await service.markRead(principal, params.id, now)),
   markAllNotificationsRead: async ({ principal, now }) => ok(await service.markAllRead(principal, now)),
 }));

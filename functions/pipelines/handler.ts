@@ -9,6 +9,6 @@ export const handler = createHttpHandler('pipelines', routes, {
     const pipeline = await service.createPipeline(principal, body, now);
     return created(pipeline, `/v1/pipelines/${pipeline.id}`);
   },
-  getPipeline: async ({ params, now }) => ok(await service.getPipeline(params.pipelineId!, now)),
-  updatePipeline: async ({ principal, params, body, expectedVersion, now }) => ok(await service.updatePipeline(principal, params.pipelineId!, body, expectedVersion, now)),
+  getPipeline: async ({ params, now }) => ok(await service.getPipeline(params.pipelineId, now)),
+  updatePipeline: async ({ principal, params, body, expectedVersion, now }) => ok(await service.updatePipeline(principal, params.pipelineId, body, expectedVersion, now)),
 });

@@ -9,6 +9,6 @@ export const handler = createHttpHandler('products', routes, {
     return created(product, `/v1/products/${product.id}`);
   },
   listProducts: async ({ query }) => ok(await service.listProducts(query)),
-  getProduct: async ({ params }) => ok(await service.getProduct(params.productId!)),
-  updateProduct: async ({ principal, params, body, expectedVersion, now }) => ok(await service.updateProduct(principal, params.productId!, body, expectedVersion, now)),
+  getProduct: async ({ params }) => ok(await service.getProduct(params.productId)),
+  updateProduct: async ({ principal, params, body, expectedVersion, now }) => ok(await service.updateProduct(principal, params.productId, body, expectedVersion, now)),
 });

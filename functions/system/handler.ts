@@ -61,7 +61,7 @@ export const handler = createHttpHandler('system', routes, {
     };
   },
   problemType: async ({ params }) => {
-    const body = problemPageHtml(params.type!);
+    const body = problemPageHtml(params.type);
     if (body === undefined) throw NotFound(`No problem type ${params.type}; see /problems/index`);
     return { status: 200, contentType: 'text/html; charset=utf-8', body, headers: problemPageHeaders() };
   },

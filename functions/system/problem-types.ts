@@ -1,6 +1,6 @@
 /**
  * Every problem type the API answers with, keyed by the slug that ends its `type` URI
- * (`https://crm.example/problems/<slug>`, functions/http/problem.ts). One declaration feeds the
+ * (`<PROBLEM_BASE_URL><slug>`, the API's own `/problems/<slug>`; functions/http/problem.ts). One declaration feeds the
  * problem pages (`GET /problems/{type}`, functions/system/problem-pages.ts) and the OpenAPI
  * document's error responses and their examples. Data only: the system function bundles it.
  * A unit test keeps it complete against functions/http/problem.ts and the local gateway.

@@ -121,13 +121,14 @@ export function retryDelayMs(attempt: number, random: () => number = Math.random
 
 /**
  * After a failed attempt at `now`: the next attempt's time, or undefined when the retry window is
- * over (the delivery is dead). The last retry falls exactly at the end of the window, so a delivery
- * is tried for the whole 24 h.
+ * over (the delivery is dead). The last retry falls at the end of the window (rounded up to the
+ * second), so a delivery is tried for the whole 24 h.
  */
 export function nextAttempt(delivery: Pick<DeliveryItem, 'createdAt' | 'attempts'>, now: Date, random?: () => number): Date | undefined {
   const end = Date.parse(delivery.createdAt) + RETRY_WINDOW_MS;
   if (now.getTime() >= end) return undefined;
-  return new Date(Math.min(end, now.getTime() + retryDelayMs(delivery.attempts, random)));
+  // Whole seconds: schedules fire with second precision (Scheduler's scheduled time, `--now`).
+  return new Date(Math.ceil(Math.min(end, now.getTime() + retryDelayMs(delivery.attempts, random)) / 1000) * 1000);
 }
 
 /** The delivery id of an event for a webhook: the event id's ULID, so the log sorts by event time. */

@@ -62,9 +62,10 @@ export function allowedHosts(env: NodeJS.ProcessEnv = process.env): Set<string> 
   return new Set((env.WEBHOOK_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean));
 }
 
-/** `[::1]` → `::1`: URL hostnames keep IPv6 brackets. */
+/** `[::1]` → `::1` (URL hostnames keep IPv6 brackets); `localhost.` → `localhost` (a root-anchored name). */
 export function bareHost(hostname: string): string {
-  return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
+  const host = hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
+  return host.endsWith('.') ? host.slice(0, -1) : host;
 }
 
 export function isAllowListed(url: URL, env: NodeJS.ProcessEnv = process.env): boolean {

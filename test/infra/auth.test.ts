@@ -167,7 +167,7 @@ describe('sign-in domain and OAuth 2.0', () => {
     const poolId = stack.getLogicalId(auth.userPool.node.defaultChild as never);
     template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
       UserPoolId: { Ref: poolId },
-      Domain: { 'Fn::Join': ['-', ['crm', 'qa', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]] },
+      Domain: { 'Fn::Join': ['-', ['crm-qa', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]] },
       ManagedLoginVersion: 1,
     });
     // AUTH_DOMAIN_URL: https://<prefix>.auth.<region>.amazoncognito.com

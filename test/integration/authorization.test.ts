@@ -10,7 +10,14 @@ import { SALES_REPS } from '../../local/demo-users';
 import { startTestStack, type TestStack } from '../support/stack';
 
 let crm: TestStack;
-const owner = SALES_REPS[0]!.id; // the default sales demo user
+/** The default sales demo user; in the API-key run below, the sales key (records it owns). */
+let owner = SALES_REPS[0]!.id;
+/**
+ * Set for the API-key run of the matrix: each role's key. Every request the matrix makes as a role
+ * (`as(role)`) then authenticates with that role's key instead of a JWT.
+ */
+let keyOf: Record<Role, string> | undefined;
+const as = (role: Role) => (keyOf ? { token: null, headers: { 'x-api-key': keyOf[role] } } : { role });
 const otherRep = SALES_REPS[1]!.id;
 
 type Expect = Record<Role, number>;
@@ -123,11 +130,26 @@ let matrixPlan = false;
 /** Plan `matrix` covers the admin, manager and sales demo users, so each reads a statement. */
 async function withPlan(): Promise<void> {
   if (matrixPlan) return;
-  const userIds = await Promise.all((['admin', 'manager', 'sales'] as const).map(async (role) => (await crm.request('GET', '/v1/me', { role })).body.userId as string));
+  const userIds = await Promise.all((['admin', 'manager', 'sales'] as const).map(async (role) => (await crm.request('GET', '/v1/me', as(role))).body.userId as string));
   await crm.request('PUT', '/v1/commissions/plans/matrix', { role: 'admin', body: { name: 'Matrix', currency: 'EUR', rateBp: 500, userIds } });
   matrixPlan = true;
 }
 const commissionReaders = (ok: number): Expect => ({ ...all(403), admin: ok, manager: ok, sales: ok });
+/** A webhook (created once per fixture) and an API key (fresh per request) for the C9 rows. */
+const webhookOf = new WeakMap<Fixture, string>();
+const NO_WEBHOOK = 'whk_00000000000000000000000000';
+async function withWebhook(f: Fixture): Promise<void> {
+  if (webhookOf.has(f)) return;
+  const res = await crm.request('POST', '/v1/webhooks', { role: 'admin', body: { url: 'https://hooks.example.com/matrix', events: ['deal.*'], active: false } });
+  webhookOf.set(f, res.body.id);
+}
+const webhookPath = (f: Fixture, rest = '') => `/v1/webhooks/${webhookOf.get(f) ?? NO_WEBHOOK}${rest}`;
+const apiKeyOf = new WeakMap<Fixture, string>();
+async function withApiKey(f: Fixture): Promise<void> {
+  const res = await crm.request('POST', '/v1/api-keys', { role: 'admin', body: { name: 'Matrix', role: 'analyst' } });
+  apiKeyOf.set(f, res.body.id);
+}
+const adminOnly = (ok: number): Expect => ({ ...all(403), admin: ok });
 const RULES_BODY = { categories: [{ category: 'boiler', intervalMonths: 12 }], leadDays: 14, assignTo: 'owner' };
 
 interface Case {
@@ -265,6 +287,8 @@ const MATRIX: Record<string, Case> = {
   'POST /v1/unsubscribe': { expect: all(200), path: () => `/v1/unsubscribe?token=${mkt.unsubscribeToken}`, prepare: withUnsubscribeToken },
   'POST /v1/exports': { expect: { ...all(403), admin: 202, analyst: 202 }, path: () => '/v1/exports', body: { entities: ['products'] } },
   'GET /v1/exports': { expect: { ...all(403), admin: 200, analyst: 200 }, path: () => '/v1/exports' },
+  'GET /v1/reports/dashboard': { expect: salesReaders(200), path: () => '/v1/reports/dashboard?period=2026-Q4' },
+  'GET /dashboard': { expect: all(200), path: () => '/dashboard' },
   'GET /v1/exports/{id}': { expect: { ...all(403), admin: 200, analyst: 404 }, path: () => `/v1/exports/${matrixExportId ?? NO_EXPORT}`, prepare: withExport },
   'GET /v1/health': { expect: all(200), path: () => '/v1/health' },
   'GET /v1/openapi.json': { expect: all(200), path: () => '/v1/openapi.json' },
@@ -365,6 +389,25 @@ const MATRIX: Record<string, Case> = {
   'GET /v1/commissions/plans/{planId}': { expect: commissionReaders(200), path: () => '/v1/commissions/plans/matrix', prepare: withPlan },
   'GET /v1/commissions/statements': { expect: commissionReaders(200), path: () => '/v1/commissions/statements?period=2026-Q4', prepare: withPlan },
   'PUT /v1/settings/service-rules': { expect: { admin: 200, manager: 403, sales: 403, marketing: 403, service: 403, analyst: 403 }, path: () => '/v1/settings/service-rules', body: RULES_BODY },
+  'POST /v1/webhooks': { expect: adminOnly(201), path: () => '/v1/webhooks', body: { url: 'https://hooks.example.com/matrix', events: ['deal.*'], active: false } },
+  'GET /v1/webhooks': { expect: adminOnly(200), path: () => '/v1/webhooks' },
+  'GET /v1/webhooks/{id}': { expect: adminOnly(200), path: (f) => webhookPath(f), prepare: withWebhook },
+  'PATCH /v1/webhooks/{id}': { expect: adminOnly(200), path: (f) => webhookPath(f), body: { description: 'Matrix' }, prepare: withWebhook },
+  'DELETE /v1/webhooks/{id}': { expect: adminOnly(204), path: (f) => webhookPath(f), fresh: true, prepare: withWebhook },
+  'POST /v1/webhooks/{id}/rotate-secret': { expect: adminOnly(200), path: (f) => webhookPath(f, '/rotate-secret'), body: {}, prepare: withWebhook },
+  'GET /v1/webhooks/{id}/deliveries': { expect: adminOnly(200), path: (f) => webhookPath(f, '/deliveries'), prepare: withWebhook },
+  // No delivery with this id: the admin passes authorization and gets 404.
+  'POST /v1/webhooks/{id}/deliveries/{deliveryId}/redeliver': { expect: adminOnly(404), path: (f) => webhookPath(f, '/deliveries/dlv_00000000000000000000000000/redeliver'), prepare: withWebhook },
+  'POST /v1/api-keys': { expect: adminOnly(201), path: () => '/v1/api-keys', body: { name: 'Matrix', role: 'analyst' } },
+  'GET /v1/api-keys': { expect: adminOnly(200), path: () => '/v1/api-keys' },
+  'DELETE /v1/api-keys/{id}': { expect: adminOnly(200), path: (f) => `/v1/api-keys/${apiKeyOf.get(f)}`, fresh: true, prepare: withApiKey },
+};
+
+/** What differs when the caller is an API key of the role: keys never manage keys. */
+const KEY_EXPECT: Record<string, Partial<Expect>> = {
+  'POST /v1/api-keys': { admin: 403 },
+  'GET /v1/api-keys': { admin: 403 },
+  'DELETE /v1/api-keys/{id}': { admin: 403 },
 };
 
 beforeAll(async () => {
@@ -387,18 +430,52 @@ describe('authorization matrix', () => {
     const key = routeKey(route);
     const spec = MATRIX[key];
     if (!spec) continue;
-    it(`${key}: each role gets its exact status`, async () => {
-      const shared = spec.fresh ? undefined : await fixture();
-      const got: Partial<Expect> = {};
-      for (const role of ROLES) {
-        const f = shared ?? (await fixture());
-        await spec.prepare?.(f);
-        const res = await crm.request(route.method, spec.path(f), { role, body: bodyOf(spec, f) });
-        got[role] = res.status;
-        if (res.status >= 400) expect(res.headers.get('content-type'), `${key} as ${role}`).toBe('application/problem+json');
-      }
-      expect(got).toEqual(spec.expect);
-    });
+    it(`${key}: each role gets its exact status`, () => checkRoute(route, spec, spec.expect));
+  }
+});
+
+async function checkRoute(route: (typeof ROUTES)[number], spec: Case, expected: Expect): Promise<void> {
+  const key = routeKey(route);
+  const shared = spec.fresh ? undefined : await fixture();
+  const got: Partial<Expect> = {};
+  for (const role of ROLES) {
+    const f = shared ?? (await fixture());
+    await spec.prepare?.(f);
+    const res = await crm.request(route.method, spec.path(f), { ...as(role), body: bodyOf(spec, f) });
+    got[role] = res.status;
+    if (res.status >= 400) expect(res.headers.get('content-type'), `${key} as ${role}`).toBe('application/problem+json');
+  }
+  expect(got).toEqual(expected);
+}
+
+/**
+ * The same matrix with machine clients: one API key per role (functions/apikeys/), sent as
+ * `x-api-key` through the gateway's API key authorizer. A key acts as its role, owning what it
+ * creates, so the records the matrix treats as the sales rep's are owned by the sales key here.
+ */
+describe('authorization matrix with API keys', () => {
+  beforeAll(async () => {
+    const keys = {} as Record<Role, string>;
+    for (const role of ROLES) {
+      const res = await crm.request('POST', '/v1/api-keys', { role: 'admin', body: { name: `Matrix ${role}`, role } });
+      expect(res.status).toBe(201);
+      keys[role] = res.body.key;
+      if (role === 'sales') owner = res.body.id;
+    }
+    keyOf = keys;
+    matrixPlan = false;
+  });
+  afterAll(() => {
+    keyOf = undefined;
+    owner = SALES_REPS[0]!.id;
+    matrixPlan = false;
+  });
+
+  for (const route of ROUTES) {
+    const key = routeKey(route);
+    const spec = MATRIX[key];
+    if (!spec || route.permission === 'public') continue;
+    it(`${key}: each role's API key gets its exact status`, () => checkRoute(route, spec, { ...spec.expect, ...KEY_EXPECT[key] }));
   }
 });
 

@@ -194,6 +194,19 @@ describe('local export and lake', () => {
     expect(lines).toEqual(quote.lines.map((l: any, i: number) => ({ line_no: String(i + 1), quantity: l.quantity, net: String(l.net), total: String(l.total) })));
   }, 120_000);
 
+  it('holds service contracts and knowledge-base articles (no bodies) as the API shows them', async () => {
+    const customer = await crm.request('POST', '/v1/customers', { role: 'admin', body: { type: 'company', name: `Lake contract ${run}` } });
+    const contract = (await crm.request('POST', '/v1/contracts', { role: 'admin', body: { number: `LAKE-${run}`, customerId: customer.body.id, startDate: '2026-01-01', endDate: '2026-12-31', value: { amount: 129900, currency: 'EUR' }, billingCycle: 'monthly', status: 'active' } })).body;
+    const article = (await crm.request('POST', '/v1/kb/articles', { role: 'admin', body: { title: `Lake ${run}`, body: 'Secret **body**', category: 'lake', tags: ['a'] } })).body;
+    await refresh();
+    const [c] = await query(`SELECT id, number, customer_id, end_date::VARCHAR AS end_date, value_amount, value_currency, billing_cycle, status FROM contracts_current WHERE id = '${contract.id}'`);
+    expect(c).toEqual({ id: contract.id, number: `LAKE-${run}`.toUpperCase(), customer_id: customer.body.id, end_date: '2026-12-31', value_amount: '129900', value_currency: 'EUR', billing_cycle: 'monthly', status: 'active' });
+    const rows = await query(`SELECT * FROM kb_articles_current WHERE id = '${article.id}'`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ title: `Lake ${run}`, category: 'lake', tags: ['a'], status: 'draft' });
+    expect(rows[0]).not.toHaveProperty('body');
+  }, 120_000);
+
   it('runs every saved query on the local lake, with figures matching the records', async () => {
     for (const saved of SAVED_QUERIES) {
       const rows = await query(saved.sql);

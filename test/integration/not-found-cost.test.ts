@@ -44,6 +44,7 @@ beforeAll(async () => {
   ids.ord = (await ok('POST', `/v1/quotes/${sentQuote.id}/accept`)).orderId;
   ids.lead = (await ok('POST', '/v1/leads', { lastName: 'Other lead', ownerId: rep2 })).id;
   ids.tsk = (await ok('POST', '/v1/tasks', { title: 'Other task', assigneeId: rep2 })).id;
+  ids.ctr = (await ok('POST', '/v1/contracts', { number: `NFC-${process.pid}`, customerId: ids.cus, startDate: '2026-01-01', endDate: '2026-12-31', value: { amount: 1, currency: 'EUR' }, billingCycle: 'yearly' })).id;
 }, 120_000);
 
 afterAll(async () => {
@@ -63,6 +64,9 @@ const PROBES: [string, string, string, unknown?][] = [
   ['GET', '/v1/customers/:id/assets', 'cus'],
   ['POST', '/v1/customers/:id/assets', 'cus', { productName: 'x', category: 'heating', purchaseDate: '2024-01-01' }],
   ['GET', '/v1/customers/:id/orders', 'cus'],
+  ['GET', '/v1/customers/:id/contracts', 'cus'],
+  ['GET', '/v1/customers/:id/entitlements', 'cus'],
+  ['GET', '/v1/contracts/:id', 'ctr'],
   ['GET', '/v1/contacts/:id', 'con'],
   ['PATCH', '/v1/contacts/:id', 'con', { jobTitle: 'x' }],
   ['DELETE', '/v1/contacts/:id', 'con'],

@@ -26,6 +26,8 @@ import { routes as commissionsRoutes } from '../../functions/commissions/routes'
 import { routes as pipelinesRoutes } from '../../functions/pipelines/routes';
 import { routes as dealsRoutes } from '../../functions/deals/routes';
 import { routes as forecastRoutes } from '../../functions/forecast/routes';
+import { routes as marketingRoutes } from '../../functions/marketing/routes';
+import { routes as ticketsRoutes } from '../../functions/tickets/routes';
 import { ESBUILD_OPTIONS } from '../../lib/bundling';
 import { REPO_ROOT } from '../../lib/paths';
 
@@ -46,6 +48,8 @@ const FEATURE_ROUTES: ReadonlyArray<[FeatureName, readonly RouteDef[]]> = [
   ['pipelines', pipelinesRoutes],
   ['deals', dealsRoutes],
   ['forecast', forecastRoutes],
+  ['marketing', marketingRoutes],
+  ['tickets', ticketsRoutes],
 ];
 
 describe('route table', () => {

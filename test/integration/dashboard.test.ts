@@ -1,0 +1,159 @@
+/**
+ * The dashboard: figures written through the API come back from the counters kept on write, equal
+ * to what the API's own lists hold; a sales rep sees only their own figures; the number of
+ * database requests does not grow with the data (10 vs 200 customers); the page is self-contained
+ * under a strict CSP.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SALES_REPS } from '../../local/demo-users';
+import { startTestStack, type TestStack } from '../support/stack';
+
+process.env.DB_METRICS_HEADERS = 'true';
+
+let crm: TestStack;
+const rep = SALES_REPS[0]!.id;
+const otherRep = SALES_REPS[1]!.id;
+const now = new Date();
+const month = now.toISOString().slice(0, 7);
+const run = Math.random().toString(36).slice(2, 8);
+
+async function createCustomer(i: number, ownerId: string, tier: string, lifecycleStage: string): Promise<string> {
+  const res = await crm.request('POST', '/v1/customers', { role: 'admin', body: { type: 'company', name: `Dash ${run} ${i}`, ownerId, tier, lifecycleStage } });
+  expect(res.status).toBe(201);
+  return res.body.id;
+}
+
+async function dashboard(role: 'manager' | 'sales' | 'analyst', query = '') {
+  const res = await crm.request('GET', `/v1/reports/dashboard?period=${month}${query}`, { role });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res;
+}
+
+async function createDeal(customerId: string, ownerId: string, amount: number) {
+  const res = await crm.request('POST', '/v1/deals', { role: 'admin', body: { name: `Deal ${run}`, customerId, ownerId, amount: { amount, currency: 'EUR' }, expectedCloseDate: `${month}-28` } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body;
+}
+
+let customerIds: string[] = [];
+const tiers = ['A', 'B', 'B', 'C', 'A', 'D', 'B', 'A', 'C', 'B'];
+
+beforeAll(async () => {
+  crm = await startTestStack();
+  for (const [i, tier] of tiers.entries()) customerIds.push(await createCustomer(i, i % 2 ? otherRep : rep, tier, i < 6 ? 'customer' : 'prospect'));
+  // One archived: it leaves the live distribution.
+  expect((await crm.request('DELETE', `/v1/customers/${customerIds[9]}`, { role: 'admin' })).status).toBe(200);
+  // A tier change moves one customer between tiers (C → A).
+  const current = await crm.request('GET', `/v1/customers/${customerIds[3]}`, { role: 'admin' });
+  expect((await crm.request('PATCH', `/v1/customers/${customerIds[3]}`, { role: 'admin', body: { tier: 'A' }, headers: { 'if-match': current.headers.get('etag')! } })).status).toBe(200);
+
+  // Deals: rep has 3 (one won, one lost, one open moved to the second stage); the other rep 1 open.
+  const won = await createDeal(customerIds[0]!, rep, 100_000);
+  const lost = await createDeal(customerIds[2]!, rep, 50_000);
+  const moved = await createDeal(customerIds[4]!, rep, 30_000);
+  await createDeal(customerIds[1]!, otherRep, 20_000);
+  expect((await crm.request('POST', `/v1/deals/${won.id}/won`, { role: 'admin', body: {} })).status).toBe(200);
+  expect((await crm.request('POST', `/v1/deals/${lost.id}/lost`, { role: 'admin', body: { reason: 'Price' } })).status).toBe(200);
+  const pipeline = await crm.request('GET', `/v1/pipelines/${moved.pipelineId}`, { role: 'admin' });
+  expect((await crm.request('POST', `/v1/deals/${moved.id}/stage`, { role: 'admin', body: { stageId: pipeline.body.stages[1].id } })).status).toBe(200);
+
+  // Leads: 3 for rep, one converted with a deal (a new customer, contact and deal in one go).
+  const leads = [];
+  for (let i = 0; i < 3; i++) {
+    const res = await crm.request('POST', '/v1/leads', { role: 'admin', body: { lastName: `Lead ${run} ${i}`, companyName: `Lead Co ${run} ${i}`, ownerId: rep } });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    leads.push(res.body);
+  }
+  const converted = await crm.request('POST', `/v1/leads/${leads[0].id}/convert`, { role: 'admin', body: { createDeal: { name: `Converted ${run}`, amount: { amount: 7_000, currency: 'EUR' } } } });
+  expect(converted.status, JSON.stringify(converted.body)).toBe(200);
+
+  expect((await crm.request('PUT', `/v1/quotas/${rep}/${month}`, { role: 'admin', body: { amount: { amount: 200_000, currency: 'EUR' } } })).status).toBe(200);
+}, 180_000);
+
+afterAll(async () => {
+  await crm?.stop();
+});
+
+describe('dashboard', () => {
+  it('shows every figure as the API holds it (manager: everyone)', async () => {
+    const { body } = await dashboard('manager');
+    expect(body.ownerId).toBeNull();
+
+    // Customers: the API's own lists agree with the counters.
+    const live = await crm.request('GET', '/v1/customers?limit=100', { role: 'manager' });
+    expect(body.customers.live).toBe(live.body.items.length);
+    expect(body.customers.archived).toBe(1);
+    const byTier = Object.fromEntries(body.customers.byTier.map((t: { tier: string; customers: number }) => [t.tier, t.customers]));
+    for (const tier of ['A', 'B', 'C', 'D']) {
+      const list = await crm.request('GET', `/v1/customers?tier=${tier}&limit=100`, { role: 'manager' });
+      expect(byTier[tier] ?? 0, `tier ${tier}`).toBe(list.body.items.length);
+    }
+    expect(byTier).toMatchObject({ A: 4, B: 3, C: 1, D: 1 });
+    const byStage = Object.fromEntries(body.customers.byLifecycleStage.map((t: { lifecycleStage: string; customers: number }) => [t.lifecycleStage, t.customers]));
+    // The converted lead's new customer counts too (lifecycle stage set by the conversion).
+    expect(byStage.prospect).toBe(3);
+    expect(body.customers.live).toBe(10);
+
+    // Funnel: 3 leads created, 1 converted; 5 deals created (4 + the conversion's), 1 won, 1 lost.
+    expect(body.funnel).toEqual({ leadsCreated: 3, leadsConverted: 1, dealsCreated: 5, dealsWon: 1, dealsLost: 1, leadToDeal: 0.3333, dealToWon: 0.5 });
+
+    // Open pipeline by stage equals the open deals the API lists.
+    const open = await crm.request('GET', '/v1/deals?status=open&limit=100', { role: 'manager' });
+    const stages = body.pipeline.flatMap((p: { stages: { stageId: string; deals: number; value: { amount: number }[] }[] }) => p.stages);
+    expect(stages.reduce((n: number, s: { deals: number }) => n + s.deals, 0)).toBe(open.body.items.length);
+    expect(stages.reduce((n: number, s: { value: { amount: number }[] }) => n + s.value.reduce((m, v) => m + v.amount, 0), 0))
+      .toBe(open.body.items.reduce((n: number, d: { amount: { amount: number } }) => n + d.amount.amount, 0));
+    expect(stages.length).toBe(2);
+    expect(stages[1].deals).toBe(1); // the moved deal, in the second stage, after the first
+
+    // Revenue and forecast vs quota.
+    expect(body.revenue.byMonth).toEqual([{ month, currency: 'EUR', amount: 100_000, deals: 1 }]);
+    expect(body.revenue.byOwner).toEqual([{ ownerId: rep, currency: 'EUR', amount: 100_000, deals: 1 }]);
+    const mine = body.forecast.find((f: { ownerId: string }) => f.ownerId === rep);
+    expect(mine).toMatchObject({ closedWon: 100_000, quota: { amount: 200_000, currency: 'EUR' }, attainment: 0.5 });
+    const forecast = await crm.request('GET', `/v1/forecast?period=${month}&ownerId=${rep}`, { role: 'manager' });
+    expect(mine.pipeline).toBe(forecast.body.owners[0].totals[0].pipeline);
+  });
+
+  it('scopes a sales rep to their own figures, and refuses someone else\'s', async () => {
+    const { body } = await dashboard('sales');
+    expect(body.ownerId).toBe(rep);
+    const own = await crm.request('GET', '/v1/customers?limit=100', { role: 'sales' });
+    expect(body.customers.live).toBe(own.body.items.length);
+    expect(body.revenue.byOwner.every((r: { ownerId: string }) => r.ownerId === rep)).toBe(true);
+    expect(body.forecast.every((r: { ownerId: string }) => r.ownerId === rep)).toBe(true);
+    expect(body.funnel.dealsCreated).toBe(4);
+    const forbidden = await crm.request('GET', `/v1/reports/dashboard?period=${month}&ownerId=${otherRep}`, { role: 'sales' });
+    expect(forbidden.status).toBe(403);
+    const manager = await dashboard('manager', `&ownerId=${otherRep}`);
+    expect(manager.body.ownerId).toBe(otherRep);
+    expect(manager.body.revenue.byOwner).toEqual([]);
+    expect((await crm.request('GET', `/v1/reports/dashboard?period=2026-13`, { role: 'manager' })).status).toBe(400);
+    expect((await crm.request('GET', '/v1/reports/dashboard', { role: 'marketing' })).status).toBe(403);
+  });
+
+  it('costs the same few requests with 10 and with 200 customers', async () => {
+    const before = Number((await dashboard('manager')).headers.get('x-db-requests'));
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThanOrEqual(7);
+    for (let i = 0; i < 190; i += 10) {
+      await Promise.all(Array.from({ length: 10 }, (_, j) => createCustomer(100 + i + j, (i + j) % 2 ? rep : otherRep, 'ABCD'[(i + j) % 4]!, 'lead')));
+    }
+    const res = await dashboard('manager');
+    expect(res.body.customers.live).toBe(200);
+    expect(Number(res.headers.get('x-db-requests'))).toBe(before);
+    expect(Number((await dashboard('sales')).headers.get('x-db-requests'))).toBeLessThanOrEqual(7);
+  }, 120_000);
+
+  it('serves a self-contained page under a strict CSP', async () => {
+    const res = await crm.request('GET', '/dashboard');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    const csp = res.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.text).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org)/);
+    expect(res.text).toContain('/v1/reports/dashboard?period=');
+  });
+});
