@@ -229,8 +229,8 @@ const settingsFields = once(() => ({
       z.minLength(1), z.maxLength(7), z.refine((d) => new Set(d).size === d.length, 'Each day once'),
       z.meta({ description: 'ISO weekdays, Monday = 1 … Sunday = 7' }),
     ),
-    start: HHMM(),
-    end: HHMM(),
+    start: HHMM().check(z.meta({ description: 'Opening time, local wall clock', examples: ['09:00'] })),
+    end: HHMM().check(z.meta({ description: 'Closing time, local wall clock (after start)', examples: ['17:00'] })),
     holidays: z.array(CalendarDate()).check(z.maxLength(400)),
   }).check(z.refine((c) => c.start < c.end, { message: 'start must be before end', path: ['end'] })),
   policies: z.array(SlaPolicy()).check(

@@ -7,11 +7,6 @@
  * Cost: one Query of the customer's contracts (a customer has few), plus one BatchGetItem of the
  * asset when one is named (it must be the customer's).
  */
-import { config } from '../config';
-import { ddb } from '../data/client';
-import { keys } from '../data/keys';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { withoutKeys } from '../data/records';
 import { BadRequest, NotFound } from '../http/problem';
 import { assertAccess, type Principal } from '../security/principal';
 import { type ContractItem, effectiveStatus } from './model';
@@ -35,28 +30,9 @@ export class AssetNotOfCustomer extends Error {
   }
 }
 
-/** Active contracts of the customer on `today` (covering today's date), all pages. */
+/** Contracts active on `today` (in their term, not expired on read), the one ending last first. */
 async function activeContracts(customerId: string, today: string): Promise<ContractItem[]> {
-  const found: ContractItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out = await ddb().send(new QueryCommand({
-      TableName: config().tableName,
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :pk',
-      // Only active ones are returned (they are still read and paid for; a customer has few contracts).
-      FilterExpression: '#status = :active',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':pk': keys.contract.customerPartition(customerId), ':active': 'active' },
-      ExclusiveStartKey: startKey,
-    }));
-    for (const item of out.Items ?? []) {
-      const c = withoutKeys<ContractItem>(item);
-      if (effectiveStatus(c, today) === 'active' && c.startDate <= today) found.push(c);
-    }
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
-  // The one ending last covers longest.
+  const found = (await repo.activeContractsOf(customerId)).filter((c) => effectiveStatus(c, today) === 'active' && c.startDate <= today);
   return found.sort((a, b) => (a.endDate < b.endDate ? 1 : a.endDate > b.endDate ? -1 : 0));
 }
 

@@ -93,6 +93,29 @@ export async function queryContracts(index: Index, partition: string, opts: { li
   return { items: (out.Items ?? []).map((i) => strip(i)!), lastKey: out.LastEvaluatedKey };
 }
 
+/**
+ * Every active contract of a customer (all pages of its gsi1 partition, FilterExpression on the
+ * stored status; a customer has few contracts, and the filtered ones are still read and paid for).
+ */
+export async function activeContractsOf(customerId: string): Promise<ContractItem[]> {
+  const found: ContractItem[] = [];
+  let startKey: Stored | undefined;
+  do {
+    const out = await ddb().send(new QueryCommand({
+      TableName: table(),
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      FilterExpression: '#status = :active',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':pk': keys.contract.customerPartition(customerId), ':active': 'active' },
+      ExclusiveStartKey: startKey,
+    }));
+    for (const item of out.Items ?? []) found.push(strip(item)!);
+    startKey = out.LastEvaluatedKey;
+  } while (startKey);
+  return found;
+}
+
 export interface DueEntry {
   id: string;
   /** The date the index copy holds (may be behind the item: the index is eventually consistent). */

@@ -231,9 +231,17 @@ async function sendPending(campaign: CampaignItem, now: Date, budget: Budget, re
       result.claimed += claimed.length;
       if (claimed.length === 0) continue;
       // Checked after the claim, at send time, consistently: a contact who opted out or an address
-      // suppressed a moment ago is not sent to.
-      const consent = await consentOf(claimed.map((r) => r.contactId), 'email');
-      const suppressed = await suppressedAmong(claimed.map((r) => r.email));
+      // suppressed a moment ago is not sent to. If the checks cannot be read, nothing was sent:
+      // hand the claims back before failing the run (Lambda retries it).
+      let consent: Map<string, string>;
+      let suppressed: Set<string>;
+      try {
+        consent = await consentOf(claimed.map((r) => r.contactId), 'email');
+        suppressed = await suppressedAmong(claimed.map((r) => r.email));
+      } catch (err) {
+        await Promise.allSettled(claimed.map((r) => release(r, leaseId)));
+        throw err;
+      }
       const outcomes = await mapLimit(claimed, SEND_CONCURRENCY, async (r): Promise<Outcome> => {
         const status = consent.get(r.contactId) ?? 'unknown';
         if (status === 'opted_out' || (campaign.consentPolicy === 'opted_in' && status !== 'opted_in')) return finish(r, leaseId, { status: 'skipped', skipReason: 'consent' }, 'skippedConsent');
@@ -249,7 +257,6 @@ async function sendPending(campaign: CampaignItem, now: Date, budget: Budget, re
         else result[outcome] += 1;
       }
     }
-    if (!startKey) startKey = undefined;
   }
 }
 
@@ -281,9 +288,17 @@ interface DeliverInput {
 }
 
 async function deliver(r: RecipientItem, leaseId: string, now: Date, input: DeliverInput): Promise<Outcome> {
-  const token = await unsubscribeToken({ campaignId: r.campaignId, addressHash: r.addressHash });
+  let token: string;
+  let rendered: Awaited<ReturnType<typeof renderTemplate>>;
+  try {
+    token = await unsubscribeToken({ campaignId: r.campaignId, addressHash: r.addressHash });
+    rendered = await renderTemplate(input.template, { ...input.data, unsubscribeUrl: unsubscribeUrl(token) });
+  } catch (err) {
+    // Nothing was sent (the key or the template could not be had): hand it back, then fail.
+    await release(r, leaseId).catch(() => false);
+    throw err;
+  }
   const url = unsubscribeUrl(token);
-  const rendered = renderTemplate(input.template, { ...input.data, unsubscribeUrl: url });
   const footer = unsubscribeFooter(url);
   if (input.own && !(await input.own.acquire(input.deadline))) return (await release(r, leaseId)) ? 'released' : 'unconfirmed';
   let messageId: string | undefined;

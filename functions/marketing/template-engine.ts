@@ -14,8 +14,11 @@
  *   not HTML and are rendered unescaped, and the subject's line breaks are removed (no header
  *   injection through a contact's name).
  * - A missing field renders as the empty string, or as the fallback of `{{default …}}`.
+ *
+ * Handlebars is loaded on first use (a dynamic import: esbuild keeps the CommonJS package behind a
+ * lazy initialiser), so the functions that bundle this module do not pay for it at cold start.
  */
-import Handlebars from 'handlebars';
+import type HandlebarsType from 'handlebars';
 import { BadRequest, type FieldError } from '../http/problem';
 
 export const TEMPLATE_VARIABLES = [
@@ -40,8 +43,12 @@ export interface TemplateData {
 
 type Node = { type: string; [key: string]: any };
 
+type Handlebars = typeof HandlebarsType;
+let loaded: Promise<Handlebars> | undefined;
+const handlebars = (): Promise<Handlebars> => (loaded ??= import('handlebars').then((m) => ((m as { default?: Handlebars }).default ?? m) as Handlebars));
+
 /** Problems of one part's syntax tree against the allow-list (empty: allowed). */
-function check(source: string, html: boolean): string[] {
+function check(Handlebars: Handlebars, source: string, html: boolean): string[] {
   let program: Node;
   try {
     program = Handlebars.parse(source) as unknown as Node;
@@ -101,19 +108,20 @@ function check(source: string, html: boolean): string[] {
 }
 
 /** Throws a 400 naming each part whose template is not allowed. */
-export function assertValidTemplate(parts: Partial<TemplateParts>): void {
+export async function assertValidTemplate(parts: Partial<TemplateParts>): Promise<void> {
+  const Handlebars = await handlebars();
   const errors: FieldError[] = [];
   for (const [field, source] of Object.entries(parts) as [keyof TemplateParts, string | undefined][]) {
     if (source === undefined) continue;
-    for (const message of check(source, field === 'html')) errors.push({ path: field, message });
+    for (const message of check(Handlebars, source, field === 'html')) errors.push({ path: field, message });
   }
   if (errors.length > 0) throw BadRequest('The template is not valid', errors);
 }
 
-let environment: typeof Handlebars | undefined;
-function engine(): typeof Handlebars {
+let environment: Handlebars | undefined;
+async function engine(): Promise<Handlebars> {
   if (environment) return environment;
-  const env = Handlebars.create();
+  const env = (await handlebars()).create();
   env.registerHelper('default', (value: unknown, fallback: unknown) => (value === undefined || value === null || value === '' ? fallback : value));
   environment = env;
   return env;
@@ -132,11 +140,11 @@ type Compiled = { subject: HandlebarsTemplateDelegate; html: HandlebarsTemplateD
 const cache = new Map<string, Compiled>();
 const MAX_CACHED = 20;
 
-function compiled(template: TemplateParts): Compiled {
+async function compiled(template: TemplateParts): Promise<Compiled> {
   const key = JSON.stringify([template.subject, template.html, template.text]);
   let found = cache.get(key);
   if (!found) {
-    const env = engine();
+    const env = await engine();
     found = {
       subject: env.compile(template.subject, { ...OPTIONS, noEscape: true }),
       html: env.compile(template.html, OPTIONS),
@@ -149,8 +157,8 @@ function compiled(template: TemplateParts): Compiled {
 }
 
 /** Renders the three parts for one recipient. The template must have passed assertValidTemplate. */
-export function renderTemplate(template: TemplateParts, data: TemplateData): TemplateParts {
-  const parts = compiled(template);
+export async function renderTemplate(template: TemplateParts, data: TemplateData): Promise<TemplateParts> {
+  const parts = await compiled(template);
   const values = plain(data);
   return {
     subject: parts.subject(values).replace(/[\r\n\u2028\u2029]+/g, ' ').trim(),

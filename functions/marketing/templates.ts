@@ -39,7 +39,7 @@ async function save(item: TemplateItem, previousVersion: number | undefined): Pr
 }
 
 export async function createTemplate(principal: Principal, body: { name: string; subject: string; html: string; text: string }, now: Date): Promise<TemplateItem> {
-  assertValidTemplate(body);
+  await assertValidTemplate(body);
   const at = now.toISOString();
   const item: TemplateItem = { id: newId('tpl'), ...body, version: 1, createdAt: at, updatedAt: at, createdBy: principal.userId, updatedBy: principal.userId };
   await save(item, undefined);
@@ -53,7 +53,7 @@ export async function getTemplate(id: string): Promise<TemplateItem> {
 }
 
 export async function updateTemplate(principal: Principal, id: string, patch: Partial<Pick<TemplateItem, 'name' | 'subject' | 'html' | 'text'>>, expectedVersion: number | undefined, now: Date): Promise<TemplateItem> {
-  assertValidTemplate(patch);
+  await assertValidTemplate(patch);
   const current = await getTemplate(id);
   if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
   const next: TemplateItem = { ...current, ...patch, version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
@@ -90,7 +90,7 @@ export async function renderForContact(principal: Principal, templateId: string,
   const customer = await getCustomer(contact.customerId);
   const visible = maskFor('contact', contact as unknown as Record<string, unknown>, principal, contact.ownerId) as unknown as ContactRecord & { masked?: string[] };
   const url = 'https://unsubscribe.example/preview';
-  const rendered = renderTemplate(template, templateData(visible, customer, url));
+  const rendered = await renderTemplate(template, templateData(visible, customer, url));
   const footer = unsubscribeFooter(url);
   return { subject: rendered.subject, html: rendered.html + footer.html, text: rendered.text + footer.text, ...(visible.masked ? { masked: visible.masked } : {}) };
 }

@@ -7,15 +7,16 @@ import { Conflict, NotFound, PreconditionFailed, Unprocessable } from '../http/p
 import type { Principal } from '../security/principal';
 import { DEFAULT_PIPELINE_ID, type PipelineItem, type Stage, toPipeline } from './model';
 import * as repo from './repository';
+import type { Infer } from '../../schemas/once';
+import type { PipelineCreate, PipelineListQuery, PipelinePatch, StageInput as StageInputSchema } from '../../schemas/pipelines';
 
 const DEFAULT_LIMIT = 25;
 const FIELDS = ['name', 'currency', 'stages'] as const;
-type Body = Record<string, unknown>;
-interface StageInput { id?: string; name: string; probability: number; retired?: boolean }
+type StageInput = Infer<typeof StageInputSchema>;
 
 /** The audit/outbox entry of a pipeline change lives in the pipeline's partition and names no customer. */
 function pipelineAudit(principal: Principal, before: PipelineItem | undefined, after: PipelineItem, now: Date) {
-  const changes = diff(before as never, after as never, FIELDS, []);
+  const changes = diff(before, after, FIELDS, []);
   const base = auditItem({ customerId: '-', entityType: 'pipeline', entityId: after.id, action: before ? 'updated' : 'created', actor: principal, at: now, version: after.version, changes });
   const event = base.event as { detail: Record<string, unknown> };
   const { customerId: _none, ...detail } = event.detail;
@@ -44,7 +45,7 @@ export function applyStages(current: Stage[], input: StageInput[], at: string): 
 }
 
 /** Ensures the default pipeline (GetItem, a conditional Put the very first time), then one Query per page. */
-export async function listPipelines(query: { limit?: number; cursor?: string }, now: Date) {
+export async function listPipelines(query: Infer<typeof PipelineListQuery>, now: Date) {
   const fingerprint = 'pipelines';
   const startKey = await decodeCursor(query.cursor, fingerprint);
   if (!startKey) await repo.ensureDefaultPipeline(now);
@@ -58,13 +59,13 @@ export async function getPipeline(id: string, now: Date) {
   return toPipeline(item);
 }
 
-export async function createPipeline(principal: Principal, body: Body, now: Date) {
+export async function createPipeline(principal: Principal, body: Infer<typeof PipelineCreate>, now: Date) {
   const at = now.toISOString();
   const item: PipelineItem = {
     id: newId('pip'),
-    name: body.name as string,
-    ...(body.currency ? { currency: body.currency as string } : {}),
-    stages: applyStages([], body.stages as StageInput[], at),
+    name: body.name,
+    ...(body.currency ? { currency: body.currency } : {}),
+    stages: applyStages([], body.stages, at),
     version: 1,
     createdAt: at,
     updatedAt: at,
@@ -75,17 +76,17 @@ export async function createPipeline(principal: Principal, body: Body, now: Date
   return toPipeline(item);
 }
 
-export async function updatePipeline(principal: Principal, id: string, patch: Body, expectedVersion: number | undefined, now: Date) {
+export async function updatePipeline(principal: Principal, id: string, patch: Infer<typeof PipelinePatch>, expectedVersion: number | undefined, now: Date) {
   for (let attempt = 1; ; attempt++) {
     const current = id === DEFAULT_PIPELINE_ID ? await repo.ensureDefaultPipeline(now) : await repo.getPipeline(id);
     if (!current) throw NotFound('No such pipeline');
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
     const next: PipelineItem = { ...current };
-    if (patch.name !== undefined) next.name = patch.name as string;
+    if (patch.name !== undefined) next.name = patch.name;
     if (patch.currency === null) delete next.currency;
-    else if (patch.currency !== undefined) next.currency = patch.currency as string;
-    if (patch.stages !== undefined) next.stages = applyStages(current.stages, patch.stages as StageInput[], now.toISOString());
-    if (diff(current as never, next as never, FIELDS, []).length === 0) return toPipeline(current);
+    else if (patch.currency !== undefined) next.currency = patch.currency;
+    if (patch.stages !== undefined) next.stages = applyStages(current.stages, patch.stages, now.toISOString());
+    if (diff(current, next, FIELDS, []).length === 0) return toPipeline(current);
     next.version = current.version + 1;
     next.updatedAt = now.toISOString();
     next.updatedBy = principal.userId;

@@ -11,26 +11,27 @@ import type { Principal } from '../security/principal';
 import { applyPatch } from '../data/records';
 import { PRODUCT_FIELDS, type ProductItem, toProduct } from './model';
 import * as repo from './repository';
+import type { Infer } from '../../schemas/once';
+import type { ProductCreate, ProductListQuery, ProductPatch } from '../../schemas/products';
 
 export const DEFAULT_LIMIT = 25;
-type Body = Record<string, unknown>;
 
 function productAudit(before: ProductItem | undefined, after: ProductItem, action: 'created' | 'updated', actor: Principal, now: Date) {
-  const changes = diff(before as unknown as Body, after as unknown as Body, PRODUCT_FIELDS, []);
+  const changes = diff(before, after, PRODUCT_FIELDS, []);
   const item = auditItem({ customerId: '-', entityType: 'product', entityId: after.id, action, actor, at: now, version: after.version, changes });
   return { ...item, ...keys.product.audit(after.id, item.at as string, item.id as string) };
 }
 
-export async function createProduct(principal: Principal, body: Body, now: Date) {
+export async function createProduct(principal: Principal, body: Infer<typeof ProductCreate>, now: Date) {
   const at = now.toISOString();
   const item: ProductItem = {
     id: newId('prd'),
-    sku: body.sku as string,
-    name: body.name as string,
-    description: body.description as string | undefined,
-    prices: body.prices as ProductItem['prices'],
-    taxRateBp: body.taxRateBp as number,
-    active: (body.active as boolean | undefined) ?? true,
+    sku: body.sku,
+    name: body.name,
+    description: body.description,
+    prices: body.prices,
+    taxRateBp: body.taxRateBp,
+    active: body.active ?? true,
     version: 1,
     createdAt: at,
     updatedAt: at,
@@ -55,13 +56,13 @@ export async function getProduct(id: string) {
   return toProduct(item);
 }
 
-export async function updateProduct(principal: Principal, id: string, patch: Body, expectedVersion: number | undefined, now: Date) {
+export async function updateProduct(principal: Principal, id: string, patch: Infer<typeof ProductPatch>, expectedVersion: number | undefined, now: Date) {
   for (let attempt = 1; ; attempt++) {
     const current = await repo.getProduct(id);
     if (!current) throw NotFound('No such product');
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
     const merged = applyPatch(current, patch);
-    if (diff(current as unknown as Body, merged as unknown as Body, PRODUCT_FIELDS, []).length === 0) return toProduct(current);
+    if (diff(current, merged, PRODUCT_FIELDS, []).length === 0) return toProduct(current);
     const next: ProductItem = { ...merged, version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
     try {
       await repo.saveProduct(current, next, productAudit(current, next, 'updated', principal, now));
@@ -74,7 +75,7 @@ export async function updateProduct(principal: Principal, id: string, patch: Bod
   }
 }
 
-export async function listProducts(query: { active?: string; q?: string; limit?: number; cursor?: string }) {
+export async function listProducts(query: Infer<typeof ProductListQuery>) {
   const partition = query.active === undefined
     ? { index: 'gsi1' as const, value: keys.product.allPartition }
     : { index: 'gsi2' as const, value: keys.product.activePartition(query.active === 'true') };

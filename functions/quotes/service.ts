@@ -21,21 +21,15 @@ import { type DealForQuote, getDealForQuote } from './deals';
 import { effectiveStatus, type OrderItem, QUOTE_FIELDS, type QuoteItem, type StoredLine, toOrder, toQuote } from './model';
 import { AmountTooLarge, priceLine, sumTotals, toQuantityMilli } from './pricing';
 import * as repo from './repository';
+import type { Infer } from '../../schemas/once';
+import type { OrderListQuery, QuoteCreate, QuoteLineInput, QuoteListQuery, QuotePatch, QuoteReject, QuoteRevise } from '../../schemas/quotes';
 
 export const DEFAULT_LIMIT = 25;
 const MAX_ACCEPT_ATTEMPTS = 3;
-type Body = Record<string, unknown>;
 
 export const today = (now: Date) => formatDate(localDateOf(now, config().businessTimeZone));
 
-interface LineInput {
-  productId?: string;
-  description?: string;
-  unitPrice?: number;
-  taxRateBp?: number;
-  quantity: number;
-  discountBp?: number;
-}
+type LineInput = Infer<typeof QuoteLineInput>;
 
 /**
  * Turns line input into stored lines: a product line copies the product's name, SKU, price in the
@@ -83,7 +77,7 @@ export function price(lines: readonly Omit<StoredLine, 'amounts'>[], quoteDiscou
 const stripAmounts = (lines: readonly StoredLine[]) => lines.map(({ amounts: _a, ...l }) => l);
 
 function quoteAudit(before: QuoteItem | undefined, after: QuoteItem, action: 'created' | 'updated' | 'sent' | 'accepted' | 'rejected' | 'revised', actor: Principal, now: Date) {
-  const changes = diff(before as unknown as Body, after as unknown as Body, QUOTE_FIELDS, []);
+  const changes = diff(before, after, QUOTE_FIELDS, []);
   const item = auditItem({ customerId: after.customerId, entityType: 'quote', entityId: after.id, action, actor, at: now, version: after.version, changes });
   return { ...item, ...keys.quote.audit(after.id, item.at as string, item.id as string) };
 }
@@ -109,21 +103,21 @@ function assertLatest(quote: QuoteItem) {
   if (quote.supersededBy) throw Conflict(`This version was revised; the latest version is ${quote.supersededBy}`);
 }
 
-export async function createQuote(principal: Principal, dealId: string, body: Body, now: Date) {
+export async function createQuote(principal: Principal, dealId: string, body: Infer<typeof QuoteCreate>, now: Date) {
   const deal = await loadDeal(principal, dealId, 'quotes:write');
   if (deal.status === 'lost') throw Conflict('The deal is lost; reopen it before quoting');
   if (!deal.customerId) throw Conflict('The deal has no customer');
-  const currency = (body.currency as string | undefined) ?? deal.amount?.currency;
+  const currency = body.currency ?? deal.amount?.currency;
   if (!currency) throw BadRequest('Some body fields are not valid', [{ path: 'currency', message: 'The deal has no amount; give the quote currency' }]);
-  const validUntil = body.validUntil as string;
+  const validUntil = body.validUntil;
   if (validUntil < today(now)) throw BadRequest('Some body fields are not valid', [{ path: 'validUntil', message: 'validUntil is in the past' }]);
-  const discountBp = (body.discountBp as number | undefined) ?? 0;
-  const priced = price(await resolveLines(body.lines as LineInput[], currency), discountBp);
+  const discountBp = body.discountBp ?? 0;
+  const priced = price(await resolveLines(body.lines, currency), discountBp);
   const at = now.toISOString();
   const id = newId('quo');
   const quote: QuoteItem = {
     id, dealId, customerId: deal.customerId, number: id, revision: 1, status: 'draft', currency, validUntil, discountBp,
-    lines: priced.lines, totals: priced.totals, notes: body.notes as string | undefined,
+    lines: priced.lines, totals: priced.totals, notes: body.notes,
     version: 1, createdAt: at, updatedAt: at, createdBy: principal.userId, updatedBy: principal.userId,
   };
   try {
@@ -135,7 +129,7 @@ export async function createQuote(principal: Principal, dealId: string, body: Bo
   return toQuote(quote, deal.ownerId, today(now));
 }
 
-export async function listDealQuotes(principal: Principal, dealId: string, query: { limit?: number; cursor?: string }, now: Date) {
+export async function listDealQuotes(principal: Principal, dealId: string, query: Infer<typeof QuoteListQuery>, now: Date) {
   const deal = await loadDeal(principal, dealId, 'quotes:read');
   const fingerprint = JSON.stringify(['deal-quotes', dealId]);
   const startKey = await decodeCursor(query.cursor, fingerprint);
@@ -168,24 +162,24 @@ async function transition(principal: Principal, current: QuoteItem, next: QuoteI
 
 const bump = (q: QuoteItem, principal: Principal, now: Date): Pick<QuoteItem, 'version' | 'updatedAt' | 'updatedBy'> => ({ version: q.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId });
 
-export async function updateQuote(principal: Principal, id: string, patch: Body, expectedVersion: number | undefined, now: Date) {
+export async function updateQuote(principal: Principal, id: string, patch: Infer<typeof QuotePatch>, expectedVersion: number | undefined, now: Date) {
   const { quote, deal } = await loadQuote(principal, id, 'quotes:write');
   if (expectedVersion !== undefined && expectedVersion !== quote.version) throw PreconditionFailed();
   assertLatest(quote);
   if (quote.status !== 'draft') throw Conflict(`Only draft quotes can be changed (this one is ${quote.status}); revise it instead`);
-  const discountBp = (patch.discountBp as number | undefined) ?? quote.discountBp;
-  const base = patch.lines ? await resolveLines(patch.lines as LineInput[], quote.currency) : stripAmounts(quote.lines);
+  const discountBp = patch.discountBp ?? quote.discountBp;
+  const base = patch.lines ? await resolveLines(patch.lines, quote.currency) : stripAmounts(quote.lines);
   const priced = price(base, discountBp);
   const next: QuoteItem = {
     ...quote,
-    validUntil: (patch.validUntil as string | undefined) ?? quote.validUntil,
+    validUntil: patch.validUntil ?? quote.validUntil,
     discountBp,
     lines: priced.lines,
     totals: priced.totals,
     ...bump(quote, principal, now),
   };
   if (patch.notes === null) delete next.notes;
-  else if (patch.notes !== undefined) next.notes = patch.notes as string;
+  else if (patch.notes !== undefined) next.notes = patch.notes;
   if (next.validUntil < today(now)) throw BadRequest('Some body fields are not valid', [{ path: 'validUntil', message: 'validUntil is in the past' }]);
   await transition(principal, quote, next, 'updated', expectedVersion, now);
   return toQuote(next, deal.ownerId, today(now));
@@ -202,13 +196,13 @@ export async function sendQuote(principal: Principal, id: string, now: Date) {
   return toQuote(next, deal.ownerId, today(now));
 }
 
-export async function rejectQuote(principal: Principal, id: string, body: Body, now: Date) {
+export async function rejectQuote(principal: Principal, id: string, body: Infer<typeof QuoteReject>, now: Date) {
   const { quote, deal } = await loadQuote(principal, id, 'quotes:write');
   assertLatest(quote);
   const status = effectiveStatus(quote, today(now));
   if (status !== 'sent') throw Conflict(`Only sent quotes can be rejected (this one is ${status})`);
   const next: QuoteItem = { ...quote, status: 'rejected', rejectedAt: now.toISOString(), ...bump(quote, principal, now) };
-  if (body.reason) next.rejectionReason = body.reason as string;
+  if (body.reason) next.rejectionReason = body.reason;
   await transition(principal, quote, next, 'rejected', undefined, now);
   return toQuote(next, deal.ownerId, today(now));
 }
@@ -218,20 +212,20 @@ export async function rejectQuote(principal: Principal, id: string, body: Body, 
  * with the given changes. The current version stays readable and unchanged except for its
  * `supersededBy` pointer; an accepted quote cannot be revised.
  */
-export async function reviseQuote(principal: Principal, id: string, body: Body, now: Date) {
+export async function reviseQuote(principal: Principal, id: string, body: Infer<typeof QuoteRevise>, now: Date) {
   const { quote, deal } = await loadQuote(principal, id, 'quotes:write');
   assertLatest(quote);
   if (quote.status === 'accepted') throw Conflict('An accepted quote cannot be revised');
-  const discountBp = (body.discountBp as number | undefined) ?? quote.discountBp;
-  const base = body.lines ? await resolveLines(body.lines as LineInput[], quote.currency) : stripAmounts(quote.lines);
+  const discountBp = body.discountBp ?? quote.discountBp;
+  const base = body.lines ? await resolveLines(body.lines, quote.currency) : stripAmounts(quote.lines);
   const priced = price(base, discountBp);
   const at = now.toISOString();
-  const validUntil = (body.validUntil as string | undefined) ?? quote.validUntil;
+  const validUntil = body.validUntil ?? quote.validUntil;
   if (validUntil < today(now)) throw BadRequest('Some body fields are not valid', [{ path: 'validUntil', message: 'validUntil is in the past; give a new one for the revision' }]);
   const next: QuoteItem = {
     id: newId('quo'), dealId: quote.dealId, customerId: quote.customerId, number: quote.number, revision: quote.revision + 1, previousId: quote.id,
     status: 'draft', currency: quote.currency, validUntil, discountBp, lines: priced.lines, totals: priced.totals,
-    notes: body.notes === null ? undefined : ((body.notes as string | undefined) ?? quote.notes),
+    notes: body.notes === null ? undefined : (body.notes ?? quote.notes),
     version: 1, createdAt: at, updatedAt: at, createdBy: principal.userId, updatedBy: principal.userId,
   };
   if (next.notes === undefined) delete next.notes;
@@ -312,7 +306,7 @@ async function loadVisibleCustomer(principal: Principal, customerId: string) {
   return customer;
 }
 
-export async function listCustomerOrders(principal: Principal, customerId: string, query: { limit?: number; cursor?: string }) {
+export async function listCustomerOrders(principal: Principal, customerId: string, query: Infer<typeof OrderListQuery>) {
   await loadVisibleCustomer(principal, customerId);
   const fingerprint = JSON.stringify(['customer-orders', customerId]);
   const startKey = await decodeCursor(query.cursor, fingerprint);

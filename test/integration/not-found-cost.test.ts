@@ -44,6 +44,7 @@ beforeAll(async () => {
   ids.ord = (await ok('POST', `/v1/quotes/${sentQuote.id}/accept`)).orderId;
   ids.lead = (await ok('POST', '/v1/leads', { lastName: 'Other lead', ownerId: rep2 })).id;
   ids.tsk = (await ok('POST', '/v1/tasks', { title: 'Other task', assigneeId: rep2 })).id;
+  ids.tkt = (await ok('POST', '/v1/tickets', { subject: 'Other ticket', channel: 'phone', customerId: ids.cus })).id;
   ids.ctr = (await ok('POST', '/v1/contracts', { number: `NFC-${process.pid}`, customerId: ids.cus, startDate: '2026-01-01', endDate: '2026-12-31', value: { amount: 1, currency: 'EUR' }, billingCycle: 'yearly' })).id;
 }, 120_000);
 
@@ -98,6 +99,8 @@ const PROBES: [string, string, string, unknown?][] = [
   ['POST', '/v1/leads/:id/convert', 'lead', {}],
   ['GET', '/v1/tasks/:id', 'tsk'],
   ['PATCH', '/v1/tasks/:id', 'tsk', { title: 'x' }],
+  ['GET', '/v1/tickets/:id', 'tkt'],
+  ['GET', '/v1/tickets/:id/messages', 'tkt'],
 ];
 
 /**

@@ -10,9 +10,9 @@ import { assertValidTemplate, renderTemplate, type TemplateData } from '../../fu
 
 const data: TemplateData = { contact: { firstName: 'Ada', lastName: 'Reader', email: 'ada@example.com' }, customer: { name: 'Acme & Sons', country: 'DE' } };
 
-function problems(parts: { subject?: string; html?: string; text?: string }): string[] {
+async function problems(parts: { subject?: string; html?: string; text?: string }): Promise<string[]> {
   try {
-    assertValidTemplate(parts);
+    await assertValidTemplate(parts);
     return [];
   } catch (err) {
     expect(err).toBeInstanceOf(HttpError);
@@ -22,8 +22,8 @@ function problems(parts: { subject?: string; html?: string; text?: string }): st
 }
 
 describe('template engine', () => {
-  it('accepts variables, fallbacks and if/unless blocks', () => {
-    expect(problems({ subject: 'Hi {{default contact.firstName "there"}}', html: '{{#if customer.name}}<b>{{customer.name}}</b>{{else}}you{{/if}}{{#unless contact.jobTitle}}!{{/unless}}{{!-- a comment --}}', text: '{{unsubscribeUrl}}' })).toEqual([]);
+  it('accepts variables, fallbacks and if/unless blocks', async () => {
+    expect(await problems({ subject: 'Hi {{default contact.firstName "there"}}', html: '{{#if customer.name}}<b>{{customer.name}}</b>{{else}}you{{/if}}{{#unless contact.jobTitle}}!{{/unless}}{{!-- a comment --}}', text: '{{unsubscribeUrl}}' })).toEqual([]);
   });
 
   it.each([
@@ -39,24 +39,24 @@ describe('template engine', () => {
     ['subject', '{{../contact.email}}', 'only variables'],
     ['text', '{{default contact.firstName (lookup contact "x")}}', 'Use {{default variable "fallback text"}}'],
     ['text', '{{#if contact.firstName}}', 'Not a valid template'],
-  ])('refuses %s %s', (part, source, message) => {
-    const found = problems({ [part]: source });
+  ])('refuses %s %s', async (part, source, message) => {
+    const found = await problems({ [part]: source });
     expect(found.join('\n')).toContain(`${part}: `);
     expect(found.join('\n')).toContain(message);
   });
 
-  it('escapes values in HTML, not in text or subject, and takes line breaks out of the subject', () => {
+  it('escapes values in HTML, not in text or subject, and takes line breaks out of the subject', async () => {
     const hostile: TemplateData = { contact: { firstName: '<img src=x onerror=alert(1)>"\'', lastName: 'x' }, customer: { name: 'Evil\r\nBcc: all@example.com' } };
-    const out = renderTemplate({ subject: 'For {{customer.name}}', html: '<p title="{{contact.firstName}}">{{contact.firstName}}</p>', text: '{{contact.firstName}}' }, hostile);
+    const out = await renderTemplate({ subject: 'For {{customer.name}}', html: '<p title="{{contact.firstName}}">{{contact.firstName}}</p>', text: '{{contact.firstName}}' }, hostile);
     expect(out.html).toBe('<p title="&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;&quot;&#x27;">&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;&quot;&#x27;</p>');
     expect(out.text).toBe('<img src=x onerror=alert(1)>"\'');
     expect(out.subject).toBe('For Evil Bcc: all@example.com');
   });
 
-  it('falls back for missing fields and renders a template injected through data as text', () => {
-    const out = renderTemplate({ subject: 'Hi {{default contact.jobTitle "friend"}}', html: '{{contact.firstName}}', text: '{{#if contact.jobTitle}}x{{else}}none{{/if}}' }, { ...data, contact: { ...data.contact, firstName: '{{constructor}}' } });
+  it('falls back for missing fields and renders a template injected through data as text', async () => {
+    const out = await renderTemplate({ subject: 'Hi {{default contact.jobTitle "friend"}}', html: '{{contact.firstName}}', text: '{{#if contact.jobTitle}}x{{else}}none{{/if}}' }, { ...data, contact: { ...data.contact, firstName: '{{constructor}}' } });
     expect(out).toEqual({ subject: 'Hi friend', html: '{{constructor}}', text: 'none' });
-    expect(renderTemplate({ subject: 's', html: '{{customer.name}}', text: 't' }, data).html).toBe('Acme &amp; Sons');
+    expect((await renderTemplate({ subject: 's', html: '{{customer.name}}', text: 't' }, data)).html).toBe('Acme &amp; Sons');
   });
 });
 

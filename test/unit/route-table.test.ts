@@ -28,6 +28,8 @@ import { routes as dealsRoutes } from '../../functions/deals/routes';
 import { routes as forecastRoutes } from '../../functions/forecast/routes';
 import { routes as marketingRoutes } from '../../functions/marketing/routes';
 import { routes as ticketsRoutes } from '../../functions/tickets/routes';
+import { routes as exportsRoutes } from '../../functions/exports/routes';
+import { routes as dashboardRoutes } from '../../functions/dashboard/routes';
 import { ESBUILD_OPTIONS } from '../../lib/bundling';
 import { REPO_ROOT } from '../../lib/paths';
 
@@ -50,6 +52,8 @@ const FEATURE_ROUTES: ReadonlyArray<[FeatureName, readonly RouteDef[]]> = [
   ['forecast', forecastRoutes],
   ['marketing', marketingRoutes],
   ['tickets', ticketsRoutes],
+  ['exports', exportsRoutes],
+  ['dashboard', dashboardRoutes],
 ];
 
 describe('route table', () => {
