@@ -80,7 +80,7 @@ async function main() {
     const quotes = await import('../functions/quotes/service');
     const { QuoteCreate } = await import('../schemas/quotes');
     const until = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
-    const quote = await quotes.createQuote(admin, ids[2]!, QuoteCreate().parse({ validUntil: until, lines: [{ description: 'Bench line', unitPrice: 10_000, taxRateBp: 1900, quantity: 2 }] }) as Record<string, unknown>, new Date()) as { id: string };
+    const quote = await quotes.createQuote(admin, ids[2]!, QuoteCreate().parse({ validUntil: until, lines: [{ description: 'Bench line', unitPrice: 10_000, taxRateBp: 1900, quantity: 2 }] }), new Date());
     await quotes.sendQuote(admin, quote.id, new Date());
     await measure('Accept a quote (POST /v1/quotes/{id}/accept)', () => quotes.acceptQuote(admin, quote.id, new Date()));
   }

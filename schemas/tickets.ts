@@ -161,6 +161,7 @@ export const TicketMessage = once(() => z
   .check(z.meta({ id: 'TicketMessage' })));
 
 export const TicketMessagePage = once(() => pageOf(TicketMessage(), 'TicketMessagePage'));
+export const TicketMessageListQuery = once(() => z.strictObject({ ...PageQuery() }));
 
 // Queues --------------------------------------------------------------------------------------------
 

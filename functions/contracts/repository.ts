@@ -116,6 +116,15 @@ export async function activeContractsOf(customerId: string): Promise<ContractIte
   return found;
 }
 
+/**
+ * For other features' transactions (a ticket naming a contract): the contract item's key and the
+ * condition that it exists and belongs to `customerId` — `tx.check(label, key, condition)`.
+ */
+export const contractOfCustomer = (contractId: string, customerId: string) => ({
+  key: keys.contract.primary(contractId),
+  condition: { expression: 'attribute_exists(pk) AND customerId = :customer', values: { ':customer': customerId } },
+});
+
 export interface DueEntry {
   id: string;
   /** The date the index copy holds (may be behind the item: the index is eventually consistent). */

@@ -13,6 +13,8 @@ import { Forbidden, NotFound, PreconditionFailed } from '../http/problem';
 import type { Scope } from '../security/permissions';
 import { assertAccess, type Principal } from '../security/principal';
 import * as repo from './repository';
+import type { Infer } from '../../schemas/once';
+import type { ForecastQuery, QuotaInput, QuotaListQuery, SalesReportQuery } from '../../schemas/forecast';
 
 const num = (v: unknown) => (typeof v === 'number' ? v : 0);
 /** Rounds half away from zero: weighted amounts are kept ×100 and rounded once, on read. */
@@ -32,7 +34,7 @@ const figuresOf = (i: Record<string, unknown>): Figures & { weightedX100: number
 });
 
 /** GET /v1/forecast: 1 Query (aggregates) + 1 GetItem (one owner's quota) or 1 Query (the period's quotas). */
-export async function forecast(principal: Principal, scope: Scope, query: { period: string; ownerId?: string }) {
+export async function forecast(principal: Principal, scope: Scope, query: Infer<typeof ForecastQuery>) {
   const ownerId = ownerFilter(principal, scope, query.ownerId);
   const months = monthsOf(query.period);
   const items = await repo.forecastItems(months, ownerId ? { ownerId } : {});
@@ -93,7 +95,7 @@ export async function getQuotaFor(principal: Principal, userId: string, period: 
 }
 
 /** GET /v1/quotas?period=: one Query per page on gsi1; sales see their own only. */
-export async function listQuotas(principal: Principal, scope: Scope, query: { period: string; limit?: number; cursor?: string }) {
+export async function listQuotas(principal: Principal, scope: Scope, query: Infer<typeof QuotaListQuery>) {
   if (scope === 'own') {
     const own = await getQuota(principal.userId, query.period);
     return { items: own ? [toQuota(own)] : [], nextCursor: null };
@@ -104,12 +106,12 @@ export async function listQuotas(principal: Principal, scope: Scope, query: { pe
 }
 
 /** PUT: creates or replaces a quota (If-Match with the current version for a safe replace). */
-export async function putQuota(principal: Principal, userId: string, period: string, body: { amount: { amount: number; currency: string } }, expectedVersion: number | undefined, now: Date) {
+export async function putQuota(principal: Principal, userId: string, period: string, body: Infer<typeof QuotaInput>, expectedVersion: number | undefined, now: Date) {
   const current = await getQuota(userId, period);
   if (expectedVersion !== undefined && expectedVersion !== (current?.version ?? 0)) throw PreconditionFailed();
   const next: QuotaItem = { userId, period, amount: body.amount, version: (current?.version ?? 0) + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
-  if (current && diff(current as never, next as never, ['amount'], []).length === 0) return toQuota(current);
-  const base = auditItem({ customerId: '-', entityType: 'quota', entityId: `${userId}/${period}`, action: current ? 'updated' : 'created', actor: principal, at: now, version: next.version, changes: diff(current as never, next as never, ['amount'], []) });
+  if (current && diff(current, next, ['amount'], []).length === 0) return toQuota(current);
+  const base = auditItem({ customerId: '-', entityType: 'quota', entityId: `${userId}/${period}`, action: current ? 'updated' : 'created', actor: principal, at: now, version: next.version, changes: diff(current, next, ['amount'], []) });
   const event = base.event as { detail: Record<string, unknown> };
   const { customerId: _none, ...detail } = event.detail;
   const tx = new Transaction();
@@ -188,7 +190,7 @@ function reportRow(ownerId: string, pipelineId: string, c: Counters, stages: { i
  * named in them (for stage order and names). Win rate and cycle count deals closed in the period;
  * funnel counts stage entries in the period. Average deal size is per currency (won deals only).
  */
-export async function salesReport(principal: Principal, scope: Scope, query: { period: string; ownerId?: string; pipelineId?: string }) {
+export async function salesReport(principal: Principal, scope: Scope, query: Infer<typeof SalesReportQuery>) {
   const ownerId = ownerFilter(principal, scope, query.ownerId);
   const months = monthsOf(query.period);
   const items = await repo.reportItems(months, { ...(ownerId ? { ownerId } : {}), ...(query.pipelineId ? { pipelineId: query.pipelineId } : {}) });

@@ -227,7 +227,16 @@ async function sendPending(campaign: CampaignItem, now: Date, budget: Budget, re
     const customers = await getCustomers([...new Set([...contacts.values()].map((c) => c.customerId))]);
     for (let i = 0; i < recipients.length; i += SEND_CONCURRENCY) {
       if (sentInRun > 0 && budget.expired()) { result.more = true; return; }
-      const claimed = (await mapLimit(recipients.slice(i, i + SEND_CONCURRENCY), SEND_CONCURRENCY, (r) => claim(r, leaseId, now))).filter((r): r is RecipientItem => r !== undefined);
+      let claimError: unknown;
+      const claimed = (await mapLimit(recipients.slice(i, i + SEND_CONCURRENCY), SEND_CONCURRENCY, (r) => claim(r, leaseId, now).catch((err: unknown) => {
+        claimError ??= err;
+        return undefined;
+      }))).filter((r): r is RecipientItem => r !== undefined);
+      if (claimError !== undefined) {
+        // A claim whose answer was lost may have applied: that recipient stays claimed (unknown), never sent twice.
+        await Promise.allSettled(claimed.map((r) => release(r, leaseId)));
+        throw claimError;
+      }
       result.claimed += claimed.length;
       if (claimed.length === 0) continue;
       // Checked after the claim, at send time, consistently: a contact who opted out or an address
@@ -242,6 +251,7 @@ async function sendPending(campaign: CampaignItem, now: Date, budget: Budget, re
         await Promise.allSettled(claimed.map((r) => release(r, leaseId)));
         throw err;
       }
+      const errors: unknown[] = [];
       const outcomes = await mapLimit(claimed, SEND_CONCURRENCY, async (r): Promise<Outcome> => {
         const status = consent.get(r.contactId) ?? 'unknown';
         if (status === 'opted_out' || (campaign.consentPolicy === 'opted_in' && status !== 'opted_in')) return finish(r, leaseId, { status: 'skipped', skipReason: 'consent' }, 'skippedConsent');
@@ -250,12 +260,19 @@ async function sendPending(campaign: CampaignItem, now: Date, budget: Budget, re
         if (!contact || !template) return finish(r, leaseId, { status: 'failed', lastError: contact ? 'TemplateGone' : 'ContactGone' }, 'failed');
         const deadline = sentInRun === 0 ? undefined : budget.deadline;
         sentInRun += 1;
-        return deliver(r, leaseId, now, { template, data: templateData(contact, customers.get(contact.customerId), undefined), deadline, own });
+        try {
+          return await deliver(r, leaseId, now, { template, data: templateData(contact, customers.get(contact.customerId), undefined), deadline, own });
+        } catch (err) {
+          // deliver handed the recipient back; the others of the chunk still finish before the run fails.
+          errors.push(err);
+          return 'released';
+        }
       });
       for (const outcome of outcomes) {
         if (outcome === 'sent') result.sent += 1;
         else result[outcome] += 1;
       }
+      if (errors.length > 0) throw errors[0];
     }
   }
 }

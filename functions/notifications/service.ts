@@ -7,13 +7,15 @@ import { NotFound } from '../http/problem';
 import type { Principal } from '../security/principal';
 import { toNotification } from './model';
 import * as repo from './repository';
+import type { Infer } from '../../schemas/once';
+import type { NotificationListQuery } from '../../schemas/notifications';
 
 export const DEFAULT_LIMIT = 25;
 /** read-all marks at most this many per call (bounded work per request); `more` says to call again. */
 export const READ_ALL_BATCH = 100;
 const PARALLEL_UPDATES = 10;
 
-export async function listNotifications(principal: Principal, query: { unread?: 'true' | 'false'; limit?: number; cursor?: string }) {
+export async function listNotifications(principal: Principal, query: Infer<typeof NotificationListQuery>) {
   const unread = query.unread === 'true';
   const fingerprint = `notifications:${principal.userId}:${unread}`;
   const page = await repo.queryNotifications(principal.userId, unread, query.limit ?? DEFAULT_LIMIT, await decodeCursor(query.cursor, fingerprint));

@@ -6,6 +6,8 @@ import { Conflict, PreconditionFailed } from '../http/problem';
 import type { Principal } from '../security/principal';
 import * as repo from './repository';
 import type { StoredTerritories, TerritoryRule } from './rules';
+import type { Infer } from '../../schemas/once';
+import type { TerritoriesInput } from '../../schemas/territories';
 
 const MAX_ATTEMPTS = 3;
 
@@ -17,7 +19,7 @@ export async function getTerritories() {
 
 /** Audit entry (and outbox event `settings.updated`) beside the rules item; its event names no customer. */
 function territoriesAudit(principal: Principal, before: StoredTerritories, after: StoredTerritories, now: Date) {
-  const changes = diff(before as never, after as never, ['rules'], []);
+  const changes = diff(before, after, ['rules'], []);
   const base = auditItem({ customerId: '-', entityType: 'settings', entityId: 'territories', action: 'updated', actor: principal, at: now, version: after.version, changes });
   const event = base.event as { detail: Record<string, unknown> };
   const { customerId: _none, ...detail } = event.detail;
@@ -25,7 +27,7 @@ function territoriesAudit(principal: Principal, before: StoredTerritories, after
 }
 
 /** PUT: replaces the rules. With If-Match a stale version is 412; without, the last writer wins. */
-export async function putTerritories(principal: Principal, body: { rules: TerritoryRule[] }, expectedVersion: number | undefined, now: Date) {
+export async function putTerritories(principal: Principal, body: Infer<typeof TerritoriesInput>, expectedVersion: number | undefined, now: Date) {
   for (let attempt = 1; ; attempt++) {
     const current = await repo.getTerritories();
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();

@@ -7,7 +7,7 @@ import type { RouteDef } from '../api/route-def';
 import { IdParam } from '../../schemas/common';
 import {
   MessageCreate, Queue, QueueCreate, QueueListQuery, QueuePage, QueuePatch, ServiceDesk, ServiceDeskInput, Ticket, TicketCreate, TicketDeadlinePage,
-  TicketDeadlineQuery, TicketListQuery, TicketMessage, TicketMessagePage, TicketPage, TicketPatch,
+  TicketDeadlineQuery, TicketListQuery, TicketMessage, TicketMessageListQuery, TicketMessagePage, TicketPage, TicketPatch,
 } from '../../schemas/tickets';
 
 const tkt = IdParam('tkt');
@@ -23,7 +23,7 @@ export const routes = [
   { method: 'GET', path: '/v1/tickets/{id}', feature: 'tickets', operation: 'getTicket', tag: 'Tickets', summary: 'Read a ticket with its SLA clocks, escalations and breaches', permission: 'tickets:read', scope: OWN_TICKET, params: tkt, response: { status: 200, schema: Ticket }, errors: [404] },
   { method: 'PATCH', path: '/v1/tickets/{id}', feature: 'tickets', operation: 'updateTicket', tag: 'Tickets', summary: 'Change, assign, move through the workflow, resolve, close or reopen a ticket', permission: 'tickets:write', params: tkt, body: TicketPatch, response: { status: 200, schema: Ticket }, errors: [404, 409, 412], conditional: true },
   { method: 'POST', path: '/v1/tickets/{id}/messages', feature: 'tickets', operation: 'addMessage', tag: 'Tickets', summary: 'Reply to the customer (emailed to the contact, threaded) or add an internal note (never sent)', permission: 'tickets:write', params: tkt, body: MessageCreate, response: { status: 201, schema: TicketMessage }, errors: [404, 409, 422], idempotent: true },
-  { method: 'GET', path: '/v1/tickets/{id}/messages', feature: 'tickets', operation: 'listMessages', tag: 'Tickets', summary: 'A ticket\'s conversation, oldest first (public replies and internal notes)', permission: 'tickets:read', scope: OWN_TICKET, params: tkt, query: QueueListQuery, response: { status: 200, schema: TicketMessagePage }, errors: [404] },
+  { method: 'GET', path: '/v1/tickets/{id}/messages', feature: 'tickets', operation: 'listMessages', tag: 'Tickets', summary: 'A ticket\'s conversation, oldest first (public replies and internal notes)', permission: 'tickets:read', scope: OWN_TICKET, params: tkt, query: TicketMessageListQuery, response: { status: 200, schema: TicketMessagePage }, errors: [404] },
   { method: 'GET', path: '/v1/ticket-deadlines', feature: 'tickets', operation: 'listDeadlines', tag: 'Tickets', summary: 'Breaching soon: tickets with a running SLA clock by next deadline, earliest (and breached) first', permission: 'tickets:read', scope: 'not available: the list spans every customer (403)', query: TicketDeadlineQuery, response: { status: 200, schema: TicketDeadlinePage } },
   // queues (service teams) and the service-desk settings
   { method: 'POST', path: '/v1/queues', feature: 'tickets', operation: 'createQueue', tag: 'Queues', summary: 'Define a queue (members, manager, round robin)', permission: 'queues:write', body: QueueCreate, response: { status: 201, schema: Queue }, errors: [422], idempotent: true },

@@ -135,12 +135,14 @@ describe('HTTP API (driven by ROUTES)', () => {
 
   it('authorizer trusts the user pool as issuer and the app client as audience', () => {
     const [poolId] = only(ofType('AWS::Cognito::UserPool'));
-    const [clientId] = only(ofType('AWS::Cognito::UserPoolClient'));
+    const [clientId] = only(Object.entries(dataTemplate.findResources('AWS::Cognito::UserPoolClient')));
     const [, authorizer] = only(ofType('AWS::ApiGatewayV2::Authorizer'));
     expect(authorizer.Properties.AuthorizerType).toBe('JWT');
     expect(authorizer.Properties.IdentitySource).toEqual(['$request.header.Authorization']);
-    expect(authorizer.Properties.JwtConfiguration.Audience).toHaveLength(1);
-    expect(refersTo(authorizer.Properties.JwtConfiguration.Audience, clientId)).toBe(true);
+    // The app client and the docs page's own client (test/infra/docs-sign-in.test.ts).
+    expect(authorizer.Properties.JwtConfiguration.Audience).toHaveLength(2);
+    expect(refersTo(authorizer.Properties.JwtConfiguration.Audience[0], clientId)).toBe(true);
+    expect(authorizer.Properties.JwtConfiguration.Audience[1]).toEqual({ Ref: logicalId(stack.docsSignIn.client) });
     // The issuer URL is built from the pool's ProviderURL (imported from the data stack).
     expect(JSON.stringify(authorizer.Properties.JwtConfiguration.Issuer)).toContain(poolId);
   });

@@ -1,0 +1,187 @@
+/**
+ * The local analytics export at scale (issue 12): loads customers, each with a contact, into a
+ * fresh DynamoDB Local through the project's own model code (the items customers/repository.ts
+ * writes for a new customer and its first contact, sent with BatchWriteItem for speed, as
+ * bench/scale.ts does), then runs `npm run job -- export` — the real command, as a child process
+ * against these engines (it finds them through `<DATA_DIR>/runtime.json`, as it finds a running
+ * `npm start`) — three times: the full export that builds the lake, an incremental window with
+ * no change, and one after CHANGES customers changed. For each run: wall time, rows/s, the
+ * export's files (count and bytes, DynamoDB-format data files and lake Parquet tables) and the
+ * peak resident memory of the export process tree (VmHWM of every process, sampled every 50 ms;
+ * DynamoDB Local's Java process is the engine, not the export, and is not counted).
+ *
+ *   npm run bench:export [-- --customers 100000 --changes 1000]
+ *
+ * Target: the export process stays at or under 256 MB (it streams pages to gzip files; DuckDB
+ * reads the files, not Node). Not part of `npm test`.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET } from '../local/env';
+import { startS3 } from '../local/engines/s3';
+import { arg, startLocalCrm } from './harness';
+
+const CUSTOMERS = Number(arg('customers', '100000'));
+const CHANGES = Number(arg('changes', '1000'));
+const CONCURRENCY = Number(arg('concurrency', '4'));
+const LIMIT_MB = 256;
+const out = (line = '') => process.stdout.write(`${line}\n`);
+
+interface Run { label: string; wallS: number; items: number; mode: string; changes: number; peakMb: number; dataFiles: number; dataBytes: number; parquetBytes: number; tables: Record<string, number> }
+
+/** Peak RSS (VmHWM, kB) over `pid` and its descendants, sampled until it exits. */
+function watchPeak(pid: number): { stop(): number } {
+  const peaks = new Map<number, number>();
+  const sample = () => {
+    const pids = [pid];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (pids.includes(ppid)) pids.push(Number(entry));
+      } catch { /* gone */ }
+    }
+    for (const p of pids) {
+      try {
+        const status = readFileSync(`/proc/${p}/status`, 'utf8');
+        const name = /Name:\s+(\S+)/.exec(status)?.[1] ?? '';
+        if (name === 'java') continue;
+        const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+        peaks.set(p, Math.max(peaks.get(p) ?? 0, hwm));
+      } catch { /* gone */ }
+    }
+  };
+  const timer = setInterval(sample, 50);
+  sample();
+  return { stop: () => { clearInterval(timer); return [...peaks.values()].reduce((a, b) => Math.max(a, b), 0); } };
+}
+
+/** Files under `dir` whose relative path matches, not in `seen` (which then holds them too). */
+function filesUnder(dir: string, match: (name: string) => boolean, seen = new Set<string>()): { count: number; bytes: number } {
+  let count = 0;
+  let bytes = 0;
+  if (!existsSync(dir)) return { count, bytes };
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    const full = join(dir, name);
+    if (seen.has(full) || !statSync(full).isFile() || !match(name)) continue;
+    seen.add(full);
+    count += 1;
+    bytes += statSync(full).size;
+  }
+  return { count, bytes };
+}
+const seenExportFiles = new Set<string>();
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'crm-bench-export-'));
+  const crm = await startLocalCrm();
+  const s3 = await startS3({ directory: join(dir, 's3'), buckets: [LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET] });
+  const { Transaction } = await import('../functions/data/transaction');
+  const { addContactCreation, addCustomerWrites } = await import('../functions/customers/repository');
+  const { auditItem } = await import('../functions/audit/audit');
+  const { newId } = await import('../functions/data/keys');
+  const { SALES_REPS } = await import('../local/demo-users');
+  const actor = { userId: 'bench', role: 'admin' as const, groups: ['admin'] };
+  const runs: Run[] = [];
+  try {
+    // Loading ---------------------------------------------------------------------------------
+    const ids: string[] = [];
+    const t0 = Date.now();
+    let next = 0;
+    let items = 0;
+    const worker = async () => {
+      for (;;) {
+        const start = next;
+        if (start >= CUSTOMERS) return;
+        next = Math.min(CUSTOMERS, start + 25);
+        const puts: Record<string, unknown>[] = [];
+        for (let i = start; i < next; i++) {
+          const at = new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString();
+          const contactId = newId('con');
+          const customer = {
+            id: newId('cus'), type: 'company' as const, name: `Export ${i} GmbH`, industry: 'Manufacturing', tier: 'ABCD'[i % 4], lifecycleStage: 'customer',
+            source: 'import', tags: i % 3 ? ['retail'] : [], ownerId: SALES_REPS[i % SALES_REPS.length]!.id, email: `info-${i}@export.example`, phone: `+49 30 ${1_000_000 + i}`,
+            address: { line1: `Street ${i}`, city: 'Berlin', postalCode: '10115', country: 'DE' }, contactCount: 1, contactIds: new Set([contactId]), contactsRev: 1,
+            primaryContactId: contactId, version: 1, createdAt: at, updatedAt: at, createdBy: actor.userId, updatedBy: actor.userId,
+          };
+          const contact = {
+            id: contactId, customerId: customer.id, ownerId: customer.ownerId, firstName: 'Ada', lastName: `Contact ${i}`, email: `ada-${i}@export.example`,
+            isPrimary: true, version: 1, createdAt: at, updatedAt: at, createdBy: actor.userId, updatedBy: actor.userId,
+          };
+          ids.push(customer.id);
+          const tx = new Transaction();
+          addCustomerWrites(tx, undefined, customer, auditItem({ customerId: customer.id, entityType: 'customer', entityId: customer.id, action: 'created', actor: actor as never, at: new Date(at), version: 1, changes: [], timeline: true }));
+          addContactCreation(tx, customer, contact, auditItem({ customerId: customer.id, entityType: 'contact', entityId: contact.id, action: 'created', actor: actor as never, at: new Date(at), version: 1, changes: [] }), 50, true);
+          // Dashboard counters are ADD updates of shared items: a bulk load leaves them out.
+          const planned = tx.planned as readonly { Put?: { Item: Record<string, unknown> } }[];
+          puts.push(...planned.filter((p) => p.Put).map((p) => p.Put!.Item));
+        }
+        for (let j = 0; j < puts.length; j += 25) {
+          let request: Record<string, any[]> = { [crm.tableName]: puts.slice(j, j + 25).map((Item) => ({ PutRequest: { Item } })) };
+          for (let attempt = 0; Object.keys(request).length > 0; attempt++) {
+            const res = await crm.doc.send(new BatchWriteCommand({ RequestItems: request }));
+            request = (res.UnprocessedItems ?? {}) as Record<string, any[]>;
+            if (Object.keys(request).length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+          }
+        }
+        items += puts.length;
+        if (Math.floor(next / 10_000) !== Math.floor(start / 10_000)) out(`  loaded ${next} customers (${items} items) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    out(`Loaded ${CUSTOMERS} customers with a contact each: ${items} items in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+
+    // The job finds these engines as it finds a running `npm start`.
+    writeFileSync(join(dir, 'runtime.json'), JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString(), tableName: crm.tableName, api: 'http://127.0.0.1:9', dynamodb: crm.endpoint, s3: s3.endpoint }));
+
+    const exportOnce = async (label: string): Promise<void> => {
+      const started = Date.now();
+      const child = spawn(process.execPath, ['--import', 'tsx', 'local/job.ts', 'export'], { env: { ...process.env, DATA_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const peak = watchPeak(child.pid!);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+      const peakKb = peak.stop();
+      const wallS = (Date.now() - started) / 1000;
+      if (code !== 0) throw new Error(`export failed (${code}): ${stderr.slice(-2000)}`);
+      const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { exportId: string; items: number; mode: string; changes: number; tables: Record<string, number> };
+      // This run's DynamoDB-format export files (the full export, and the window's incremental one), as s3rver stores them.
+      const data = filesUnder(join(dir, 's3', LOCAL_EXPORTS_BUCKET), (name) => name.includes('/data/') && name.endsWith('._S3rver_object'), seenExportFiles);
+      const parquet = filesUnder(join(dir, 'lake', 'tables'), (name) => name.endsWith('.parquet'));
+      runs.push({ label, wallS, items: result.items, mode: result.mode, changes: result.changes, peakMb: peakKb / 1024, dataFiles: data.count, dataBytes: data.bytes, parquetBytes: parquet.bytes, tables: result.tables });
+      out(`  ${label}: ${wallS.toFixed(1)} s, ${result.items} items (${result.mode}, ${result.changes} changes), peak RSS ${(peakKb / 1024).toFixed(0)} MB`);
+    };
+
+    await exportOnce('full export, lake built');
+    await exportOnce('incremental, 0 changes');
+    for (let i = 0; i < CHANGES; i++) {
+      const id = ids[Math.floor((i * ids.length) / CHANGES)]!;
+      await crm.doc.send(new UpdateCommand({ TableName: crm.tableName, Key: { pk: `CUS#${id}`, sk: '#PROFILE' }, UpdateExpression: 'SET #n = :n, version = version + :one', ExpressionAttributeNames: { '#n': 'name' }, ExpressionAttributeValues: { ':n': `Changed ${i} GmbH`, ':one': 1 } }));
+    }
+    await exportOnce(`incremental, ${CHANGES} changes`);
+
+    out();
+    out(`| run | wall time | items exported | rows/s | lake changes applied | export files (count, bytes) | lake Parquet bytes | peak RSS (export process) |`);
+    out('|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of runs) {
+      out(`| ${r.label} | ${r.wallS.toFixed(1)} s | ${r.items} | ${Math.round(r.items / r.wallS)} | ${r.changes} | ${r.dataFiles}, ${(r.dataBytes / 1e6).toFixed(1)} MB | ${(r.parquetBytes / 1e6).toFixed(1)} MB | ${r.peakMb.toFixed(0)} MB ${r.peakMb <= LIMIT_MB ? '≤' : '>'} ${LIMIT_MB} MB |`);
+    }
+    out();
+    out(`Lake rows: ${JSON.stringify(runs.at(-1)?.tables ?? {})}`);
+  } finally {
+    await s3.stop();
+    await crm.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+});
