@@ -32,10 +32,10 @@ import { actionCost, inIndex, itemSize, KB, minimumCost, requestCost, tableIndex
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/env';
 
 // test/support/stack.ts imports `inject` from vitest, which throws outside a vitest run. Resolve
-// that one specifier to a stub whose inject() finds nothing, so the stack starts its own engine —
-// the path a test file takes when run without the global setup.
+// that one specifier to a stub whose inject() hands the stack the engine this script started (with
+// a start-up limit a loaded machine can meet), as the global setup does for test files.
 const VITEST_STUB = `export async function resolve(specifier, context, next) {
-  if (specifier === 'vitest') return { url: 'data:text/javascript,export function inject(){return undefined}', shortCircuit: true };
+  if (specifier === 'vitest') return { url: 'data:text/javascript,export function inject(key){if (key === "dynamodbEndpoint") return globalThis.__benchDynamoDbEndpoint; return undefined}', shortCircuit: true };
   return next(specifier, context);
 }`;
 register(`data:text/javascript,${encodeURIComponent(VITEST_STUB)}`);
@@ -375,6 +375,10 @@ async function main(): Promise<void> {
   // The deployed default (lib/config.ts logLevel); the test stack passes LOG_LEVEL through.
   process.env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'INFO';
   const { startTestStack } = await import('../test/support/stack');
+  const { startDynamoDbLocal } = await import('../local/engines/dynamodb');
+  const { freePort } = await import('../local/ports');
+  const engine = await startDynamoDbLocal({ port: await freePort(), startTimeoutMs: 180_000 });
+  (globalThis as { __benchDynamoDbEndpoint?: string }).__benchDynamoDbEndpoint = engine.endpoint;
   const { seed } = await import('../local/seed');
   const { SALES_REPS } = await import('../local/demo-users');
   const crm = await startTestStack({ ses: true });
@@ -599,6 +603,7 @@ async function main(): Promise<void> {
   } finally {
     await crm.stop();
     images?.destroy();
+    await engine.stop();
   }
 }
 

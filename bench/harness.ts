@@ -57,7 +57,8 @@ export interface LocalCrm {
  * CRM table, and the handler environment pointing at it. Import handler modules only afterwards.
  */
 export async function startLocalCrm(options: { directory?: string } = {}): Promise<LocalCrm> {
-  const engine = await startDynamoDbLocal({ port: await freePort(), ...(options.directory ? { directory: options.directory } : {}) });
+  // A generous start limit: benchmarks run on shared, loaded machines too.
+  const engine = await startDynamoDbLocal({ port: await freePort(), startTimeoutMs: 180_000, ...(options.directory ? { directory: options.directory } : {}) });
   const tableName = `crm-bench-${randomBytes(3).toString('hex')}`;
   const raw = new DynamoDBClient({ endpoint: engine.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   await ensureTable(raw, tableName);

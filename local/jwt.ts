@@ -10,7 +10,8 @@
  * verified and the trigger added it.
  *
  * RS256-signed with a key pair generated on first use and kept under the data directory, so a
- * token stays valid across restarts (12 h).
+ * token stays valid across restarts (12 h). The browser sign-in of local/oauth.ts issues the same
+ * tokens, with the docs or app client's id, the scopes asked for and the clients' 1 h lifetime.
  */
 import { randomUUID } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -472,18 +472,25 @@ const exportLines = (exportId: string) => `export_records WHERE export_id = ${li
  * Athena statements that load a full export into the Iceberg tables (`<table>_current`):
  * each table emptied and filled. `exportId` and `salt` may be tokens the workflow substitutes.
  */
-export function athenaFullStatements(tables: LakeTable[], exportId: string, salt: string): string[] {
+export function athenaFullStatements(tables: LakeTable[], exportId: string, salt: string, database?: string): string[] {
   const from = `(SELECT json_extract(line, '$.Item') AS Item FROM ${exportLines(exportId)}) export_items`;
   return tables.flatMap((table) => {
-    const target = quoteIdent(`${table.name}_current`);
+    const target = targetTable(table, database);
     const names = table.columns.map((c) => quoteIdent(c.name)).join(', ');
     return [`DELETE FROM ${target}`, `INSERT INTO ${target} (${names})\nSELECT ${names} FROM (${transformSql(table, from, 'athena', salt)}) s`];
   });
 }
 
-/** Athena statements that apply an incremental export (view NEW_AND_OLD_IMAGES) to the Iceberg tables. */
-export function athenaIncrementalStatements(tables: LakeTable[], exportId: string, salt: string): string[] {
+/**
+ * Athena statements that apply an incremental export (view NEW_AND_OLD_IMAGES) to the Iceberg
+ * tables. `database`: the tables of another Glue database (the restricted, unmasked one) than the
+ * statements' context database, which holds `export_records`.
+ */
+export function athenaIncrementalStatements(tables: LakeTable[], exportId: string, salt: string, database?: string): string[] {
   const records = `(SELECT json_extract(line, '$.Keys') AS Keys, json_extract(line, '$.NewImage') AS NewImage, json_extract(line, '$.OldImage') AS OldImage, json_extract(line, '$.Metadata') AS Metadata FROM ${exportLines(exportId)}) export_changes`;
   const changes = `(${latestChangesSql(records, 'athena')}) changes`;
-  return tables.flatMap((table) => mergeSql(table, quoteIdent(`${table.name}_current`), changes, 'athena', salt));
+  return tables.flatMap((table) => mergeSql(table, targetTable(table, database), changes, 'athena', salt));
 }
+
+const targetTable = (table: LakeTable, database?: string) =>
+  `${database ? `${quoteIdent(database)}.` : ''}${quoteIdent(`${table.name}_current`)}`;

@@ -202,6 +202,8 @@ export const EXAMPLE_OVERRIDES: Record<string, { request?: unknown; response?: u
   createDeal: { request: { name: 'Acme — boiler replacement 2026' }, response: { name: 'Acme — boiler replacement 2026' } },
   createProduct: { request: { name: 'Condensing boiler 200 kW' }, response: { name: 'Condensing boiler 200 kW' } },
   createPipeline: { request: { name: 'New business' }, response: { name: 'New business' } },
+  createWebhook: { request: { url: 'https://erp.example.com/crm-hook', events: ['deal.*', 'order.created'], fieldFilter: ['stageId', 'status'] }, response: { url: 'https://erp.example.com/crm-hook', events: ['deal.*', 'order.created'], fieldFilter: ['stageId', 'status'] } },
+  updateWebhook: { request: { url: 'https://erp.example.com/crm-hook', events: ['deal.*'] }, response: { url: 'https://erp.example.com/crm-hook', events: ['deal.*'] } },
   putCommissionPlan: { request: { name: 'Sales 2026' }, response: { name: 'Sales 2026' } },
   putTerritories: {
     request: { rules: [{ id: 'berlin', name: 'Berlin and Brandenburg', match: { country: ['DE'], region: ['BE', 'BB'] }, ownerId: 'user-sales-1' }] },

@@ -96,6 +96,8 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   Queues: 'Service queues (teams with members, a manager and round robin) and the service-desk settings: SLA policies, business calendar, routing rules.',
   Contracts: 'Service contracts (term, value, covered assets, status workflow) with renewal tasks before their end, and entitlements: what covers service for a customer today (docs/service.md).',
   'Knowledge base': 'Articles with Markdown bodies rendered to safe HTML, searchable by title prefix and category, with every version kept (docs/service.md).',
+  Webhooks: 'Outbound webhooks: signed HTTPS deliveries of domain events, retried for 24 h, with a delivery log, redelivery and secret rotation (docs/webhooks.md).',
+  'API keys': 'Keys for machine clients (ERP, website), bound to a role and optional scopes; sent as `Authorization: ApiKey <key>` or `x-api-key` to the machine API (docs/auth.md).',
   Marketing: 'Consent per contact and channel, the suppression list, email templates, segments, static lists, campaigns sent at most once per address, and the public one-click unsubscribe (docs/marketing.md).',
 };
 

@@ -160,7 +160,7 @@ async function buildDeal(tx: Transaction, draft: DealDraft, extras: DealExtras, 
 }
 
 function dealAudit(actor: Principal, before: DealItem | undefined, after: DealItem, action: 'created' | 'updated' | 'deleted', now: Date) {
-  const changes = diff(before as never, action === 'deleted' ? undefined : (after as never), DEAL_FIELDS, []);
+  const changes = diff(before, action === 'deleted' ? undefined : after, DEAL_FIELDS, []);
   const timeline = action !== 'updated' || changes.some((c) => c.field === 'status' || c.field === 'stageId');
   return auditItem({ customerId: after.customerId, entityType: 'deal', entityId: after.id, action, actor, at: now, version: action === 'deleted' ? after.version + 1 : after.version, changes, timeline });
 }

@@ -89,6 +89,31 @@ export const noContent = (): OperationResult => ({ status: 204 });
  */
 export const ABORT_MARGIN_MS = 2_000;
 
+/**
+ * Abort controllers of finished requests, reused while never aborted: creating one (an EventTarget)
+ * and raising its listener limit cost more per request than the rest of the chain's bookkeeping
+ * (bench:overhead profile, docs/performance.md). Each request in flight holds its own; an aborted
+ * one is dropped. The SDK removes its listener when its call ends, so a returned signal is clean.
+ */
+const idleControllers: AbortController[] = [];
+const MAX_IDLE_CONTROLLERS = 16;
+
+function takeController(): AbortController {
+  const reused = idleControllers.pop();
+  if (reused) return reused;
+  const controller = new AbortController();
+  // One listener per SDK call in flight (read-all runs ten at a time): not a leak.
+  setMaxListeners(100, controller.signal);
+  return controller;
+}
+
+function releaseController(controller: AbortController): void {
+  if (!controller.signal.aborted && idleControllers.length < MAX_IDLE_CONTROLLERS) idleControllers.push(controller);
+}
+
+/** Read on the first request, not per request (the environment of a container does not change). */
+let metricsHeaders: boolean | undefined;
+
 function toResponse(result: OperationResult): HttpResult {
   const status = result.status ?? 200;
   const headers: Record<string, string> = { ...(result.headers ?? {}) };
@@ -267,9 +292,7 @@ export function createHttpHandler<const Rows extends readonly RouteDef[]>(featur
     // The gateway's request id, as in the API access log: one failing request can be followed
     // from the access log line into this function's log lines (docs/operations.md).
     if (event.requestContext?.requestId) logger.appendKeys({ apiRequestId: event.requestContext.requestId });
-    const abort = new AbortController();
-    // One listener per SDK call in flight (read-all runs ten at a time): not a leak.
-    setMaxListeners(100, abort.signal);
+    const abort = takeController();
     const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
     const timer = remaining === undefined ? undefined : setTimeout(() => abort.abort(), Math.max(remaining - ABORT_MARGIN_MS, remaining / 2));
     const scope: RequestScope = { signal: abort.signal };
@@ -282,10 +305,12 @@ export function createHttpHandler<const Rows extends readonly RouteDef[]>(featur
         return toProblemResponse(err, context.awsRequestId, event.rawPath);
       } finally {
         clearTimeout(timer);
+        releaseController(abort);
       }
     }));
     const headers: Record<string, string> = { ...((result.headers ?? {}) as Record<string, string>), 'x-request-id': context.awsRequestId };
-    if (process.env.DB_METRICS_HEADERS === 'true') {
+    metricsHeaders ??= process.env.DB_METRICS_HEADERS === 'true';
+    if (metricsHeaders) {
       headers['x-db-requests'] = String(usage.requests);
       headers['x-db-read-units'] = String(usage.readUnits);
       headers['x-db-write-units'] = String(usage.writeUnits);

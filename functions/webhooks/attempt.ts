@@ -62,7 +62,7 @@ export async function attemptDelivery(delivery: DeliveryItem, webhook: WebhookIt
   if (outcome.ok) {
     after = { ...common, status: 'delivered', deliveredAt: at, nextAttemptAt: undefined, lastError: undefined };
   } else {
-    const next = nextAttempt({ createdAt: delivery.createdAt, attempts }, now);
+    const next = nextAttempt({ createdAt: delivery.createdAt, windowStartedAt: delivery.windowStartedAt, attempts }, now);
     after = next
       ? { ...common, status: 'pending', nextAttemptAt: next.toISOString() }
       : { ...common, status: 'dead', deadAt: at, nextAttemptAt: undefined };

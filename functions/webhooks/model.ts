@@ -61,6 +61,8 @@ export interface DeliveryItem {
   deliveredAt?: string;
   deadAt?: string;
   createdAt: string;
+  /** Start of the current 24 h retry window: creation, or the last manual redelivery. */
+  windowStartedAt?: string;
   history: AttemptRecord[];
 }
 
@@ -124,8 +126,8 @@ export function retryDelayMs(attempt: number, random: () => number = Math.random
  * over (the delivery is dead). The last retry falls at the end of the window (rounded up to the
  * second), so a delivery is tried for the whole 24 h.
  */
-export function nextAttempt(delivery: Pick<DeliveryItem, 'createdAt' | 'attempts'>, now: Date, random?: () => number): Date | undefined {
-  const end = Date.parse(delivery.createdAt) + RETRY_WINDOW_MS;
+export function nextAttempt(delivery: Pick<DeliveryItem, 'createdAt' | 'windowStartedAt' | 'attempts'>, now: Date, random?: () => number): Date | undefined {
+  const end = Date.parse(delivery.windowStartedAt ?? delivery.createdAt) + RETRY_WINDOW_MS;
   if (now.getTime() >= end) return undefined;
   // Whole seconds: schedules fire with second precision (Scheduler's scheduled time, `--now`).
   return new Date(Math.ceil(Math.min(end, now.getTime() + retryDelayMs(delivery.attempts, random)) / 1000) * 1000);

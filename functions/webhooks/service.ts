@@ -142,7 +142,7 @@ export async function redeliver(webhookId: string, deliveryId: string, now: Date
   const claimed = await repo.claimDelivery(webhookId, deliveryId, undefined, leaseId, new Date(now.getTime() + LEASE_MS));
   if (!claimed) throw NotFound('No such delivery');
   // A fresh retry window for the manual attempt; attempts and history keep counting.
-  const restarted = { ...claimed, createdAt: now.toISOString(), status: 'pending' as const, deadAt: undefined, deliveredAt: undefined };
+  const restarted = { ...claimed, windowStartedAt: now.toISOString(), status: 'pending' as const, deadAt: undefined, deliveredAt: undefined };
   const result = await attemptDelivery(restarted, webhook, leaseId, now);
   if (!result.recorded) throw Conflict('The delivery is being attempted by another run right now; read it again shortly');
   return toDelivery(result.delivery);

@@ -2,7 +2,7 @@ import { Duration, Names, RemovalPolicy, Stack, TimeZone, Validations } from 'aw
 import { CfnNamedQuery, CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Group, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -38,6 +38,12 @@ export interface AnalyticsProps {
   removalPolicy: RemovalPolicy;
   /** Export names the table's and bucket's ARNs were imported by (how cdk-nag names their resources). */
   importNames: { table: string; bucket: string; bucketName: string };
+  /**
+   * Opt-in (config `analyticsRestricted`): a second Glue database with the same tables and every
+   * personal field in clear, filled by the same workflow run, readable only through its own
+   * workgroup and the managed policy of the restricted analyst group.
+   */
+  restricted?: boolean;
 }
 
 /** Tokens the statements carry: the export being applied and the hash key, replaced per run. */
@@ -63,6 +69,8 @@ export class Analytics extends Construct {
   readonly analystWorkGroupName: string;
   readonly stateMachine: StateMachine;
   readonly databaseName: string;
+  /** The unmasked database and what may read it (only with `restricted`). */
+  readonly restricted?: { databaseName: string; workGroupName: string; policy: ManagedPolicy; group: Group };
 
   constructor(scope: Construct, id: string, props: AnalyticsProps) {
     super(scope, id);
@@ -79,23 +87,26 @@ export class Analytics extends Construct {
     });
 
     const tables = lakeTables();
-    for (const table of tables) {
-      const glueTable = new CfnTable(this, `Table-${table.name}`, {
-        catalogId: stack.account,
-        databaseName: this.databaseName,
-        openTableFormatInput: { icebergInput: { metadataOperation: 'CREATE', version: '2' } },
-        tableInput: {
-          name: `${table.name}_current`,
-          description: table.description,
-          tableType: 'EXTERNAL_TABLE',
-          storageDescriptor: {
-            location: lakeLocation(`lake/tables/${table.name}`),
-            columns: table.columns.map((c) => ({ name: c.name, type: glueType(c.type), comment: c.description?.slice(0, 255) })),
+    const icebergTables = (prefix: string, database: CfnDatabase, databaseName: string, lake: LakeTable[], location: string) => {
+      for (const table of lake) {
+        const glueTable = new CfnTable(this, `${prefix}${table.name}`, {
+          catalogId: stack.account,
+          databaseName,
+          openTableFormatInput: { icebergInput: { metadataOperation: 'CREATE', version: '2' } },
+          tableInput: {
+            name: `${table.name}_current`,
+            description: table.description,
+            tableType: 'EXTERNAL_TABLE',
+            storageDescriptor: {
+              location: lakeLocation(`${location}/${table.name}`),
+              columns: table.columns.map((c) => ({ name: c.name, type: glueType(c.type), comment: c.description?.slice(0, 255) })),
+            },
           },
-        },
-      });
-      glueTable.addResourceDependency(this.database);
-    }
+        });
+        glueTable.addResourceDependency(database);
+      }
+    };
+    icebergTables('Table-', this.database, this.databaseName, tables, 'lake/tables');
 
     // Every export's data files as text lines, one partition per export (projected, never crawled).
     const records = new CfnTable(this, 'ExportRecords', {
@@ -152,6 +163,47 @@ export class Analytics extends Construct {
         workGroup: this.analystWorkGroup.ref,
         queryString: saved.sql,
       }).addResourceDependency(this.analystWorkGroup);
+    }
+
+    if (props.restricted) {
+      const databaseName = `${this.databaseName.slice(0, 53)}_restricted`;
+      const database = new CfnDatabase(this, 'RestrictedDatabase', {
+        catalogId: stack.account,
+        databaseInput: { name: databaseName, description: 'CRM analytics lake with personal data in clear: restricted analysts only (docs/analytics.md)' },
+      });
+      icebergTables('RestrictedTable-', database, databaseName, lakeTables('clear'), 'lake/restricted');
+      const restrictedWorkGroupName = `${this.analystWorkGroupName.slice(0, 100)}-restricted`;
+      const restrictedWorkGroup = workGroup('RestrictedWorkGroup', restrictedWorkGroupName, 'CRM analytics: restricted analysts (personal data in clear)', 'athena-results/restricted/');
+      const policy = new ManagedPolicy(this, 'RestrictedAnalystPolicy', {
+        description: 'Query the CRM lake\'s restricted database (personal data in clear) through its own workgroup',
+        statements: [
+          new PolicyStatement({
+            actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup', 'athena:ListNamedQueries', 'athena:GetNamedQuery', 'athena:BatchGetNamedQuery'],
+            resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: restrictedWorkGroupName })],
+          }),
+          new PolicyStatement({
+            actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartitions'],
+            resources: [
+              stack.formatArn({ service: 'glue', resource: 'catalog', resourceName: undefined }),
+              stack.formatArn({ service: 'glue', resource: 'database', resourceName: databaseName }),
+              stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${databaseName}/*` }),
+            ],
+          }),
+          new PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects('lake/restricted/*')] }),
+          new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resources: [props.bucket.arnForObjects('athena-results/restricted/*')] }),
+          new PolicyStatement({ actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [props.bucket.bucketArn] }),
+          new PolicyStatement({ actions: ['lakeformation:GetDataAccess'], resources: ['*'] }),
+        ],
+      });
+      const group = new Group(this, 'RestrictedAnalysts', { managedPolicies: [policy] });
+      const bucket = props.importNames.bucket;
+      const ack = (resource: string, reason: string) => Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
+      ack(`${bucket}/lake/restricted/*`, 'Athena reads the restricted Iceberg tables\' data and metadata files, whose keys are only known at run time, under lake/restricted/ only.');
+      ack(`${bucket}/athena-results/restricted/*`, 'Athena writes each query\'s results under a new query id, under the restricted workgroup\'s result prefix only.');
+      ack(`arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/${databaseName}/*`, `The catalog entries of the restricted database's tables (${databaseName}) only.`);
+      ack('*', 'lakeformation:GetDataAccess, which Athena asks on every query, has no resource scope.');
+      (this as { restricted?: Analytics['restricted'] }).restricted = { databaseName, workGroupName: restrictedWorkGroupName, policy, group };
+      void restrictedWorkGroup;
     }
 
     this.stateMachine = this.workflow(props, tables, workGroupName);
@@ -261,12 +313,18 @@ export class Analytics extends Construct {
       },
     });
     const applyFull = MapState.jsonata(this, 'ApplyFullExport', {
-      items: ProvideItems.jsonArray(athenaFullStatements(tables, EXPORT_ID_TOKEN, SALT_TOKEN)),
+      items: ProvideItems.jsonArray([
+        ...athenaFullStatements(tables, EXPORT_ID_TOKEN, SALT_TOKEN),
+        ...(this.restricted ? athenaFullStatements(lakeTables('clear'), EXPORT_ID_TOKEN, SALT_TOKEN, this.restricted.databaseName) : []),
+      ]),
       maxConcurrency: 1,
       outputs: {},
     }).itemProcessor(statement('RunFullStatement'));
     const applyIncremental = MapState.jsonata(this, 'ApplyIncrementalExport', {
-      items: ProvideItems.jsonArray(athenaIncrementalStatements(tables, EXPORT_ID_TOKEN, SALT_TOKEN)),
+      items: ProvideItems.jsonArray([
+        ...athenaIncrementalStatements(tables, EXPORT_ID_TOKEN, SALT_TOKEN),
+        ...(this.restricted ? athenaIncrementalStatements(lakeTables('clear'), EXPORT_ID_TOKEN, SALT_TOKEN, this.restricted.databaseName) : []),
+      ]),
       maxConcurrency: 1,
       outputs: {},
     }).itemProcessor(statement('RunIncrementalStatement'));
@@ -325,6 +383,10 @@ export class Analytics extends Construct {
         glue('catalog'),
         stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }),
         stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/*` }),
+        ...(this.restricted ? [
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.restricted.databaseName }),
+          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.restricted.databaseName}/*` }),
+        ] : []),
       ],
     }));
     machine.addToRolePolicy(new PolicyStatement({
@@ -354,6 +416,7 @@ export class Analytics extends Construct {
     acknowledge(`${bucket}/athena-results/workflow/*`, 'Athena writes each query\'s results under a new query id, under the workflow workgroup\'s result prefix only.');
     acknowledge(`${props.importNames.table}/export/*`, 'DescribeExport is authorised on the export\'s ARN, table/<table>/export/<id>, whose id is only known once the export started; limited to this table\'s exports.');
     acknowledge(glueArn('table'), `Athena needs the catalog entries of the lake's tables, all in this lake's Glue database (${this.databaseName}) only.`);
+    if (this.restricted) acknowledge(`arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/${this.restricted.databaseName}/*`, `The workflow fills the restricted database's tables (${this.restricted.databaseName}) with the same statements, unmasked.`);
     acknowledge('*', 'Actions AWS does not scope to a resource: lakeformation:GetDataAccess (Athena asks it on every query), the CloudWatch Logs delivery actions Step Functions needs to log to its log group, and X-Ray trace segments.');
   }
 }

@@ -26,6 +26,8 @@ import { routes as commissionsRoutes } from '../../functions/commissions/routes'
 import { routes as pipelinesRoutes } from '../../functions/pipelines/routes';
 import { routes as dealsRoutes } from '../../functions/deals/routes';
 import { routes as forecastRoutes } from '../../functions/forecast/routes';
+import { routes as webhooksRoutes } from '../../functions/webhooks/routes';
+import { routes as apikeysRoutes } from '../../functions/apikeys/routes';
 import { routes as marketingRoutes } from '../../functions/marketing/routes';
 import { routes as ticketsRoutes } from '../../functions/tickets/routes';
 import { routes as exportsRoutes } from '../../functions/exports/routes';
@@ -50,6 +52,8 @@ const FEATURE_ROUTES: ReadonlyArray<[FeatureName, readonly RouteDef[]]> = [
   ['pipelines', pipelinesRoutes],
   ['deals', dealsRoutes],
   ['forecast', forecastRoutes],
+  ['webhooks', webhooksRoutes],
+  ['apikeys', apikeysRoutes],
   ['marketing', marketingRoutes],
   ['tickets', ticketsRoutes],
   ['exports', exportsRoutes],
