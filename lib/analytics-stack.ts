@@ -37,9 +37,15 @@ export class AnalyticsStack extends Stack {
       hashSalt: data.lakeHashKey.secret,
       logRetention: config.logRetentionDays,
       removalPolicy: config.removalPolicy,
+      restricted: config.analyticsRestricted,
     });
     new CfnOutput(this, 'LakeDatabase', { value: this.analytics.databaseName, description: 'Glue database of the lake (Athena: choose it in the query editor)' });
     new CfnOutput(this, 'AthenaWorkGroup', { value: this.analytics.analystWorkGroupName, description: 'Athena workgroup for analysts' });
+    if (this.analytics.restricted) {
+      new CfnOutput(this, 'RestrictedLakeDatabase', { value: this.analytics.restricted.databaseName, description: 'Glue database with personal data in clear (restricted analysts)' });
+      new CfnOutput(this, 'RestrictedAthenaWorkGroup', { value: this.analytics.restricted.workGroupName, description: 'Athena workgroup of the restricted database' });
+      new CfnOutput(this, 'RestrictedAnalystGroup', { value: this.analytics.restricted.group.groupName, description: 'IAM group whose members may query the restricted database (add users to it)' });
+    }
     new CfnOutput(this, 'LakeWorkflowArn', { value: this.analytics.stateMachine.stateMachineArn, description: 'Start with {"full": true} to rebuild the lake from a full export' });
   }
 }

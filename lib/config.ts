@@ -42,6 +42,11 @@ export interface CrmConfig {
   analyticsSchedule: string;
   /** Athena cancels a query that would scan more than this many GB (analysts' and the workflow's). */
   athenaScanLimitGb: number;
+  /**
+   * Opt-in: a second, restricted lake database with personal data in clear, its own workgroup and
+   * an IAM managed policy on a restricted-analyst group (default off: the lake is masked only).
+   */
+  analyticsRestricted: boolean;
   /** Whether the monitoring stack (alarms, dashboard, alarm topic) is deployed; default: not on `dev` (≈ $14 a month a stage; docs/costs.md). */
   monitoring: boolean;
   /** Cognito threat protection (Plus feature plan, billed per monthly active user; zero when idle). */
@@ -180,6 +185,7 @@ export function readConfig(node: Node): CrmConfig {
     analytics: asBoolean('analytics', get('analytics'), true),
     analyticsSchedule,
     athenaScanLimitGb,
+    analyticsRestricted: asBoolean('analyticsRestricted', get('analyticsRestricted'), false),
     monitoring: asBoolean('monitoring', get('monitoring'), !isDev),
     threatProtection: asBoolean('threatProtection', get('threatProtection'), !isDev),
     cognitoEmailThroughSes: asBoolean('cognitoEmailThroughSes', get('cognitoEmailThroughSes'), !isDev),

@@ -19,8 +19,9 @@
  * redirect URIs must match a registered one exactly. Clients: the docs client (callback: this
  * gateway's own `/docs`, on localhost, 127.0.0.1 and [::1]) and the app client (callbacks:
  * `OAUTH_CALLBACK_URLS`, comma-separated, as `oauthCallbackUrls` configures a deployed stage).
- * No passwords: picking a demo user is the sign-in. No refresh tokens (local tokens last the
- * client's access-token validity; sign in again).
+ * No passwords: picking a demo user is the sign-in. The refresh_token grant returns new access
+ * and ID tokens (no new refresh token, as Cognito without rotation); refresh tokens live in
+ * memory for 12 hours and are gone after a restart (sign in again).
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -35,6 +36,8 @@ export const CODE_LIFETIME_SECONDS = 300;
 const PAGE_LIFETIME_SECONDS = 600;
 /** Access and ID token validity of the deployed app and docs clients (lib/constructs/auth.ts). */
 export const OAUTH_TOKEN_LIFETIME_SECONDS = 3600;
+/** Refresh token validity (the docs client's in AWS). */
+const REFRESH_LIFETIME_SECONDS = 12 * 3600;
 /** Scopes a client may ask for: the document's (openid, email, profile) and Cognito's own. */
 const ALLOWED_SCOPES = new Set([...Object.keys(OAUTH_SCOPES), SIGN_IN_SCOPE]);
 
@@ -72,6 +75,8 @@ interface IssuedCode extends AuthorizationRequest {
   authTime: number;
 }
 
+type RefreshGrant = Pick<IssuedCode, 'clientId' | 'scopes' | 'user' | 'authTime' | 'expiresAt'>;
+
 const OAUTH_PATHS = new Set(['/oauth2/authorize', '/oauth2/token', '/logout', '/.well-known/openid-configuration', '/.well-known/jwks.json']);
 
 /** Callback URLs from `OAUTH_CALLBACK_URLS` (comma-separated absolute http(s) URLs). */
@@ -94,6 +99,7 @@ export function createLocalOAuth(options: LocalOAuthOptions): LocalOAuth {
   const appCallbacks = options.callbackUrls ?? callbackUrlsFromEnv();
   const pending = new Map<string, AuthorizationRequest>();
   const codes = new Map<string, IssuedCode>();
+  const refreshTokens = new Map<string, RefreshGrant>();
 
   /** The redirect URIs registered for a client, on the port this request came in on. */
   function redirectUris(clientId: string, req: IncomingMessage): readonly string[] | undefined {
@@ -109,6 +115,7 @@ export function createLocalOAuth(options: LocalOAuthOptions): LocalOAuth {
     const t = now();
     for (const [key, value] of pending) if (value.expiresAt <= t) pending.delete(key);
     for (const [key, value] of codes) if (value.expiresAt <= t) codes.delete(key);
+    for (const [key, value] of refreshTokens) if (value.expiresAt <= t) refreshTokens.delete(key);
   }
 
   async function handle(req: IncomingMessage, url: URL, body: Buffer): Promise<OAuthResponse | undefined> {
@@ -171,8 +178,9 @@ export function createLocalOAuth(options: LocalOAuthOptions): LocalOAuth {
   async function token(req: IncomingMessage, params: URLSearchParams | undefined): Promise<OAuthResponse> {
     if (!params) return tokenError('invalid_request', 'Send the parameters as application/x-www-form-urlencoded');
     const grantType = params.get('grant_type');
+    if (grantType === 'refresh_token') return refresh(req, params);
     if (grantType !== 'authorization_code') {
-      return tokenError('unsupported_grant_type', grantType ? `grant_type ${grantType} is not supported locally (only authorization_code; sign in again instead of refreshing)` : 'grant_type is required');
+      return tokenError('unsupported_grant_type', grantType ? `grant_type ${grantType} is not supported (authorization_code, refresh_token)` : 'grant_type is required');
     }
     const missing = ['code', 'client_id', 'redirect_uri', 'code_verifier'].filter((name) => !params.get(name));
     if (missing.length > 0) return tokenError('invalid_request', `Missing ${missing.join(', ')}`);
@@ -189,18 +197,36 @@ export function createLocalOAuth(options: LocalOAuthOptions): LocalOAuth {
     if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return tokenError('invalid_grant', 'code_verifier must be 43 to 128 unreserved characters');
     if (!sameText(s256(verifier), issued.codeChallenge)) return tokenError('invalid_grant', 'code_verifier does not match the code_challenge');
 
-    const { user } = issued;
+    const refreshToken = randomToken();
+    refreshTokens.set(refreshToken, { clientId, scopes: issued.scopes, user: issued.user, authTime: issued.authTime, expiresAt: now() + REFRESH_LIFETIME_SECONDS * 1000 });
+    return tokenResponse(issued, 'TokenGeneration_HostedAuth', refreshToken);
+  }
+
+  /** RFC 6749 §6: the same user, client and scopes; the refresh token itself stays valid. */
+  function refresh(req: IncomingMessage, params: URLSearchParams): Promise<OAuthResponse> | OAuthResponse {
+    const clientId = params.get('client_id') ?? '';
+    if (!redirectUris(clientId, req)) return tokenError('invalid_client', clientId ? `Unknown client ${clientId}` : 'Missing client_id');
+    const grant = refreshTokens.get(params.get('refresh_token') ?? '');
+    if (!grant || grant.expiresAt <= now() || grant.clientId !== clientId) return tokenError('invalid_grant', 'The refresh token is invalid, expired or of another client');
+    return tokenResponse(grant, 'TokenGeneration_RefreshTokens');
+  }
+
+  async function tokenResponse(
+    grant: RefreshGrant & { nonce?: string },
+    triggerSource: 'TokenGeneration_HostedAuth' | 'TokenGeneration_RefreshTokens',
+    refreshToken?: string,
+  ): Promise<OAuthResponse> {
+    const { user, clientId } = grant;
     const subject = { sub: user.id, email: user.email, emailVerified: true, groups: [user.role], username: user.username };
-    const accessToken = await options.issuer.signToken(subject, {
-      clientId, scopes: issued.scopes, expiresInSeconds: OAUTH_TOKEN_LIFETIME_SECONDS, triggerSource: 'TokenGeneration_HostedAuth',
-    });
+    const accessToken = await options.issuer.signToken(subject, { clientId, scopes: grant.scopes, expiresInSeconds: OAUTH_TOKEN_LIFETIME_SECONDS, triggerSource });
     const tokens: Record<string, unknown> = { access_token: accessToken, token_type: 'Bearer', expires_in: OAUTH_TOKEN_LIFETIME_SECONDS };
-    if (issued.scopes.includes('openid')) tokens.id_token = await idToken(issued, clientId, accessToken);
+    if (grant.scopes.includes('openid')) tokens.id_token = await idToken(grant, clientId, accessToken);
+    if (refreshToken) tokens.refresh_token = refreshToken;
     return json(200, tokens, { 'cache-control': 'no-store', pragma: 'no-cache', 'access-control-allow-origin': '*' });
   }
 
   /** The ID token Cognito issues alongside (claims per the documented ID-token sample). */
-  function idToken(issued: IssuedCode, clientId: string, accessToken: string): Promise<string> {
+  function idToken(issued: RefreshGrant & { nonce?: string }, clientId: string, accessToken: string): Promise<string> {
     const t = Math.floor(now() / 1000);
     const atHash = createHash('sha256').update(accessToken).digest().subarray(0, 16).toString('base64url');
     const email = issued.scopes.includes('email') ? { email: issued.user.email, email_verified: true } : {};
@@ -227,7 +253,7 @@ export function createLocalOAuth(options: LocalOAuthOptions): LocalOAuth {
       token_endpoint: `${base}/oauth2/token`,
       jwks_uri: `${base}/.well-known/jwks.json`,
       response_types_supported: ['code'],
-      grant_types_supported: ['authorization_code'],
+      grant_types_supported: ['authorization_code', 'refresh_token'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256'],
       scopes_supported: [...ALLOWED_SCOPES],

@@ -202,7 +202,7 @@ export class Analytics extends Construct {
       ack(`${bucket}/athena-results/restricted/*`, 'Athena writes each query\'s results under a new query id, under the restricted workgroup\'s result prefix only.');
       ack(`arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/${databaseName}/*`, `The catalog entries of the restricted database's tables (${databaseName}) only.`);
       ack('*', 'lakeformation:GetDataAccess, which Athena asks on every query, has no resource scope.');
-      (this as { restricted?: Analytics['restricted'] }).restricted = { databaseName, workGroupName: restrictedWorkGroupName, policy, group };
+      this.restricted = { databaseName, workGroupName: restrictedWorkGroupName, policy, group };
       void restrictedWorkGroup;
     }
 

@@ -427,8 +427,8 @@ describe('stages', () => {
   it('two stages synthesize side by side without hard-coded physical names', () => {
     const dev = built;
     const prod = templatesOf(PROD_CONTEXT);
-    expect(dev.all.map(({ stack: s }) => s.stackName)).toEqual(['Crm-dev-Data', 'Crm-dev-App', 'Crm-dev-Analytics', 'Crm-dev-Monitoring']);
-    expect(prod.all.map(({ stack: s }) => s.stackName)).toEqual(['Crm-prod-Data', 'Crm-prod-App', 'Crm-prod-Analytics', 'Crm-prod-Monitoring']);
+    expect(dev.all.map(({ stack: s }) => s.stackName)).toEqual(['Crm-dev-Data', 'Crm-dev-App', 'Crm-dev-MachineApi', 'Crm-dev-Analytics', 'Crm-dev-Monitoring']);
+    expect(prod.all.map(({ stack: s }) => s.stackName)).toEqual(['Crm-prod-Data', 'Crm-prod-App', 'Crm-prod-MachineApi', 'Crm-prod-Analytics', 'Crm-prod-Monitoring']);
     for (const t of [...dev.all, ...prod.all].map(({ template: tt }) => tt)) {
       for (const [id, resource] of Object.entries(t.toJSON().Resources as Record<string, Json>)) {
         // A reference to another resource's generated name is fine; a literal string is not.

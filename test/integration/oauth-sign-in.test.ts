@@ -1,7 +1,7 @@
 /**
  * Signing in the way the /docs page does, against the local user pool domain (local/oauth.ts):
  * authorize → pick a demo user → code → token with the PKCE verifier → call the API with the
- * access token, which the gateway verifies like every other token. A wrong verifier, a reused
+ * access token, which the gateway verifies like every other token (and refresh it). A wrong verifier, a reused
  * code or a different redirect_uri is an OAuth error (400 JSON), and an unregistered redirect
  * URI never gets a redirect.
  */
@@ -97,6 +97,18 @@ describe('local OAuth sign-in (authorization code + PKCE)', () => {
     const again = await exchange({ code, code_verifier: verifier });
     expect(again.status).toBe(400);
     expect(again.body.error).toBe('invalid_grant');
+
+    // The refresh token gives a new access token for the same user and client (and no new refresh token).
+    expect(tokens.body.refresh_token).toEqual(expect.any(String));
+    const refreshed = await exchange({ grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token });
+    expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
+    expect(refreshed.body.refresh_token).toBeUndefined();
+    expect(refreshed.body.access_token).not.toBe(tokens.body.access_token);
+    expect(decodeJwt(refreshed.body.access_token)).toMatchObject({ sub: sam.id, client_id: LOCAL_DOCS_CLIENT_ID, scope: 'openid email profile' });
+    expect((await crm.request('GET', '/v1/me', { token: refreshed.body.access_token })).body.userId).toBe(sam.id);
+    const otherClient = await exchange({ grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token, client_id: 'local-crm-app-client' });
+    expect(otherClient.status).toBe(400);
+    expect(otherClient.body.error).toBe('invalid_grant');
   });
 
   it('refuses a wrong verifier (and burns the code), a different redirect_uri and an unknown code with 400 invalid_grant', async () => {
@@ -119,9 +131,12 @@ describe('local OAuth sign-in (authorization code + PKCE)', () => {
     const unknown = await exchange({ code: 'not-a-code', code_verifier: second.verifier });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error).toBe('invalid_grant');
-    const refresh = await exchange({ grant_type: 'refresh_token', refresh_token: 'x' });
+    const refresh = await exchange({ grant_type: 'refresh_token', refresh_token: 'not-a-refresh-token' });
     expect(refresh.status).toBe(400);
-    expect(refresh.body.error).toBe('unsupported_grant_type');
+    expect(refresh.body.error).toBe('invalid_grant');
+    const password = await exchange({ grant_type: 'password', username: 'sam.sales', password: 'x' });
+    expect(password.status).toBe(400);
+    expect(password.body.error).toBe('unsupported_grant_type');
   });
 
   it('never redirects to an unregistered URI, and sends PKCE-less requests back with invalid_request', async () => {

@@ -14,7 +14,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const engine = await startDynamoDbLocal({ port: await freePort() });
+  // A generous start limit: the JVM starts slowly on a loaded two-core machine.
+  const engine = await startDynamoDbLocal({ port: await freePort(), startTimeoutMs: 180_000 });
   project.provide('dynamodbEndpoint', engine.endpoint);
   return () => engine.stop();
 }

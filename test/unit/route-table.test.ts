@@ -29,7 +29,9 @@ import { routes as forecastRoutes } from '../../functions/forecast/routes';
 import { routes as webhooksRoutes } from '../../functions/webhooks/routes';
 import { routes as apikeysRoutes } from '../../functions/apikeys/routes';
 import { routes as marketingRoutes } from '../../functions/marketing/routes';
+import { routes as contractsRoutes } from '../../functions/contracts/routes';
 import { routes as ticketsRoutes } from '../../functions/tickets/routes';
+import { routes as kbRoutes } from '../../functions/kb/routes';
 import { routes as exportsRoutes } from '../../functions/exports/routes';
 import { routes as dashboardRoutes } from '../../functions/dashboard/routes';
 import { ESBUILD_OPTIONS } from '../../lib/bundling';
@@ -55,7 +57,9 @@ const FEATURE_ROUTES: ReadonlyArray<[FeatureName, readonly RouteDef[]]> = [
   ['webhooks', webhooksRoutes],
   ['apikeys', apikeysRoutes],
   ['marketing', marketingRoutes],
+  ['contracts', contractsRoutes],
   ['tickets', ticketsRoutes],
+  ['kb', kbRoutes],
   ['exports', exportsRoutes],
   ['dashboard', dashboardRoutes],
 ];
