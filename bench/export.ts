@@ -97,9 +97,10 @@ async function main(): Promise<void> {
       for (;;) {
         const start = next;
         if (start >= CUSTOMERS) return;
-        next = Math.min(CUSTOMERS, start + 25);
+        const end = Math.min(CUSTOMERS, start + 25);
+        next = end;
         const puts: Record<string, unknown>[] = [];
-        for (let i = start; i < next; i++) {
+        for (let i = start; i < end; i++) {
           const at = new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString();
           const contactId = newId('con');
           const customer = {
@@ -129,7 +130,7 @@ async function main(): Promise<void> {
           }
         }
         items += puts.length;
-        if (Math.floor(next / 10_000) !== Math.floor(start / 10_000)) out(`  loaded ${next} customers (${items} items) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+        if (Math.floor(end / 10_000) !== Math.floor(start / 10_000)) out(`  loaded ${end} customers (${items} items) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));

@@ -55,6 +55,7 @@ export class AppStack extends Stack {
           table: data.data,
           eventBus: data.events.bus,
           exportsBucket: data.exports.bucket,
+          exportsBucketArnExport: data.exportsBucketArnExport,
           cursorSecret: data.cursorSecret.secret,
           senderEmail: config.senderEmail,
         },

@@ -142,9 +142,6 @@ export interface RefreshResult {
   tables: Record<string, number>;
 }
 
-/** DuckDB's memory limit for a lake refresh (the export process must stay ≤ 256 MB). */
-export const LAKE_MEMORY_LIMIT = '128MB';
-
 const sqlPath = (path: string) => `'${path.replace(/'/g, "''")}'`;
 
 /**
@@ -161,9 +158,7 @@ const sqlPath = (path: string) => `'${path.replace(/'/g, "''")}'`;
 export async function refreshLake(options: RefreshOptions): Promise<RefreshResult> {
   const work = join(options.lakeDir, 'work', randomUUID());
   mkdirSync(work, { recursive: true });
-  // Bounded: DuckDB would otherwise size its buffer pool at 80 % of the machine's memory; past
-  // this it spills to `lake.duckdb.tmp/` (bench/export.ts measures the process's peak).
-  const instance = await DuckDBInstance.create(join(options.lakeDir, 'lake.duckdb'), { memory_limit: LAKE_MEMORY_LIMIT, threads: '2', preserve_insertion_order: 'false' });
+  const instance = await DuckDBInstance.create(join(options.lakeDir, 'lake.duckdb'));
   const db = await instance.connect();
   try {
     const jsonFiles = await downloadExport(options.s3, options.bucket, options.prefix, work, 'full');

@@ -278,9 +278,8 @@ export const FEATURES = {
       // BatchGetItem: the customer with the service-desk settings; ConditionCheckItem: linked contact, asset, order, queue, live customer.
       read: ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'],
       indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'],
-      // customer: audit entries (timeline); serviceReport: opened/resolved/breach counters;
-      // userProfile: the caller's email for escalation emails (functions/notifications/with-profile.ts).
-      write: { ticket: PUT_UPDATE, queue: PUT_UPDATE, serviceDesk: PUT, customer: PUT, serviceReport: UPDATE, userProfile: PUT, ...IDEMPOTENCY },
+      // customer: audit entries (timeline); serviceReport: opened/resolved/breach counters.
+      write: { ticket: PUT_UPDATE, queue: PUT_UPDATE, serviceDesk: PUT, customer: PUT, serviceReport: UPDATE, ...IDEMPOTENCY },
     },
     sendEmail: true,
     cursorSecret: true,

@@ -1,6 +1,5 @@
 /** Tickets feature (service desk): adapts routes to the services. Nothing but parameter plumbing lives here. */
 import { createHttpHandler, created, ok, type OperationsFor } from '../http/chain';
-import { withProfile } from '../notifications/with-profile';
 import { routes } from './routes';
 import * as queues from './queues';
 import * as service from './service';
@@ -30,5 +29,6 @@ const operations: OperationsFor<typeof routes> = {
   putServiceDesk: async ({ principal, body, expectedVersion, now }) => ok(await queues.putSettings(principal, body, expectedVersion, now)),
 };
 
-// withProfile keeps agents' emails current: SLA escalations email the assignee and the queue's manager.
-export const handler = createHttpHandler('tickets', routes, withProfile(operations) as typeof operations);
+// No profile copy here: only tasks and notifications write users' profiles (where emails go); an
+// agent's escalation emails use the profile those features keep (in-app notifications need none).
+export const handler = createHttpHandler('tickets', routes, operations);

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { EventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -29,6 +29,8 @@ export interface FeatureResources {
   table?: DataTable;
   eventBus?: EventBus;
   exportsBucket?: Bucket;
+  /** The data stack's export name of the exports bucket's ARN: grants import it by that name (as cdk-nag then names it). */
+  exportsBucketArnExport?: string;
   cursorSecret?: ISecret;
   senderEmail?: string;
 }
@@ -149,12 +151,11 @@ export class FeatureFunction extends Construct {
       const bucket = need(resources.exportsBucket, 'writeExports');
       this.role.addToPrincipalPolicy(new PolicyStatement({
         actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
-        resources: [bucket.arnForObjects('*')],
+        resources: [objectsArn(this, bucket, resources.exportsBucketArnExport, '*')],
       }));
       environment.EXPORTS_BUCKET_NAME = bucket.bucketName;
-      const bucketLogicalId = Stack.of(this).resolve((bucket.node.defaultChild as CfnBucket).logicalId) as string;
       Validations.of(this.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/*]`,
+        id: `AwsSolutions-IAM5[Resource::${nagBucketArn(this, bucket, resources.exportsBucketArnExport)}/*]`,
         reason: 'Export jobs write partitioned Parquet objects whose keys (entity/date partitions, run ids) are only known at run time; the grant is PutObject/AbortMultipartUpload in the dedicated exports bucket only.',
       });
     }
@@ -162,11 +163,10 @@ export class FeatureFunction extends Construct {
     if (feature.readExports) {
       const bucket = need(resources.exportsBucket, 'readExports');
       // Presigned download URLs carry this role's permission: on-demand export files only, never the lake.
-      this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects('exports/*')] }));
+      this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [objectsArn(this, bucket, resources.exportsBucketArnExport, 'exports/*')] }));
       environment.EXPORTS_BUCKET_NAME = bucket.bucketName;
-      const bucketLogicalId = Stack.of(this).resolve((bucket.node.defaultChild as CfnBucket).logicalId) as string;
       Validations.of(this.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/exports/*]`,
+        id: `AwsSolutions-IAM5[Resource::${nagBucketArn(this, bucket, resources.exportsBucketArnExport)}/exports/*]`,
         reason: 'Presigned download URLs of on-demand export files, whose keys (export id, entity, part) are only known at run time; GetObject under exports/ of the exports bucket only.',
       });
     }
@@ -191,4 +191,18 @@ export class FeatureFunction extends Construct {
       bundling: cdkBundlingOptions(feature.files),
     });
   }
+}
+
+/**
+ * How cdk-nag names the exports bucket's ARN in a finding: `<Logical.Arn>` in its own stack, the
+ * export name when the function's stack imports it from the data stack.
+ */
+function nagBucketArn(scope: Construct, bucket: Bucket, arnExport: string | undefined): string {
+  if (arnExport && Stack.of(scope) !== Stack.of(bucket)) return arnExport;
+  return `<${Stack.of(bucket).resolve((bucket.node.defaultChild as CfnBucket).logicalId) as string}.Arn>`;
+}
+
+/** Objects of the bucket under `pattern`, by the explicit export when the bucket lives in another stack. */
+function objectsArn(scope: Construct, bucket: Bucket, arnExport: string | undefined, pattern: string): string {
+  return arnExport && Stack.of(scope) !== Stack.of(bucket) ? `${Fn.importValue(arnExport)}/${pattern}` : bucket.arnForObjects(pattern);
 }

@@ -85,6 +85,47 @@ describe('analytics stack', () => {
     expect(wildcard.filter((a) => !/^(logs:|xray:|lakeformation:GetDataAccess$)/.test(a))).toEqual([]);
   });
 
+  it('has no restricted (unmasked) database unless the deployment opts in', () => {
+    expect(ofType('AWS::IAM::Group')).toHaveLength(0);
+    expect(JSON.stringify(json)).not.toContain('_restricted');
+  });
+
+  it('opt-in: a restricted database with the unmasked columns, filled by the workflow, readable through its own workgroup and managed policy', () => {
+    const built = templatesOf({ analyticsRestricted: 'true' });
+    const restricted = built.all.find(({ stack }) => stack === built.synthesized.analytics)!.template.toJSON() as typeof json;
+    const of = (type: string) => Object.values(restricted.Resources).filter((r) => r.Type === type).map((r) => r.Properties);
+    const databases = of('AWS::Glue::Database').map((d) => d.DatabaseInput.Name as string);
+    expect(databases).toHaveLength(2);
+    const name = databases.find((d) => d.endsWith('_restricted'))!;
+    expect(name).toBeDefined();
+    const tables = of('AWS::Glue::Table').filter((t) => t.DatabaseName === name);
+    expect(tables).toHaveLength(lakeTables('clear').length);
+    const customers = tables.find((t) => t.TableInput.Name === 'customers_current');
+    const columns = customers.TableInput.StorageDescriptor.Columns.map((c: any) => c.Name);
+    // Personal data in clear here, and only here.
+    expect(columns).toEqual(expect.arrayContaining(['email', 'phone', 'tax_id', 'address_line1', 'address_postal_code']));
+    expect(lakeTables().find((t) => t.name === 'customers')!.columns.map((c) => c.name)).not.toContain('phone');
+    expect(JSON.stringify(customers.TableInput.StorageDescriptor.Location)).toMatch(/lake\/restricted\/customers/);
+    // Its own workgroup, results under their own prefix.
+    const groups = of('AWS::Athena::WorkGroup');
+    expect(groups).toHaveLength(3);
+    const group = groups.find((g) => String(g.Name).endsWith('-restricted'))!;
+    expect(JSON.stringify(group.WorkGroupConfiguration.ResultConfiguration.OutputLocation)).toContain('athena-results/restricted/');
+    // The workflow fills it with the same export, unmasked.
+    const definition = JSON.stringify(of('AWS::StepFunctions::StateMachine')[0].DefinitionString);
+    expect(definition).toContain(`${name}`);
+    // A managed policy on the restricted analyst group: that database, that workgroup, lake/restricted/ only.
+    const [policy] = of('AWS::IAM::ManagedPolicy');
+    const [group2] = of('AWS::IAM::Group');
+    expect(group2.ManagedPolicyArns).toHaveLength(1);
+    const text = JSON.stringify(policy.PolicyDocument);
+    expect(text).toContain(`database/${name}`);
+    expect(text).toContain('lake/restricted/*');
+    expect(text).toContain('-restricted');
+    expect(text).not.toContain('lake/tables');
+    expect(text).not.toMatch(/"s3:[A-Za-z]+"[^}]*"Resource":"\*"/);
+  }, 120_000);
+
   it('can be left out', () => {
     expect(templatesOf({ analytics: 'false' }).synthesized.analytics).toBeUndefined();
   }, 120_000);

@@ -109,7 +109,7 @@ describe('knowledge base', () => {
     expect(html).toContain('<strong>reset</strong>');
     expect(html).toContain('<em>five</em>');
     expect(html).toContain('<code>manual&lt;1&gt;</code>');
-    expect(html).toContain('<a href="https://example.com/help" rel="nofollow noopener noreferrer">good</a>');
+    expect(html).toContain('<a href="https://example.com/help" rel="noopener noreferrer nofollow">good</a>');
     expect(html).toContain('<a href="/v1/kb/articles"');
     expect(html).toContain('<a href="mailto:help@example.com"');
     // Nothing executable: no script element, no event handler attribute, no script URL in an href.

@@ -205,7 +205,6 @@ describe('lists', () => {
     expect(page2.headers.get('x-db-requests')).toBe('1');
     expect(page2.body.items[0].id).toBe(low.id);
 
-    await crm.request('GET', '/v1/queues', { role: 'manager' }); // the manager's first call stores their profile
     const deadlines = await crm.request('GET', `/v1/ticket-deadlines?queueId=${queue.body.id}`, { role: 'manager' });
     expect(deadlines.status).toBe(200);
     expect(deadlines.headers.get('x-db-requests')).toBe('1');
@@ -237,9 +236,9 @@ describe('SLA escalation', () => {
   async function escalationSetup() {
     const agent = uid('agent');
     const manager = uid('lead');
-    // Both call the API once, so the CRM knows their email (profiles, as for task reminders).
-    await crm.request('GET', '/v1/queues', { role: 'service', userId: agent });
-    await crm.request('GET', '/v1/queues', { role: 'manager', userId: manager });
+    // Both read their notifications once, so the CRM knows their email (profiles, as for task reminders).
+    await crm.request('GET', '/v1/notifications', { role: 'service', userId: agent });
+    await crm.request('GET', '/v1/notifications', { role: 'manager', userId: manager });
     const queue = await crm.request('POST', '/v1/queues', { role: 'admin', body: { name: `Escalations ${uid('q')}`, managerId: manager, memberIds: [agent] } });
     const { customerId } = await customerWithContact();
     const ticket = await openTicket({ customerId, priority: 'urgent', assigneeId: agent, queueId: queue.body.id });

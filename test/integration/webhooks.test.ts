@@ -7,11 +7,15 @@
  * its admin notified; redelivery and secret rotation; the SSRF guard refuses private addresses.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../support/stack';
+import { REPO_ROOT } from '../../lib/paths';
 
 // The test receiver listens on this machine: allow-listed, as `npm start` does (never in AWS).
 process.env.WEBHOOK_ALLOWED_HOSTS = '127.0.0.1';
@@ -109,6 +113,28 @@ describe('webhooks', () => {
     expect(log).toHaveLength(1);
     expect(log[0]).toMatchObject({ status: 'delivered', attempts: 1, lastStatusCode: 204, eventId: body.id, eventType: 'deal.created' });
     expect(log[0].lastLatencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('is verified by the Node and Python recipes exactly as docs/webhooks.md prints them', async () => {
+    const docs = readFileSync(`${REPO_ROOT}/docs/webhooks.md`, 'utf8');
+    const block = (lang: string) => [...docs.matchAll(/```(\w+)\n([\s\S]*?)```/g)].find((m) => m[1] === lang)?.[2] ?? '';
+    const nodeRecipe = new Function('require', `${block('js')}\nreturn verifyCrmWebhook;`)(createRequire(import.meta.url)) as (s: string, h: unknown, b: string) => boolean;
+    const hook = await createWebhook('/recipes');
+    const deal = await dealFor();
+    await settle('deal.created', deal.id);
+    const [request] = at('/recipes');
+    expect(nodeRecipe(hook.secret, request!.headers, request!.body)).toBe(true);
+    expect(nodeRecipe(hook.secret, request!.headers, request!.body.replace('deal.created', 'deal.deleted'))).toBe(false);
+    const python = spawnSync('python3', ['-c', `${block('python')}
+import json, sys
+case = json.load(sys.stdin)
+print(json.dumps([verify_crm_webhook(case["secret"], case["headers"], case["body"].encode()), verify_crm_webhook("whsec_wrong", case["headers"], case["body"].encode())]))`], {
+      input: JSON.stringify({ secret: hook.secret, headers: request!.headers, body: request!.body }), encoding: 'utf8',
+    });
+    // Python is optional on a developer machine; where it exists, its recipe must hold too.
+    if (python.error) return;
+    expect(python.stderr).toBe('');
+    expect(JSON.parse(python.stdout)).toEqual([true, false]);
   });
 
   it('matches wildcards and exact types, and applies the field filter', async () => {
