@@ -227,7 +227,9 @@ export const FEATURES = {
     description: 'Lambda request authorizer of the machine API: verifies an API key (hash lookup) and records its last use',
     table: { read: ['GetItem'], write: { apiKey: UPDATE } },
     memoryMb: 256,
-    timeoutSeconds: 5,
+    // API Gateway waits 10 s for an authorizer; the DynamoDB client gives up before that (8.1 s
+    // worst case, test/unit/aws-client-timeouts.test.ts), so a slow table answers 503, not a timeout.
+    timeoutSeconds: 10,
   },
   dashboard: {
     entry: 'functions/dashboard/handler.ts',
@@ -283,6 +285,9 @@ export const FEATURES = {
     },
     sendEmail: true,
     cursorSecret: true,
+    // A public reply is emailed within the request: the SES client's worst case (10.2 s,
+    // test/unit/aws-client-timeouts.test.ts) must end before the function does; API Gateway waits 30 s.
+    timeoutSeconds: 15,
   },
   marketing: {
     entry: 'functions/marketing/handler.ts',

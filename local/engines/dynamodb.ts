@@ -89,7 +89,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   try {
     // Short timeouts: something that accepts connections but never answers must not hang start-up.
     const probe = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
-    await waitUntilAnswering(child, probe, options.startTimeoutMs ?? 30_000, () => stderr);
+    await waitUntilAnswering(child, probe, options.startTimeoutMs ?? 180_000, () => stderr);
   } catch (error) {
     await stop();
     throw error;
@@ -130,7 +130,7 @@ function stopChild(child: ChildProcess): Promise<void> {
  * Creates the CRM table from the one table specification if it does not exist, then waits for
  * ACTIVE. Safe to call concurrently and repeatedly.
  */
-export async function ensureTable(client: DynamoDBClient, tableName: string, timeoutMs = 30_000): Promise<void> {
+export async function ensureTable(client: DynamoDBClient, tableName: string, timeoutMs = 180_000): Promise<void> {
   try {
     await client.send(new CreateTableCommand(createTableInput(tableName)));
   } catch (error) {
