@@ -4,7 +4,7 @@
  * Sensitive fields are recorded as "changed", never with their values.
  */
 import { keys, newId } from '../data/keys';
-import { domainEventOf } from '../events/domain-event';
+import { type DomainEvent, domainEventOf } from '../events/domain-event';
 import { OUTBOX_KIND } from '../events/outbox';
 import type { Principal } from '../security/principal';
 
@@ -56,15 +56,20 @@ export interface AuditInput {
 
 /**
  * The audit/outbox entry of a change. Its domain event is not stored with it: the publisher derives
- * it from the entry's attributes (functions/events/domain-event.ts), which saves about 350 bytes
- * per entry — the difference between one and two write units for a typical entry, in the table and
- * in every index that lists it. `item.event` still reads the event (derived on first access); a
- * caller that reads it — to change its detail — gets it stored with the entry, published as stored.
+ * it from the entry's attributes (`domainEventOf`, functions/events/domain-event.ts), which saves
+ * about 350 bytes per entry — the difference between one and two write units for a typical entry,
+ * in the table and in every index that lists it. `eventOf(entry)` gives the event in memory.
+ *
+ * `customerId` is the customer whose partition (and history) holds the entry. Entries of records
+ * that belong to no customer (settings, pipelines, quotas, a task or lead without one) pass
+ * `NO_CUSTOMER` ('-') or '' and re-key the entry into their own partition; their event names no
+ * customer.
  */
 export function auditItem(input: AuditInput): Record<string, unknown> {
   const id = newId('aud');
   const at = input.at.toISOString();
-  const item: Record<string, unknown> = {
+  const noCustomer = input.customerId === NO_CUSTOMER || input.customerId === '';
+  return {
     ...keys.audit.item(input.customerId, at, id),
     ...(input.timeline ? keys.timeline.recordEvent(input.customerId, input.entityType, at, id) : {}),
     kind: OUTBOX_KIND,
@@ -74,28 +79,21 @@ export function auditItem(input: AuditInput): Record<string, unknown> {
     action: input.action,
     entityType: input.entityType,
     entityId: input.entityId,
-    // The event's customerId (left out when it is the entity itself: a customer's own entries) and
-    // version, which the entry did not carry before.
-    ...(input.customerId !== input.entityId ? { customerId: input.customerId } : {}),
+    // The event's customer: left out when it is the entity itself (a customer's own entries) and
+    // for entries of records without a customer (the event then names none, see domainEventOf).
+    ...(noCustomer ? { customerless: true } : input.customerId !== input.entityId ? { customerId: input.customerId } : {}),
     version: input.version,
     changes: input.changes,
   };
-  Object.defineProperty(item, 'event', {
-    configurable: true,
-    enumerable: false,
-    get(this: Record<string, unknown>) {
-      return storeEvent(this, domainEventOf(this));
-    },
-    set(this: Record<string, unknown>, value: unknown) {
-      storeEvent(this, value);
-    },
-  });
-  return item;
 }
 
-/** Makes `event` an ordinary attribute of the entry (stored and spread with it) and returns it. */
-function storeEvent<T>(item: Record<string, unknown>, event: T): T {
-  Object.defineProperty(item, 'event', { value: event, writable: true, enumerable: true, configurable: true });
+/** Customer id of entries whose record belongs to no customer. */
+export const NO_CUSTOMER = '-';
+
+/** The domain event an audit entry publishes (what the publisher derives from the stored entry). */
+export function eventOf(entry: Record<string, unknown>): DomainEvent {
+  const event = domainEventOf(entry);
+  if (!event) throw new Error('Not an audit entry');
   return event;
 }
 

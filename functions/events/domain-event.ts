@@ -3,9 +3,9 @@
  * are stored without a copy of their event (it repeated the entry's id, time, actor, record and
  * changed fields — about 350 bytes, enough to push a typical entry past the 1 KB write unit, in
  * every index that lists it); the publisher and `npm run redrive` derive it here, and
- * functions/audit/audit.ts builds the in-memory `event` with the same function, so what is
- * published is exactly what was planned. An entry that stores an explicit `event` (a caller
- * that changed its detail, or an entry written before this) is published as stored.
+ * functions/audit/audit.ts (`eventOf`) gives writers the same event in memory, so what is
+ * published is exactly what was planned. An entry written before this change, which still stores
+ * its `event`, is published as stored.
  *
  * Pure and dependency-free: the events publisher bundles it.
  */
@@ -18,7 +18,7 @@ export interface DomainEvent {
 }
 
 /** The attributes of an audit entry its event is derived from (what a reader must fetch). */
-export const EVENT_ATTRIBUTES = ['id', 'at', 'actor', 'action', 'entityType', 'entityId', 'customerId', 'version', 'changes'] as const;
+export const EVENT_ATTRIBUTES = ['id', 'at', 'actor', 'action', 'entityType', 'entityId', 'customerId', 'customerless', 'version', 'changes'] as const;
 
 /** The event of an audit entry; undefined when the entry lacks what an event needs. */
 export function domainEventOf(entry: Record<string, unknown>): DomainEvent | undefined {
@@ -37,8 +37,9 @@ export function domainEventOf(entry: Record<string, unknown>): DomainEvent | und
       occurredAt: at,
       entityType,
       entityId: entry.entityId,
-      // A customer's own entries leave customerId out: it is their entityId.
-      customerId: entry.customerId ?? entry.entityId,
+      // A customer's own entries leave customerId out (it is their entityId); entries of records
+      // without a customer are marked `customerless` and their event names none.
+      ...(entry.customerless === true ? {} : { customerId: entry.customerId ?? entry.entityId }),
       version: entry.version,
       changedFields: changes.map((c) => c.field),
       actorId: entry.actor,

@@ -112,13 +112,11 @@ export async function putQuota(principal: Principal, userId: string, period: str
   const next: QuotaItem = { userId, period, amount: body.amount, version: (current?.version ?? 0) + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
   if (current && diff(current, next, ['amount'], []).length === 0) return toQuota(current);
   const base = auditItem({ customerId: '-', entityType: 'quota', entityId: `${userId}/${period}`, action: current ? 'updated' : 'created', actor: principal, at: now, version: next.version, changes: diff(current, next, ['amount'], []) });
-  const event = base.event as { detail: Record<string, unknown> };
-  const { customerId: _none, ...detail } = event.detail;
   const tx = new Transaction();
   tx.put('quota', quotaStored(next), current
     ? { expression: '#v = :v', names: { '#v': 'version' }, values: { ':v': current.version } }
     : { expression: 'attribute_not_exists(pk)' });
-  tx.put('audit', { ...base, ...keys.quota.audit(userId, base.at as string, base.id as string), event: { ...event, detail } });
+  tx.put('audit', { ...base, ...keys.quota.audit(userId, base.at as string, base.id as string) });
   try {
     await tx.commit();
   } catch (err) {

@@ -34,8 +34,6 @@ const view = (principal: Principal, item: LeadItem) => maskFor('lead', toLead(it
 function leadAudit(principal: Principal, before: LeadItem | undefined, after: LeadItem, action: 'created' | 'updated' | 'deleted' | 'converted', now: Date) {
   const changes = diff(before, action === 'deleted' ? undefined : after, [...LEAD_FIELDS, 'convertedCustomerId', 'convertedContactId', 'convertedDealId'], LEAD_SENSITIVE);
   const item = auditItem({ customerId: after.convertedCustomerId ?? '', entityType: 'lead', entityId: after.id, action, actor: principal, at: now, version: after.version, changes });
-  const event = item.event as { detail: Record<string, unknown> };
-  if (!after.convertedCustomerId) delete event.detail.customerId;
   return { ...item, ...keys.lead.audit(after.id, item.at as string, item.id as string) };
 }
 

@@ -18,9 +18,7 @@ type StageInput = Infer<typeof StageInputSchema>;
 function pipelineAudit(principal: Principal, before: PipelineItem | undefined, after: PipelineItem, now: Date) {
   const changes = diff(before, after, FIELDS, []);
   const base = auditItem({ customerId: '-', entityType: 'pipeline', entityId: after.id, action: before ? 'updated' : 'created', actor: principal, at: now, version: after.version, changes });
-  const event = base.event as { detail: Record<string, unknown> };
-  const { customerId: _none, ...detail } = event.detail;
-  return { ...base, ...keys.pipeline.audit(after.id, base.at as string, base.id as string), event: { ...event, detail } };
+  return { ...base, ...keys.pipeline.audit(after.id, base.at as string, base.id as string) };
 }
 
 /** Builds the ordered stage list: known ids keep theirs, new stages get `stg_…`; none may be dropped. */

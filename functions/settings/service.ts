@@ -37,9 +37,7 @@ export async function getServiceRules() {
 function settingsAudit(principal: Principal, before: StoredServiceRules, after: StoredServiceRules, now: Date) {
   const changes = diff(before, after, RULE_FIELDS, []);
   const base = auditItem({ customerId: '-', entityType: 'settings', entityId: 'service-rules', action: 'updated', actor: principal, at: now, version: after.version, changes });
-  const event = base.event as { detail: Record<string, unknown> };
-  const { customerId: _none, ...detail } = event.detail;
-  return { ...base, ...keys.settings.serviceRulesAudit(base.at as string, base.id as string), event: { ...event, detail } };
+  return { ...base, ...keys.settings.serviceRulesAudit(base.at as string, base.id as string) };
 }
 
 /** PUT: replaces the rules. With If-Match a stale version is 412; without, the last writer wins. */

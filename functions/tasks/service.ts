@@ -107,8 +107,6 @@ export async function createTaskFromRule(input: RuleTaskInput, now: Date): Promi
 function taskAudit(before: TaskItem | undefined, after: TaskItem, action: 'created' | 'updated' | 'completed' | 'reopened' | 'cancelled', actor: Principal, now: Date) {
   const changes = diff(before, after, TASK_FIELDS, []);
   const item = auditItem({ customerId: after.customerId ?? '', entityType: 'task', entityId: after.id, action, actor, at: now, version: after.version, changes });
-  const event = item.event as { detail: Record<string, unknown> };
-  if (!after.customerId) delete event.detail.customerId;
   return { ...item, ...keys.task.audit(after.id, item.at as string, item.id as string) };
 }
 

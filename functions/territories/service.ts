@@ -21,9 +21,7 @@ export async function getTerritories() {
 function territoriesAudit(principal: Principal, before: StoredTerritories, after: StoredTerritories, now: Date) {
   const changes = diff(before, after, ['rules'], []);
   const base = auditItem({ customerId: '-', entityType: 'settings', entityId: 'territories', action: 'updated', actor: principal, at: now, version: after.version, changes });
-  const event = base.event as { detail: Record<string, unknown> };
-  const { customerId: _none, ...detail } = event.detail;
-  return { ...base, ...keys.territories.audit(base.at as string, base.id as string), event: { ...event, detail } };
+  return { ...base, ...keys.territories.audit(base.at as string, base.id as string) };
 }
 
 /** PUT: replaces the rules. With If-Match a stale version is 412; without, the last writer wins. */

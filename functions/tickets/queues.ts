@@ -19,10 +19,8 @@ const QUEUE_FIELDS = ['name', 'description', 'memberIds', 'managerId', 'autoAssi
 /** Audit entry beside the record; its domain event names no customer. */
 function settingsAudit(entityType: 'queue' | 'settings', entityId: string, key: { pk: string; sk: string } | ((at: string, id: string) => { pk: string; sk: string }), principal: Principal, action: 'created' | 'updated', version: number, changes: ReturnType<typeof diff>, now: Date) {
   const base = auditItem({ customerId: '-', entityType, entityId, action, actor: principal, at: now, version, changes });
-  const event = base.event as { detail: Record<string, unknown> };
-  const { customerId: _none, ...detail } = event.detail;
   const where = typeof key === 'function' ? key(base.at as string, base.id as string) : key;
-  return { ...base, ...where, event: { ...event, detail } };
+  return { ...base, ...where };
 }
 
 const queueView = (q: repo.QueueItem) => q;
