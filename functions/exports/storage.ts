@@ -5,12 +5,12 @@
  * fixed by the part, so a repeated step overwrites rather than duplicates (functions/exports/
  * worker.ts). The API function may read (presign) under `exports/` only, not the lake's prefixes.
  *
- * Presigning uses the S3 client's own SigV4 signer (the one `@aws-sdk/s3-request-presigner`
- * wraps), so a URL carries the function role's short-lived credentials and the GetObject grant of
+ * Presigning is `@aws-sdk/s3-request-presigner`'s getSignedUrl (SigV4 query signing), so a URL carries the function role's short-lived credentials and the GetObject grant of
  * that role; it works for `PRESIGN_SECONDS` or until those credentials expire, whichever is first.
  * Locally the URL points at the local S3 (s3rver), which checks the same signature.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { clientOptions } from '../aws/client-options';
 import { config } from '../config';
 import type { ExportEntity } from '../../schemas/exports';
@@ -47,34 +47,8 @@ export function isExportWorkRecord(record: { eventName?: string; dynamodb?: { Ne
 
 let s3: S3Client | undefined;
 
-interface Presigner {
-  presign(request: unknown, options: { expiresIn: number }): Promise<{ protocol: string; hostname: string; port?: number; path: string; query?: Record<string, string | string[] | null> }>;
-}
-
-const encode = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-
-/** A presigned GET URL of one object of the exports bucket. */
+/** A presigned GET URL of one object of the exports bucket (the local S3's own URL locally). */
 export async function presignGet(key: string, expiresIn = PRESIGN_SECONDS): Promise<string> {
   s3 ??= new S3Client({ ...clientOptions('s3'), forcePathStyle: config().s3ForcePathStyle });
-  const bucket = exportsBucket();
-  const region = await s3.config.region();
-  const endpoint = process.env.AWS_ENDPOINT_URL_S3;
-  const path = key.split('/').map(encode).join('/');
-  const url = endpoint
-    ? new URL(`${endpoint.replace(/\/$/, '')}/${encode(bucket)}/${path}`)
-    : new URL(`https://${bucket}.s3.${region}.amazonaws.com/${path}`);
-  const signer = (await s3.config.signer()) as unknown as Presigner;
-  const signed = await signer.presign({
-    method: 'GET',
-    protocol: url.protocol,
-    hostname: url.hostname,
-    ...(url.port ? { port: Number(url.port) } : {}),
-    path: url.pathname,
-    query: {},
-    headers: { host: url.host },
-  }, { expiresIn });
-  const query = Object.entries(signed.query ?? {})
-    .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => `${encode(name)}=${encode(v ?? '')}`))
-    .join('&');
-  return `${url.protocol}//${url.host}${url.pathname}?${query}`;
+  return getSignedUrl(s3, new GetObjectCommand({ Bucket: exportsBucket(), Key: key }), { expiresIn });
 }

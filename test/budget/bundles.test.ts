@@ -39,7 +39,13 @@ const ROUNDS = 7;
  * Functions allowed over BUDGET for now, each with the reason and the fix (docs/performance.md).
  * The table says when one comes within budget: then remove it here.
  */
-const ALLOWANCES: Partial<Record<FeatureName, { ratio: number; why: string }>> = {};
+const ALLOWANCES: Partial<Record<FeatureName, { ratio: number; why: string }>> = {
+  // OVER BUDGET — recorded misses of the 1.25× target, to be brought back under it (issue notes of
+  // 1 December 2026), not accepted figures. Gates measured in a clean-clone run: 1.47, 1.31, 1.27.
+  'exports-worker': { ratio: 1.5, why: 'MISSES the budget: imports the S3 client and the lake column model (functions/analytics/lake.ts via exports/rows.ts) at start; the stream-triggered worker is not user-facing, but must be slimmed' },
+  kb: { ratio: 1.35, why: 'MISSES the budget: markdown-it (and its entity table) is evaluated at start; render at write time or load it on first use' },
+  jobs: { ratio: 1.3, why: 'MISSES the budget: the campaign and ticket jobs grew the bundle (handlebars is loaded lazily but still parsed); split campaign sending into its own function' },
+};
 
 const CONTROL = 'baseline (copy)';
 const outRoot = mkdtempSync(path.join(tmpdir(), 'crm-bundles-'));

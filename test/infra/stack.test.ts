@@ -33,13 +33,18 @@ beforeAll(() => {
   built = templatesOf();
   ({ template, stack, data, dataTemplate } = built);
   resources = {};
-  for (const { template: t } of built.all) {
+  machineResources = {};
+  for (const { stack: s, template: t } of built.all) {
     for (const [id, resource] of Object.entries(t.toJSON().Resources as Record<string, Json>)) {
-      expect(resources[id], `logical id ${id} in two stacks`).toBeUndefined();
-      resources[id] = resource;
+      expect(resources[id] ?? machineResources[id], `logical id ${id} in two stacks`).toBeUndefined();
+      // The machine API (API keys) is the same routes behind a second HTTP API: checked on its own below.
+      if (s === built.synthesized.machineApi) machineResources[id] = resource;
+      else resources[id] = resource;
     }
   }
 }, 60_000);
+/** Resources of the machine API stack (Crm-<stage>-MachineApi), by logical id. */
+let machineResources: Record<string, Json>;
 
 const logicalId = (construct: { node: { defaultChild?: unknown } } | CfnFunction): string => {
   const cfn = ('node' in construct && construct.node.defaultChild ? construct.node.defaultChild : construct) as CfnFunction;
@@ -130,7 +135,7 @@ describe('HTTP API (driven by ROUTES)', () => {
       }
     }
     expect(ROUTES.filter((route) => route.permission === 'public').map(routeKey).sort())
-      .toEqual(['GET /docs', 'GET /problems/{type}', 'GET /v1/health', 'GET /v1/openapi.json', 'GET /v1/unsubscribe', 'POST /v1/unsubscribe']);
+      .toEqual(['GET /dashboard', 'GET /docs', 'GET /problems/{type}', 'GET /v1/health', 'GET /v1/openapi.json', 'GET /v1/unsubscribe', 'POST /v1/unsubscribe']);
   });
 
   it('authorizer trusts the user pool as issuer and the app client as audience', () => {
@@ -294,14 +299,15 @@ describe('least privilege (IAM policies of each function)', () => {
       for (const statement of secretReads) expect(refersTo(statement.Resource, secretId)).toBe(true);
       expect(actionsOf(statements).some((a) => a.startsWith('ses:')), name).toBe(Boolean(feature.sendEmail));
       // The publisher's only S3 grant is writing failed batches (checked under "outbox publisher").
-      if (name !== 'events-publisher') expect(actionsOf(statements).some((a) => a.startsWith('s3:')), name).toBe(Boolean(feature.writeExports));
+      if (name !== 'events-publisher') expect(actionsOf(statements).some((a) => a.startsWith('s3:')), name).toBe(Boolean(feature.writeExports || feature.readExports));
     }
   });
 });
 
 describe('outbox publisher', () => {
   it('consumes the table stream filtered to outbox items, with bisect, partial failures and whole failed batches kept in S3', () => {
-    const [, mapping] = only(ofType('AWS::Lambda::EventSourceMapping'));
+    const publisherRef = { Ref: logicalId(stack.functions['events-publisher'].fn) };
+    const [, mapping] = only(ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify(publisherRef)));
     const props = mapping.Properties;
     const failedBucketId = logicalId(data.failedEvents.bucket);
     expect(refersTo(props.EventSourceArn, only(ofType('AWS::DynamoDB::Table'))[0], 'StreamArn')).toBe(true);
@@ -328,8 +334,7 @@ describe('outbox publisher', () => {
 describe('jobs function', () => {
   it('has an explicit async invoke configuration (retries, on-failure queue) and reserved concurrency', () => {
     const jobsId = logicalId(stack.functions.jobs.fn);
-    const [, config] = only(ofType('AWS::Lambda::EventInvokeConfig'));
-    expect(config.Properties.FunctionName).toEqual({ Ref: jobsId });
+    const [, config] = only(ofType('AWS::Lambda::EventInvokeConfig').filter(([, c]) => JSON.stringify(c.Properties.FunctionName) === JSON.stringify({ Ref: jobsId })));
     expect(config.Properties.MaximumRetryAttempts).toBe(2);
     expect(config.Properties.MaximumEventAgeInSeconds).toBe(3600);
     const queueId = logicalId(stack.jobFailures);
@@ -482,4 +487,16 @@ describe('stages', () => {
     expect(() => templatesOf({ jobsReservedConcurrency: '-1' })).toThrow(/jobsReservedConcurrency/);
     expect(() => templatesOf({ alarmEmail: 'not-an-address' })).toThrow(/alarmEmail/);
   }, 30_000);
+});
+
+describe('machine API (API keys)', () => {
+  const machineOfType = (type: string): Json[] => Object.values(machineResources).filter((r) => r.Type === type);
+  it('routes every non-public ROUTES row through the API key authorizer, and nothing else', () => {
+    const routes = machineOfType('AWS::ApiGatewayV2::Route').map((r) => r.Properties);
+    const expected = ROUTES.filter((r) => r.permission !== 'public').map(routeKey).sort();
+    expect(routes.map((r) => r.RouteKey).filter((k: string) => expected.includes(k)).sort()).toEqual(expected);
+    const [authorizer] = machineOfType('AWS::ApiGatewayV2::Authorizer');
+    expect(authorizer?.Properties.AuthorizerType).toBe('REQUEST');
+    for (const route of routes.filter((r) => expected.includes(r.RouteKey))) expect(route.AuthorizationType, route.RouteKey).toBe('CUSTOM');
+  });
 });
