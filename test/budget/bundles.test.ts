@@ -41,9 +41,11 @@ const ROUNDS = 7;
  */
 const ALLOWANCES: Partial<Record<FeatureName, { ratio: number; why: string }>> = {
   // OVER BUDGET — recorded misses of the 1.25× target, to be brought back under it (issue notes of
-  // 1 December 2026), not accepted figures. Gates measured in a clean-clone run: 1.47, 1.31, 1.27.
+  // 1 December 2026), not accepted figures. Gates measured in two clean-clone runs: exports-worker 1.47/1.28, kb 1.31/1.24, jobs 1.27/1.12, exports 1.21/1.30, tasks –/1.28.
   'exports-worker': { ratio: 1.5, why: 'MISSES the budget: imports the S3 client and the lake column model (functions/analytics/lake.ts via exports/rows.ts) at start; the stream-triggered worker is not user-facing, but must be slimmed' },
   kb: { ratio: 1.35, why: 'MISSES the budget: markdown-it (and its entity table) is evaluated at start; render at write time or load it on first use' },
+  exports: { ratio: 1.4, why: 'MISSES the budget (gate 1.30): the export API imports the S3 client (presigning) and the lake column model at start; presign without the full client or load it on first use' },
+  tasks: { ratio: 1.35, why: 'MISSES the budget (gate 1.28 in one clean-clone run, within it in the one before): grew with the typed route rows and related-record kinds; to profile' },
   jobs: { ratio: 1.3, why: 'MISSES the budget: the campaign and ticket jobs grew the bundle (handlebars is loaded lazily but still parsed); split campaign sending into its own function' },
 };
 
