@@ -8,7 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Two cores: run two files at a time; DynamoDB Local is shared, tables are per file.
+    // Two cores: run two files at a time, each fork on its own DynamoDB Local (global-setup.ts), tables per file.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     reporters: ['default', './test/support/summary-reporter.ts'],
   },

@@ -11,7 +11,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engineEndpoint } from '../support/engine';
 import { actionCost, engineWriteUnitsOf, requestCost, type ModelledAction, type WireItem } from '../../functions/data/capacity';
 import { ddb, resetDbClientForTests, withDbUsage } from '../../functions/data/client';
 import { ensureTable } from '../../local/engines/dynamodb';
@@ -21,7 +22,7 @@ let raw: DynamoDBClient;
 const table = `crm-capacity-${process.pid}-${randomBytes(3).toString('hex')}`;
 
 beforeAll(async () => {
-  const endpoint = inject('dynamodbEndpoint');
+  const endpoint = engineEndpoint()!;
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_DYNAMODB: endpoint, AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { DeleteTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { engineEndpoint } from '../support/engine';
 import { TABLE_SPEC } from '../../functions/data/table';
 import { JavaMissingError, checkJava, ensureTable, parseJavaMajor, startDynamoDbLocal } from '../../local/engines/dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/env';
@@ -30,7 +31,7 @@ describe('Java check', () => {
 });
 
 describe('DynamoDB Local', () => {
-  const client = new DynamoDBClient({ endpoint: inject('dynamodbEndpoint'), region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const client = new DynamoDBClient({ endpoint: engineEndpoint()!, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const tableName = `crm-ensure-${process.pid}`;
   afterAll(async () => {
     await client.send(new DeleteTableCommand({ TableName: tableName })).catch(() => {});

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient, PutItemCommand, UpdateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { engineEndpoint } from '../support/engine';
 import { TABLE_SPEC } from '../../functions/data/table';
 import { ensureTable } from '../../local/engines/dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/env';
@@ -21,7 +22,7 @@ const tables: string[] = [];
 let poller: StreamPoller | undefined;
 
 beforeAll(() => {
-  endpoint = inject('dynamodbEndpoint');
+  endpoint = engineEndpoint()!;
   client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   client.middlewareStack.add((next, context) => (args) => {
     sent.set(String(context.commandName), (sent.get(String(context.commandName)) ?? 0) + 1);

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { inject } from 'vitest';
+import { engineEndpoint } from './engine';
 import { resetConfigForTests } from '../../functions/config';
 import type { Role } from '../../functions/security/permissions';
 import { resolveUser } from '../../local/demo-users';
@@ -22,11 +22,12 @@ import { ensureTable, startDynamoDbLocal, type DynamoDbLocal } from '../../local
 import { startEventBus } from '../../local/engines/events';
 import { startS3 } from '../../local/engines/s3';
 import { startSes, type LocalSes } from '../../local/engines/ses';
-import { applyEnvironment, handlerEnvironment, LOCAL_CREDENTIALS, LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, LOCAL_REGION } from '../../local/env';
+import { applyEnvironment, handlerEnvironment, LOCAL_ATTACHMENTS_BUCKET, LOCAL_CREDENTIALS, LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, LOCAL_INBOUND_BUCKET, LOCAL_REGION } from '../../local/env';
+import { inboundMailTarget, type InboundMailTarget } from '../../local/inbound-mail';
 import { createGateway } from '../../local/gateway';
 import { createLocalOAuth, localSignInEnvironment } from '../../local/oauth';
 import { takeAccessDenials } from '../../local/iam';
-import { localIssuer } from '../../local/jwt';
+import { localIssuer, portalUserOf } from '../../local/jwt';
 import { freePort } from '../../local/ports';
 import { runJob } from '../../local/scheduler';
 import { createStreamPoller } from '../../local/stream-poller';
@@ -49,13 +50,17 @@ export interface TestStack {
    * nothing more is coming, so tests that expect events wait for them, up to `timeoutMs`.
    */
   waitForEvents(match: (event: any) => boolean, atLeast: number, timeoutMs?: number): Promise<any[]>;
+  /** With `s3`: waits until every inbound-mail invocation the local S3 started so far has finished. */
+  inboundSettled(): Promise<void>;
+  /** With `s3`: the local S3 endpoint (the inbound bucket is `crm-inbound-local`). */
+  s3Endpoint?: string;
   /** Extra: runs a scheduled job once as if EventBridge fired it at `time` (default now). */
   runJob(name: string, time?: Date | string): Promise<unknown>;
   stop(): Promise<void>;
 }
 
 export interface RequestOptions {
-  /** Adds a bearer token for the role's first demo user (or `userId`). */
+  /** Adds a bearer token for the role's first demo user (or `userId`; for `customer`, the contact id). */
   role?: Role;
   userId?: string;
   /** An explicit token; `null` sends no Authorization header even with a role. */
@@ -102,9 +107,12 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean; webhoo
       await fetch(`${ses.endpoint}/clear-store`, { method: 'POST' });
     }
     let s3Endpoint: string | undefined;
+    let inbound: InboundMailTarget | undefined;
     if (opts.s3) {
       const directory = mkdtempSync(join(tmpdir(), 'crm-s3-'));
-      const s3 = await startS3({ directory, buckets: [LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET] });
+      // As `npm start`: objects put under inbound/ of the inbound bucket go to the inbound-mail handler.
+      inbound = inboundMailTarget();
+      const s3 = await startS3({ directory, buckets: [LOCAL_EXPORTS_BUCKET, LOCAL_ATTACHMENTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, LOCAL_INBOUND_BUCKET], onEvent: inbound.onEvent });
       cleanups.push(() => s3.stop(), () => rmSync(directory, { recursive: true, force: true }));
       s3Endpoint = s3.endpoint;
     }
@@ -121,7 +129,7 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean; webhoo
     resetConfigForTests();
 
     const issuer = await localIssuer();
-    const gateway = await createGateway({ verifier: issuer.verifier, throttle: false, oauth: createLocalOAuth({ issuer }) });
+    const gateway = await createGateway({ verifier: issuer.verifier, portalVerifier: issuer.portalVerifier, throttle: false, oauth: createLocalOAuth({ issuer }) });
     cleanups.push(() => gateway.close());
     // As `npm start` does: sign-in endpoints and problem `type` URIs on this gateway (local/oauth.ts).
     applyEnvironment(localSignInEnvironment(gateway.url, {}));
@@ -133,6 +141,12 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean; webhoo
     const ddb = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 
     const token = (role: Role, userId?: string) => {
+      // The portal's customer role: a portal pool token for the contact `userId` (its customer is
+      // looked up by the portal pool's trigger, as in AWS).
+      if (role === 'customer') {
+        if (!userId) throw new Error('A customer token needs a contact id: token(\'customer\', contactId)');
+        return issuer.signPortalToken(portalUserOf(userId));
+      }
       const user = resolveUser(role, userId);
       return issuer.signToken({ sub: user.id, email: user.email, groups: [role], username: user.username });
     };
@@ -168,6 +182,8 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean; webhoo
       publishedEvents: async () => bus.events(),
       drainOutbox: () => poller.drain(),
       eventTargetsSettled: () => bus.targetsSettled(),
+      inboundSettled: async () => { await inbound?.settled(); },
+      s3Endpoint,
       async waitForEvents(match, atLeast, timeoutMs = 15_000) {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
@@ -198,11 +214,7 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean; webhoo
 }
 
 function injectedEndpoint(): string | undefined {
-  try {
-    return inject('dynamodbEndpoint') || undefined;
-  } catch {
-    return undefined;
-  }
+  return engineEndpoint();
 }
 
 async function runCleanups(cleanups: (() => Promise<void> | void)[]): Promise<void> {

@@ -1,6 +1,7 @@
 /**
- * Prints one plain closing line — "tests: N passed, N failed, N skipped" — after vitest's own
- * report, so CI logs can be read without knowing vitest's format.
+ * Prints the slowest test files (where the suite's time goes; the suite must stay well under
+ * 10 minutes) and one plain closing line — "tests: N passed, N failed, N skipped" — after
+ * vitest's own report, so CI logs can be read without knowing vitest's format.
  */
 import type { Reporter, TestModule } from 'vitest/node';
 
@@ -18,7 +19,12 @@ export default class SummaryReporter implements Reporter {
       }
       if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed++;
     }
-    // After vitest's own summary, as the run's last line.
-    process.once('exit', () => process.stdout.write(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`));
+    const slowest = testModules
+      .map((module) => ({ file: module.moduleId.replace(`${process.cwd()}/`, ''), ms: module.diagnostic().duration }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 15);
+    const lines = slowest.map((m) => `  ${(m.ms / 1000).toFixed(1).padStart(7)} s  ${m.file}`).join('\n');
+    // After vitest's own summary, as the run's last lines.
+    process.once('exit', () => process.stdout.write(`slowest files:\n${lines}\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`));
   }
 }
