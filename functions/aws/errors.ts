@@ -59,3 +59,22 @@ export function isDependencyFailure(err: unknown): boolean {
   if (e.code && UNREACHABLE_CODES.has(e.code)) return true;
   return isUncertainOutcome(err);
 }
+
+/**
+ * An error as a log line may show it: name, code, the AWS request id and the stack frames. The
+ * free-text message is kept only for AWS SDK errors (the service's own words about keys and limits);
+ * other messages can quote data — a JSON.parse error quotes the text it choked on, a validation
+ * library the value it refused — so they and the stack's first line (the message again) are dropped.
+ */
+export function loggableError(err: unknown): Record<string, unknown> {
+  if (!err || typeof err !== 'object') return { name: typeof err };
+  const e = err as { name?: unknown; code?: unknown; message?: unknown; stack?: unknown; $metadata?: { requestId?: string; httpStatusCode?: number } };
+  const fromAws = e.$metadata !== undefined;
+  const frames = typeof e.stack === 'string' ? e.stack.split('\n').filter((line) => /^\s+at /.test(line)).join('\n') : undefined;
+  return {
+    name: typeof e.name === 'string' ? e.name : 'Error',
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+    ...(fromAws && typeof e.message === 'string' ? { message: e.message, awsRequestId: e.$metadata?.requestId, httpStatusCode: e.$metadata?.httpStatusCode } : {}),
+    ...(frames ? { stack: frames } : {}),
+  };
+}

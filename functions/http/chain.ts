@@ -11,14 +11,15 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type BodyOf, type ParamsOf, type QueryOf, type RouteDef, routeKey } from '../api/route-def';
 import type { FeatureName } from '../api/features';
-import { isDependencyFailure } from '../aws/errors';
+import { isDependencyFailure, loggableError } from '../aws/errors';
 import { engineWriteUnitsOf } from '../data/capacity';
 import { currentRequestScope, type RequestScope, withDbUsage, withRequestScope } from '../data/client';
 import { IdempotencyLockLost } from '../data/transaction';
 import { authorize, type Principal, principalFromAuthorizer } from '../security/principal';
 import type { Scope } from '../security/permissions';
+import { isOverLimit, type RateState, rateLimitHeaders, rateStateOf } from '../apikeys/rate-policy';
 import { type Begin, beginIdempotent, completeIdempotent, fingerprint, releaseIdempotent, validateKey } from './idempotency';
-import { HttpError, NotFound, OutcomeUnknown, SavedWithoutResponse, ServiceUnavailable, toProblemResponse } from './problem';
+import { HttpError, NotFound, OutcomeUnknown, SavedWithoutResponse, ServiceUnavailable, TooManyRequests, toProblemResponse } from './problem';
 import { etagOf, header, parseIfMatch, parseJsonBody, parseParams, parseQuery, validate } from './request';
 
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm' });
@@ -111,6 +112,12 @@ function releaseController(controller: AbortController): void {
   if (!controller.signal.aborted && idleControllers.length < MAX_IDLE_CONTROLLERS) idleControllers.push(controller);
 }
 
+/** The API key authorizer's count of this request, if it came with a key (functions/apikeys/rate-policy.ts). */
+function rateOf(event: HttpEvent): RateState | undefined {
+  const authorizer = event.requestContext?.authorizer as { lambda?: Record<string, unknown> } | undefined;
+  return authorizer?.lambda ? rateStateOf(authorizer.lambda) : undefined;
+}
+
 /** Read on the first request, not per request (the environment of a container does not change). */
 let metricsHeaders: boolean | undefined;
 
@@ -158,6 +165,9 @@ export function createHttpHandler<const Rows extends readonly RouteDef[]>(featur
       const crm: NonNullable<CrmRequest['crm']> = { route, requestId, now: new Date(), event };
       request.crm = crm;
       if (route.permission !== 'public') {
+        // An API key over its rate limit (counted by its authorizer): nothing else runs.
+        const rate = rateOf(event);
+        if (rate && isOverLimit(rate)) throw TooManyRequests(rate.resetSeconds, `This API key may send ${rate.limit} requests per minute; retry after ${rate.resetSeconds} s`);
         const principal = principalFromAuthorizer(event.requestContext?.authorizer as Parameters<typeof principalFromAuthorizer>[0]);
         crm.principal = principal;
         crm.scope = authorize(principal, route.permission);
@@ -234,8 +244,7 @@ export function createHttpHandler<const Rows extends readonly RouteDef[]>(featur
       }
       const requestId = request.crm?.requestId ?? request.context.awsRequestId;
       if (!(error instanceof HttpError) || error.status >= 500) {
-        const e = request.error as Error | undefined;
-        logger.error('request failed', { error: { name: e?.name, code: (e as { code?: string } | undefined)?.code, message: e?.message, stack: e?.stack } });
+        logger.error('request failed', { error: loggableError(request.error) });
       }
       request.response = toProblemResponse(error, requestId, request.event.rawPath);
     },
@@ -301,14 +310,15 @@ export function createHttpHandler<const Rows extends readonly RouteDef[]>(featur
         return await core(event, context);
       } catch (err) {
         // Errors thrown inside middy's own error path: still never a stack trace to the client.
-        logger.error('unhandled error', { error: { name: (err as Error)?.name, message: (err as Error)?.message } });
+        logger.error('unhandled error', { error: loggableError(err) });
         return toProblemResponse(err, context.awsRequestId, event.rawPath);
       } finally {
         clearTimeout(timer);
         releaseController(abort);
       }
     }));
-    const headers: Record<string, string> = { ...((result.headers ?? {}) as Record<string, string>), 'x-request-id': context.awsRequestId };
+    const rate = rateOf(event);
+    const headers: Record<string, string> = { ...((result.headers ?? {}) as Record<string, string>), ...(rate ? rateLimitHeaders(rate) : {}), 'x-request-id': context.awsRequestId };
     metricsHeaders ??= process.env.DB_METRICS_HEADERS === 'true';
     if (metricsHeaders) {
       headers['x-db-requests'] = String(usage.requests);

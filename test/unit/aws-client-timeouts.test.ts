@@ -132,6 +132,7 @@ describe('SDK client timeouts', () => {
       sesv2: (f) => Boolean(f.sendEmail),
       eventbridge: (f) => Boolean(f.publishEvents),
       s3: (f) => Boolean(f.writeExports),
+      smsvoice: (f) => Boolean(f.sendSms),
     };
     for (const service of Object.keys(CLIENT_TIMEOUTS) as AwsService[]) {
       const users = Object.values(FEATURES as Record<string, Record<string, unknown>>).filter(usedBy[service]);
@@ -158,5 +159,19 @@ describe('SDK client timeouts', () => {
     );
     expect(constructions.length).toBeGreaterThanOrEqual(4);
     for (const c of constructions) expect(c, `${c.file}: ${c.client}`).toMatchObject({ args: expect.stringMatching(/clientOptions\(/) });
+  });
+});
+
+describe('loggableError', () => {
+  it('keeps an AWS error message but drops the text of other errors, which can quote data', async () => {
+    const { loggableError } = await import('../../functions/aws/errors');
+    let parseError: unknown;
+    try { JSON.parse('{"email":"jane@example.com"'); } catch (err) { parseError = err; }
+    const logged = JSON.stringify(loggableError(parseError));
+    expect(logged).not.toContain('jane@example.com');
+    expect(logged).toContain('SyntaxError');
+    expect(logged).toContain(' at ');
+    const aws = Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException', $metadata: { requestId: 'r-1', httpStatusCode: 400 } });
+    expect(loggableError(aws)).toMatchObject({ name: 'ValidationException', message: 'Item size has exceeded the maximum allowed size', awsRequestId: 'r-1' });
   });
 });
