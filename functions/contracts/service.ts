@@ -24,7 +24,6 @@ import * as repo from './repository';
 
 export const DEFAULT_LIMIT = 25;
 const MAX_ATTEMPTS = 3;
-type Body = Record<string, unknown>;
 type CreateBody = output<ReturnType<typeof ContractCreate>>;
 type PatchBody = output<ReturnType<typeof ContractPatch>>;
 
@@ -32,7 +31,7 @@ type PatchBody = output<ReturnType<typeof ContractPatch>>;
 export const todayOf = (now: Date) => formatDate(localDateOf(now, config().businessTimeZone));
 
 export function contractAudit(before: ContractItem | undefined, after: ContractItem, action: 'created' | 'updated' | 'expired', actor: Principal, now: Date) {
-  const changes = diff(before as unknown as Body, after as unknown as Body, CONTRACT_FIELDS, []);
+  const changes = diff(before, after, CONTRACT_FIELDS, []);
   const item = auditItem({ customerId: after.customerId, entityType: 'contract', entityId: after.id, action, actor, at: now, version: after.version, changes });
   // Kept beside the contract (its own partition), like quotes and products.
   return { ...item, ...keys.contract.audit(after.id, item.at as string, item.id as string) };
@@ -142,9 +141,9 @@ export async function updateContract(principal: Principal, id: string, patch: Pa
       if (other.length > 0) throw Conflict(`A ${from} contract takes only status and notes; ${other.join(', ')} cannot change`);
     }
     const status: ContractStatus = to !== undefined && to !== from ? to : current.status;
-    let next = applyPatch(current, { ...patch, status } as Body);
+    let next = applyPatch(current, { ...patch, status });
     next = withRenewalState(next, today);
-    const changes = diff(current as unknown as Body, next as unknown as Body, CONTRACT_FIELDS, []);
+    const changes = diff(current, next, CONTRACT_FIELDS, []);
     if (changes.length === 0) return toContract(current, today);
     assertDates(next);
     const before = new Set(current.assetIds);

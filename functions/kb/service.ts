@@ -20,13 +20,12 @@ import * as repo from './repository';
 
 export const DEFAULT_LIMIT = 25;
 const MAX_ATTEMPTS = 3;
-type Body = Record<string, unknown>;
 
 /** Scope own of kb:read: published articles only. */
 const publishedOnly = (scope: Scope) => scope === 'own';
 
 function articleAudit(before: ArticleItem | undefined, after: ArticleItem, actor: Principal, now: Date) {
-  const changes = diff(before as unknown as Body, after as unknown as Body, ARTICLE_FIELDS, []);
+  const changes = diff(before, after, ARTICLE_FIELDS, []);
   const item = auditItem({ customerId: '-', entityType: 'article', entityId: after.id, action: before ? 'updated' : 'created', actor, at: now, version: after.version, changes });
   return { ...item, ...keys.article.audit(after.id, item.at as string, item.id as string) };
 }
@@ -69,8 +68,8 @@ export async function updateArticle(principal: Principal, id: string, patch: out
     const current = await repo.getArticle(id);
     if (!current) throw NotFound('No such article');
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
-    const merged = applyPatch(current, patch as Body);
-    if (diff(current as unknown as Body, merged as unknown as Body, ARTICLE_FIELDS, []).length === 0) return toArticle(current);
+    const merged = applyPatch(current, patch);
+    if (diff(current, merged, ARTICLE_FIELDS, []).length === 0) return toArticle(current);
     const at = now.toISOString();
     const next: ArticleItem = {
       ...merged,
