@@ -18,7 +18,7 @@
  * Attribute values are always escaped by markdown-it's renderer. The parser is built once per
  * container, on first use (nothing at import beyond loading the library).
  */
-import MarkdownIt from 'markdown-it';
+import type MarkdownIt from 'markdown-it';
 
 const ALLOWED_SCHEMES = new Set(['http', 'https', 'mailto']);
 
@@ -41,8 +41,8 @@ export function isAllowedUrl(url: string): boolean {
 
 const REL = 'noopener noreferrer nofollow';
 
-function createRenderer(): MarkdownIt {
-  const md = new MarkdownIt('default', { html: false, linkify: false, typographer: false });
+function createRenderer(Renderer: typeof MarkdownIt): MarkdownIt {
+  const md = new Renderer('default', { html: false, linkify: false, typographer: false });
   const libraryCheck = md.validateLink.bind(md);
   md.validateLink = (url) => libraryCheck(url) && isAllowedUrl(url);
   const renderLinkOpen = md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
@@ -53,10 +53,18 @@ function createRenderer(): MarkdownIt {
   return md;
 }
 
-let renderer: MarkdownIt | undefined;
+// Loaded on the first render, not at start: markdown-it and its entity table are a third of the
+// function's code, and list requests never render (cold-start budget, test/budget/bundles.test.ts).
+let renderer: Promise<MarkdownIt> | undefined;
+
+/** The renderer, loaded once: Markdown in, HTML that contains no markup the source did not earn. */
+export async function loadMarkdown(): Promise<(source: string) => string> {
+  renderer ??= import('markdown-it').then((m) => createRenderer(m.default));
+  const md = await renderer;
+  return (source) => md.render(source);
+}
 
 /** Renders an article body (Markdown) to HTML that contains no markup the source did not earn. */
-export function renderMarkdown(source: string): string {
-  renderer ??= createRenderer();
-  return renderer.render(source);
+export async function renderMarkdown(source: string): Promise<string> {
+  return (await loadMarkdown())(source);
 }

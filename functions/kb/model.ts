@@ -35,12 +35,12 @@ export interface ArticleVersionItem {
 
 export const ARTICLE_FIELDS = ['title', 'body', 'category', 'tags', 'status'] as const;
 
-export function toArticle(item: ArticleItem) {
+export async function toArticle(item: ArticleItem) {
   return {
     id: item.id,
     title: item.title,
     body: item.body,
-    bodyHtml: renderMarkdown(item.body),
+    bodyHtml: await renderMarkdown(item.body),
     category: item.category,
     tags: item.tags,
     status: item.status,

@@ -4,7 +4,10 @@
  * script, an event handler, a script URL or a `data:` source.
  */
 import { describe, expect, it } from 'vitest';
-import { isAllowedUrl, renderMarkdown } from '../../functions/kb/markdown';
+import { isAllowedUrl, loadMarkdown } from '../../functions/kb/markdown';
+
+// Loaded on first use in the function (cold start); here once for the file.
+const renderMarkdown = await loadMarkdown();
 
 const REL = 'rel="noopener noreferrer nofollow"';
 
