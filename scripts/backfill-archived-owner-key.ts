@@ -25,8 +25,7 @@
  * (default ./.backfill-archived-owner-key.json) after every page, and a run resumes from it; the
  * file is deleted when the partition has been read to the end. Prints the counts as JSON on stdout.
  */
-import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { clientOptions } from '../functions/aws/client-options';
@@ -34,6 +33,7 @@ import { keys } from '../functions/data/keys';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/env';
 import { dataDir } from '../local/paths';
 import { runningCrm } from '../local/runtime';
+import { runIfInvoked } from './cli';
 
 export const USAGE = `Usage:
   npm run backfill:archived-owner-key -- [--table T] [--region R] [--rate N] [--progress FILE] [--dry-run]
@@ -211,21 +211,4 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 }
 
-/** Run as a script (not when a test imports it). */
-function invokedDirectly(): boolean {
-  try {
-    return !!process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (invokedDirectly()) {
-  main(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
-    (error: unknown) => {
-      process.stderr.write(`backfill failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfInvoked(import.meta.url, 'backfill', main);

@@ -24,8 +24,6 @@
  *   --bucket FAILED_EVENTS_BUCKET [FailedEventsBucketName], --region AWS_REGION;
  * credentials from the usual AWS chain (AWS_PROFILE, SSO, …).
  */
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -37,6 +35,7 @@ import { OUTBOX_ATTRIBUTES, streamRecordEntry, toEntry } from '../functions/even
 import { LOCAL_CREDENTIALS, LOCAL_FAILED_EVENTS_BUCKET, LOCAL_REGION } from '../local/env';
 import { dataDir } from '../local/paths';
 import { runningCrm } from '../local/runtime';
+import { runIfInvoked } from './cli';
 
 /** PutEvents takes at most ten entries per call. */
 const PUT_BATCH = 10;
@@ -365,21 +364,4 @@ export async function main(argv: string[], io: { out: Log; err: Log } = { out: (
   }
 }
 
-/** Run as a script (not when a test imports it). */
-function invokedDirectly(): boolean {
-  try {
-    return !!process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (invokedDirectly()) {
-  main(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
-    (error: unknown) => {
-      process.stderr.write(`redrive failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfInvoked(import.meta.url, 'redrive', main);
