@@ -10,10 +10,14 @@ import type { CrmConfig } from './config';
 import type { DataStack } from './data-stack';
 import { DocsSignInClient } from './constructs/auth';
 import { OutboxPublisher, WebhookDelivery } from './constructs/domain-events';
+import { CampaignEmailEvents } from './constructs/campaign-email-events';
 import { ExportWorkerTrigger } from './constructs/export-worker';
+import { ImportWorkerTrigger } from './constructs/import-worker';
 import { FeatureFunction } from './constructs/feature-function';
+import { InboundMailReceipt } from './constructs/inbound-mail';
 import { CrmHttpApi } from './constructs/http-api';
 import { Schedules } from './constructs/schedules';
+import { SmsInbound } from './constructs/sms-inbound';
 
 export interface AppStackProps extends StackProps {
   config: CrmConfig;
@@ -39,8 +43,12 @@ export class AppStack extends Stack {
   readonly schedules: Schedules;
   /** Where a jobs invocation goes after its retries failed (asynchronous on-failure destination). */
   readonly jobFailures: Queue;
+  /** The SNS topic End User Messaging SMS publishes inbound messages to (set it as the number's two-way channel). */
+  readonly smsInbound: SmsInbound;
   /** The `/docs` page's sign-in client (callback: this API's `/docs`). */
   readonly docsSignIn: DocsSignInClient;
+  /** SES receiving for the support address (only with the `supportEmail` setting). */
+  readonly inboundMail?: InboundMailReceipt;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
@@ -56,12 +64,18 @@ export class AppStack extends Stack {
           eventBus: data.events.bus,
           exportsBucket: data.exports.bucket,
           exportsBucketArnExport: data.exportsBucketArnExport,
+          attachmentsBucket: data.attachments.bucket,
+          attachmentsBucketArnExport: data.attachmentsBucketArnExport,
+          inboundMailBucket: data.inboundMail.bucket,
+          inboundMailBucketArnExport: data.inboundMailBucketArnExport,
+          supportEmail: config.supportEmail,
           cursorSecret: data.cursorSecret.secret,
           senderEmail: config.senderEmail,
+          smsOriginationIdentity: config.smsOriginationIdentity,
         },
         stage: config.stage,
         logLevel: config.logLevel,
-        settings: { businessTimeZone: config.businessTimeZone, appBaseUrl: config.appBaseUrl },
+        settings: { businessTimeZone: config.businessTimeZone, appBaseUrl: config.appBaseUrl, apiKeyRateLimitPerMinute: config.apiKeyRateLimitPerMinute },
         logRetention: config.logRetentionDays,
         removalPolicy: config.removalPolicy,
         // Bounds overlapping job runs (a slow run and the next minute's) and what jobs can take
@@ -77,6 +91,7 @@ export class AppStack extends Stack {
       functions: Object.fromEntries(APP_STACK_FEATURES.map((name) => [name, functions[name].fn])),
       userPool: data.auth.userPool,
       client: data.auth.client,
+      portal: { userPool: data.portalAuth.userPool, client: data.portalAuth.client },
       moreAudiences: () => [this.docsSignIn.client.userPoolClientId],
       corsOrigins: config.corsOrigins,
       throttleRateLimit: config.throttleRateLimit,
@@ -97,6 +112,22 @@ export class AppStack extends Stack {
     // The unsubscribe link in campaign emails (functions/marketing/token.ts) points at this API.
     functions.jobs.fn.addEnvironment('PUBLIC_API_URL', this.api.url);
 
+    // Campaign email goes out with its own configuration set, whose SES events come back through
+    // EventBridge's default bus to the ses-events function (the feedback loop).
+    const campaignEmail = new CampaignEmailEvents(this, 'CampaignEmail', {
+      handler: functions['ses-events'].fn,
+      senders: [functions.jobs.fn],
+      trackingDomain: config.sesTrackingDomain,
+      removalPolicy: config.removalPolicy,
+    });
+    functions.jobs.fn.addEnvironment('CAMPAIGN_CONFIGURATION_SET', campaignEmail.configurationSet.configurationSetName);
+    // The sign-up confirmation link (functions/marketing/signup.ts) points at this API.
+    functions.signup.fn.addEnvironment('PUBLIC_API_URL', this.api.url);
+    // Replies to the SMS number (STOP) arrive on the two-way topic and go to the sms-inbound handler.
+    this.smsInbound = new SmsInbound(this, 'SmsInbound', { handler: functions['sms-inbound'].fn });
+    // The satisfaction survey's rating links (functions/service-desk/csat.ts), sent when a ticket is resolved.
+    functions.tickets.fn.addEnvironment('PUBLIC_API_URL', this.api.url);
+
     const failedEventsExport = data.failedEventsBucketArnExport;
     this.outbox = new OutboxPublisher(this, 'Outbox', {
       table: data.data.table,
@@ -108,7 +139,14 @@ export class AppStack extends Stack {
       reason: 'Lambda writes each failed stream batch as a new object whose key (mapping id, shard, time, uuid) is only known at run time; the grant is s3:PutObject in the dedicated failed-events bucket only.',
     });
 
+    // Inbound email, when a support address is configured: SES → inbound bucket → inbound-mail function.
+    // Lambda retries a failed asynchronous invocation twice (outages only: unreadable mail succeeds), then the failure queue.
+    if (config.supportEmail) {
+      this.inboundMail = new InboundMailReceipt(this, 'InboundMail', { recipient: config.supportEmail, bucket: data.inboundMail.bucket, handler: functions['inbound-mail'].fn });
+    }
+
     new ExportWorkerTrigger(this, 'ExportWorker', { table: data.data.table, worker: functions['exports-worker'].fn });
+    new ImportWorkerTrigger(this, 'ImportWorker', { table: data.data.table, worker: functions['imports-worker'].fn });
 
     new WebhookDelivery(this, 'Webhooks', { bus: data.events.bus, deliverer: functions['webhooks-deliverer'].fn, removalPolicy: config.removalPolicy });
 
@@ -127,6 +165,14 @@ export class AppStack extends Stack {
     functions.jobs.fn.configureAsyncInvoke({
       retryAttempts: JOBS_ASYNC_RETRIES,
       maxEventAge: Duration.hours(1),
+      onFailure: new SqsDestination(this.jobFailures),
+    });
+    // SES invokes inbound-mail asynchronously too: an invocation that still fails after Lambda's
+    // retries (S3 or DynamoDB out; unreadable mail never fails) is recorded in the same queue; the
+    // raw mail stays in the inbound bucket for a re-run (docs/service.md).
+    functions['inbound-mail'].fn.configureAsyncInvoke({
+      retryAttempts: JOBS_ASYNC_RETRIES,
+      maxEventAge: Duration.hours(6),
       onFailure: new SqsDestination(this.jobFailures),
     });
 

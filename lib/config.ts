@@ -26,6 +26,8 @@ export interface CrmConfig {
   /** Stage-wide steady-state requests per second and burst. */
   throttleRateLimit: number;
   throttleBurstLimit: number;
+  /** Requests per minute of an API key without a limit of its own (functions/apikeys/rate-policy.ts). */
+  apiKeyRateLimitPerMinute: number;
   /** `required` (TOTP for every user) or `optional`. */
   mfa: 'required' | 'optional';
   /** LOG_LEVEL of every function. */
@@ -36,6 +38,11 @@ export interface CrmConfig {
   appBaseUrl: string;
   /** Email address subscribed to the alarm topic (optional; subscribe anything to the topic later). */
   alarmEmail: string | undefined;
+  /**
+   * ARN of the AWS End User Messaging SMS origination identity (phone number, sender id or pool)
+   * campaign SMS go out from; unset = no SMS (SMS recipients fail, nothing is sent or granted).
+   */
+  smsOriginationIdentity: string | undefined;
   /** Whether the analytics stack (lake workflow, Glue catalog, Athena workgroups) is deployed. */
   analytics: boolean;
   /** When the lake is refreshed (`rate(…)` or `cron(…)` in the business time zone). */
@@ -55,6 +62,12 @@ export interface CrmConfig {
   cognitoEmailThroughSes: boolean;
   /** Create the SES email identity for senderEmail's domain (with Easy DKIM) and a configuration set. */
   createSesIdentity: boolean;
+  /**
+   * Custom domain for SES open and click tracking links of campaign email (the configuration set's
+   * custom redirect domain; a CNAME to SES's tracking endpoint, docs/marketing.md). Default: SES's
+   * own tracking domain.
+   */
+  sesTrackingDomain?: string;
   /** Reserved concurrency of the jobs function, bounding overlapping runs (0 = none reserved). */
   jobsReservedConcurrency: number;
   /**
@@ -69,6 +82,12 @@ export interface CrmConfig {
   oauthLogoutUrls: string[];
   /** Base URL of problem `type` URIs (ends in `/problems/`); default: the deployed API's own. */
   problemBaseUrl: string | undefined;
+  /**
+   * Inbound email (docs/service.md): the support address (`support@help.example.com`) or a whole
+   * domain (`help.example.com`) whose mail SES receives and turns into tickets. Unset (the
+   * default): no receipt rule; the inbound bucket and function exist but receive nothing.
+   */
+  supportEmail: string | undefined;
 }
 
 /** Settings a non-dev stage must set explicitly: their defaults only suit a laptop. */
@@ -126,6 +145,8 @@ export function readConfig(node: Node): CrmConfig {
   const throttleBurstLimit = asNumber('throttleBurstLimit', get('throttleBurstLimit'), 100);
   if (throttleRateLimit <= 0) fail('throttleRateLimit', 'a positive number');
   if (!Number.isInteger(throttleBurstLimit) || throttleBurstLimit <= 0) fail('throttleBurstLimit', 'a positive integer');
+  const apiKeyRateLimitPerMinute = asNumber('apiKeyRateLimitPerMinute', get('apiKeyRateLimitPerMinute'), 600);
+  if (!Number.isInteger(apiKeyRateLimitPerMinute) || apiKeyRateLimitPerMinute <= 0) fail('apiKeyRateLimitPerMinute', 'a positive integer');
 
   const mfa = asString('mfa', get('mfa'), 'required');
   if (mfa !== 'required' && mfa !== 'optional') fail('mfa', 'required | optional');
@@ -170,18 +191,26 @@ export function readConfig(node: Node): CrmConfig {
     // Cognito accepts http only for localhost.
     for (const url of urls) if (!/^(https:\/\/[^\s#]+|http:\/\/localhost(:\d+)?(\/[^\s#]*)?)$/.test(url)) fail(key, `https URLs (http only for localhost), without a fragment (got "${url}")`);
   }
+  const sesTrackingDomain = asString('sesTrackingDomain', get('sesTrackingDomain'), '') || undefined;
+  if (sesTrackingDomain !== undefined && !/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/.test(sesTrackingDomain)) fail('sesTrackingDomain', 'a domain name such as track.example.com');
+  const supportEmail = asString('supportEmail', get('supportEmail'), '').trim().toLowerCase() || undefined;
+  if (supportEmail !== undefined && !/^([^@\s]+@)?[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(supportEmail)) fail('supportEmail', 'an email address (support@help.example.com) or a domain (help.example.com) that SES receives mail for');
+  const smsOriginationIdentity = asString('smsOriginationIdentity', get('smsOriginationIdentity'), '') || undefined;
+  if (smsOriginationIdentity !== undefined && !/^arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:(phone-number|sender-id|pool)\/\S+$/.test(smsOriginationIdentity)) fail('smsOriginationIdentity', 'the ARN of an End User Messaging SMS phone number, sender id or pool');
   const problemBaseUrl = asString('problemBaseUrl', get('problemBaseUrl'), '') || undefined;
   if (problemBaseUrl !== undefined && !/^https:\/\/[^\s/?#]+(\/[^\s?#]*)?\/problems\/$/.test(problemBaseUrl)) fail('problemBaseUrl', 'an https URL ending in /problems/ that serves this API\'s problem pages');
 
   return {
     stage,
     alarmEmail,
+    smsOriginationIdentity,
     authDomainPrefix,
     authCustomDomain,
     authCertificateArn,
     oauthCallbackUrls,
     oauthLogoutUrls,
     problemBaseUrl,
+    supportEmail,
     analytics: asBoolean('analytics', get('analytics'), true),
     analyticsSchedule,
     athenaScanLimitGb,
@@ -190,6 +219,7 @@ export function readConfig(node: Node): CrmConfig {
     threatProtection: asBoolean('threatProtection', get('threatProtection'), !isDev),
     cognitoEmailThroughSes: asBoolean('cognitoEmailThroughSes', get('cognitoEmailThroughSes'), !isDev),
     createSesIdentity: asBoolean('createSesIdentity', get('createSesIdentity'), false),
+    sesTrackingDomain,
     jobsReservedConcurrency,
     senderEmail,
     businessTimeZone,
@@ -200,6 +230,7 @@ export function readConfig(node: Node): CrmConfig {
     removalPolicy: removalPolicy!,
     throttleRateLimit,
     throttleBurstLimit,
+    apiKeyRateLimitPerMinute,
     mfa: mfa as CrmConfig['mfa'],
     logLevel: logLevel as CrmConfig['logLevel'],
   };

@@ -7,7 +7,10 @@ import { CursorSecret, LakeHashKey } from './constructs/cursor-secret';
 import { DataTable } from './constructs/data-table';
 import { DomainEventBus } from './constructs/domain-events';
 import { ExportsBucket, FailedEventsBucket } from './constructs/exports-bucket';
+import { AttachmentsBucket } from './constructs/attachments-bucket';
+import { InboundMailBucket } from './constructs/inbound-mail';
 import { FeatureFunction } from './constructs/feature-function';
+import { PortalAuth } from './constructs/portal-auth';
 
 export interface DataStackProps extends StackProps {
   config: CrmConfig;
@@ -28,9 +31,14 @@ export class DataStack extends Stack {
   readonly events: DomainEventBus;
   readonly exports: ExportsBucket;
   readonly failedEvents: FailedEventsBucket;
+  /** Files of ticket messages (presigned URLs only). */
+  readonly attachments: AttachmentsBucket;
+  readonly inboundMail: InboundMailBucket;
   readonly cursorSecret: CursorSecret;
   readonly lakeHashKey: LakeHashKey;
   readonly auth: Auth;
+  /** The self-service portal's own user pool (customers' contacts). */
+  readonly portalAuth: PortalAuth;
   readonly functions: Partial<Record<FeatureName, FeatureFunction>>;
 
   /**
@@ -48,6 +56,14 @@ export class DataStack extends Stack {
 
   get tableArnExport(): string {
     return `${this.stackName}-TableArn`;
+  }
+
+  get attachmentsBucketArnExport(): string {
+    return `${this.stackName}-AttachmentsBucketArn`;
+  }
+
+  get inboundMailBucketArnExport(): string {
+    return `${this.stackName}-InboundMailBucketArn`;
   }
 
   get failedEventsBucketArnExport(): string {
@@ -71,6 +87,15 @@ export class DataStack extends Stack {
       removalPolicy: config.removalPolicy,
       serverAccessLogs: this.exports.accessLogs,
     });
+    this.attachments = new AttachmentsBucket(this, 'Attachments', {
+      removalPolicy: config.removalPolicy,
+      serverAccessLogs: this.exports.accessLogs,
+      corsOrigins: config.corsOrigins,
+    });
+    this.inboundMail = new InboundMailBucket(this, 'InboundMail', {
+      removalPolicy: config.removalPolicy,
+      serverAccessLogs: this.exports.accessLogs,
+    });
     this.cursorSecret = new CursorSecret(this, 'CursorSecret', { removalPolicy: config.removalPolicy });
     this.lakeHashKey = new LakeHashKey(this, 'LakeHashKey', { removalPolicy: config.removalPolicy });
 
@@ -79,7 +104,8 @@ export class DataStack extends Stack {
       this.functions[name] = new FeatureFunction(this, `Feature-${name}`, {
         name,
         feature: FEATURES[name],
-        resources: {},
+        // The table for the portal pool's trigger (it reads a contact); a trigger that declares no table access gets none.
+        resources: { table: this.data },
         stage: config.stage,
         logLevel: config.logLevel,
         settings: { businessTimeZone: config.businessTimeZone, appBaseUrl: config.appBaseUrl },
@@ -104,7 +130,18 @@ export class DataStack extends Stack {
       logoutUrls: config.oauthLogoutUrls,
     });
 
+    this.portalAuth = new PortalAuth(this, 'PortalAuth', {
+      mfa: config.mfa,
+      deletionProtection: config.deletionProtection,
+      removalPolicy: config.removalPolicy,
+      preTokenGeneration: this.functions['auth-portal-pre-token']!.fn,
+      threatProtection: config.threatProtection,
+      email: this.auth.emailSettings,
+    });
+
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
+    new CfnOutput(this, 'PortalUserPoolId', { value: this.portalAuth.userPool.userPoolId, description: 'The self-service portal\'s user pool (customers\' contacts; docs/service.md)' });
+    new CfnOutput(this, 'PortalUserPoolClientId', { value: this.portalAuth.client.userPoolClientId, description: 'The portal\'s app client (SRP sign-in)' });
     new CfnOutput(this, 'UserPoolClientId', { value: this.auth.client.userPoolClientId });
     new CfnOutput(this, 'AuthDomainUrl', {
       value: this.auth.domainUrl,
@@ -130,6 +167,16 @@ export class DataStack extends Stack {
       value: this.failedEvents.bucket.bucketArn,
       exportName: this.failedEventsBucketArnExport,
       description: 'Imported by the app stack (stream on-failure destination)',
+    });
+    new CfnOutput(this, 'AttachmentsBucketArn', {
+      value: this.attachments.bucket.bucketArn,
+      exportName: this.attachmentsBucketArnExport,
+      description: 'Imported by the app stack (the service-desk function presigns attachment uploads and downloads)',
+    });
+    new CfnOutput(this, 'InboundMailBucketArn', {
+      value: this.inboundMail.bucket.bucketArn,
+      exportName: this.inboundMailBucketArnExport,
+      description: 'Imported by the app stack (received support mail: the inbound-mail function reads inbound/, quarantines to quarantine/)',
     });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
     new CfnOutput(this, 'CursorSecretArn', {

@@ -12,6 +12,12 @@ export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 export const LOCAL_EXPORTS_BUCKET = 'crm-exports-local';
+/** Files of ticket messages (functions/service-desk/attachment-storage.ts). */
+export const LOCAL_ATTACHMENTS_BUCKET = 'crm-attachments-local';
+/** Received mail (`inbound/`) and quarantined mail (`quarantine/`): the local stand-in of the SES receipt rule's bucket. */
+export const LOCAL_INBOUND_BUCKET = 'crm-inbound-local';
+/** The support address locally (SUPPORT_EMAIL): mail from it is our own and never opens a ticket. */
+export const LOCAL_SUPPORT_EMAIL = 'support@example.com';
 /** Where the local stream poller keeps batches the events publisher gave up on (Lambda's S3 on-failure destination). */
 export const LOCAL_FAILED_EVENTS_BUCKET = 'crm-failed-events-local';
 
@@ -22,6 +28,8 @@ export interface LocalEndpoints {
   s3?: string;
   /** The EventBridge stand-in (local/engines/events.ts). */
   events?: string;
+  /** The SMS sink (local/engines/sms.ts), standing in for AWS End User Messaging SMS. */
+  sms?: string;
 }
 
 export interface HandlerEnvironmentOptions {
@@ -48,6 +56,9 @@ export function handlerEnvironment(options: HandlerEnvironmentOptions): Record<s
     CURSOR_SECRET: options.cursorSecret,
     EVENT_BUS_NAME: options.eventBusName ?? 'crm-local',
     EXPORTS_BUCKET: options.exportsBucket ?? LOCAL_EXPORTS_BUCKET,
+    ATTACHMENTS_BUCKET: LOCAL_ATTACHMENTS_BUCKET,
+    INBOUND_BUCKET: LOCAL_INBOUND_BUCKET,
+    SUPPORT_EMAIL: process.env.SUPPORT_EMAIL || LOCAL_SUPPORT_EMAIL,
     S3_FORCE_PATH_STYLE: 'true',
     LOG_LEVEL: options.logLevel ?? process.env.LOG_LEVEL ?? 'INFO',
     AWS_REGION: LOCAL_REGION,
@@ -77,6 +88,12 @@ export function handlerEnvironment(options: HandlerEnvironmentOptions): Record<s
   if (options.endpoints.ses) env.AWS_ENDPOINT_URL_SESV2 = env.AWS_ENDPOINT_URL_SES = options.endpoints.ses;
   if (options.endpoints.s3) env.AWS_ENDPOINT_URL_S3 = options.endpoints.s3;
   if (options.endpoints.events) env.AWS_ENDPOINT_URL_EVENTBRIDGE = options.endpoints.events;
+  if (options.endpoints.sms) {
+    // The real SDK client talks to the sink; a made-up number stands in for the origination identity.
+    env.AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2 = options.endpoints.sms;
+    env.SMS_ORIGINATION_IDENTITY = process.env.SMS_ORIGINATION_IDENTITY || '+15555550100';
+    env.SMS_MAX_SEND_RATE = process.env.SMS_MAX_SEND_RATE || '20';
+  }
   return env;
 }
 

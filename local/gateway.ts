@@ -18,6 +18,7 @@ import type {
   APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context,
 } from 'aws-lambda';
 import { ROUTES, routeKey, type RouteDef } from '../functions/api/routes';
+import { authorizerOf } from '../functions/api/route-def';
 import { problemTypeUri } from '../functions/http/problem';
 import type { FeatureName } from '../functions/api/features';
 import { flattenClaims, TokenError, type TokenVerifier } from './jwt';
@@ -53,6 +54,11 @@ export interface GatewayOptions {
   port?: number;
   host?: string;
   verifier: TokenVerifier;
+  /**
+   * The portal routes' authorizer (the portal user pool's tokens; authorizerOf in
+   * functions/api/route-def.ts). Without it, portal routes refuse every token (401).
+   */
+  portalVerifier?: TokenVerifier;
   routes?: readonly RouteDef[];
   cors?: Partial<CorsConfig>;
   /** `false` disables throttling. Default: 200 requests/s, burst 400 per client address. */
@@ -250,7 +256,14 @@ export function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     let claims: Record<string, string> | undefined;
     let machine: Record<string, string> | undefined;
-    const apiKey = route.permission !== 'public' ? presentedKey({ authorization: headerValue(req, 'authorization'), 'x-api-key': headerValue(req, 'x-api-key') }) : undefined;
+    const authorizer = authorizerOf(route);
+    const apiKey = authorizer !== 'none' ? presentedKey({ authorization: headerValue(req, 'authorization'), 'x-api-key': headerValue(req, 'x-api-key') }) : undefined;
+    if (apiKey !== undefined && authorizer === 'portal') {
+      // The machine API carries no portal routes (lib/constructs/machine-api.ts): API Gateway answers 404.
+      sendProblem(res, 404, `No route matches ${method} ${url.pathname} on the machine API (the portal is for signed-in contacts).`, requestId);
+      finish(404);
+      return;
+    }
     if (apiKey !== undefined) {
       // The machine API's Lambda authorizer (in AWS a second HTTP API with the same routes;
       // lib/constructs/http-api.ts): the very handler, invoked as API Gateway invokes it.
@@ -268,7 +281,9 @@ export function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (!token) failure = 'A bearer token is required (Authorization: Bearer <token>).';
       else {
         try {
-          claims = flattenClaims(await options.verifier.verify(token));
+          const verifier = authorizer === 'portal' ? options.portalVerifier : options.verifier;
+          if (!verifier) throw new TokenError('This route accepts tokens of the portal user pool only, and none is configured');
+          claims = flattenClaims(await verifier.verify(token));
         } catch (error) {
           failure = error instanceof TokenError ? `${error.message}.` : 'The bearer token is invalid.';
         }

@@ -89,7 +89,7 @@ async function main(args: string[]): Promise<number> {
       tableName,
       appBaseUrl: process.env.APP_BASE_URL || running?.api,
       cursorSecret: persistentSecret(dir, 'cursor-secret'),
-      endpoints: { dynamodb: endpoint, events: running?.events, ses: running?.ses ?? temporarySes?.endpoint, s3: running?.s3 },
+      endpoints: { dynamodb: endpoint, events: running?.events, ses: running?.ses ?? temporarySes?.endpoint, s3: running?.s3, sms: running?.sms },
     }));
     process.stderr.write(`Running ${name} as of ${eventTime(now)}…\n`);
     const result = await runJob(name, now);

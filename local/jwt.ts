@@ -13,7 +13,7 @@
  * token stays valid across restarts (12 h). The browser sign-in of local/oauth.ts issues the same
  * tokens, with the docs or app client's id, the scopes asked for and the clients' 1 h lifetime.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AccessTokenGeneration, ClaimsAndScopeOverrideDetails, PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
@@ -23,6 +23,7 @@ import {
 } from 'jose';
 import { handler as preTokenGeneration } from '../functions/auth/pre-token';
 import type { Role } from '../functions/security/permissions';
+import { lambdaContext, loadHandler } from './lambda';
 
 /** The local user pool's id (`<region>_<name>`, as Cognito's are). */
 export const LOCAL_USER_POOL_ID = 'us-east-1_LocalCrm';
@@ -39,6 +40,17 @@ export const LOCAL_DOCS_CLIENT_ID = 'local-crm-docs-client';
 /** Scope of a token from a direct sign-in (SRP; `npm run token`), as Cognito writes it. */
 export const SIGN_IN_SCOPE = 'aws.cognito.signin.user.admin';
 export const TOKEN_LIFETIME_SECONDS = 12 * 3600;
+
+/**
+ * The self-service portal's own user pool (customers' contacts; docs/service.md), with its issuer
+ * and its one app client: the portal routes' authorizer accepts these and nothing else, every other
+ * route accepts the staff pool's and never these. Locally both pools sign with the same key; the
+ * verifiers tell them apart by issuer and audience, as the two JWT authorizers do in AWS (where the
+ * pools' keys differ as well).
+ */
+export const LOCAL_PORTAL_POOL_ID = 'us-east-1_LocalPortal';
+export const LOCAL_PORTAL_ISSUER = `http://localhost/local-cognito/${LOCAL_PORTAL_POOL_ID}`;
+export const LOCAL_PORTAL_CLIENT_ID = 'local-crm-portal-client';
 const ALG = 'RS256';
 
 /** The claims of a Cognito access token from a user sign-in (USER_SRP_AUTH), in Cognito's order. */
@@ -86,6 +98,25 @@ export interface SignOverrides {
   scopes?: readonly string[];
 }
 
+/** A portal user: a Cognito user of the portal pool whose `custom:contactId` names a CRM contact. */
+export interface PortalSubject {
+  sub: string;
+  /** The immutable `custom:contactId` attribute the service desk set when creating the user. */
+  contactId: string;
+  email?: string;
+  username?: string;
+}
+
+/**
+ * The local portal user of a contact: a stable UUID `sub` derived from the contact id (Cognito
+ * `sub`s are UUIDs), the same on every call, so a contact's tokens always name the same user.
+ */
+export function portalUserOf(contactId: string): PortalSubject {
+  const hex = createHash('sha256').update(`portal-user:${contactId}`).digest('hex');
+  const sub = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return { sub, contactId, username: sub };
+}
+
 export interface TokenVerifier {
   /** Resolves with the verified payload; rejects with TokenError when API Gateway would answer 401. */
   verify(token: string): Promise<JWTPayload>;
@@ -98,9 +129,17 @@ export class TokenError extends Error {
 export interface LocalIssuer {
   /** A Cognito-shaped access token for the subject, after the pre-token-generation trigger. */
   signToken(subject: TokenSubject, overrides?: SignOverrides): Promise<string>;
+  /**
+   * A portal pool access token for a contact, after the portal pool's pre-token trigger
+   * (functions/auth/portal-pre-token.ts), which reads the contact's customer from the table: the
+   * CRM's table must be reachable (TABLE_NAME and its endpoint in the environment).
+   */
+  signPortalToken(subject: PortalSubject, overrides?: SignOverrides): Promise<string>;
   /** Signs exactly these claims, no trigger: for tests that build a token by hand. */
   signClaims(payload: JWTPayload): Promise<string>;
   verifier: TokenVerifier;
+  /** What the portal routes' authorizer checks: the portal pool's issuer and client. */
+  portalVerifier: TokenVerifier;
   /** Public keys, as Cognito publishes them at `/.well-known/jwks.json`. */
   jwks: JSONWebKeySet;
 }
@@ -129,7 +168,38 @@ export async function localIssuer(options: { dataDir?: string } = {}): Promise<L
     return signClaims(payload);
   }
 
-  return { signToken, signClaims, jwks, verifier: createVerifier({ jwks }) };
+  async function signPortalToken(subject: PortalSubject, overrides: SignOverrides = {}): Promise<string> {
+    const now = overrides.now ?? Math.floor(Date.now() / 1000);
+    const clientId = overrides.clientId ?? LOCAL_PORTAL_CLIENT_ID;
+    // No groups in the portal pool: the trigger gives every portal token the `customer` group.
+    const base = cognitoAccessToken({ sub: subject.sub, groups: [], username: subject.username }, { ...overrides, now, clientId, issuer: overrides.issuer ?? LOCAL_PORTAL_ISSUER });
+    const event = portalPreTokenEvent(subject, clientId, overrides.triggerSource ?? 'TokenGeneration_Authentication', overrides.scopes);
+    // Run as the trigger's own function would, within its table grants (local/iam.ts).
+    const trigger = await loadHandler('auth-portal-pre-token');
+    const result = await trigger(event, lambdaContext('auth-portal-pre-token')) as PreTokenGenerationV2TriggerEvent;
+    const payload = applyAccessTokenOverrides(base, result?.response?.claimsAndScopeOverrideDetails);
+    if (overrides.notBefore !== undefined) payload.nbf = overrides.notBefore;
+    return signClaims(payload);
+  }
+
+  return {
+    signToken, signPortalToken, signClaims, jwks,
+    verifier: createVerifier({ jwks }),
+    portalVerifier: createVerifier({ jwks, issuer: LOCAL_PORTAL_ISSUER, audiences: [LOCAL_PORTAL_CLIENT_ID] }),
+  };
+}
+
+/** The V2_0 event the portal pool sends its trigger for this user (the contact is a custom attribute). */
+export function portalPreTokenEvent(
+  subject: PortalSubject,
+  clientId: string = LOCAL_PORTAL_CLIENT_ID,
+  triggerSource: PreTokenGenerationV2TriggerEvent['triggerSource'] = 'TokenGeneration_Authentication',
+  scopes: readonly string[] = [SIGN_IN_SCOPE],
+): PreTokenGenerationV2TriggerEvent {
+  const event = preTokenEvent({ sub: subject.sub, email: subject.email, groups: [], username: subject.username }, clientId, triggerSource, scopes);
+  event.userPoolId = LOCAL_PORTAL_POOL_ID;
+  event.request.userAttributes['custom:contactId'] = subject.contactId;
+  return event;
 }
 
 /** The claims Cognito itself writes into an access token after a user sign-in, before any trigger. */

@@ -17,6 +17,7 @@ export interface RuntimeInfo {
   ses?: string;
   s3?: string;
   events?: string;
+  sms?: string;
 }
 
 export const runtimeFile = (dataDir: string) => join(dataDir, 'runtime.json');

@@ -10,7 +10,7 @@
  * demo data of a first start is created afterwards, in the background, with one progress line.
  *
  * Every setting is an environment variable, all documented in README.md ("The local runtime"):
- * ports PORT (3000), DYNAMODB_PORT (8000), SES_PORT (8005), S3_PORT (4569), EVENTS_PORT (4010);
+ * ports PORT (3000), DYNAMODB_PORT (8000), SES_PORT (8005), S3_PORT (4569), EVENTS_PORT (4010), SMS_PORT (8006, the SMS sink);
  * DATA_DIR (.data), HOST (127.0.0.1), TABLE_NAME, CORS_ORIGINS (comma-separated), SEED_CUSTOMERS
  * (300; 0 = no demo data), THROTTLE_RATE / THROTTLE_BURST (per client), LOG_LEVEL (INFO),
  * LOG_FORMAT (pretty | json), APP_BASE_URL (where email links point), BUSINESS_TIME_ZONE,
@@ -23,14 +23,17 @@ import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TABLE_SPEC } from '../functions/data/table';
-import { ROLES } from '../functions/security/permissions';
+import { STAFF_ROLES } from '../functions/security/permissions';
 import { registerUsers } from '../functions/notifications/profiles';
 import { DEMO_USERS, resolveUser } from './demo-users';
 import { JavaMissingError, checkJava, ensureTable, startDynamoDbLocal } from './engines/dynamodb';
 import { startEventBus } from './engines/events';
 import { startS3 } from './engines/s3';
 import { startSes } from './engines/ses';
-import { LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, applyEnvironment, handlerEnvironment } from './env';
+import { startSmsSink } from './engines/sms';
+import { deliverInboundSms } from './sms-inbound';
+import { LOCAL_ATTACHMENTS_BUCKET, LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, LOCAL_INBOUND_BUCKET, applyEnvironment, handlerEnvironment } from './env';
+import { inboundMailTarget } from './inbound-mail';
 import { DEFAULT_CORS_ORIGINS, createGateway } from './gateway';
 import { enforceFeatureGrants } from './iam';
 import { localIssuer } from './jwt';
@@ -45,6 +48,7 @@ import { SEED_PHASES, SEED_USER_AGENT, type SeedPhase } from './seed-data';
 import { createStreamPoller } from './stream-poller';
 import { DEFAULT_LOCAL_WEBHOOK_HOSTS, webhookDeliveryTarget } from './webhook-target';
 import { isExportWorkRecord } from '../functions/exports/storage';
+import { isImportWorkRecord } from '../functions/imports/storage';
 
 type Stop = () => Promise<unknown> | void;
 
@@ -147,6 +151,7 @@ async function main(): Promise<void> {
     ses: portFromEnv('SES_PORT', 8005),
     s3: portFromEnv('S3_PORT', 4569),
     events: portFromEnv('EVENTS_PORT', 4010),
+    sms: portFromEnv('SMS_PORT', 8006),
   };
   const host = process.env.HOST || '127.0.0.1';
   const tableName = process.env.TABLE_NAME || TABLE_SPEC.logicalName;
@@ -158,7 +163,12 @@ async function main(): Promise<void> {
     stops.push(() => dynamodb.stop());
     const ses = await startSes({ port: ports.ses, host });
     stops.push(() => ses.stop());
-    const s3 = await startS3({ port: ports.s3, host, directory: join(dir, 's3'), buckets: [LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET] });
+    // The SMS sink (campaign SMS; a reply posted to /inbound goes to the sms-inbound handler).
+    const sms = await startSmsSink({ port: ports.sms, host, onInbound: deliverInboundSms });
+    stops.push(() => sms.stop());
+    // Mail put under inbound/ of the inbound bucket (npm run mail) goes to the inbound-mail handler (local/inbound-mail.ts).
+    const inbound = inboundMailTarget({ log: (e) => warn(`[inbound-mail] ${String(e.msg)} (${String(e.key)}): ${String(e.error)}`) });
+    const s3 = await startS3({ port: ports.s3, host, directory: join(dir, 's3'), buckets: [LOCAL_EXPORTS_BUCKET, LOCAL_ATTACHMENTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, LOCAL_INBOUND_BUCKET], onEvent: inbound.onEvent });
     stops.push(() => s3.stop());
     // The bus's rule: every CRM event goes to the webhooks deliverer (local/webhook-target.ts), which
     // may call receivers on this machine (WEBHOOK_ALLOWED_HOSTS; never set in AWS).
@@ -176,7 +186,7 @@ async function main(): Promise<void> {
       // Links in emails; by default this gateway's own app pages (local/gateway.ts, appPage).
       appBaseUrl: process.env.APP_BASE_URL || `http://localhost:${ports.api}`,
       cursorSecret: persistentSecret(dir, 'cursor-secret'),
-      endpoints: { dynamodb: dynamodb.endpoint, ses: ses.endpoint, s3: s3.endpoint, events: bus.endpoint },
+      endpoints: { dynamodb: dynamodb.endpoint, ses: ses.endpoint, s3: s3.endpoint, events: bus.endpoint, sms: sms.endpoint },
     }));
     // The handlers' Powertools JSON becomes readable lines (or stays JSON with LOG_FORMAT=json).
     const restoreStreams = captureHandlerLogs({ format, terminal });
@@ -196,6 +206,7 @@ async function main(): Promise<void> {
       port: ports.api,
       host,
       verifier: issuer.verifier,
+      portalVerifier: issuer.portalVerifier,
       cors: { allowOrigins: process.env.CORS_ORIGINS ? process.env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : DEFAULT_CORS_ORIGINS },
       throttle: { ratePerSecond: throttleRate, burst: throttleBurst },
       appPages: true,
@@ -226,6 +237,14 @@ async function main(): Promise<void> {
     });
     exportsPoller.start();
     stops.push(() => exportsPoller.stop());
+    // The import worker's mapping (lib/constructs/import-worker.ts): CSV imports run chunk by chunk.
+    const importsPoller = createStreamPoller({
+      tableName, ddb: client, endpoint: dynamodb.endpoint, stateFile: join(dir, 'stream-poller', `${tableName}.imports.json`),
+      mapping: { feature: 'imports-worker', filter: isImportWorkRecord },
+      log: (e) => { if (e.msg !== 'events published') streamLog(e); },
+    });
+    importsPoller.start();
+    stops.push(() => importsPoller.stop());
 
     const schedulerLog = logLine(format, 'scheduler');
     // Readable mode: the jobs handler's own line says what a run did (local/logs.ts); "scheduled"
@@ -236,7 +255,7 @@ async function main(): Promise<void> {
     const api = `http://localhost:${gateway.port}`;
     writeRuntime(dir, {
       pid: process.pid, javaPid: dynamodb.pid, startedAt: new Date().toISOString(), tableName, api,
-      dynamodb: dynamodb.endpoint, ses: ses.endpoint, s3: s3.endpoint, events: bus.endpoint,
+      dynamodb: dynamodb.endpoint, ses: ses.endpoint, s3: s3.endpoint, events: bus.endpoint, sms: sms.endpoint,
     });
 
     // Demo users get a profile (email) so reminder emails reach them before their first call.
@@ -253,12 +272,14 @@ async function main(): Promise<void> {
       `  OpenAPI        ${api}/v1/openapi.json`,
       `  Health         ${api}/v1/health`,
       `  Email inbox    http://localhost:${ses.port}/`,
+      `  SMS sink       http://localhost:${sms.port}/messages`,
       `  Domain events  http://localhost:${bus.port}/events`,
       `  DynamoDB Local http://localhost:${dynamodb.port}`,
       `  S3 (exports)   http://localhost:${s3.port}/${LOCAL_EXPORTS_BUCKET}`,
       `  Failed events  http://localhost:${s3.port}/${LOCAL_FAILED_EVENTS_BUCKET} (npm run redrive -- --local --failures)`,
+      `  Inbound mail   http://localhost:${s3.port}/${LOCAL_INBOUND_BUCKET} (npm run mail -- <file.eml>)`,
       '',
-      `Get a token (roles: ${ROLES.join(', ')}; optional second argument: a user id):`,
+      `Get a token (roles: ${STAFF_ROLES.join(', ')}; optional second argument: a user id; a portal contact's: customer <contactId>):`,
       '  TOKEN=$(npm run --silent token -- admin)',
       'Then, for example:',
       `  curl -s -H "Authorization: Bearer $TOKEN" "${api}/v1/customers?limit=5"`,
@@ -298,7 +319,7 @@ async function main(): Promise<void> {
     }
   } catch (error) {
     warn(`\nStart-up failed: ${error instanceof Error ? error.message : String(error)}`);
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') warn('A port is taken; set PORT, DYNAMODB_PORT, SES_PORT, S3_PORT or EVENTS_PORT to free ones.');
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') warn('A port is taken; set PORT, DYNAMODB_PORT, SES_PORT, S3_PORT, EVENTS_PORT or SMS_PORT to free ones.');
     await shutdown('start-up failed', 1);
   }
 }

@@ -3,6 +3,7 @@ import { once } from './once';
 import { Country, Id, Money, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
 import { SOURCES } from './shared';
 import { multilineText, text, textProblem } from './text';
+import { CustomValues, CustomValuesInput } from './customfields';
 
 export const CUSTOMER_TYPES = ['company', 'person'] as const;
 export const TIERS = ['A', 'B', 'C', 'D'] as const;
@@ -65,6 +66,7 @@ export const CustomerCreate = once(() => z
     address: z.optional(customerFields().address),
     website: z.optional(customerFields().website),
     taxId: z.optional(customerFields().taxId),
+    custom: z.optional(CustomValuesInput()),
   })
   .check(z.meta({ id: 'CustomerCreate' })));
 
@@ -83,6 +85,7 @@ export const CustomerPatch = once(() => z
     address: z.optional(z.nullable(customerFields().address)),
     website: z.optional(z.nullable(customerFields().website)),
     taxId: z.optional(z.nullable(customerFields().taxId)),
+    custom: z.optional(CustomValuesInput()),
   })
   .check(
     z.refine((v) => Object.keys(v).length > 0, 'Send at least one field to change'),
@@ -110,6 +113,8 @@ export const Customer = once(() => z
     lastPurchaseAt: z.optional(Timestamp().check(z.meta({ description: 'Time of the last order' }))),
     lifetimeValue: z.optional(z.array(Money()).check(z.meta({ description: 'Sum of all orders, per currency (integer minor units)' }))),
     archivedAt: z.optional(Timestamp()),
+    custom: z.optional(CustomValues()),
+    mergedInto: z.optional(Id('cus').check(z.meta({ description: 'Set when this customer was merged into another as a duplicate: the survivor, which now holds its records (docs/custom-fields.md, "Merging duplicates")' }))),
     masked: z.optional(z.array(z.string()).check(z.meta({ description: 'Names of fields masked for the caller' }))),
     ...RecordMeta(),
   })
@@ -137,6 +142,7 @@ export const ContactCreate = once(() => z
     mobile: z.optional(Phone()),
     isPrimary: z.optional(z.boolean()),
     notes: z.optional(multilineText(2000)),
+    custom: z.optional(CustomValuesInput()),
   })
   .check(z.meta({ id: 'ContactCreate' })));
 
@@ -150,6 +156,7 @@ export const ContactPatch = once(() => z
     mobile: z.optional(z.nullable(Phone())),
     isPrimary: z.optional(z.boolean()),
     notes: z.optional(z.nullable(multilineText(2000))),
+    custom: z.optional(CustomValuesInput()),
   })
   .check(
     z.refine((v) => Object.keys(v).length > 0, 'Send at least one field to change'),
@@ -168,6 +175,7 @@ export const Contact = once(() => z
     mobile: z.optional(z.string()),
     isPrimary: z.boolean(),
     notes: z.optional(z.string()),
+    custom: z.optional(CustomValues()),
     masked: z.optional(z.array(z.string())),
     ...RecordMeta(),
   })

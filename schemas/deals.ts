@@ -1,5 +1,6 @@
 import * as z from './zod';
 import { once } from './once';
+import { CustomValues, CustomValuesInput } from './customfields';
 import { CalendarDate, Id, Money, MoneyInput, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
 import { Period } from './shared';
 import { multilineText, text } from './text';
@@ -12,6 +13,7 @@ export const DEAL_STATUSES = ['open', 'won', 'lost'] as const;
 export const LineItem = once(() => z
   .strictObject({ description: text(200), quantity: z.int().check(z.minimum(1), z.maximum(1_000_000)), unitPrice: MoneyInput() })
   .check(z.meta({ id: 'DealLineItem', description: 'A simple line; quotes carry the detailed pricing' })));
+const CampaignRef = once(() => Id('cmp').check(z.meta({ description: 'The campaign the deal is attributed to (must exist); a converted lead passes its own on' })));
 const LineItems = once(() => z.array(LineItem()).check(z.maxLength(50, 'At most 50 line items')));
 
 export const DealCreate = once(() => z
@@ -26,6 +28,8 @@ export const DealCreate = once(() => z
     expectedCloseDate: z.optional(DateOnly()),
     probability: z.optional(Probability()),
     lineItems: z.optional(LineItems()),
+    campaignId: z.optional(CampaignRef()),
+    custom: z.optional(CustomValuesInput()),
   })
   .check(z.meta({ id: 'DealCreate' })));
 
@@ -38,6 +42,8 @@ export const DealPatch = once(() => z
     expectedCloseDate: z.optional(z.nullable(DateOnly())),
     probability: z.optional(z.nullable(Probability().check(z.meta({ description: 'null returns to the stage probability' })))),
     lineItems: z.optional(z.nullable(LineItems())),
+    campaignId: z.optional(z.nullable(CampaignRef())),
+    custom: z.optional(CustomValuesInput()),
   })
   .check(z.meta({ id: 'DealPatch', description: 'Stage, status and pipeline change through /stage, /won and /lost' })));
 
@@ -64,6 +70,8 @@ export const Deal = once(() => z
     lostReason: z.optional(z.string()),
     closedAt: z.optional(Timestamp()),
     source: z.optional(z.object({ kind: z.string(), id: z.string() })),
+    campaignId: z.optional(z.string()),
+    custom: z.optional(CustomValues()),
     stageEnteredAt: Timestamp(),
     ...RecordMeta(),
   })

@@ -1,5 +1,6 @@
 import * as z from './zod';
 import { once } from './once';
+import { CustomValues, CustomValuesInput } from './customfields';
 import { CalendarDate, Country, Id, MoneyInput, PageQuery, RecordMeta, Timestamp, pageOf } from './common';
 import { SOURCES } from './shared';
 import { multilineText, text } from './text';
@@ -46,6 +47,7 @@ export const LeadCreate = once(() => z
     disqualifiedReason: z.optional(leadFields().disqualifiedReason),
     ownerId: z.optional(leadFields().ownerId),
     notes: z.optional(leadFields().notes),
+    custom: z.optional(CustomValuesInput()),
     country: z.optional(leadFields().country),
     region: z.optional(leadFields().region),
     industry: z.optional(leadFields().industry),
@@ -69,6 +71,7 @@ export const LeadPatch = once(() => z
     disqualifiedReason: z.optional(z.nullable(leadFields().disqualifiedReason)),
     ownerId: z.optional(leadFields().ownerId),
     notes: z.optional(z.nullable(leadFields().notes)),
+    custom: z.optional(CustomValuesInput()),
     country: z.optional(z.nullable(leadFields().country)),
     region: z.optional(z.nullable(leadFields().region)),
     industry: z.optional(z.nullable(leadFields().industry)),
@@ -93,6 +96,7 @@ export const Lead = once(() => z
     disqualifiedReason: z.optional(z.string()),
     ownerId: z.string(),
     notes: z.optional(z.string()),
+    custom: z.optional(CustomValues()),
     country: z.optional(z.string()),
     region: z.optional(z.string()),
     industry: z.optional(z.string()),

@@ -10,7 +10,7 @@ import { multilineText, text } from './text';
 
 export const CHANNELS = ['email', 'sms'] as const;
 export const CONSENT_STATUSES = ['opted_in', 'opted_out', 'unknown'] as const;
-export const CONSENT_SOURCES = ['form', 'import', 'phone', 'email', 'in_person', 'unsubscribe_link', 'complaint', 'manual'] as const;
+export const CONSENT_SOURCES = ['form', 'import', 'phone', 'email', 'in_person', 'unsubscribe_link', 'complaint', 'manual', 'sms_stop'] as const;
 export const SUPPRESSION_REASONS = ['bounce', 'complaint', 'unsubscribe', 'manual'] as const;
 
 const Email = once(() => z.email().check(z.maxLength(254), z.meta({ description: 'Personal data: masked for roles without the personal-data permission' })));
@@ -137,6 +137,7 @@ export const SegmentRules = once(() => z
       max: z.optional(z.int().check(z.minimum(0), z.maximum(1_000_000_000_000_000))),
     })),
     emailConsent: z.optional(few(z.enum(CONSENT_STATUSES)).check(z.meta({ description: 'Only contacts whose email consent is one of these' }))),
+    smsConsent: z.optional(few(z.enum(CONSENT_STATUSES)).check(z.meta({ description: 'Only contacts whose SMS consent is one of these' }))),
   })
   .check(z.meta({
     id: 'SegmentRules',
@@ -219,14 +220,14 @@ export const ListMemberPage = once(() => pageOf(ListMember(), 'ListMemberPage'))
 
 // ---- campaigns -------------------------------------------------------------------------------
 
-export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'sending', 'sent', 'cancelled'] as const;
+export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'sending', 'paused', 'sent', 'cancelled'] as const;
 
 export const CampaignCreate = once(() => z
   .strictObject({
     name: text(200),
     goal: z.optional(text(500)),
     budget: z.optional(MoneyInput()),
-    channel: z.enum(['email']).check(z.meta({ description: 'Only email for now; SMS is a later channel' })),
+    channel: z.enum(['email', 'sms']).check(z.meta({ description: '`email`: the template as an email to the contacts\' addresses; `sms`: the template\'s text part (plus "Reply STOP to opt out") as an SMS to their phone numbers, through AWS End User Messaging SMS, honouring SMS consent' })),
     templateId: Id('tpl'),
     audience: z.strictObject({
       segmentIds: z.optional(z.array(Id('seg')).check(z.maxLength(10))),
@@ -255,6 +256,7 @@ export const CampaignStats = once(() => z
     complained: z.int(),
     opened: z.int(),
     clicked: z.int(),
+    rejected: z.int().check(z.meta({ description: 'Accepted by SES, then not delivered because SES found a virus (SES Reject event)' })),
     unsubscribed: z.int(),
   })
   .check(z.meta({ id: 'CampaignStats' })));
@@ -265,7 +267,7 @@ export const Campaign = once(() => z
     name: z.string(),
     goal: z.optional(z.string()),
     budget: z.optional(Money()),
-    channel: z.enum(['email']),
+    channel: z.enum(['email', 'sms']),
     templateId: z.string(),
     audience: z.object({ segmentIds: z.array(z.string()), listIds: z.array(z.string()) }),
     consentPolicy: z.enum(['opted_in', 'not_opted_out']),
@@ -275,6 +277,14 @@ export const Campaign = once(() => z
     audienceComplete: z.boolean(),
     startedAt: z.optional(Timestamp()),
     completedAt: z.optional(Timestamp()),
+    pausedAt: z.optional(Timestamp()),
+    autoPause: z.optional(z.object({
+      reason: z.enum(['bounce-rate', 'complaint-rate']),
+      rate: z.number(),
+      threshold: z.number(),
+      sent: z.int(),
+      at: Timestamp(),
+    }).check(z.meta({ description: 'Set when the SES feedback loop paused the campaign on its bounce or complaint rate (at most once per campaign)' }))),
     stats: z.optional(CampaignStats()),
     ...RecordMeta(),
   })
@@ -283,15 +293,73 @@ export const Campaign = once(() => z
 export const CampaignPage = once(() => pageOf(Campaign(), 'CampaignPage'));
 export const CampaignIdParam = IdParam('cmp', 'campaignId');
 
+const Rate = once(() => z.nullable(z.number()).check(z.meta({ description: 'A fraction (0.05 = 5 %); null while its denominator is 0' })));
+
+export const CampaignReport = once(() => z
+  .object({
+    campaignId: Id('cmp'),
+    status: z.enum(CAMPAIGN_STATUSES),
+    recipients: z.int(),
+    sent: z.int(),
+    delivered: z.int(),
+    opened: z.int().check(z.meta({ description: 'Recipients who opened at least once (SES open tracking; unique opens)' })),
+    clicked: z.int().check(z.meta({ description: 'Recipients who clicked at least once (unique clicks)' })),
+    bounced: z.int().check(z.meta({ description: 'Permanent bounces' })),
+    complained: z.int(),
+    rejected: z.int(),
+    unsubscribed: z.int(),
+    skipped: z.int().check(z.meta({ description: 'Not sent: no consent or a suppressed address at send time' })),
+    failed: z.int(),
+    unknown: z.int(),
+    pending: z.int(),
+    leads: z.int().check(z.meta({ description: 'Leads attributed to the campaign (attribution counters; 0 when none)' })),
+    deals: z.int().check(z.meta({ description: 'Deals attributed to the campaign' })),
+    wonDeals: z.int(),
+    wonRevenue: z.array(Money()).check(z.meta({ description: 'Revenue of won attributed deals, per currency' })),
+    budget: z.nullable(Money()),
+    rates: z.object({
+      delivery: Rate(), open: Rate(), click: Rate(), bounce: Rate(), complaint: Rate(), unsubscribe: Rate(),
+    }).check(z.meta({ description: 'delivery, bounce, complaint and unsubscribe per sent email; open and click per delivered email' })),
+    responses: z.int().check(z.meta({ description: 'Recipients who clicked plus attributed leads' })),
+    costPerResponse: z.nullable(Money()).check(z.meta({ description: 'budget / responses (rounded to minor units); null without a budget or responses' })),
+    returnOnBudget: z.nullable(z.number()).check(z.meta({ description: '(won revenue in the budget\'s currency − budget) / budget; null without a budget' })),
+    autoPause: z.optional(Campaign().shape.autoPause),
+  })
+  .check(z.meta({ id: 'CampaignReport', description: 'A campaign\'s results, from counters maintained on write: no addresses, no content' })));
+
+export const MarketingSettingsInput = once(() => z
+  .strictObject({
+    maxBounceRate: z.number().check(z.minimum(0), z.maximum(1), z.meta({ description: 'Auto-pause when bounced / sent exceeds this; default 0.05 (SES reviews accounts above 5 %)' })),
+    maxComplaintRate: z.number().check(z.minimum(0), z.maximum(1), z.meta({ description: 'Auto-pause when complained / sent exceeds this; default 0.001 (SES reviews accounts above 0.1 %)' })),
+    minSends: z.int().check(z.minimum(1), z.maximum(1_000_000), z.meta({ description: 'Rates are judged once a campaign has sent this many emails; default 200' })),
+    notifyUserIds: z.array(text(128)).check(z.maxLength(20), z.meta({ description: 'Users (ids) notified of an auto-pause, besides the campaign\'s creator and last editor' })),
+  })
+  .check(z.meta({ id: 'MarketingSettingsInput' })));
+
+export const MarketingSettings = once(() => z
+  .object({
+    ...MarketingSettingsInput().shape,
+    version: z.int().check(z.meta({ description: '0 while the defaults apply; send as If-Match to change' })),
+    updatedAt: z.optional(Timestamp()),
+    updatedBy: z.optional(z.string()),
+  })
+  .check(z.meta({ id: 'MarketingSettings' })));
+
 export const Recipient = once(() => z
   .object({
-    email: z.string(),
+    email: z.string().check(z.meta({ description: 'Empty for an SMS recipient' })),
+    phone: z.optional(z.string().check(z.meta({ description: 'An SMS recipient\'s number (masked without pii:read)' }))),
     contactId: z.string(),
     status: z.enum(['pending', 'claimed', 'sent', 'skipped', 'failed']),
     skipReason: z.optional(z.string()),
     messageId: z.optional(z.string()),
     sentAt: z.optional(Timestamp()),
     unsubscribedAt: z.optional(Timestamp()),
+    deliveredAt: z.optional(Timestamp()),
+    openedAt: z.optional(Timestamp()),
+    clickedAt: z.optional(Timestamp()),
+    bouncedAt: z.optional(Timestamp()),
+    complainedAt: z.optional(Timestamp()),
     masked: z.optional(z.array(z.string())),
   })
   .check(z.meta({ id: 'Recipient' })));

@@ -91,6 +91,7 @@ export const Ticket = once(() => z
     orderId: z.optional(z.string()),
     queueId: z.optional(z.string()),
     assigneeId: z.optional(z.string()),
+    requester: z.optional(z.object({ email: z.string(), name: z.optional(z.string()) }).check(z.meta({ description: 'Who wrote in, for a ticket opened by an email from an unknown address (no contact): public replies go there. Personal data: masked for roles without the personal-data permission' }))),
     resolution: z.optional(z.string()),
     resolvedAt: z.optional(Timestamp()),
     closedAt: z.optional(Timestamp()),
@@ -242,6 +243,7 @@ const settingsFields = once(() => ({
   warnAtPercent: z.int().check(z.minimum(1), z.maximum(99), z.meta({ description: 'Warn the assignee at this share of a target (default 80)' })),
   reopenDays: z.int().check(z.minimum(0), z.maximum(365), z.meta({ description: 'A resolved ticket can be reopened for this many days (default 7)' })),
   routing: z.array(RoutingRule()).check(z.maxLength(100)),
+  csatLowRating: z.int().check(z.minimum(1), z.maximum(4), z.meta({ description: 'A satisfaction rating at or below this opens a follow-up task for the queue\'s manager (default 2)' })),
 }));
 
 export const ServiceDeskInput = once(() => z
@@ -251,6 +253,7 @@ export const ServiceDeskInput = once(() => z
     warnAtPercent: z.optional(settingsFields().warnAtPercent),
     reopenDays: z.optional(settingsFields().reopenDays),
     routing: z.optional(settingsFields().routing),
+    csatLowRating: z.optional(settingsFields().csatLowRating),
   })
   .check(z.meta({ id: 'ServiceDeskInput', description: 'Replaces the service-desk settings. Priorities without a policy use the built-in defaults.' })));
 
@@ -260,6 +263,7 @@ export const ServiceDesk = once(() => z
     policies: z.array(z.object({ priority: z.enum(TICKET_PRIORITIES), tier: z.optional(z.string()), firstResponseMinutes: z.int(), resolutionMinutes: z.int() })),
     warnAtPercent: z.int(),
     reopenDays: z.int(),
+    csatLowRating: z.int(),
     routing: z.array(z.object({ match: z.object({ category: z.optional(z.array(z.string())), priority: z.optional(z.array(z.string())), tier: z.optional(z.array(z.string())) }), queueId: z.string() })),
     version: z.int(),
     updatedAt: z.optional(Timestamp()),

@@ -11,8 +11,9 @@ export const CORS_ALLOW_HEADERS = ['authorization', 'content-type', 'idempotency
 
 /**
  * Response headers browser code may read: optimistic concurrency (etag), created resources
- * (location), idempotent replays, back-off hints and the request id to quote in a bug report.
+ * (location), idempotent replays, back-off hints (retry-after; an API key's ratelimit and
+ * ratelimit-policy) and the request id to quote in a bug report.
  */
-export const CORS_EXPOSE_HEADERS = ['etag', 'location', 'idempotent-replayed', 'retry-after', 'x-request-id'];
+export const CORS_EXPOSE_HEADERS = ['etag', 'location', 'idempotent-replayed', 'retry-after', 'x-request-id', 'ratelimit', 'ratelimit-policy'];
 
 export const CORS_MAX_AGE_SECONDS = 3600;

@@ -50,10 +50,21 @@ export interface FeatureDef {
   publishEvents?: boolean;
   /** May send email through SES. */
   sendEmail?: boolean;
+  /** May send SMS through AWS End User Messaging SMS from the configured origination identity (campaigns). */
+  sendSms?: boolean;
   /** May write objects to the exports bucket. */
   writeExports?: boolean;
   /** May read the on-demand export files (`exports/*` of the exports bucket): presigned download URLs. */
   readExports?: boolean;
+  /** May put and read ticket attachments (`tickets/*` of the attachments bucket): presigned upload and download URLs. */
+  attachments?: boolean;
+  /** May read and write CSV import files (`imports/*` of the exports bucket): uploads, presigned URLs, rejected-rows reports. */
+  importFiles?: boolean;
+  /**
+   * Reads received mail in the inbound bucket (`inbound/*`) and copies what it cannot read to
+   * `quarantine/*` (lib/constructs/inbound-mail.ts).
+   */
+  inboundMail?: boolean;
   /** Reads the cursor-signing secret (every feature that returns paginated lists). */
   cursorSecret?: boolean;
   memoryMb?: number;
@@ -87,7 +98,9 @@ export const FEATURES = {
       indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'],
       // territories: the round-robin counters of owner assignment (functions/territories/assign.ts).
       // dashboard: the customer-distribution counters (functions/dashboard/counters.ts).
-      write: { customer: PUT_UPDATE_DELETE, contact: PUT_UPDATE_DELETE, customerEmail: PUT_DELETE, customerPhone: PUT_DELETE, territories: UPDATE, dashboard: UPDATE, ...IDEMPOTENCY },
+      // customFieldUnique: guards of unique custom-field values (functions/customfields/values.ts).
+      // exportJob: list exports (GET /v1/customers/export.csv) queue an export job (functions/exports/list-export.ts).
+      write: { customer: PUT_UPDATE_DELETE, contact: PUT_UPDATE_DELETE, customerEmail: PUT_DELETE, customerPhone: PUT_DELETE, territories: UPDATE, dashboard: UPDATE, customFieldUnique: PUT_DELETE, exportJob: PUT, ...IDEMPOTENCY },
     },
     cursorSecret: true,
   },
@@ -141,9 +154,13 @@ export const FEATURES = {
       indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'],
       // Conversion writes the customer, contact and deal (with its aggregates) in one transaction.
       write: {
-        lead: PUT_DELETE, leadEmail: PUT_DELETE, leadPhone: PUT_DELETE,
+        // exportJob: GET /v1/leads/export.csv queues an export job (functions/exports/list-export.ts).
+        lead: PUT_DELETE, leadEmail: PUT_DELETE, leadPhone: PUT_DELETE, customFieldUnique: PUT_DELETE, exportJob: PUT,
         customer: PUT_UPDATE, contact: PUT_UPDATE, customerEmail: PUT, customerPhone: PUT,
         deal: PUT, forecast: UPDATE, salesReport: UPDATE, dashboard: UPDATE, defaultPipeline: PUT, territories: UPDATE, ...IDEMPOTENCY,
+        // campaignAttribution: a lead's (and its deal's) campaign counters (functions/marketing/attribution.ts).
+        // consent: a confirmed sign-up's email opt-in passes on to the new contact.
+        campaignAttribution: UPDATE, consent: PUT,
       },
     },
     cursorSecret: true,
@@ -189,7 +206,8 @@ export const FEATURES = {
       read: ['GetItem', 'Query', 'ConditionCheckItem'],
       indexes: ['gsi1', 'gsi2', 'gsi4'],
       // customer: audit entries; defaultPipeline: created on first use.
-      write: { deal: PUT_UPDATE_DELETE, forecast: UPDATE, salesReport: UPDATE, dashboard: UPDATE, customer: PUT, defaultPipeline: PUT, ...IDEMPOTENCY },
+      // campaignAttribution: the deal's campaign counters (functions/marketing/attribution.ts).
+      write: { deal: PUT_UPDATE_DELETE, forecast: UPDATE, salesReport: UPDATE, dashboard: UPDATE, customer: PUT, defaultPipeline: PUT, campaignAttribution: UPDATE, customFieldUnique: PUT_DELETE, ...IDEMPOTENCY },
     },
     cursorSecret: true,
   },
@@ -218,7 +236,7 @@ export const FEATURES = {
   },
   apikeys: {
     entry: 'functions/apikeys/handler.ts',
-    description: 'API keys for machine clients: create (shown once), list, revoke',
+    description: 'API keys for machine clients: create (shown once), list, change (name, rate limit), revoke',
     table: { read: ['GetItem'], indexes: ['gsi1'], write: { apiKey: PUT_UPDATE } },
     cursorSecret: true,
   },
@@ -248,9 +266,39 @@ export const FEATURES = {
     entry: 'functions/exports/worker.ts',
     description: 'Writes on-demand export files part by part; started by the export item on the table stream',
     // Every export source is an index partition (customers, leads, products, pipelines and each
-    // customer's contacts on gsi1; all deals on gsi4): Query only, never Scan.
-    table: { read: ['GetItem'], indexes: ['gsi1', 'gsi4'], write: { exportJob: UPDATE } },
+    // customer's contacts on gsi1; all deals on gsi4; a list export's planned list index, any of
+    // gsi1-4): Query only, never Scan.
+    table: { read: ['GetItem'], indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'], write: { exportJob: UPDATE } },
     writeExports: true,
+    memoryMb: 1024,
+    timeoutSeconds: 300,
+  },
+  imports: {
+    entry: 'functions/imports/handler.ts',
+    description: 'CSV imports: create one (presigned upload), preview its first rows, start it, follow its progress',
+    table: { read: ['GetItem'], write: { importJob: PUT_UPDATE, ...IDEMPOTENCY } },
+    importFiles: true,
+  },
+  'imports-worker': {
+    entry: 'functions/imports/worker.ts',
+    description: 'Imports a CSV file chunk by chunk through the entity services; started by the import item on the table stream',
+    // The rows are written by the customers, leads and products services, so the worker holds
+    // what those features write for a create or an update (nothing else: no deletes of records),
+    // and reads the guards and a customer's contacts (gsi1) to match existing records.
+    table: {
+      read: ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'],
+      indexes: ['gsi1'],
+      write: {
+        importJob: UPDATE,
+        customer: PUT_UPDATE_DELETE, contact: PUT_UPDATE, customerEmail: PUT_DELETE, customerPhone: PUT_DELETE,
+        lead: PUT, leadEmail: PUT_DELETE, leadPhone: PUT_DELETE,
+        product: PUT, productSku: PUT,
+        territories: UPDATE, dashboard: UPDATE,
+        // Unique custom fields' guards (customers, leads) and a lead's campaign counters: what those services write too.
+        customFieldUnique: PUT_DELETE, campaignAttribution: UPDATE,
+      },
+    },
+    importFiles: true,
     memoryMb: 1024,
     timeoutSeconds: 300,
   },
@@ -289,6 +337,50 @@ export const FEATURES = {
     // test/unit/aws-client-timeouts.test.ts) must end before the function does; API Gateway waits 30 s.
     timeoutSeconds: 15,
   },
+  portal: {
+    entry: 'functions/portal/handler.ts',
+    description: 'Self-service portal: a customer\'s contact opens and follows their customer\'s tickets, replies, and reads published knowledge-base articles',
+    table: {
+      // As the tickets feature opening a ticket and adding a message (functions/tickets/service.ts
+      // openTicket, repository.saveTicket), plus the knowledge base's article reads.
+      read: ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'],
+      // gsi3: a customer's tickets; gsi1-4: the knowledge base's title-sorted article partitions.
+      indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'],
+      // ticket: ticket, deadline item and message; queue: the round-robin counter; customer: audit entries (timeline).
+      write: { ticket: PUT_UPDATE, queue: UPDATE, customer: PUT, serviceReport: UPDATE, ...IDEMPOTENCY },
+    },
+    cursorSecret: true,
+  },
+  'inbound-mail': {
+    entry: 'functions/tickets/inbound-handler.ts',
+    description: 'Inbound email (SES receipt rule → S3 → this function): opens tickets, appends answers, quarantines unreadable mail',
+    table: {
+      // GetItem: the inbound record, a ticket, the sender's customer, settings; Query gsi2: the sender's contacts.
+      // BatchGetItem: the customer with the service-desk settings; ConditionCheckItem: contact and live customer at commit.
+      read: ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'],
+      indexes: ['gsi2'],
+      // ticket: new tickets, inbound messages; customer: audit entries and the placeholder customer of unknown
+      // senders (dashboard: its counters); queue: the round-robin counter; inboundMail: the per-object record.
+      write: { ticket: PUT_UPDATE, customer: PUT_UPDATE, dashboard: UPDATE, queue: UPDATE, serviceReport: UPDATE, inboundMail: PUT, inboundMailSettings: PUT },
+    },
+    inboundMail: true,
+    timeoutSeconds: 60,
+  },
+  'service-desk': {
+    entry: 'functions/service-desk/handler.ts',
+    description: 'Service desk extras: the public satisfaction-survey link, the service report, ticket attachments (presigned S3 URLs)',
+    table: {
+      // GetItem: survey, ticket, message, attachment, queue (follow-up's manager), settings; Query: report counters, attachment lists;
+      // ConditionCheckItem: a ticket not closed when a file is attached.
+      read: ['GetItem', 'Query', 'ConditionCheckItem'],
+      // ticket: the survey's rating and the attachments in the ticket's partition (and a message's file count);
+      // serviceReport: CSAT counters; task + ruleGuard: the follow-up task of a low rating (createTaskFromRule).
+      write: { ticket: PUT_UPDATE, serviceReport: UPDATE, task: PUT, ruleGuard: PUT },
+    },
+    attachments: true,
+    // Survey links are sealed with the cursor key (functions/service-desk/csat-token.ts); attachment lists page with cursors.
+    cursorSecret: true,
+  },
   marketing: {
     entry: 'functions/marketing/handler.ts',
     description: 'Marketing: consent, suppression list, email templates, segments, static lists, campaigns and the public unsubscribe endpoint',
@@ -297,14 +389,70 @@ export const FEATURES = {
       // gsi1-4: the customer indexes a segment preview reads (tier gsi3, stage gsi4, owner gsi2, all/tag gsi1) and the marketing lists.
       indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'],
       // The unsubscribe endpoint writes the recipient, the campaign counters, the suppression and the consent in one transaction.
-      write: { consent: PUT_UPDATE, suppression: UPDATE, template: PUT, segment: PUT, mailingList: PUT_DELETE, campaign: PUT_UPDATE },
+      // marketingSettings: the auto-pause thresholds (admin).
+      write: { consent: PUT_UPDATE, suppression: UPDATE, template: PUT, segment: PUT, mailingList: PUT_DELETE, campaign: PUT_UPDATE, marketingSettings: PUT },
     },
     cursorSecret: true,
+  },
+  'ses-events': {
+    entry: 'functions/marketing/ses-events.ts',
+    description: 'EventBridge rule target: SES events of campaign email (delivery, bounce, complaint, open, click, reject) update the recipient, the campaign counters, suppression and consent; auto-pause',
+    table: {
+      // Query: the campaign's counter shards (auto-pause); GetItem: recipient, consent, campaign, marketing settings.
+      read: ['GetItem', 'Query'],
+      // campaign: the recipient, its counter shard and the auto-pause; notification: the admins' notice of an auto-pause.
+      write: { campaign: UPDATE, suppression: UPDATE, consent: PUT, notification: PUT },
+    },
+    timeoutSeconds: 30,
+  },
+  signup: {
+    entry: 'functions/signup/handler.ts',
+    description: 'The public sign-up form with double opt-in: creates a lead with pending consent, emails the confirmation link, confirms',
+    table: {
+      // ConditionCheckItem: the lead's uniqueness guards check the customers' (addLeadGuards).
+      read: ['GetItem', 'ConditionCheckItem'],
+      // The lead with its guards, audit entry, dashboard funnel and campaign counters; its consent
+      // (and a converted lead's contact's) with history; the per-IP / per-address rate-limit counters.
+      write: { lead: PUT, leadEmail: PUT, leadPhone: PUT, dashboard: UPDATE, campaignAttribution: UPDATE, consent: PUT, rateLimit: UPDATE },
+    },
+    sendEmail: true,
+    // The confirmation token is sealed with the cursor key (functions/marketing/token.ts).
+    cursorSecret: true,
+    // The confirmation email is sent within the request: the SES client's worst case must end first.
+    timeoutSeconds: 15,
+  },
+  'sms-inbound': {
+    entry: 'functions/marketing/sms-inbound.ts',
+    description: 'Inbound SMS from the two-way SNS topic: a STOP reply opts the contact out of SMS',
+    // The number's contact (SMSTO#…) and its consent; writes the consent and its history entry.
+    table: { read: ['GetItem'], write: { consent: PUT } },
   },
   'events-publisher': {
     entry: 'functions/events/publisher.ts',
     description: 'Publishes outbox items from the table stream as domain events on the event bus',
     publishEvents: true,
+    timeoutSeconds: 60,
+  },
+  customfields: {
+    entry: 'functions/customfields/handler.ts',
+    description: 'Custom-field definitions per entity (the values live on the records, checked by their features)',
+    // One versioned item per entity and its audit entries, in SETTINGS#CUSTOM_FIELDS.
+    table: { read: ['GetItem', 'Query'], write: { customFieldDefinitions: PUT, ...IDEMPOTENCY } },
+  },
+  merge: {
+    entry: 'functions/merge/handler.ts',
+    description: 'Merges a duplicate customer into a survivor: moves its records in checkpointed chunks and leaves the duplicate archived with mergedInto',
+    table: {
+      read: ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'],
+      // The duplicate's records by their customer index: contacts, timeline, assets, orders, contracts (gsi1), tasks (gsi2), tickets (gsi3).
+      indexes: ['gsi1', 'gsi2', 'gsi3'],
+      // Each moved record is an UpdateItem of its customer id and index keys; the customers' own
+      // partitions take the profile, summaries, tag copies, guards and audit entries.
+      write: {
+        customer: PUT_UPDATE_DELETE, contact: UPDATE, customerEmail: PUT_DELETE, customerPhone: PUT_DELETE, dashboard: UPDATE,
+        activity: UPDATE, task: UPDATE, deal: UPDATE, order: UPDATE, asset: UPDATE, ticket: UPDATE, contract: UPDATE, mergeJob: PUT_UPDATE,
+      },
+    },
     timeoutSeconds: 60,
   },
   jobs: {
@@ -319,10 +467,15 @@ export const FEATURES = {
       // and customers' dormancy trackers (customer: UpdateItem of `#ACTIVITY` only).
       // webhook: the webhooks job claims due deliveries and records attempts (functions/webhooks/retry.ts).
       // contract: the contract-renewals job's checkpoint and expiry (with its audit entry), conditional on rev.
-      // ticket + serviceReport: the sla job records escalations and breaches on the ticket (conditional on rev) and counts breaches.
-      write: { heartbeat: PUT, task: PUT_UPDATE, notification: PUT, ruleGuard: PUT, asset: UPDATE, customer: UPDATE, jobState: UPDATE, webhook: PUT_UPDATE, contract: PUT, ticket: PUT, serviceReport: UPDATE, campaign: PUT_UPDATE },
+      // ticket + serviceReport: the sla job records escalations and breaches on the ticket (conditional on rev) and counts breaches;
+      // the ticket-emails job claims and marks unsent replies (UpdateItem of the message).
+      write: { heartbeat: PUT, task: PUT_UPDATE, notification: PUT, ruleGuard: PUT, asset: UPDATE, customer: UPDATE, jobState: UPDATE, webhook: PUT_UPDATE, contract: PUT, ticket: PUT_UPDATE, serviceReport: UPDATE, campaign: PUT_UPDATE,
+        // smsAddress: SMS campaigns record which contact each number belongs to (for a STOP reply).
+        smsAddress: PUT },
     },
     sendEmail: true,
+    // SMS campaigns (functions/marketing/sms.ts).
+    sendSms: true,
     // Unsubscribe tokens in campaign emails are sealed with the cursor key (functions/marketing/token.ts).
     cursorSecret: true,
     timeoutSeconds: 300,
@@ -332,6 +485,15 @@ export const FEATURES = {
     description: 'Cognito pre-token-generation trigger (V2_0): adds the verified email to access tokens',
     stack: 'data',
     // No table, no SDK: CPU for a quick cold start; Cognito waits 5 s for a trigger at most.
+    memoryMb: 256,
+    timeoutSeconds: 5,
+  },
+  'auth-portal-pre-token': {
+    entry: 'functions/auth/portal-pre-token.ts',
+    description: 'Cognito pre-token-generation trigger (V2_0) of the portal user pool: the contact\'s customer and the customer role in portal access tokens',
+    stack: 'data',
+    // One GetItem of the contact (its customer) per token; Cognito waits 5 s for a trigger at most.
+    table: { read: ['GetItem'] },
     memoryMb: 256,
     timeoutSeconds: 5,
   },

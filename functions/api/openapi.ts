@@ -29,6 +29,7 @@ import { AUTH_ORIGIN_PLACEHOLDER, AUTHORIZE_PATH, OAUTH_SCOPES, TOKEN_PATH } fro
 import { PROBLEM_TYPES, type ProblemType } from '../system/problem-types';
 import { type ExampleContext, exampleOf, refined } from './examples';
 import { ROUTES, type RouteDef } from './routes';
+import { authorizerOf } from './route-def';
 
 type Json = Record<string, unknown>;
 type Io = 'input' | 'output';
@@ -92,12 +93,15 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   Forecast: 'The sales forecast by category and the quotas it is measured against.',
   Reports: 'Sales reports and the dashboard, from aggregates and counters maintained on write (never a scan of records).',
   Exports: 'On-demand exports of records as CSV or Parquet files, written in the background and downloaded through presigned URLs.',
+  Imports: 'CSV imports for data migration: upload through a presigned URL, map columns, preview, then import in the background through the same validation and services as the API, with a rejected-rows report (docs/imports.md).',
   Tickets: 'Service tickets from every channel: workflow, assignment, SLA clocks with escalation, the conversation (public replies emailed, internal notes) and the breaching-soon list (docs/service.md).',
   Queues: 'Service queues (teams with members, a manager and round robin) and the service-desk settings: SLA policies, business calendar, routing rules.',
   Contracts: 'Service contracts (term, value, covered assets, status workflow) with renewal tasks before their end, and entitlements: what covers service for a customer today (docs/service.md).',
+  Portal: 'The self-service portal for customers\' contacts (a token of the portal user pool): their own customer\'s tickets with the public conversation, replies, and published knowledge-base articles (docs/service.md).',
   'Knowledge base': 'Articles with Markdown bodies rendered to safe HTML, searchable by title prefix and category, with every version kept (docs/service.md).',
   Webhooks: 'Outbound webhooks: signed HTTPS deliveries of domain events, retried for 24 h, with a delivery log, redelivery and secret rotation (docs/webhooks.md).',
   'API keys': 'Keys for machine clients (ERP, website), bound to a role and optional scopes; sent as `Authorization: ApiKey <key>` or `x-api-key` to the machine API (docs/auth.md).',
+  'Custom fields': 'Typed fields that admins add to customers, contacts, leads and deals; records carry their values in `custom`, checked on every write (docs/custom-fields.md).',
   Marketing: 'Consent per contact and channel, the suppression list, email templates, segments, static lists, campaigns sent at most once per address, and the public one-click unsubscribe (docs/marketing.md).',
 };
 
@@ -115,7 +119,7 @@ const PROBLEMS: Record<number, { name: string; description: string; types: strin
   413: { name: 'PayloadTooLarge', description: `The body exceeds ${MAX_BODY_BYTES / 1024} KB.`, types: ['payload-too-large'] },
   415: { name: 'UnsupportedMediaType', description: 'The body is not sent as `application/json`.', types: ['unsupported-media-type'] },
   422: { name: 'Unprocessable', description: 'This Idempotency-Key was already used with a different request body.', types: ['unprocessable'] },
-  429: { name: 'TooManyRequests', description: 'Throttled: back off (for `Retry-After` seconds when present) and retry.', types: ['too-many-requests'], headers: ['Retry-After'], gateway: true },
+  429: { name: 'TooManyRequests', description: 'Throttled: back off (for `Retry-After` seconds when present) and retry. With an API key: the key\'s requests per minute are used up (`RateLimit` says when the window resets; docs/webhooks.md#rate-limits).', types: ['too-many-requests'], headers: ['Retry-After', 'RateLimit', 'RateLimit-Policy'], gateway: true },
   500: { name: 'InternalError', description: 'A bug on our side; quote `requestId` when reporting it. Never caused by what you send.', types: ['internal'], gateway: true },
   503: { name: 'ServiceUnavailable', description: 'A dependency is busy or unavailable, or a write was not confirmed (the problem type says which); retry after `Retry-After` seconds, with the same Idempotency-Key for a write.', types: ['unavailable', 'outcome-unknown', 'saved-response-unavailable'], headers: ['Retry-After'], gateway: true },
 };
@@ -166,6 +170,9 @@ const HEADERS: Record<string, Json> = {
   'Idempotent-Replayed': { description: '`true` when this is the stored response of an earlier request with the same Idempotency-Key.', schema: { type: 'string', enum: ['true'] } },
   'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } },
   'WWW-Authenticate': { description: '`Bearer`', schema: { type: 'string' } },
+  // IETF draft-ietf-httpapi-ratelimit-headers, on every answer to a request with an API key (functions/apikeys/rate-policy.ts).
+  RateLimit: { description: 'With an API key: requests left in the current window (`r`) and seconds until it resets (`t`), e.g. `"per-key";r=598;t=42`.', schema: { type: 'string' } },
+  'RateLimit-Policy': { description: 'With an API key: the key\'s quota (`q`) per window of `w` seconds, e.g. `"per-key";q=600;w=60`.', schema: { type: 'string' } },
 };
 
 /** Mirrors validateKey in functions/http/idempotency.ts (a unit test keeps them in step). */
@@ -201,10 +208,13 @@ function permissionText(action: Action): { text: string; roles: Record<string, s
     if (scope) roles[role] = scope;
   }
   const holders = Object.entries(roles).map(([role, scope]) => `${role} (${scope})`).join(', ');
-  const refused = ROLES.filter((role) => !roles[role]);
+  // The other user pool's tokens never reach the permission check: its authorizer answers 401.
+  const portal = action.startsWith('portal:');
+  const refused = ROLES.filter((role) => !roles[role] && (role === 'customer') === portal);
   const lines = [
     `**Permission \`${action}\`** (${ACTIONS[action]}) — ${holders || 'no role'}.` +
-      (refused.length ? ` Refused with 403 for ${refused.join(', ')}.` : ''),
+      (refused.length ? ` Refused with 403 for ${refused.join(', ')}.` : '') +
+      (portal ? ' Only tokens of the portal user pool are accepted (staff tokens: 401).' : ' Tokens of the portal user pool are not accepted (401).'),
   ];
   return { text: lines.join('\n\n'), roles };
 }
@@ -454,7 +464,8 @@ function buildOperation(route: RouteDef, schemas: SchemaSet): Deferred {
       summary: route.summary,
       description: text,
       tags: [route.tag],
-      ...(route.permission === 'public' ? {} : { security: [{ bearer: [] }, { cognito: [] }] }),
+      // Portal routes: a bearer token of the portal user pool; the `cognito` scheme signs staff in.
+      ...(route.permission === 'public' ? {} : authorizerOf(route) === 'portal' ? { security: [{ bearer: [] }] } : { security: [{ bearer: [] }, { cognito: [] }] }),
       ...(parameters.length ? { parameters } : {}),
       ...(body ? { requestBody: requestBodyOf(route, resolve(body), bodyRequired, examples) } : {}),
       responses,
@@ -493,6 +504,7 @@ const INFO_DESCRIPTION = [
   '',
   '**Conventions** (full text: `docs/conventions.md` in the repository; try it out at [/docs](/docs)):',
   '- JSON in camelCase; timestamps ISO-8601 UTC; money as integer minor units plus ISO 4217 currency; ids are prefixed ULIDs (`cus_…`, `con_…`).',
+  '- Portal routes (`/v1/portal/…`, tag Portal) take a token of the self-service portal\'s own user pool (a customer\'s contact; locally `npm run --silent token -- customer <contactId>`) and every other route refuses it (401).',
   '- Authenticate with `Authorization: Bearer <token>` (Cognito; locally `npm run --silent token -- <role>`), or sign in through the `cognito` OAuth 2.0 scheme (the **Sign in** button of [/docs](/docs)). Each operation names the permission it needs, which roles hold it, and what scope `own` means on it.',
   '- Every operation carries an example request (path and required query parameters, body) and response; the examples are valid against the schemas.',
   '- Errors are RFC 9457 `application/problem+json` with `type`, `title`, `status`, `detail`, `requestId` and, for invalid fields, `errors[]` of `{ path, message }`. Never a stack trace. `type` is the absolute URL of a page of this API, `/problems/<slug>`, that says when it happens and what to do ([all of them](/problems/index)); branch on its last segment.',

@@ -50,6 +50,17 @@ export function routeKey(route: Pick<RouteDef, 'method' | 'path'>): string {
   return `${route.method} ${route.path}`;
 }
 
+/**
+ * Which JWT authorizer guards a route: `portal` — the self-service portal's user pool (customers'
+ * contacts) — for routes needing a `portal:*` permission, `staff` — the CRM users' pool — for every
+ * other protected route, none for public ones. A token of one pool is refused (401) on the other's
+ * routes; API keys (the machine API) reach staff routes only.
+ */
+export function authorizerOf(route: Pick<RouteDef, 'permission'>): 'none' | 'staff' | 'portal' {
+  if (route.permission === 'public') return 'none';
+  return route.permission.startsWith('portal:') ? 'portal' : 'staff';
+}
+
 /** The rows of `routes` served by `feature`, in order. */
 export function routesIn(routes: readonly RouteDef[], feature: FeatureName): RouteDef[] {
   return routes.filter((route) => route.feature === feature);

@@ -33,11 +33,17 @@ import { routes as forecastRoutes } from '../forecast/routes';
 import { routes as webhooksRoutes } from '../webhooks/routes';
 import { routes as apikeysRoutes } from '../apikeys/routes';
 import { routes as marketingRoutes } from '../marketing/routes';
+import { routes as signupRoutes } from '../signup/routes';
 import { routes as contractsRoutes } from '../contracts/routes';
 import { routes as ticketsRoutes } from '../tickets/routes';
+import { routes as serviceDeskRoutes } from '../service-desk/routes';
 import { routes as kbRoutes } from '../kb/routes';
+import { routes as portalRoutes } from '../portal/routes';
 import { routes as exportsRoutes } from '../exports/routes';
+import { routes as importsRoutes } from '../imports/routes';
 import { routes as dashboardRoutes } from '../dashboard/routes';
+import { routes as customfieldsRoutes } from '../customfields/routes';
+import { routes as mergeRoutes } from '../merge/routes';
 
 export { type HttpMethod, type RouteDef, routeKey } from './route-def';
 export { Problem } from '../../schemas/common';
@@ -61,11 +67,17 @@ export const ROUTES: readonly RouteDef[] = [
   ...webhooksRoutes,
   ...apikeysRoutes,
   ...marketingRoutes,
+  ...signupRoutes,
   ...contractsRoutes,
   ...ticketsRoutes,
+  ...serviceDeskRoutes,
   ...kbRoutes,
+  ...portalRoutes,
   ...exportsRoutes,
+  ...importsRoutes,
   ...dashboardRoutes,
+  ...customfieldsRoutes,
+  ...mergeRoutes,
 ];
 
 export function routesOf(feature: FeatureName): RouteDef[] {

@@ -84,6 +84,12 @@ export const SCHEDULES: readonly ScheduleDef[] = [
     retry: untilNextRun(60),
   },
   {
+    name: 'ticket-emails',
+    expression: 'rate(5 minutes)',
+    description: 'Resends, exactly once, ticket replies whose email was never confirmed sent (SES failure or a function that ended before the send); one Query when there are none',
+    retry: untilNextRun(5 * 60),
+  },
+  {
     name: 'continue-jobs',
     expression: 'rate(5 minutes)',
     description: 'Continues every daily job that stopped on its time budget with work left, for the scheduled time it stopped at (functions/jobs/runner.ts); one read when nothing is pending',

@@ -9,5 +9,6 @@ export const handler = createHttpHandler('apikeys', routes, {
     return created(key, `/v1/api-keys/${key.id}`);
   },
   listApiKeys: async ({ principal, query, now }) => ok(await service.listKeys(principal, query, now)),
+  updateApiKey: async ({ principal, params, body, expectedVersion, now }) => ok(await service.updateKey(principal, params.id, body, expectedVersion, now)),
   revokeApiKey: async ({ principal, params, now }) => ok(await service.revokeKey(principal, params.id, now)),
 });

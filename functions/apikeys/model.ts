@@ -5,12 +5,15 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Action, Role } from '../security/permissions';
+import { defaultRateLimit } from './rate-policy';
 
 export interface ApiKeyItem {
   id: string;
   name: string;
   role: Role;
   scopes?: Action[];
+  /** Requests per minute for this key; absent: the stage's default (functions/apikeys/rate-policy.ts). */
+  rateLimitPerMinute?: number;
   /** Hex SHA-256 of the whole key. */
   hash: string;
   /** `crm_key_01J…` (the key id part): recognisable in a list, useless to authenticate. */
@@ -21,6 +24,10 @@ export interface ApiKeyItem {
   lastUsedAt?: string;
   createdAt: string;
   createdBy: string;
+  /** Bumped by every change (PATCH, revocation): If-Match and the audit trail use it. */
+  version?: number;
+  updatedAt?: string;
+  updatedBy?: string;
 }
 
 const KEY_PATTERN = /^crm_(key_[0-9A-HJKMNP-TV-Z]{26})_([A-Za-z0-9_-]{43})$/;
@@ -59,6 +66,8 @@ export function toApiKey(item: ApiKeyItem, now: Date) {
     name: item.name,
     role: item.role,
     scopes: item.scopes,
+    rateLimitPerMinute: item.rateLimitPerMinute ?? defaultRateLimit(),
+    rateLimitDefault: item.rateLimitPerMinute === undefined,
     prefix: item.prefix,
     expiresAt: item.expiresAt,
     revokedAt: item.revokedAt,
@@ -66,6 +75,8 @@ export function toApiKey(item: ApiKeyItem, now: Date) {
     status: statusOf(item, now),
     createdAt: item.createdAt,
     createdBy: item.createdBy,
+    ...(item.updatedAt ? { updatedAt: item.updatedAt } : {}),
+    version: item.version ?? 1,
   };
 }
 

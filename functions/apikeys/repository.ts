@@ -1,19 +1,22 @@
-/** DynamoDB access for API keys (keys: functions/data/keys.ts, `apiKey`). */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+/**
+ * DynamoDB access for API keys (keys: functions/data/keys.ts, `apiKey`). Every change writes the
+ * key item and its audit entry (functions/apikeys/service.ts) in one transaction, conditioned on
+ * the version read, so the change and its `api-key.*` event commit together.
+ */
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
 import { withoutKeys } from '../data/records';
+import { ConditionsFailed, Transaction } from '../data/transaction';
 import type { ApiKeyItem } from './model';
 
 const table = () => config().tableName;
 
-export async function putKey(item: ApiKeyItem): Promise<void> {
-  await ddb().send(new PutCommand({
-    TableName: table(),
-    Item: { ...keys.apiKey.primary(item.id), ...keys.apiKey.list(item.id), kind: 'api-key', ...item },
-    ConditionExpression: 'attribute_not_exists(pk)',
-  }));
+const stored = (item: ApiKeyItem) => ({ ...keys.apiKey.primary(item.id), ...keys.apiKey.list(item.id), kind: 'api-key', ...item });
+
+export async function putKey(item: ApiKeyItem, audit: Record<string, unknown>): Promise<void> {
+  await new Transaction().put('key', stored(item), { expression: 'attribute_not_exists(pk)' }).put('audit', audit).commit();
 }
 
 export async function getKey(id: string): Promise<ApiKeyItem | undefined> {
@@ -21,19 +24,35 @@ export async function getKey(id: string): Promise<ApiKeyItem | undefined> {
   return out.Item ? withoutKeys<ApiKeyItem>(out.Item) : undefined;
 }
 
-/** Revokes once: a second revocation keeps the first time and revoker. */
-export async function revokeKey(id: string, by: string, at: string): Promise<ApiKeyItem | undefined> {
+/**
+ * Replaces the key item if it is still at the version read (items from before versions existed
+ * count as version 1). The authorizer's `lastUsedAt` update does not bump the version, so it
+ * cannot make a change fail. False when it changed meanwhile.
+ */
+export async function replaceKey(before: ApiKeyItem, after: ApiKeyItem, audit: Record<string, unknown>): Promise<boolean> {
+  const condition = before.version === undefined
+    ? { expression: 'attribute_exists(pk) AND attribute_not_exists(version)' }
+    : { expression: 'version = :v', values: { ':v': before.version } };
+  // lastUsedAt is the authorizer's: keep whatever it wrote since the read.
+  const { lastUsedAt: _lastUsed, ...rest } = after;
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets: string[] = [];
+  const removes: string[] = [];
+  for (const [i, field] of (['name', 'rateLimitPerMinute', 'revokedAt', 'revokedBy', 'version', 'updatedAt', 'updatedBy'] as const).entries()) {
+    names[`#f${i}`] = field;
+    if (rest[field] === undefined) removes.push(`#f${i}`);
+    else {
+      values[`:f${i}`] = rest[field];
+      sets.push(`#f${i} = :f${i}`);
+    }
+  }
+  const expression = `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`;
   try {
-    const out = await ddb().send(new UpdateCommand({
-      TableName: table(), Key: keys.apiKey.primary(id),
-      UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at), revokedBy = if_not_exists(revokedBy, :by)',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':at': at, ':by': by },
-      ReturnValues: 'ALL_NEW',
-    }));
-    return out.Attributes ? withoutKeys<ApiKeyItem>(out.Attributes) : undefined;
+    await new Transaction().update('key', keys.apiKey.primary(before.id), { expression, names, values }, condition).put('audit', audit).commit();
+    return true;
   } catch (err) {
-    if ((err as Error).name === 'ConditionalCheckFailedException') return undefined;
+    if (err instanceof ConditionsFailed) return false;
     throw err;
   }
 }

@@ -23,6 +23,7 @@ export interface ApiKeyIdentity {
   keyId: string;
   role: Role;
   scopes?: Action[];
+  rateLimitPerMinute?: number;
 }
 
 const cache = new Map<string, { identity: ApiKeyIdentity | undefined; until: number; expiresAt?: number }>();
@@ -48,7 +49,7 @@ export async function verifyApiKey(key: string, now = new Date()): Promise<ApiKe
   const out = await ddb().send(new GetCommand({ TableName: config().tableName, Key: keys.apiKey.primary(keyId) }));
   const item = out.Item ? withoutKeys<ApiKeyItem>(out.Item) : undefined;
   const valid = item && matchesHash(key, item.hash) && statusOf(item, now) === 'active';
-  const identity: ApiKeyIdentity | undefined = valid ? { keyId, role: item.role, ...(item.scopes ? { scopes: item.scopes } : {}) } : undefined;
+  const identity: ApiKeyIdentity | undefined = valid ? { keyId, role: item.role, ...(item.scopes ? { scopes: item.scopes } : {}), ...(item.rateLimitPerMinute ? { rateLimitPerMinute: item.rateLimitPerMinute } : {}) } : undefined;
   if (cache.size >= MAX_CACHE) cache.clear();
   cache.set(cacheKey, { identity, until: Date.now() + CACHE_TTL_MS, ...(item?.expiresAt ? { expiresAt: Date.parse(item.expiresAt) } : {}) });
   if (identity) await touch(keyId, now, item!.lastUsedAt);

@@ -37,6 +37,9 @@ export const CLIENT_TIMEOUTS = {
   eventbridge: { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000, maxAttempts: 5 },
   // Export uploads carry large bodies.
   s3: { connectionTimeoutMs: 2_000, requestTimeoutMs: 30_000, maxAttempts: 3 },
+  // AWS End User Messaging SMS (campaign SMS): like SES, one retry inside the call; the campaign
+  // job hands back what is throttled.
+  smsvoice: { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000, maxAttempts: 2 },
 } as const satisfies Record<string, ClientTimeouts>;
 
 export type AwsService = keyof typeof CLIENT_TIMEOUTS;

@@ -1,14 +1,20 @@
 /** Customers feature: adapts routes to the service. Nothing but parameter plumbing lives here. */
+import { startListExport } from '../exports/list-export';
 import { createHttpHandler, created, noContent, ok } from '../http/chain';
 import { routes } from './routes';
 import * as service from './service';
+import { contactsBatch, customersBatch } from './batch';
 
 export const handler = createHttpHandler('customers', routes, {
   createCustomer: async ({ principal, scope, body, now }) => {
     const customer = await service.createCustomer(principal, scope, body, now);
     return created(customer, `/v1/customers/${customer.id}`);
   },
+  batchCustomers: async ({ principal, body, requestId, now }) => customersBatch(principal, requestId, now, body),
+  batchContacts: async ({ principal, body, requestId, now }) => contactsBatch(principal, requestId, now, body),
   listCustomers: async ({ principal, scope, query }) => ok(await service.listCustomers(principal, scope, query)),
+  exportCustomersCsv: async ({ principal, scope, query, now }) => startListExport(principal, 'customers', service.planList(principal, scope, query), query, now),
+  exportContactsCsv: async ({ principal, scope, query, now }) => startListExport(principal, 'contacts', service.planList(principal, scope, query), query, now),
   getCustomer: async ({ principal, params }) => ok(await service.getCustomer(principal, params.id)),
   updateCustomer: async ({ principal, scope, params, body, expectedVersion, now }) =>
     ok(await service.updateCustomer(principal, scope, params.id, body, expectedVersion, now)),

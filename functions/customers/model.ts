@@ -4,13 +4,14 @@
  * used for concurrency) never leave this module.
  */
 import { sensitiveFieldNames } from '../security/masking';
+import type { CustomValues } from '../customfields/model';
 
 export const CUSTOMER_FIELDS = [
   'type', 'name', 'industry', 'tier', 'lifecycleStage', 'source', 'tags', 'ownerId',
-  'phone', 'email', 'address', 'website', 'taxId',
+  'phone', 'email', 'address', 'website', 'taxId', 'custom',
 ] as const;
 
-export const CONTACT_FIELDS = ['firstName', 'lastName', 'jobTitle', 'email', 'phone', 'mobile', 'isPrimary', 'notes'] as const;
+export const CONTACT_FIELDS = ['firstName', 'lastName', 'jobTitle', 'email', 'phone', 'mobile', 'isPrimary', 'notes', 'custom'] as const;
 
 export const CUSTOMER_SENSITIVE = sensitiveFieldNames('customer');
 export const CONTACT_SENSITIVE = sensitiveFieldNames('contact');
@@ -40,6 +41,10 @@ export interface CustomerItem {
   contactsRev: number;
   primaryContactId?: string;
   archivedAt?: string;
+  /** Custom-field values (functions/customfields/values.ts). */
+  custom?: CustomValues;
+  /** The survivor this customer was merged into (functions/merge); set with archivedAt. */
+  mergedInto?: string;
   /** Read-only figures other features keep in their own items next to the profile. */
   summary?: CustomerSummary;
   version: number;
@@ -69,6 +74,7 @@ export interface ContactItem {
   mobile?: string;
   isPrimary: boolean;
   notes?: string;
+  custom?: CustomValues;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -99,6 +105,8 @@ export function toCustomer(item: CustomerItem) {
       ? Object.entries(item.summary.lifetimeValue).map(([currency, amount]) => ({ amount, currency })).sort((a, b) => a.currency.localeCompare(b.currency))
       : undefined,
     archivedAt: item.archivedAt,
+    custom: item.custom,
+    mergedInto: item.mergedInto,
     version: item.version,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
@@ -119,6 +127,7 @@ export function toContact(item: ContactItem) {
     mobile: item.mobile,
     isPrimary: item.isPrimary ?? false,
     notes: item.notes,
+    custom: item.custom,
     version: item.version,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,

@@ -13,6 +13,7 @@ import type { IndexName } from '../data/table';
 import { Transaction } from '../data/transaction';
 import type { ContactItem, CustomerItem, CustomerSummary } from './model';
 import { addCustomerCounters } from '../dashboard/counters';
+import { addCustomGuards } from '../customfields/values';
 
 const table = () => config().tableName;
 
@@ -203,6 +204,7 @@ export function addCustomerWrites(tx: Transaction, before: CustomerItem | undefi
     }
   }
   tx.put('audit', audit);
+  addCustomGuards(tx, 'customer', after.id, before?.custom, after.custom);
   // The dashboard's customer distribution (functions/dashboard/counters.ts).
   addCustomerCounters(tx, before, after);
 }
@@ -268,6 +270,7 @@ export async function createContact(customer: CustomerItem, contact: ContactItem
  * an item once, so only the contact and its audit entry are added then.
  */
 export function addContactCreation(tx: Transaction, customer: CustomerItem, contact: ContactItem, audit: Stored, maxContacts: number, customerIsNew = false, demotion?: Demotion): void {
+  addCustomGuards(tx, 'contact', contact.id, undefined, contact.custom);
   if (customerIsNew) {
     tx.put('contact', contactStored(contact), { expression: 'attribute_not_exists(pk)' });
     tx.put('audit', audit);
@@ -304,6 +307,7 @@ export function addContactCreation(tx: Transaction, customer: CustomerItem, cont
 export async function saveContact(before: ContactItem, after: ContactItem, audit: Stored, customer?: CustomerItem, demotion?: Demotion): Promise<void> {
   const tx = new Transaction();
   tx.put('contact', contactStored(after), { expression: 'version = :v', values: { ':v': before.version } });
+  addCustomGuards(tx, 'contact', after.id, before.custom, after.custom);
   if (customer && after.isPrimary && !before.isPrimary) {
     const pointer = pointerIs(customer.primaryContactId);
     tx.update('customer', keys.customer.primary(customer.id), { expression: 'SET primaryContactId = :cid', values: { ':cid': after.id } }, {
@@ -326,8 +330,9 @@ export async function saveContact(before: ContactItem, after: ContactItem, audit
 }
 
 /** Deletes a contact (label `contact`: version unchanged); a primary one takes the pointer along. */
-export async function deleteContact(contact: ContactItem, customer: CustomerItem, audit: Stored): Promise<void> {
+export async function deleteContact(contact: ContactItem, customer: CustomerItem, audit: Stored, customUnique?: ReadonlySet<string>): Promise<void> {
   const tx = new Transaction();
+  addCustomGuards(tx, 'contact', contact.id, contact.custom, undefined, customUnique);
   countOnTagCopies(tx, customer, -1);
   tx.delete('contact', keys.contact.primary(contact.id), { expression: 'version = :v', values: { ':v': contact.version } });
   const ownsPointer = contact.isPrimary && customer.primaryContactId === contact.id;

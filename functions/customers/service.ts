@@ -20,6 +20,7 @@ import {
 import * as repo from './repository';
 import { assignOwner } from '../territories/assign';
 import { customerArchived } from './archived';
+import { applyCustom, customDefinitionsFor, customUniqueConflict, definitionsOf, resolveCustom, uniqueKeys } from '../customfields/values';
 import type { Infer } from '../../schemas/once';
 import type { ContactCreate, ContactPatch, CustomerCreate, CustomerListQuery, CustomerPatch, ListQuery } from '../../schemas/customers';
 
@@ -66,6 +67,10 @@ async function duplicateError(principal: Principal, err: ConditionsFailed): Prom
   return undefined;
 }
 
+/** A merged duplicate takes no changes: its records live on the survivor now (functions/merge). */
+const mergedConflict = (id: string, survivorId: string) =>
+  Conflict(`Customer ${id} was merged into ${survivorId}; change the survivor instead (GET /v1/customers/${survivorId})`);
+
 async function loadVisibleCustomer(principal: Principal, id: string, action: 'customers:read' | 'customers:update' | 'customers:archive' | 'customers:history' | 'contacts:read' | 'contacts:write') {
   const item = await repo.getCustomer(id);
   if (!item) throw NotFound('No such customer');
@@ -73,10 +78,12 @@ async function loadVisibleCustomer(principal: Principal, id: string, action: 'cu
   return item;
 }
 
-export async function createCustomer(principal: Principal, scope: Scope, body: CustomerInput, now: Date) {
+/** `options.id`: the id to give the new record (CSV imports pass one derived from the file row, so a replayed row finds its record instead of creating a second one: functions/imports/ids.ts). */
+export async function createCustomer(principal: Principal, scope: Scope, body: CustomerInput, now: Date, options: { id?: string } = {}) {
   const at = now.toISOString();
+  const custom = await resolveCustom('customer', undefined, body.custom, true);
   const item: CustomerItem = {
-    id: newId('cus'),
+    id: options.id ?? newId('cus'),
     type: body.type,
     name: body.name,
     industry: body.industry,
@@ -90,6 +97,7 @@ export async function createCustomer(principal: Principal, scope: Scope, body: C
     address: body.address,
     website: body.website,
     taxId: body.taxId,
+    custom,
     contactCount: 0,
     contactsRev: 0,
     version: 1,
@@ -103,7 +111,7 @@ export async function createCustomer(principal: Principal, scope: Scope, body: C
   try {
     await repo.saveCustomer(undefined, item, audit);
   } catch (err) {
-    if (err instanceof ConditionsFailed) throw (await duplicateError(principal, err)) ?? err;
+    if (err instanceof ConditionsFailed) throw customUniqueConflict('customer', err.labels) ?? (await duplicateError(principal, err)) ?? err;
     throw err;
   }
   return view(principal, item);
@@ -135,7 +143,7 @@ async function mutateCustomer(principal: Principal, action: 'customers:update' |
       return view(principal, next);
     } catch (err) {
       if (!(err instanceof ConditionsFailed)) throw err;
-      const duplicate = await duplicateError(principal, err);
+      const duplicate = customUniqueConflict('customer', err.labels) ?? await duplicateError(principal, err);
       if (duplicate) throw duplicate;
       if (err.labels.includes('customer')) {
         if (expectedVersion !== undefined) throw PreconditionFailed();
@@ -148,13 +156,16 @@ async function mutateCustomer(principal: Principal, action: 'customers:update' |
 }
 
 export async function updateCustomer(principal: Principal, scope: Scope, id: string, patch: Infer<typeof CustomerPatch>, expectedVersion: number | undefined, now: Date) {
+  const customDefs = patch.custom !== undefined ? await customDefinitionsFor('customer', patch.custom) : undefined;
   return mutateCustomer(principal, 'customers:update', id, expectedVersion, now, (current) => {
+    if (current.mergedInto) throw mergedConflict(id, current.mergedInto);
     if (current.archivedAt) throw customerArchived(id);
     if (patch.ownerId !== undefined && patch.ownerId !== current.ownerId && scope !== 'all') {
       throw Forbidden('Your role may not reassign customers to another owner');
     }
-    const normalized = patch.tags !== undefined ? { ...patch, tags: uniqueTags(patch.tags) } : patch;
-    const next = applyPatch(current, normalized);
+    const { custom: customPatch, ...plain } = patch;
+    const normalized = plain.tags !== undefined ? { ...plain, tags: uniqueTags(plain.tags) } : plain;
+    const next = { ...applyPatch(current, normalized), ...(customDefs ? { custom: applyCustom(customDefs, current.custom, customPatch, false) } : {}) };
     const changed = diff(current, next, CUSTOMER_FIELDS, []).length > 0;
     return changed ? { next, action: 'updated' } : undefined;
   });
@@ -168,6 +179,7 @@ export async function archiveCustomer(principal: Principal, id: string, expected
 
 export async function restoreCustomer(principal: Principal, id: string, now: Date) {
   return mutateCustomer(principal, 'customers:archive', id, undefined, now, (current) => {
+    if (current.mergedInto) throw mergedConflict(id, current.mergedInto);
     if (!current.archivedAt) return undefined;
     const { archivedAt: _archived, ...rest } = current;
     return { next: rest, action: 'restored' };
@@ -246,9 +258,11 @@ export async function customerHistory(principal: Principal, id: string, query: P
  * Adds a contact. Whether it becomes primary (asked for, or the first of the customer) is decided
  * from the customer as read, and the write is conditioned on that read (repository `pointerIs`):
  * a concurrent create or update that changed the primary contact makes this one re-read and decide
- * again, so the customer never ends up with two primary contacts.
+ * again, so the customer never ends up with two primary contacts. `options.id`: the id to give the
+ * new contact (CSV imports derive it from the file row: functions/imports/ids.ts).
  */
-export async function createContact(principal: Principal, customerId: string, body: Infer<typeof ContactCreate>, now: Date) {
+export async function createContact(principal: Principal, customerId: string, body: Infer<typeof ContactCreate>, now: Date, options: { id?: string } = {}) {
+  const custom = await resolveCustom('contact', undefined, body.custom, true);
   for (let attempt = 1; ; attempt++) {
     const customer = await loadVisibleCustomer(principal, customerId, 'contacts:write');
     if (customer.archivedAt) throw customerArchived(customerId);
@@ -257,7 +271,7 @@ export async function createContact(principal: Principal, customerId: string, bo
     }
     const at = now.toISOString();
     const contact: ContactItem = {
-      id: newId('con'),
+      id: options.id ?? newId('con'),
       customerId,
       ownerId: customer.ownerId,
       firstName: body.firstName,
@@ -269,6 +283,7 @@ export async function createContact(principal: Principal, customerId: string, bo
       // The first contact of a customer is its primary contact unless said otherwise.
       isPrimary: body.isPrimary ?? !customer.primaryContactId,
       notes: body.notes,
+      custom,
       version: 1,
       createdAt: at,
       updatedAt: at,
@@ -282,6 +297,10 @@ export async function createContact(principal: Principal, customerId: string, bo
       await repo.createContact(customer, contact, audit, MAX_CONTACTS_PER_CUSTOMER, demotion);
       return contactView(principal, contact);
     } catch (err) {
+      if (err instanceof ConditionsFailed) {
+        const taken = customUniqueConflict('contact', err.labels);
+        if (taken) throw taken;
+      }
       if (!(err instanceof ConditionsFailed) || !(err.labels.includes('customer') || err.labels.includes('previous-primary'))) throw err;
       // Archived, full, reassigned or a new primary meanwhile: the next round re-reads and decides.
       if (attempt < MAX_PRIMARY_ATTEMPTS) {
@@ -328,7 +347,9 @@ export async function updateContact(principal: Principal, id: string, patch: Inf
   for (let attempt = 1; ; attempt++) {
     const current = await loadVisibleContact(principal, id, 'contacts:write');
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
-    const next = { ...applyPatch(current, patch), version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
+    const { custom: customPatch, ...plain } = patch;
+    const custom = await resolveCustom('contact', current.custom, customPatch, false);
+    const next = { ...applyPatch(current, plain), custom, version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
     const changes = diff(current, next, CONTACT_FIELDS, CONTACT_SENSITIVE);
     if (changes.length === 0) return contactView(principal, current);
     // A change of who is primary is written against the customer's pointer as read now.
@@ -341,6 +362,10 @@ export async function updateContact(principal: Principal, id: string, patch: Inf
       await repo.saveContact(current, next, audit, customer, demotion);
       return contactView(principal, next);
     } catch (err) {
+      if (err instanceof ConditionsFailed) {
+        const taken = customUniqueConflict('contact', err.labels);
+        if (taken) throw taken;
+      }
       await afterLostRace(err, expectedVersion, attempt, 'The contact is being changed by someone else right now; retry');
     }
   }
@@ -367,7 +392,7 @@ export async function deleteContact(principal: Principal, id: string, expectedVe
     const changes = diff(current, undefined, CONTACT_FIELDS, CONTACT_SENSITIVE);
     const audit = auditItem({ customerId: current.customerId, entityType: 'contact', entityId: id, action: 'deleted', actor: principal, at: now, version: current.version + 1, changes, timeline: true });
     try {
-      await repo.deleteContact(current, customer, audit);
+      await repo.deleteContact(current, customer, audit, current.custom ? uniqueKeys(await definitionsOf('contact')) : undefined);
       return;
     } catch (err) {
       // The contact changed (e.g. demoted by a new primary) or the customer's pointer moved.

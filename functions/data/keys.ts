@@ -9,7 +9,7 @@ import { monotonicFactory } from 'ulid';
 const nextUlid = monotonicFactory();
 
 /** Prefixed ULIDs: `cus_01J…`. Sortable by creation time, unguessable enough for ids. */
-export function newId(prefix: 'cus' | 'con' | 'aud' | 'req' | 'tsk' | 'ntf' | 'act' | 'ast' | 'led' | 'deal' | 'pip' | 'stg' | 'prd' | 'quo' | 'ord' | 'whk' | 'dlv' | 'key' | 'tkt' | 'msg' | 'que' | 'exp' | 'ctr' | 'kba' | 'tpl' | 'seg' | 'lst' | 'cmp' | 'cns'): string {
+export function newId(prefix: 'cus' | 'con' | 'aud' | 'req' | 'tsk' | 'ntf' | 'act' | 'ast' | 'led' | 'deal' | 'pip' | 'stg' | 'prd' | 'quo' | 'ord' | 'whk' | 'dlv' | 'key' | 'tkt' | 'msg' | 'que' | 'exp' | 'ctr' | 'kba' | 'tpl' | 'seg' | 'lst' | 'cmp' | 'cns' | 'cfd' | 'imp' | 'att'): string {
   return `${prefix}_${nextUlid()}`;
 }
 
@@ -127,12 +127,17 @@ export const keys = {
   contact: {
     /** Its own partition, so GET /v1/contacts/{id} is one strongly consistent GetItem. */
     primary: (id: string) => ({ pk: `CON#${id}`, sk: '#PROFILE' }),
-    /** A customer's contacts, by last name, on gsi1. */
-    indexes: (c: { id: string; customerId: string; lastName: string; firstName?: string }) => ({
+    /**
+     * A customer's contacts, by last name, on gsi1; contacts with an email also on gsi2
+     * `CONTACTS#EMAIL#<normalised email>` (sparse: inbound mail finds the sender's contact with one Query).
+     */
+    indexes: (c: { id: string; customerId: string; lastName: string; firstName?: string; email?: string }) => ({
       gsi1pk: `CUS#${c.customerId}#CONTACTS`,
       gsi1sk: `${searchKey(`${c.lastName} ${c.firstName ?? ''}`)}#${c.id}`,
+      ...(c.email ? { gsi2pk: `CONTACTS#EMAIL#${normalizeEmail(c.email)}`, gsi2sk: c.id } : {}),
     }),
     byCustomerPartition: (customerId: string) => `CUS#${customerId}#CONTACTS`,
+    byEmailPartition: (email: string) => `CONTACTS#EMAIL#${normalizeEmail(email)}`,
   },
   /** Uniqueness guards: one item per normalised email/phone of a live customer. */
   unique: {
@@ -413,12 +418,20 @@ export const keys = {
     deliveryPrefix: 'DLV#',
     due: (nextAttemptAt: string, webhookId: string, deliveryId: string) => ({ gsi1pk: 'WEBHOOKS#DUE', gsi1sk: `${nextAttemptAt}#${webhookId}#${deliveryId}` }),
     duePartition: 'WEBHOOKS#DUE',
+    /** The webhook's audit entries (and outbox): created, updated, rotated, disabled, deleted. */
+    audit: (webhookId: string, at: string, auditId: string) => ({ pk: `WH#${webhookId}`, sk: `AUD#${at}#${auditId}` }),
   },
-  /** API keys (C9): `APIKEY#<keyId>` / `#KEY` (GetItem by the id the key carries), listed on gsi1 `APIKEYS`. */
+  /**
+   * API keys (C9): `APIKEY#<keyId>` / `#KEY` (GetItem by the id the key carries), listed on gsi1
+   * `APIKEYS`. Beside it: the key's audit entries `AUD#…` and its rate-limit counters, one small
+   * item per minute `RATE#<window start>` (no index keys; expire by TTL), ADDed by the authorizer.
+   */
   apiKey: {
     primary: (keyId: string) => ({ pk: `APIKEY#${keyId}`, sk: '#KEY' }),
     list: (keyId: string) => ({ gsi1pk: 'APIKEYS', gsi1sk: keyId }),
     listPartition: 'APIKEYS',
+    rateWindow: (keyId: string, windowStart: string) => ({ pk: `APIKEY#${keyId}`, sk: `RATE#${windowStart}` }),
+    audit: (keyId: string, at: string, auditId: string) => ({ pk: `APIKEY#${keyId}`, sk: `AUD#${at}#${auditId}` }),
   },
   /**
    * Dashboard counters (functions/dashboard/counters.ts), ADDed in the transaction of the write
@@ -445,6 +458,15 @@ export const keys = {
     primary: (id: string) => ({ pk: `EXP#${id}`, sk: '#EXPORT' }),
     byCreator: (userId: string, id: string) => ({ gsi1pk: `EXPORTS#USER#${userId}`, gsi1sk: id }),
     creatorPartition: (userId: string) => `EXPORTS#USER#${userId}`,
+  },
+  /**
+   * CSV imports (functions/imports): the job item `IMP#<id>` / `#IMPORT` (GetItem; mapping,
+   * checkpoint and counts live on it); a user's imports on gsi1 `IMPORTS#USER#<userId>` by id.
+   */
+  importJob: {
+    primary: (id: string) => ({ pk: `IMP#${id}`, sk: '#IMPORT' }),
+    byCreator: (userId: string, id: string) => ({ gsi1pk: `IMPORTS#USER#${userId}`, gsi1sk: id }),
+    creatorPartition: (userId: string) => `IMPORTS#USER#${userId}`,
   },
   /**
    * Service desk (C5). A ticket's partition `TKT#<id>` holds the ticket (`#TICKET`, GetItem by id),
@@ -481,6 +503,23 @@ export const keys = {
     deadlinePartition: 'TICKETS#DEADLINE',
     message: (ticketId: string, messageId: string) => ({ pk: `TKT#${ticketId}`, sk: `MSG#${messageId}` }),
     messagePrefix: 'MSG#',
+    /** A public reply whose email is not confirmed sent (sparse, until resent once): the `ticket-emails` job's due index. */
+    unsentEmail: (createdAt: string, ticketId: string, messageId: string) => ({ gsi1pk: 'TICKETS#EMAIL#UNSENT', gsi1sk: `${createdAt}#${ticketId}#${messageId}` }),
+    unsentEmailPartition: 'TICKETS#EMAIL#UNSENT',
+    /** The satisfaction survey of the ticket (one per ticket, written with its first resolution; functions/service-desk/csat.ts). */
+    survey: (ticketId: string) => ({ pk: `TKT#${ticketId}`, sk: '#CSAT' }),
+    /** A file attached to one of the ticket's messages (functions/service-desk/attachments.ts). */
+    attachment: (ticketId: string, attachmentId: string) => ({ pk: `TKT#${ticketId}`, sk: `ATT#${attachmentId}` }),
+  },
+  /**
+   * Inbound email (functions/tickets/inbound.ts): one record per received object, `INMAIL#<object
+   * key>` / `INMAIL`, written in the transaction of what the mail did (ticket opened, message
+   * appended) or alone when it was ignored or quarantined: the same object twice does nothing twice.
+   * The placeholder customer of unknown senders is named by one settings item.
+   */
+  inboundMail: {
+    record: (objectKey: string) => ({ pk: `INMAIL#${objectKey}`, sk: 'INMAIL' }),
+    settings: () => ({ pk: 'SETTINGS#INBOUND_MAIL', sk: '#CURRENT' }),
   },
   /** Queues (service teams): `QUEUE#<id>` / `#QUEUE`, listed on gsi1 `QUEUES` by name; one round-robin counter each. */
   queue: {
@@ -499,6 +538,13 @@ export const keys = {
   serviceReport: {
     item: (month: string, queueId: string | undefined, priority: string) => ({ pk: `SVCRPT#${month.slice(0, 4)}`, sk: `${month}#${queueId ?? '-'}#${priority}` }),
     partition: (year: string) => `SVCRPT#${year}`,
+    /** Response and resolution times (histograms), SLA compliance and breaches by level: `<yyyy-mm>#SLA#<queueId or ->#<priority>`. */
+    times: (month: string, queueId: string | undefined, priority: string) => ({ pk: `SVCRPT#${month.slice(0, 4)}`, sk: `${month}#SLA#${queueId ?? '-'}#${priority}` }),
+    /** Satisfaction per agent, queue or category: `<yyyy-mm>#CSAT#<dimension>#<value or ->`. */
+    csat: (month: string, dimension: 'agent' | 'queue' | 'category', value: string | undefined) => ({ pk: `SVCRPT#${month.slice(0, 4)}`, sk: `${month}#CSAT#${dimension}#${value ?? '-'}` }),
+    /** The open backlog now (not per period): `SVCRPT#BACKLOG` / `<queueId or ->#<priority>`, one count per active status. */
+    backlog: (queueId: string | undefined, priority: string) => ({ pk: 'SVCRPT#BACKLOG', sk: `${queueId ?? '-'}#${priority}` }),
+    backlogPartition: 'SVCRPT#BACKLOG',
   },
   /**
    * Service contracts (C5): own partition `CTR#<id>` (GetItem; audit entries `AUD#…` beside it).
@@ -628,6 +674,55 @@ export const keys = {
     pending: (id: string, addressHash: string) => ({ gsi1pk: `CMP#${id}#PENDING`, gsi1sk: addressHash }),
     pendingPartition: (id: string) => `CMP#${id}#PENDING`,
   },
+  /**
+   * Campaign attribution counters (functions/marketing/attribution.ts), ADDed in the same
+   * transaction as the lead or deal change that moves them: `CMPATTR#<campaignId>` / `#COUNTS`
+   * (`leads`, `deals`) and `#WON#<currency>` (`wonDeals`, `wonRevenue` in minor units). A partition
+   * of its own so the leads and deals functions may write these counters and nothing else of a
+   * campaign; one Query reads them all.
+   */
+  campaignAttribution: {
+    counts: (campaignId: string) => ({ pk: `CMPATTR#${campaignId}`, sk: '#COUNTS' }),
+    won: (campaignId: string, currency: string) => ({ pk: `CMPATTR#${campaignId}`, sk: `#WON#${currency}` }),
+    partition: (campaignId: string) => `CMPATTR#${campaignId}`,
+  },
+  /**
+   * Custom fields (functions/customfields): the definitions of one entity in one versioned item
+   * `#ENTITY#<entity>` (a write reads its entity's with one GetItem, cached briefly per container;
+   * all entities are one Query of the partition); one uniqueness guard per
+   * value of a `unique` field, `CFUNQ#<entity>#<key>#<normalised value>` (holds `recordId`), put in
+   * the record's own transaction.
+   */
+  customFields: {
+    definitions: (entity: string) => ({ pk: 'SETTINGS#CUSTOM_FIELDS', sk: `#ENTITY#${entity}` }),
+    partition: 'SETTINGS#CUSTOM_FIELDS',
+    definitionsPrefix: '#ENTITY#',
+    audit: (at: string, id: string) => ({ pk: 'SETTINGS#CUSTOM_FIELDS', sk: `AUD#${at}#${id}` }),
+    unique: (entity: string, key: string, value: string) => ({ pk: `CFUNQ#${entity}#${key}#${value}`, sk: 'UNQ' }),
+  },
+  /**
+   * Customer merges (functions/merge): one job item per duplicate, `MERGE#<duplicateId>` / `#MERGE`,
+   * holding the survivor, the step reached and what has moved (the resume point of a retry).
+   */
+  merge: {
+    job: (duplicateId: string) => ({ pk: `MERGE#${duplicateId}`, sk: '#MERGE' }),
+  },
+  /** Marketing settings (auto-pause thresholds, who hears of an auto-pause): one item, replaced with a version condition. */
+  marketingSettings: () => ({ pk: 'SETTINGS#MARKETING', sk: '#CURRENT' }),
+  /**
+   * Fixed-window request counters of public endpoints (functions/marketing/rate-limit.ts):
+   * `RATE#<limit>#<hashed subject>` / `<window start>`, expired by TTL (`expiresAt`). The subject
+   * (an IP address, an email address) is hashed: no personal data in keys.
+   */
+  rateLimit: {
+    window: (limit: string, subjectHash: string, windowStart: string) => ({ pk: `RATE#${limit}#${subjectHash}`, sk: windowStart }),
+  },
+  /**
+   * Who a phone number is, for inbound SMS (a STOP reply): `SMSTO#<hash of the E.164 number>` /
+   * `SMSTO` holds the contact an SMS campaign last put that number in its ledger for
+   * (functions/marketing/sms.ts). Written with the recipient; read by the inbound handler.
+   */
+  smsAddress: (phoneHash: string) => ({ pk: `SMSTO#${phoneHash}`, sk: 'SMSTO' }),
   /** Checkpoints of scheduled jobs (e.g. how far the dormancy job has read the change feed). */
   jobState: (job: string) => ({ pk: `JOB#${job}`, sk: 'STATE' }),
   system: {
@@ -679,11 +774,15 @@ export const PARTITIONS = {
   article: 'KBA#*',
   jobState: 'JOB#*',
   exportJob: 'EXP#*',
+  importJob: 'IMP#*',
   dashboard: 'DASH#*',
   ticket: 'TKT#*',
   queue: 'QUEUE#*',
   serviceDesk: 'SETTINGS#SERVICE_DESK',
   serviceReport: 'SVCRPT#*',
+  /** Inbound email records (idempotency and outcome per received object) and its settings item. */
+  inboundMail: 'INMAIL#*',
+  inboundMailSettings: 'SETTINGS#INBOUND_MAIL',
   /** Webhooks and their deliveries. */
   webhook: 'WH#*',
   apiKey: 'APIKEY#*',
@@ -694,6 +793,19 @@ export const PARTITIONS = {
   segment: 'SEG#*',
   mailingList: 'MLIST#*',
   campaign: 'CMP#*',
+  /** Campaign attribution counters, written by the leads and deals functions. */
+  campaignAttribution: 'CMPATTR#*',
+  /** Rate-limit counters of public endpoints (sign-up). */
+  rateLimit: 'RATE#*',
+  /** Phone number → contact, for inbound SMS (STOP). */
+  smsAddress: 'SMSTO#*',
+  /** Custom-field definitions and their audit entries. */
+  customFieldDefinitions: 'SETTINGS#CUSTOM_FIELDS',
+  /** Uniqueness guards of custom-field values. */
+  customFieldUnique: 'CFUNQ#*',
+  /** Customer merge jobs (progress and resume point). */
+  mergeJob: 'MERGE#*',
+  marketingSettings: 'SETTINGS#MARKETING',
   heartbeat: 'SYS#HEARTBEAT',
   seed: 'SYS#SEED',
 } as const;

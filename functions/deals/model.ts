@@ -23,6 +23,10 @@ export interface DealItem {
   lostReason?: string;
   closedAt?: string;
   source?: { kind: 'lead'; id: string };
+  /** The campaign the deal is attributed to (functions/marketing/attribution.ts). */
+  campaignId?: string;
+  /** Custom-field values (functions/customfields/values.ts). */
+  custom?: Record<string, unknown>;
   stageEnteredAt: string;
   /** Number of stage-history items (`#HIST#0001…`); the newest is the current stage. */
   historyCount: number;
@@ -47,7 +51,7 @@ export interface StageHistoryItem {
 
 export const DEAL_FIELDS = [
   'name', 'customerId', 'contactId', 'ownerId', 'pipelineId', 'stageId', 'amount', 'probability', 'probabilityOverride',
-  'expectedCloseDate', 'lineItems', 'status', 'wonReason', 'lostReason', 'closedAt',
+  'expectedCloseDate', 'lineItems', 'status', 'wonReason', 'lostReason', 'closedAt', 'campaignId', 'custom',
 ] as const;
 
 export const facts = (d: DealItem): DealFacts => ({

@@ -9,6 +9,7 @@ import { decodeCursor, encodeCursor } from '../data/cursor';
 import { keys, newId } from '../data/keys';
 import { ConditionsFailed, Transaction } from '../data/transaction';
 import { addAggregateUpdates, dealDeltas, stageEntryDeltas } from '../forecast/aggregates';
+import { addDealAttribution, assertCampaignExists } from '../marketing/attribution';
 import { BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable } from '../http/problem';
 import { activeStages, findStage, type PipelineItem, previousStageId } from '../pipelines/model';
 import * as pipelines from '../pipelines/repository';
@@ -18,6 +19,7 @@ import type { Scope } from '../security/permissions';
 import { assertAccess, type Principal, scopeFor } from '../security/principal';
 import { DEAL_FIELDS, type DealItem, facts, type LineItem, monthsOf, type StageHistoryItem, toDeal, toHistoryEntry } from './model';
 import * as repo from './repository';
+import { addCustomGuards, customUniqueConflict, definitionsOf, resolveCustom, uniqueKeys } from '../customfields/values';
 import type { Infer } from '../../schemas/once';
 import type { BoardQuery, DealCreate, DealListQuery, DealPatch } from '../../schemas/deals';
 
@@ -34,11 +36,14 @@ export interface DealDraft {
   stageId?: string;
   expectedCloseDate?: string;
   source?: { kind: 'lead'; id: string };
+  campaignId?: string;
 }
 
 interface DealExtras {
   probabilityOverride?: number;
   lineItems?: LineItem[];
+  /** Checked custom-field values (functions/customfields/values.ts). */
+  custom?: Record<string, unknown>;
 }
 
 /**
@@ -137,8 +142,10 @@ async function buildDeal(tx: Transaction, draft: DealDraft, extras: DealExtras, 
     ...(extras.probabilityOverride !== undefined ? { probabilityOverride: extras.probabilityOverride } : {}),
     ...(draft.expectedCloseDate ? { expectedCloseDate: draft.expectedCloseDate } : {}),
     ...(extras.lineItems ? { lineItems: extras.lineItems } : {}),
+    ...(extras.custom ? { custom: extras.custom } : {}),
     status: 'open',
     ...(draft.source ? { source: draft.source } : {}),
+    ...(draft.campaignId ? { campaignId: draft.campaignId } : {}),
     stageEnteredAt: at,
     historyCount: 1,
     stagesEntered: [stage.id],
@@ -151,10 +158,12 @@ async function buildDeal(tx: Transaction, draft: DealDraft, extras: DealExtras, 
   const history: StageHistoryItem = { n: 1, stageId: stage.id, stageName: stage.name, enteredAt: at, enteredBy: actor.userId };
   tx.put('deal', repo.dealStored(deal), { expression: 'attribute_not_exists(pk)' });
   tx.put('deal-history', repo.historyStored(deal.id, history), { expression: 'attribute_not_exists(pk)' });
+  addCustomGuards(tx, 'deal', deal.id, undefined, deal.custom);
   tx.check('pipeline', keys.pipeline.primary(pipeline.id), pipelineUnchanged(pipeline));
   const deltas = dealDeltas(undefined, facts(deal));
   stageEntryDeltas(deal, stage.id, [], previousStageId(pipeline, stage.id), at, deltas);
   addAggregateUpdates(tx, deltas);
+  addDealAttribution(tx, undefined, deal);
   tx.put('audit', dealAudit(actor, undefined, deal, 'created', now));
   return deal;
 }
@@ -200,6 +209,8 @@ export async function createDeal(principal: Principal, scope: Scope, body: DealI
   if (contactId && !customer.contactIds?.has(contactId)) throw Unprocessable('contactId is not a contact of this customer');
   const ownerId = body.ownerId ?? principal.userId;
   if (ownerId !== principal.userId && scope !== 'all') throw Forbidden('Your role may only create deals you own');
+  await assertCampaignExists(body.campaignId, undefined);
+  const custom = await resolveCustom('deal', undefined, body.custom, true);
   const tx = new Transaction();
   tx.check('customer', keys.customer.primary(customerId), LIVE_CUSTOMER);
   const deal = await buildDeal(tx, {
@@ -211,11 +222,14 @@ export async function createDeal(principal: Principal, scope: Scope, body: DealI
     pipelineId: body.pipelineId,
     stageId: body.stageId,
     expectedCloseDate: body.expectedCloseDate,
-  }, { probabilityOverride: body.probability, lineItems: body.lineItems }, principal, now);
+    campaignId: body.campaignId,
+  }, { probabilityOverride: body.probability, lineItems: body.lineItems, custom }, principal, now);
   try {
     await commitRetrying(tx);
   } catch (err) {
     if (!(err instanceof ConditionsFailed)) throw err;
+    const taken = customUniqueConflict('deal', err.labels);
+    if (taken) throw taken;
     if (err.labels.includes('customer')) throw wasArchived(err.items.customer) ? customerArchived(customerId) : NotFound('No such customer');
     if (err.labels.includes('pipeline')) throw Conflict('The pipeline changed while adding the deal; retry');
     throw err;
@@ -264,15 +278,19 @@ async function mutateDeal(principal: Principal, id: string, expectedVersion: num
     const tx = new Transaction();
     tx.put('deal', repo.dealStored(next), { expression: '#v = :v', names: { '#v': 'version' }, values: { ':v': current.version } });
     change.extra?.(tx);
+    addCustomGuards(tx, 'deal', next.id, current.custom, next.custom);
     const deltas = dealDeltas(facts(current), facts(next));
     if (change.funnel) stageEntryDeltas(next, change.funnel.stageId, current.stagesEntered, change.funnel.previous, now.toISOString(), deltas);
     addAggregateUpdates(tx, deltas);
+    addDealAttribution(tx, current, next);
     tx.put('audit', dealAudit(principal, current, next, 'updated', now));
     try {
       await commitRetrying(tx);
       return toDeal(next);
     } catch (err) {
       if (!(err instanceof ConditionsFailed)) throw err;
+      const taken = customUniqueConflict('deal', err.labels);
+      if (taken) throw taken;
       if (expectedVersion !== undefined && err.labels.includes('deal')) throw PreconditionFailed();
       if (attempt < MAX_MERGE_ATTEMPTS) continue;
       throw Conflict('The deal is being changed by someone else right now; retry');
@@ -318,6 +336,12 @@ export async function updateDeal(principal: Principal, scope: Scope, id: string,
       else next.lineItems = patch.lineItems;
     }
     if (patch.amount !== undefined) next.amount = patch.amount;
+    if (patch.custom !== undefined) next.custom = await resolveCustom('deal', current.custom, patch.custom, false);
+    if (patch.campaignId !== undefined) {
+      await assertCampaignExists(patch.campaignId, current.campaignId);
+      if (patch.campaignId === null) delete next.campaignId;
+      else next.campaignId = patch.campaignId;
+    }
     let pipeline: PipelineItem | undefined;
     if (patch.probability !== undefined) {
       if (patch.probability === null) {
@@ -403,6 +427,8 @@ export async function deleteDeal(principal: Principal, id: string, expectedVersi
     tx.delete('deal', keys.deal.primary(id), { expression: '#v = :v', names: { '#v': 'version' }, values: { ':v': current.version } });
     const deltas = dealDeltas(facts(current), undefined);
     addAggregateUpdates(tx, deltas);
+    addDealAttribution(tx, current, undefined);
+    addCustomGuards(tx, 'deal', id, current.custom, undefined, current.custom ? uniqueKeys(await definitionsOf('deal')) : undefined);
     tx.put('audit', dealAudit(principal, current, current, 'deleted', now));
     // History items go in the same transaction while they fit; a very long history is removed after.
     const room = 100 - tx.size;

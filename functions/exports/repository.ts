@@ -9,6 +9,7 @@ import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
 import { withoutKeys } from '../data/records';
+import type { IndexQuery } from '../data/query';
 import type { ExportEntity } from '../../schemas/exports';
 
 /** The `kind` of export job items; the worker's stream filter selects on it. */
@@ -54,6 +55,20 @@ export interface ExportJob {
   createdAt: string;
   updatedAt: string;
   completedAt?: string;
+  /** A list export (functions/exports/list-export.ts): the list's own Query instead of the whole entity. */
+  list?: ListExportSpec;
+  /** CSV files start with a UTF-8 byte-order mark (Excel). */
+  bom?: boolean;
+}
+
+/**
+ * What a list export reads: the one index Query its list route planned for the caller (filters and
+ * row-level scope included; absent = the list is empty for them), and the caller's `pii:read`
+ * scope, applied per row as the list route applies it (`own`: in clear only the rows they own).
+ */
+export interface ListExportSpec {
+  source?: IndexQuery;
+  pii: 'all' | 'own' | 'none';
 }
 
 const table = () => config().tableName;

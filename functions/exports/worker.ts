@@ -27,10 +27,11 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { clientOptions } from '../aws/client-options';
 import { config } from '../config';
 import { keys } from '../data/keys';
-import { queryIndexPage } from '../data/query';
+import { type IndexQuery, queryIndexPage } from '../data/query';
 import type { IndexName } from '../data/table';
 import type { ExportEntity } from '../../schemas/exports';
 import { parquetWriter } from './parquet';
+import { rowMasked } from './list-export';
 import { advanceJob, type ExportCursor, type ExportFileItem, type ExportJob, getJob } from './repository';
 import { csvHeader, csvRow, exportTable, maskItem } from './rows';
 import { exportsBucket, fileKey } from './storage';
@@ -47,7 +48,7 @@ export const PAGE_LIMIT = 500;
 const PARENT_PAGE_LIMIT = 100;
 export const MAX_ATTEMPTS = 3;
 
-interface Source { index: IndexName; partition: string }
+type Source = IndexQuery & { index: IndexName }
 
 const CUSTOMER_SOURCES: Source[] = [
   { index: 'gsi1', partition: keys.customer.allPartition(false) },
@@ -83,25 +84,35 @@ async function contactsOf(customerId: string): Promise<Item[]> {
 
 interface Part { lines: string[]; rows: number; next?: Pick<ExportCursor, 'source' | 'startKey'> }
 
+/**
+ * Where an export reads: every record of the entity, or — for a list export — the one Query its
+ * list route planned (none when the list is empty for its creator).
+ */
+function sourcesOf(job: ExportJob, entity: ExportEntity): Source[] {
+  if (!job.list) return SOURCES[entity];
+  return job.list.source ? [job.list.source] : [];
+}
+
 /** Reads one part's rows from the cursor on; `next` is where the following part starts (absent: entity done). */
 async function readPart(job: ExportJob, entity: ExportEntity, cursor: ExportCursor): Promise<Part> {
   const table = exportTable(entity);
-  const sources = SOURCES[entity];
+  const sources = sourcesOf(job, entity);
   const guard = job.format === 'csv';
   const lines = [csvHeader(table)];
   let rows = 0;
   let source = cursor.source;
   let startKey = cursor.startKey;
-  const add = (item: Item) => {
-    lines.push(csvRow(table, maskItem(entity, item, job.masked), guard));
+  // A list export masks row by row, as its list route does (the owner: the record's, or a contact's customer's).
+  const add = (item: Item, ownerId: unknown = item.ownerId) => {
+    lines.push(csvRow(table, maskItem(entity, item, rowMasked(job.list, job.createdBy, ownerId) ?? job.masked), guard));
     rows += 1;
   };
+  if (sources.length === 0) return { lines, rows };
   for (;;) {
-    const { index, partition } = sources[source]!;
     const limit = Math.min(entity === 'contacts' ? PARENT_PAGE_LIMIT : PAGE_LIMIT, partRows());
-    const page = await queryIndexPage<Item>({ index, partition }, limit, startKey);
+    const page = await queryIndexPage<Item>(sources[source]!, limit, startKey);
     if (entity === 'contacts') {
-      for (const customer of page.items) for (const contact of await contactsOf(customer.id as string)) add(contact);
+      for (const customer of page.items) for (const contact of await contactsOf(customer.id as string)) add(contact, customer.ownerId);
     } else {
       for (const item of page.items) add(item);
     }
@@ -121,7 +132,8 @@ async function writeFile(job: ExportJob, entity: ExportEntity, part: number, lin
     if (!writer) throw new Error('No Parquet writer in this runtime');
     body = await writer(exportTable(entity), lines.join(''));
   } else {
-    body = Buffer.from(lines.join(''), 'utf8');
+    // The byte-order mark tells Excel the file is UTF-8 (it otherwise assumes the system code page).
+    body = Buffer.from(`${job.bom ? '\uFEFF' : ''}${lines.join('')}`, 'utf8');
   }
   const key = fileKey(job.id, entity, part, job.format);
   await client().send(new PutObjectCommand({

@@ -39,8 +39,8 @@ export const PayloadTooLarge = (limit: number) =>
 export const UnsupportedMediaType = () =>
   new HttpError(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as application/json');
 export const Unprocessable = (detail: string) => new HttpError(422, 'unprocessable', 'Unprocessable request', detail);
-export const TooManyRequests = (retryAfterSeconds: number) =>
-  new HttpError(429, 'too-many-requests', 'Too many requests', 'Slow down and retry later', {
+export const TooManyRequests = (retryAfterSeconds: number, detail = 'Slow down and retry later') =>
+  new HttpError(429, 'too-many-requests', 'Too many requests', detail, {
     headers: { 'retry-after': String(retryAfterSeconds) },
   });
 /** Seconds a client should wait before retrying after a dependency failure. */

@@ -27,6 +27,7 @@ import { runServiceAnniversaries, runWarrantyEnding } from '../assets/jobs';
 import { runContractRenewals } from '../contracts/jobs';
 import { runCampaigns } from '../marketing/send';
 import { runReminders } from '../tasks/reminders';
+import { runTicketEmailRetries } from '../tickets/email-retry';
 import { runSla } from '../tickets/escalation';
 import { runWebhookRetries } from '../webhooks/retry';
 
@@ -131,6 +132,13 @@ export const JOBS: Record<string, JobDef> = {
     continuation: 'next-run',
     budgetCapMs: 50_000,
     metrics: (o) => [count('TicketsDue', o.due), count('SlaWarnings', o.warnings), count('SlaBreaches', o.breaches), count('SlaNotified', o.notified), count('SlaEmailFailed', o.emailFailed), count('ItemsFailed', o.failed)],
+  },
+  /** Ticket replies whose email was never confirmed sent: each resent once (functions/tickets/email-retry.ts). */
+  'ticket-emails': {
+    run: async ({ now, budget, onItemError }) => runTicketEmailRetries(now, { budget, onItemError }),
+    continuation: 'next-run',
+    budgetCapMs: 240_000,
+    metrics: (o) => [count('TicketEmailsResent', o.resent), count('TicketEmailResendFailed', o.resendFailed), count('ItemsFailed', o.failed)],
   },
   /** Service anniversaries, warranty ending, dormant customers: daily, continued until done. */
   'service-anniversaries': {

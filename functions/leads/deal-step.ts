@@ -17,6 +17,8 @@ export interface DealRequest {
   contactId?: string;
   ownerId: string;
   leadId: string;
+  /** The lead's campaign: the deal is attributed to it too. */
+  campaignId?: string;
 }
 
 export async function addDealStep(tx: Transaction, request: DealRequest, actor: Principal, now: Date): Promise<string> {

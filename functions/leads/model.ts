@@ -4,10 +4,11 @@
  */
 import { normalizeEmail, normalizePhone } from '../data/keys';
 import { sensitiveFieldNames } from '../security/masking';
+import type { CustomValues } from '../customfields/model';
 
 export const LEAD_FIELDS = [
   'firstName', 'lastName', 'companyName', 'title', 'email', 'phone', 'source', 'campaignId', 'status',
-  'disqualifiedReason', 'ownerId', 'notes', 'country', 'region', 'industry',
+  'disqualifiedReason', 'ownerId', 'notes', 'country', 'region', 'industry', 'custom',
 ] as const;
 
 export const LEAD_SENSITIVE = sensitiveFieldNames('lead');
@@ -34,6 +35,8 @@ export interface LeadItem {
   country?: string;
   region?: string;
   industry?: string;
+  /** Custom-field values (functions/customfields/values.ts). */
+  custom?: CustomValues;
   convertedAt?: string;
   convertedCustomerId?: string;
   convertedContactId?: string;
@@ -69,6 +72,7 @@ export function toLead(item: LeadItem) {
     country: item.country,
     region: item.region,
     industry: item.industry,
+    custom: item.custom,
     convertedAt: item.convertedAt,
     convertedCustomerId: item.convertedCustomerId,
     convertedContactId: item.convertedContactId,

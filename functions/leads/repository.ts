@@ -13,6 +13,8 @@ import type { IndexName } from '../data/table';
 import { Transaction } from '../data/transaction';
 import { guardedEmail, guardedPhone, type LeadItem } from './model';
 import { addLeadCounters } from '../dashboard/counters';
+import { addCustomGuards } from '../customfields/values';
+import { addLeadAttribution } from '../marketing/attribution';
 
 const table = () => config().tableName;
 type Stored = Record<string, unknown>;
@@ -62,6 +64,8 @@ export function addLeadGuards(tx: Transaction, before: LeadItem | undefined, aft
 export function addLeadPut(tx: Transaction, before: LeadItem | undefined, after: LeadItem, extra?: { notConverted?: boolean }): void {
   // The dashboard's lead funnel (functions/dashboard/counters.ts).
   addLeadCounters(tx, before, after);
+  // The campaign's attribution counters (functions/marketing/attribution.ts).
+  addLeadAttribution(tx, before, after);
   if (!before) {
     tx.put('lead', leadStored(after), { expression: 'attribute_not_exists(pk)' });
     return;
@@ -78,14 +82,17 @@ export async function saveLead(before: LeadItem | undefined, after: LeadItem, au
   const tx = new Transaction();
   addLeadPut(tx, before, after);
   addLeadGuards(tx, before, after, !before);
+  addCustomGuards(tx, 'lead', after.id, before?.custom, after.custom);
   tx.put('audit', audit);
   await tx.commit();
 }
 
 /** Hard delete: the lead and its guards go; the audit entry stays in the lead's partition. */
-export async function deleteLead(lead: LeadItem, audit: Stored): Promise<void> {
+export async function deleteLead(lead: LeadItem, customUnique: ReadonlySet<string> | undefined, audit: Stored): Promise<void> {
   const tx = new Transaction();
+  addCustomGuards(tx, 'lead', lead.id, lead.custom, undefined, customUnique);
   tx.delete('lead', keys.lead.primary(lead.id), { expression: 'version = :v', values: { ':v': lead.version } });
+  addLeadAttribution(tx, lead, undefined);
   addLeadGuards(tx, lead, { ...lead, status: 'disqualified' });
   tx.put('audit', audit);
   await tx.commit();

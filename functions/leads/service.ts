@@ -18,8 +18,12 @@ import { assertAccess, canAccess, type Principal } from '../security/principal';
 import { type DuplicateHolder, duplicateConflict } from '../security/duplicates';
 import { assignOwner } from '../territories/assign';
 import { addDealStep, type DealRequest } from './deal-step';
+import { assertCampaignExists } from '../marketing/attribution';
+import { type ConsentItem, consentWrite } from '../marketing/consent';
+import { getItem } from '../marketing/store';
 import { customerNameOf, LEAD_FIELDS, LEAD_SENSITIVE, type LeadItem, toLead } from './model';
 import * as repo from './repository';
+import { customUniqueConflict, definitionsOf, resolveCustom, uniqueKeys } from '../customfields/values';
 import { applyPatch } from '../data/records';
 import type { Infer } from '../../schemas/once';
 import type { LeadConvert, LeadCreate, LeadListQuery, LeadPatch } from '../../schemas/leads';
@@ -31,7 +35,7 @@ const MAX_ATTEMPTS = 3;
 const view = (principal: Principal, item: LeadItem) => maskFor('lead', toLead(item), principal, item.ownerId);
 
 /** Lead events carry the lead's id; a converted lead's also the customer it became. */
-function leadAudit(principal: Principal, before: LeadItem | undefined, after: LeadItem, action: 'created' | 'updated' | 'deleted' | 'converted', now: Date) {
+export function leadAudit(principal: Principal, before: LeadItem | undefined, after: LeadItem, action: 'created' | 'updated' | 'deleted' | 'converted', now: Date) {
   const changes = diff(before, action === 'deleted' ? undefined : after, [...LEAD_FIELDS, 'convertedCustomerId', 'convertedContactId', 'convertedDealId'], LEAD_SENSITIVE);
   const item = auditItem({ customerId: after.convertedCustomerId ?? '', entityType: 'lead', entityId: after.id, action, actor: principal, at: now, version: after.version, changes });
   return { ...item, ...keys.lead.audit(after.id, item.at as string, item.id as string) };
@@ -94,12 +98,16 @@ export async function ownerOf(principal: Principal, scope: Scope, body: Pick<Inf
   return principal.userId;
 }
 
-export async function createLead(principal: Principal, scope: Scope, body: Infer<typeof LeadCreate>, now: Date) {
+/** `options.id`: the id to give the new record (CSV imports pass one derived from the file row, so a replayed row finds its record instead of creating a second one: functions/imports/ids.ts). */
+export async function createLead(principal: Principal, scope: Scope, body: Infer<typeof LeadCreate>, now: Date, options: { id?: string } = {}) {
   const at = now.toISOString();
+  await assertCampaignExists(body.campaignId, undefined);
+  const custom = await resolveCustom('lead', undefined, body.custom, true);
   // The body holds the client's lead fields only (the schema is strict; an absent field is no key).
   const item: LeadItem = {
     ...body,
-    id: newId('led'),
+    custom,
+    id: options.id ?? newId('led'),
     status: body.status ?? 'new',
     ownerId: await ownerOf(principal, scope, body, now),
     version: 1,
@@ -111,7 +119,7 @@ export async function createLead(principal: Principal, scope: Scope, body: Infer
   try {
     await commitRetrying(() => repo.saveLead(undefined, item, leadAudit(principal, undefined, item, 'created', now)));
   } catch (err) {
-    if (err instanceof ConditionsFailed) throw (await duplicateError(principal, err)) ?? err;
+    if (err instanceof ConditionsFailed) throw customUniqueConflict('lead', err.labels) ?? (await duplicateError(principal, err)) ?? err;
     throw err;
   }
   return view(principal, item);
@@ -135,7 +143,9 @@ export async function updateLead(principal: Principal, scope: Scope, id: string,
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
     if (current.status === 'converted') throw Conflict('The lead is converted; change the customer, contact or deal instead');
     if (patch.ownerId !== undefined && patch.ownerId !== current.ownerId && scope !== 'all') throw Forbidden('Your role may not reassign leads to another owner');
-    const next = applyPatch(current, patch);
+    const { custom: customPatch, ...plain } = patch;
+    const next: LeadItem = { ...applyPatch(current, plain), custom: await resolveCustom('lead', current.custom, customPatch, false) };
+    await assertCampaignExists(next.campaignId, current.campaignId);
     if (next.status === 'disqualified' && !next.disqualifiedReason) {
       throw BadRequest('A disqualified lead needs a reason', [{ path: 'disqualifiedReason', message: 'Required when status is disqualified' }]);
     }
@@ -146,7 +156,7 @@ export async function updateLead(principal: Principal, scope: Scope, id: string,
       return view(principal, after);
     } catch (err) {
       if (!(err instanceof ConditionsFailed)) throw err;
-      const duplicate = await duplicateError(principal, err);
+      const duplicate = customUniqueConflict('lead', err.labels) ?? await duplicateError(principal, err);
       if (duplicate) throw duplicate;
       if (!err.labels.includes('lead')) throw err;
       if (expectedVersion !== undefined) throw PreconditionFailed();
@@ -165,7 +175,8 @@ export async function deleteLead(principal: Principal, id: string, expectedVersi
   if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
   if (current.status === 'converted') throw Conflict('A converted lead is kept as the origin of its customer; it cannot be deleted');
   try {
-    await commitRetrying(() => repo.deleteLead(current, leadAudit(principal, current, { ...current, version: current.version + 1 }, 'deleted', now)));
+    const customUnique = current.custom ? uniqueKeys(await definitionsOf('lead')) : undefined;
+    await commitRetrying(() => repo.deleteLead(current, customUnique, leadAudit(principal, current, { ...current, version: current.version + 1 }, 'deleted', now)));
   } catch (err) {
     if (err instanceof ConditionsFailed && err.labels.includes('lead')) {
       if (expectedVersion !== undefined) throw PreconditionFailed();
@@ -297,8 +308,15 @@ export async function convertLead(principal: Principal, id: string, body: Conver
       MAX_CONTACTS_PER_CUSTOMER, !linked,
     );
 
+    // A confirmed sign-up (double opt-in, functions/marketing/signup.ts) passes its email opt-in on
+    // to the contact, with its original source and time (one GetItem).
+    const signupConsent = await getItem<ConsentItem>(keys.consent.primary(lead.id, 'email'));
+    if (signupConsent?.status === 'opted_in') {
+      consentWrite(tx, { contactId: contact.id, channel: 'email', from: 'unknown', to: 'opted_in', source: signupConsent.source, note: `carried over from lead ${lead.id}`, by: signupConsent.by, at: signupConsent.at, expectedVersion: 0 });
+    }
+
     const dealId = body.createDeal
-      ? await addDealStep(tx, { ...body.createDeal, customerId: customer.id, contactId: contact.id, ownerId: customer.ownerId, leadId: lead.id }, principal, now)
+      ? await addDealStep(tx, { ...body.createDeal, customerId: customer.id, contactId: contact.id, ownerId: customer.ownerId, leadId: lead.id, ...(lead.campaignId ? { campaignId: lead.campaignId } : {}) }, principal, now)
       : undefined;
 
     const after: LeadItem = {

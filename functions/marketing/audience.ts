@@ -33,6 +33,8 @@ export interface SegmentRules {
   lastPurchaseAfter?: string;
   lifetimeValue?: { currency: string; min?: number; max?: number };
   emailConsent?: string[];
+  /** Only contacts whose SMS consent is one of these (for SMS campaigns). */
+  smsConsent?: string[];
 }
 
 export interface Source {
@@ -86,7 +88,10 @@ export interface Member {
   ownerId: string;
   firstName?: string;
   lastName: string;
+  /** The address (email channel); empty for an SMS member without one. */
   email: string;
+  /** The phone number (the SMS channel's address). */
+  phone?: string;
 }
 
 /** Where a paged read stands: which source, and the Query's LastEvaluatedKey within it. */
@@ -104,10 +109,14 @@ export interface AudiencePage {
 
 const CONTACT_QUERIES_IN_FLIGHT = 10;
 
-const toMember = (c: ContactRecord): Member => ({ contactId: c.id, customerId: c.customerId, ownerId: c.ownerId, firstName: c.firstName, lastName: c.lastName, email: c.email! });
+const toMember = (c: ContactRecord): Member => ({ contactId: c.id, customerId: c.customerId, ownerId: c.ownerId, firstName: c.firstName, lastName: c.lastName, email: c.email ?? '', ...(c.phone ? { phone: c.phone } : {}) });
+
+/** Which channel's address a member must have: an email address, or a phone number for SMS. */
+export type AudienceChannel = 'email' | 'sms';
+const reachable = (c: ContactRecord, channel: AudienceChannel) => Boolean(channel === 'sms' ? c.phone : c.email);
 
 /** One page (at most `limit` customers) of a segment's audience. */
-export async function readSegmentPage(rules: SegmentRules, state: AudienceState, limit: number): Promise<AudiencePage> {
+export async function readSegmentPage(rules: SegmentRules, state: AudienceState, limit: number, channel: AudienceChannel = 'email'): Promise<AudiencePage> {
   const { sources } = planOf(rules);
   const source = sources[state.source];
   if (!source) return { members: [], customersRead: 0 };
@@ -131,12 +140,16 @@ export async function readSegmentPage(rules: SegmentRules, state: AudienceState,
   }
   const contactLists = await mapLimit(matching, CONTACT_QUERIES_IN_FLIGHT, async (c) => {
     const contacts = await queryPage({ index: 'gsi1', partition: keys.contact.byCustomerPartition(c.id), limit: 100 });
-    return contacts.items.map((i) => withoutKeys<ContactRecord>(i)).filter((contact) => contact.email);
+    return contacts.items.map((i) => withoutKeys<ContactRecord>(i)).filter((contact) => reachable(contact, channel));
   });
   let members = contactLists.flat().map(toMember);
   if (rules.emailConsent && members.length > 0) {
     const consent = await consentOf(members.map((m) => m.contactId), 'email');
     members = members.filter((m) => rules.emailConsent!.includes(consent.get(m.contactId) ?? 'unknown'));
+  }
+  if (rules.smsConsent && members.length > 0) {
+    const consent = await consentOf(members.map((m) => m.contactId), 'sms');
+    members = members.filter((m) => rules.smsConsent!.includes(consent.get(m.contactId) ?? 'unknown'));
   }
   const next: AudienceState | undefined = page.lastKey
     ? { source: state.source, lastKey: page.lastKey }
@@ -145,9 +158,9 @@ export async function readSegmentPage(rules: SegmentRules, state: AudienceState,
 }
 
 /** One page of a static list's members (contacts with an email address). */
-export async function readListPage(listId: string, state: AudienceState, limit: number): Promise<AudiencePage> {
+export async function readListPage(listId: string, state: AudienceState, limit: number, channel: AudienceChannel = 'email'): Promise<AudiencePage> {
   const page = await queryPage({ partition: keys.mailingList.partition(listId), prefix: keys.mailingList.memberPrefix, limit, startKey: state.lastKey });
   const contacts = await getContacts(page.items.map((i) => i.contactId as string));
-  const members = [...contacts.values()].filter((c) => c.email).map(toMember);
+  const members = [...contacts.values()].filter((c) => reachable(c, channel)).map(toMember);
   return { members, customersRead: 0, next: page.lastKey ? { source: 0, lastKey: page.lastKey } : undefined };
 }

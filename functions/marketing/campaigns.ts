@@ -15,19 +15,20 @@ import { keys, newId } from '../data/keys';
 import { withoutKeys } from '../data/records';
 import { batchGetItems } from '../jobs/batch-get';
 import { BadRequest, Conflict, NotFound, type FieldError } from '../http/problem';
-import { maskEmail } from '../security/masking';
+import { maskEmail, maskPhone } from '../security/masking';
 import { canAccess, type Principal } from '../security/principal';
 import type { AudienceState } from './audience';
 import { getItem, isConditionFailure, queryPage, table } from './store';
 
-export type CampaignStatus = 'draft' | 'scheduled' | 'sending' | 'sent' | 'cancelled';
+export type CampaignStatus = 'draft' | 'scheduled' | 'sending' | 'paused' | 'sent' | 'cancelled';
 
 export interface CampaignItem {
   id: string;
   name: string;
   goal?: string;
   budget?: { amount: number; currency: string };
-  channel: 'email';
+  /** `sms`: the template's text part as an SMS to the contacts' phones (functions/marketing/sms.ts). */
+  channel: 'email' | 'sms';
   templateId: string;
   audience: { segmentIds: string[]; listIds: string[] };
   consentPolicy: 'opted_in' | 'not_opted_out';
@@ -42,6 +43,9 @@ export interface CampaignItem {
   audienceStep: number;
   startedAt?: string;
   completedAt?: string;
+  pausedAt?: string;
+  /** Set once, when the feedback loop paused the campaign on its bounce or complaint rate (feedback.ts). */
+  autoPause?: { reason: 'bounce-rate' | 'complaint-rate'; rate: number; threshold: number; sent: number; at: string };
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -52,7 +56,10 @@ export interface CampaignItem {
 export interface RecipientItem {
   campaignId: string;
   addressHash: string;
+  /** The normalised address of an email campaign's recipient; empty for an SMS recipient. */
   email: string;
+  /** The E.164 number of an SMS campaign's recipient (its ledger key hashes this instead). */
+  phone?: string;
   contactId: string;
   customerId: string;
   status: 'pending' | 'claimed' | 'sent' | 'skipped' | 'failed';
@@ -63,12 +70,21 @@ export interface RecipientItem {
   sentAt?: string;
   lastError?: string;
   unsubscribedAt?: string;
+  /** SES feedback (functions/marketing/feedback.ts): the first time each event arrived. */
+  deliveredAt?: string;
+  openedAt?: string;
+  clickedAt?: string;
+  bouncedAt?: string;
+  bounceType?: string;
+  softBouncedAt?: string;
+  complainedAt?: string;
+  rejectedAt?: string;
 }
 
 /** Counter shards per campaign: concurrent sends rarely touch the same small item. */
 export const STATS_SHARDS = 8;
 export const statsShard = (addressHash: string) => addressHash.charCodeAt(0) % STATS_SHARDS;
-export const COUNTERS = ['recipients', 'sent', 'skippedConsent', 'skippedSuppressed', 'failed', 'delivered', 'bounced', 'complained', 'opened', 'clicked', 'unsubscribed'] as const;
+export const COUNTERS = ['recipients', 'sent', 'skippedConsent', 'skippedSuppressed', 'failed', 'delivered', 'bounced', 'complained', 'opened', 'clicked', 'rejected', 'unsubscribed'] as const;
 export type Counter = (typeof COUNTERS)[number];
 
 export const storedCampaign = (c: CampaignItem) => ({
@@ -105,7 +121,7 @@ interface CampaignBody {
   name: string;
   goal?: string;
   budget?: { amount: number; currency: string };
-  channel: 'email';
+  channel: 'email' | 'sms';
   templateId: string;
   audience: { segmentIds?: string[]; listIds?: string[] };
   consentPolicy?: 'opted_in' | 'not_opted_out';
@@ -196,12 +212,67 @@ export async function cancelCampaign(principal: Principal, id: string, now: Date
       TableName: table(),
       Key: keys.campaign.primary(id),
       UpdateExpression: 'SET #status = :cancelled, completedAt = :now, version = version + :one, updatedAt = :now, updatedBy = :by REMOVE gsi2pk, gsi2sk',
-      ConditionExpression: '#status IN (:draft, :scheduled, :sending)',
+      ConditionExpression: '#status IN (:draft, :scheduled, :sending, :paused)',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':cancelled': 'cancelled', ':draft': 'draft', ':scheduled': 'scheduled', ':sending': 'sending', ':now': now.toISOString(), ':one': 1, ':by': principal.userId },
+      ExpressionAttributeValues: { ':cancelled': 'cancelled', ':draft': 'draft', ':scheduled': 'scheduled', ':sending': 'sending', ':paused': 'paused', ':now': now.toISOString(), ':one': 1, ':by': principal.userId },
     }));
   } catch (err) {
     if (isConditionFailure(err)) throw Conflict('The campaign finished meanwhile; read it again');
+    throw err;
+  }
+  return getCampaign(id);
+}
+
+/**
+ * scheduled or sending → paused: off the due index, so no run picks it up, and a run that is
+ * sending re-reads the status at least once a second between claims (send.ts) and stops claiming.
+ * Recipients already claimed finish; nothing is handed back or sent again.
+ */
+export async function pauseCampaign(principal: Principal, id: string, now: Date) {
+  const current = await getCampaignItem(id);
+  if (!current) throw NotFound('No such campaign');
+  if (current.status === 'paused') return getCampaign(id);
+  if (current.status !== 'scheduled' && current.status !== 'sending') throw Conflict(`The campaign is ${current.status}; only a scheduled or sending campaign can be paused`);
+  try {
+    await ddb().send(new UpdateCommand({
+      TableName: table(),
+      Key: keys.campaign.primary(id),
+      UpdateExpression: 'SET #status = :paused, pausedAt = :now, version = version + :one, updatedAt = :now, updatedBy = :by REMOVE gsi2pk, gsi2sk',
+      ConditionExpression: '#status IN (:scheduled, :sending)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':paused': 'paused', ':scheduled': 'scheduled', ':sending': 'sending', ':now': now.toISOString(), ':one': 1, ':by': principal.userId },
+    }));
+  } catch (err) {
+    if (isConditionFailure(err)) throw Conflict('The campaign changed meanwhile; read it again');
+    throw err;
+  }
+  return getCampaign(id);
+}
+
+/**
+ * paused → sending (or scheduled, when it had not started), back on the due index at its sendAt:
+ * the next run continues from the ledger — recipients already sent, skipped or claimed are never
+ * claimed again. An auto-paused campaign resumes the same way (a person decided); it is not
+ * auto-paused a second time.
+ */
+export async function resumeCampaign(principal: Principal, id: string, now: Date) {
+  const current = await getCampaignItem(id);
+  if (!current) throw NotFound('No such campaign');
+  if (current.status === 'scheduled' || current.status === 'sending') return getCampaign(id);
+  if (current.status !== 'paused') throw Conflict(`The campaign is ${current.status}; only a paused campaign can be resumed`);
+  const next = current.startedAt ? 'sending' : 'scheduled';
+  const due = keys.campaign.active(current.sendAt ?? now.toISOString(), id);
+  try {
+    await ddb().send(new UpdateCommand({
+      TableName: table(),
+      Key: keys.campaign.primary(id),
+      UpdateExpression: 'SET #status = :next, sendAt = if_not_exists(sendAt, :now), gsi2pk = :gpk, gsi2sk = :gsk, version = version + :one, updatedAt = :now, updatedBy = :by REMOVE pausedAt',
+      ConditionExpression: '#status = :paused',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':next': next, ':paused': 'paused', ':gpk': due.gsi2pk, ':gsk': due.gsi2sk, ':now': now.toISOString(), ':one': 1, ':by': principal.userId },
+    }));
+  } catch (err) {
+    if (isConditionFailure(err)) throw Conflict('The campaign changed meanwhile; read it again');
     throw err;
   }
   return getCampaign(id);
@@ -216,11 +287,13 @@ export async function listRecipients(principal: Principal, id: string, query: { 
   const items = page.items.map((i) => {
     const r = withoutKeys<RecipientItem>(i);
     const shown = {
-      email: clear ? r.email : (maskEmail(r.email) as string), contactId: r.contactId, status: r.status,
+      email: clear ? r.email : (maskEmail(r.email) as string), ...(r.phone ? { phone: clear ? r.phone : String(maskPhone(r.phone)) } : {}), contactId: r.contactId, status: r.status,
       ...(r.skipReason ? { skipReason: r.skipReason } : {}), ...(r.messageId ? { messageId: r.messageId } : {}),
       ...(r.sentAt ? { sentAt: r.sentAt } : {}), ...(r.unsubscribedAt ? { unsubscribedAt: r.unsubscribedAt } : {}),
+      ...(r.deliveredAt ? { deliveredAt: r.deliveredAt } : {}), ...(r.openedAt ? { openedAt: r.openedAt } : {}), ...(r.clickedAt ? { clickedAt: r.clickedAt } : {}),
+      ...(r.bouncedAt ? { bouncedAt: r.bouncedAt } : {}), ...(r.complainedAt ? { complainedAt: r.complainedAt } : {}),
     };
-    return clear ? shown : { ...shown, masked: ['email'] };
+    return clear ? shown : { ...shown, masked: r.phone ? ['email', 'phone'] : ['email'] };
   });
   return { items, nextCursor: await encodeCursor(page.lastKey, fingerprint) };
 }

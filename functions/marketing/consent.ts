@@ -21,12 +21,18 @@ import { getContact, getItem, queryPage, type ContactRecord, type Stored } from 
 
 export type Channel = 'email' | 'sms';
 export type ConsentStatus = 'opted_in' | 'opted_out' | 'unknown';
+/**
+ * What a consent item may hold: a decision, or `pending` — a sign-up waiting for its double
+ * opt-in confirmation (functions/marketing/signup.ts), which only ever sits on a lead's consent
+ * and counts as no consent at all.
+ */
+export type StoredConsentStatus = Exclude<ConsentStatus, 'unknown'> | 'pending';
 export const CHANNELS: readonly Channel[] = ['email', 'sms'];
 
 export interface ConsentItem {
   contactId: string;
   channel: Channel;
-  status: Exclude<ConsentStatus, 'unknown'>;
+  status: StoredConsentStatus;
   source: string;
   at: string;
   by: string;
@@ -69,7 +75,7 @@ export async function consentOf(contactIds: readonly string[], channel: Channel)
 }
 
 /** The consent change as transaction items: the new state and its history entry. */
-export function consentWrite(tx: Transaction, input: { contactId: string; channel: Channel; from: ConsentStatus; to: Exclude<ConsentStatus, 'unknown'>; source: string; note?: string; by: string; at: string; expectedVersion?: number }): ConsentItem {
+export function consentWrite(tx: Transaction, input: { contactId: string; channel: Channel; from: ConsentStatus | 'pending'; to: StoredConsentStatus; source: string; note?: string; by: string; at: string; expectedVersion?: number }): ConsentItem {
   const version = (input.expectedVersion ?? 0) + 1;
   const item: ConsentItem = { contactId: input.contactId, channel: input.channel, status: input.to, source: input.source, at: input.at, by: input.by, version };
   tx.put('consent', { ...keys.consent.primary(input.contactId, input.channel), kind: 'consent', ...item }, input.expectedVersion === undefined

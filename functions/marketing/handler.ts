@@ -4,6 +4,7 @@ import { routes } from './routes';
 import * as campaigns from './campaigns';
 import * as consent from './consent';
 import * as segments from './segments';
+import * as stats from './stats';
 import * as templates from './templates';
 import { confirmationPage, donePage, PAGE_HEADERS, unsubscribe } from './unsubscribe';
 
@@ -47,7 +48,12 @@ export const handler = createHttpHandler('marketing', routes, {
   listCampaigns: async ({ query }) => ok(await campaigns.listCampaigns(query)),
   getCampaign: async ({ params }) => ok(await campaigns.getCampaign(params.campaignId)),
   scheduleCampaign: async ({ principal, params, body, now }) => ok(await campaigns.scheduleCampaign(principal, params.campaignId, body.sendAt, now)),
+  pauseCampaign: async ({ principal, params, now }) => ok(await campaigns.pauseCampaign(principal, params.campaignId, now)),
+  resumeCampaign: async ({ principal, params, now }) => ok(await campaigns.resumeCampaign(principal, params.campaignId, now)),
   cancelCampaign: async ({ principal, params, now }) => ok(await campaigns.cancelCampaign(principal, params.campaignId, now)),
+  campaignStats: async ({ params }) => ok(await stats.campaignReport(params.campaignId)),
+  getMarketingSettings: async () => ok(await stats.readSettings()),
+  putMarketingSettings: async ({ principal, body, expectedVersion, now }) => ok(await stats.writeSettings(principal, body, expectedVersion, now)),
   listRecipients: async ({ principal, params, query }) => ok(await campaigns.listRecipients(principal, params.campaignId, query)),
   unsubscribePage: async ({ query }) => html(await confirmationPage(query.token)),
   unsubscribe: async ({ query, now }) => html(donePage((await unsubscribe(query.token, now)).email)),

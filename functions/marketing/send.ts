@@ -26,7 +26,7 @@
 import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../data/client';
-import { keys, normalizeEmail } from '../data/keys';
+import { keys, normalizeEmail, normalizePhone } from '../data/keys';
 import { withoutKeys } from '../data/records';
 import { Transaction } from '../data/transaction';
 import { Budget } from '../jobs/budget';
@@ -36,7 +36,9 @@ import { isRateThrottle, NoSendSlot, SendRateLimiter, sendRateLimiter } from '..
 import { readListPage, readSegmentPage, type AudiencePage, type Member } from './audience';
 import { type CampaignItem, type Counter, type RecipientItem, getCampaignItem, statsShard } from './campaigns';
 import { consentOf, suppressedAmong } from './consent';
+import { TAG_CAMPAIGN, TAG_RECIPIENT } from './feedback';
 import { unsubscribeFooter, unsubscribeHeaders } from './footer';
+import { phoneHash, sendSms, smsRateLimiter, STOP_FOOTER } from './sms';
 import { getSegment } from './segments';
 import { getContacts, getCustomers, isConditionFailure, queryPage, table } from './store';
 import { getTemplate, templateData, type TemplateItem } from './templates';
@@ -48,6 +50,11 @@ const AUDIENCE_PAGE = 100;
 const SEND_PAGE = 100;
 const SEND_CONCURRENCY = 10;
 const RECIPIENT_WRITES_IN_FLIGHT = 10;
+/** A sending run re-reads the campaign's status at least this often between claims: pause and cancel take effect within it. */
+const STATUS_CHECK_MS = 1_000;
+
+/** The SES configuration set of campaign email (event publishing and open/click tracking); none locally. */
+const configurationSet = () => process.env.CAMPAIGN_CONFIGURATION_SET || undefined;
 
 export interface CampaignRunResult {
   campaigns: number;
@@ -126,11 +133,11 @@ async function materialise(campaign: CampaignItem, now: Date, budget: Budget, re
     let page: AudiencePage = { members: [], customersRead: 0 };
     if (part?.kind === 'segment') {
       const segment = await getSegment(part.id).catch(() => undefined);
-      if (segment) page = await readSegmentPage(segment.rules, cursor.state, AUDIENCE_PAGE);
+      if (segment) page = await readSegmentPage(segment.rules, cursor.state, AUDIENCE_PAGE, c.channel);
     } else if (part?.kind === 'list') {
-      page = await readListPage(part.id, cursor.state, AUDIENCE_PAGE);
+      page = await readListPage(part.id, cursor.state, AUDIENCE_PAGE, c.channel);
     }
-    result.recipientsAdded += await addRecipients(c.id, page.members);
+    result.recipientsAdded += await addRecipients(c.id, page.members, c.channel);
     const next = page.next ? { part: cursor.part, state: page.next } : cursor.part + 1 < parts.length ? { part: cursor.part + 1, state: { source: 0 } } : undefined;
     await checkpoint(c, next, now);
     c = await getCampaignItem(c.id);
@@ -139,19 +146,25 @@ async function materialise(campaign: CampaignItem, now: Date, budget: Budget, re
   return c;
 }
 
-/** One recipient per address, with its counter; an address already in the ledger is left alone. */
-async function addRecipients(campaignId: string, members: Member[]): Promise<number> {
+/**
+ * One recipient per address (the normalised email address, or for SMS the E.164 number), with its
+ * counter; an address already in the ledger is left alone. An SMS recipient also records whose
+ * number it is (`SMSTO#<hash>`), so a STOP reply finds the contact (sms-inbound.ts).
+ */
+async function addRecipients(campaignId: string, members: Member[], channel: CampaignItem['channel'] = 'email'): Promise<number> {
+  const sms = channel === 'sms';
   const byAddress = new Map<string, Member>();
   for (const m of members) {
-    const address = normalizeEmail(m.email);
-    if (!byAddress.has(address)) byAddress.set(address, m);
+    const address = sms ? normalizePhone(m.phone ?? '') : normalizeEmail(m.email);
+    if (address && !byAddress.has(address)) byAddress.set(address, m);
   }
   const added = await mapLimit([...byAddress], RECIPIENT_WRITES_IN_FLIGHT, async ([address, m]) => {
-    const hash = addressHash(address);
-    const recipient: RecipientItem = { campaignId, addressHash: hash, email: address, contactId: m.contactId, customerId: m.customerId, status: 'pending' };
+    const hash = sms ? phoneHash(address) : addressHash(address);
+    const recipient: RecipientItem = { campaignId, addressHash: hash, email: sms ? '' : address, ...(sms ? { phone: address } : {}), contactId: m.contactId, customerId: m.customerId, status: 'pending' };
     const tx = new Transaction();
     tx.put('recipient', { ...keys.campaign.recipient(campaignId, hash), ...keys.campaign.pending(campaignId, hash), kind: 'campaign-recipient', ...recipient }, { expression: 'attribute_not_exists(pk)' });
     count(tx, campaignId, hash, { recipients: 1 });
+    if (sms) tx.put('sms-address', { ...keys.smsAddress(hash), kind: 'sms-address', contactId: m.contactId, campaignId });
     try {
       await tx.commit();
       return true;
@@ -210,10 +223,23 @@ async function sendPending(campaign: CampaignItem, now: Date, budget: Budget, re
   const own = campaignLimiter(campaign);
   let startKey: Record<string, unknown> | undefined;
   let sentInRun = 0;
+  let checkedAt = 0;
+  let stopped = false;
+  const reread = async () => {
+    checkedAt = Date.now();
+    const item = await getCampaignItem(campaign.id);
+    stopped ||= item?.status !== 'sending';
+    return item;
+  };
+  /** Paused or cancelled meanwhile? Re-reads at most once a second (one GetItem), so new claims and sends stop within about a second. */
+  const halted = async () => {
+    if (!stopped && Date.now() - checkedAt >= STATUS_CHECK_MS) await reread();
+    return stopped;
+  };
   for (;;) {
-    const current = await getCampaignItem(campaign.id);
+    const current = await reread();
     if (!current || current.status !== 'sending') return;
-    const slots = await sendRateLimiter(sesClient());
+    const slots = campaign.channel === 'sms' ? smsRateLimiter() : await sendRateLimiter(sesClient());
     const limit = Math.min(SEND_PAGE, slots.capacityWithin(budget.remainingMs()), own ? own.capacityWithin(budget.remainingMs()) : SEND_PAGE);
     const page = await queryPage({ index: 'gsi1', partition: keys.campaign.pendingPartition(campaign.id), limit, startKey });
     startKey = page.lastKey;
@@ -227,6 +253,7 @@ async function sendPending(campaign: CampaignItem, now: Date, budget: Budget, re
     const customers = await getCustomers([...new Set([...contacts.values()].map((c) => c.customerId))]);
     for (let i = 0; i < recipients.length; i += SEND_CONCURRENCY) {
       if (sentInRun > 0 && budget.expired()) { result.more = true; return; }
+      if (i > 0 && (await halted())) return;
       let claimError: unknown;
       const claimed = (await mapLimit(recipients.slice(i, i + SEND_CONCURRENCY), SEND_CONCURRENCY, (r) => claim(r, leaseId, now).catch((err: unknown) => {
         claimError ??= err;
@@ -245,8 +272,9 @@ async function sendPending(campaign: CampaignItem, now: Date, budget: Budget, re
       let consent: Map<string, string>;
       let suppressed: Set<string>;
       try {
-        consent = await consentOf(claimed.map((r) => r.contactId), 'email');
-        suppressed = await suppressedAmong(claimed.map((r) => r.email));
+        consent = await consentOf(claimed.map((r) => r.contactId), campaign.channel === 'sms' ? 'sms' : 'email');
+        // The suppression list holds email addresses; SMS opt-outs are the contacts' SMS consent.
+        suppressed = campaign.channel === 'sms' ? new Set() : await suppressedAmong(claimed.map((r) => r.email));
       } catch (err) {
         await Promise.allSettled(claimed.map((r) => release(r, leaseId)));
         throw err;
@@ -261,7 +289,8 @@ async function sendPending(campaign: CampaignItem, now: Date, budget: Budget, re
         const deadline = sentInRun === 0 ? undefined : budget.deadline;
         sentInRun += 1;
         try {
-          return await deliver(r, leaseId, now, { template, data: templateData(contact, customers.get(contact.customerId), undefined), deadline, own });
+          const input = { template, data: templateData(contact, customers.get(contact.customerId), undefined), deadline, own, halted };
+          return await (campaign.channel === 'sms' ? deliverSms(r, leaseId, now, input) : deliver(r, leaseId, now, input));
         } catch (err) {
           // deliver handed the recipient back; the others of the chunk still finish before the run fails.
           errors.push(err);
@@ -302,6 +331,8 @@ interface DeliverInput {
   /** No send slot after this (epoch ms): hand the recipient back unsent. */
   deadline: number | undefined;
   own: SendRateLimiter | undefined;
+  /** The campaign was paused or cancelled: hand the recipient back unsent. */
+  halted: () => Promise<boolean>;
 }
 
 async function deliver(r: RecipientItem, leaseId: string, now: Date, input: DeliverInput): Promise<Outcome> {
@@ -318,16 +349,47 @@ async function deliver(r: RecipientItem, leaseId: string, now: Date, input: Deli
   const url = unsubscribeUrl(token);
   const footer = unsubscribeFooter(url);
   if (input.own && !(await input.own.acquire(input.deadline))) return (await release(r, leaseId)) ? 'released' : 'unconfirmed';
+  // A chunk's claims wait for send slots; a pause or cancel meanwhile hands the rest back unsent.
+  if (await input.halted()) return (await release(r, leaseId)) ? 'released' : 'unconfirmed';
   let messageId: string | undefined;
   try {
     messageId = await sendEmail(
-      { to: r.email, subject: rendered.subject, html: rendered.html + footer.html, text: rendered.text + footer.text, headers: unsubscribeHeaders(url, unsubscribeMailto(token)) },
+      {
+        to: r.email, subject: rendered.subject, html: rendered.html + footer.html, text: rendered.text + footer.text, headers: unsubscribeHeaders(url, unsubscribeMailto(token)),
+        // The configuration set publishes this message's events; the tags lead them back to its ledger entry (feedback.ts).
+        configurationSetName: configurationSet(), tags: { [TAG_CAMPAIGN]: r.campaignId, [TAG_RECIPIENT]: r.addressHash },
+      },
       { deadline: input.deadline },
     );
   } catch (err) {
     // Certainly not sent: hand it back for a later run.
     if (err instanceof NoSendSlot || isRateThrottle(err)) return (await release(r, leaseId)) ? 'released' : 'unconfirmed';
     return finish(r, leaseId, { status: 'failed', lastError: (err as Error).name || 'Error' }, 'failed');
+  }
+  return finish(r, leaseId, { status: 'sent', messageId: messageId ?? 'unknown', sentAt: now.toISOString() }, 'sent');
+}
+
+/**
+ * The SMS twin of deliver: the template's text part plus the STOP instruction, one SendTextMessage
+ * at the origination identity's rate (and the campaign's), then the same mark as an email.
+ */
+async function deliverSms(r: RecipientItem, leaseId: string, now: Date, input: DeliverInput): Promise<Outcome> {
+  let body: string;
+  try {
+    body = `${(await renderTemplate(input.template, input.data)).text.trim()}${STOP_FOOTER}`;
+  } catch (err) {
+    await release(r, leaseId).catch(() => false);
+    throw err;
+  }
+  if (!(await smsRateLimiter().acquire(input.deadline))) return (await release(r, leaseId)) ? 'released' : 'unconfirmed';
+  if (input.own && !(await input.own.acquire(input.deadline))) return (await release(r, leaseId)) ? 'released' : 'unconfirmed';
+  if (await input.halted()) return (await release(r, leaseId)) ? 'released' : 'unconfirmed';
+  let messageId: string | undefined;
+  try {
+    messageId = await sendSms(r.phone ?? '', body, r.campaignId);
+  } catch (err) {
+    if (isRateThrottle(err)) return (await release(r, leaseId)) ? 'released' : 'unconfirmed';
+    return finish(r, leaseId, { status: 'failed', lastError: err instanceof Error ? err.name : 'Error' }, 'failed');
   }
   return finish(r, leaseId, { status: 'sent', messageId: messageId ?? 'unknown', sentAt: now.toISOString() }, 'sent');
 }

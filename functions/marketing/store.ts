@@ -62,6 +62,7 @@ export interface ContactRecord {
   lastName: string;
   jobTitle?: string;
   email?: string;
+  phone?: string;
 }
 
 export interface CustomerRecord {

@@ -43,11 +43,45 @@ export async function readUnsubscribeToken(token: string): Promise<UnsubscribeRe
   return { campaignId: payload.k, addressHash: payload.r };
 }
 
-/** The public base of the unsubscribe link: PUBLIC_API_URL, else the app's base URL (locally the gateway). */
-export function unsubscribeUrl(token: string): string {
-  const base = (process.env.PUBLIC_API_URL || config().appBaseUrl).replace(/\/+$/, '');
-  return `${base}/v1/unsubscribe?token=${token}`;
+/** The public base of links in emails: PUBLIC_API_URL, else the app's base URL (locally the gateway). */
+export function publicApiBase(): string {
+  return (process.env.PUBLIC_API_URL || config().appBaseUrl).replace(/\/+$/, '');
 }
+
+export function unsubscribeUrl(token: string): string {
+  return `${publicApiBase()}/v1/unsubscribe?token=${token}`;
+}
+
+// ---- double opt-in confirmation (functions/marketing/signup.ts) -------------------------------
+
+const SIGNUP_PURPOSE = 'crm-signup-confirm/v1';
+
+export interface SignupRef {
+  leadId: string;
+  addressHash: string;
+  /** Epoch seconds after which the link no longer confirms. */
+  expiresAt: number;
+}
+
+/** The sealed confirmation token of a sign-up: same sealing as the unsubscribe token, its own purpose. */
+export async function signupToken(ref: SignupRef): Promise<string> {
+  return (await encodeCursor({ l: ref.leadId, r: ref.addressHash, e: ref.expiresAt }, SIGNUP_PURPOSE))!;
+}
+
+/** The token's reference, or undefined for anything we did not seal for this purpose (changed, cut, a cursor, an unsubscribe token). */
+export async function readSignupToken(token: string): Promise<SignupRef | undefined> {
+  let payload: Record<string, unknown> | undefined;
+  try {
+    payload = await decodeCursor(token, SIGNUP_PURPOSE);
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 400) return undefined;
+    throw err;
+  }
+  if (typeof payload?.l !== 'string' || typeof payload.r !== 'string' || typeof payload.e !== 'number') return undefined;
+  return { leadId: payload.l, addressHash: payload.r, expiresAt: payload.e };
+}
+
+export const signupConfirmUrl = (token: string) => `${publicApiBase()}/v1/signup/confirm?token=${token}`;
 
 /** The mailto alternative of List-Unsubscribe: UNSUBSCRIBE_MAILTO, else unsubscribe@<sender's domain>. */
 export function unsubscribeMailto(token: string): string {

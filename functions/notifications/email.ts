@@ -30,6 +30,10 @@ export interface Email {
   html: string;
   /** Extra headers, e.g. In-Reply-To and References of a ticket reply (SES v2 `Simple.Headers`). */
   headers?: { name: string; value: string }[];
+  /** SES configuration set (event publishing: delivery, bounce, complaint, open, click; functions/marketing/feedback.ts). */
+  configurationSetName?: string;
+  /** SES message tags, returned in every event of the message (`mail.tags`). */
+  tags?: Record<string, string>;
 }
 
 /**
@@ -41,6 +45,8 @@ export async function sendEmail(email: Email, options: SendOptions = {}): Promis
     new SendEmailCommand({
       FromEmailAddress: senderAddress(),
       Destination: { ToAddresses: [email.to] },
+      ...(email.configurationSetName ? { ConfigurationSetName: email.configurationSetName } : {}),
+      ...(email.tags ? { EmailTags: Object.entries(email.tags).map(([Name, Value]) => ({ Name, Value })) } : {}),
       Content: {
         Simple: {
           Subject: { Data: email.subject, Charset: 'UTF-8' },

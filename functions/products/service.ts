@@ -22,10 +22,11 @@ function productAudit(before: ProductItem | undefined, after: ProductItem, actio
   return { ...item, ...keys.product.audit(after.id, item.at as string, item.id as string) };
 }
 
-export async function createProduct(principal: Principal, body: Infer<typeof ProductCreate>, now: Date) {
+/** `options.id`: the id to give the new record (CSV imports pass one derived from the file row, so a replayed row finds its record instead of creating a second one: functions/imports/ids.ts). */
+export async function createProduct(principal: Principal, body: Infer<typeof ProductCreate>, now: Date, options: { id?: string } = {}) {
   const at = now.toISOString();
   const item: ProductItem = {
-    id: newId('prd'),
+    id: options.id ?? newId('prd'),
     sku: body.sku,
     name: body.name,
     description: body.description,

@@ -39,6 +39,12 @@ export const maskParticipants: Masker = (value) =>
       }))
     : value;
 
+/** A ticket's requester (an unknown sender of inbound mail): the address masked like an email, the name withheld. */
+const maskRequester: Masker = (value) =>
+  value && typeof value === 'object' && 'email' in value
+    ? { email: maskEmail((value as { email: string }).email), ...('name' in value ? { name: '***' } : {}) }
+    : value;
+
 /** entity → sensitive field → how to mask it. */
 export const SENSITIVE_FIELDS = {
   customer: { phone: maskPhone, email: maskEmail, address: maskAddress, taxId: maskAll },
@@ -46,7 +52,7 @@ export const SENSITIVE_FIELDS = {
   activity: { content: maskAll, participants: maskParticipants },
   lead: { email: maskEmail, phone: maskPhone },
   // Free text a customer wrote or an agent wrote about them: withheld like an activity's content.
-  ticket: { description: maskAll, resolution: maskAll },
+  ticket: { description: maskAll, resolution: maskAll, requester: maskRequester },
   ticketMessage: { body: maskAll },
 } as const satisfies Record<string, Record<string, Masker>>;
 

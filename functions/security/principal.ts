@@ -17,6 +17,12 @@ export interface Principal {
   apiKeyId?: string;
   /** An API key's scopes: only these actions of its role (absent: all of them). */
   scopes?: Action[];
+  /**
+   * Role `customer` only (the self-service portal): the customer and contact the portal user pool's
+   * pre-token trigger put into the token (functions/auth/portal-pre-token.ts), never from the request.
+   */
+  customerId?: string;
+  contactId?: string;
 }
 
 /**
@@ -41,7 +47,25 @@ export function principalFromClaims(claims: Record<string, unknown> | undefined)
   const role = primaryRole(groups);
   if (!role) throw Forbidden('Your account is in no CRM role group; ask an admin to add you to one');
   const email = typeof claims?.email === 'string' ? claims.email : undefined;
+  if (role === 'customer') return { userId: sub, role, groups, ...portalContact(claims) };
   return { userId: sub, email, role, groups };
+}
+
+const CUSTOMER_ID = /^cus_[0-9A-HJKMNP-TV-Z]{26}$/;
+const CONTACT_ID = /^con_[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/**
+ * The contact a portal token speaks for: the `customerId` and `contactId` claims the portal pool's
+ * trigger adds after reading the contact from the table. A token without both (a contact deleted
+ * since, or a staff-pool user someone put in a `customer` group) acts for nobody: 403.
+ */
+function portalContact(claims: Record<string, unknown> | undefined): { customerId: string; contactId: string } {
+  const customerId = claims?.customerId;
+  const contactId = claims?.contactId;
+  if (typeof customerId !== 'string' || !CUSTOMER_ID.test(customerId) || typeof contactId !== 'string' || !CONTACT_ID.test(contactId)) {
+    throw Forbidden('Your portal account is not linked to a contact of a customer; ask the service desk to link it');
+  }
+  return { customerId, contactId };
 }
 
 /**
@@ -51,7 +75,8 @@ export function principalFromClaims(claims: Record<string, unknown> | undefined)
 export function principalFromAuthorizer(authorizer: { jwt?: { claims?: Record<string, unknown> }; lambda?: Record<string, unknown> } | undefined): Principal {
   const machine = authorizer?.lambda;
   if (machine && typeof machine.apiKeyId === 'string' && machine.apiKeyId) {
-    const role = ROLE_NAMES.has(String(machine.role)) ? (machine.role as Role) : undefined;
+    // Keys act with staff roles only: the portal's customer role belongs to signed-in contacts.
+    const role = ROLE_NAMES.has(String(machine.role)) && machine.role !== 'customer' ? (machine.role as Role) : undefined;
     if (!role) throw Unauthorized();
     const scopes = typeof machine.scopes === 'string' && machine.scopes.trim() ? (machine.scopes.trim().split(/\s+/) as Action[]) : undefined;
     return { userId: machine.apiKeyId, role, groups: [], apiKeyId: machine.apiKeyId, ...(scopes ? { scopes } : {}) };

@@ -33,6 +33,7 @@ import { formatLocalTime } from '../tasks/reminder-message';
 import type { TicketItem } from './model';
 import { addCounters, deadlineStored, type QueueItem, ticketStored } from './repository';
 import { dueLevels, type LevelName, recordEscalation } from './sla';
+import { addTicketReportUpdates } from '../service-desk/report-counters';
 
 export interface SlaRunResult {
   [count: string]: unknown;
@@ -154,6 +155,7 @@ export async function runSla(now: Date, options: { budget: Budget; onItemError: 
       tx.put('deadline', deadlineStored(next));
       notifications.forEach((n, i) => tx.put(`notification:${i}`, notificationStored(n), { expression: 'attribute_not_exists(pk)' }));
       if (breaches > 0) addCounters(tx, 'counter', { at: now.toISOString(), queueId: ticket.queueId, priority: ticket.priority, add: { breaches } }, cfg.businessTimeZone);
+      addTicketReportUpdates(tx, ticket, next, cfg.businessTimeZone);
       try {
         await tx.commit();
       } catch (err) {

@@ -4,8 +4,9 @@
  * Threading: every email of a ticket carries `References` starting with the ticket's root id
  * `<tkt_…@domain>` and `In-Reply-To` naming the previous email of the ticket (the root for the
  * first), so mail clients keep a ticket's replies in one conversation; the subject carries the
- * ticket token `[#tkt_…]`, which inbound mail (a later session) uses to find the ticket. Each
- * email gets its own `Message-ID` `<msg_…@domain>`. SES keeps In-Reply-To and References as sent;
+ * ticket token `[#tkt_…]`, which inbound mail (functions/tickets/inbound-mail.ts) uses to find the
+ * ticket. Each email gets its own `Message-ID` `<msg_….tkt_…@domain>`: the ticket id in it lets a
+ * reply that keeps only In-Reply-To find its ticket too. SES keeps In-Reply-To and References as sent;
  * in AWS it may replace Message-ID with its own (`<id@email.amazonses.com>`), which is why the
  * thread is anchored on the root id every email references rather than on the previous Message-ID
  * alone.
@@ -50,7 +51,7 @@ export function replyEmail(input: {
   references: readonly string[] | undefined;
 }): ReplyEmail {
   const root = rootMessageId(input.ticketId, input.domain);
-  const messageId = messageIdOf(input.messageId, input.domain);
+  const messageId = messageIdOf(`${input.messageId}.${input.ticketId}`, input.domain);
   const inReplyTo = input.previous ?? root;
   const chain = [root, ...(input.references ?? []).filter((r) => r !== root)];
   if (!chain.includes(inReplyTo)) chain.push(inReplyTo);

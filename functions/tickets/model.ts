@@ -35,6 +35,8 @@ export interface TicketItem {
   lastEmailMessageId?: string;
   /** Message-IDs of the ticket's emails, oldest first (the next reply's References; the last 20). */
   emailReferences?: string[];
+  /** Who wrote in, for a ticket opened by an email from an unknown address (no contact): replies go there. */
+  requester?: { email: string; name?: string };
   sla: SlaState;
   /** Changes on every write, the SLA job's included; writers condition on it. */
   rev: number;
@@ -55,6 +57,12 @@ export interface MessageItem {
   authorId: string;
   createdAt: string;
   email?: { status: 'sent' | 'no-contact' | 'no-address' | 'failed'; messageId?: string; inReplyTo?: string };
+  /** Internal: the References header of the reply's email (a resend repeats it). */
+  emailReferences?: string;
+  /** Internal: when the `ticket-emails` job took the unsent email for its one resend. */
+  resendAt?: string;
+  /** Internal: the inbound email's Message-ID (direction `inbound`). */
+  inboundMessageId?: string;
 }
 
 /** Fields whose changes are audited (and named in the domain event). */
@@ -118,6 +126,8 @@ export interface ServiceDeskSettings {
   warnAtPercent?: number;
   reopenDays?: number;
   routing?: RoutingRule[];
+  /** Satisfaction ratings at or below this open a follow-up task (functions/service-desk/csat-rating.ts). */
+  csatLowRating?: number;
   version: number;
   updatedAt?: string;
   updatedBy?: string;
@@ -139,6 +149,7 @@ export const DEFAULT_SETTINGS: ServiceDeskSettings = {
 
 export const DEFAULT_WARN_PERCENT = 80;
 export const DEFAULT_REOPEN_DAYS = 7;
+export const DEFAULT_CSAT_LOW_RATING = 2;
 
 export function calendarOf(settings: ServiceDeskSettings): BusinessCalendar {
   return { ...settings.calendar, timeZone: settings.calendar.timeZone ?? businessTimeZone() };
@@ -183,5 +194,6 @@ export function toTicket(t: TicketItem, principal: Principal, customerOwnerId: s
 }
 
 export function toMessage(m: MessageItem, principal: Principal, customerOwnerId: string | undefined) {
-  return maskFor('ticketMessage', { ...m }, principal, customerOwnerId);
+  const { emailReferences: _refs, resendAt: _resend, inboundMessageId: _inbound, ...visible } = m;
+  return maskFor('ticketMessage', visible, principal, customerOwnerId);
 }

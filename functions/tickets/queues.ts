@@ -10,7 +10,7 @@ import { keys, newId } from '../data/keys';
 import { ConditionsFailed } from '../data/transaction';
 import { BadRequest, Conflict, NotFound, PreconditionFailed } from '../http/problem';
 import type { Principal } from '../security/principal';
-import { calendarOf, DEFAULT_REOPEN_DAYS, DEFAULT_WARN_PERCENT, type ServiceDeskSettings } from './model';
+import { calendarOf, DEFAULT_CSAT_LOW_RATING, DEFAULT_REOPEN_DAYS, DEFAULT_WARN_PERCENT, type ServiceDeskSettings } from './model';
 import * as repo from './repository';
 
 const MAX_ATTEMPTS = 3;
@@ -92,6 +92,7 @@ function settingsView(s: ServiceDeskSettings) {
     policies: s.policies,
     warnAtPercent: s.warnAtPercent ?? DEFAULT_WARN_PERCENT,
     reopenDays: s.reopenDays ?? DEFAULT_REOPEN_DAYS,
+    csatLowRating: s.csatLowRating ?? DEFAULT_CSAT_LOW_RATING,
     routing: s.routing ?? [],
     version: s.version,
     ...(s.updatedAt ? { updatedAt: s.updatedAt } : {}),
@@ -118,7 +119,7 @@ export async function putSettings(principal: Principal, body: SettingsInput, exp
     const current = await repo.getSettings();
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
     const next: ServiceDeskSettings = { ...body, version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
-    const fields = ['calendar', 'policies', 'warnAtPercent', 'reopenDays', 'routing'];
+    const fields = ['calendar', 'policies', 'warnAtPercent', 'reopenDays', 'routing', 'csatLowRating'];
     const changes = diff(current as unknown as Record<string, unknown>, next as unknown as Record<string, unknown>, fields, []);
     try {
       await repo.saveSettings(current.version, next, settingsAudit('settings', 'service-desk', (a, id) => keys.serviceDesk.audit(a, id), principal, 'updated', next.version, changes, now));

@@ -14,6 +14,7 @@ import { type Condition, Transaction } from '../data/transaction';
 import { localMonthOf } from '../calendar/business-calendar';
 import { DEFAULT_SETTINGS, type MessageItem, PRIORITY_RANK, type ServiceDeskSettings, STATUS_RANK, type TicketItem } from './model';
 import { nextCheckAt, nextDeadline } from './sla';
+import { addTicketReportUpdates } from '../service-desk/report-counters';
 
 const table = () => config().tableName;
 type Stored = Record<string, unknown>;
@@ -74,8 +75,10 @@ export function deadlineStored(t: TicketItem): Stored {
   };
 }
 
+/** A reply whose email is `failed` (not confirmed sent) and not yet taken for its resend sits in the unsent index. */
 export function messageStored(m: MessageItem): Stored {
-  return { ...keys.ticket.message(m.ticketId, m.id), kind: 'ticket-message', ...m };
+  const unsent = m.email?.status === 'failed' && !m.resendAt ? keys.ticket.unsentEmail(m.createdAt, m.ticketId, m.id) : {};
+  return { ...keys.ticket.message(m.ticketId, m.id), ...unsent, kind: 'ticket-message', ...m };
 }
 
 export async function getTicket(id: string): Promise<TicketItem | undefined> {
@@ -121,6 +124,12 @@ export async function getContactEmail(contactId: string): Promise<string | undef
   return out.Item?.email as string | undefined;
 }
 
+/** Where a public reply goes: the ticket's contact, else the sender of the mail that opened it (unknown senders). */
+export async function replyAddress(t: Pick<TicketItem, 'contactId' | 'requester'>): Promise<string | undefined> {
+  if (t.contactId) return getContactEmail(t.contactId);
+  return t.requester?.email;
+}
+
 export async function getQueue(id: string): Promise<QueueItem | undefined> {
   const out = await ddb().send(new GetCommand({ TableName: table(), Key: keys.queue.primary(id), ConsistentRead: true }));
   return out.Item ? withoutKeys<QueueItem>(out.Item) : undefined;
@@ -160,8 +169,12 @@ export interface TicketWrite {
   checks?: Check[];
   /** A new message of the ticket. */
   message?: MessageItem;
+  /** Items that must not exist yet, put in the same transaction (labels `record:<n>`): the inbound-mail record. */
+  records?: Stored[];
   counters?: CounterDelta[];
   timeZone: string;
+  /** More items that must be written with the ticket (the satisfaction survey of a resolution). */
+  puts?: { label: string; item: Stored; condition?: Condition }[];
 }
 
 /**
@@ -175,9 +188,13 @@ export async function saveTicket(write: TicketWrite): Promise<void> {
   tx.put('ticket', ticketStored(after), before ? { expression: 'rev = :rev', values: { ':rev': before.rev } } : { expression: 'attribute_not_exists(pk)' });
   tx.put('deadline', deadlineStored(after));
   if (write.message) tx.put('message', messageStored(write.message), { expression: 'attribute_not_exists(pk)' });
+  for (const [i, record] of (write.records ?? []).entries()) tx.put(`record:${i}`, record, { expression: 'attribute_not_exists(pk)' });
   for (const check of write.checks ?? []) tx.check(check.label, check.key, check.condition);
   for (const [i, audit] of write.audits.entries()) tx.put(`audit:${i}`, audit);
   for (const [i, c] of (write.counters ?? []).entries()) addCounters(tx, `counter:${i}`, c, write.timeZone);
+  // Backlog, times, compliance and breaches of the service report, from the change itself.
+  addTicketReportUpdates(tx, before, after, write.timeZone);
+  for (const extra of write.puts ?? []) tx.put(extra.label, extra.item, extra.condition);
   await tx.commit();
 }
 
@@ -207,14 +224,51 @@ export async function saveNote(message: MessageItem, audit: Stored): Promise<voi
   await tx.commit();
 }
 
-/** Records what happened to a reply's email on its message (one UpdateItem after the send). */
+/** Records what happened to a reply's email on its message (one UpdateItem after the send); a sent email leaves the unsent index. */
 export async function setMessageEmail(m: MessageItem, email: NonNullable<MessageItem['email']>): Promise<void> {
   await ddb().send(new UpdateCommand({
     TableName: table(),
     Key: keys.ticket.message(m.ticketId, m.id),
-    UpdateExpression: 'SET email = :email',
+    UpdateExpression: email.status === 'sent' ? 'SET email = :email REMOVE gsi1pk, gsi1sk' : 'SET email = :email',
     ExpressionAttributeValues: { ':email': email },
   }));
+}
+
+/** One page of replies whose email is unsent, created before `before` (oldest first; keys only). */
+export async function queryUnsentEmails(before: string, limit: number, startKey: Stored | undefined) {
+  const out = await ddb().send(new QueryCommand({
+    TableName: table(),
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk < :before',
+    ExpressionAttributeValues: { ':pk': keys.ticket.unsentEmailPartition, ':before': before },
+    ProjectionExpression: 'ticketId, id',
+    Limit: limit,
+    ExclusiveStartKey: startKey,
+  }));
+  return { items: (out.Items ?? []).map((i) => ({ ticketId: i.ticketId as string, id: i.id as string })), lastKey: out.LastEvaluatedKey };
+}
+
+/**
+ * Takes an unsent reply for its one resend: out of the unsent index, `resendAt` set, on condition
+ * that it is still in the index with status `failed`. Of two concurrent runs exactly one gets it;
+ * undefined for the other (and for a reply sent or taken meanwhile).
+ */
+export async function claimResend(ticketId: string, messageId: string, at: string): Promise<MessageItem | undefined> {
+  try {
+    const out = await ddb().send(new UpdateCommand({
+      TableName: table(),
+      Key: keys.ticket.message(ticketId, messageId),
+      UpdateExpression: 'SET resendAt = :at REMOVE gsi1pk, gsi1sk',
+      ConditionExpression: 'attribute_exists(gsi1pk) AND email.#status = :failed',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':at': at, ':failed': 'failed' },
+      ReturnValues: 'ALL_NEW',
+    }));
+    return out.Attributes ? withoutKeys<MessageItem>(out.Attributes) : undefined;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
+    throw err;
+  }
 }
 
 export async function queryMessages(ticketId: string, limit: number, startKey: Stored | undefined) {

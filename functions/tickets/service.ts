@@ -15,9 +15,11 @@ import { BadRequest, Conflict, type FieldError, Forbidden, NotFound, Preconditio
 import { sendEmail, senderAddress } from '../notifications/email';
 import type { Scope } from '../security/permissions';
 import { canAccess, NO_SUCH_ID, type Principal, scopeFor } from '../security/principal';
+import { contractOfCustomer } from '../contracts/repository';
+import { deliverSurvey, surveyForResolution } from '../service-desk/csat';
 import { mailDomain, replyEmail } from './messages';
 import {
-  calendarOf, DEFAULT_REOPEN_DAYS, type MessageItem, PRIORITY_RANK, routeTicket, slaContext, STATUS_RANK, TICKET_FIELDS, TICKET_SENSITIVE,
+  calendarOf, DEFAULT_REOPEN_DAYS, type MessageItem, PRIORITY_RANK, routeTicket, type ServiceDeskSettings, slaContext, STATUS_RANK, TICKET_FIELDS, TICKET_SENSITIVE,
   type TicketItem, type TicketPriority, type TicketStatus, targetsFor, toMessage, toTicket, transitionProblem,
 } from './model';
 import * as repo from './repository';
@@ -36,12 +38,14 @@ const REFERENCE_KEYS: Record<Reference, (id: string) => Record<string, string>> 
 };
 const REFERENCE_NAMES: Record<Reference, string> = { contactId: 'contact', assetId: 'asset', orderId: 'order' };
 
-function referenceChecks(customerId: string, refs: Partial<Record<Reference | 'queueId', string | undefined>>): repo.Check[] {
+function referenceChecks(customerId: string, refs: Partial<Record<Reference | 'queueId' | 'contractId', string | undefined>>): repo.Check[] {
   const checks: repo.Check[] = [];
   for (const field of ['contactId', 'assetId', 'orderId'] as const) {
     const id = refs[field];
     if (id) checks.push({ label: field, key: REFERENCE_KEYS[field](id), condition: { expression: 'attribute_exists(pk) AND customerId = :cus', values: { ':cus': customerId } } });
   }
+  // The contracts feature's own check: the contract exists and is this customer's.
+  if (refs.contractId) checks.push({ label: 'contractId', ...contractOfCustomer(refs.contractId, customerId) });
   if (refs.queueId) checks.push({ label: 'queueId', key: keys.queue.primary(refs.queueId), condition: { expression: 'attribute_exists(pk)' } });
   return checks;
 }
@@ -52,19 +56,20 @@ function referenceError(err: ConditionsFailed): Error | undefined {
   for (const field of ['contactId', 'assetId', 'orderId'] as const) {
     if (err.labels.includes(field)) errors.push({ path: field, message: `No such ${REFERENCE_NAMES[field]} of this customer` });
   }
+  if (err.labels.includes('contractId')) errors.push({ path: 'contractId', message: 'No such contract of this customer' });
   if (err.labels.includes('queueId')) errors.push({ path: 'queueId', message: 'No such queue' });
   return errors.length ? BadRequest('The ticket refers to records that do not exist or belong to another customer', errors) : undefined;
 }
 
 const unknownCustomer = () => BadRequest('The ticket refers to a customer that does not exist or that you may not see', [{ path: 'customerId', message: 'No such customer' }]);
 
-function ticketAudit(before: TicketItem | undefined, after: TicketItem, action: 'created' | 'updated' | 'reopened' | 'resolved' | 'closed', actor: Principal, now: Date) {
+export function ticketAudit(before: TicketItem | undefined, after: TicketItem, action: 'created' | 'updated' | 'reopened' | 'resolved' | 'closed', actor: Principal, now: Date) {
   const changes = diff(before as unknown as Record<string, unknown> | undefined, after as unknown as Record<string, unknown>, TICKET_FIELDS, TICKET_SENSITIVE);
   // Creation and status milestones are key events on the customer's timeline; field edits stay in its history.
   return auditItem({ customerId: after.customerId, entityType: 'ticket', entityId: after.id, action, actor, at: now, version: after.version, changes, timeline: action !== 'updated' });
 }
 
-function messageAudit(m: MessageItem, customerId: string, actor: Principal, now: Date) {
+export function messageAudit(m: MessageItem, customerId: string, actor: Principal, now: Date) {
   const changes: FieldChange[] = [{ field: 'ticketId', to: m.ticketId }, { field: 'visibility', to: m.visibility }, { field: 'body', redacted: true }];
   return auditItem({ customerId, entityType: 'ticket-message', entityId: m.id, action: 'created', actor, at: now, version: 1, changes, timeline: true });
 }
@@ -109,18 +114,45 @@ export interface TicketCreateInput {
 export async function createTicket(principal: Principal, body: TicketCreateInput, now: Date) {
   const { customer, settings } = await repo.getCustomerAndSettings(body.customerId);
   if (!customer || !canAccess(principal, 'customers:read', customer.ownerId)) throw unknownCustomer();
+  const ticket = await openTicket(principal, customer, settings, body, now);
+  return toTicket(ticket, principal, piiOwner(principal, customer.ownerId));
+}
+
+/** What inbound mail adds to a ticket it opens (functions/tickets/inbound.ts). */
+export interface OpenExtra {
+  /** An item written in the ticket's transaction, on condition that it does not exist yet (the inbound record, naming the ticket). */
+  record?: (ticketId: string) => Record<string, unknown>;
+  /** The sender of a mail from an unknown address (replies go there). */
+  requester?: TicketItem['requester'];
+  /** The Message-ID of the mail that opened the ticket: the first reply answers it. */
+  emailMessageId?: string;
+}
+
+/**
+ * Round robin inside a queue with `autoAssign`: an atomic counter per queue, so concurrent tickets
+ * take turns and never share one. Undefined when the queue assigns nobody.
+ */
+async function roundRobin(queue: repo.QueueItem): Promise<string | undefined> {
+  if (!queue.autoAssign || queue.memberIds.length === 0) return undefined;
+  const turn = await repo.nextTurn(queue.id);
+  return queue.memberIds[(((turn - 1) % queue.memberIds.length) + queue.memberIds.length) % queue.memberIds.length];
+}
+
+/**
+ * Opens a ticket for `customer` (read with the settings by repo.getCustomerAndSettings): routing,
+ * round robin, SLA clocks, the write with its reference checks. Whether the caller may open a
+ * ticket for this customer is decided before: createTicket above (customers:read), the
+ * self-service portal (functions/portal: the customer in the caller's token).
+ */
+export async function openTicket(principal: Principal, customer: repo.CustomerRef, settings: ServiceDeskSettings, body: TicketCreateInput, now: Date, extra: OpenExtra = {}): Promise<TicketItem> {
   if (customer.archivedAt) throw customerArchived(customer.id);
   const priority = body.priority ?? 'normal';
   const queueId = body.queueId ?? routeTicket(settings.routing, { category: body.category, priority, tier: customer.tier })?.queueId;
   let assigneeId = body.assigneeId;
   if (!assigneeId && queueId) {
-    // Round robin inside the queue: an atomic counter per queue, so concurrent tickets take turns.
     const queue = await repo.getQueue(queueId);
     if (!queue) throw BadRequest('The ticket refers to a queue that does not exist', [{ path: body.queueId ? 'queueId' : '(body)', message: 'No such queue' }]);
-    if (queue.autoAssign && queue.memberIds.length > 0) {
-      const turn = await repo.nextTurn(queueId);
-      assigneeId = queue.memberIds[(((turn - 1) % queue.memberIds.length) + queue.memberIds.length) % queue.memberIds.length];
-    }
+    assigneeId = await roundRobin(queue);
   }
   const at = now.toISOString();
   const ctx = slaContext(settings);
@@ -139,6 +171,8 @@ export async function createTicket(principal: Principal, body: TicketCreateInput
     ...(body.orderId ? { orderId: body.orderId } : {}),
     ...(queueId ? { queueId } : {}),
     ...(assigneeId ? { assigneeId } : {}),
+    ...(extra.requester ? { requester: extra.requester } : {}),
+    ...(extra.emailMessageId ? { lastEmailMessageId: extra.emailMessageId, emailReferences: [extra.emailMessageId] } : {}),
     sla: startSla(targetsFor(settings, priority, customer.tier), now, ctx),
     rev: 1,
     version: 1,
@@ -158,13 +192,14 @@ export async function createTicket(principal: Principal, body: TicketCreateInput
       checks,
       counters: [{ at, queueId, priority, add: { opened: 1 } }],
       timeZone: ctx.calendar.timeZone,
+      ...(extra.record ? { records: [extra.record(ticket.id)] } : {}),
     });
   } catch (err) {
     if (!(err instanceof ConditionsFailed)) throw err;
     if (err.labels.includes(`customer:${customer.id}`)) throw err.items[`customer:${customer.id}`] ? customerArchived(customer.id) : unknownCustomer();
     throw referenceError(err) ?? err;
   }
-  return toTicket(ticket, principal, piiOwner(principal, customer.ownerId));
+  return ticket;
 }
 
 // Read ---------------------------------------------------------------------------------------------
@@ -191,9 +226,18 @@ export interface TicketPatchInput {
   resolution?: string | null;
 }
 
+/** The next member of a queue a ticket moves to (400 for a queue that does not exist). */
+async function queueAssignee(queueId: string): Promise<{ assigneeId?: string }> {
+  const queue = await repo.getQueue(queueId);
+  if (!queue) throw BadRequest('The ticket refers to a queue that does not exist', [{ path: 'queueId', message: 'No such queue' }]);
+  const assigneeId = await roundRobin(queue);
+  return assigneeId ? { assigneeId } : {};
+}
+
 const PATCHABLE = ['subject', 'description', 'category', 'priority', 'contactId', 'assetId', 'contractId', 'orderId', 'queueId', 'assigneeId', 'resolution'] as const;
 
 export async function updateTicket(principal: Principal, id: string, patch: TicketPatchInput, expectedVersion: number | undefined, now: Date) {
+  let assignedByQueue: { assigneeId?: string } | undefined;
   for (let attempt = 1; ; attempt++) {
     const { ticket: current, ownerId } = await loadVisible(principal, id, 'tickets:write');
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
@@ -202,6 +246,13 @@ export async function updateTicket(principal: Principal, id: string, patch: Tick
       const value = patch[field];
       if (value === null) delete next[field];
       else if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = value;
+    }
+    if (patch.queueId && patch.queueId !== current.queueId && patch.assigneeId === undefined) {
+      // A move to another queue hands the ticket to that queue's next member (round robin), as
+      // opening it there would; a queue without autoAssign keeps the current assignee. Once per
+      // request: a retry of the write below keeps the member already picked.
+      assignedByQueue ??= await queueAssignee(patch.queueId);
+      if (assignedByQueue.assigneeId) next.assigneeId = assignedByQueue.assigneeId;
     }
     const to = patch.status ?? current.status;
     const movesClocks = to !== current.status || next.priority !== current.priority;
@@ -236,22 +287,27 @@ export async function updateTicket(principal: Principal, id: string, patch: Tick
     next.rev = current.rev + 1;
     next.updatedAt = now.toISOString();
     next.updatedBy = principal.userId;
-    const changed = (field: 'contactId' | 'assetId' | 'orderId' | 'queueId') => (next[field] !== current[field] ? next[field] : undefined);
+    const changed = (field: 'contactId' | 'assetId' | 'orderId' | 'queueId' | 'contractId') => (next[field] !== current[field] ? next[field] : undefined);
     const counters: repo.CounterDelta[] = [];
     const add: Record<string, number> = {};
     if (action === 'resolved') add.resolved = 1;
     if (action === 'reopened') add.reopened = 1;
     if (newBreaches > 0) add.breaches = newBreaches;
     if (Object.keys(add).length > 0) counters.push({ at: now.toISOString(), queueId: next.queueId, priority: next.priority, add });
+    const timeZone = settings ? calendarOf(settings).timeZone : config().businessTimeZone;
+    // The first resolution writes the satisfaction survey with it (an outbox item), sent below.
+    const survey = action === 'resolved' ? await surveyForResolution(next, principal.userId, now, timeZone) : undefined;
     try {
       await repo.saveTicket({
         before: current,
         after: next,
         audits: [ticketAudit(current, next, action, principal, now)],
-        checks: referenceChecks(current.customerId, { contactId: changed('contactId'), assetId: changed('assetId'), orderId: changed('orderId'), queueId: changed('queueId') }),
+        checks: referenceChecks(current.customerId, { contactId: changed('contactId'), assetId: changed('assetId'), orderId: changed('orderId'), queueId: changed('queueId'), contractId: changed('contractId') }),
         counters,
-        timeZone: settings ? calendarOf(settings).timeZone : config().businessTimeZone,
+        timeZone,
+        ...(survey ? { puts: [survey] } : {}),
       });
+      if (survey) await deliverSurvey(next.id, now);
       return toTicket(next, principal, piiOwner(principal, ownerId));
     } catch (err) {
       if (!(err instanceof ConditionsFailed)) throw err;
@@ -293,10 +349,13 @@ export async function addMessage(principal: Principal, ticketId: string, body: {
 
     const settings = await repo.getSettings();
     const ctx = slaContext(settings);
-    const address = current.contactId ? await repo.getContactEmail(current.contactId) : undefined;
+    const address = await repo.replyAddress(current);
     const domain = mailDomain(senderAddress());
     const email = replyEmail({ ticketId, subject: current.subject, body: body.body, messageId: message.id, domain, previous: current.lastEmailMessageId, references: current.emailReferences });
-    message.email = !current.contactId ? { status: 'no-contact' } : !address ? { status: 'no-address' } : { status: 'failed', messageId: email.messageId, inReplyTo: email.inReplyTo };
+    message.email = !current.contactId && !current.requester ? { status: 'no-contact' } : !address ? { status: 'no-address' } : { status: 'failed', messageId: email.messageId, inReplyTo: email.inReplyTo };
+    // Until the send is confirmed the reply sits in the unsent index; the `ticket-emails` job
+    // resends it once if this request never confirms it (functions/tickets/email-retry.ts).
+    if (address) message.emailReferences = email.headers.find((h) => h.name === 'References')?.value;
 
     const next: TicketItem = { ...current, rev: current.rev + 1, version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
     let newBreaches = 0;
@@ -334,7 +393,7 @@ export async function addMessage(principal: Principal, ticketId: string, body: {
         message.email = { status: 'sent', messageId: email.messageId, inReplyTo: email.inReplyTo };
         await repo.setMessageEmail(message, message.email);
       } catch {
-        // The message stays with email status `failed`.
+        // The message stays with email status `failed`, in the unsent index: resent once by the job.
       }
     }
     return toMessage(message, principal, piiOwner(principal, ownerId));

@@ -9,6 +9,7 @@ import { newId } from '../data/keys';
 import type { NotificationItem } from '../notifications/model';
 import { DELIVERY_ID_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader, TIMESTAMP_HEADER } from './signing';
 import { type DeliveryItem, DISABLE_AFTER_MS, HISTORY_LIMIT, nextAttempt, type WebhookItem } from './model';
+import { webhookAudit, WEBHOOK_SYSTEM } from './audit';
 import * as repo from './repository';
 import { sendSigned, type SendOutcome } from './send';
 
@@ -76,7 +77,9 @@ export async function attemptDelivery(delivery: DeliveryItem, webhook: WebhookIt
   } else if (!webhook.failingSince) {
     await repo.markWebhookFailing(webhook.id, now);
   } else if (webhook.active && now.getTime() - Date.parse(webhook.failingSince) >= DISABLE_AFTER_MS) {
-    disabled = await repo.disableWebhook(webhook, `No successful delivery since ${webhook.failingSince}`, adminNotifications(webhook, at), now);
+    const reason = `No successful delivery since ${webhook.failingSince}`;
+    const after: WebhookItem = { ...webhook, active: false, disabledReason: reason, version: webhook.version + 1 };
+    disabled = await repo.disableWebhook(webhook, reason, adminNotifications(webhook, at), webhookAudit(webhook, after, 'disabled', WEBHOOK_SYSTEM, now), now);
   }
   return { delivery: after, outcome, disabled, recorded };
 }

@@ -11,8 +11,8 @@ export const handler = createHttpHandler('webhooks', routes, {
   listWebhooks: async ({ query }) => ok(await service.listWebhooks(query)),
   getWebhook: async ({ params }) => ok(await service.getWebhook(params.id)),
   updateWebhook: async ({ principal, params, body, expectedVersion, now }) => ok(await service.updateWebhook(principal, params.id, body, expectedVersion, now)),
-  deleteWebhook: async ({ params, expectedVersion }) => {
-    await service.deleteWebhook(params.id, expectedVersion);
+  deleteWebhook: async ({ principal, params, expectedVersion, now }) => {
+    await service.deleteWebhook(principal, params.id, expectedVersion, now);
     return noContent();
   },
   rotateSecret: async ({ principal, params, body, now }) => ok(await service.rotateSecret(principal, params.id, body, now)),

@@ -3,12 +3,12 @@
  * Every read is one GetItem or one Query page; every write one conditional request or one
  * transaction (a disable together with its admin notifications).
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
 import { withoutKeys } from '../data/records';
-import { Transaction } from '../data/transaction';
+import { ConditionsFailed, Transaction } from '../data/transaction';
 import { type NotificationItem, notificationStored } from '../notifications/model';
 import { type DeliveryItem, deliveryStored, DELIVERY_RETENTION_DAYS, type WebhookItem, webhookStored } from './model';
 
@@ -22,29 +22,34 @@ export async function getWebhook(id: string): Promise<WebhookItem | undefined> {
   return out.Item ? withoutKeys<WebhookItem>(out.Item) : undefined;
 }
 
-/** Creates (`before` undefined) or replaces the webhook at its expected version. */
-export async function saveWebhook(before: WebhookItem | undefined, after: WebhookItem): Promise<boolean> {
+/**
+ * Creates (`before` undefined) or replaces the webhook at its expected version, with its audit
+ * entry (functions/webhooks/service.ts) in the same transaction: the change and its
+ * `webhook.*` event commit together.
+ */
+export async function saveWebhook(before: WebhookItem | undefined, after: WebhookItem, audit: Stored): Promise<boolean> {
+  const tx = new Transaction()
+    .put('webhook', webhookStored(after), before ? { expression: 'version = :v', values: { ':v': before.version } } : { expression: 'attribute_not_exists(pk)' })
+    .put('audit', audit);
   try {
-    await ddb().send(new PutCommand({
-      TableName: table(),
-      Item: webhookStored(after),
-      ConditionExpression: before ? 'version = :v' : 'attribute_not_exists(pk)',
-      ...(before ? { ExpressionAttributeValues: { ':v': before.version } } : {}),
-    }));
+    await tx.commit();
     return true;
   } catch (err) {
-    if (isConditionFailure(err)) return false;
+    if (err instanceof ConditionsFailed) return false;
     throw err;
   }
 }
 
-/** Deletes the webhook at its expected version; its deliveries expire with their TTL. */
-export async function deleteWebhook(id: string, version: number): Promise<boolean> {
+/** Deletes the webhook at its expected version, with its audit entry; its deliveries expire with their TTL. */
+export async function deleteWebhook(id: string, version: number, audit: Stored): Promise<boolean> {
+  const tx = new Transaction()
+    .delete('webhook', keys.webhook.primary(id), { expression: 'version = :v', values: { ':v': version } })
+    .put('audit', audit);
   try {
-    await ddb().send(new DeleteCommand({ TableName: table(), Key: keys.webhook.primary(id), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': version } }));
+    await tx.commit();
     return true;
   } catch (err) {
-    if (isConditionFailure(err)) return false;
+    if (err instanceof ConditionsFailed) return false;
     throw err;
   }
 }
@@ -193,13 +198,15 @@ export async function markWebhookFailing(webhookId: string, now: Date): Promise<
  * transaction: only the run that flips `active` writes the notifications, so they arrive once.
  * False when it was changed meanwhile (re-enabled, succeeded, edited, or already disabled).
  */
-export async function disableWebhook(webhook: WebhookItem, reason: string, notifications: NotificationItem[], now: Date): Promise<boolean> {
+export async function disableWebhook(webhook: WebhookItem, reason: string, notifications: NotificationItem[], audit: Stored, now: Date): Promise<boolean> {
   const at = now.toISOString();
   const tx = new Transaction();
+  // The version read must still be current ("edited" above), so the audit entry's version is exact.
   tx.update('webhook', keys.webhook.primary(webhook.id), {
-    expression: 'SET active = :false, disabledAt = :at, disabledReason = :reason, version = version + :one, updatedAt = :at REMOVE gsi2pk, gsi2sk',
-    values: { ':false': false, ':at': at, ':reason': reason, ':one': 1 },
-  }, { expression: 'active = :true AND failingSince = :since', values: { ':true': true, ':since': webhook.failingSince } });
+    expression: 'SET active = :false, disabledAt = :at, disabledReason = :reason, version = :next, updatedAt = :at REMOVE gsi2pk, gsi2sk',
+    values: { ':false': false, ':at': at, ':reason': reason, ':next': webhook.version + 1 },
+  }, { expression: 'active = :true AND failingSince = :since AND version = :v', values: { ':true': true, ':since': webhook.failingSince, ':v': webhook.version } });
+  tx.put('audit', audit);
   for (const n of notifications) tx.put(`notification:${n.userId}`, notificationStored(n));
   try {
     await tx.commit();

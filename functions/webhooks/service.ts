@@ -11,6 +11,7 @@ import { BadRequest, Conflict, NotFound, PreconditionFailed } from '../http/prob
 import type { Principal } from '../security/principal';
 import { attemptDelivery } from './attempt';
 import { DEFAULT_OVERLAP_SECONDS, LEASE_MS, toDelivery, toWebhook, type WebhookItem } from './model';
+import { webhookAudit } from './audit';
 import * as repo from './repository';
 import { newSecret } from './signing';
 import { urlProblem } from './ssrf';
@@ -47,7 +48,7 @@ export async function createWebhook(principal: Principal, body: WebhookInput, no
     createdBy: principal.userId,
     updatedBy: principal.userId,
   };
-  await repo.saveWebhook(undefined, item);
+  await repo.saveWebhook(undefined, item, webhookAudit(undefined, item, 'created', principal, now));
   return { ...toWebhook(item), secret: item.secret.secret };
 }
 
@@ -82,16 +83,17 @@ export async function updateWebhook(principal: Principal, id: string, patch: Par
       version: current.version + 1, updatedAt: at, updatedBy: principal.userId,
     };
     for (const field of ['failingSince', 'disabledAt', 'disabledReason'] as const) if (next[field] === undefined) delete next[field];
-    if (await repo.saveWebhook(current, next)) return toWebhook(next);
+    if (await repo.saveWebhook(current, next, webhookAudit(current, next, 'updated', principal, now))) return toWebhook(next);
     if (expectedVersion !== undefined) throw PreconditionFailed();
     if (attempt >= 3) throw Conflict('The webhook is being changed by someone else right now; retry');
   }
 }
 
-export async function deleteWebhook(id: string, expectedVersion: number | undefined) {
+export async function deleteWebhook(principal: Principal, id: string, expectedVersion: number | undefined, now: Date) {
   const current = await load(id);
   if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
-  if (!(await repo.deleteWebhook(id, current.version))) throw PreconditionFailed();
+  const audit = webhookAudit(current, { ...current, version: current.version + 1 }, 'deleted', principal, now);
+  if (!(await repo.deleteWebhook(id, current.version, audit))) throw PreconditionFailed();
 }
 
 /**
@@ -116,7 +118,7 @@ export async function rotateSecret(principal: Principal, id: string, body: { ove
       delete next.previousSecret;
       delete next.previousSecretExpiresAt;
     }
-    if (await repo.saveWebhook(current, next)) return { ...toWebhook(next), secret: next.secret.secret };
+    if (await repo.saveWebhook(current, next, webhookAudit(current, next, 'rotated', principal, now))) return { ...toWebhook(next), secret: next.secret.secret };
     if (attempt >= 3) throw Conflict('The webhook is being changed by someone else right now; retry');
   }
 }

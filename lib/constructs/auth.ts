@@ -7,7 +7,7 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ConfigurationSet, DkimIdentity, EasyDkimSigningKeyLength, EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
-import { ROLES } from '../../functions/security/permissions';
+import { STAFF_ROLES } from '../../functions/security/permissions';
 
 export interface AuthProps {
   mfa: 'required' | 'optional';
@@ -74,7 +74,7 @@ export function defaultDomainPrefix(stage: string): string {
 /**
  * Cognito user pool for CRM users. Administrators create users (no self sign-up); users sign in
  * with their email and a strong password, TOTP MFA by default. One group per role of the
- * permission matrix (ROLES), ordered so the most privileged role has the lowest precedence;
+ * permission matrix's staff roles (STAFF_ROLES; customers sign in through the PortalAuth pool), ordered so the most privileged role has the lowest precedence;
  * membership reaches the API as the `cognito:groups` claim. The app client is a public client
  * (web and mobile: no secret) using SRP and refresh tokens, and the OAuth 2.0 authorization code
  * flow (PKCE) through the pool's domain once the stage names its web client's callback URLs.
@@ -91,6 +91,8 @@ export class Auth extends Construct {
    * (bounce and complaint rates in CloudWatch) for SES alarms; Cognito's emails use it too.
    */
   readonly configurationSet?: ConfigurationSet;
+  /** How Cognito sends its emails, when through SES (`emailThroughSes`); the portal's pool sends the same way. */
+  readonly emailSettings?: UserPoolEmail;
   /** The user pool domain serving the OAuth 2.0 endpoints and the hosted sign-in UI. */
   readonly domain: UserPoolDomain;
   /** Its base URL (`https://…`, no trailing slash): the system function's AUTH_DOMAIN_URL. */
@@ -124,6 +126,17 @@ export class Auth extends Construct {
       });
     }
 
+    if (props.emailThroughSes && sender) {
+      this.emailSettings = UserPoolEmail.withSES({
+        fromEmail: sender,
+        // Explicit because the stack may be environment-agnostic (region unknown at synth).
+        sesRegion: Stack.of(this).region,
+        // The ARN Cognito sends with: the domain identity when this stack creates it.
+        ...(this.emailIdentity ? { sesVerifiedDomain: senderDomain } : {}),
+        ...(this.configurationSet ? { configurationSetName: this.configurationSet.configurationSetName } : {}),
+      });
+    }
+
     this.userPool = new UserPool(this, 'UserPool', {
       selfSignUpEnabled: false,
       signInAliases: { email: true },
@@ -147,16 +160,7 @@ export class Auth extends Construct {
       // Essentials is the minimum: V2_0 pre-token triggers (access-token claims) need it.
       featurePlan: threatProtection ? FeaturePlan.PLUS : FeaturePlan.ESSENTIALS,
       ...(threatProtection ? { standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION } : {}),
-      ...(props.emailThroughSes && sender ? {
-        email: UserPoolEmail.withSES({
-          fromEmail: sender,
-          // Explicit because the stack may be environment-agnostic (region unknown at synth).
-          sesRegion: Stack.of(this).region,
-          // The ARN Cognito sends with: the domain identity when this stack creates it.
-          ...(this.emailIdentity ? { sesVerifiedDomain: senderDomain } : {}),
-          ...(this.configurationSet ? { configurationSetName: this.configurationSet.configurationSetName } : {}),
-        }),
-      } : {}),
+      ...(this.emailSettings ? { email: this.emailSettings } : {}),
       deletionProtection: props.deletionProtection,
       removalPolicy: props.removalPolicy,
     });
@@ -181,7 +185,7 @@ export class Auth extends Construct {
       });
     }
 
-    this.groups = ROLES.map((role, precedence) => new UserPoolGroup(this, `Group-${role}`, {
+    this.groups = STAFF_ROLES.map((role, precedence) => new UserPoolGroup(this, `Group-${role}`, {
       userPool: this.userPool,
       groupName: role,
       precedence,

@@ -1,13 +1,14 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { BlockPublicAccess, Bucket, BucketEncryption, type BucketProps, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { IMPORT_FILES_DAYS } from '../../functions/imports/storage';
 
 /**
  * What every CRM bucket has: no public access, TLS only, S3-managed encryption, ACLs disabled,
  * the stage's removal policy — and with DESTROY (the dev default) its objects are deleted on
  * stack deletion, so `cdk destroy` of a dev stage succeeds.
  */
-function protectedBucket(removalPolicy: RemovalPolicy): BucketProps {
+export function protectedBucket(removalPolicy: RemovalPolicy): BucketProps {
   return {
     blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
     enforceSSL: true,
@@ -52,6 +53,8 @@ export class ExportsBucket extends Construct {
         { prefix: 'athena-results/', expiration: Duration.days(7) },
         // DynamoDB's export files: applied to the lake within the hour; kept a while for replays.
         { prefix: 'lake/exports/', expiration: Duration.days(30) },
+        // CSV imports (uploads hold personal data; reports are read once): functions/imports/storage.ts.
+        { prefix: 'imports/', expiration: Duration.days(IMPORT_FILES_DAYS) },
       ],
     });
   }

@@ -31,8 +31,18 @@ export interface FeatureResources {
   exportsBucket?: Bucket;
   /** The data stack's export name of the exports bucket's ARN: grants import it by that name (as cdk-nag then names it). */
   exportsBucketArnExport?: string;
+  attachmentsBucket?: Bucket;
+  /** The data stack's export name of the attachments bucket's ARN. */
+  attachmentsBucketArnExport?: string;
+  inboundMailBucket?: Bucket;
+  /** The data stack's export name of the inbound mail bucket's ARN. */
+  inboundMailBucketArnExport?: string;
+  /** SUPPORT_EMAIL of the inbound-mail function: the support address or domain (its own mail is never a ticket). */
+  supportEmail?: string;
   cursorSecret?: ISecret;
   senderEmail?: string;
+  /** ARN of the SMS origination identity (config smsOriginationIdentity); SMS features get SendTextMessage on it only. */
+  smsOriginationIdentity?: string;
 }
 
 export interface FeatureFunctionProps {
@@ -42,7 +52,7 @@ export interface FeatureFunctionProps {
   stage: string;
   logLevel: string;
   /** Settings every function reads (functions/config.ts): business time zone, app URL. */
-  settings: { businessTimeZone: string; appBaseUrl: string };
+  settings: { businessTimeZone: string; appBaseUrl: string; apiKeyRateLimitPerMinute?: number };
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
   /** Concurrency reserved for (and capping) this function; undefined = the account's pool. */
@@ -99,6 +109,9 @@ export class FeatureFunction extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(props.stage),
       BUSINESS_TIME_ZONE: props.settings.businessTimeZone,
       APP_BASE_URL: props.settings.appBaseUrl,
+      // The API key authorizer counts against it; the apikeys function shows it on keys without their own.
+      ...(props.settings.apiKeyRateLimitPerMinute && (props.name === 'apikeys' || props.name === 'apikeys-authorizer')
+        ? { API_KEY_RATE_LIMIT_PER_MINUTE: String(props.settings.apiKeyRateLimitPerMinute) } : {}),
     };
 
     if (feature.table) {
@@ -147,6 +160,12 @@ export class FeatureFunction extends Construct {
       environment.SENDER_EMAIL = sender;
     }
 
+    if (feature.sendSms && resources.smsOriginationIdentity) {
+      // SendTextMessage from the configured origination identity only (resource-level permission).
+      this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sms-voice:SendTextMessage'], resources: [resources.smsOriginationIdentity] }));
+      environment.SMS_ORIGINATION_IDENTITY = resources.smsOriginationIdentity;
+    }
+
     if (feature.writeExports) {
       const bucket = need(resources.exportsBucket, 'writeExports');
       this.role.addToPrincipalPolicy(new PolicyStatement({
@@ -169,6 +188,44 @@ export class FeatureFunction extends Construct {
         id: `AwsSolutions-IAM5[Resource::${nagBucketArn(this, bucket, resources.exportsBucketArnExport)}/exports/*]`,
         reason: 'Presigned download URLs of on-demand export files, whose keys (export id, entity, part) are only known at run time; GetObject under exports/ of the exports bucket only.',
       });
+    }
+
+    if (feature.importFiles) {
+      const bucket = need(resources.exportsBucket, 'importFiles');
+      // Uploads (presigned PUT), the worker's ranged reads, the rejected-rows reports: `imports/` only.
+      this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [objectsArn(this, bucket, resources.exportsBucketArnExport, 'imports/*')] }));
+      environment.EXPORTS_BUCKET_NAME = bucket.bucketName;
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagBucketArn(this, bucket, resources.exportsBucketArnExport)}/imports/*]`,
+        reason: 'CSV import files (upload, rejected-rows reports) whose keys carry the import id, only known at run time; GetObject/PutObject under imports/ of the exports bucket only.',
+      });
+    }
+
+    if (feature.attachments) {
+      const bucket = need(resources.attachmentsBucket, 'attachments');
+      // Presigned URLs carry this role's permission: PUT (upload) and GET (download, and HeadObject's
+      // check of an upload) under tickets/ only.
+      this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [objectsArn(this, bucket, resources.attachmentsBucketArnExport, 'tickets/*')] }));
+      environment.ATTACHMENTS_BUCKET_NAME = bucket.bucketName;
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagBucketArn(this, bucket, resources.attachmentsBucketArnExport)}/tickets/*]`,
+        reason: 'Presigned upload and download URLs of ticket attachments, whose keys (ticket id, attachment id) are only known at run time; PutObject/GetObject under tickets/ of the dedicated attachments bucket only.',
+      });
+    }
+
+    if (feature.inboundMail) {
+      const bucket = need(resources.inboundMailBucket, 'inboundMail');
+      // Reads received mail under inbound/; CopyObject of unreadable mail to quarantine/ (a copy is a GET of the source and a PUT of the target).
+      this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [objectsArn(this, bucket, resources.inboundMailBucketArnExport, 'inbound/*')] }));
+      this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [objectsArn(this, bucket, resources.inboundMailBucketArnExport, 'quarantine/*')] }));
+      environment.INBOUND_BUCKET = bucket.bucketName;
+      environment.SUPPORT_EMAIL = resources.supportEmail ?? '';
+      for (const prefix of ['inbound', 'quarantine']) {
+        Validations.of(this.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${nagBucketArn(this, bucket, resources.inboundMailBucketArnExport)}/${prefix}/*]`,
+          reason: 'Received mail is stored by SES under a key named by its SES message id, only known at run time; GetObject under inbound/ and PutObject under quarantine/ of the dedicated inbound mail bucket only.',
+        });
+      }
     }
 
     this.fn = new NodejsFunction(this, 'Function', {

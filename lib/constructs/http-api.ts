@@ -11,6 +11,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, CORS_MAX_AGE_SECONDS } from '../../functions/api/cors';
 import { type RouteDef, routeKey } from '../../functions/api/routes';
+import { authorizerOf } from '../../functions/api/route-def';
 
 export { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS };
 
@@ -42,6 +43,11 @@ export interface HttpApiProps {
   userPool: UserPool;
   client: UserPoolClient;
   /**
+   * The self-service portal's user pool and client: the portal routes' JWT authorizer
+   * (authorizerOf in functions/api/route-def.ts) trusts these and nothing else.
+   */
+  portal: { userPool: UserPool; client: UserPoolClient };
+  /**
    * Further client ids the authorizer accepts, resolved at synthesis: a client created after the
    * API (the docs page's, whose callback is this API's URL) can be named without a cycle.
    */
@@ -66,6 +72,8 @@ export class CrmHttpApi extends Construct {
   readonly api: CdkHttpApi;
   readonly stage: HttpStage;
   readonly authorizer: HttpJwtAuthorizer;
+  /** The portal routes' authorizer (the portal user pool). */
+  readonly portalAuthorizer: HttpJwtAuthorizer;
   /** Routes by route key (`GET /v1/customers/{id}`). */
   readonly routes = new Map<string, HttpRoute>();
 
@@ -107,6 +115,13 @@ export class CrmHttpApi extends Construct {
       identitySource: ['$request.header.Authorization'],
     });
 
+    // Portal routes: the portal pool's tokens only. The staff authorizer never accepts them (another
+    // issuer), and this one never accepts a staff token.
+    this.portalAuthorizer = new HttpJwtAuthorizer('PortalJwt', props.portal.userPool.userPoolProviderUrl, {
+      jwtAudience: [props.portal.client.userPoolClientId],
+      identitySource: ['$request.header.Authorization'],
+    });
+
     const integrations = new Map<string, HttpLambdaIntegration>();
     for (const route of props.routes) {
       const fn = props.functions[route.feature];
@@ -121,7 +136,7 @@ export class CrmHttpApi extends Construct {
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration,
-        authorizer: isPublic ? undefined : this.authorizer,
+        authorizer: isPublic ? undefined : authorizerOf(route) === 'portal' ? this.portalAuthorizer : this.authorizer,
       });
       if (isPublic) {
         Validations.of(httpRoute!).acknowledge({

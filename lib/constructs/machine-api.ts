@@ -7,6 +7,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type RouteDef, routeKey } from '../../functions/api/routes';
+import { authorizerOf } from '../../functions/api/route-def';
 import { ACCESS_LOG_FIELDS } from './http-api';
 
 export interface MachineApiProps {
@@ -66,7 +67,8 @@ export class MachineApi extends Construct {
     });
     const integrations = new Map<string, HttpLambdaIntegration>();
     for (const route of props.routes) {
-      if (route.permission === 'public') continue;
+      // Public routes stay on the user API; portal routes are for signed-in contacts, never keys.
+      if (authorizerOf(route) !== 'staff') continue;
       const fn = props.functions[route.feature];
       if (!fn) throw new Error(`Route ${routeKey(route)} names feature "${route.feature}", which has no function`);
       let integration = integrations.get(route.feature);

@@ -12,7 +12,12 @@ export interface LocalS3 {
   stop(): Promise<void>;
 }
 
-export async function startS3(options: { port?: number; host?: string; directory: string; buckets: string[] }): Promise<LocalS3> {
+/** The S3 event notification s3rver emits for an object written (the shape S3 sends to Lambda). */
+export interface S3ObjectEvent {
+  Records: { eventName: string; s3: { bucket: { name: string }; object: { key: string; size?: number } } }[];
+}
+
+export async function startS3(options: { port?: number; host?: string; directory: string; buckets: string[]; onEvent?: (event: S3ObjectEvent) => void }): Promise<LocalS3> {
   mkdirSync(options.directory, { recursive: true });
   const instance = new S3rver({
     address: options.host ?? '127.0.0.1',
@@ -21,6 +26,8 @@ export async function startS3(options: { port?: number; host?: string; directory
     silent: true,
     configureBuckets: options.buckets.map((name) => ({ name })),
   });
+  // s3rver is an event emitter: every Put/Post/Copy/Delete of an object, in S3's notification format.
+  if (options.onEvent) instance.on('event', options.onEvent);
   const { port } = await instance.run();
   return { endpoint: `http://127.0.0.1:${port}`, port, stop: () => instance.close() };
 }

@@ -15,6 +15,7 @@ declare module 's3rver' {
     constructor(options?: S3rverOptions);
     run(): Promise<{ address: string; port: number; family: string }>;
     close(): Promise<void>;
+    on(event: 'event', listener: (event: any) => void): this;
     httpServer?: Server;
   }
 }

@@ -47,6 +47,10 @@ const ALLOWANCES: Partial<Record<FeatureName, { ratio: number; why: string }>> =
   exports: { ratio: 1.4, why: 'MISSES the budget (gate 1.30): the export API imports the S3 client (presigning) and the lake column model at start; presign without the full client or load it on first use' },
   tasks: { ratio: 1.35, why: 'MISSES the budget (gate 1.28 in one clean-clone run, within it in the one before): grew with the typed route rows and related-record kinds; to profile' },
   tickets: { ratio: 1.35, why: 'MISSES the budget in one of three clean-clone runs (gate above 1.25; 1.17 in another): SES client and the SLA arithmetic at start; to profile' },
+  // Measured 1 December 2026 under load 48 on 2 cores (3 rounds): imports 1.29 median / 1.21 gate, imports-worker 1.32 / 1.26.
+  imports: { ratio: 1.35, why: 'AT THE EDGE of the budget: the import API imports the S3 client at start for presigning and ranged reads of the upload (as exports does); load it on first use' },
+  'imports-worker': { ratio: 1.4, why: 'MISSES the budget: the stream-triggered worker carries the S3 client, csv-parse and the customers, leads and products services with their schemas; not user-facing, but to slim' },
+  'inbound-mail': { ratio: 1.45, why: 'MISSES the budget (gate 1.30–1.48 measured on a busy machine): the S3 client (needed on every invocation) and the ticket service at start; not user-facing (SES invokes it asynchronously), postal-mime already loads on first use; to slim with the ticket service split' },
   jobs: { ratio: 1.4, why: 'MISSES the budget: the campaign and ticket jobs grew the bundle (handlebars is loaded lazily but still parsed); split campaign sending into its own function' },
 };
 

@@ -11,7 +11,8 @@ import { FEATURES, FEATURE_NAMES, type FeatureDef, type FeatureName } from '../.
 import { ROUTES, routeKey } from '../../functions/api/routes';
 import { TABLE_SPEC, keyAttributeNames } from '../../functions/data/table';
 import { OUTBOX_STREAM_FILTER } from '../../functions/events/outbox';
-import { ROLES } from '../../functions/security/permissions';
+import { authorizerOf } from '../../functions/api/route-def';
+import { STAFF_ROLES } from '../../functions/security/permissions';
 import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS } from '../../lib/constructs/http-api';
 import type { AppStack } from '../../lib/app-stack';
 import type { DataStack } from '../../lib/data-stack';
@@ -50,6 +51,8 @@ const logicalId = (construct: { node: { defaultChild?: unknown } } | CfnFunction
   const cfn = ('node' in construct && construct.node.defaultChild ? construct.node.defaultChild : construct) as CfnFunction;
   return Stack.of(cfn).resolve(cfn.logicalId) as string;
 };
+/** The logical id of the authorizer a JWT authorizer object created when it was bound to its routes. */
+const authorizerIdOf = (authorizer: { authorizerId: string }): string => (stack.resolve(authorizer.authorizerId) as { Ref: string }).Ref;
 const ofType = (type: string): [string, Json][] =>
   Object.entries(resources).filter(([, resource]) => resource.Type === type);
 const only = <T>(items: T[]): T => {
@@ -122,8 +125,10 @@ describe('HTTP API (driven by ROUTES)', () => {
     expect(routes().map((route) => route.RouteKey).sort()).toEqual(ROUTES.map(routeKey).sort());
   });
 
-  it('puts the Cognito JWT authorizer on every non-public route and none on public ones', () => {
-    const [authorizerId] = only(ofType('AWS::ApiGatewayV2::Authorizer'));
+  it('puts the Cognito JWT authorizer on every non-public route — the portal pool\'s on portal routes — and none on public ones', () => {
+    const authorizerId = authorizerIdOf(stack.api.authorizer);
+    const portalAuthorizerId = authorizerIdOf(stack.api.portalAuthorizer);
+    expect(ofType('AWS::ApiGatewayV2::Authorizer').map(([id]) => id).sort()).toEqual([authorizerId, portalAuthorizerId].sort());
     for (const route of ROUTES) {
       const props = routeFor(routeKey(route));
       if (route.permission === 'public') {
@@ -131,7 +136,7 @@ describe('HTTP API (driven by ROUTES)', () => {
         expect(props.AuthorizerId, routeKey(route)).toBeUndefined();
       } else {
         expect(props.AuthorizationType, routeKey(route)).toBe('JWT');
-        expect(props.AuthorizerId, routeKey(route)).toEqual({ Ref: authorizerId });
+        expect(props.AuthorizerId, routeKey(route)).toEqual({ Ref: authorizerOf(route) === 'portal' ? portalAuthorizerId : authorizerId });
       }
     }
     expect(ROUTES.filter((route) => route.permission === 'public').map(routeKey).sort())
@@ -139,9 +144,9 @@ describe('HTTP API (driven by ROUTES)', () => {
   });
 
   it('authorizer trusts the user pool as issuer and the app client as audience', () => {
-    const [poolId] = only(ofType('AWS::Cognito::UserPool'));
-    const [clientId] = only(Object.entries(dataTemplate.findResources('AWS::Cognito::UserPoolClient')));
-    const [, authorizer] = only(ofType('AWS::ApiGatewayV2::Authorizer'));
+    const poolId = logicalId(data.auth.userPool);
+    const clientId = logicalId(data.auth.client);
+    const authorizer = resources[authorizerIdOf(stack.api.authorizer)]!;
     expect(authorizer.Properties.AuthorizerType).toBe('JWT');
     expect(authorizer.Properties.IdentitySource).toEqual(['$request.header.Authorization']);
     // The app client and the docs page's own client (test/infra/docs-sign-in.test.ts).
@@ -150,6 +155,12 @@ describe('HTTP API (driven by ROUTES)', () => {
     expect(authorizer.Properties.JwtConfiguration.Audience[1]).toEqual({ Ref: logicalId(stack.docsSignIn.client) });
     // The issuer URL is built from the pool's ProviderURL (imported from the data stack).
     expect(JSON.stringify(authorizer.Properties.JwtConfiguration.Issuer)).toContain(poolId);
+    // The portal routes' authorizer: the portal pool as issuer, its one client as audience.
+    const portal = resources[authorizerIdOf(stack.api.portalAuthorizer)]!;
+    expect(portal.Properties.JwtConfiguration.Audience).toHaveLength(1);
+    expect(refersTo(portal.Properties.JwtConfiguration.Audience[0], logicalId(data.portalAuth.client))).toBe(true);
+    expect(JSON.stringify(portal.Properties.JwtConfiguration.Issuer)).toContain(logicalId(data.portalAuth.userPool));
+    expect(JSON.stringify(portal.Properties.JwtConfiguration.Issuer)).not.toContain(poolId);
   });
 
   it('sends each route to its feature function, one integration per feature', () => {
@@ -299,7 +310,7 @@ describe('least privilege (IAM policies of each function)', () => {
       for (const statement of secretReads) expect(refersTo(statement.Resource, secretId)).toBe(true);
       expect(actionsOf(statements).some((a) => a.startsWith('ses:')), name).toBe(Boolean(feature.sendEmail));
       // The publisher's only S3 grant is writing failed batches (checked under "outbox publisher").
-      if (name !== 'events-publisher') expect(actionsOf(statements).some((a) => a.startsWith('s3:')), name).toBe(Boolean(feature.writeExports || feature.readExports));
+      if (name !== 'events-publisher') expect(actionsOf(statements).some((a) => a.startsWith('s3:')), name).toBe(Boolean(feature.writeExports || feature.readExports || feature.inboundMail || feature.attachments));
     }
   });
 });
@@ -371,10 +382,33 @@ describe('buckets', () => {
   });
 });
 
+describe('inbound email', () => {
+  it('has no SES receipt rule without a support address (test/infra/inbound-mail.test.ts sets one)', () => {
+    expect(stack.inboundMail).toBeUndefined();
+    expect(ofType('AWS::SES::ReceiptRuleSet')).toEqual([]);
+  });
+});
+
 describe('Cognito', () => {
+  it('keeps portal users in a pool of their own: admin-created, an immutable contact link the client cannot write, the V2_0 trigger', () => {
+    const pool = resources[logicalId(data.portalAuth.userPool)]!.Properties;
+    expect(pool.AdminCreateUserConfig).toEqual({ AllowAdminCreateUserOnly: true });
+    expect(pool.Schema).toContainEqual(expect.objectContaining({ Name: 'contactId', AttributeDataType: 'String', Mutable: false }));
+    expect(pool.LambdaConfig.PreTokenGenerationConfig).toEqual({
+      LambdaArn: { 'Fn::GetAtt': [logicalId(data.functions['auth-portal-pre-token']!.fn), 'Arn'] }, LambdaVersion: 'V2_0',
+    });
+    const client = resources[logicalId(data.portalAuth.client)]!.Properties;
+    expect(client.GenerateSecret).toBe(false);
+    expect(client.WriteAttributes).not.toContain('custom:contactId');
+    expect(client.ReadAttributes).toContain('custom:contactId');
+    // Its trigger reads contacts and nothing else.
+    const trigger = resources[logicalId(data.functions['auth-portal-pre-token']!.role)]!;
+    expect(JSON.stringify(trigger)).not.toContain('dynamodb:PutItem');
+  });
   it('has one group per role of the permission matrix', () => {
     const groups = ofType('AWS::Cognito::UserPoolGroup').map(([, g]) => g.Properties.GroupName as string);
-    expect(groups.sort()).toEqual([...ROLES].sort());
+    // Staff roles only: customers sign in through the portal's own pool, which has no groups.
+    expect(groups.sort()).toEqual([...STAFF_ROLES].sort());
   });
 
   it('admin-created users only, email sign-in, strong passwords, MFA; public SRP client', () => {
@@ -386,10 +420,10 @@ describe('Cognito', () => {
         MinimumLength: Match.anyValue(), RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true,
       }) },
     });
-    const [, pool] = only(ofType('AWS::Cognito::UserPool'));
+    const pool = resources[logicalId(data.auth.userPool)]!;
     expect(pool.Properties.Policies.PasswordPolicy.MinimumLength).toBeGreaterThanOrEqual(12);
     // The app client (data stack); the docs page's own client: test/infra/docs-sign-in.test.ts.
-    const [, client] = only(Object.entries(dataTemplate.findResources('AWS::Cognito::UserPoolClient')));
+    const client = resources[logicalId(data.auth.client)]!;
     expect(client.Properties.GenerateSecret).toBe(false);
     expect([...client.Properties.ExplicitAuthFlows].sort()).toEqual(['ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH']);
   });
@@ -493,7 +527,9 @@ describe('machine API (API keys)', () => {
   const machineOfType = (type: string): Json[] => Object.values(machineResources).filter((r) => r.Type === type);
   it('routes every non-public ROUTES row through the API key authorizer, and nothing else', () => {
     const routes = machineOfType('AWS::ApiGatewayV2::Route').map((r) => r.Properties);
-    const expected = ROUTES.filter((r) => r.permission !== 'public').map(routeKey).sort();
+    const expected = ROUTES.filter((r) => authorizerOf(r) === 'staff').map(routeKey).sort();
+    // No portal route on the machine API: keys never act as a customer's contact.
+    expect(machineOfType('AWS::ApiGatewayV2::Route').filter((r) => String(r.Properties.RouteKey).includes('/v1/portal/'))).toEqual([]);
     expect(routes.map((r) => r.RouteKey).filter((k: string) => expected.includes(k)).sort()).toEqual(expected);
     const [authorizer] = machineOfType('AWS::ApiGatewayV2::Authorizer');
     expect(authorizer?.Properties.AuthorizerType).toBe('REQUEST');

@@ -15,6 +15,8 @@ const PINNED: Record<string, string> = {
   ExportsBucket54D5CE64: 'AWS::S3::Bucket',
   ExportsAccessLogs43BFA596: 'AWS::S3::Bucket',
   FailedEventsBucketFD68D815: 'AWS::S3::Bucket',
+  // Received support mail and its quarantine (lib/constructs/inbound-mail.ts).
+  InboundMailBucket6432EECF: 'AWS::S3::Bucket',
   CursorSecret12D87B4E: 'AWS::SecretsManager::Secret',
   // A new key would change every email hash in the analytics lake.
   LakeHashKeySecret8E630025: 'AWS::SecretsManager::Secret',

@@ -5,7 +5,7 @@
  * audited as the key, last use recorded at most once a minute, expiry and revocation.
  */
 import { createHash } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -120,5 +120,72 @@ describe('API keys', () => {
     expect((await stored(key.id)).lastUsedAt).toBe(later.toISOString());
     const listed = (await crm.request('GET', '/v1/api-keys', { role: 'admin' })).body.items.find((k: { id: string }) => k.id === key.id);
     expect(listed.lastUsedAt).toBe(later.toISOString());
+  });
+
+  it('limits each key to its requests per minute: RateLimit headers on every answer, then 429 with Retry-After', async () => {
+    const key = await createKey({ role: 'analyst', rateLimitPerMinute: 3 });
+    expect(key).toMatchObject({ rateLimitPerMinute: 3, rateLimitDefault: false });
+    const answers: { status: number; policy: string | null; limit: string | null; retryAfter: string | null; body: { type?: string; detail?: string } }[] = [];
+    // Three fit in a window; a window that turns over mid-test allows three more: 8 requests always reach a 429.
+    for (let i = 0; i < 8 && answers.at(-1)?.status !== 429; i++) {
+      const res = await withKey(key.key, 'GET', '/v1/customers');
+      answers.push({ status: res.status, policy: res.headers.get('ratelimit-policy'), limit: res.headers.get('ratelimit'), retryAfter: res.headers.get('retry-after'), body: res.body });
+    }
+    const refused = answers.at(-1)!;
+    expect(refused.status).toBe(429);
+    expect(refused.body.type).toMatch(/too-many-requests$/);
+    expect(refused.body.detail).toContain('3 requests per minute');
+    const t = Number(/;t=(\d+)$/.exec(refused.limit ?? '')?.[1]);
+    expect(refused.limit).toMatch(/^"per-key";r=0;t=\d+$/);
+    expect(t).toBeGreaterThanOrEqual(1);
+    expect(t).toBeLessThanOrEqual(60);
+    expect(refused.retryAfter).toBe(String(t));
+    for (const ok of answers.slice(0, -1)) {
+      expect(ok.status).toBe(200);
+      expect(ok.policy).toBe('"per-key";q=3;w=60');
+      expect(ok.limit).toMatch(/^"per-key";r=[0-2];t=\d+$/);
+    }
+    // Users with a bearer token are not counted per key and get no such headers.
+    const user = await crm.request('GET', '/v1/customers', { role: 'analyst' });
+    expect(user.headers.get('ratelimit')).toBeNull();
+    // An admin raises the key's limit (If-Match); the authorizer applies it after its cache time.
+    const patched = await crm.request('PATCH', `/v1/api-keys/${key.id}`, { role: 'admin', body: { rateLimitPerMinute: 1000 }, headers: { 'if-match': '"1"' } });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect(patched.body).toMatchObject({ rateLimitPerMinute: 1000, rateLimitDefault: false, version: 2 });
+    expect((await crm.request('PATCH', `/v1/api-keys/${key.id}`, { role: 'admin', body: { name: 'stale' }, headers: { 'if-match': '"1"' } })).status).toBe(412);
+    const { clearApiKeyCache } = await import('../../functions/apikeys/verify');
+    const { clearRateMemo } = await import('../../functions/apikeys/rate-limit');
+    clearApiKeyCache();
+    clearRateMemo();
+    const after = await withKey(key.key, 'GET', '/v1/customers');
+    expect(after.status).toBe(200);
+    expect(after.headers.get('ratelimit-policy')).toBe('"per-key";q=1000;w=60');
+    // null returns the key to the stage default.
+    const reset = await crm.request('PATCH', `/v1/api-keys/${key.id}`, { role: 'admin', body: { rateLimitPerMinute: null } });
+    expect(reset.body).toMatchObject({ rateLimitPerMinute: 600, rateLimitDefault: true });
+  });
+
+  it('audits creation, changes and revocation as api-key events, never with the key or its hash', async () => {
+    const key = await createKey({ role: 'sales', rateLimitPerMinute: 50 });
+    await crm.request('PATCH', `/v1/api-keys/${key.id}`, { role: 'admin', body: { name: 'Website leads' } });
+    await crm.request('DELETE', `/v1/api-keys/${key.id}`, { role: 'admin' });
+    const out = await crm.ddb.send(new QueryCommand({
+      TableName: crm.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :aud)',
+      ExpressionAttributeValues: { ':pk': `APIKEY#${key.id}`, ':aud': 'AUD#' },
+    }));
+    const entries = out.Items ?? [];
+    expect(entries.map((e) => [e.action, e.version])).toEqual([['created', 1], ['updated', 2], ['revoked', 3]]);
+    expect(entries[0]!.changes.map((c: { field: string }) => c.field).sort()).toEqual(['name', 'rateLimitPerMinute', 'role']);
+    expect(entries[1]!.changes).toEqual([{ field: 'name', from: 'ERP sync', to: 'Website leads' }]);
+    const hash = (await stored(key.id)).hash as string;
+    for (const entry of entries) {
+      expect(entry.kind).toBe('audit');
+      const text = JSON.stringify(entry);
+      expect(text).not.toContain(key.key.slice(key.prefix.length + 1));
+      expect(text).not.toContain(hash);
+      expect(text).not.toContain(key.prefix);
+    }
+    const events = await crm.waitForEvents((e) => e.detail.entityId === key.id, 3);
+    expect(events.map((e) => e['detail-type']).sort()).toEqual(['api-key.created', 'api-key.revoked', 'api-key.updated']);
   });
 });

@@ -17,6 +17,7 @@ import { isExportWorkRecord } from '../../functions/exports/storage';
 import { runStep } from '../../functions/exports/worker';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/env';
 import { createStreamPoller, type StreamPoller } from '../../local/stream-poller';
+import { SALES_REPS } from '../../local/demo-users';
 import { startTestStack, type TestStack } from '../support/stack';
 
 let crm: TestStack;
@@ -28,7 +29,7 @@ const customers: { id: string; email: string; phone: string }[] = [];
 let contactCount = 0;
 
 /** Runs the worker's mapping until the export is no longer queued or running. */
-async function finish(id: string, role: 'admin' | 'analyst' = 'admin') {
+async function finish(id: string, role: 'admin' | 'analyst' | 'sales' = 'admin') {
   for (let i = 0; i < 200; i++) {
     await worker.drain();
     const res = await crm.request('GET', `/v1/exports/${id}`, { role });
@@ -64,7 +65,7 @@ async function download(url: string): Promise<string> {
 async function rowsOf(exp: { files: { entity: string; url: string }[] }, entity: string): Promise<Record<string, string>[]> {
   const out: Record<string, string>[] = [];
   for (const file of exp.files.filter((f) => f.entity === entity)) {
-    const [header, ...rows] = parseCsv(await download(file.url));
+    const [header, ...rows] = parseCsv((await download(file.url)).replace(/^\uFEFF/, ''));
     for (const row of rows) out.push(Object.fromEntries(header!.map((h, i) => [h, row[i]!])));
   }
   return out;
@@ -252,6 +253,60 @@ describe('on-demand exports', () => {
     expect(adminList.body.items).toHaveLength(2);
     expect(adminList.body.items[0].id).toBe(adminExport.body.id); // newest first
     expect(adminList.body.nextCursor).not.toBeNull();
+  });
+
+  it('exports a filtered list as its list route shows it: row-level scope, masking per row, formulas neutralised, BOM', async () => {
+    const rep = SALES_REPS[0]!.id;
+    const mine = [
+      await crm.request('POST', '/v1/customers', { role: 'sales', body: { type: 'company', name: `Listed ${run} 1`, email: `first.${run}@example.com`, tier: 'C' } }),
+      // Owned by the rep, named like a formula (CSV injection).
+      await crm.request('POST', '/v1/customers', { role: 'admin', body: { type: 'company', name: `@SUM(1+1) ${run}`, email: `second.${run}@example.com`, tier: 'C', ownerId: rep } }),
+    ];
+    const others = await crm.request('POST', '/v1/customers', { role: 'admin', body: { type: 'company', name: `Listed ${run} 3`, email: `third.${run}@example.com`, tier: 'C' } });
+    for (const res of [...mine, others]) expect(res.status, JSON.stringify(res.body)).toBe(201);
+
+    const started = await crm.request('GET', '/v1/customers/export.csv?tier=C&bom=true', { role: 'sales' });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    expect(started.headers.get('location')).toBe(`/v1/exports/${started.body.id}`);
+    expect(started.body).toMatchObject({ state: 'queued', format: 'csv', entities: ['customers'], masked: true });
+    const done = await finish(started.body.id, 'sales');
+    expect(done.state).toBe('succeeded');
+    // The file's first bytes: the UTF-8 byte-order mark, then the header (fetch's text() would hide the mark).
+    const raw = Buffer.from(await (await fetch(done.files[0].url)).arrayBuffer());
+    expect(raw.subarray(0, 6).toString('latin1')).toBe('\xEF\xBB\xBFid,');
+    // Exactly the rows the list route shows the rep, personal data in clear (they own them).
+    const rows = await rowsOf(done, 'customers');
+    const listed = (await crm.request('GET', '/v1/customers?tier=C&limit=100', { role: 'sales' })).body.items as { id: string }[];
+    expect(rows.map((r) => r.id).sort()).toEqual(listed.map((c) => c.id).sort());
+    expect(rows.map((r) => r.id)).toEqual(expect.arrayContaining(mine.map((m) => m.body.id)));
+    expect(rows.map((r) => r.id)).not.toContain(others.body.id);
+    expect(rows.find((r) => r.id === mine[0]!.body.id)!.email).toBe(`first.${run}@example.com`);
+    expect(rows.find((r) => r.id === mine[1]!.body.id)!.name).toBe(`'@SUM(1+1) ${run}`);
+
+    // An analyst's export of the same list: everyone's rows, personal fields masked as the API masks them.
+    const analyst = await crm.request('GET', `/v1/customers/export.csv?tier=C&q=${encodeURIComponent(`Listed ${run}`)}`, { role: 'analyst' });
+    const masked = await rowsOf(await finish(analyst.body.id, 'analyst'), 'customers');
+    expect(masked.map((r) => r.name).sort()).toEqual([`Listed ${run} 1`, `Listed ${run} 3`]);
+    expect(masked.map((r) => r.email).sort()).toEqual(['f***@example.com', 't***@example.com']);
+
+    // Contacts of the customers a filter selects; leads as the lead list shows them.
+    const contacts = await crm.request('GET', `/v1/contacts/export.csv?tier=B&q=${encodeURIComponent(`Export ${run}`)}`, { role: 'admin' });
+    const contactRows = await rowsOf(await finish(contacts.body.id), 'contacts');
+    // Tier B: customers 0, 2 (and archived 8 is not in the live list): 1 + 3 contacts.
+    expect(contactRows).toHaveLength(4);
+    await crm.request('POST', '/v1/leads', { role: 'sales', body: { lastName: `Lead ${run}`, email: `lead.${run}@example.com` } });
+    await crm.request('POST', '/v1/leads', { role: 'admin', body: { lastName: `Other ${run}`, ownerId: 'someone-else' } });
+    const leads = await crm.request('GET', '/v1/leads/export.csv', { role: 'sales' });
+    const leadRows = await rowsOf(await finish(leads.body.id, 'sales'), 'leads');
+    expect(leadRows.map((r) => r.last_name)).toContain(`Lead ${run}`);
+    expect(leadRows.map((r) => r.last_name)).not.toContain(`Other ${run}`);
+    expect(new Set(leadRows.map((r) => r.owner_id))).toEqual(new Set([rep]));
+
+    // Paging parameters and unknown filters are refused precisely; the list's own rules apply.
+    for (const query of ['limit=5', 'cursor=x', 'tier=Z', 'bom=yes']) {
+      expect((await crm.request('GET', `/v1/customers/export.csv?${query}`, { role: 'admin' })).status, query).toBe(400);
+    }
+    expect((await crm.request('GET', '/v1/leads/export.csv', { role: 'service' })).status).toBe(403);
   });
 
   it('renders CSV cells per RFC 4180', () => {

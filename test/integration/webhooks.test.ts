@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../support/stack';
 import { REPO_ROOT } from '../../lib/paths';
@@ -50,6 +50,15 @@ afterAll(async () => {
   await new Promise<void>((done) => (receiver ? receiver.close(() => done()) : done()));
   await crm?.stop();
 });
+
+/** A webhook's audit entries (its `webhook.*` events), oldest first. */
+async function auditOf(id: string): Promise<Record<string, any>[]> {
+  const out = await crm.ddb.send(new QueryCommand({
+    TableName: crm.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :aud)',
+    ExpressionAttributeValues: { ':pk': `WH#${id}`, ':aud': 'AUD#' },
+  }));
+  return out.Items ?? [];
+}
 
 /** The Node verification recipe from docs/webhooks.md, as a receiver would write it. */
 function verify(secret: string, headers: IncomingMessage['headers'], rawBody: string, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
@@ -212,6 +221,11 @@ print(json.dumps([verify_crm_webhook(case["secret"], case["headers"], case["body
     expect(webhook.disabledAt).toBeDefined();
     const notes = (await crm.request('GET', '/v1/notifications', { role: 'admin' })).body.items as { type: string; link: string }[];
     expect(notes.filter((n) => n.type === 'webhook.disabled' && n.link === `/v1/webhooks/${hook.id}`)).toHaveLength(1);
+    // The automatic disable is audited (and published) as the system's change.
+    const disabled = (await auditOf(hook.id)).filter((e) => e.action === 'disabled');
+    expect(disabled).toHaveLength(1);
+    expect(disabled[0]).toMatchObject({ actor: 'system', version: webhook.version });
+    expect(disabled[0]!.changes.map((c: { field: string }) => c.field).sort()).toEqual(['active', 'disabledReason']);
 
     // A disabled webhook gets nothing, and redelivery asks to re-enable first.
     const later = await dealFor();
@@ -252,6 +266,17 @@ print(json.dumps([verify_crm_webhook(case["secret"], case["headers"], case["body
     const stored = await crm.ddb.send(new GetCommand({ TableName: crm.tableName, Key: { pk: `WH#${hook.id}`, sk: '#WEBHOOK' } }));
     expect(stored.Item?.secret.secret).toBe(noOverlap.body.secret);
     expect(stored.Item?.previousSecret).toBeUndefined();
+
+    // Every change is an audit entry and a `webhook.*` event; none holds a secret or the URL.
+    await crm.request('PATCH', `/v1/webhooks/${hook.id}`, { role: 'admin', body: { url: `${base}/rotate?token=t0ps3cret`, description: 'ERP' } });
+    expect((await crm.request('DELETE', `/v1/webhooks/${hook.id}`, { role: 'admin' })).status).toBe(204);
+    const entries = await auditOf(hook.id);
+    expect(entries.map((e) => [e.action, e.version])).toEqual([['created', 1], ['rotated', 2], ['rotated', 3], ['updated', 4], ['deleted', 5]]);
+    expect(entries[3]!.changes).toEqual([{ field: 'url', redacted: true }, { field: 'description', to: 'ERP' }]);
+    const text = JSON.stringify(entries);
+    for (const secret of [hook.secret, rotated.body.secret, noOverlap.body.secret, 't0ps3cret', base]) expect(text).not.toContain(secret);
+    const events = await crm.waitForEvents((e) => e.detail.entityId === hook.id, 5);
+    expect(events.map((e) => e['detail-type'])).toEqual(expect.arrayContaining(['webhook.created', 'webhook.rotated', 'webhook.updated', 'webhook.deleted']));
   });
 
   it('refuses URLs that are not https or name private addresses, and never follows a redirect', async () => {

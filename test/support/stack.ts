@@ -22,6 +22,8 @@ import { ensureTable, startDynamoDbLocal, type DynamoDbLocal } from '../../local
 import { startEventBus } from '../../local/engines/events';
 import { startS3 } from '../../local/engines/s3';
 import { startSes, type LocalSes } from '../../local/engines/ses';
+import { startSmsSink, type InboundSmsMessage, type LocalSms, type SmsMessage } from '../../local/engines/sms';
+import { deliverInboundSms } from '../../local/sms-inbound';
 import { applyEnvironment, handlerEnvironment, LOCAL_ATTACHMENTS_BUCKET, LOCAL_CREDENTIALS, LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, LOCAL_INBOUND_BUCKET, LOCAL_REGION } from '../../local/env';
 import { inboundMailTarget, type InboundMailTarget } from '../../local/inbound-mail';
 import { createGateway } from '../../local/gateway';
@@ -40,6 +42,10 @@ export interface TestStack {
   token(role: Role, userId?: string): Promise<string>;
   request(method: string, path: string, opts?: RequestOptions): Promise<TestResponse>;
   sentEmails(): Promise<any[]>;
+  /** What the SMS sink recorded (with `{ sms: true }`; otherwise empty). */
+  sentSms(): SmsMessage[];
+  /** A reply from a phone, delivered to the sms-inbound handler as the two-way SNS topic would. */
+  replySms(message: Pick<InboundSmsMessage, 'originationNumber' | 'messageBody'>): Promise<void>;
   publishedEvents(): Promise<any[]>;
   drainOutbox(): Promise<void>;
   /** Waits until every event-bus rule target invoked so far (the webhooks deliverer) has finished. */
@@ -80,7 +86,7 @@ export interface TestResponse {
   text: string;
 }
 
-export async function startTestStack(opts: { ses?: boolean; s3?: boolean; webhooks?: boolean } = {}): Promise<TestStack> {
+export async function startTestStack(opts: { ses?: boolean; s3?: boolean; webhooks?: boolean; sms?: boolean } = {}): Promise<TestStack> {
   const cleanups: (() => Promise<void> | void)[] = [];
   try {
     let endpoint = injectedEndpoint();
@@ -106,6 +112,11 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean; webhoo
       // The library keeps mail in a process-wide store: start each stack with an empty inbox.
       await fetch(`${ses.endpoint}/clear-store`, { method: 'POST' });
     }
+    let sms: LocalSms | undefined;
+    if (opts.sms) {
+      sms = await startSmsSink();
+      cleanups.push(() => sms!.stop());
+    }
     let s3Endpoint: string | undefined;
     let inbound: InboundMailTarget | undefined;
     if (opts.s3) {
@@ -124,7 +135,7 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean; webhoo
       cursorSecret: randomBytes(32).toString('hex'),
       eventBusName: 'crm-test',
       logLevel: process.env.LOG_LEVEL ?? 'ERROR',
-      endpoints: { dynamodb: endpoint, events: bus.endpoint, ses: ses?.endpoint, s3: s3Endpoint },
+      endpoints: { dynamodb: endpoint, events: bus.endpoint, ses: ses?.endpoint, s3: s3Endpoint, sms: sms?.endpoint },
     }));
     resetConfigForTests();
 
@@ -179,6 +190,10 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean; webhoo
       token,
       request,
       sentEmails: async () => (ses ? ses.sentEmails() : []),
+      sentSms: () => sms?.messages() ?? [],
+      async replySms(message) {
+        await deliverInboundSms({ destinationNumber: '+15555550100', messageKeyword: message.messageBody.trim().split(/\s+/)[0]!.toUpperCase(), inboundMessageId: randomBytes(8).toString('hex'), ...message });
+      },
       publishedEvents: async () => bus.events(),
       drainOutbox: () => poller.drain(),
       eventTargetsSettled: () => bus.targetsSettled(),

@@ -82,7 +82,8 @@ describe('OpenAPI document', () => {
         expect(op.responses['403'], route.operation).toBeUndefined();
         expect(op.description).toContain('no token needed');
       } else {
-        expect(op.security, route.operation).toEqual([{ bearer: [] }, { cognito: [] }]);
+        // Portal routes take a portal pool token; the `cognito` sign-in is the staff pool's.
+        expect(op.security, route.operation).toEqual(route.permission.startsWith('portal:') ? [{ bearer: [] }] : [{ bearer: [] }, { cognito: [] }]);
         expect(op.responses['401'], route.operation).toBeDefined();
         expect(op.responses['403'], route.operation).toBeDefined();
       }
@@ -171,6 +172,8 @@ describe('OpenAPI document', () => {
       expect.arrayContaining(['type', 'title', 'status', 'detail', 'instance', 'requestId', 'errors', 'existingId']),
     );
     expect(deref(doc.components.responses.TooManyRequests!).headers['Retry-After']).toBeDefined();
+    // An API key over its rate limit: the draft's RateLimit fields say when to come back.
+    expect(Object.keys(deref(doc.components.responses.TooManyRequests!).headers)).toEqual(expect.arrayContaining(['RateLimit', 'RateLimit-Policy']));
     // Statuses API Gateway may answer itself in AWS also document its `{"message"}` body.
     for (const name of ['Unauthorized', 'TooManyRequests', 'InternalError']) {
       expect(deref(doc.components.responses[name]!).content['application/json'].schema).toEqual({ $ref: '#/components/schemas/GatewayMessage' });

@@ -29,11 +29,15 @@ import { routes as forecastRoutes } from '../../functions/forecast/routes';
 import { routes as webhooksRoutes } from '../../functions/webhooks/routes';
 import { routes as apikeysRoutes } from '../../functions/apikeys/routes';
 import { routes as marketingRoutes } from '../../functions/marketing/routes';
+import { routes as signupRoutes } from '../../functions/signup/routes';
 import { routes as contractsRoutes } from '../../functions/contracts/routes';
 import { routes as ticketsRoutes } from '../../functions/tickets/routes';
 import { routes as kbRoutes } from '../../functions/kb/routes';
+import { routes as portalRoutes } from '../../functions/portal/routes';
 import { routes as exportsRoutes } from '../../functions/exports/routes';
 import { routes as dashboardRoutes } from '../../functions/dashboard/routes';
+import { routes as customfieldsRoutes } from '../../functions/customfields/routes';
+import { routes as mergeRoutes } from '../../functions/merge/routes';
 import { ESBUILD_OPTIONS } from '../../lib/bundling';
 import { REPO_ROOT } from '../../lib/paths';
 
@@ -57,11 +61,15 @@ const FEATURE_ROUTES: ReadonlyArray<[FeatureName, readonly RouteDef[]]> = [
   ['webhooks', webhooksRoutes],
   ['apikeys', apikeysRoutes],
   ['marketing', marketingRoutes],
+  ['signup', signupRoutes],
   ['contracts', contractsRoutes],
   ['tickets', ticketsRoutes],
   ['kb', kbRoutes],
+  ['portal', portalRoutes],
   ['exports', exportsRoutes],
   ['dashboard', dashboardRoutes],
+  ['customfields', customfieldsRoutes],
+  ['merge', mergeRoutes],
 ];
 
 describe('route table', () => {

@@ -62,3 +62,30 @@ describe('field masking', () => {
     expect(maskFor('customer', { id: 'cus_1', name: 'X' }, as('analyst'), 'rep1')).toEqual({ id: 'cus_1', name: 'X' });
   });
 });
+
+describe('the portal\'s customer role', () => {
+  const cus = 'cus_01JABCDEFGHJKMNPQRSTVWXYZ0';
+  const con = 'con_01JABCDEFGHJKMNPQRSTVWXYZ0';
+  it('holds the portal actions and nothing else, and no staff role holds any of them', async () => {
+    const { STAFF_ROLES } = await import('../../functions/security/permissions');
+    expect(Object.keys(PERMISSIONS.customer).sort()).toEqual(['portal:read', 'portal:write']);
+    for (const role of STAFF_ROLES) expect(Object.keys(PERMISSIONS[role]).filter((a) => a.startsWith('portal:')), role).toEqual([]);
+  });
+  it('takes customer and contact from the token only, and refuses a token without them', () => {
+    const principal = principalFromClaims({ sub: 'p1', 'cognito:groups': '[customer]', customerId: cus, contactId: con });
+    expect(principal).toMatchObject({ role: 'customer', customerId: cus, contactId: con });
+    expect(() => principalFromClaims({ sub: 'p1', 'cognito:groups': '[customer]' })).toThrowError(expect.objectContaining({ status: 403 }));
+    expect(() => principalFromClaims({ sub: 'p1', 'cognito:groups': '[customer]', customerId: 'cus_x', contactId: con })).toThrowError(expect.objectContaining({ status: 403 }));
+  });
+  it('lets a customer reach their own customer\'s records only (404 otherwise), and shows allow-listed fields', async () => {
+    const { assertOwnCustomerRecord, isOwnCustomerRecord, portalView } = await import('../../functions/security/customer-access');
+    const me: Principal = { userId: 'p1', role: 'customer', groups: ['customer'], customerId: cus, contactId: con };
+    expect(isOwnCustomerRecord(me, 'portal:read', { customerId: cus })).toBe(true);
+    expect(isOwnCustomerRecord(me, 'portal:read', { customerId: 'cus_other' })).toBe(false);
+    // Staff never pass the portal rule, whatever their scope elsewhere.
+    expect(isOwnCustomerRecord(as('admin'), 'portal:read', { customerId: cus })).toBe(false);
+    expect(() => assertOwnCustomerRecord(me, 'portal:write', { customerId: 'cus_other' }, 'ticket')).toThrowError(expect.objectContaining({ status: 404 }));
+    const view = portalView('ticket', { id: 't', subject: 's', status: 'open', assigneeId: 'u', queueId: 'q', sla: {}, createdBy: 'u', someFutureField: 1 });
+    expect(view).toEqual({ id: 't', subject: 's', status: 'open' });
+  });
+});

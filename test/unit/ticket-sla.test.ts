@@ -162,12 +162,12 @@ describe('reply threading', () => {
     expect(first.subject).toBe('Re: Boiler leaks [#tkt_01KB0000000000000000000000]');
     expect(TICKET_TOKEN.exec(first.subject)?.[1]).toBe('tkt_01KB0000000000000000000000');
     expect(first.headers).toEqual([
-      { name: 'Message-ID', value: '<msg_1@example.com>' },
+      { name: 'Message-ID', value: '<msg_1.tkt_01KB0000000000000000000000@example.com>' },
       { name: 'In-Reply-To', value: '<tkt_01KB0000000000000000000000@example.com>' },
       { name: 'References', value: '<tkt_01KB0000000000000000000000@example.com>' },
     ]);
     const second = replyEmail({ ticketId: 'tkt_01KB0000000000000000000000', subject: 'Boiler leaks', body: 'Fixed', messageId: 'msg_2', domain: 'example.com', previous: first.messageId, references: first.references });
-    expect(second.inReplyTo).toBe('<msg_1@example.com>');
-    expect(second.headers[2]!.value).toBe('<tkt_01KB0000000000000000000000@example.com> <msg_1@example.com>');
+    expect(second.inReplyTo).toBe('<msg_1.tkt_01KB0000000000000000000000@example.com>');
+    expect(second.headers[2]!.value).toBe('<tkt_01KB0000000000000000000000@example.com> <msg_1.tkt_01KB0000000000000000000000@example.com>');
   });
 });
