@@ -353,7 +353,7 @@ export const FEATURES = {
   },
   'inbound-mail': {
     entry: 'functions/tickets/inbound-handler.ts',
-    description: 'Inbound email (SES receipt rule → S3 → this function): opens tickets, appends answers, quarantines unreadable mail',
+    description: 'Inbound email (SES receipt rule, then S3, then this function): opens tickets, appends answers, quarantines unreadable mail',
     table: {
       // GetItem: the inbound record, a ticket, the sender's customer, settings; Query gsi2: the sender's contacts.
       // BatchGetItem: the customer with the service-desk settings; ConditionCheckItem: contact and live customer at commit.
