@@ -492,10 +492,12 @@ export const FEATURES = {
     entry: 'functions/auth/portal-pre-token.ts',
     description: 'Cognito pre-token-generation trigger (V2_0) of the portal user pool: the contact\'s customer and the customer role in portal access tokens',
     stack: 'data',
-    // One GetItem of the contact (its customer) per token; Cognito waits 5 s for a trigger at most.
+    // One GetItem of the contact (its customer) per token. Cognito waits 5 s for a trigger at most;
+    // the read is aborted after 3.5 s (functions/auth/portal-pre-token.ts), so the Lambda timeout
+    // only has to exceed the DynamoDB client's worst case (test/unit/aws-client-timeouts.test.ts).
     table: { read: ['GetItem'] },
     memoryMb: 256,
-    timeoutSeconds: 5,
+    timeoutSeconds: 10,
   },
 } as const satisfies Record<string, FeatureDef>;
 

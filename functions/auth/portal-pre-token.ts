@@ -35,6 +35,12 @@ const CUSTOMER_ID = /^cus_[0-9A-HJKMNP-TV-Z]{26}$/;
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * Cognito waits 5 s for a trigger. The DynamoDB client's own worst case (retries included) is
+ * longer, so the read is cut off well before Cognito gives up: a sign-in then fails cleanly.
+ */
+const COGNITO_WAIT_MS = 5_000;
+
 /** The contact's customer, read strongly consistently; undefined when the contact does not exist. */
 export async function customerOfContact(contactId: string): Promise<string | undefined> {
   const out = await ddb().send(new GetCommand({
@@ -42,7 +48,7 @@ export async function customerOfContact(contactId: string): Promise<string | und
     Key: keys.contact.primary(contactId),
     ConsistentRead: true,
     ProjectionExpression: 'customerId',
-  }));
+  }), { abortSignal: AbortSignal.timeout(COGNITO_WAIT_MS - 1_500) });
   const customerId = out.Item?.customerId;
   return typeof customerId === 'string' && CUSTOMER_ID.test(customerId) ? customerId : undefined;
 }

@@ -38,6 +38,8 @@ import { routes as exportsRoutes } from '../../functions/exports/routes';
 import { routes as dashboardRoutes } from '../../functions/dashboard/routes';
 import { routes as customfieldsRoutes } from '../../functions/customfields/routes';
 import { routes as mergeRoutes } from '../../functions/merge/routes';
+import { routes as serviceDeskRoutes } from '../../functions/service-desk/routes';
+import { routes as importsRoutes } from '../../functions/imports/routes';
 import { ESBUILD_OPTIONS } from '../../lib/bundling';
 import { REPO_ROOT } from '../../lib/paths';
 
@@ -64,9 +66,11 @@ const FEATURE_ROUTES: ReadonlyArray<[FeatureName, readonly RouteDef[]]> = [
   ['signup', signupRoutes],
   ['contracts', contractsRoutes],
   ['tickets', ticketsRoutes],
+  ['service-desk', serviceDeskRoutes],
   ['kb', kbRoutes],
   ['portal', portalRoutes],
   ['exports', exportsRoutes],
+  ['imports', importsRoutes],
   ['dashboard', dashboardRoutes],
   ['customfields', customfieldsRoutes],
   ['merge', mergeRoutes],

@@ -5118,7 +5118,14 @@ export interface components {
             duplicateId: string;
             /** @description How many records of each kind moved to the survivor */
             moved: {
-                [key: string]: number;
+                activities: number;
+                assets: number;
+                contacts: number;
+                contracts: number;
+                deals: number;
+                orders: number;
+                tasks: number;
+                tickets: number;
             };
             /** @enum {string} */
             state: "done";
@@ -5819,6 +5826,8 @@ export interface components {
                 min?: number;
             };
             ownerIds?: string[];
+            /** @description Only contacts whose SMS consent is one of these */
+            smsConsent?: ("opted_in" | "opted_out" | "unknown")[];
             sources?: ("web" | "referral" | "event" | "campaign" | "partner" | "cold_call" | "import" | "other")[];
             tagsAny?: string[];
             tiers?: ("A" | "B" | "C" | "D")[];
@@ -5856,6 +5865,8 @@ export interface components {
                 min?: number;
             };
             ownerIds?: string[];
+            /** @description Only contacts whose SMS consent is one of these */
+            smsConsent?: ("opted_in" | "opted_out" | "unknown")[];
             sources?: ("web" | "referral" | "event" | "campaign" | "partner" | "cold_call" | "import" | "other")[];
             tagsAny?: string[];
             tiers?: ("A" | "B" | "C" | "D")[];
@@ -11144,7 +11155,14 @@ export interface operations {
                      *       "duplicateId": "Example duplicate id",
                      *       "state": "done",
                      *       "moved": {
-                     *         "contacts": 1
+                     *         "contacts": 1,
+                     *         "activities": 1,
+                     *         "assets": 1,
+                     *         "orders": 1,
+                     *         "contracts": 1,
+                     *         "tickets": 1,
+                     *         "tasks": 1,
+                     *         "deals": 1
                      *       }
                      *     }
                      */
@@ -17117,6 +17135,9 @@ export interface operations {
                      *             },
                      *             "emailConsent": [
                      *               "opted_in"
+                     *             ],
+                     *             "smsConsent": [
+                     *               "opted_in"
                      *             ]
                      *           },
                      *           "plan": "Example plan",
@@ -17186,6 +17207,9 @@ export interface operations {
                  *         },
                  *         "emailConsent": [
                  *           "opted_in"
+                 *         ],
+                 *         "smsConsent": [
+                 *           "opted_in"
                  *         ]
                  *       }
                  *     }
@@ -17240,6 +17264,9 @@ export interface operations {
                      *           "max": 0
                      *         },
                      *         "emailConsent": [
+                     *           "opted_in"
+                     *         ],
+                     *         "smsConsent": [
                      *           "opted_in"
                      *         ]
                      *       },
@@ -17321,6 +17348,9 @@ export interface operations {
                      *         },
                      *         "emailConsent": [
                      *           "opted_in"
+                     *         ],
+                     *         "smsConsent": [
+                     *           "opted_in"
                      *         ]
                      *       },
                      *       "plan": "Example plan",
@@ -17394,6 +17424,9 @@ export interface operations {
                  *         },
                  *         "emailConsent": [
                  *           "opted_in"
+                 *         ],
+                 *         "smsConsent": [
+                 *           "opted_in"
                  *         ]
                  *       }
                  *     }
@@ -17447,6 +17480,9 @@ export interface operations {
                      *           "max": 0
                      *         },
                      *         "emailConsent": [
+                     *           "opted_in"
+                     *         ],
+                     *         "smsConsent": [
                      *           "opted_in"
                      *         ]
                      *       },
