@@ -327,10 +327,16 @@ export const CampaignReport = once(() => z
   })
   .check(z.meta({ id: 'CampaignReport', description: 'A campaign\'s results, from counters maintained on write: no addresses, no content' })));
 
+/**
+ * A rate from 0 to 1 in steps a person would set (at least one in a million, or 0): DynamoDB stores
+ * no number below 1e-130, and a threshold finer than that means nothing for a campaign.
+ */
+const rate = () => z.number().check(z.minimum(0), z.maximum(1), z.refine((n) => n === 0 || n >= 0.000001, 'A rate is 0 or at least 0.000001'));
+
 export const MarketingSettingsInput = once(() => z
   .strictObject({
-    maxBounceRate: z.number().check(z.minimum(0), z.maximum(1), z.meta({ description: 'Auto-pause when bounced / sent exceeds this; default 0.05 (SES reviews accounts above 5 %)' })),
-    maxComplaintRate: z.number().check(z.minimum(0), z.maximum(1), z.meta({ description: 'Auto-pause when complained / sent exceeds this; default 0.001 (SES reviews accounts above 0.1 %)' })),
+    maxBounceRate: rate().check(z.meta({ description: 'Auto-pause when bounced / sent exceeds this; default 0.05 (SES reviews accounts above 5 %)' })),
+    maxComplaintRate: rate().check(z.meta({ description: 'Auto-pause when complained / sent exceeds this; default 0.001 (SES reviews accounts above 0.1 %)' })),
     minSends: z.int().check(z.minimum(1), z.maximum(1_000_000), z.meta({ description: 'Rates are judged once a campaign has sent this many emails; default 200' })),
     notifyUserIds: z.array(text(128)).check(z.maxLength(20), z.meta({ description: 'Users (ids) notified of an auto-pause, besides the campaign\'s creator and last editor' })),
   })

@@ -16,7 +16,7 @@
  * `form`, the time of the click), conditioned on the version read, with its history entry. A
  * repeat finds opted_in and changes nothing. A lead converted meanwhile passes the opt-in on to
  * its contact in the same transaction; a lead converted after confirming carries it over at
- * conversion (functions/leads/service.ts). A changed, cut or expired token answers a 400 page.
+ * conversion (functions/leads/service.ts). A changed, cut or expired token answers a 400 problem (functions/signup/handler.ts).
  */
 import { keys, newId, normalizeEmail } from '../data/keys';
 import { ConditionsFailed, Transaction } from '../data/transaction';

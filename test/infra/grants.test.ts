@@ -144,10 +144,11 @@ describe('table grants per function role', () => {
     // Features without domain events of their own (yet): the authorizer (it only counts requests and
     // records last use) and the publisher only read; dashboard and exports read records and keep
     // their own job items (so does the import API: its worker writes the records, with their audit
-    // entries, through the entity services); marketing objects keep their own change records (consent history) but
+    // entries, through the entity services); marketing objects (and the SES-event and SMS-reply handlers
+    // that change consent and suppression) keep their own change records (consent history) but
     // publish no audit/outbox event yet — a known gap (issue 11). API keys and webhooks (the
     // deliverer too: it disables failing webhooks) write audit entries (issue 13).
-    const SILENT = ['apikeys-authorizer', 'auth-portal-pre-token', 'auth-pre-token', 'dashboard', 'events-publisher', 'exports', 'exports-worker', 'imports', 'marketing', 'notifications', 'sms-inbound', 'system'];
+    const SILENT = ['apikeys-authorizer', 'auth-portal-pre-token', 'auth-pre-token', 'dashboard', 'events-publisher', 'exports', 'exports-worker', 'imports', 'marketing', 'notifications', 'ses-events', 'sms-inbound', 'system'];
     expect(silent.sort()).toEqual(SILENT.filter((n) => (FEATURE_NAMES as string[]).includes(n)));
     // The publisher turns these items into events; it must never be able to forge one.
     expect(statementsOf('events-publisher').flatMap((s) => asList(s.Action)).filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);

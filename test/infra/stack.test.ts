@@ -140,7 +140,7 @@ describe('HTTP API (driven by ROUTES)', () => {
       }
     }
     expect(ROUTES.filter((route) => route.permission === 'public').map(routeKey).sort())
-      .toEqual(['GET /dashboard', 'GET /docs', 'GET /problems/{type}', 'GET /v1/health', 'GET /v1/openapi.json', 'GET /v1/unsubscribe', 'POST /v1/unsubscribe']);
+      .toEqual(['GET /dashboard', 'GET /docs', 'GET /problems/{type}', 'GET /v1/csat', 'GET /v1/health', 'GET /v1/openapi.json', 'GET /v1/signup/confirm', 'GET /v1/unsubscribe', 'POST /v1/csat', 'POST /v1/signup', 'POST /v1/signup/confirm', 'POST /v1/unsubscribe']);
   });
 
   it('authorizer trusts the user pool as issuer and the app client as audience', () => {
@@ -310,7 +310,7 @@ describe('least privilege (IAM policies of each function)', () => {
       for (const statement of secretReads) expect(refersTo(statement.Resource, secretId)).toBe(true);
       expect(actionsOf(statements).some((a) => a.startsWith('ses:')), name).toBe(Boolean(feature.sendEmail));
       // The publisher's only S3 grant is writing failed batches (checked under "outbox publisher").
-      if (name !== 'events-publisher') expect(actionsOf(statements).some((a) => a.startsWith('s3:')), name).toBe(Boolean(feature.writeExports || feature.readExports || feature.inboundMail || feature.attachments));
+      if (name !== 'events-publisher') expect(actionsOf(statements).some((a) => a.startsWith('s3:')), name).toBe(Boolean(feature.writeExports || feature.readExports || feature.inboundMail || feature.attachments || feature.importFiles));
     }
   });
 });

@@ -17,6 +17,8 @@ const PINNED: Record<string, string> = {
   FailedEventsBucketFD68D815: 'AWS::S3::Bucket',
   // Received support mail and its quarantine (lib/constructs/inbound-mail.ts).
   InboundMailBucket6432EECF: 'AWS::S3::Bucket',
+  // Ticket attachments (lib/constructs/attachments-bucket.ts).
+  AttachmentsBucket134755D7: 'AWS::S3::Bucket',
   CursorSecret12D87B4E: 'AWS::SecretsManager::Secret',
   // A new key would change every email hash in the analytics lake.
   LakeHashKeySecret8E630025: 'AWS::SecretsManager::Secret',
@@ -24,6 +26,9 @@ const PINNED: Record<string, string> = {
   AuthUserPoolAppClient1D18298A: 'AWS::Cognito::UserPoolClient',
   // A new domain would change the sign-in URL every client and the docs page use.
   AuthUserPoolDomain31C6792A: 'AWS::Cognito::UserPoolDomain',
+  // The customers' portal pool (lib/constructs/portal-auth.ts): a new one loses every portal login.
+  PortalAuthUserPool123CDF9B: 'AWS::Cognito::UserPool',
+  PortalAuthUserPoolPortalClient1E1DCB04: 'AWS::Cognito::UserPoolClient',
 };
 
 /**

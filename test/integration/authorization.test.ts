@@ -546,7 +546,7 @@ const KEY_EXPECT: Record<string, Partial<Expect>> = {
 
 beforeAll(async () => {
   // s3: the attachment rows upload and download a file through the local S3.
-  crm = await startTestStack({ s3: true });
+  crm = await startTestStack({ s3: true, ses: true });
 });
 // The public unsubscribe (and survey, sign-up) rows need a valid token in their path, also in the
 // authentication check below. Generous: the first requests load the handler modules.

@@ -300,7 +300,7 @@ async function createDecoys(): Promise<void> {
 }
 
 beforeAll(async () => {
-  crm = await startTestStack();
+  crm = await startTestStack({ ses: true });
   doc = buildOpenApi();
   adminToken = await crm.token('admin');
   const created = await crm.request('POST', '/v1/customers', {

@@ -66,7 +66,7 @@ describe('public sign-up with double opt-in', () => {
     expect(history.body.items).toHaveLength(1);
   });
 
-  it('answers alike for a known address, limits per address with 429 + Retry-After, and refuses tampered links with a 400 page', async () => {
+  it('answers alike for a known address, limits per address with 429 + Retry-After, and refuses tampered links with a 400 problem', async () => {
     // Second and third sign-ups of the same address: same answer, no second lead.
     for (let i = 0; i < 2; i++) expect((await crm.request('POST', '/v1/signup', { body: { email, lastName: 'Again' } })).status).toBe(202);
     const limited = await crm.request('POST', '/v1/signup', { body: { email: email.toUpperCase(), lastName: 'Again' } });
@@ -87,7 +87,8 @@ describe('public sign-up with double opt-in', () => {
     for (const method of ['GET', 'POST']) {
       const bad = await crm.request(method, `/v1/signup/confirm?token=${flipped}`);
       expect(bad.status).toBe(400);
-      expect(bad.headers.get('content-type')).toContain('text/html');
+      expect(bad.headers.get('content-type')).toBe('application/problem+json');
+      expect(bad.body.errors[0].path).toBe('query.token');
       expect(bad.text).toContain('not valid');
     }
     // An unsubscribe-style token is no confirmation token either.

@@ -2675,7 +2675,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The confirmation link of a sign-up email: a page with one button (changes nothing); a changed, cut or expired link answers a 400 page
+         * The confirmation link of a sign-up email: a page with one button (changes nothing); a changed, cut or expired link answers a 400 problem
          * @description **Public**: no token needed.
          */
         get: operations["confirmPage"];
