@@ -85,7 +85,7 @@ export const LAKE_MASKING: Record<string, Record<string, 'hash' | 'drop' | { kee
   contact: { email: 'hash', phone: 'drop', mobile: 'drop' },
   lead: { email: 'hash', phone: 'drop' },
   activity: { content: 'drop', participants: { only: 'contactId' } },
-  ticket: { description: 'drop', resolution: 'drop' },
+  ticket: { description: 'drop', resolution: 'drop', requester: 'drop' },
   // Messages are not in the lake (yet); should they be, their text stays out.
   ticketMessage: { body: 'drop' },
 };

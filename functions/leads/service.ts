@@ -19,7 +19,7 @@ import { type DuplicateHolder, duplicateConflict } from '../security/duplicates'
 import { assignOwner } from '../territories/assign';
 import { addDealStep, type DealRequest } from './deal-step';
 import { assertCampaignExists } from '../marketing/attribution';
-import { type ConsentItem, consentWrite } from '../marketing/consent';
+import { type ConsentItem, consentWrite, SIGNUP_USER_ID } from '../marketing/consent';
 import { getItem } from '../marketing/store';
 import { customerNameOf, LEAD_FIELDS, LEAD_SENSITIVE, type LeadItem, toLead } from './model';
 import * as repo from './repository';
@@ -309,8 +309,9 @@ export async function convertLead(principal: Principal, id: string, body: Conver
     );
 
     // A confirmed sign-up (double opt-in, functions/marketing/signup.ts) passes its email opt-in on
-    // to the contact, with its original source and time (one GetItem).
-    const signupConsent = await getItem<ConsentItem>(keys.consent.primary(lead.id, 'email'));
+    // to the contact, with its original source and time (one GetItem, only for leads the sign-up
+    // form created: no other lead has a consent of its own).
+    const signupConsent = lead.createdBy === SIGNUP_USER_ID ? await getItem<ConsentItem>(keys.consent.primary(lead.id, 'email')) : undefined;
     if (signupConsent?.status === 'opted_in') {
       consentWrite(tx, { contactId: contact.id, channel: 'email', from: 'unknown', to: 'opted_in', source: signupConsent.source, note: `carried over from lead ${lead.id}`, by: signupConsent.by, at: signupConsent.at, expectedVersion: 0 });
     }

@@ -177,3 +177,6 @@ export async function suppressedAmong(addresses: readonly string[]): Promise<Set
   const items = await batchGetItems(addresses.map((a) => keys.suppression.primary(a)), { consistent: true });
   return new Set(items.map((i) => i.email as string));
 }
+
+/** The user id the public sign-up form acts as (functions/marketing/signup.ts): its leads' creator. */
+export const SIGNUP_USER_ID = 'signup-form';

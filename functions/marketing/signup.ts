@@ -27,14 +27,14 @@ import { escapeHtml, sendEmail } from '../notifications/email';
 import { maskEmail } from '../security/masking';
 import type { Principal } from '../security/principal';
 import { assertCampaignExists } from './attribution';
-import { type ConsentItem, consentWrite } from './consent';
+import { type ConsentItem, consentWrite, SIGNUP_USER_ID } from './consent';
 import { take, type RateLimit } from './rate-limit';
 import { getItem } from './store';
 import { addressHash, readSignupToken, signupConfirmUrl, signupToken } from './token';
 import { createHash } from 'node:crypto';
 
 /** Who acts in the sign-up's audit and consent entries (nobody is logged in). */
-export const SIGNUP_ACTOR: Principal = { userId: 'signup-form', role: 'admin', groups: [] };
+export const SIGNUP_ACTOR: Principal = { userId: SIGNUP_USER_ID, role: 'admin', groups: [] };
 
 /** Per client IP: 20 sign-ups in 10 minutes (a shared office NAT still fits). */
 export const IP_LIMIT: RateLimit = { name: 'signup-ip', max: 20, windowSeconds: 600 };

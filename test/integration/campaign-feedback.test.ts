@@ -151,10 +151,10 @@ describe('SES feedback', () => {
 describe('campaign actions', () => {
   it('pause stops sending within seconds, resume finishes without resending, cancel is final', async () => {
     const ppl = await people('Pr', 5, `pr${run}`);
-    const id = await campaign('Pause', `pr${run}`, { sendRatePerSecond: 1 });
+    const id = await campaign('Pause', `pr${run}`, { sendRatePerSecond: 0.5 });
     const sending = crm.runJob('campaigns', new Date(Date.now() + 1000));
     // Wait (generously) for the first email, then pause while the run waits for its next send slot.
-    for (let i = 0; i < 600 && (await Promise.all(ppl.map((p) => mailTo(p.email)))).flat().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 3000 && (await Promise.all(ppl.map((p) => mailTo(p.email)))).flat().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
     const paused = await crm.request('POST', `/v1/campaigns/${id}/pause`, { role: 'marketing' });
     expect(paused.status, paused.text).toBe(200);
     expect(paused.body.status).toBe('paused');

@@ -47,12 +47,15 @@ async function itemsIn(pk: string) {
 
 describe('capturing and reading leads', () => {
   it('creates a lead (status new, version 1, ETag, Location) and reads it back with one request', async () => {
+    // The first write of a container reads the custom-field definitions (cached 15 s per container,
+    // docs/custom-fields.md): warm it, so the figure below is the create's own.
+    expect((await crm.request('POST', '/v1/leads', { role: 'sales', body: { lastName: 'Warm-up' } })).status).toBe(201);
     const res = await crm.request('POST', '/v1/leads', {
       role: 'sales',
-      body: { firstName: 'Jana', lastName: 'Nowak', companyName: 'Nowak Bau', title: 'CEO', email: email(), phone: phone(), source: 'web', campaignId: 'cmp-spring', notes: 'Met at fair' },
+      body: { firstName: 'Jana', lastName: 'Nowak', companyName: 'Nowak Bau', title: 'CEO', email: email(), phone: phone(), source: 'web', notes: 'Met at fair' },
     });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ firstName: 'Jana', lastName: 'Nowak', companyName: 'Nowak Bau', status: 'new', ownerId: rep1, version: 1, campaignId: 'cmp-spring' });
+    expect(res.body).toMatchObject({ firstName: 'Jana', lastName: 'Nowak', companyName: 'Nowak Bau', status: 'new', ownerId: rep1, version: 1 });
     expect(res.body.id).toMatch(/^led_[0-9A-Z]{26}$/);
     expect(res.headers.get('etag')).toBe('"1"');
     expect(res.headers.get('location')).toBe(`/v1/leads/${res.body.id}`);
