@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ROUTES, routeKey } from '../../functions/api/routes';
+import { authorizerOf } from '../../functions/api/route-def';
 import { startTestStack, type TestStack } from '../support/stack';
 
 let crm: TestStack;
@@ -73,10 +74,17 @@ describe('hostile input on every route', () => {
   it('answers a malformed or leftover percent-escape in any path parameter with 400, never a 500', async () => {
     const withParams = protectedRoutes.filter((route) => route.path.includes('{'));
     expect(withParams.length).toBeGreaterThan(30);
+    // Portal routes take a portal pool token (a staff token is refused there with 401): a real contact's.
+    const customer = await crm.request('POST', '/v1/customers', { role: 'admin', body: { name: `Hostile portal ${Date.now()}`, type: 'company' } });
+    expect(customer.status, customer.text).toBe(201);
+    const contact = await crm.request('POST', `/v1/customers/${customer.body.id}/contacts`, { role: 'admin', body: { lastName: 'Hostile' } });
+    expect(contact.status, contact.text).toBe(201);
+    const portal = { token: await crm.token('customer', contact.body.id) };
     for (const route of withParams) {
       for (const value of ['%25', '%zz', '%C0%AF']) {
         const hasBody = route.method !== 'GET' && route.method !== 'DELETE';
-        const res = await crm.request(route.method, fill(route.path, value), { role: 'admin', rawBody: hasBody ? '{}' : undefined });
+        const caller = authorizerOf(route) === 'portal' ? portal : { role: 'admin' as const };
+        const res = await crm.request(route.method, fill(route.path, value), { ...caller, rawBody: hasBody ? '{}' : undefined });
         expect(res.status, `${route.method} ${fill(route.path, value)} → ${res.text.slice(0, 160)}`).toBe(400);
         expect(res.headers.get('content-type')).toBe('application/problem+json');
         expect(res.body.errors?.[0]?.path).toMatch(/^path\./);
