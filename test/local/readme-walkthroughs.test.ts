@@ -55,12 +55,12 @@ describe('README walk-throughs', () => {
   let output = '';
 
   beforeAll(async () => {
-    const [api, dynamodb, ses, s3, events] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const [api, dynamodb, ses, s3, events, sms] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     const base: NodeJS.ProcessEnv = { ...process.env };
     for (const name of Object.keys(base)) if (name.startsWith('AWS_') || name === 'TABLE_NAME') delete base[name];
     env = {
       ...base, DATA_DIR: dataDir, PORT: String(api), DYNAMODB_PORT: String(dynamodb), SES_PORT: String(ses), S3_PORT: String(s3),
-      EVENTS_PORT: String(events), SEED_CUSTOMERS: '0',
+      EVENTS_PORT: String(events), SMS_PORT: String(sms), SEED_CUSTOMERS: '0',
     };
     child = spawn('npm', ['start'], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });

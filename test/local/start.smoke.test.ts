@@ -19,10 +19,10 @@ const dataDir = mkdtempSync(join(tmpdir(), 'crm-start-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 it('starts, prints its banner before the seed ends, logs readably, seeds, and stops every child on Ctrl-C', async () => {
-  const [api, dynamodb, ses, s3, events] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [api, dynamodb, ses, s3, events, sms] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = {
     ...process.env, DATA_DIR: dataDir, PORT: String(api), DYNAMODB_PORT: String(dynamodb), SES_PORT: String(ses), S3_PORT: String(s3),
-    EVENTS_PORT: String(events), SEED_CUSTOMERS: '3',
+    EVENTS_PORT: String(events), SMS_PORT: String(sms), SEED_CUSTOMERS: '3',
   };
   for (const name of ['TABLE_NAME', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_EVENTBRIDGE', 'AWS_ENDPOINT_URL_SESV2', 'AWS_ENDPOINT_URL_S3']) delete env[name];
   const child = spawn('npm', ['start'], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
