@@ -84,6 +84,18 @@ beforeAll(async () => {
   const started = Date.now();
   const results = await compareToBaseline(baseline.file, subjects, ROUNDS);
   for (const [name, comparison] of results) summaries.set(name, summarize(comparison));
+  // A gate over the limit is measured again with as many rounds more, and judged on all of them:
+  // on two busy cores a function near the limit crosses it in one run of three by noise alone
+  // (gates move by ±0.1 between clean-clone runs), while a real regression stays over it.
+  const suspects = subjects.filter((s) => s.name !== CONTROL && summaries.get(s.name)!.gateRatio > limitOf(s.name as FeatureName));
+  if (suspects.length > 0) {
+    const again = await compareToBaseline(baseline.file, suspects, ROUNDS);
+    for (const [name, comparison] of again) {
+      const all = { pairs: [...results.get(name)!.pairs, ...comparison.pairs] };
+      summaries.set(name, summarize(all));
+    }
+    console.log(`Measured again (${ROUNDS} more rounds, judged on all ${2 * ROUNDS}): ${suspects.map((s) => s.name).join(', ')}`);
+  }
 
   const top = (bundle: Bundle) => bundle.contributors.slice(0, 3).map((c) => `${c.name} ${kb(c.bytes)}`).join(', ');
   const row = (name: string, bundle: Bundle, s: Summary, note = '') =>
