@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { DeleteTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { TABLE_SPEC } from '../../functions/data/table';
 import { JavaMissingError, checkJava, ensureTable, parseJavaMajor, startDynamoDbLocal } from '../../local/engines/dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/env';
 import { REPO_ROOT } from '../../local/paths';
+import { run } from '../support/run';
 
 describe('Java check', () => {
   it('reads the major version from `java -version` output', () => {
@@ -21,9 +21,9 @@ describe('Java check', () => {
     expect(() => checkJava('java-that-does-not-exist')).toThrow(/needs Java 17 or newer/);
   });
 
-  it('makes npm start stop with that explanation when java is not on the PATH', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
-      cwd: REPO_ROOT, env: { PATH: '/nonexistent', DATA_DIR: '/nonexistent/never-created' }, encoding: 'utf8', timeout: 30_000,
+  it('makes npm start stop with that explanation when java is not on the PATH', async () => {
+    const result = await run(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
+      cwd: REPO_ROOT, env: { PATH: '/nonexistent', DATA_DIR: '/nonexistent/never-created' },
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/Java was not found.*needs Java 17 or newer/s);
