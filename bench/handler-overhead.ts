@@ -84,7 +84,8 @@ async function main(): Promise<void> {
       return resolved;
     }
 
-    type Row = { route: string; requests: string; handler: Latency; raw: Latency; local?: Latency; note?: string };
+    /** Mean Node CPU per call, µs. */
+    type Row = { route: string; requests: string; handler: Latency; raw: Latency; local?: Latency; cpu?: { handler: number; raw: number }; note?: string };
     const profiler = PROFILE ? new Session() : undefined;
     if (profiler) {
       profiler.connect();
@@ -104,47 +105,66 @@ async function main(): Promise<void> {
       const { feature, event } = captured as Captured;
       const handler = await bareHandler(feature);
       const local = await loadHandler(feature);
-      let replay: () => Promise<void>;
+      let replay: ReturnType<typeof replayer>;
       try {
         replay = replayer(crm.doc, recorded);
       } catch (error) {
         rows.push({ route: label, requests: recorded.map((r) => r.command).join('+'), handler: nan(), raw: nan(), note: (error as Error).message });
         continue;
       }
-      // Alternate handler and raw samples so a busy moment on the machine hits both.
+      // Alternate handler and raw samples so a busy moment on the machine hits both. Each side's
+      // inputs (a fresh copy of the event and a Lambda context; the replayed commands) are built
+      // before its clock starts: Lambda hands a handler a parsed event, and the handler builds its
+      // own commands, so neither copy is the handler's work.
       const h: number[] = [];
       const r: number[] = [];
       const l: number[] = [];
+      // Node CPU of each side (user + system, µs): unlike the p50s, hardly moved by other
+      // processes on the machine, so it shows the handler's own work even on a loaded machine.
+      const cpu = { handler: 0, raw: 0 };
       if (profiler) await profiler.post('Profiler.start');
       for (let i = 0; i < SAMPLES + 20; i++) {
+        const handlerArgs = [structuredClone(event), lambdaContext(feature)] as const;
+        const localArgs = [structuredClone(event), lambdaContext(feature)] as const;
+        const send = replay.prepare();
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
-        await handler(structuredClone(event), lambdaContext(feature));
+        await handler(...handlerArgs);
         const t1 = performance.now();
-        await replay();
+        const c1 = process.cpuUsage();
+        await send();
         const t2 = performance.now();
-        await local(structuredClone(event), lambdaContext(feature));
+        const c2 = process.cpuUsage();
+        await local(...localArgs);
         const t3 = performance.now();
-        if (i >= 20) { h.push(t1 - t0); r.push(t2 - t1); l.push(t3 - t2); }
+        if (i >= 20) {
+          h.push(t1 - t0); r.push(t2 - t1); l.push(t3 - t2);
+          cpu.handler += c1.user + c1.system - c0.user - c0.system;
+          cpu.raw += c2.user + c2.system - c1.user - c1.system;
+        }
       }
       if (profiler) {
         const { profile } = await profiler.post('Profiler.stop');
         // One profile per route: the given file with --route, else FILE.<n>.cpuprofile in table order.
         writeFileSync(ONLY ? PROFILE : PROFILE.replace(/(\.cpuprofile)?$/, `.${rows.length}.cpuprofile`), JSON.stringify(profile));
       }
-      rows.push({ route: label, requests: recorded.map((c) => c.command.replace(/Command$/, '')).join('+') || '(none)', handler: stats(h), raw: stats(r), local: stats(l) });
+      rows.push({ route: label, requests: recorded.map((c) => c.command.replace(/Command$/, '')).join('+') || '(none)', handler: stats(h), raw: stats(r), local: stats(l), cpu: { handler: cpu.handler / SAMPLES, raw: cpu.raw / SAMPLES } });
     }
 
     out(`\nHandler overhead, ${SAMPLES} alternating samples per route as ${ROLE} (load average ${loadavg().map((n) => n.toFixed(1)).join(' ')})\n`);
     out('"handler" = the module\'s handler export as Lambda calls it; "+ local runtime" = through local/lambda.ts (local IAM check, log capture).\n');
-    out('| route | DynamoDB requests | handler p50 (ms) | requests alone p50 (ms) | ratio | handler p99 | requests p99 | + local runtime p50 (ratio) |');
-    out('|---|---|---:|---:|---:|---:|---:|---:|');
+    out('"Node CPU" = mean CPU of this process per call (µs; DynamoDB Local\'s own CPU is not in it): the handler\'s own work is the difference.\n');
+    out('| route | DynamoDB requests | handler p50 (ms) | requests alone p50 (ms) | ratio | handler p99 | requests p99 | + local runtime p50 (ratio) | Node CPU handler / requests (µs) |');
+    out('|---|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const row of rows) {
       const ratio = row.handler.p50 / row.raw.p50;
-      out(`| ${row.route} | ${row.requests} | ${fmtMs(row.handler.p50)} | ${fmtMs(row.raw.p50)} | ${row.note ?? `${fmtRatio(ratio)}${ratio > TARGET ? ' ✗' : ''}`} | ${fmtMs(row.handler.p99)} | ${fmtMs(row.raw.p99)} | ${row.local ? `${fmtMs(row.local.p50)} (${fmtRatio(row.local.p50 / row.raw.p50)})` : '–'} |`);
+      out(`| ${row.route} | ${row.requests} | ${fmtMs(row.handler.p50)} | ${fmtMs(row.raw.p50)} | ${row.note ?? `${fmtRatio(ratio)}${ratio > TARGET ? ' ✗' : ''}`} | ${fmtMs(row.handler.p99)} | ${fmtMs(row.raw.p99)} | ${row.local ? `${fmtMs(row.local.p50)} (${fmtRatio(row.local.p50 / row.raw.p50)})` : '–'} | ${row.cpu ? `${row.cpu.handler.toFixed(0)} / ${row.cpu.raw.toFixed(0)} (+${(row.cpu.handler - row.cpu.raw).toFixed(0)})` : '–'} |`);
     }
     const measured = rows.filter((row) => !row.note && row.raw.p50 > 0);
     const ratios = measured.map((row) => row.handler.p50 / row.raw.p50).sort((a, b) => a - b);
-    out(`\n${measured.length} routes; median ratio ${fmtRatio(ratios[Math.floor(ratios.length / 2)] ?? NaN)}, worst ${fmtRatio(ratios[ratios.length - 1] ?? NaN)}; target ≤ ${TARGET}×, `
+    const extraCpu = measured.filter((row) => row.cpu).map((row) => row.cpu!.handler - row.cpu!.raw).sort((a, b) => a - b);
+    out(`\nHandler's own Node CPU per call (handler − requests): median ${extraCpu[Math.floor(extraCpu.length / 2)]?.toFixed(0) ?? '–'} µs.`);
+    out(`${measured.length} routes; median ratio ${fmtRatio(ratios[Math.floor(ratios.length / 2)] ?? NaN)}, worst ${fmtRatio(ratios[ratios.length - 1] ?? NaN)}; target ≤ ${TARGET}×, `
       + `${ratios.filter((x) => x <= TARGET).length} of ${measured.length} within.`);
   } finally {
     await gateway.close();

@@ -31,7 +31,8 @@ export const APP_STACK_FEATURES = FEATURE_NAMES.filter((name) => (FEATURES[name]
 export const JOBS_ASYNC_RETRIES = 2;
 
 /**
- * The stateless half of a stage (`Crm-<stage>-App`): the HTTP API, one function per feature, the
+ * The stateless half of a stage (`Crm-<stage>-App`): the HTTP API (its routes are in
+ * `Crm-<stage>-Routes`, lib/routes-stack.ts), one function per feature, the
  * outbox publisher's stream mapping and the schedules. It only composes role-named constructs;
  * what exists is decided by the data tables in functions/ (FEATURES, ROUTES, SCHEDULES) and what
  * differs between stages by CrmConfig. Deleting and recreating it loses nothing.
@@ -86,13 +87,8 @@ export class AppStack extends Stack {
     for (const name of Object.keys(data.functions) as FeatureName[]) functions[name] = data.functions[name]!;
     this.functions = functions;
 
+    // The API and its stage; its routes are in the routes stack (lib/routes-stack.ts).
     this.api = new CrmHttpApi(this, 'Http', {
-      routes: ROUTES,
-      functions: Object.fromEntries(APP_STACK_FEATURES.map((name) => [name, functions[name].fn])),
-      userPool: data.auth.userPool,
-      client: data.auth.client,
-      portal: { userPool: data.portalAuth.userPool, client: data.portalAuth.client },
-      moreAudiences: () => [this.docsSignIn.client.userPoolClientId],
       corsOrigins: config.corsOrigins,
       throttleRateLimit: config.throttleRateLimit,
       throttleBurstLimit: config.throttleBurstLimit,

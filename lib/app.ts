@@ -6,6 +6,7 @@ import { readConfig } from './config';
 import { DataStack } from './data-stack';
 import { MonitoringStack } from './monitoring-stack';
 import { MachineApiStack } from './machine-api-stack';
+import { RoutesStack } from './routes-stack';
 
 /**
  * CDK feature flags this app relies on, set here rather than only in cdk.json so that tests,
@@ -25,6 +26,8 @@ export interface CrmApp {
   data: DataStack;
   /** Stateless: API, functions, stream mapping, schedules (`Crm-<stage>-App`). */
   stack: AppStack;
+  /** The user API's routes, integrations and authorizers (`Crm-<stage>-Routes`). */
+  routes: RoutesStack;
   /** The API key (machine client) API over the same functions (`Crm-<stage>-MachineApi`). */
   machineApi: MachineApiStack;
   /** Alarms, dashboard, alarm topic (`Crm-<stage>-Monitoring`); absent with monitoring=false. */
@@ -54,6 +57,11 @@ export function buildApp(props: AppProps = {}): CrmApp {
     data,
     description: `Serverless CRM (${config.stage}): API, functions and schedules`,
   });
+  const routes = new RoutesStack(app, `${prefix}-Routes`, {
+    data,
+    app: stack,
+    description: `Serverless CRM (${config.stage}): the HTTP API's routes and authorizers`,
+  });
   const machineApi = new MachineApiStack(app, `${prefix}-MachineApi`, {
     config,
     app: stack,
@@ -76,5 +84,5 @@ export function buildApp(props: AppProps = {}): CrmApp {
     })
     : undefined;
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, data, stack, machineApi, monitoring, analytics };
+  return { app, data, stack, routes, machineApi, monitoring, analytics };
 }

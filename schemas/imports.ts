@@ -1,12 +1,14 @@
 import * as z from './zod';
 import { once } from './once';
-import { Id, IdParam, Timestamp } from './common';
+import { Id, IdParam, PageQuery, Timestamp, pageOf } from './common';
 
 /**
  * CSV imports (migration, docs/imports.md). An import names one record type; every row goes
- * through that type's create (or update) route's own schema and service.
+ * through that type's create (or update) route's own schema and service. `list-members` adds
+ * contacts (by id or email) to the static list `listId` through the marketing feature's own
+ * membership write.
  */
-export const IMPORT_ENTITIES = ['customers', 'contacts', 'leads', 'products'] as const;
+export const IMPORT_ENTITIES = ['customers', 'contacts', 'leads', 'products', 'list-members'] as const;
 export type ImportEntity = (typeof IMPORT_ENTITIES)[number];
 export const IMPORT_ENCODINGS = ['utf-8', 'gb18030'] as const;
 export const IMPORT_DELIMITERS = [',', ';', 'auto'] as const;
@@ -27,7 +29,8 @@ const Header = once(() => z.string().check(z.minLength(1), z.maxLength(200)));
 
 export const ImportCreate = once(() => z
   .strictObject({
-    entity: z.enum(IMPORT_ENTITIES).check(z.meta({ description: 'Record type of every row' })),
+    entity: z.enum(IMPORT_ENTITIES).check(z.meta({ description: 'Record type of every row; list-members adds contacts to the static list `listId`' })),
+    listId: z.optional(Id('lst').check(z.meta({ description: 'With entity list-members (and only then): the static list the rows\' contacts join' }))),
     mapping: z.record(Header(), Target()).check(
       z.refine((m) => Object.keys(m).length > 0, 'Map at least one column'),
       z.refine((m) => Object.keys(m).length <= MAX_MAPPED_COLUMNS, `Map at most ${MAX_MAPPED_COLUMNS} columns`),
@@ -38,7 +41,21 @@ export const ImportCreate = once(() => z
     encoding: z.optional(z.enum(IMPORT_ENCODINGS).check(z.meta({ description: 'Character encoding (default utf-8; a UTF-8 byte-order mark is detected and skipped). gb18030 for Chinese Excel exports' }))),
     delimiter: z.optional(z.enum(IMPORT_DELIMITERS).check(z.meta({ description: 'Field delimiter; auto (default) picks , or ; from the header line' }))),
   })
-  .check(z.meta({ id: 'ImportCreate' })));
+  .check(
+    z.refine((b) => (b.entity === 'list-members') === (b.listId !== undefined), { message: 'listId goes with entity list-members, and only with it', path: ['listId'] }),
+    z.meta({ id: 'ImportCreate' }),
+  ));
+
+/**
+ * One row of a `list-members` import, as the mapping builds it: the contact by id, or every contact
+ * holding the email. Validated like a create body (preview errors, rejected-rows reasons).
+ */
+export const ListMemberRow = once(() => z
+  .strictObject({
+    contactId: z.optional(Id('con')),
+    email: z.optional(z.email().check(z.maxLength(254))),
+  })
+  .check(z.refine((r) => r.contactId !== undefined || r.email !== undefined, { message: 'Expected a contactId or an email', path: ['contactId'] })));
 
 export const ImportPreviewInput = once(() => z
   .strictObject({
@@ -58,6 +75,7 @@ export const Import = once(() => z
   .object({
     id: Id('imp'),
     entity: z.enum(IMPORT_ENTITIES),
+    listId: z.optional(Id('lst')),
     state: z.enum(IMPORT_STATES).check(z.meta({ description: 'awaiting-upload → (start) queued → running → succeeded, or failed' })),
     dedupe: z.enum(DEDUPE_MODES),
     encoding: z.enum(IMPORT_ENCODINGS),
@@ -98,3 +116,5 @@ export const ImportPreview = once(() => z
   .check(z.meta({ id: 'ImportPreview' })));
 
 export const ImportIdParam = IdParam('imp');
+export const ImportListQuery = once(() => z.strictObject({ ...PageQuery() }));
+export const ImportPage = once(() => pageOf(Import(), 'ImportPage'));

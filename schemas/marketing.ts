@@ -138,6 +138,14 @@ export const SegmentRules = once(() => z
     })),
     emailConsent: z.optional(few(z.enum(CONSENT_STATUSES)).check(z.meta({ description: 'Only contacts whose email consent is one of these' }))),
     smsConsent: z.optional(few(z.enum(CONSENT_STATUSES)).check(z.meta({ description: 'Only contacts whose SMS consent is one of these' }))),
+    openDeals: z.optional(z.strictObject({
+      has: z.boolean().check(z.meta({ description: 'true: customers with at least one open deal matching the rest of this rule; false: customers with none' })),
+      pipelineIds: z.optional(few(text(128)).check(z.meta({ description: 'Only open deals in these pipelines' }))),
+      minAmount: z.optional(z.strictObject({
+        currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'Expected an ISO 4217 currency code, e.g. "EUR"')),
+        amount: z.int().check(z.minimum(0), z.maximum(1_000_000_000_000_000)),
+      }).check(z.meta({ description: 'Only open deals of at least this amount (integer minor units) in this currency' }))),
+    }).check(z.meta({ description: 'Customers with (or without) an open deal, optionally in some pipelines or of at least an amount; read from the open-deals index (docs/marketing.md, "What a segment costs")' }))),
   })
   .check(z.meta({
     id: 'SegmentRules',

@@ -4,7 +4,8 @@ import { once } from './once';
 import { Id } from './common';
 import { Customer } from './customers';
 
-export const MERGED_KINDS = ['contacts', 'activities', 'assets', 'orders', 'contracts', 'tickets', 'tasks', 'deals'] as const;
+/** In this order: quotes after deals (a moved deal's quotes are found through the deal). */
+export const MERGED_KINDS = ['contacts', 'activities', 'assets', 'orders', 'contracts', 'tickets', 'tasks', 'deals', 'quotes'] as const;
 
 export const MergeRequest = once(() => z.strictObject({
   duplicateId: Id('cus').check(z.meta({ description: 'The duplicate: its records move to the customer in the path (the survivor), and it is archived with `mergedInto`' })),
@@ -14,5 +15,5 @@ export const MergeResult = once(() => z.object({
   survivor: Customer(),
   duplicateId: z.string(),
   state: z.enum(['done']),
-  moved: z.object({ contacts: z.int(), activities: z.int(), assets: z.int(), orders: z.int(), contracts: z.int(), tickets: z.int(), tasks: z.int(), deals: z.int() }).check(z.meta({ description: 'How many records of each kind moved to the survivor' })),
+  moved: z.object({ contacts: z.int(), activities: z.int(), assets: z.int(), orders: z.int(), contracts: z.int(), tickets: z.int(), tasks: z.int(), deals: z.int(), quotes: z.int() }).check(z.meta({ description: 'How many records of each kind moved to the survivor' })),
 }).check(z.meta({ id: 'MergeResult' })));

@@ -8,6 +8,7 @@ import { once } from './once';
 import { Id, PageQuery, Timestamp, pageOf } from './common';
 import { Category } from './shared';
 import { multilineText, text } from './text';
+import { ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES } from './service-desk';
 import { TICKET_CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES } from './tickets';
 
 export const PortalTicketCreate = once(() => z
@@ -94,3 +95,52 @@ export const PortalArticleListQuery = once(() => z.strictObject({
   q: z.optional(text(100).check(z.meta({ description: 'Title prefix; case- and accent-insensitive' }))),
   category: z.optional(Category()),
 }));
+
+// ---- rating a resolved ticket (the satisfaction survey, from the portal) ----------------------
+
+export const PortalRatingCreate = once(() => z
+  .strictObject({
+    rating: z.int().check(z.minimum(1), z.maximum(5), z.meta({ description: '1 (poor) to 5 (excellent)' })),
+    comment: z.optional(multilineText(2000)),
+  })
+  .check(z.meta({ id: 'PortalRatingCreate', description: 'Your rating of a resolved ticket; the first rating stands (a second one is a 409).' })));
+
+export const PortalRating = once(() => z
+  .object({
+    ticketId: Id('tkt'),
+    rating: z.int(),
+    comment: z.optional(z.string()),
+    ratedAt: Timestamp(),
+  })
+  .check(z.meta({ id: 'PortalRating', description: 'The rating recorded for the ticket\'s satisfaction survey.' })));
+
+// ---- attachments of the public conversation --------------------------------------------------
+
+export const PortalAttachmentCreate = once(() => z
+  .strictObject({
+    messageId: Id('msg').check(z.meta({ description: 'One of your own messages of this ticket (from: customer)' })),
+    fileName: text(200).check(z.minLength(1), z.meta({ description: 'Shown to the downloader (Content-Disposition)' })),
+    contentType: z.enum(ATTACHMENT_TYPES).check(z.meta({ description: 'One of the allowed types; the upload must send exactly this Content-Type' })),
+    size: z.int().check(z.minimum(1), z.maximum(MAX_ATTACHMENT_BYTES), z.meta({ description: `Bytes, 1–${MAX_ATTACHMENT_BYTES}; the upload must be exactly this long` })),
+  })
+  .check(z.meta({ id: 'PortalAttachmentCreate' })));
+
+export const PortalAttachment = once(() => z
+  .object({
+    id: Id('att'),
+    messageId: Id('msg'),
+    fileName: z.string(),
+    contentType: z.string(),
+    size: z.int(),
+    createdAt: Timestamp(),
+    upload: z.optional(z.object({
+      method: z.literal('PUT'),
+      url: z.string(),
+      headers: z.record(z.string(), z.string()).check(z.meta({ description: 'Send exactly these headers with the PUT (they are signed)' })),
+      expiresAt: Timestamp(),
+    }).check(z.meta({ description: 'Only in the answer to the POST: where to PUT the file' }))),
+  })
+  .check(z.meta({ id: 'PortalAttachment', description: 'A file of a public message of your ticket (files of the service desk\'s internal notes are never listed).' })));
+
+export const PortalAttachmentPage = once(() => pageOf(PortalAttachment(), 'PortalAttachmentPage'));
+export const PortalAttachmentListQuery = once(() => z.strictObject({ ...PageQuery() }));

@@ -161,6 +161,10 @@ const SPECS: Spec[] = [
 
 type Json = Record<string, any>;
 
+const isJson = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A JSON Schema node (anything else reads as an empty schema). */
+const asJson = (v: unknown): Json => (isJson(v) ? v : {});
+
 export const snake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 
 function resolve(node: Json, defs: Json): Json {
@@ -185,8 +189,8 @@ function scalarType(node: Json): LakeType | undefined {
 const isMoney = (node: Json) => node.type === 'object' && node.properties?.amount?.type === 'integer' && node.properties?.currency && Object.keys(node.properties).length === 2;
 
 function columnsOf(spec: Spec, personalData: PersonalData): LakeColumn[] {
-  const json = z.toJSONSchema(spec.schema(), { io: 'output', unrepresentable: 'any' }) as Json;
-  const defs = (json.$defs ?? {}) as Json;
+  const json: Json = z.toJSONSchema(spec.schema(), { io: 'output', unrepresentable: 'any' });
+  const defs: Json = json.$defs ?? {};
   const root = resolve(json, defs);
   const masking = personalData === 'masked' ? LAKE_MASKING[spec.kind] ?? {} : {};
   const out: LakeColumn[] = [];
@@ -195,13 +199,13 @@ function columnsOf(spec: Spec, personalData: PersonalData): LakeColumn[] {
     out.push({ name: 'line_no', type: 'bigint', source: { computed: { op: 'constant', value: 'ordinality' } } });
   }
   for (const [field, path] of Object.entries(spec.extra ?? {})) out.push({ name: snake(field), type: 'varchar', source: { path } });
-  for (const [field, raw] of Object.entries((root.properties ?? {}) as Json)) {
+  for (const [field, raw] of Object.entries<unknown>(root.properties ?? {})) {
     if (API_ONLY_FIELDS.includes(field)) continue;
     const override = spec.overrides?.[field];
     if (override === null) continue;
     const rule = masking[field];
     if (rule === 'drop') continue;
-    const node = resolve(raw as Json, defs);
+    const node = resolve(asJson(raw), defs);
     const description = typeof node.description === 'string' ? node.description : undefined;
     const name = snake(field);
     if (override && !Array.isArray(override)) {
@@ -230,9 +234,9 @@ function columnsOf(spec: Spec, personalData: PersonalData): LakeColumn[] {
     }
     if (node.type === 'object' && node.properties) {
       const keep = typeof rule === 'object' && 'keep' in rule ? rule.keep : undefined;
-      for (const [sub, subRaw] of Object.entries(node.properties as Json)) {
+      for (const [sub, subRaw] of Object.entries<unknown>(node.properties)) {
         if (keep && !keep.includes(sub)) continue;
-        const subNode = resolve(subRaw as Json, defs);
+        const subNode = resolve(asJson(subRaw), defs);
         if (isMoney(subNode)) {
           out.push({ name: `${name}_${snake(sub)}_amount`, type: 'bigint', source: { path: [...path, sub, 'amount'] } });
           out.push({ name: `${name}_${snake(sub)}_currency`, type: 'varchar', source: { path: [...path, sub, 'currency'] } });

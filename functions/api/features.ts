@@ -268,7 +268,8 @@ export const FEATURES = {
     // Every export source is an index partition (customers, leads, products, pipelines and each
     // customer's contacts on gsi1; all deals on gsi4; a list export's planned list index, any of
     // gsi1-4): Query only, never Scan.
-    table: { read: ['GetItem'], indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'], write: { exportJob: UPDATE } },
+    // The last step's audit entry (export.completed / export.failed) is a Put in the export's partition.
+    table: { read: ['GetItem'], indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'], write: { exportJob: PUT_UPDATE } },
     writeExports: true,
     memoryMb: 1024,
     timeoutSeconds: 300,
@@ -276,7 +277,8 @@ export const FEATURES = {
   imports: {
     entry: 'functions/imports/handler.ts',
     description: 'CSV imports: create one (presigned upload), preview its first rows, start it, follow its progress',
-    table: { read: ['GetItem'], write: { importJob: PUT_UPDATE, ...IDEMPOTENCY } },
+    // Query: the imports list (gsi1 a creator's, gsi2 everyone's); GetItem: an import, a list-members import's list.
+    table: { read: ['GetItem', 'Query'], indexes: ['gsi1', 'gsi2'], write: { importJob: PUT_UPDATE, ...IDEMPOTENCY } },
     importFiles: true,
   },
   'imports-worker': {
@@ -287,9 +289,12 @@ export const FEATURES = {
     // and reads the guards and a customer's contacts (gsi1) to match existing records.
     table: {
       read: ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'],
-      indexes: ['gsi1'],
+      // gsi1: a customer's contacts; gsi2: contacts by email (list-members rows).
+      indexes: ['gsi1', 'gsi2'],
       write: {
         importJob: UPDATE,
+        // list-members rows: the member items (functions/marketing/segments.ts addMember).
+        mailingList: PUT,
         customer: PUT_UPDATE_DELETE, contact: PUT_UPDATE, customerEmail: PUT_DELETE, customerPhone: PUT_DELETE,
         lead: PUT, leadEmail: PUT_DELETE, leadPhone: PUT_DELETE,
         product: PUT, productSku: PUT,
@@ -339,16 +344,20 @@ export const FEATURES = {
   },
   portal: {
     entry: 'functions/portal/handler.ts',
-    description: 'Self-service portal: a customer\'s contact opens and follows their customer\'s tickets, replies, and reads published knowledge-base articles',
+    description: 'Self-service portal: a customer\'s contact opens and follows their customer\'s tickets, replies, rates, attaches files, and reads published knowledge-base articles',
     table: {
       // As the tickets feature opening a ticket and adding a message (functions/tickets/service.ts
       // openTicket, repository.saveTicket), plus the knowledge base's article reads.
       read: ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'],
       // gsi3: a customer's tickets; gsi1-4: the knowledge base's title-sorted article partitions.
       indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'],
-      // ticket: ticket, deadline item and message; queue: the round-robin counter; customer: audit entries (timeline).
-      write: { ticket: PUT_UPDATE, queue: UPDATE, customer: PUT, serviceReport: UPDATE, ...IDEMPOTENCY },
+      // ticket: ticket, deadline item, message, the survey's rating and attachments; queue: the round-robin counter;
+      // customer: audit entries (timeline); serviceReport: ticket and CSAT counters; task + ruleGuard: the
+      // follow-up task of a low rating (createTaskFromRule, as the service-desk feature).
+      write: { ticket: PUT_UPDATE, queue: UPDATE, customer: PUT, serviceReport: UPDATE, task: PUT, ruleGuard: PUT, ...IDEMPOTENCY },
     },
+    // Files of the public conversation: presigned PUT and GET, HeadObject before a download.
+    attachments: true,
     cursorSecret: true,
   },
   'inbound-mail': {
@@ -390,7 +399,8 @@ export const FEATURES = {
       indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'],
       // The unsubscribe endpoint writes the recipient, the campaign counters, the suppression and the consent in one transaction.
       // marketingSettings: the auto-pause thresholds (admin).
-      write: { consent: PUT_UPDATE, suppression: UPDATE, template: PUT, segment: PUT, mailingList: PUT_DELETE, campaign: PUT_UPDATE, marketingSettings: PUT },
+      // suppression PUT: its audit entry (SUPP#… / AUD#…, functions/marketing/audit.ts).
+      write: { consent: PUT_UPDATE, suppression: PUT_UPDATE, template: PUT, segment: PUT, mailingList: PUT_DELETE, campaign: PUT_UPDATE, marketingSettings: PUT },
     },
     cursorSecret: true,
   },
@@ -401,7 +411,8 @@ export const FEATURES = {
       // Query: the campaign's counter shards (auto-pause); GetItem: recipient, consent, campaign, marketing settings.
       read: ['GetItem', 'Query'],
       // campaign: the recipient, its counter shard and the auto-pause; notification: the admins' notice of an auto-pause.
-      write: { campaign: UPDATE, suppression: UPDATE, consent: PUT, notification: PUT },
+      // PUT on campaign and suppression: the audit entries of an auto-pause and a suppression (functions/marketing/audit.ts).
+      write: { campaign: PUT_UPDATE, suppression: PUT_UPDATE, consent: PUT, notification: PUT },
     },
     timeoutSeconds: 30,
   },
@@ -451,6 +462,8 @@ export const FEATURES = {
       write: {
         customer: PUT_UPDATE_DELETE, contact: UPDATE, customerEmail: PUT_DELETE, customerPhone: PUT_DELETE, dashboard: UPDATE,
         activity: UPDATE, task: UPDATE, deal: UPDATE, order: UPDATE, asset: UPDATE, ticket: UPDATE, contract: UPDATE, mergeJob: PUT_UPDATE,
+        // quote: a moved deal's quotes follow it; customFieldUnique: the duplicate's unique custom values handed to the survivor.
+        quote: UPDATE, customFieldUnique: UPDATE,
       },
     },
     timeoutSeconds: 60,

@@ -43,9 +43,9 @@ export function diff(
 
 export interface AuditInput {
   customerId: string;
-  entityType: 'customer' | 'contact' | 'task' | 'activity' | 'asset' | 'settings' | 'lead' | 'deal' | 'pipeline' | 'quota' | 'product' | 'quote' | 'order' | 'commission-plan' | 'ticket' | 'ticket-message' | 'queue' | 'contract' | 'article' | 'custom-field' | 'webhook' | 'api-key';
+  entityType: 'customer' | 'contact' | 'task' | 'activity' | 'asset' | 'settings' | 'lead' | 'deal' | 'pipeline' | 'quota' | 'product' | 'quote' | 'order' | 'commission-plan' | 'ticket' | 'ticket-message' | 'queue' | 'contract' | 'article' | 'custom-field' | 'webhook' | 'api-key' | 'export' | 'campaign' | 'template' | 'segment' | 'mailing-list' | 'consent' | 'suppression';
   entityId: string;
-  action: 'created' | 'updated' | 'archived' | 'restored' | 'deleted' | 'completed' | 'reopened' | 'cancelled' | 'converted' | 'sent' | 'accepted' | 'rejected' | 'revised' | 'resolved' | 'closed' | 'expired' | 'merged' | 'rotated' | 'revoked' | 'disabled';
+  action: 'created' | 'updated' | 'archived' | 'restored' | 'deleted' | 'completed' | 'reopened' | 'cancelled' | 'converted' | 'sent' | 'accepted' | 'rejected' | 'revised' | 'resolved' | 'closed' | 'expired' | 'merged' | 'rotated' | 'revoked' | 'disabled' | 'failed' | 'scheduled' | 'paused' | 'resumed' | 'opted-in' | 'opted-out' | 'suppressed';
   actor: Principal;
   at: Date;
   version: number;

@@ -4,7 +4,7 @@
  * (`deletedAt`) so a key is never reused — values written under it stay on records, and their
  * uniqueness guards stay meaningful.
  */
-import type { CUSTOM_FIELD_ENTITIES, CUSTOM_FIELD_TYPES } from '../../schemas/customfields';
+import { CUSTOM_FIELD_ENTITIES, type CUSTOM_FIELD_TYPES } from '../../schemas/customfields';
 
 export type CustomFieldEntity = (typeof CUSTOM_FIELD_ENTITIES)[number];
 export type CustomFieldType = (typeof CUSTOM_FIELD_TYPES)[number];
@@ -33,6 +33,24 @@ export interface FieldDef {
   updatedAt: string;
   createdBy: string;
   updatedBy: string;
+}
+
+export const isCustomFieldEntity = (value: unknown): value is CustomFieldEntity => CUSTOM_FIELD_ENTITIES.some((e) => e === value);
+
+/** A stored definition: the attributes every definition has (the item was written whole from a FieldDef). */
+function isFieldDef(value: unknown): value is FieldDef {
+  if (typeof value !== 'object' || value === null) return false;
+  return 'id' in value && typeof value.id === 'string' && 'key' in value && typeof value.key === 'string'
+    && 'type' in value && typeof value.type === 'string' && 'entity' in value && isCustomFieldEntity(value.entity)
+    && 'version' in value && typeof value.version === 'number';
+}
+
+/** The `fields` map of a stored definitions item, by id (anything that is no definition left out). */
+export function storedFields(value: unknown): Record<string, FieldDef> {
+  const out: Record<string, FieldDef> = {};
+  if (typeof value !== 'object' || value === null) return out;
+  for (const [id, def] of Object.entries(value)) if (isFieldDef(def)) out[id] = def;
+  return out;
 }
 
 export interface EntityDefinitions {

@@ -7,7 +7,7 @@ import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
 import { Transaction } from '../data/transaction';
-import type { CustomFieldEntity, EntityDefinitions, FieldDef } from './model';
+import { type EntityDefinitions, type FieldDef, isCustomFieldEntity, storedFields } from './model';
 
 /** Every entity's definitions: one Query of the partition (at most one item per entity), consistent. */
 export async function allDefinitions(): Promise<EntityDefinitions[]> {
@@ -17,11 +17,10 @@ export async function allDefinitions(): Promise<EntityDefinitions[]> {
     ExpressionAttributeValues: { ':pk': keys.customFields.partition, ':prefix': keys.customFields.definitionsPrefix },
     ConsistentRead: true,
   }));
-  return (out.Items ?? []).map((item) => ({
-    entity: String(item.sk).slice(keys.customFields.definitionsPrefix.length) as CustomFieldEntity,
-    version: Number(item.version ?? 0),
-    fields: (item.fields ?? {}) as Record<string, FieldDef>,
-  }));
+  return (out.Items ?? []).flatMap((item) => {
+    const entity = String(item.sk).slice(keys.customFields.definitionsPrefix.length);
+    return isCustomFieldEntity(entity) ? [{ entity, version: Number(item.version ?? 0), fields: storedFields(item.fields) }] : [];
+  });
 }
 
 /** Writes an entity's definitions (label `definitions`: still at the version read) with the audit entry. */

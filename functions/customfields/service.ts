@@ -45,7 +45,7 @@ function audit(principal: Principal, action: 'created' | 'updated' | 'deleted', 
   const def = (after ?? before)!;
   const changes = diff(before, action === 'deleted' ? undefined : after, ['entity', 'key', 'type', 'unique', 'currency', ...FIELD_ATTRIBUTES], []);
   const base = auditItem({ customerId: NO_CUSTOMER, entityType: 'custom-field', entityId: def.id, action, actor: principal, at: now, version: action === 'deleted' ? def.version + 1 : def.version, changes });
-  return { ...base, ...keys.customFields.audit(base.at as string, base.id as string) };
+  return { ...base, ...keys.customFields.audit(String(base.at), String(base.id)) };
 }
 
 /**
@@ -67,6 +67,28 @@ async function changeDefinitions(entity: CustomFieldEntity, change: (defs: Entit
       if (attempt >= MAX_ATTEMPTS) throw Conflict('The custom fields are being changed by someone else right now; retry');
     }
   }
+}
+
+/** A PATCH's nullable rule: `null` removes it, a value sets it, absent leaves it. */
+function setOrClear<K extends 'description' | 'minLength' | 'maxLength' | 'min' | 'max'>(def: FieldDef, key: K, value: FieldDef[K] | null | undefined): void {
+  if (value === null) delete def[key];
+  else if (value !== undefined) def[key] = value;
+}
+
+/** The definition without attributes that are undefined (as stored and compared; options copied). */
+function compact(def: FieldDef): FieldDef {
+  const { description, minLength, maxLength, min, max, currency, options, deletedAt, ...rest } = def;
+  return {
+    ...rest,
+    ...(description !== undefined ? { description } : {}),
+    ...(minLength !== undefined ? { minLength } : {}),
+    ...(maxLength !== undefined ? { maxLength } : {}),
+    ...(min !== undefined ? { min } : {}),
+    ...(max !== undefined ? { max } : {}),
+    ...(currency !== undefined ? { currency } : {}),
+    ...(options !== undefined ? { options: options.map((o) => ({ value: o.value, ...(o.label !== undefined ? { label: o.label } : {}) })) } : {}),
+    ...(deletedAt !== undefined ? { deletedAt } : {}),
+  };
 }
 
 export async function createField(principal: Principal, body: Infer<typeof CustomFieldCreate>, now: Date) {
@@ -94,7 +116,7 @@ export async function createField(principal: Principal, body: Infer<typeof Custo
   };
   const problems = ruleProblems(def);
   if (problems.length) throw BadRequest('The field\'s rules do not fit its type', problems);
-  const stored = JSON.parse(JSON.stringify(def)) as FieldDef;
+  const stored = compact(def);
   await changeDefinitions(body.entity, (defs) => {
     const all = Object.values(defs.fields);
     if (all.some((f) => f.key === body.key)) {
@@ -136,14 +158,18 @@ export async function updateField(principal: Principal, id: string, patch: Infer
     if (!current || current.deletedAt) throw NotFound('No such custom field');
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
     const next: FieldDef = { ...current };
-    for (const [attr, value] of Object.entries(patch) as [keyof typeof patch, unknown][]) {
-      if (value === null) delete (next as Partial<FieldDef>)[attr];
-      else if (value !== undefined) Object.assign(next, { [attr]: value });
-    }
+    if (patch.label !== undefined) next.label = patch.label;
+    if (patch.required !== undefined) next.required = patch.required;
+    if (patch.options !== undefined) next.options = patch.options;
+    setOrClear(next, 'description', patch.description);
+    setOrClear(next, 'minLength', patch.minLength);
+    setOrClear(next, 'maxLength', patch.maxLength);
+    setOrClear(next, 'min', patch.min);
+    setOrClear(next, 'max', patch.max);
     const problems = ruleProblems(next);
     if (problems.length) throw BadRequest('The field\'s rules do not fit its type', problems);
     if (diff(current, next, FIELD_ATTRIBUTES, []).length === 0) return { fields: defs.fields, audit: {}, result: current };
-    const saved = JSON.parse(JSON.stringify({ ...next, version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId })) as FieldDef;
+    const saved = compact({ ...next, version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId });
     return { fields: { ...defs.fields, [id]: saved }, audit: audit(principal, 'updated', current, saved, now), result: saved };
   });
   return toCustomField(result!);

@@ -19,7 +19,7 @@ import { BadRequest, Conflict, type FieldError, type HttpError } from '../http/p
 import { DATE_RANGE } from '../../schemas/common';
 import { DEFAULT_TEXT_MAX } from '../../schemas/customfields';
 import { textProblem } from '../../schemas/text-rules';
-import { type CustomFieldEntity, type CustomValues, type EntityDefinitions, type FieldDef, liveByKey } from './model';
+import { type CustomFieldEntity, type CustomValues, type EntityDefinitions, type FieldDef, isCustomFieldEntity, liveByKey, storedFields } from './model';
 
 export const DEFINITIONS_TTL_MS = 15_000;
 
@@ -29,7 +29,7 @@ const cache = new Map<CustomFieldEntity, { at: number; defs: EntityDefinitions }
 export async function readDefinitions(entity: CustomFieldEntity, consistent: boolean): Promise<EntityDefinitions> {
   const out = await ddb().send(new GetCommand({ TableName: config().tableName, Key: keys.customFields.definitions(entity), ConsistentRead: consistent }));
   const item = out.Item;
-  const defs: EntityDefinitions = item ? { entity, version: Number(item.version ?? 0), fields: (item.fields ?? {}) as Record<string, FieldDef> } : { entity, version: 0, fields: {} };
+  const defs: EntityDefinitions = item ? { entity, version: Number(item.version ?? 0), fields: storedFields(item.fields) } : { entity, version: 0, fields: {} };
   cache.set(entity, { at: Date.now(), defs });
   return defs;
 }
@@ -74,8 +74,8 @@ function checkValue(def: FieldDef, value: unknown): { value: unknown } | { probl
       return { value };
     }
     case 'money': {
-      const m = value as { amount?: unknown; currency?: unknown } | null;
-      if (!m || typeof m !== 'object' || Array.isArray(m) || Object.keys(m).some((k) => k !== 'amount' && k !== 'currency')) return { problem: 'Expected money: {"amount": <integer minor units>, "currency": "EUR"}' };
+      const m = value;
+      if (typeof m !== 'object' || m === null || Array.isArray(m) || !('amount' in m) || !('currency' in m) || Object.keys(m).some((k) => k !== 'amount' && k !== 'currency')) return { problem: 'Expected money: {"amount": <integer minor units>, "currency": "EUR"}' };
       if (typeof m.amount !== 'number' || !Number.isInteger(m.amount) || m.amount < 0 || m.amount > 1e12) return { problem: 'Expected an integer amount of minor units, 0–1000000000000' };
       if (typeof m.currency !== 'string' || !/^[A-Z]{3}$/.test(m.currency)) return { problem: 'Expected an ISO 4217 currency code, e.g. "EUR"' };
       if (def.currency && m.currency !== def.currency) return { problem: `Expected the currency ${def.currency}` };
@@ -97,7 +97,7 @@ function checkValue(def: FieldDef, value: unknown): { value: unknown } | { probl
       const allowed = new Set((def.options ?? []).map((o) => o.value));
       const bad = value.find((v) => typeof v !== 'string' || !allowed.has(v));
       if (bad !== undefined) return { problem: `Expected values among: ${[...allowed].join(', ')}` };
-      return { value: [...new Set(value as string[])] };
+      return { value: [...new Set(value.filter((v): v is string => typeof v === 'string'))] };
     }
   }
 }
@@ -127,7 +127,7 @@ export function applyCustom(defs: EntityDefinitions, before: CustomValues | unde
     }
     const checked = checkValue(def, value);
     if ('problem' in checked) errors.push({ path: `custom.${key}`, message: checked.problem });
-    else if (def.type === 'multiselect' && (checked.value as string[]).length === 0) delete next[key];
+    else if (def.type === 'multiselect' && Array.isArray(checked.value) && checked.value.length === 0) delete next[key];
     else next[key] = checked.value;
   }
   if (creating) {
@@ -142,6 +142,40 @@ export function applyCustom(defs: EntityDefinitions, before: CustomValues | unde
   if (Object.keys(next).length === 0 && before === undefined) return undefined;
   uniqueKeysOf.set(next, uniqueKeys(defs));
   return next;
+}
+
+/**
+ * The custom values a record of another entity brings along (a lead converted into a customer and
+ * a contact): each stored value whose key is a live field of `defs` and that passes that field's
+ * rules, in the form that field stores. Values with no such field, or that fail its rules (another
+ * type, an option the target lacks), stay behind on the source record. Required fields of the
+ * target are not enforced (a conversion is not a create form). Unique fields get their guards in the
+ * target's transaction (addCustomGuards), so a value another record holds fails that transaction.
+ */
+export function carriedCustom(defs: EntityDefinitions, source: CustomValues | undefined): CustomValues | undefined {
+  if (!source) return undefined;
+  const fields = liveByKey(defs);
+  const next: CustomValues = {};
+  for (const [key, value] of Object.entries(source)) {
+    const def = fields.get(key);
+    if (!def) continue;
+    const checked = checkValue(def, value);
+    if ('value' in checked && !(Array.isArray(checked.value) && checked.value.length === 0)) next[key] = checked.value;
+  }
+  if (Object.keys(next).length === 0) return undefined;
+  uniqueKeysOf.set(next, uniqueKeys(defs));
+  return next;
+}
+
+/**
+ * The 409 for a failed custom-field guard in a transaction that writes records of several entities
+ * (a lead conversion): the entity is the one of the guard item that holds the value.
+ */
+export function customUniqueConflictOf(failed: { labels: readonly string[]; items: Record<string, Record<string, unknown> | undefined> }): HttpError | undefined {
+  const label = failed.labels.find((l) => l.startsWith(CUSTOM_UNIQUE_LABEL) && !l.endsWith(':release'));
+  if (!label) return undefined;
+  const entity = failed.items[label]?.entity;
+  return customUniqueConflict(isCustomFieldEntity(entity) ? entity : 'customer', failed.labels);
 }
 
 /**

@@ -126,7 +126,7 @@ export async function dashboard(principal: Principal, scope: Scope, query: { per
   const byOwner = new Map<string, { ownerId: string; currency: string; amount: number; deals: number }>();
   const forecast = new Map<string, { ownerId: string; currency: string; closedWon: number; commit: number; bestCase: number; pipeline: number; weightedX100: number }>();
   for (const i of fcst) {
-    const [owner, month, currency] = [i.ownerId as string, i.month as string, i.currency as string];
+    const [owner, month, currency] = [String(i.ownerId), String(i.month), String(i.currency)];
     if (num(i.wonCount) || num(i.wonAmount)) {
       const m = byMonth.get(`${month}|${currency}`) ?? { month, currency, amount: 0, deals: 0 };
       m.amount += num(i.wonAmount); m.deals += num(i.wonCount);
@@ -153,7 +153,7 @@ export async function dashboard(principal: Principal, scope: Scope, query: { per
   // Customers now.
   const tiers = sumPrefixed(customerItems, 'tier_');
   const stages = sumPrefixed(customerItems, 'stage_');
-  const nonZero = <K extends string>(m: Map<string, number>, key: K) => [...m.entries()].filter(([, n]) => n !== 0).sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => ({ [key]: k, customers: n }) as Record<K, string> & { customers: number });
+  const nonZero = (m: Map<string, number>) => [...m.entries()].filter(([, n]) => n !== 0).sort(([a], [b]) => a.localeCompare(b));
 
   return {
     period: query.period,
@@ -169,8 +169,8 @@ export async function dashboard(principal: Principal, scope: Scope, query: { per
     customers: {
       live: sumField(customerItems, 'live'),
       archived: sumField(customerItems, 'archived'),
-      byTier: nonZero(tiers, 'tier'),
-      byLifecycleStage: nonZero(stages, 'lifecycleStage'),
+      byTier: nonZero(tiers).map(([tier, customers]) => ({ tier, customers })),
+      byLifecycleStage: nonZero(stages).map(([lifecycleStage, customers]) => ({ lifecycleStage, customers })),
     },
   };
 }

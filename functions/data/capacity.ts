@@ -289,30 +289,36 @@ function writeUnitsReported(consumed: Capacity | Capacity[] | undefined): number
  * does nothing: the service reports what it bills.
  */
 export function writeModelMiddleware(usage: () => object | undefined) {
-  return (next: (args: any) => Promise<any>, context: { commandName?: string }) => async (args: any) => {
+  // Not an async function itself: a read (every request's commands but writes) passes straight
+  // through, without a promise of its own (bench:overhead).
+  return (next: (args: any) => Promise<any>, context: { commandName?: string }) => (args: any): Promise<any> => {
     const command = String(context.commandName ?? '');
     const counter = usage();
     if (!counter || !isWriteCommand(command) || !modelsLocalTransactions()) return next(args);
-    const planned = plannedActions(command, args.input);
-    // Best effort: the model must never change what the request does, so an image that cannot be
-    // read (an engine stopped on purpose by a test, say) leaves the engine's figure in place.
-    const before = planned.transaction ? await images(planned.actions).catch(() => undefined) : undefined;
-    const result = await next(args);
-    const output = result.output as { ConsumedCapacity?: Capacity | Capacity[] };
-    engineWrites.set(counter, (engineWrites.get(counter) ?? 0) + writeUnitsReported(output.ConsumedCapacity));
-    if (before && output.ConsumedCapacity) {
-      const updated = await images(planned.actions.filter((a) => a.kind === 'update')).catch(() => undefined);
-      if (!updated) return result;
-      const byTable = new Map<string, ModelledAction[]>();
-      planned.actions.forEach((a, i) => {
-        const after = a.kind === 'put' ? a.item : a.kind === 'update' ? updated.shift() : undefined;
-        byTable.set(a.table, [...(byTable.get(a.table) ?? []), { kind: a.kind, before: before[i], after }]);
-      });
-      output.ConsumedCapacity = [...byTable].map(([table, actions]) => {
-        const units = requestCost(actions, true).total;
-        return { TableName: table, CapacityUnits: units, WriteCapacityUnits: units, ReadCapacityUnits: 0 };
-      });
-    }
-    return result;
+    return modelled(next, args, command, counter);
   };
+}
+
+async function modelled(next: (args: any) => Promise<any>, args: any, command: string, counter: object): Promise<any> {
+  const planned = plannedActions(command, args.input);
+  // Best effort: the model must never change what the request does, so an image that cannot be
+  // read (an engine stopped on purpose by a test, say) leaves the engine's figure in place.
+  const before = planned.transaction ? await images(planned.actions).catch(() => undefined) : undefined;
+  const result = await next(args);
+  const output = result.output as { ConsumedCapacity?: Capacity | Capacity[] };
+  engineWrites.set(counter, (engineWrites.get(counter) ?? 0) + writeUnitsReported(output.ConsumedCapacity));
+  if (before && output.ConsumedCapacity) {
+    const updated = await images(planned.actions.filter((a) => a.kind === 'update')).catch(() => undefined);
+    if (!updated) return result;
+    const byTable = new Map<string, ModelledAction[]>();
+    planned.actions.forEach((a, i) => {
+      const after = a.kind === 'put' ? a.item : a.kind === 'update' ? updated.shift() : undefined;
+      byTable.set(a.table, [...(byTable.get(a.table) ?? []), { kind: a.kind, before: before[i], after }]);
+    });
+    output.ConsumedCapacity = [...byTable].map(([table, actions]) => {
+      const units = requestCost(actions, true).total;
+      return { TableName: table, CapacityUnits: units, WriteCapacityUnits: units, ReadCapacityUnits: 0 };
+    });
+  }
+  return result;
 }

@@ -18,7 +18,17 @@ export interface DbUsage {
   commands: string[];
 }
 
-const usageStore = new AsyncLocalStorage<DbUsage>();
+/**
+ * What a request carries down to the data layer: its usage counter and its scope. One
+ * AsyncLocalStorage for both: while any is in use, every promise of the process pays each one's
+ * propagation hook (Node 20), so a second store doubled that cost per request (bench:overhead).
+ */
+interface RequestStore {
+  usage?: DbUsage;
+  scope?: RequestScope;
+}
+
+const store = new AsyncLocalStorage<RequestStore>();
 
 /**
  * The idempotency lock a request holds (functions/http/idempotency.ts). The transaction helper
@@ -34,7 +44,7 @@ export interface IdempotencyGuard {
   committed?: boolean;
 }
 
-/** What one HTTP request carries down to the data layer (AsyncLocalStorage, like DbUsage). */
+/** What one HTTP request carries down to the data layer (in the request store, like DbUsage). */
 export interface RequestScope {
   /** Every SDK call of the request is sent with this signal; the chain aborts it before the deadline. */
   signal?: AbortSignal;
@@ -47,15 +57,13 @@ export interface RequestScope {
   idempotency?: IdempotencyGuard;
 }
 
-const scopeStore = new AsyncLocalStorage<RequestScope>();
-
 /** Runs `fn` with `scope` as the current request scope (functions/http/chain.ts). */
 export function withRequestScope<T>(scope: RequestScope, fn: () => Promise<T>): Promise<T> {
-  return scopeStore.run(scope, fn);
+  return store.run({ usage: store.getStore()?.usage, scope }, fn);
 }
 
 export function currentRequestScope(): RequestScope | undefined {
-  return scopeStore.getStore();
+  return store.getStore()?.scope;
 }
 
 const WRITE_COMMANDS = /^(Put|Update|Delete|TransactWrite|BatchWrite)/;
@@ -76,16 +84,19 @@ function idempotencyKeysIn(input: Record<string, unknown>): { records: boolean; 
   return { records: keysOf.some((k) => !isLockKey(k)) || !items.length, marked };
 }
 
-/** Runs `fn` with a fresh usage counter; nested DynamoDB calls add to it. */
-export function withDbUsage<T>(fn: () => Promise<T>): Promise<{ result: T; usage: DbUsage }>;
-export async function withDbUsage<T>(fn: () => Promise<T>) {
+/**
+ * Runs `fn` with a fresh usage counter; nested DynamoDB calls add to it. With `scope`, `fn` also
+ * runs with it as the request scope (as withRequestScope inside, in one step: the HTTP chain).
+ */
+export function withDbUsage<T>(fn: () => Promise<T>, scope?: RequestScope): Promise<{ result: T; usage: DbUsage }>;
+export async function withDbUsage<T>(fn: () => Promise<T>, scope?: RequestScope) {
   const usage: DbUsage = { requests: 0, readUnits: 0, writeUnits: 0, commands: [] };
-  const result = await usageStore.run(usage, fn);
+  const result = await store.run({ usage, scope: scope ?? store.getStore()?.scope }, fn);
   return { result, usage };
 }
 
 export function currentDbUsage(): DbUsage | undefined {
-  return usageStore.getStore();
+  return store.getStore()?.usage;
 }
 
 type Capacity = { CapacityUnits?: number; ReadCapacityUnits?: number; WriteCapacityUnits?: number };
@@ -126,12 +137,11 @@ export function ddb(): DynamoDBDocumentClient {
     (next, context) => async (args) => {
       const input = args.input as { ReturnConsumedCapacity?: string };
       if (input.ReturnConsumedCapacity === undefined) input.ReturnConsumedCapacity = 'TOTAL';
-      const usage = usageStore.getStore();
+      const { usage, scope } = store.getStore() ?? {};
       const command = String(context.commandName ?? 'Unknown');
       for (const observe of observers) observe(command, args.input as Record<string, unknown>);
       try {
         const out = await next(args);
-        const scope = scopeStore.getStore();
         if (scope && WRITE_COMMANDS.test(command) && idempotencyKeysIn(args.input as Record<string, unknown>).records) scope.wroteRecords = true;
         if (usage) {
           usage.requests += 1;
@@ -140,7 +150,6 @@ export function ddb(): DynamoDBDocumentClient {
         }
         return out;
       } catch (err) {
-        const scope = scopeStore.getStore();
         if (scope && WRITE_COMMANDS.test(command) && isUncertainOutcome(err)) {
           const touched = idempotencyKeysIn(args.input as Record<string, unknown>);
           // The lock item's own writes (take, store, release) change nothing the client sees.
@@ -166,14 +175,14 @@ export function ddb(): DynamoDBDocumentClient {
   const target = client;
   const send = (...args: unknown[]) => (Object.getPrototypeOf(target).send as (...a: unknown[]) => Promise<unknown>).apply(target, args);
   client.send = ((command: unknown, options?: unknown, cb?: unknown) => {
-    const signal = scopeStore.getStore()?.signal;
+    const signal = store.getStore()?.scope?.signal;
     if (signal && typeof options !== 'function' && !(options as { abortSignal?: unknown } | undefined)?.abortSignal) {
       return send(command, { ...((options as object | undefined) ?? {}), abortSignal: signal }, cb);
     }
     return send(command, options, cb);
   }) as DynamoDBDocumentClient['send'];
   // Against DynamoDB Local, a transaction's write units by the model (capacity.ts), not the engine's.
-  client.middlewareStack.add(writeModelMiddleware(() => usageStore.getStore()), { step: 'build', name: 'crmWriteModel' });
+  client.middlewareStack.add(writeModelMiddleware(() => store.getStore()?.usage), { step: 'build', name: 'crmWriteModel' });
   return client;
 }
 

@@ -458,15 +458,21 @@ export const keys = {
     primary: (id: string) => ({ pk: `EXP#${id}`, sk: '#EXPORT' }),
     byCreator: (userId: string, id: string) => ({ gsi1pk: `EXPORTS#USER#${userId}`, gsi1sk: id }),
     creatorPartition: (userId: string) => `EXPORTS#USER#${userId}`,
+    /** The export's audit entries (and outbox): started, completed, failed — who exported what. */
+    audit: (id: string, at: string, auditId: string) => ({ pk: `EXP#${id}`, sk: `AUD#${at}#${auditId}` }),
   },
   /**
    * CSV imports (functions/imports): the job item `IMP#<id>` / `#IMPORT` (GetItem; mapping,
-   * checkpoint and counts live on it); a user's imports on gsi1 `IMPORTS#USER#<userId>` by id.
+   * checkpoint and counts live on it); a user's imports on gsi1 `IMPORTS#USER#<userId>` by id,
+   * everyone's on gsi2 `IMPORTS` by id.
    */
   importJob: {
     primary: (id: string) => ({ pk: `IMP#${id}`, sk: '#IMPORT' }),
     byCreator: (userId: string, id: string) => ({ gsi1pk: `IMPORTS#USER#${userId}`, gsi1sk: id }),
     creatorPartition: (userId: string) => `IMPORTS#USER#${userId}`,
+    /** Every import on gsi2 `IMPORTS` by id (an admin's list; imports are few, the partition stays small). */
+    all: (id: string) => ({ gsi2pk: 'IMPORTS', gsi2sk: id }),
+    allPartition: 'IMPORTS',
   },
   /**
    * Service desk (C5). A ticket's partition `TKT#<id>` holds the ticket (`#TICKET`, GetItem by id),

@@ -17,6 +17,7 @@ import type { IndexQuery } from '../data/query';
 import { Transaction } from '../data/transaction';
 import type { OperationResult } from '../http/chain';
 import { type Principal, scopeFor } from '../security/principal';
+import { exportAudit } from './audit';
 import { type ExportJob, storedJob } from './repository';
 
 export type ListExportEntity = 'customers' | 'contacts' | 'leads';
@@ -57,7 +58,10 @@ export async function startListExport(principal: Principal, entity: ListExportEn
     list: { ...(source ? { source } : {}), pii },
     ...(options.bom === 'true' ? { bom: true } : {}),
   };
-  await new Transaction().put('export', storedJob(job), { expression: 'attribute_not_exists(pk)' }).commit();
+  await new Transaction()
+    .put('export', storedJob(job), { expression: 'attribute_not_exists(pk)' })
+    .put('audit', exportAudit(job, 'created', now))
+    .commit();
   return { status: 202, body: queuedExport(job), headers: { location: `/v1/exports/${job.id}` } };
 }
 

@@ -9,6 +9,7 @@ import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
 import { withoutKeys } from '../data/records';
+import { ConditionsFailed, Transaction } from '../data/transaction';
 import type { IndexQuery } from '../data/query';
 import type { ExportEntity } from '../../schemas/exports';
 
@@ -101,10 +102,11 @@ export async function queryJobsOf(userId: string, limit: number, startKey: Recor
 
 /**
  * Moves the job from `expectedStep` to the next step with the given changes (one UpdateItem,
- * conditioned on the step: a stale or repeated worker invocation changes nothing). Answers false
- * when the condition failed.
+ * conditioned on the step: a stale or repeated worker invocation changes nothing) — with `audit`,
+ * in one transaction with that audit entry (the last step's `export.completed` / `export.failed`).
+ * Answers false when the condition failed.
  */
-export async function advanceJob(id: string, expectedStep: number, changes: Partial<ExportJob>): Promise<boolean> {
+export async function advanceJob(id: string, expectedStep: number, changes: Partial<ExportJob>, audit?: Record<string, unknown>): Promise<boolean> {
   const names: Record<string, string> = { '#step': 'step' };
   const values: Record<string, unknown> = { ':expected': expectedStep, ':next': expectedStep + 1 };
   const sets = ['#step = :next'];
@@ -118,18 +120,28 @@ export async function advanceJob(id: string, expectedStep: number, changes: Part
       sets.push(`#f${i} = :v${i}`);
     }
   });
+  const expression = `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`;
+  const condition = { expression: '#step = :expected', names: { '#step': 'step' }, values: { ':expected': expectedStep } };
   try {
+    if (audit) {
+      await new Transaction()
+        .update('export', keys.exportJob.primary(id), { expression, names, values }, condition)
+        .put('audit', audit)
+        .commit();
+      return true;
+    }
     await ddb().send(new UpdateCommand({
       TableName: table(),
       Key: keys.exportJob.primary(id),
-      UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-      ConditionExpression: '#step = :expected',
+      UpdateExpression: expression,
+      ConditionExpression: condition.expression,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     }));
     return true;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (error instanceof ConditionsFailed) return false;
+    if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
     throw error;
   }
 }

@@ -43,7 +43,8 @@ export function maskItem(entity: ExportEntity, item: Item, masked: boolean): Ite
   const sensitive = ENTITY_PLANS[entity].sensitive;
   if (!masked || !sensitive) return item;
   const out: Item = { ...item };
-  for (const [field, mask] of Object.entries(SENSITIVE_FIELDS[sensitive] as Record<string, Masker>)) {
+  const maskers: Record<string, Masker> = SENSITIVE_FIELDS[sensitive];
+  for (const [field, mask] of Object.entries(maskers)) {
     if (out[field] !== undefined && out[field] !== null) out[field] = mask(out[field]);
   }
   return out;
@@ -57,7 +58,8 @@ function at(value: unknown, path: readonly string[]): unknown {
       const list = current instanceof Set ? [...current] : Array.isArray(current) ? current : [];
       return list.map((element) => at(element, path.slice(i + 1))).filter((v) => v !== undefined && v !== null);
     }
-    current = (current as Item)[step];
+    if (typeof current !== 'object') return undefined;
+    current = Reflect.get(current, step);
   }
   return current;
 }

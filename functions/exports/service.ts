@@ -6,11 +6,11 @@
 import { decodeCursor, encodeCursor } from '../data/cursor';
 import { newId } from '../data/keys';
 import { Transaction } from '../data/transaction';
-import { BadRequest, NotFound } from '../http/problem';
+import { NotFound } from '../http/problem';
 import type { Scope } from '../security/permissions';
 import { canAccess, type Principal } from '../security/principal';
 import { EXPORT_ENTITIES, type ExportEntity } from '../../schemas/exports';
-import { parquetWriter } from './parquet';
+import { exportAudit } from './audit';
 import { type ExportJob, getJob, queryJobsOf, storedJob } from './repository';
 import { PRESIGN_SECONDS, presignGet } from './storage';
 
@@ -18,11 +18,6 @@ export const DEFAULT_LIMIT = 25;
 
 export async function startExport(principal: Principal, body: { entities: ExportEntity[]; format?: 'csv' | 'parquet' }, now: Date) {
   const format = body.format ?? 'csv';
-  if (format === 'parquet' && !(await parquetWriter())) {
-    throw BadRequest('Parquet exports are not available in this deployment; ask for format csv, or query the analytics lake (Parquet) with Athena', [
-      { path: 'format', message: 'Parquet is not available here; use csv' },
-    ]);
-  }
   const at = now.toISOString();
   // Entities in a fixed order, whatever the order asked: the files and progress read the same way.
   const entities = EXPORT_ENTITIES.filter((e) => body.entities.includes(e));
@@ -41,8 +36,11 @@ export async function startExport(principal: Principal, body: { entities: Export
     createdAt: at,
     updatedAt: at,
   };
-  // A transaction (of one item) so an Idempotency-Key's marker commits with it.
-  await new Transaction().put('export', storedJob(job), { expression: 'attribute_not_exists(pk)' }).commit();
+  // One transaction with its audit entry (an Idempotency-Key's marker commits with it too).
+  await new Transaction()
+    .put('export', storedJob(job), { expression: 'attribute_not_exists(pk)' })
+    .put('audit', exportAudit(job, 'created', now))
+    .commit();
   return toExport(job, now);
 }
 

@@ -9,9 +9,9 @@
  * that role; it works for `PRESIGN_SECONDS` or until those credentials expire, whichever is first.
  * Locally the URL points at the local S3 (s3rver), which checks the same signature.
  */
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { clientOptions } from '../aws/client-options';
+import { loadS3 } from '../aws/sdk';
 import { config } from '../config';
 import type { ExportEntity } from '../../schemas/exports';
 import { EXPORT_JOB_KIND } from './repository';
@@ -49,6 +49,8 @@ let s3: S3Client | undefined;
 
 /** A presigned GET URL of one object of the exports bucket (the local S3's own URL locally). */
 export async function presignGet(key: string, expiresIn = PRESIGN_SECONDS): Promise<string> {
+  // The S3 SDK is loaded on the first download link, not at cold start (functions/aws/sdk.ts).
+  const { S3Client, GetObjectCommand, getSignedUrl } = await loadS3();
   s3 ??= new S3Client({ ...clientOptions('s3'), forcePathStyle: config().s3ForcePathStyle });
   return getSignedUrl(s3, new GetObjectCommand({ Bucket: exportsBucket(), Key: key }), { expiresIn });
 }

@@ -18,28 +18,32 @@
  *   overwrites the same object with the same rows (no duplicate, no loss);
  * - a step that throws is counted in `attempts` and re-triggered (the update is a stream record
  *   too); after MAX_ATTEMPTS the export is `failed`.
- * Memory holds one part (≈ PART_ROWS rows of text), never a table.
+ * Memory holds one Query page, one S3 part (5 MiB) being filled and, for Parquet, one row group
+ * (functions/exports/files.ts): the file streams to S3 as a multipart upload while it is read,
+ * never a file and never a table. Measured in bench/export-files.ts.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { clientOptions } from '../aws/client-options';
-import { config } from '../config';
 import { keys } from '../data/keys';
 import { type IndexQuery, queryIndexPage } from '../data/query';
 import type { IndexName } from '../data/table';
 import type { ExportEntity } from '../../schemas/exports';
-import { parquetWriter } from './parquet';
+import { exportAudit } from './audit';
+import { type FileWriter, openFile } from './files';
 import { rowMasked } from './list-export';
 import { advanceJob, type ExportCursor, type ExportFileItem, type ExportJob, getJob } from './repository';
-import { csvHeader, csvRow, exportTable, maskItem } from './rows';
+import { exportTable, maskItem } from './rows';
 import { exportsBucket, fileKey } from './storage';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm-exports' });
 
-/** Rows per file (a part is finished at the first page boundary at or past this). */
-export const PART_ROWS = 5_000;
+/**
+ * Rows per file (a part is finished at the first page boundary at or past this). The file streams
+ * to S3 as it is written (functions/exports/files.ts), so this bounds a step's time, not its memory.
+ */
+export const PART_ROWS = 50_000;
+/** Contacts are read customer by customer: a part also ends after this many customers (one Query each). */
+export const PART_PARENTS = 5_000;
 /** EXPORT_PART_ROWS overrides PART_ROWS (smaller files; the tests use it to get several parts). */
 const partRows = () => Number(process.env.EXPORT_PART_ROWS) || PART_ROWS;
 /** Items per Query page. */
@@ -66,9 +70,6 @@ const SOURCES: Record<ExportEntity, Source[]> = {
   pipelines: [{ index: 'gsi1', partition: keys.pipeline.listPartition }],
 };
 
-let s3: S3Client | undefined;
-const client = () => (s3 ??= new S3Client({ ...clientOptions('s3'), forcePathStyle: config().s3ForcePathStyle }));
-
 type Item = Record<string, unknown>;
 
 async function contactsOf(customerId: string): Promise<Item[]> {
@@ -82,7 +83,7 @@ async function contactsOf(customerId: string): Promise<Item[]> {
   return contacts;
 }
 
-interface Part { lines: string[]; rows: number; next?: Pick<ExportCursor, 'source' | 'startKey'> }
+interface Part { rows: number; next?: Pick<ExportCursor, 'source' | 'startKey'> }
 
 /**
  * Where an export reads: every record of the entity, or — for a list export — the one Query its
@@ -93,57 +94,51 @@ function sourcesOf(job: ExportJob, entity: ExportEntity): Source[] {
   return job.list.source ? [job.list.source] : [];
 }
 
-/** Reads one part's rows from the cursor on; `next` is where the following part starts (absent: entity done). */
-async function readPart(job: ExportJob, entity: ExportEntity, cursor: ExportCursor): Promise<Part> {
-  const table = exportTable(entity);
+/**
+ * Reads one part's rows from the cursor on, page by page, into `file` (which streams them to S3);
+ * `next` is where the following part starts (absent: entity done).
+ */
+async function readPart(job: ExportJob, entity: ExportEntity, cursor: ExportCursor, file: FileWriter): Promise<Part> {
   const sources = sourcesOf(job, entity);
-  const guard = job.format === 'csv';
-  const lines = [csvHeader(table)];
-  let rows = 0;
   let source = cursor.source;
   let startKey = cursor.startKey;
+  let parents = 0;
   // A list export masks row by row, as its list route does (the owner: the record's, or a contact's customer's).
-  const add = (item: Item, ownerId: unknown = item.ownerId) => {
-    lines.push(csvRow(table, maskItem(entity, item, rowMasked(job.list, job.createdBy, ownerId) ?? job.masked), guard));
-    rows += 1;
-  };
-  if (sources.length === 0) return { lines, rows };
+  const add = (item: Item, ownerId: unknown = item.ownerId) => file.add(maskItem(entity, item, rowMasked(job.list, job.createdBy, ownerId) ?? job.masked));
+  if (sources.length === 0) return { rows: 0 };
   for (;;) {
     const limit = Math.min(entity === 'contacts' ? PARENT_PAGE_LIMIT : PAGE_LIMIT, partRows());
     const page = await queryIndexPage<Item>(sources[source]!, limit, startKey);
     if (entity === 'contacts') {
-      for (const customer of page.items) for (const contact of await contactsOf(customer.id as string)) add(contact, customer.ownerId);
+      for (const customer of page.items) {
+        for (const contact of await contactsOf(String(customer.id))) await add(contact, customer.ownerId);
+      }
+      parents += page.items.length;
     } else {
-      for (const item of page.items) add(item);
+      for (const item of page.items) await add(item);
     }
     startKey = page.lastKey;
     if (!startKey) {
       source += 1;
-      if (source >= sources.length) return { lines, rows };
+      if (source >= sources.length) return { rows: file.rows };
     }
-    if (rows >= partRows()) return { lines, rows, next: { source, ...(startKey ? { startKey } : {}) } };
+    // Page boundaries only, so a repeated step ends exactly where the first one did.
+    if (file.rows >= partRows() || parents >= PART_PARENTS) return { rows: file.rows, next: { source, ...(startKey ? { startKey } : {}) } };
   }
 }
 
-async function writeFile(job: ExportJob, entity: ExportEntity, part: number, lines: string[]): Promise<{ key: string; bytes: number }> {
-  let body: Buffer;
-  if (job.format === 'parquet') {
-    const writer = await parquetWriter();
-    if (!writer) throw new Error('No Parquet writer in this runtime');
-    body = await writer(exportTable(entity), lines.join(''));
-  } else {
-    // The byte-order mark tells Excel the file is UTF-8 (it otherwise assumes the system code page).
-    body = Buffer.from(`${job.bom ? '\uFEFF' : ''}${lines.join('')}`, 'utf8');
-  }
-  const key = fileKey(job.id, entity, part, job.format);
-  await client().send(new PutObjectCommand({
-    Bucket: exportsBucket(),
-    Key: key,
-    Body: body,
-    ContentType: job.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.apache.parquet',
-    ContentDisposition: `attachment; filename="${entity}-${String(part).padStart(5, '0')}.${job.format}"`,
-  }));
-  return { key, bytes: body.length };
+function openPart(job: ExportJob, entity: ExportEntity, part: number): FileWriter {
+  return openFile({
+    format: job.format,
+    table: exportTable(entity),
+    bom: job.bom === true,
+    target: {
+      bucket: exportsBucket(),
+      key: fileKey(job.id, entity, part, job.format),
+      contentType: job.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.apache.parquet',
+      contentDisposition: `attachment; filename="${entity}-${String(part).padStart(5, '0')}.${job.format}"`,
+    },
+  });
 }
 
 export type StepOutcome = 'advanced' | 'finished' | 'skipped' | 'retrying' | 'failed';
@@ -152,35 +147,42 @@ export type StepOutcome = 'advanced' | 'finished' | 'skipped' | 'retrying' | 'fa
 export async function runStep(id: string, step: number, now: () => Date = () => new Date()): Promise<StepOutcome> {
   const job = await getJob(id);
   if (!job || job.step !== step || (job.state !== 'queued' && job.state !== 'running')) return 'skipped';
+  let file: FileWriter | undefined;
   try {
     const entity = job.entities[job.cursor.entity]!;
-    const part = await readPart(job, entity, job.cursor);
-    let file: ExportFileItem | undefined;
+    file = openPart(job, entity, job.cursor.part);
+    const part = await readPart(job, entity, job.cursor, file);
+    let written: ExportFileItem | undefined;
     // The first part of an entity is written even when empty: a file with the header says "no rows".
     if (part.rows > 0 || job.cursor.part === 1) {
-      const written = await writeFile(job, entity, job.cursor.part, part.lines);
-      file = { entity, part: job.cursor.part, key: written.key, rows: part.rows, bytes: written.bytes };
+      const stored = await file.finish();
+      written = { entity, part: job.cursor.part, key: fileKey(job.id, entity, job.cursor.part, job.format), rows: part.rows, bytes: stored.bytes };
+    } else {
+      await file.abort();
     }
-    const files = file ? [...job.files, file] : job.files;
+    const files = written ? [...job.files, written] : job.files;
     const at = now().toISOString();
     let changes: Partial<ExportJob>;
     if (part.next) {
-      changes = { state: 'running', cursor: { entity: job.cursor.entity, ...part.next, part: job.cursor.part + (file ? 1 : 0) } };
+      changes = { state: 'running', cursor: { entity: job.cursor.entity, ...part.next, part: job.cursor.part + (written ? 1 : 0) } };
     } else if (job.cursor.entity + 1 < job.entities.length) {
       changes = { state: 'running', cursor: { entity: job.cursor.entity + 1, source: 0, part: 1 } };
     } else {
       changes = { state: 'succeeded', cursor: { entity: job.entities.length, source: 0, part: 1 }, completedAt: at };
     }
-    const advanced = await advanceJob(id, step, { ...changes, files, attempts: 0, updatedAt: at });
+    const finished = changes.state === 'succeeded' ? exportAudit({ ...job, ...changes, files }, 'completed', now()) : undefined;
+    const advanced = await advanceJob(id, step, { ...changes, files, attempts: 0, updatedAt: at }, finished);
     if (!advanced) return 'skipped';
     logger.info('export step', { exportId: id, step, entity, rows: part.rows, state: changes.state });
     return changes.state === 'succeeded' ? 'finished' : 'advanced';
   } catch (error) {
+    await file?.abort();
     const attempts = job.attempts + 1;
-    logger.warn('export step failed', { exportId: id, step, attempts, error: { name: (error as Error)?.name } });
+    logger.warn('export step failed', { exportId: id, step, attempts, error: { name: error instanceof Error ? error.name : typeof error } });
     const at = now().toISOString();
     if (attempts >= MAX_ATTEMPTS) {
-      await advanceJob(id, step, { state: 'failed', attempts, error: 'The export stopped after repeated errors; start a new one', updatedAt: at, completedAt: at });
+      const failed: ExportJob = { ...job, state: 'failed', attempts, error: 'The export stopped after repeated errors; start a new one', updatedAt: at, completedAt: at };
+      await advanceJob(id, step, { state: failed.state, attempts, error: failed.error, updatedAt: at, completedAt: at }, exportAudit(failed, 'failed', now()));
       return 'failed';
     }
     // Moving `step` on is what re-triggers the same work (the cursor is unchanged).
@@ -195,10 +197,9 @@ export async function runStep(id: string, step: number, now: () => Date = () => 
  */
 export async function handler(event: DynamoDBStreamEvent): Promise<void> {
   for (const record of event.Records) {
-    const image = record.dynamodb?.NewImage;
-    if (!image) continue;
-    const item = unmarshall(image as Parameters<typeof unmarshall>[0]) as { id?: unknown; step?: unknown };
-    if (typeof item.id !== 'string' || typeof item.step !== 'number') continue;
-    await runStep(item.id, item.step);
+    const id = record.dynamodb?.NewImage?.id?.S;
+    const step = Number(record.dynamodb?.NewImage?.step?.N);
+    if (!id || !Number.isInteger(step)) continue;
+    await runStep(id, step);
   }
 }

@@ -82,7 +82,14 @@ function parser(delimiter: Delimiter) {
   });
 }
 
-interface ParsedRecord { record: Buffer[]; info: { bytes: number; lines: number } }
+interface ParsedRecord { record: Buffer[]; info: { bytes: number } }
+
+/** What csv-parse emits with `info: true` and `encoding: null` (its stream is untyped). */
+function isParsedRecord(value: unknown): value is ParsedRecord {
+  if (typeof value !== 'object' || value === null || !('record' in value) || !('info' in value)) return false;
+  const { record, info } = value;
+  return Array.isArray(record) && record.every((f) => Buffer.isBuffer(f)) && typeof info === 'object' && info !== null && 'bytes' in info && typeof info.bytes === 'number';
+}
 
 function parseProblem(error: unknown, startLine: string): FileProblem {
   const message = error instanceof Error ? error.message : String(error);
@@ -99,7 +106,8 @@ export async function readRecords(source: Readable, options: { delimiter: Delimi
   source.on('error', (error) => csv.destroy(error));
   let done = true;
   try {
-    for await (const chunk of csv as AsyncIterable<ParsedRecord>) {
+    for await (const chunk of csv) {
+      if (!isParsedRecord(chunk)) throw new Error('csv-parse emitted an unexpected record');
       records.push({ fields: chunk.record, end: options.start + chunk.info.bytes });
       if (records.length >= options.max) {
         done = false;

@@ -8,6 +8,7 @@ export const handler = createHttpHandler('imports', routes, {
     const job = await service.createImport(principal, body, now);
     return created(job, `/v1/imports/${job.id}`);
   },
+  listImports: async ({ principal, query, now }) => ok(await service.listImports(principal, query, now)),
   getImport: async ({ principal, params, now }) => ok(await service.getImport(principal, params.id, now)),
   previewImport: async ({ principal, params, body }) => ok(await service.previewImport(principal, params.id, body)),
   startImport: async ({ principal, params, now }) => ({ status: 202, body: await service.startImport(principal, params.id, now) }),

@@ -11,7 +11,7 @@ import type { FieldError } from '../http/problem';
 import { ContactCreate, ContactPatch, CustomerCreate, CustomerPatch } from '../../schemas/customers';
 import { LeadCreate, LeadPatch } from '../../schemas/leads';
 import { ProductCreate, ProductPatch } from '../../schemas/products';
-import type { ImportEntity } from '../../schemas/imports';
+import { type ImportEntity, ListMemberRow } from '../../schemas/imports';
 
 interface EntitySpec {
   /** Top-level fields of the create schema a column may fill. */
@@ -55,10 +55,15 @@ export const ENTITY_SPECS: Record<ImportEntity, EntitySpec> = {
     prices: true,
     notPatched: ['sku'],
   },
+  // A static list's members: the contact by id, or every contact holding the email.
+  'list-members': {
+    fields: ['contactId', 'email'],
+  },
 };
 
-const CREATE = { customers: CustomerCreate, contacts: ContactCreate, leads: LeadCreate, products: ProductCreate } as const;
-const PATCH = { customers: CustomerPatch, contacts: ContactPatch, leads: LeadPatch, products: ProductPatch } as const;
+const CREATE = { customers: CustomerCreate, contacts: ContactCreate, leads: LeadCreate, products: ProductCreate, 'list-members': ListMemberRow } as const;
+// A member has nothing to update: its row schema serves both.
+const PATCH = { customers: CustomerPatch, contacts: ContactPatch, leads: LeadPatch, products: ProductPatch, 'list-members': ListMemberRow } as const;
 
 /** Every target an entity accepts, for messages (custom fields and prices as patterns). */
 export function targetsOf(entity: ImportEntity): string[] {
@@ -75,7 +80,7 @@ export function targetsOf(entity: ImportEntity): string[] {
 /** Why `target` is no field of `entity` (undefined: it is one). */
 export function targetProblem(entity: ImportEntity, target: string): string | undefined {
   const spec = ENTITY_SPECS[entity];
-  const [head, member] = target.split('.') as [string, string | undefined];
+  const [head = '', member] = target.split('.');
   if (member === undefined && (spec.fields.includes(head) || spec.lookups?.includes(head))) return undefined;
   if (member !== undefined && spec.nested?.[head]?.includes(member)) return undefined;
   if (member !== undefined && head === 'price' && spec.prices && /^[A-Z]{3}$/.test(member)) return undefined;
@@ -124,21 +129,23 @@ export function mapRow(entity: ImportEntity, headers: readonly string[], mapping
   const values: Record<string, unknown> = {};
   const lookup: Record<string, string> = {};
   const errors: FieldError[] = [];
+  const prices: { amount: number; currency: string }[] = [];
+  const nested: Record<string, Record<string, string>> = {};
   headers.forEach((header, i) => {
     const target = mapping[header];
     const raw = cells[i];
     if (!target || raw === undefined) return;
     const text = raw.trim();
     if (text === '') return;
-    const [head, member] = target.split('.') as [string, string | undefined];
+    const [head = '', member] = target.split('.');
     if (spec.lookups?.includes(head)) {
       lookup[head] = text;
     } else if (member !== undefined && head === 'price') {
       const amount = minorUnits(text, member);
       if (typeof amount === 'string') errors.push({ path: target, message: amount });
-      else ((values.prices ??= []) as unknown[]).push({ amount, currency: member });
+      else prices.push({ amount, currency: member });
     } else if (member !== undefined) {
-      ((values[head] ??= {}) as Record<string, unknown>)[member] = raw;
+      (nested[head] ??= {})[member] = raw;
     } else if (spec.lists?.includes(head)) {
       values[head] = text.split('|').map((t) => t.trim()).filter(Boolean);
     } else if (spec.booleans?.includes(head)) {
@@ -153,14 +160,18 @@ export function mapRow(entity: ImportEntity, headers: readonly string[], mapping
       values[head] = raw;
     }
   });
+  if (prices.length) values.prices = prices;
+  Object.assign(values, nested);
   return { values, lookup, errors };
 }
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 type Parsed<T> = { ok: true; body: T } | { ok: false; errors: FieldError[] };
 
 function check(schema: { safeParse: (v: unknown) => { success: boolean; data?: unknown; error?: { issues: readonly { path: PropertyKey[]; message: string }[] } } }, values: unknown): Parsed<Record<string, unknown>> {
   const result = schema.safeParse(values);
-  if (result.success) return { ok: true, body: result.data as Record<string, unknown> };
+  if (result.success) return { ok: true, body: isRecord(result.data) ? result.data : {} };
   return { ok: false, errors: (result.error?.issues ?? []).map((issue) => ({ path: issue.path.map(String).join('.') || '(row)', message: issue.message })) };
 }
 

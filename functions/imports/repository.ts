@@ -6,7 +6,7 @@
  * `step` forward with one conditional update carrying the new checkpoint and counts, so a repeated
  * or stale step cannot apply twice (functions/imports/worker.ts).
  */
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
@@ -42,6 +42,8 @@ export interface Importer {
 export interface ImportJob {
   id: string;
   entity: ImportEntity;
+  /** entity list-members: the static list the rows' contacts join. */
+  listId?: string;
   state: ImportState;
   dedupe: DedupeMode;
   encoding: Encoding;
@@ -86,6 +88,7 @@ const table = () => config().tableName;
 export const storedJob = (job: ImportJob) => ({
   ...keys.importJob.primary(job.id),
   ...keys.importJob.byCreator(job.createdBy, job.id),
+  ...keys.importJob.all(job.id),
   kind: IMPORT_JOB_KIND,
   ...job,
 });
@@ -93,6 +96,30 @@ export const storedJob = (job: ImportJob) => ({
 export async function getJob(id: string): Promise<ImportJob | undefined> {
   const out = await ddb().send(new GetCommand({ TableName: table(), Key: keys.importJob.primary(id), ConsistentRead: true }));
   return out.Item ? withoutKeys<ImportJob>(out.Item) : undefined;
+}
+
+/** Whether an item exists (a list-members import's list), read consistently. */
+export async function recordExists(key: { pk: string; sk: string }): Promise<boolean> {
+  const out = await ddb().send(new GetCommand({ TableName: table(), Key: key, ConsistentRead: true, ProjectionExpression: 'pk' }));
+  return out.Item !== undefined;
+}
+
+/**
+ * One page of imports, newest first (ids sort by creation time): everyone's (gsi2 `IMPORTS`) or one
+ * creator's (gsi1 `IMPORTS#USER#<id>`). One Query.
+ */
+export async function queryJobs(creator: string | undefined, limit: number, startKey: Record<string, unknown> | undefined) {
+  const [index, partition] = creator === undefined ? ['gsi2', keys.importJob.allPartition] : ['gsi1', keys.importJob.creatorPartition(creator)];
+  const out = await ddb().send(new QueryCommand({
+    TableName: table(),
+    IndexName: index,
+    KeyConditionExpression: `${index}pk = :pk`,
+    ExpressionAttributeValues: { ':pk': partition },
+    ScanIndexForward: false,
+    Limit: limit,
+    ExclusiveStartKey: startKey,
+  }));
+  return { items: (out.Items ?? []).map((i) => withoutKeys<ImportJob>(i)), lastKey: out.LastEvaluatedKey };
 }
 
 /**
@@ -140,7 +167,7 @@ export async function updateJob(id: string, expected: { step?: number; state?: I
     }));
     return true;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
     throw error;
   }
 }

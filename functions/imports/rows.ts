@@ -24,10 +24,11 @@ import { scopeFor, type Principal } from '../security/principal';
 import * as customers from '../customers/service';
 import * as leads from '../leads/service';
 import * as products from '../products/service';
+import { addMember } from '../marketing/segments';
 import { ContactCreate, ContactPatch, CustomerCreate, CustomerPatch } from '../../schemas/customers';
 import { LeadCreate, LeadPatch } from '../../schemas/leads';
 import { ProductCreate, ProductPatch } from '../../schemas/products';
-import type { ImportEntity } from '../../schemas/imports';
+import { type ImportEntity, ListMemberRow } from '../../schemas/imports';
 import { importRowOf, type RecordPrefix, rowRecordId } from './ids';
 import { describeErrors, ENTITY_SPECS } from './mapping';
 import type { DedupeMode } from './repository';
@@ -41,6 +42,8 @@ export interface RowContext {
   dedupe: DedupeMode;
   principal: Principal;
   now: Date;
+  /** entity list-members: the list the rows' contacts join. */
+  listId?: string;
   /** The chunk may have run before (a crash after some rows committed): look for each row's own record first. */
   recovering: boolean;
 }
@@ -88,7 +91,9 @@ function patchValues(entity: ImportEntity, values: Record<string, unknown>): Rec
   return patch;
 }
 
-const OPS: Record<ImportEntity, EntityOps> = {
+type RecordEntity = Exclude<ImportEntity, 'list-members'>;
+
+const OPS: Record<RecordEntity, EntityOps> = {
   customers: {
     prefix: 'cus',
     primary: keys.customer.primary,
@@ -199,7 +204,51 @@ const OPS: Record<ImportEntity, EntityOps> = {
   },
 };
 
-export const identitiesOf = (entity: ImportEntity, values: Record<string, unknown>, lookup: Record<string, string>) => OPS[entity].identities(values, lookup);
+/** list-members rows that name the same contact (id) or email run in file order. */
+function memberIdentities(values: Record<string, unknown>): string[] {
+  return [text(values.contactId) && `contact:${text(values.contactId)!.trim()}`, text(values.email) && `email:${normalizeEmail(text(values.email)!)}`].filter((k): k is string => !!k);
+}
+
+export const identitiesOf = (entity: ImportEntity, values: Record<string, unknown>, lookup: Record<string, string>) =>
+  (entity === 'list-members' ? memberIdentities(values) : OPS[entity].identities(values, lookup));
+
+/** Contacts one email names at most (a shared address such as info@…): all of them join the list. */
+export const MAX_CONTACTS_PER_EMAIL = 25;
+
+/** The contacts a list-members row names: the contact by id (if it exists), or those holding the email (gsi2). */
+async function memberContacts(row: { contactId?: string; email?: string }): Promise<string[]> {
+  if (row.contactId) return (await getItem(keys.contact.primary(row.contactId))) ? [row.contactId] : [];
+  if (!row.email) return [];
+  const out = await ddb().send(new QueryCommand({
+    TableName: table(), IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :pk',
+    ExpressionAttributeValues: { ':pk': keys.contact.byEmailPartition(row.email) }, ProjectionExpression: 'id', Limit: MAX_CONTACTS_PER_EMAIL,
+  }));
+  return (out.Items ?? []).map((item) => item.id).filter((id): id is string => typeof id === 'string');
+}
+
+/**
+ * A list-members row: its contacts join the list through the marketing feature's own membership
+ * write, marked with the import and row. Counted `created` when a contact joined (or this row's own
+ * earlier run added it: a replayed chunk), `skipped` when all were members already, and rejected as
+ * a duplicate when an earlier row of this file added them.
+ */
+async function importMemberRow(ctx: RowContext, row: number, values: Record<string, unknown>): Promise<RowOutcome> {
+  const parsed = ListMemberRow().safeParse(values);
+  if (!parsed.success) return invalid(parsed.error.issues);
+  if (!ctx.listId || !scopeFor(ctx.principal, 'marketing:write')) return { kind: 'rejected', reason: 'forbidden: adding list members needs marketing:write' };
+  const contactIds = await memberContacts(parsed.data);
+  if (contactIds.length === 0) return { kind: 'rejected', reason: parsed.data.contactId ? 'contactId: No such contact' : 'email: No contact has this email' };
+  let added = false;
+  let earlierRow: number | undefined;
+  for (const contactId of contactIds) {
+    const result = await addMember(ctx.principal, ctx.listId, contactId, ctx.now, { importId: ctx.importId, row });
+    if (result.added || (result.origin?.importId === ctx.importId && result.origin.row === row)) added = true;
+    else if (result.origin?.importId === ctx.importId) earlierRow = result.origin.row;
+  }
+  if (added) return { kind: 'created' };
+  if (earlierRow !== undefined) return { kind: 'rejected', reason: `duplicate: row ${earlierRow} of this file names the same contact` };
+  return { kind: 'skipped' };
+}
 
 /** The live customer a contact row names (by id, or by the email/phone guard). */
 async function contactParent(lookup: Record<string, string>): Promise<string | undefined> {
@@ -215,6 +264,7 @@ async function contactParent(lookup: Record<string, string>): Promise<string | u
  * other error (the database unreachable) is thrown, and the chunk runs again.
  */
 export async function importRow(ctx: RowContext, row: number, values: Record<string, unknown>, lookup: Record<string, string>): Promise<RowOutcome> {
+  if (ctx.entity === 'list-members') return importMemberRow(ctx, row, values);
   const ops = OPS[ctx.entity];
   const ownId = rowRecordId(ops.prefix, ctx.importId, ctx.createdAt, row);
   try {

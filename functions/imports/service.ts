@@ -4,16 +4,17 @@
  * which the import item's stream record starts; this module only writes that item and reads the
  * head of the uploaded file.
  */
-import { newId } from '../data/keys';
+import { decodeCursor, encodeCursor } from '../data/cursor';
+import { keys, newId } from '../data/keys';
 import { Transaction } from '../data/transaction';
 import { BadRequest, Conflict, Forbidden, NotFound, Unprocessable } from '../http/problem';
 import type { Action } from '../security/permissions';
 import { canAccess, scopeFor, type Principal } from '../security/principal';
 import type { Infer } from '../../schemas/once';
-import type { ImportCreate, ImportEntity, ImportPreviewInput } from '../../schemas/imports';
+import type { ImportCreate, ImportEntity, ImportListQuery, ImportPreviewInput } from '../../schemas/imports';
 import { decodeField, detectDelimiter, FileProblem, hasUtf8Bom, recordsOfHead, type Delimiter, type RawRecord } from './csv';
 import { mapRow, targetProblem, validateCreate } from './mapping';
-import { getJob, type ImportJob, storedJob, updateJob } from './repository';
+import { getJob, type ImportJob, queryJobs, recordExists, storedJob, updateJob } from './repository';
 import { IMPORT_FILES_DAYS, objectSize, presignDownload, presignUpload, PRESIGN_SECONDS, readFrom, uploadKey } from './storage';
 
 /** Bytes of the file's head read for the header and a preview. */
@@ -26,7 +27,10 @@ const WRITE_ACTIONS: Record<ImportEntity, { create: Action; update: Action }> = 
   contacts: { create: 'contacts:write', update: 'contacts:write' },
   leads: { create: 'leads:write', update: 'leads:write' },
   products: { create: 'products:write', update: 'products:write' },
+  'list-members': { create: 'marketing:write', update: 'marketing:write' },
 };
+
+export const DEFAULT_LIST_LIMIT = 25;
 
 export async function createImport(principal: Principal, body: Infer<typeof ImportCreate>, now: Date) {
   const dedupe = body.dedupe ?? 'skip';
@@ -39,11 +43,17 @@ export async function createImport(principal: Principal, body: Infer<typeof Impo
     return problem ? [{ path: `mapping.${header}`, message: problem }] : [];
   });
   if (errors.length) throw BadRequest('Some mapped fields do not exist', errors);
+  if (body.entity === 'list-members') {
+    // A member is there or not: nothing to update, and adding twice changes nothing.
+    if (dedupe !== 'skip') throw BadRequest('Some body fields are not valid', [{ path: 'dedupe', message: 'list-members imports only skip contacts already on the list (dedupe skip)' }]);
+    if (!body.listId || !(await recordExists(keys.mailingList.primary(body.listId)))) throw BadRequest('Some body fields are not valid', [{ path: 'listId', message: 'No such list' }]);
+  }
   const at = now.toISOString();
   const id = newId('imp');
   const job: ImportJob = {
     id,
     entity: body.entity,
+    ...(body.listId ? { listId: body.listId } : {}),
     state: 'awaiting-upload',
     dedupe,
     encoding: body.encoding ?? 'utf-8',
@@ -82,6 +92,20 @@ async function loadVisible(principal: Principal, id: string): Promise<ImportJob>
 
 export async function getImport(principal: Principal, id: string, now: Date) {
   return toImport(await loadVisible(principal, id), now);
+}
+
+/**
+ * The caller's imports, newest first — every import for a role with scope `all` (admins). One
+ * Query per page; the cursor is bound to the scope and the caller.
+ */
+export async function listImports(principal: Principal, query: Infer<typeof ImportListQuery>, now: Date) {
+  const creator = scopeFor(principal, 'imports:manage') === 'all' ? undefined : principal.userId;
+  const fingerprint = JSON.stringify(['imports', creator ?? '*', principal.userId]);
+  const page = await queryJobs(creator, query.limit ?? DEFAULT_LIST_LIMIT, await decodeCursor(query.cursor, fingerprint));
+  return {
+    items: await Promise.all(page.items.map((job) => toImport(job, now, false))),
+    nextCursor: await encodeCursor(page.lastKey, fingerprint),
+  };
 }
 
 interface Head { headers: string[]; delimiter: Delimiter; records: RawRecord[]; dataOffset: number }
@@ -168,19 +192,21 @@ export async function startImport(principal: Principal, id: string, now: Date) {
 
 const UPLOAD_METHOD: 'PUT' = 'PUT';
 
-async function toImport(job: ImportJob, now: Date) {
+/** The import as the API shows it; `links`: with its presigned upload or rejected-rows URL (not in lists). */
+async function toImport(job: ImportJob, now: Date, links = true) {
   const expiresAt = new Date(now.getTime() + PRESIGN_SECONDS * 1000).toISOString();
   return {
     id: job.id,
     entity: job.entity,
+    ...(job.listId ? { listId: job.listId } : {}),
     state: job.state,
     dedupe: job.dedupe,
     encoding: job.encoding,
     delimiter: job.delimiter,
     mapping: job.mapping,
     counts: job.counts,
-    ...(job.state === 'awaiting-upload' ? { upload: { url: await presignUpload(job.id), method: UPLOAD_METHOD, expiresAt } } : {}),
-    ...(job.state === 'succeeded' && job.rejectedKey ? { rejectedRows: { url: await presignDownload(job.rejectedKey), rows: job.counts.rejected, expiresAt } } : {}),
+    ...(links && job.state === 'awaiting-upload' ? { upload: { url: await presignUpload(job.id), method: UPLOAD_METHOD, expiresAt } } : {}),
+    ...(links && job.state === 'succeeded' && job.rejectedKey ? { rejectedRows: { url: await presignDownload(job.rejectedKey), rows: job.counts.rejected, expiresAt } } : {}),
     ...(job.error ? { error: job.error } : {}),
     createdAt: job.createdAt,
     createdBy: job.createdBy,

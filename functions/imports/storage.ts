@@ -11,10 +11,10 @@
  *
  * Presigning is `@aws-sdk/s3-request-presigner` (SigV4 query signing), as for export downloads.
  */
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
 import { clientOptions } from '../aws/client-options';
+import { loadS3, type S3Sdk } from '../aws/sdk';
 import { config } from '../config';
 import { IMPORT_JOB_KIND } from './repository';
 
@@ -52,41 +52,49 @@ export function isImportWorkRecord(record: { eventName?: string; dynamodb?: { Ne
     && image?.kind?.S === IMPORT_JOB_KIND && (image?.state?.S === 'queued' || image?.state?.S === 'running') && image?.chunkStartedAt === undefined;
 }
 
-let s3: S3Client | undefined;
-const client = () => (s3 ??= new S3Client({ ...clientOptions('s3'), forcePathStyle: config().s3ForcePathStyle }));
+// The S3 SDK is loaded on first use, not at cold start (functions/aws/sdk.ts).
+let s3: Promise<{ sdk: S3Sdk; client: S3Client }> | undefined;
+const s3Client = () => (s3 ??= loadS3().then((sdk) => ({ sdk, client: new sdk.S3Client({ ...clientOptions('s3'), forcePathStyle: config().s3ForcePathStyle }) })));
 
 /** A presigned PUT of the import's upload (any content type; the bytes are the file). */
-export function presignUpload(importId: string, expiresIn = PRESIGN_SECONDS): Promise<string> {
-  return getSignedUrl(client(), new PutObjectCommand({ Bucket: importsBucket(), Key: uploadKey(importId) }), { expiresIn });
+export async function presignUpload(importId: string, expiresIn = PRESIGN_SECONDS): Promise<string> {
+  const { sdk: { getSignedUrl, PutObjectCommand }, client } = await s3Client();
+  return getSignedUrl(client, new PutObjectCommand({ Bucket: importsBucket(), Key: uploadKey(importId) }), { expiresIn });
 }
 
-export function presignDownload(key: string, expiresIn = PRESIGN_SECONDS): Promise<string> {
-  return getSignedUrl(client(), new GetObjectCommand({ Bucket: importsBucket(), Key: key, ResponseContentDisposition: 'attachment; filename="rejected-rows.csv"' }), { expiresIn });
+export async function presignDownload(key: string, expiresIn = PRESIGN_SECONDS): Promise<string> {
+  const { sdk: { getSignedUrl, GetObjectCommand }, client } = await s3Client();
+  return getSignedUrl(client, new GetObjectCommand({ Bucket: importsBucket(), Key: key, ResponseContentDisposition: 'attachment; filename="rejected-rows.csv"' }), { expiresIn });
 }
 
 /** Size of an object, or undefined when there is none (not uploaded yet). */
 export async function objectSize(key: string): Promise<number | undefined> {
+  const { sdk: { HeadObjectCommand, S3ServiceException }, client } = await s3Client();
   try {
-    const out = await client().send(new HeadObjectCommand({ Bucket: importsBucket(), Key: key }));
+    const out = await client.send(new HeadObjectCommand({ Bucket: importsBucket(), Key: key }));
     return out.ContentLength ?? 0;
   } catch (error) {
-    const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return undefined;
+    if (error instanceof S3ServiceException && (error.name === 'NotFound' || error.name === 'NoSuchKey' || error.$metadata?.httpStatusCode === 404)) return undefined;
     throw error;
   }
 }
 
 /** The object's bytes from `start` on (to `end` inclusive when given), as a stream. */
 export async function readFrom(key: string, start: number, end?: number): Promise<Readable> {
-  const out = await client().send(new GetObjectCommand({ Bucket: importsBucket(), Key: key, Range: `bytes=${start}-${end ?? ''}` }));
-  return out.Body as Readable;
+  const { sdk: { GetObjectCommand }, client } = await s3Client();
+  const out = await client.send(new GetObjectCommand({ Bucket: importsBucket(), Key: key, Range: `bytes=${start}-${end ?? ''}` }));
+  // In Node the SDK's body is an http.IncomingMessage: a Readable.
+  if (!(out.Body instanceof Readable)) throw new Error('The S3 object body is not a Node stream');
+  return out.Body;
 }
 
 export async function readText(key: string): Promise<string> {
-  const out = await client().send(new GetObjectCommand({ Bucket: importsBucket(), Key: key }));
+  const { sdk: { GetObjectCommand }, client } = await s3Client();
+  const out = await client.send(new GetObjectCommand({ Bucket: importsBucket(), Key: key }));
   return out.Body!.transformToString('utf-8');
 }
 
 export async function writeText(key: string, body: string): Promise<void> {
-  await client().send(new PutObjectCommand({ Bucket: importsBucket(), Key: key, Body: Buffer.from(body, 'utf8'), ContentType: 'text/csv; charset=utf-8' }));
+  const { sdk: { PutObjectCommand }, client } = await s3Client();
+  await client.send(new PutObjectCommand({ Bucket: importsBucket(), Key: key, Body: Buffer.from(body, 'utf8'), ContentType: 'text/csv; charset=utf-8' }));
 }

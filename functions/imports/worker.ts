@@ -23,7 +23,6 @@
  * are committed only with the checkpoint, so they count every row once.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import type { Principal } from '../security/principal';
 import { checkEncoding, csvLine, decodeField, FileProblem, readRecords, type RawRecord } from './csv';
@@ -165,7 +164,7 @@ export async function runStep(id: string, step: number, now: () => Date = () => 
     if (records.length === 0 && done) return await finished();
 
     const principal = principalOf(job);
-    const ctx: RowContext = { importId: id, createdAt: job.createdAt, entity: job.entity, dedupe: job.dedupe, principal, now: now(), recovering };
+    const ctx: RowContext = { importId: id, createdAt: job.createdAt, entity: job.entity, dedupe: job.dedupe, principal, now: now(), recovering, ...(job.listId ? { listId: job.listId } : {}) };
     const results = await runRows(ctx, job, records);
     const rejected = results.filter((r) => r.outcome.kind === 'rejected');
     const firstRow = job.row + 1;
@@ -191,7 +190,7 @@ export async function runStep(id: string, step: number, now: () => Date = () => 
     if (error instanceof InjectedCrash) throw error;
     if (error instanceof FileProblem) return fail(job, step, error.message, now());
     const attempts = job.attempts + 1;
-    logger.warn('import step failed', { importId: id, step, attempts, error: { name: (error as Error)?.name } });
+    logger.warn('import step failed', { importId: id, step, attempts, error: { name: error instanceof Error ? error.name : typeof error } });
     if (attempts >= MAX_ATTEMPTS) return fail(job, step, 'The import stopped after repeated errors; the rows counted so far were imported. Start a new import with the remaining rows', now());
     // Moving `step` on is what re-triggers the same chunk (the checkpoint is unchanged).
     await updateJob(id, { step }, { attempts, chunkStartedAt: undefined, updatedAt: now().toISOString() });
@@ -207,9 +206,10 @@ export async function runStep(id: string, step: number, now: () => Date = () => 
 export async function handler(event: DynamoDBStreamEvent): Promise<void> {
   for (const record of event.Records) {
     const image = record.dynamodb?.NewImage;
-    if (!image) continue;
-    const item = unmarshall(image as Parameters<typeof unmarshall>[0]) as { id?: unknown; step?: unknown };
-    if (typeof item.id !== 'string' || typeof item.step !== 'number') continue;
-    await runStep(item.id, item.step);
+    // The two attributes a step needs, read from the stream's typed image (S: string, N: number text).
+    const id = image?.id?.S;
+    const step = image?.step?.N === undefined ? Number.NaN : Number(image.step.N);
+    if (id === undefined || !Number.isInteger(step)) continue;
+    await runStep(id, step);
   }
 }

@@ -23,7 +23,7 @@ import { type ConsentItem, consentWrite, SIGNUP_USER_ID } from '../marketing/con
 import { getItem } from '../marketing/store';
 import { customerNameOf, LEAD_FIELDS, LEAD_SENSITIVE, type LeadItem, toLead } from './model';
 import * as repo from './repository';
-import { customUniqueConflict, definitionsOf, resolveCustom, uniqueKeys } from '../customfields/values';
+import { carriedCustom, customUniqueConflict, customUniqueConflictOf, definitionsOf, resolveCustom, uniqueKeys } from '../customfields/values';
 import { applyPatch } from '../data/records';
 import type { Infer } from '../../schemas/once';
 import type { LeadConvert, LeadCreate, LeadListQuery, LeadPatch } from '../../schemas/leads';
@@ -248,6 +248,10 @@ export async function convertLead(principal: Principal, id: string, body: Conver
     let customer: CustomerItem;
     const contactId = newId('con');
     const linked = body.customerId !== undefined;
+    // The lead's custom values whose key the customer's (a new one only) or the contact's fields
+    // define too, valid by those fields' rules (docs/custom-fields.md, "Lead conversion").
+    const customerCustom = lead.custom && !linked ? carriedCustom(await definitionsOf('customer'), lead.custom) : undefined;
+    const contactCustom = lead.custom ? carriedCustom(await definitionsOf('contact'), lead.custom) : undefined;
     if (linked) {
       const existing = await getCustomer(body.customerId!);
       if (!existing || !canAccess(principal, 'customers:read', existing.ownerId)) throw NotFound('No such customer');
@@ -270,6 +274,7 @@ export async function convertLead(principal: Principal, id: string, body: Conver
         email: lead.email,
         phone: lead.phone,
         ...(lead.country ? { address: { country: lead.country, ...(lead.region ? { region: lead.region } : {}) } } : {}),
+        ...(customerCustom ? { custom: customerCustom } : {}),
         contactCount: 1,
         contactIds: new Set([contactId]),
         contactsRev: 1,
@@ -294,6 +299,7 @@ export async function convertLead(principal: Principal, id: string, body: Conver
       ...(lead.title ? { jobTitle: lead.title } : {}),
       ...(lead.email ? { email: lead.email } : {}),
       ...(lead.phone ? { phone: lead.phone } : {}),
+      ...(contactCustom ? { custom: contactCustom } : {}),
       isPrimary: linked ? !customer.primaryContactId : true,
       version: 1,
       createdAt: at,
@@ -346,6 +352,8 @@ export async function convertLead(principal: Principal, id: string, body: Conver
         continue;
       }
       if (err instanceof ConditionsFailed) {
+        const customUnique = customUniqueConflictOf(err);
+        if (customUnique && !err.labels.includes('lead')) throw customUnique;
         if (err.labels.includes('lead')) {
           const now2 = await repo.getLead(id);
           if (now2?.status === 'converted') throw alreadyConverted(now2);

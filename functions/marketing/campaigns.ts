@@ -8,17 +8,20 @@
  * page. Every transition is a conditional write on the status (and the version), so two requests
  * or a request and the job cannot both win.
  */
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb } from '../data/client';
 import { decodeCursor, encodeCursor } from '../data/cursor';
 import { keys, newId } from '../data/keys';
 import { withoutKeys } from '../data/records';
+import { ConditionsFailed, Transaction } from '../data/transaction';
 import { batchGetItems } from '../jobs/batch-get';
 import { BadRequest, Conflict, NotFound, type FieldError } from '../http/problem';
-import { maskEmail, maskPhone } from '../security/masking';
+import { maskPhone } from '../security/masking';
 import { canAccess, type Principal } from '../security/principal';
+import type { InputsOf } from '../api/route-def';
 import type { AudienceState } from './audience';
-import { getItem, isConditionFailure, queryPage, table } from './store';
+import type { routes } from './routes';
+import { campaignAudit } from './audit';
+import { maskedAddress } from './consent';
+import { getItem, queryPage } from './store';
 
 export type CampaignStatus = 'draft' | 'scheduled' | 'sending' | 'paused' | 'sent' | 'cancelled';
 
@@ -102,7 +105,7 @@ export async function getCampaignItem(id: string): Promise<CampaignItem | undefi
 /** The summed counter shards (one Query), with what is still pending or unknown. */
 export async function campaignStats(c: CampaignItem) {
   const page = await queryPage({ partition: keys.campaign.partition(c.id), prefix: keys.campaign.statsPrefix, limit: STATS_SHARDS, consistent: true });
-  const sums = Object.fromEntries(COUNTERS.map((k) => [k, 0])) as Record<Counter, number>;
+  const sums: Record<Counter, number> = { recipients: 0, sent: 0, skippedConsent: 0, skippedSuppressed: 0, failed: 0, delivered: 0, bounced: 0, complained: 0, opened: 0, clicked: 0, rejected: 0, unsubscribed: 0 };
   for (const shard of page.items) for (const k of COUNTERS) sums[k] += Number(shard[k] ?? 0);
   const finished = sums.sent + sums.skippedConsent + sums.skippedSuppressed + sums.failed;
   const open = Math.max(0, sums.recipients - finished);
@@ -117,16 +120,8 @@ const toCampaign = (c: CampaignItem, stats?: Awaited<ReturnType<typeof campaignS
   return { ...rest, ...(stats ? { stats } : {}) };
 };
 
-interface CampaignBody {
-  name: string;
-  goal?: string;
-  budget?: { amount: number; currency: string };
-  channel: 'email' | 'sms';
-  templateId: string;
-  audience: { segmentIds?: string[]; listIds?: string[] };
-  consentPolicy?: 'opted_in' | 'not_opted_out';
-  sendRatePerSecond?: number;
-}
+/** The validated body of `POST /v1/campaigns` (its route row's schema). */
+type CampaignBody = InputsOf<typeof routes>['createCampaign']['body'];
 
 /** 400 naming each template, segment or list the body refers to that does not exist (one BatchGet). */
 async function assertReferencesExist(body: CampaignBody): Promise<void> {
@@ -162,7 +157,10 @@ export async function createCampaign(principal: Principal, body: CampaignBody, n
     createdBy: principal.userId,
     updatedBy: principal.userId,
   };
-  await ddb().send(new PutCommand({ TableName: table(), Item: storedCampaign(item), ConditionExpression: 'attribute_not_exists(pk)' }));
+  await new Transaction()
+    .put('campaign', storedCampaign(item), { expression: 'attribute_not_exists(pk)' })
+    .put('audit', campaignAudit(undefined, item, 'created', principal, now))
+    .commit();
   return toCampaign(item);
 }
 
@@ -185,20 +183,40 @@ export async function scheduleCampaign(principal: Principal, id: string, sendAt:
   if (current.status !== 'draft') throw Conflict(`The campaign is ${current.status}; only a draft can be scheduled`);
   const at = sendAt ?? now.toISOString();
   const due = keys.campaign.active(at, id);
+  await transition(current, 'scheduled', principal, now, {
+    expression: 'SET #status = :scheduled, sendAt = :at, gsi2pk = :gpk, gsi2sk = :gsk, version = version + :one, updatedAt = :now, updatedBy = :by',
+    values: { ':scheduled': 'scheduled', ':at': at, ':gpk': due.gsi2pk, ':gsk': due.gsi2sk },
+  }, { expression: '#status = :draft AND version = :v', values: { ':draft': 'draft', ':v': current.version } }, { status: 'scheduled', sendAt: at }, 'The campaign changed meanwhile; read it again');
+  return getCampaign(id);
+}
+
+/**
+ * A status change of the campaign item (conditional) and its audit entry, in one transaction;
+ * `after` is what changes in the item (for the entry's changed fields).
+ */
+async function transition(
+  current: CampaignItem,
+  action: 'scheduled' | 'paused' | 'resumed' | 'cancelled',
+  principal: Principal,
+  now: Date,
+  update: { expression: string; values: Record<string, unknown> },
+  condition: { expression: string; values: Record<string, unknown> },
+  after: Partial<CampaignItem>,
+  conflict: string,
+): Promise<void> {
+  const tx = new Transaction()
+    .update('campaign', keys.campaign.primary(current.id), {
+      expression: update.expression,
+      names: { '#status': 'status' },
+      values: { ...update.values, ':now': now.toISOString(), ':one': 1, ':by': principal.userId },
+    }, { expression: condition.expression, names: { '#status': 'status' }, values: condition.values })
+    .put('audit', campaignAudit(current, { ...current, ...after, version: current.version + 1 }, action, principal, now));
   try {
-    await ddb().send(new UpdateCommand({
-      TableName: table(),
-      Key: keys.campaign.primary(id),
-      UpdateExpression: 'SET #status = :scheduled, sendAt = :at, gsi2pk = :gpk, gsi2sk = :gsk, version = version + :one, updatedAt = :now, updatedBy = :by',
-      ConditionExpression: '#status = :draft AND version = :v',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':scheduled': 'scheduled', ':draft': 'draft', ':at': at, ':gpk': due.gsi2pk, ':gsk': due.gsi2sk, ':one': 1, ':now': now.toISOString(), ':by': principal.userId, ':v': current.version },
-    }));
+    await tx.commit();
   } catch (err) {
-    if (isConditionFailure(err)) throw Conflict('The campaign changed meanwhile; read it again');
+    if (err instanceof ConditionsFailed && err.labels.includes('campaign')) throw Conflict(conflict);
     throw err;
   }
-  return getCampaign(id);
 }
 
 /** Stops a campaign that has not finished: no new claims after the job's current page. */
@@ -207,19 +225,10 @@ export async function cancelCampaign(principal: Principal, id: string, now: Date
   if (!current) throw NotFound('No such campaign');
   if (current.status === 'cancelled') return getCampaign(id);
   if (current.status === 'sent') throw Conflict('The campaign has been sent; there is nothing left to cancel');
-  try {
-    await ddb().send(new UpdateCommand({
-      TableName: table(),
-      Key: keys.campaign.primary(id),
-      UpdateExpression: 'SET #status = :cancelled, completedAt = :now, version = version + :one, updatedAt = :now, updatedBy = :by REMOVE gsi2pk, gsi2sk',
-      ConditionExpression: '#status IN (:draft, :scheduled, :sending, :paused)',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':cancelled': 'cancelled', ':draft': 'draft', ':scheduled': 'scheduled', ':sending': 'sending', ':paused': 'paused', ':now': now.toISOString(), ':one': 1, ':by': principal.userId },
-    }));
-  } catch (err) {
-    if (isConditionFailure(err)) throw Conflict('The campaign finished meanwhile; read it again');
-    throw err;
-  }
+  await transition(current, 'cancelled', principal, now, {
+    expression: 'SET #status = :cancelled, completedAt = :now, version = version + :one, updatedAt = :now, updatedBy = :by REMOVE gsi2pk, gsi2sk',
+    values: { ':cancelled': 'cancelled' },
+  }, { expression: '#status IN (:draft, :scheduled, :sending, :paused)', values: { ':draft': 'draft', ':scheduled': 'scheduled', ':sending': 'sending', ':paused': 'paused' } }, { status: 'cancelled' }, 'The campaign finished meanwhile; read it again');
   return getCampaign(id);
 }
 
@@ -233,19 +242,10 @@ export async function pauseCampaign(principal: Principal, id: string, now: Date)
   if (!current) throw NotFound('No such campaign');
   if (current.status === 'paused') return getCampaign(id);
   if (current.status !== 'scheduled' && current.status !== 'sending') throw Conflict(`The campaign is ${current.status}; only a scheduled or sending campaign can be paused`);
-  try {
-    await ddb().send(new UpdateCommand({
-      TableName: table(),
-      Key: keys.campaign.primary(id),
-      UpdateExpression: 'SET #status = :paused, pausedAt = :now, version = version + :one, updatedAt = :now, updatedBy = :by REMOVE gsi2pk, gsi2sk',
-      ConditionExpression: '#status IN (:scheduled, :sending)',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':paused': 'paused', ':scheduled': 'scheduled', ':sending': 'sending', ':now': now.toISOString(), ':one': 1, ':by': principal.userId },
-    }));
-  } catch (err) {
-    if (isConditionFailure(err)) throw Conflict('The campaign changed meanwhile; read it again');
-    throw err;
-  }
+  await transition(current, 'paused', principal, now, {
+    expression: 'SET #status = :paused, pausedAt = :now, version = version + :one, updatedAt = :now, updatedBy = :by REMOVE gsi2pk, gsi2sk',
+    values: { ':paused': 'paused' },
+  }, { expression: '#status IN (:scheduled, :sending)', values: { ':scheduled': 'scheduled', ':sending': 'sending' } }, { status: 'paused' }, 'The campaign changed meanwhile; read it again');
   return getCampaign(id);
 }
 
@@ -262,19 +262,10 @@ export async function resumeCampaign(principal: Principal, id: string, now: Date
   if (current.status !== 'paused') throw Conflict(`The campaign is ${current.status}; only a paused campaign can be resumed`);
   const next = current.startedAt ? 'sending' : 'scheduled';
   const due = keys.campaign.active(current.sendAt ?? now.toISOString(), id);
-  try {
-    await ddb().send(new UpdateCommand({
-      TableName: table(),
-      Key: keys.campaign.primary(id),
-      UpdateExpression: 'SET #status = :next, sendAt = if_not_exists(sendAt, :now), gsi2pk = :gpk, gsi2sk = :gsk, version = version + :one, updatedAt = :now, updatedBy = :by REMOVE pausedAt',
-      ConditionExpression: '#status = :paused',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':next': next, ':paused': 'paused', ':gpk': due.gsi2pk, ':gsk': due.gsi2sk, ':now': now.toISOString(), ':one': 1, ':by': principal.userId },
-    }));
-  } catch (err) {
-    if (isConditionFailure(err)) throw Conflict('The campaign changed meanwhile; read it again');
-    throw err;
-  }
+  await transition(current, 'resumed', principal, now, {
+    expression: 'SET #status = :next, sendAt = if_not_exists(sendAt, :now), gsi2pk = :gpk, gsi2sk = :gsk, version = version + :one, updatedAt = :now, updatedBy = :by REMOVE pausedAt',
+    values: { ':next': next, ':gpk': due.gsi2pk, ':gsk': due.gsi2sk },
+  }, { expression: '#status = :paused', values: { ':paused': 'paused' } }, { status: next, sendAt: current.sendAt ?? now.toISOString() }, 'The campaign changed meanwhile; read it again');
   return getCampaign(id);
 }
 
@@ -287,7 +278,7 @@ export async function listRecipients(principal: Principal, id: string, query: { 
   const items = page.items.map((i) => {
     const r = withoutKeys<RecipientItem>(i);
     const shown = {
-      email: clear ? r.email : (maskEmail(r.email) as string), ...(r.phone ? { phone: clear ? r.phone : String(maskPhone(r.phone)) } : {}), contactId: r.contactId, status: r.status,
+      email: clear ? r.email : maskedAddress(r.email), ...(r.phone ? { phone: clear ? r.phone : String(maskPhone(r.phone)) } : {}), contactId: r.contactId, status: r.status,
       ...(r.skipReason ? { skipReason: r.skipReason } : {}), ...(r.messageId ? { messageId: r.messageId } : {}),
       ...(r.sentAt ? { sentAt: r.sentAt } : {}), ...(r.unsubscribedAt ? { unsubscribedAt: r.unsubscribedAt } : {}),
       ...(r.deliveredAt ? { deliveredAt: r.deliveredAt } : {}), ...(r.openedAt ? { openedAt: r.openedAt } : {}), ...(r.clickedAt ? { clickedAt: r.clickedAt } : {}),

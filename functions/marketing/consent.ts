@@ -17,6 +17,7 @@ import { Conflict, NotFound, PreconditionFailed } from '../http/problem';
 import { maskEmail } from '../security/masking';
 import { canAccess, type Principal } from '../security/principal';
 import type { Action } from '../security/permissions';
+import { consentAudit, suppressionAudit } from './audit';
 import { getContact, getItem, queryPage, type ContactRecord, type Stored } from './store';
 
 export type Channel = 'email' | 'sms';
@@ -61,7 +62,7 @@ async function visibleContact(principal: Principal, action: Action, contactId: s
 export async function getConsent(principal: Principal, contactId: string) {
   await visibleContact(principal, 'consent:read', contactId);
   const page = await queryPage({ partition: keys.consent.partition(contactId), prefix: keys.consent.currentPrefix, limit: 10, consistent: true });
-  const byChannel = new Map(page.items.map((i) => [i.channel as Channel, withoutKeys<ConsentItem>(i)]));
+  const byChannel = new Map(page.items.map((i) => withoutKeys<ConsentItem>(i)).map((c) => [c.channel, c]));
   return { contactId, channels: CHANNELS.map((c) => toChannel(c, byChannel.get(c))) };
 }
 
@@ -69,7 +70,8 @@ export async function getConsent(principal: Principal, contactId: string) {
 export async function consentOf(contactIds: readonly string[], channel: Channel): Promise<Map<string, ConsentStatus>> {
   const found = new Map<string, ConsentStatus>();
   for (const item of await batchGetItems(contactIds.map((id) => keys.consent.primary(id, channel)), { consistent: true })) {
-    found.set(item.contactId as string, item.status as ConsentStatus);
+    const consent = withoutKeys<ConsentItem>(item);
+    found.set(consent.contactId, consent.status === 'pending' ? 'unknown' : consent.status);
   }
   return found;
 }
@@ -86,6 +88,7 @@ export function consentWrite(tx: Transaction, input: { contactId: string; channe
     ...keys.consent.history(input.contactId, input.at, id), kind: 'consent-change',
     id, channel: input.channel, from: input.from, to: input.to, source: input.source, ...(input.note ? { note: input.note } : {}), at: input.at, by: input.by,
   });
+  tx.put('consent-audit', consentAudit({ ...input, version }));
   return item;
 }
 
@@ -134,12 +137,16 @@ export async function consentHistory(principal: Principal, contactId: string, qu
 
 // ---- suppression -----------------------------------------------------------------------------
 
+/** An address masked for a reader without pii:read. */
+export const maskedAddress = (email: string): string => String(maskEmail(email));
+
 export function suppressionItem(s: SuppressionItem): Stored {
   return { ...keys.suppression.primary(s.email), ...keys.suppression.list(s.at, s.email), kind: 'suppression', ...s, email: normalizeEmail(s.email) };
 }
 
-/** Puts the suppression unless the address is already suppressed (the first reason stays). */
+/** Puts the suppression unless the address is already suppressed (the first reason stays), with its audit entry. */
 export function suppressionWrite(tx: Transaction, s: SuppressionItem): void {
+  tx.put('suppression-audit', suppressionAudit(s));
   tx.update('suppression', keys.suppression.primary(s.email), {
     expression: 'SET #kind = if_not_exists(#kind, :kind), email = if_not_exists(email, :email), reason = if_not_exists(reason, :reason), #at = if_not_exists(#at, :at), gsi1pk = if_not_exists(gsi1pk, :gpk), gsi1sk = if_not_exists(gsi1sk, :gsk)'
       + `${s.by ? ', #by = if_not_exists(#by, :by)' : ''}${s.campaignId ? ', campaignId = if_not_exists(campaignId, :cmp)' : ''}`,
@@ -155,7 +162,7 @@ export function suppressionWrite(tx: Transaction, s: SuppressionItem): void {
 const showSuppression = (principal: Principal, s: SuppressionItem) => {
   const { email, reason, at, by, campaignId } = s;
   const out = { email, reason, at, ...(by ? { by } : {}), ...(campaignId ? { campaignId } : {}) };
-  return canAccess(principal, 'pii:read', undefined) ? out : { ...out, email: maskEmail(email) as string, masked: ['email'] };
+  return canAccess(principal, 'pii:read', undefined) ? out : { ...out, email: maskedAddress(email), masked: ['email'] };
 };
 
 export async function addSuppression(principal: Principal, email: string, now: Date) {
@@ -175,7 +182,7 @@ export async function listSuppressions(principal: Principal, query: { limit?: nu
 /** Which of these addresses are suppressed (BatchGet, consistent: the send job's check). */
 export async function suppressedAmong(addresses: readonly string[]): Promise<Set<string>> {
   const items = await batchGetItems(addresses.map((a) => keys.suppression.primary(a)), { consistent: true });
-  return new Set(items.map((i) => i.email as string));
+  return new Set(items.map((i) => String(i.email)));
 }
 
 /** The user id the public sign-up form acts as (functions/marketing/signup.ts): its leads' creator. */

@@ -22,6 +22,7 @@ import { ConditionsFailed, Transaction } from '../data/transaction';
 import type { NotificationItem } from '../notifications/model';
 import { notificationStored } from '../notifications/model';
 import { type CampaignItem, type Counter, type RecipientItem, campaignStats, getCampaignItem, statsShard } from './campaigns';
+import { actorOf, campaignAudit } from './audit';
 import { type ConsentItem, consentWrite, suppressionWrite } from './consent';
 import { getItem, table } from './store';
 
@@ -39,6 +40,12 @@ export interface SesEventDetail {
   open?: { timestamp?: string };
   click?: { timestamp?: string; link?: string };
   reject?: { reason?: string };
+}
+
+/** Whether a value (a replayed dead letter's `detail`) has the shape of an SES event record. */
+export function isSesEventDetail(v: unknown): v is SesEventDetail {
+  return typeof v === 'object' && v !== null && 'eventType' in v && typeof v.eventType === 'string'
+    && 'mail' in v && typeof v.mail === 'object' && v.mail !== null && 'messageId' in v.mail && typeof v.mail.messageId === 'string';
 }
 
 type Field = 'deliveredAt' | 'openedAt' | 'clickedAt' | 'bouncedAt' | 'softBouncedAt' | 'complainedAt' | 'rejectedAt';
@@ -196,6 +203,7 @@ export async function autoPauseIfOverThreshold(campaignId: string, now: Date): P
     names: { '#status': 'status' },
     values: { ':paused': 'paused', ':at': at, ':auto': autoPause, ':one': 1 },
   }, { expression: '#status IN (:sending, :scheduled) AND attribute_not_exists(autoPause)', names: { '#status': 'status' }, values: { ':sending': 'sending', ':scheduled': 'scheduled' } });
+  tx.put('audit', campaignAudit(campaign, { ...campaign, status: 'paused', version: campaign.version + 1 }, 'paused', actorOf(FEEDBACK_ACTOR), now, [{ field: 'autoPause', to: { reason: breach.reason } }]));
   const notes = autoPauseNotifications(campaign, autoPause, settings.notifyUserIds);
   notes.forEach((n, i) => tx.put(`notification:${i}`, notificationStored(n), { expression: 'attribute_not_exists(pk)' }));
   try {

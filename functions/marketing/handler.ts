@@ -40,7 +40,7 @@ export const handler = createHttpHandler('marketing', routes, {
   getList: async ({ params }) => ok(await segments.getList(params.listId)),
   listMembers: async ({ params, query }) => ok(await segments.listMembers(params.listId, query)),
   addMembers: async ({ principal, params, body, now }) => ok(await segments.addMembers(principal, params.listId, body.contactIds, now)),
-  removeMembers: async ({ params, body }) => ok(await segments.removeMembers(params.listId, body.contactIds)),
+  removeMembers: async ({ principal, params, body, now }) => ok(await segments.removeMembers(principal, params.listId, body.contactIds, now)),
   createCampaign: async ({ principal, body, now }) => {
     const campaign = await campaigns.createCampaign(principal, body, now);
     return created(campaign, `/v1/campaigns/${campaign.id}`);

@@ -47,7 +47,7 @@ export async function take(limit: RateLimit, subject: string, now: Date): Promis
       ExpressionAttributeValues: { ':kind': 'rate-limit', ':exp': window.endSec + limit.windowSeconds, ':one': 1, ':max': limit.max },
     }));
   } catch (err) {
-    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    if (!(err instanceof Error) || err.name !== 'ConditionalCheckFailedException') throw err;
     throw TooManyRequests(Math.max(1, window.endSec - Math.floor(now.getTime() / 1000)));
   }
 }

@@ -28,7 +28,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../data/client';
 import { keys, normalizeEmail, normalizePhone } from '../data/keys';
 import { withoutKeys } from '../data/records';
-import { Transaction } from '../data/transaction';
+import { ConditionsFailed, Transaction } from '../data/transaction';
 import { Budget } from '../jobs/budget';
 import { mapLimit } from '../jobs/concurrency';
 import { sendEmail, sesClient } from '../notifications/email';
@@ -86,7 +86,7 @@ export async function runCampaigns(now: Date, options: CampaignRunOptions = {}):
     if (!first && budget.expired()) { result.more = true; break; }
     first = false;
     result.campaigns += 1;
-    await runCampaign(entry.id as string, now, budget, result);
+    await runCampaign(String(entry.id), now, budget, result);
   }
   result.more ||= due.lastKey !== undefined;
   return result;
@@ -169,7 +169,7 @@ async function addRecipients(campaignId: string, members: Member[], channel: Cam
       await tx.commit();
       return true;
     } catch (err) {
-      if ((err as Error).name === 'ConditionsFailed') return false;
+      if (err instanceof ConditionsFailed) return false;
       throw err;
     }
   });
@@ -239,7 +239,7 @@ async function sendPending(campaign: CampaignItem, now: Date, budget: Budget, re
   for (;;) {
     const current = await reread();
     if (!current || current.status !== 'sending') return;
-    const slots = campaign.channel === 'sms' ? smsRateLimiter() : await sendRateLimiter(sesClient());
+    const slots = campaign.channel === 'sms' ? smsRateLimiter() : await sendRateLimiter(await sesClient());
     const limit = Math.min(SEND_PAGE, slots.capacityWithin(budget.remainingMs()), own ? own.capacityWithin(budget.remainingMs()) : SEND_PAGE);
     const page = await queryPage({ index: 'gsi1', partition: keys.campaign.pendingPartition(campaign.id), limit, startKey });
     startKey = page.lastKey;
@@ -364,7 +364,7 @@ async function deliver(r: RecipientItem, leaseId: string, now: Date, input: Deli
   } catch (err) {
     // Certainly not sent: hand it back for a later run.
     if (err instanceof NoSendSlot || isRateThrottle(err)) return (await release(r, leaseId)) ? 'released' : 'unconfirmed';
-    return finish(r, leaseId, { status: 'failed', lastError: (err as Error).name || 'Error' }, 'failed');
+    return finish(r, leaseId, { status: 'failed', lastError: err instanceof Error && err.name ? err.name : 'Error' }, 'failed');
   }
   return finish(r, leaseId, { status: 'sent', messageId: messageId ?? 'unknown', sentAt: now.toISOString() }, 'sent');
 }
@@ -411,7 +411,7 @@ async function finish(r: RecipientItem, leaseId: string, change: Partial<Recipie
       await tx.commit();
       return counter;
     } catch (err) {
-      if ((err as Error).name === 'ConditionsFailed' || attempt >= FINISH_ATTEMPTS) return 'unconfirmed';
+      if (err instanceof ConditionsFailed || attempt >= FINISH_ATTEMPTS) return 'unconfirmed';
       await new Promise((done) => setTimeout(done, 50 * attempt));
     }
   }

@@ -24,10 +24,9 @@ import * as leadRepo from '../leads/repository';
 import type { LeadItem } from '../leads/model';
 import { leadAudit } from '../leads/service';
 import { escapeHtml, sendEmail } from '../notifications/email';
-import { maskEmail } from '../security/masking';
 import type { Principal } from '../security/principal';
 import { assertCampaignExists } from './attribution';
-import { type ConsentItem, consentWrite, SIGNUP_USER_ID } from './consent';
+import { type ConsentItem, consentWrite, maskedAddress, SIGNUP_USER_ID } from './consent';
 import { take, type RateLimit } from './rate-limit';
 import { getItem } from './store';
 import { addressHash, readSignupToken, signupConfirmUrl, signupToken } from './token';
@@ -197,9 +196,9 @@ export function confirmPage(outcome: ConfirmOutcome, token: string): { status: n
     case 'gone':
       return { status: 404, html: page('Nothing to confirm', '<p>This sign-up no longer exists. Please sign up again.</p>') };
     case 'ready':
-      return { status: 200, html: page('Confirm your subscription', `<p>Receive our news at ${escapeHtml(maskEmail(outcome.email) as string)}?</p><form method="post" action="/v1/signup/confirm?token=${escapeHtml(encodeURIComponent(token))}"><button type="submit">Confirm</button></form>`) };
+      return { status: 200, html: page('Confirm your subscription', `<p>Receive our news at ${escapeHtml(maskedAddress(outcome.email))}?</p><form method="post" action="/v1/signup/confirm?token=${escapeHtml(encodeURIComponent(token))}"><button type="submit">Confirm</button></form>`) };
     case 'confirmed':
-      return { status: 200, html: page('Subscription confirmed', `<p>Thank you: ${escapeHtml(maskEmail(outcome.email) as string)} will receive our news. Every email has a link to unsubscribe.</p>`) };
+      return { status: 200, html: page('Subscription confirmed', `<p>Thank you: ${escapeHtml(maskedAddress(outcome.email))} will receive our news. Every email has a link to unsubscribe.</p>`) };
   }
 }
 

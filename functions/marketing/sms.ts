@@ -17,6 +17,7 @@
  */
 import type { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { clientOptions } from '../aws/client-options';
+import { loadSms } from '../aws/sdk';
 import { normalizePhone } from '../data/keys';
 import { SendRateLimiter } from '../notifications/send-rate';
 import { addressHash } from './token';
@@ -45,7 +46,8 @@ export class SmsNotConfigured extends Error {
 
 let client: Promise<{ client: PinpointSMSVoiceV2Client; send: typeof import('@aws-sdk/client-pinpoint-sms-voice-v2').SendTextMessageCommand }> | undefined;
 function smsClient() {
-  client ??= import('@aws-sdk/client-pinpoint-sms-voice-v2').then((m) => ({ client: new m.PinpointSMSVoiceV2Client(clientOptions('smsvoice')), send: m.SendTextMessageCommand }));
+  // Loaded on first send (functions/aws/sdk.ts): only the client and SendTextMessage, not the package index.
+  client ??= loadSms().then((m) => ({ client: new m.PinpointSMSVoiceV2Client(clientOptions('smsvoice')), send: m.SendTextMessageCommand }));
   return client;
 }
 

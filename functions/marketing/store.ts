@@ -101,4 +101,4 @@ export async function getCustomers(ids: readonly string[]): Promise<Map<string, 
   return found;
 }
 
-export const isConditionFailure = (err: unknown) => (err as Error).name === 'ConditionalCheckFailedException';
+export const isConditionFailure = (err: unknown) => err instanceof Error && err.name === 'ConditionalCheckFailedException';

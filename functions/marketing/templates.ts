@@ -2,17 +2,21 @@
  * Email templates: subject, HTML and text parts with personalisation (template-engine.ts), and the
  * render preview for one contact as the caller may see it (masked fields stay masked).
  */
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb } from '../data/client';
 import { decodeCursor, encodeCursor } from '../data/cursor';
 import { keys, newId } from '../data/keys';
 import { withoutKeys } from '../data/records';
+import { ConditionsFailed, Transaction } from '../data/transaction';
 import { Conflict, NotFound, PreconditionFailed } from '../http/problem';
 import { maskFor } from '../security/masking';
 import { canAccess, type Principal } from '../security/principal';
 import { assertValidTemplate, renderTemplate, type TemplateData } from './template-engine';
-import { getContact, getCustomer, getItem, isConditionFailure, queryPage, table, type ContactRecord, type CustomerRecord } from './store';
+import { templateAudit } from './audit';
+import { getContact, getCustomer, getItem, queryPage, type ContactRecord, type CustomerRecord } from './store';
 import { unsubscribeFooter } from './footer';
+import type { InputsOf } from '../api/route-def';
+import type { routes } from './routes';
+
+type Inputs = InputsOf<typeof routes>;
 
 export interface TemplateItem {
   id: string;
@@ -29,20 +33,19 @@ export interface TemplateItem {
 
 const stored = (t: TemplateItem) => ({ ...keys.template.primary(t.id), ...keys.template.list(t.id), kind: 'template', ...t });
 
-async function save(item: TemplateItem, previousVersion: number | undefined): Promise<void> {
-  await ddb().send(new PutCommand({
-    TableName: table(),
-    Item: stored(item),
-    ConditionExpression: previousVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :v',
-    ...(previousVersion === undefined ? {} : { ExpressionAttributeValues: { ':v': previousVersion } }),
-  }));
+/** Puts the template (new, or conditioned on the version read) with its audit entry, in one transaction. */
+async function save(item: TemplateItem, previous: TemplateItem | undefined, principal: Principal, now: Date): Promise<void> {
+  await new Transaction()
+    .put('template', stored(item), previous === undefined ? { expression: 'attribute_not_exists(pk)' } : { expression: 'version = :v', values: { ':v': previous.version } })
+    .put('audit', templateAudit(previous, item, principal, now))
+    .commit();
 }
 
-export async function createTemplate(principal: Principal, body: { name: string; subject: string; html: string; text: string }, now: Date): Promise<TemplateItem> {
+export async function createTemplate(principal: Principal, body: Inputs['createTemplate']['body'], now: Date): Promise<TemplateItem> {
   await assertValidTemplate(body);
   const at = now.toISOString();
   const item: TemplateItem = { id: newId('tpl'), ...body, version: 1, createdAt: at, updatedAt: at, createdBy: principal.userId, updatedBy: principal.userId };
-  await save(item, undefined);
+  await save(item, undefined, principal, now);
   return item;
 }
 
@@ -52,15 +55,15 @@ export async function getTemplate(id: string): Promise<TemplateItem> {
   return item;
 }
 
-export async function updateTemplate(principal: Principal, id: string, patch: Partial<Pick<TemplateItem, 'name' | 'subject' | 'html' | 'text'>>, expectedVersion: number | undefined, now: Date): Promise<TemplateItem> {
+export async function updateTemplate(principal: Principal, id: string, patch: Inputs['updateTemplate']['body'], expectedVersion: number | undefined, now: Date): Promise<TemplateItem> {
   await assertValidTemplate(patch);
   const current = await getTemplate(id);
   if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
   const next: TemplateItem = { ...current, ...patch, version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
   try {
-    await save(next, current.version);
+    await save(next, current, principal, now);
   } catch (err) {
-    if (!isConditionFailure(err)) throw err;
+    if (!(err instanceof ConditionsFailed)) throw err;
     if (expectedVersion !== undefined) throw PreconditionFailed();
     throw Conflict('The template was changed by someone else meanwhile; read it again and retry');
   }

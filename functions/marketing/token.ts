@@ -6,19 +6,15 @@
  * the previous secret, like a cursor: links survive one rotation of the cursor secret
  * (docs/marketing.md, "Unsubscribe links and key rotation").
  */
-import { createHash } from 'node:crypto';
 import { config } from '../config';
 import { decodeCursor, encodeCursor } from '../data/cursor';
-import { normalizeEmail } from '../data/keys';
 import { BadRequest, HttpError } from '../http/problem';
 import { senderAddress } from '../notifications/email';
 
 const PURPOSE = 'crm-unsubscribe/v1';
 
 /** The ledger key of an address: a hash, so keys, indexes and tokens never hold the address itself. */
-export function addressHash(email: string): string {
-  return createHash('sha256').update(normalizeEmail(email)).digest('base64url').slice(0, 32);
-}
+export { addressHash } from './address-hash';
 
 export interface UnsubscribeRef {
   campaignId: string;

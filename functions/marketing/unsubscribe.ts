@@ -14,9 +14,8 @@ import { keys } from '../data/keys';
 import { ConditionsFailed, Transaction } from '../data/transaction';
 import { NotFound } from '../http/problem';
 import { escapeHtml } from '../notifications/email';
-import { maskEmail } from '../security/masking';
 import { type RecipientItem, statsShard } from './campaigns';
-import { type ConsentItem, consentWrite, suppressionWrite } from './consent';
+import { type ConsentItem, consentWrite, maskedAddress, suppressionWrite } from './consent';
 import { getItem } from './store';
 import { readUnsubscribeToken } from './token';
 
@@ -72,11 +71,11 @@ const page = (title: string, body: string) =>
 /** The GET page: the masked address and one button that POSTs to the same URL. */
 export async function confirmationPage(token: string): Promise<string> {
   const r = await recipientOf(token);
-  const address = escapeHtml(maskEmail(r.email) as string);
+  const address = escapeHtml(maskedAddress(r.email));
   if (r.unsubscribedAt) return page('You are unsubscribed', `<p>${address} receives no more marketing email from us.</p>`);
   return page('Unsubscribe?', `<p>Stop marketing email to ${address}?</p><form method="post" action="/v1/unsubscribe?token=${escapeHtml(encodeURIComponent(token))}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`);
 }
 
 export function donePage(email: string): string {
-  return page('You are unsubscribed', `<p>${escapeHtml(maskEmail(email) as string)} receives no more marketing email from us. It may take a moment for a campaign that is being sent right now to notice.</p>`);
+  return page('You are unsubscribed', `<p>${escapeHtml(maskedAddress(email))} receives no more marketing email from us. It may take a moment for a campaign that is being sent right now to notice.</p>`);
 }

@@ -31,7 +31,29 @@ const INDEX_KEYS = ['gsi1pk', 'gsi2pk', 'gsi3pk', 'gsi4pk'] as const;
 
 export async function getJob(duplicateId: string): Promise<MergeJob | undefined> {
   const out = await ddb().send(new GetCommand({ TableName: table(), Key: keys.merge.job(duplicateId), ConsistentRead: true }));
-  return out.Item as MergeJob | undefined;
+  return jobOf(out.Item);
+}
+
+const isRecord = (value: unknown): value is Stored => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The stored job item as a MergeJob (undefined when it is none); counters it lacks count 0. */
+function jobOf(item: Stored | undefined): MergeJob | undefined {
+  if (!item || typeof item.duplicateId !== 'string' || typeof item.survivorId !== 'string') return undefined;
+  const stored = isRecord(item.moved) ? item.moved : {};
+  const moved: Record<MergedKind, number> = { contacts: 0, activities: 0, assets: 0, orders: 0, contracts: 0, tickets: 0, tasks: 0, deals: 0, quotes: 0 };
+  for (const kind of MERGED_KINDS) {
+    const n = stored[kind];
+    if (typeof n === 'number') moved[kind] = n;
+  }
+  return {
+    duplicateId: item.duplicateId,
+    survivorId: item.survivorId,
+    state: item.state === 'done' ? 'done' : 'moving',
+    moved,
+    startedAt: String(item.startedAt ?? ''),
+    startedBy: String(item.startedBy ?? ''),
+    ...(typeof item.finishedAt === 'string' ? { finishedAt: item.finishedAt } : {}),
+  };
 }
 
 export function jobStored(job: MergeJob): Stored {
@@ -39,7 +61,7 @@ export function jobStored(job: MergeJob): Stored {
 }
 
 /** Where a kind's records of one customer are listed: index, partitions, and a filter on `pk` for shared partitions. */
-function sources(kind: Exclude<MergedKind, 'deals'>, customerId: string): { index: IndexName; partitions: string[]; pkPrefix?: string } {
+function sources(kind: Exclude<MergedKind, 'deals' | 'quotes'>, customerId: string): { index: IndexName; partitions: string[]; pkPrefix?: string } {
   switch (kind) {
     case 'contacts': return { index: 'gsi1', partitions: [keys.contact.byCustomerPartition(customerId)] };
     // The timeline also lists the customer's own record events (audit entries): they stay.
@@ -58,6 +80,7 @@ function sources(kind: Exclude<MergedKind, 'deals'>, customerId: string): { inde
  */
 export async function findRecords(kind: MergedKind, duplicateId: string, limit: number): Promise<Stored[]> {
   if (kind === 'deals') return findDeals(duplicateId, limit);
+  if (kind === 'quotes') return findQuotes(duplicateId, limit);
   const { index, partitions, pkPrefix } = sources(kind, duplicateId);
   const found: Stored[] = [];
   for (const partition of partitions) {
@@ -82,29 +105,65 @@ export async function findRecords(kind: MergedKind, duplicateId: string, limit: 
 }
 
 /**
- * Deals have no customer index: their creation entries in the duplicate's history name them
- * (a Query of the customer's own partition, audit entries only). Deals that moved already or were
- * deleted are dropped by the caller's strong re-read.
+ * The ids of every deal ever created on the customer: deals have no customer index, so their
+ * creation entries in the customer's history name them (a Query of its own partition, audit entries
+ * only) — and, for every customer merged into this one before, that customer's deals too (its
+ * `merged` entry names it: `mergedFrom`), since their creation entries stayed in its history.
  */
-async function findDeals(duplicateId: string, limit: number): Promise<Stored[]> {
+async function dealIdsOf(customerId: string, seen = new Set<string>()): Promise<Set<string>> {
   const ids = new Set<string>();
+  seen.add(customerId);
+  const earlier: string[] = [];
   let startKey: Stored | undefined;
   do {
     const out = await ddb().send(new QueryCommand({
       TableName: table(),
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :aud)',
-      FilterExpression: 'entityType = :deal AND #action = :created',
+      FilterExpression: '(entityType = :deal AND #action = :created) OR (entityType = :customer AND #action = :merged AND entityId = :self)',
       ExpressionAttributeNames: { '#action': 'action' },
-      ExpressionAttributeValues: { ':pk': keys.audit.partition(duplicateId), ':aud': keys.audit.prefix, ':deal': 'deal', ':created': 'created' },
-      ProjectionExpression: 'entityId',
+      ExpressionAttributeValues: { ':pk': keys.audit.partition(customerId), ':aud': keys.audit.prefix, ':deal': 'deal', ':created': 'created', ':customer': 'customer', ':merged': 'merged', ':self': customerId },
+      ProjectionExpression: 'entityType, entityId, changes',
       ExclusiveStartKey: startKey,
     }));
-    for (const item of out.Items ?? []) ids.add(String(item.entityId));
+    for (const item of out.Items ?? []) {
+      if (item.entityType === 'deal') ids.add(String(item.entityId));
+      else if (Array.isArray(item.changes)) {
+        for (const change of item.changes) if (change?.field === 'mergedFrom' && typeof change.to === 'string' && !seen.has(change.to)) earlier.push(change.to);
+      }
+    }
     startKey = out.LastEvaluatedKey;
   } while (startKey);
-  // Only deals still on the duplicate are worth a chunk: read them now (consistent) and keep those.
+  for (const id of earlier) for (const deal of await dealIdsOf(id, seen)) ids.add(deal);
+  return ids;
+}
+
+/** Deals still on the duplicate (read now, consistent). Deals that moved already or were deleted drop out. */
+async function findDeals(duplicateId: string, limit: number): Promise<Stored[]> {
+  const ids = await dealIdsOf(duplicateId);
   const deals = await batchGetItems([...ids].map((id) => keys.deal.primary(id)), { consistent: true });
   return deals.filter((d) => d.customerId === duplicateId).slice(0, limit).map((d) => ({ pk: d.pk, sk: d.sk }));
+}
+
+/**
+ * Quotes carry their deal's customer (a quote of a live customer only can be sent or accepted, and
+ * its order goes to that customer): the quotes of every deal the duplicate ever had (gsi1
+ * `DEAL#<id>#QUOTES`, keys only). The caller's strong re-read keeps those still on the duplicate.
+ */
+async function findQuotes(duplicateId: string, limit: number): Promise<Stored[]> {
+  const found: Stored[] = [];
+  for (const dealId of await dealIdsOf(duplicateId)) {
+    let startKey: Stored | undefined;
+    do {
+      const out = await ddb().send(new QueryCommand({
+        TableName: table(), IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': keys.quote.dealPartition(dealId) }, ProjectionExpression: 'pk, sk', ExclusiveStartKey: startKey,
+      }));
+      for (const item of out.Items ?? []) if (found.length < limit) found.push({ pk: item.pk, sk: item.sk });
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && found.length < limit);
+    if (found.length >= limit) break;
+  }
+  return found;
 }
 
 /** The records as they are now (strongly consistent), those still on the duplicate only. */
@@ -131,9 +190,10 @@ export function moveRecord(tx: Transaction, kind: MergedKind, item: Stored, dupl
 /** The job's progress in a chunk's transaction: only while the job is still moving for this survivor. */
 export function advanceJob(tx: Transaction, duplicateId: string, survivorId: string, kind: MergedKind, count: number, at: string): void {
   tx.update('job', keys.merge.job(duplicateId), {
-    expression: 'SET moved.#kind = moved.#kind + :count, updatedAt = :at',
+    // if_not_exists: a job started before a kind existed (quotes) has no counter for it.
+    expression: 'SET moved.#kind = if_not_exists(moved.#kind, :zero) + :count, updatedAt = :at',
     names: { '#kind': kind, '#state': 'state' },
-    values: { ':count': count, ':at': at, ':moving': 'moving', ':survivor': survivorId },
+    values: { ':count': count, ':zero': 0, ':at': at, ':moving': 'moving', ':survivor': survivorId },
   }, { expression: '#state = :moving AND survivorId = :survivor' });
 }
 

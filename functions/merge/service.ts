@@ -19,10 +19,12 @@
  * still on the duplicate; a retry after `done` answers the same result. Nothing is moved twice and
  * no counter counts twice.
  */
-import { auditItem } from '../audit/audit';
+import { auditItem, diff } from '../audit/audit';
 import { customerArchived } from '../customers/archived';
 import { addCustomerWrites, getCustomer } from '../customers/repository';
-import { type CustomerItem, MAX_CONTACTS_PER_CUSTOMER, toCustomer } from '../customers/model';
+import { CUSTOMER_FIELDS, CUSTOMER_SENSITIVE, type CustomerItem, MAX_CONTACTS_PER_CUSTOMER, toCustomer } from '../customers/model';
+import type { CustomValues } from '../customfields/model';
+import { CUSTOM_UNIQUE_LABEL, definitionsOf, uniqueKeys, uniqueValueKey } from '../customfields/values';
 import { keys } from '../data/keys';
 import { ConditionsFailed, Transaction } from '../data/transaction';
 import { BadRequest, Conflict, NotFound } from '../http/problem';
@@ -36,7 +38,7 @@ export const CHUNK = 40;
 /** Rounds of a chunk that lost a race (a record changed, the survivor's owner or tags moved). */
 const MAX_CHUNK_ATTEMPTS = 4;
 
-const zeroMoved = () => Object.fromEntries(MERGED_KINDS.map((k) => [k, 0])) as Record<repo.MergedKind, number>;
+const zeroMoved = (): Record<repo.MergedKind, number> => ({ contacts: 0, activities: 0, assets: 0, orders: 0, contracts: 0, tickets: 0, tasks: 0, deals: 0, quotes: 0 });
 
 async function loadCustomer(id: string): Promise<CustomerItem> {
   const item = await getCustomer(id);
@@ -58,7 +60,8 @@ export async function mergeCustomers(principal: Principal, survivorId: string, d
     job = (await repo.getJob(duplicateId))!;
   }
   const merged = await loadCustomer(survivorId);
-  return { survivor: maskFor('customer', toCustomer(merged), principal, merged.ownerId), duplicateId, state: 'done' as const, moved: job.moved };
+  // A job from before a kind existed has no counter for it.
+  return { survivor: maskFor('customer', toCustomer(merged), principal, merged.ownerId), duplicateId, state: 'done' as const, moved: { ...zeroMoved(), ...job.moved } };
 }
 
 /** Step 1: the job and the archived duplicate, together. */
@@ -171,55 +174,102 @@ function addContactCounters(tx: Transaction, survivor: CustomerItem, duplicateId
   });
 }
 
-/** Step 3: purchases follow the orders, the job is done, the survivor's audit entry says what came. */
+/**
+ * The duplicate's custom values the survivor takes: those of keys the survivor has no value for
+ * (the survivor's own values win), as stored — removed fields' values included, since their keys
+ * are never reused.
+ */
+export function customTaken(survivor: CustomValues | undefined, duplicate: CustomValues | undefined): CustomValues {
+  const taken: CustomValues = {};
+  for (const [key, value] of Object.entries(duplicate ?? {})) if (survivor?.[key] === undefined) taken[key] = value;
+  return taken;
+}
+
+/**
+ * Step 3: purchases follow the orders, the survivor takes the duplicate's custom values it lacks
+ * (unique values' guards handed over from the duplicate to it), the job is done, and the survivor's
+ * audit entry says what came. Retried when the survivor changed meanwhile.
+ */
 async function finish(principal: Principal, survivorId: string, duplicateId: string, now: Date): Promise<void> {
-  const job = await repo.getJob(duplicateId);
-  if (!job || job.state === 'done') return;
-  const [mine, theirs] = await Promise.all([repo.getPurchases(survivorId), repo.getPurchases(duplicateId)]);
-  const survivor = await loadCustomer(survivorId);
-  const tx = new Transaction();
-  const at = now.toISOString();
-  tx.update('job', keys.merge.job(duplicateId), {
-    expression: 'SET #state = :done, finishedAt = :at',
-    names: { '#state': 'state' },
-    values: { ':done': 'done', ':at': at, ':moving': 'moving' },
-  }, { expression: '#state = :moving' });
-  const ltv = (theirs?.lifetimeValue ?? {}) as Record<string, number>;
-  if (theirs && (Object.keys(ltv).length > 0 || Number(theirs.orderCount ?? 0) > 0)) {
-    const sets = ['kind = :kind', 'customerId = :cid'];
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = { ':kind': 'customer-purchases', ':cid': survivorId, ':orders': Number(theirs.orderCount ?? 0) };
-    const conditions: string[] = [];
-    if (mine?.lifetimeValue) {
-      Object.entries(ltv).forEach(([currency, amount], i) => {
-        names[`#c${i}`] = currency;
-        values[`:a${i}`] = amount;
-        sets.push(`lifetimeValue.#c${i} = if_not_exists(lifetimeValue.#c${i}, :zero) + :a${i}`);
-      });
-      values[':zero'] = 0;
-      conditions.push('attribute_exists(lifetimeValue)');
+  for (let attempt = 1; ; attempt++) {
+    const job = await repo.getJob(duplicateId);
+    if (!job || job.state === 'done') return;
+    const [mine, theirs, survivor, duplicate] = await Promise.all([repo.getPurchases(survivorId), repo.getPurchases(duplicateId), loadCustomer(survivorId), loadCustomer(duplicateId)]);
+    const tx = new Transaction();
+    const at = now.toISOString();
+    tx.update('job', keys.merge.job(duplicateId), {
+      expression: 'SET #state = :done, finishedAt = :at',
+      names: { '#state': 'state' },
+      values: { ':done': 'done', ':at': at, ':moving': 'moving' },
+    }, { expression: '#state = :moving' });
+    addPurchases(tx, survivorId, duplicateId, mine, theirs);
+    const moved = MERGED_KINDS.filter((k) => (job.moved[k] ?? 0) > 0).map((k) => ({ field: `moved.${k}`, to: job.moved[k] }));
+    const taken = customTaken(survivor.custom, duplicate.custom);
+    if (Object.keys(taken).length === 0) {
+      tx.put('audit', auditItem({ customerId: survivorId, entityType: 'customer', entityId: survivorId, action: 'merged', actor: principal, at: now, version: survivor.version, changes: [{ field: 'mergedFrom', to: duplicateId }, ...moved], timeline: true }));
     } else {
-      sets.push('lifetimeValue = :ltv');
-      values[':ltv'] = ltv;
-      conditions.push('attribute_not_exists(lifetimeValue)');
+      const after: CustomerItem = { ...survivor, custom: { ...survivor.custom, ...taken }, version: survivor.version + 1, updatedAt: at, updatedBy: principal.userId };
+      const changes = [{ field: 'mergedFrom', to: duplicateId }, ...moved, ...diff(survivor, after, CUSTOMER_FIELDS, CUSTOMER_SENSITIVE)];
+      // The profile, its list and tag copies, through the customers feature's own write. Its custom
+      // guards are not taken there (the object is no applyCustom result): they are handed over below.
+      addCustomerWrites(tx, survivor, after, auditItem({ customerId: survivorId, entityType: 'customer', entityId: survivorId, action: 'merged', actor: principal, at: now, version: after.version, changes, timeline: true }));
+      const unique = uniqueKeys(await definitionsOf('customer'));
+      for (const [key, value] of Object.entries(taken)) {
+        const hash = unique.has(key) ? uniqueValueKey(value) : undefined;
+        if (!hash) continue;
+        tx.update(`${CUSTOM_UNIQUE_LABEL}${key}:handover`, keys.customFields.unique('customer', key, hash), {
+          expression: 'SET recordId = :survivor, kind = :kind, entity = :entity',
+          values: { ':survivor': survivorId, ':kind': 'custom-field-unique', ':entity': 'customer', ':duplicate': duplicateId },
+        }, { expression: 'attribute_not_exists(pk) OR recordId = :duplicate' });
+      }
     }
-    const last = theirs.lastPurchaseAt as string | undefined;
-    if (last && (!mine?.lastPurchaseAt || String(mine.lastPurchaseAt) < last)) {
-      sets.push('lastPurchaseAt = :last');
-      values[':last'] = last;
-      conditions.push('(attribute_not_exists(lastPurchaseAt) OR lastPurchaseAt < :last)');
+    try {
+      await tx.commit();
+      return;
+    } catch (err) {
+      if (!(err instanceof ConditionsFailed)) throw err;
+      if (err.labels.includes('job')) return;
+      // The survivor or its purchases changed meanwhile (a contact added, an order accepted): read again.
+      if (attempt < MAX_CHUNK_ATTEMPTS) continue;
+      throw Conflict('The survivor changed while the merge finished; retry to finish it');
     }
-    tx.update('survivor-purchases', keys.customer.purchases(survivorId), { expression: `SET ${sets.join(', ')} ADD orderCount :orders`, names, values }, { expression: conditions.join(' AND ') });
-    tx.delete('duplicate-purchases', keys.customer.purchases(duplicateId));
   }
-  const changes = [{ field: 'mergedFrom', to: duplicateId }, ...MERGED_KINDS.filter((k) => job.moved[k] > 0).map((k) => ({ field: `moved.${k}`, to: job.moved[k] }))];
-  tx.put('audit', auditItem({ customerId: survivorId, entityType: 'customer', entityId: survivorId, action: 'merged', actor: principal, at: now, version: survivor.version, changes, timeline: true }));
-  try {
-    await tx.commit();
-  } catch (err) {
-    if (!(err instanceof ConditionsFailed)) throw err;
-    if (err.labels.includes('job')) return;
-    // An order accepted meanwhile changed the survivor's purchases: the next retry recomputes.
-    throw Conflict('The survivor\'s purchases changed while the merge finished; retry to finish it');
+}
+
+/** The duplicate's purchase summary added to the survivor's (lifetime value per currency, order count, last purchase). */
+function addPurchases(tx: Transaction, survivorId: string, duplicateId: string, mine: Record<string, unknown> | undefined, theirs: Record<string, unknown> | undefined): void {
+  const ltv = amounts(theirs?.lifetimeValue);
+  if (!theirs || (Object.keys(ltv).length === 0 && Number(theirs.orderCount ?? 0) === 0)) return;
+  const sets = ['kind = :kind', 'customerId = :cid'];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':kind': 'customer-purchases', ':cid': survivorId, ':orders': Number(theirs.orderCount ?? 0) };
+  const conditions: string[] = [];
+  if (mine?.lifetimeValue) {
+    Object.entries(ltv).forEach(([currency, amount], i) => {
+      names[`#c${i}`] = currency;
+      values[`:a${i}`] = amount;
+      sets.push(`lifetimeValue.#c${i} = if_not_exists(lifetimeValue.#c${i}, :zero) + :a${i}`);
+    });
+    values[':zero'] = 0;
+    conditions.push('attribute_exists(lifetimeValue)');
+  } else {
+    sets.push('lifetimeValue = :ltv');
+    values[':ltv'] = ltv;
+    conditions.push('attribute_not_exists(lifetimeValue)');
   }
+  const last = typeof theirs.lastPurchaseAt === 'string' ? theirs.lastPurchaseAt : undefined;
+  if (last && (!mine?.lastPurchaseAt || String(mine.lastPurchaseAt) < last)) {
+    sets.push('lastPurchaseAt = :last');
+    values[':last'] = last;
+    conditions.push('(attribute_not_exists(lastPurchaseAt) OR lastPurchaseAt < :last)');
+  }
+  tx.update('survivor-purchases', keys.customer.purchases(survivorId), { expression: `SET ${sets.join(', ')} ADD orderCount :orders`, names, values }, { expression: conditions.join(' AND ') });
+  tx.delete('duplicate-purchases', keys.customer.purchases(duplicateId));
+}
+
+/** A stored lifetime-value map (currency → minor units), numbers only. */
+function amounts(value: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (value && typeof value === 'object') for (const [currency, amount] of Object.entries(value)) if (typeof amount === 'number') out[currency] = amount;
+  return out;
 }

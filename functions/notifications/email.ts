@@ -3,15 +3,18 @@
  * comes from AWS_ENDPOINT_URL_SESV2 locally. The SDK retries a throttled call once within the
  * request; anything beyond that is the caller's to retry later (the reminder job backs off).
  */
-import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { clientOptions } from '../aws/client-options';
+import { loadSesV2 } from '../aws/sdk';
 import { config } from '../config';
 import { type SendOptions, withSendSlot } from './send-rate';
 
-let client: SESv2Client | undefined;
+let client: Promise<SESv2Client> | undefined;
 
-export function sesClient(): SESv2Client {
-  client ??= new SESv2Client(clientOptions('sesv2'));
+/** The client, with the SDK loaded on first use (functions/aws/sdk.ts): no cold start pays for SES before it sends. */
+export function sesClient(): Promise<SESv2Client> {
+  client ??= loadSesV2().then((sdk) => new sdk.SESv2Client(clientOptions('sesv2')));
+  client.catch(() => { client = undefined; });
   return client;
 }
 
@@ -41,7 +44,8 @@ export interface Email {
  * SES accepted it. Throws NoSendSlot, without sending, when no slot comes before `options.deadline`.
  */
 export async function sendEmail(email: Email, options: SendOptions = {}): Promise<string | undefined> {
-  const out = await withSendSlot(sesClient(), options, () => sesClient().send(
+  const [ses, { SendEmailCommand }] = await Promise.all([sesClient(), loadSesV2()]);
+  const out = await withSendSlot(ses, options, () => ses.send(
     new SendEmailCommand({
       FromEmailAddress: senderAddress(),
       Destination: { ToAddresses: [email.to] },

@@ -16,7 +16,8 @@
  * reminder job keeps its runs shorter than its one-minute schedule, so normally one container
  * sends at a time (see docs/operations.md, "Scheduled jobs at scale").
  */
-import { GetAccountCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { loadSesV2 } from '../aws/sdk';
 
 /** Messages per second when neither the override nor GetAccount gives a rate (the SES sandbox rate). */
 export const FALLBACK_RATE = 1;
@@ -102,6 +103,7 @@ export async function resolveSendRate(client: SESv2Client): Promise<SendRateSour
     return { rate, source: 'SES_MAX_SEND_RATE' };
   }
   try {
+    const { GetAccountCommand } = await loadSesV2();
     const account = await client.send(new GetAccountCommand({}));
     const rate = account.SendQuota?.MaxSendRate;
     if (rate && rate > 0) return { rate, source: 'GetAccount' };

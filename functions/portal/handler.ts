@@ -1,14 +1,18 @@
 /** Self-service portal feature: adapts the portal's routes to its service. Parameter plumbing only. */
 import { createHttpHandler, created, ok, type OperationsFor } from '../http/chain';
-import { portalView } from '../security/customer-access';
+import * as kbService from '../kb/service';
+import { portalCaller, portalView } from '../security/customer-access';
+import * as attachments from '../service-desk/attachments';
 import { routes } from './routes';
 import * as service from './service';
 
 /**
- * The knowledge base (with its Markdown renderer) is loaded on the first article request, not at
- * cold start: most portal requests are about tickets.
+ * The knowledge base is imported statically: loading it builds nothing (its Markdown renderer
+ * loads on first use, functions/kb/markdown.ts). An `import()` here made esbuild wrap everything
+ * it reaches — the DynamoDB client's package index included, whose `export *` then keeps every
+ * DynamoDB command in the bundle (+66 KB, ≈ 0.2 of the cold-start ratio; docs/performance.md).
  */
-const kb = () => import('../kb/service');
+const kb = async () => kbService;
 
 const operations: OperationsFor<typeof routes> = {
   portalOpenTicket: async ({ principal, body, now }) => {
@@ -22,6 +26,14 @@ const operations: OperationsFor<typeof routes> = {
     const message = await service.reply(principal, params.id, body, now);
     return created(message, `/v1/portal/tickets/${params.id}/messages`);
   },
+  portalRate: async ({ principal, params, body, now }) => created(await service.rate(principal, params.id, body, now), `/v1/portal/tickets/${params.id}/rating`),
+  portalAttach: async ({ principal, params, body, now }) => {
+    const me = portalCaller(principal);
+    const file = await attachments.publicAttachmentCreate(params.id, me.customerId, me.contactId, body, now);
+    return created(file, `/v1/portal/tickets/${params.id}/attachments/${file.id}`);
+  },
+  portalListAttachments: async ({ principal, params, query }) => ok(await attachments.publicAttachments(params.id, portalCaller(principal).customerId, query)),
+  portalDownloadAttachment: async ({ principal, params, now }) => ok(await attachments.publicAttachmentDownload(params.id, params.attachmentId, portalCaller(principal).customerId, now)),
   // The knowledge base's scope `own`: published articles only, drafts answer 404 — whatever the caller.
   portalListArticles: async ({ query }) => {
     const page = await (await kb()).listArticles('own', query);

@@ -12,6 +12,8 @@ import { ConditionsFailed } from '../data/transaction';
 import { Conflict, Forbidden } from '../http/problem';
 import { assertOwnCustomerRecord, isPublicMessage, portalCaller, portalView } from '../security/customer-access';
 import type { Principal } from '../security/principal';
+import * as csatSurveys from '../service-desk/csat';
+import * as csatRating from '../service-desk/csat-rating';
 import { DEFAULT_REOPEN_DAYS, type MessageItem, slaContext, type TicketItem, type TicketStatus, transitionProblem } from '../tickets/model';
 import * as tickets from '../tickets/repository';
 import { messageAudit, openTicket, planTicketList, ticketAudit } from '../tickets/service';
@@ -112,4 +114,30 @@ export async function reply(principal: Principal, ticketId: string, body: { body
       if (attempt >= MAX_ATTEMPTS) throw Conflict('The ticket is being changed right now; retry');
     }
   }
+}
+
+// Rating ------------------------------------------------------------------------------------------
+
+/**
+ * The survey answer and its follow-up task are imported statically (loading them builds nothing):
+ * an `import()` made esbuild wrap all they reach, the DynamoDB package index included, defeating
+ * tree shaking (see portal/handler.ts). The attachments' S3 client loads on first use.
+ */
+const csat = async () => csatRating;
+const surveys = async () => csatSurveys;
+
+/**
+ * Rates a resolved (or closed) ticket of the caller's customer: its satisfaction survey, through
+ * the same `recordRating` as the emailed link (the first answer stands, with its counters and the
+ * follow-up of a low rating). Another customer's ticket answers 404; a ticket not resolved yet, one
+ * resolved without a contact (no survey) and one rated already answer 409.
+ */
+export async function rate(principal: Principal, ticketId: string, body: { rating: number; comment?: string }, now: Date) {
+  const me = portalCaller(principal);
+  const ticket = await ownTicket(principal, ticketId, 'portal:write');
+  if (ticket.status !== 'resolved' && ticket.status !== 'closed') throw Conflict(`The ticket is ${ticket.status}; rate it once the service desk has resolved it`);
+  if (!(await (await surveys()).getSurvey(ticketId))) throw Conflict('This ticket has no satisfaction survey (it was resolved without a contact to ask)');
+  const result = await (await csat()).recordRating(ticketId, body.rating, body.comment, { via: 'portal', contactId: me.contactId, customerId: me.customerId }, now);
+  if (!result.recorded) throw Conflict(`This ticket was rated already (${result.rating}/5); the first rating stands`);
+  return { ticketId: result.ticketId, rating: result.rating, ...(result.comment ? { comment: result.comment } : {}), ratedAt: result.ratedAt };
 }

@@ -64,7 +64,7 @@ export const ACTIONS = {
   'kb:write': 'Write, change and publish knowledge-base articles',
   'exports:create': 'Start on-demand exports of records as CSV or Parquet files (personal data masked unless you may see it in clear)',
   'exports:read': 'Read exports and download their files (own: exports you started)',
-  'imports:manage': 'Import customers, contacts, leads or products from CSV files (migration); rows are written with your own create/update permissions (own: imports you started)',
+  'imports:manage': 'Import customers, contacts, leads, products or static-list members from CSV files (migration); rows are written with your own create/update permissions (own: imports you started)',
   'webhooks:manage': 'Create, change and delete outbound webhooks; read their delivery log and redeliver',
   'apikeys:manage': 'Create, list and revoke API keys for machine clients',
   'tickets:read': 'Read service tickets and their conversation (own: tickets of customers you own)',
@@ -131,6 +131,8 @@ export const PERMISSIONS: Record<Role, Partial<Record<Action, Scope>>> = {
   marketing: {
     'custom-fields:read': 'all',
     'kb:read': 'all',
+    // CSV uploads of static-list members (and leads, which marketing writes anyway).
+    'imports:manage': 'own',
     'marketing:read': 'all', 'marketing:write': 'all', 'consent:read': 'all', 'consent:write': 'all', 'campaign-stats:read': 'all',
     'me:read': 'all', 'customers:read': 'all', 'contacts:read': 'all', 'exports:read': 'own',
     'tasks:read': 'own', 'tasks:write': 'own', 'notifications:read': 'own',

@@ -15,8 +15,9 @@
  * The SDK's default checksums are off for presigning (`requestChecksumCalculation: WHEN_REQUIRED`):
  * with them the URL would carry the checksum of an empty body and every real upload would fail.
  */
-import { HeadObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+// This module is only loaded by import() (attachments.ts), so it takes the S3 SDK subset statically
+// (functions/aws/sdk.ts: by file, not through the package index).
+import { HeadObjectCommand, GetObjectCommand, PutObjectCommand, S3Client, getSignedUrl } from '../aws/s3-sdk';
 import { clientOptions } from '../aws/client-options';
 import { config } from '../config';
 

@@ -88,16 +88,25 @@ export async function createAttachment(principal: Principal, ticketId: string, b
   if (ticket.status === 'closed') throw Conflict('The ticket is closed; closed tickets take no more files');
   const message = await getItem<{ visibility: 'public' | 'internal' }>(keys.ticket.message(ticketId, body.messageId), 'visibility');
   if (!message) throw BadRequest('The attachment refers to a message that is not one of this ticket\'s', [{ path: 'messageId', message: 'No such message on this ticket' }]);
+  return declare(ticketId, body, message.visibility, principal.userId, now, (item) => view(item, principal, ownerId));
+}
+
+/**
+ * Writes the attachment item with its message's file count (at most MAX_PER_MESSAGE, on condition
+ * that the ticket is not closed) in one transaction and answers the item, as `present` shows it,
+ * with its presigned PUT.
+ */
+async function declare<V>(ticketId: string, body: AttachmentInput, visibility: AttachmentItem['visibility'], createdBy: string, now: Date, present: (item: AttachmentItem) => V) {
   const item: AttachmentItem = {
     id: newId('att'),
     ticketId,
     messageId: body.messageId,
-    visibility: message.visibility,
+    visibility,
     fileName: body.fileName,
     contentType: body.contentType,
     size: body.size,
     createdAt: now.toISOString(),
-    createdBy: principal.userId,
+    createdBy,
   };
   const tx = new Transaction();
   tx.put('attachment', { ...keys.ticket.attachment(ticketId, item.id), kind: 'ticket-attachment', ...item }, { expression: 'attribute_not_exists(pk)' });
@@ -116,7 +125,7 @@ export async function createAttachment(principal: Principal, ticketId: string, b
   }
   const s3 = await storage();
   const upload = await s3.presignUpload(s3.objectKey(ticketId, item.id), item.contentType, item.size);
-  return { ...view(item, principal, ownerId), upload: { method: 'PUT' as const, ...upload, expiresAt: new Date(now.getTime() + s3.PRESIGN_PUT_SECONDS * 1000).toISOString() } };
+  return { ...present(item), upload: { method: 'PUT' as const, ...upload, expiresAt: new Date(now.getTime() + s3.PRESIGN_PUT_SECONDS * 1000).toISOString() } };
 }
 
 async function queryAttachments(ticketId: string, limit: number, startKey: Stored | undefined, publicOnly: boolean) {
@@ -172,7 +181,7 @@ export async function publicAttachments(ticketId: string, customerId: string, qu
   if (!ticket || ticket.customerId !== customerId) throw NotFound('No such ticket');
   const fingerprint = `portal-attachments:${ticketId}`;
   const page = await queryAttachments(ticketId, query.limit ?? DEFAULT_LIMIT, await decodeCursor(query.cursor, fingerprint), true);
-  return { items: page.items.map((a) => view(a, undefined, undefined)), nextCursor: await encodeCursor(page.lastKey, fingerprint) };
+  return { items: page.items.filter((a) => a.visibility === 'public').map(portalAttachment), nextCursor: await encodeCursor(page.lastKey, fingerprint) };
 }
 
 /** A download for the portal: a public message's file of a ticket of `customerId`; anything else is 404. */
@@ -183,4 +192,27 @@ export async function publicAttachmentDownload(ticketId: string, attachmentId: s
   ]);
   if (!ticket || ticket.customerId !== customerId || !a || a.visibility !== 'public') throw NotFound('No such attachment');
   return download(a, now);
+}
+
+/**
+ * A file from the portal: on one of the customer's own public messages (`direction = inbound`) of a
+ * ticket of `customerId` — any other ticket is a 404, a message that is not one of theirs a 400
+ * naming `messageId`, a closed ticket a 409. The same limits and transaction as the staff's.
+ */
+export async function publicAttachmentCreate(ticketId: string, customerId: string, contactId: string, body: AttachmentInput, now: Date = new Date()) {
+  const [ticket, message] = await Promise.all([
+    getItem<Pick<TicketItem, 'customerId' | 'status'>>(keys.ticket.primary(ticketId), 'customerId, #status', { '#status': 'status' }),
+    getItem<{ visibility: string; direction: string }>(keys.ticket.message(ticketId, body.messageId), 'visibility, direction'),
+  ]);
+  if (!ticket || ticket.customerId !== customerId) throw NotFound('No such ticket');
+  if (ticket.status === 'closed') throw Conflict('The ticket is closed; closed tickets take no more files');
+  if (!message || message.visibility !== 'public' || message.direction !== 'inbound') {
+    throw BadRequest('Files go on one of your own messages of this ticket', [{ path: 'messageId', message: 'Not one of your messages on this ticket' }]);
+  }
+  return declare(ticketId, body, 'public', contactId, now, portalAttachment);
+}
+
+/** What the portal shows of a file: no visibility, ticket or staff ids. */
+export function portalAttachment(a: AttachmentItem) {
+  return { id: a.id, messageId: a.messageId, fileName: a.fileName, contentType: a.contentType, size: a.size, createdAt: a.createdAt };
 }

@@ -115,7 +115,8 @@ export async function recordRating(ticketId: string, rating: number, comment: st
  */
 async function openFollowUp(s: SurveyItem, now: Date): Promise<SurveyItem['followUp']> {
   const queue = s.queueId ? await ddb().send(new GetCommand({ TableName: table(), Key: keys.queue.primary(s.queueId), ProjectionExpression: 'managerId' })) : undefined;
-  const assigneeId = (queue?.Item?.managerId as string | undefined) ?? s.assigneeId ?? s.resolvedBy;
+  const managerId = queue?.Item?.managerId;
+  const assigneeId = (typeof managerId === 'string' ? managerId : undefined) ?? s.assigneeId ?? s.resolvedBy;
   const { taskId } = await createTaskFromRule({
     sourceKey: `csat-low#${s.ticketId}`,
     title: `Low satisfaction (${s.rating}/5): ${s.subject}`,

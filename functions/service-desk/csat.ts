@@ -161,7 +161,8 @@ export async function deliverSurvey(ticketId: string, now: Date): Promise<Survey
   };
   try {
     const contact = await ddb().send(new GetCommand({ TableName: table(), Key: keys.contact.primary(survey.contactId), ProjectionExpression: 'email' }));
-    const address = contact.Item?.email as string | undefined;
+    const stored = contact.Item?.email;
+    const address = typeof stored === 'string' ? stored : undefined;
     if (!address) {
       await setEmail('no-address');
       return 'no-address';

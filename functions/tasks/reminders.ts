@@ -147,7 +147,7 @@ export async function runReminders(now: Date, options: ReminderRunOptions = {}):
 
 /** A page the send rate can work off in the time left (at most PAGE_SIZE, at least 1). */
 async function pageSize(budget: Budget): Promise<number> {
-  const slots = await sendRateLimiter(sesClient());
+  const slots = await sendRateLimiter(await sesClient());
   return Math.min(PAGE_SIZE, slots.capacityWithin(budget.remainingMs()));
 }
 

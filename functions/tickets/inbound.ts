@@ -16,10 +16,11 @@
  * The record is written in the same transaction as the ticket or message it produced, so the
  * same object processed twice (an S3/SES redelivery, a Lambda retry) creates one of each.
  */
-import { CopyObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { auditItem, diff } from '../audit/audit';
 import { clientOptions } from '../aws/client-options';
+import { loadS3, type S3Sdk } from '../aws/sdk';
 import { config } from '../config';
 import { CUSTOMER_FIELDS, CUSTOMER_SENSITIVE, type CustomerItem } from '../customers/model';
 import { addCustomerWrites } from '../customers/repository';
@@ -57,8 +58,9 @@ export interface InboundResult {
 
 const table = () => config().tableName;
 
-let s3: S3Client | undefined;
-const s3Client = () => (s3 ??= new S3Client({ ...clientOptions('s3'), forcePathStyle: config().s3ForcePathStyle }));
+// The S3 SDK is loaded on first use, not at cold start (functions/aws/sdk.ts).
+let s3: Promise<{ sdk: S3Sdk; client: S3Client }> | undefined;
+const s3Client = () => (s3 ??= loadS3().then((sdk) => ({ sdk, client: new sdk.S3Client({ ...clientOptions('s3'), forcePathStyle: config().s3ForcePathStyle }) })));
 
 let own: OwnAddresses | undefined;
 /** Our own addresses, read once: the reply sender and the support address (or domain, SUPPORT_EMAIL). */
@@ -106,8 +108,9 @@ async function recordAlone(key: string, result: Omit<InboundResult, 'key'>, now:
 }
 
 async function readObject(bucket: string, key: string): Promise<Uint8Array | undefined> {
+  const { sdk: { GetObjectCommand }, client } = await s3Client();
   try {
-    const out = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
   } catch (err) {
     if ((err as { name?: string }).name === 'NoSuchKey') return undefined;
@@ -117,7 +120,8 @@ async function readObject(bucket: string, key: string): Promise<Uint8Array | und
 
 async function quarantine(bucket: string, key: string): Promise<void> {
   const target = QUARANTINE_PREFIX + (key.startsWith(INBOUND_PREFIX) ? key.slice(INBOUND_PREFIX.length) : key);
-  await s3Client().send(new CopyObjectCommand({ Bucket: bucket, Key: target, CopySource: `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}` }));
+  const { sdk: { CopyObjectCommand }, client } = await s3Client();
+  await client.send(new CopyObjectCommand({ Bucket: bucket, Key: target, CopySource: `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}` }));
 }
 
 /** Handles one received object. Never throws for what the mail contains; throws for dependency failures (retried). */
@@ -297,7 +301,7 @@ async function placeholderCustomer(now: Date): Promise<repo.CustomerRef> {
       contactCount: 0, contactsRev: 0, version: 1, createdAt: at, updatedAt: at, createdBy: INBOUND_PRINCIPAL.userId, updatedBy: INBOUND_PRINCIPAL.userId,
     };
     const tx = new Transaction();
-    const changes = diff(undefined, customer as unknown as Record<string, unknown>, CUSTOMER_FIELDS, CUSTOMER_SENSITIVE);
+    const changes = diff(undefined, customer, CUSTOMER_FIELDS, CUSTOMER_SENSITIVE);
     addCustomerWrites(tx, undefined, customer, auditItem({ customerId: customer.id, entityType: 'customer', entityId: customer.id, action: 'created', actor: INBOUND_PRINCIPAL, at: now, version: 1, changes, timeline: true }));
     tx.put('settings', { ...keys.inboundMail.settings(), kind: 'inbound-mail-settings', placeholderCustomerId: customer.id }, id ? { expression: 'placeholderCustomerId = :old', values: { ':old': id } } : { expression: 'attribute_not_exists(pk)' });
     try {

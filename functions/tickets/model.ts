@@ -197,3 +197,13 @@ export function toMessage(m: MessageItem, principal: Principal, customerOwnerId:
   const { emailReferences: _refs, resendAt: _resend, inboundMessageId: _inbound, ...visible } = m;
   return maskFor('ticketMessage', visible, principal, customerOwnerId);
 }
+
+/**
+ * One field of a PATCH body applied to a record: `null` clears it, `undefined` (left out) keeps
+ * it, anything else sets it. Typed by the record, so a body field whose type the record cannot
+ * hold is a compile error rather than a cast.
+ */
+export function patchField<T extends object, K extends keyof T>(target: T, field: K, value: T[K] | null | undefined): void {
+  if (value === null) delete target[field];
+  else if (value !== undefined) target[field] = value;
+}

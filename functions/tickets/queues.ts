@@ -10,7 +10,7 @@ import { keys, newId } from '../data/keys';
 import { ConditionsFailed } from '../data/transaction';
 import { BadRequest, Conflict, NotFound, PreconditionFailed } from '../http/problem';
 import type { Principal } from '../security/principal';
-import { calendarOf, DEFAULT_CSAT_LOW_RATING, DEFAULT_REOPEN_DAYS, DEFAULT_WARN_PERCENT, type ServiceDeskSettings } from './model';
+import { calendarOf, DEFAULT_CSAT_LOW_RATING, DEFAULT_REOPEN_DAYS, DEFAULT_WARN_PERCENT, patchField, type ServiceDeskSettings } from './model';
 import * as repo from './repository';
 
 const MAX_ATTEMPTS = 3;
@@ -40,7 +40,7 @@ export async function createQueue(principal: Principal, body: { name: string; de
     createdBy: principal.userId,
     updatedBy: principal.userId,
   };
-  const changes = diff(undefined, queue as unknown as Record<string, unknown>, QUEUE_FIELDS, []);
+  const changes = diff(undefined, queue, QUEUE_FIELDS, []);
   await repo.saveQueue(undefined, queue, settingsAudit('queue', queue.id, (a, id) => keys.queue.audit(queue.id, a, id), principal, 'created', 1, changes, now));
   return queueView(queue);
 }
@@ -63,12 +63,8 @@ export async function updateQueue(principal: Principal, id: string, patch: { nam
     if (!current) throw NotFound('No such queue');
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
     const next: repo.QueueItem = { ...current };
-    for (const field of QUEUE_FIELDS) {
-      const value = patch[field];
-      if (value === null) delete next[field as 'description' | 'managerId'];
-      else if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = value;
-    }
-    const changes = diff(current as unknown as Record<string, unknown>, next as unknown as Record<string, unknown>, QUEUE_FIELDS, []);
+    for (const field of QUEUE_FIELDS) patchField(next, field, patch[field]);
+    const changes = diff(current, next, QUEUE_FIELDS, []);
     if (changes.length === 0) return queueView(current);
     next.version = current.version + 1;
     next.updatedAt = now.toISOString();
@@ -120,7 +116,7 @@ export async function putSettings(principal: Principal, body: SettingsInput, exp
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
     const next: ServiceDeskSettings = { ...body, version: current.version + 1, updatedAt: now.toISOString(), updatedBy: principal.userId };
     const fields = ['calendar', 'policies', 'warnAtPercent', 'reopenDays', 'routing', 'csatLowRating'];
-    const changes = diff(current as unknown as Record<string, unknown>, next as unknown as Record<string, unknown>, fields, []);
+    const changes = diff(current, next, fields, []);
     try {
       await repo.saveSettings(current.version, next, settingsAudit('settings', 'service-desk', (a, id) => keys.serviceDesk.audit(a, id), principal, 'updated', next.version, changes, now));
       return settingsView(next);

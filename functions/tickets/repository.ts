@@ -286,6 +286,24 @@ export async function queryTickets(plan: IndexQuery, limit: number, startKey: St
   return queryIndexPage<TicketItem>(plan, limit, startKey);
 }
 
+/** A deadline item as the "breaching soon" list reads it (deadlineStored). */
+export interface DeadlineEntry {
+  ticketId: string;
+  subject: string;
+  status: TicketItem['status'];
+  priority: TicketItem['priority'];
+  customerId: string;
+  queueId?: string;
+  assigneeId?: string;
+  nextDeadline: string;
+  deadlineKind: 'firstResponse' | 'resolution';
+}
+
+/** One page of deadline items (gsi2 `TICKETS#DEADLINE`). */
+export async function queryDeadlines(plan: IndexQuery, limit: number, startKey: Stored | undefined) {
+  return queryIndexPage<DeadlineEntry>(plan, limit, startKey);
+}
+
 // Queues ---------------------------------------------------------------------------------------
 
 export function queueStored(q: QueueItem): Stored {

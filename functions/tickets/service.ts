@@ -19,7 +19,7 @@ import { contractOfCustomer } from '../contracts/repository';
 import { deliverSurvey, surveyForResolution } from '../service-desk/csat';
 import { mailDomain, replyEmail } from './messages';
 import {
-  calendarOf, DEFAULT_REOPEN_DAYS, type MessageItem, PRIORITY_RANK, routeTicket, type ServiceDeskSettings, slaContext, STATUS_RANK, TICKET_FIELDS, TICKET_SENSITIVE,
+  calendarOf, DEFAULT_REOPEN_DAYS, type MessageItem, patchField, PRIORITY_RANK, routeTicket, type ServiceDeskSettings, slaContext, STATUS_RANK, TICKET_FIELDS, TICKET_SENSITIVE,
   type TicketItem, type TicketPriority, type TicketStatus, targetsFor, toMessage, toTicket, transitionProblem,
 } from './model';
 import * as repo from './repository';
@@ -64,7 +64,7 @@ function referenceError(err: ConditionsFailed): Error | undefined {
 const unknownCustomer = () => BadRequest('The ticket refers to a customer that does not exist or that you may not see', [{ path: 'customerId', message: 'No such customer' }]);
 
 export function ticketAudit(before: TicketItem | undefined, after: TicketItem, action: 'created' | 'updated' | 'reopened' | 'resolved' | 'closed', actor: Principal, now: Date) {
-  const changes = diff(before as unknown as Record<string, unknown> | undefined, after as unknown as Record<string, unknown>, TICKET_FIELDS, TICKET_SENSITIVE);
+  const changes = diff(before, after, TICKET_FIELDS, TICKET_SENSITIVE);
   // Creation and status milestones are key events on the customer's timeline; field edits stay in its history.
   return auditItem({ customerId: after.customerId, entityType: 'ticket', entityId: after.id, action, actor, at: now, version: after.version, changes, timeline: action !== 'updated' });
 }
@@ -242,11 +242,7 @@ export async function updateTicket(principal: Principal, id: string, patch: Tick
     const { ticket: current, ownerId } = await loadVisible(principal, id, 'tickets:write');
     if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
     const next: TicketItem = { ...current };
-    for (const field of PATCHABLE) {
-      const value = patch[field];
-      if (value === null) delete next[field];
-      else if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = value;
-    }
+    for (const field of PATCHABLE) patchField(next, field, patch[field]);
     if (patch.queueId && patch.queueId !== current.queueId && patch.assigneeId === undefined) {
       // A move to another queue hands the ticket to that queue's next member (round robin), as
       // opening it there would; a queue without autoAssign keeps the current assignee. Once per
@@ -281,7 +277,7 @@ export async function updateTicket(principal: Principal, id: string, patch: Tick
         }
       }
     }
-    const changes = diff(current as unknown as Record<string, unknown>, next as unknown as Record<string, unknown>, TICKET_FIELDS, TICKET_SENSITIVE);
+    const changes = diff(current, next, TICKET_FIELDS, TICKET_SENSITIVE);
     if (changes.length === 0) return toTicket(current, principal, piiOwner(principal, ownerId));
     next.version = current.version + 1;
     next.rev = current.rev + 1;
@@ -485,8 +481,8 @@ export async function listDeadlines(principal: Principal, scope: Scope, query: {
     equals: query.queueId ? { queueId: query.queueId } : {},
   };
   const fingerprint = JSON.stringify(['ticket-deadlines', query.queueId ?? '', query.before ?? '']);
-  const page = await repo.queryTickets(plan, query.limit ?? DEFAULT_LIMIT, await decodeCursor(query.cursor, fingerprint));
-  const items = (page.items as unknown as Record<string, unknown>[]).map((d) => ({
+  const page = await repo.queryDeadlines(plan, query.limit ?? DEFAULT_LIMIT, await decodeCursor(query.cursor, fingerprint));
+  const items = page.items.map((d) => ({
     ticketId: d.ticketId, subject: d.subject, status: d.status, priority: d.priority, customerId: d.customerId,
     ...(d.queueId ? { queueId: d.queueId } : {}), ...(d.assigneeId ? { assigneeId: d.assigneeId } : {}),
     nextDeadline: d.nextDeadline, deadlineKind: d.deadlineKind,

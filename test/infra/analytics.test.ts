@@ -14,8 +14,8 @@ let monitoringAlarms: any[];
 let json: { Resources: Record<string, { Type: string; Properties: any }> };
 const ofType = (type: string) => Object.values(json.Resources).filter((r) => r.Type === type).map((r) => r.Properties);
 
-beforeAll(() => {
-  const built = templatesOf();
+beforeAll(async () => {
+  const built = await templatesOf();
   const analytics = built.all.find(({ stack }) => stack === built.synthesized.analytics)!;
   template = analytics.template;
   json = template.toJSON() as typeof json;
@@ -90,8 +90,8 @@ describe('analytics stack', () => {
     expect(JSON.stringify(json)).not.toContain('_restricted');
   });
 
-  it('opt-in: a restricted database with the unmasked columns, filled by the workflow, readable through its own workgroup and managed policy', () => {
-    const built = templatesOf({ analyticsRestricted: 'true' });
+  it('opt-in: a restricted database with the unmasked columns, filled by the workflow, readable through its own workgroup and managed policy', async () => {
+    const built = await templatesOf({ analyticsRestricted: 'true' });
     const restricted = built.all.find(({ stack }) => stack === built.synthesized.analytics)!.template.toJSON() as typeof json;
     const of = (type: string) => Object.values(restricted.Resources).filter((r) => r.Type === type).map((r) => r.Properties);
     const databases = of('AWS::Glue::Database').map((d) => d.DatabaseInput.Name as string);
@@ -126,7 +126,7 @@ describe('analytics stack', () => {
     expect(text).not.toMatch(/"s3:[A-Za-z]+"[^}]*"Resource":"\*"/);
   }, 120_000);
 
-  it('can be left out', () => {
-    expect(templatesOf({ analytics: 'false' }).synthesized.analytics).toBeUndefined();
+  it('can be left out', async () => {
+    expect((await templatesOf({ analytics: 'false' })).synthesized.analytics).toBeUndefined();
   }, 120_000);
 });

@@ -14,11 +14,13 @@ import { FEATURES } from '../../functions/api/features';
 import { FEATURE_FLAGS } from '../../lib/app';
 import { DataTable } from '../../lib/constructs/data-table';
 import { FeatureFunction } from '../../lib/constructs/feature-function';
+import { settleWorker } from './synth';
 
 const outdir = mkdtempSync(path.join(tmpdir(), 'crm-bundling-'));
 let assetDir: string;
 
-beforeAll(() => {
+beforeAll(async () => {
+  await settleWorker(); // bundling blocks the worker (synth.ts)
   const app = new App({ outdir, context: { ...FEATURE_FLAGS } });
   const stack = new Stack(app, 'BundlingTest');
   new FeatureFunction(stack, 'System', {

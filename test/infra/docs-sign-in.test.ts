@@ -13,8 +13,8 @@ import { templatesOf, type Templates } from './synth';
 type Json = Record<string, any>;
 
 let built: Templates;
-beforeAll(() => {
-  built = templatesOf({ oauthCallbackUrls: 'https://crm.example.com/callback' });
+beforeAll(async () => {
+  built = await templatesOf({ oauthCallbackUrls: 'https://crm.example.com/callback' });
 }, 120_000);
 
 const resourcesOf = (templates: Templates['template'], type: string): [string, Json][] =>
@@ -90,8 +90,8 @@ describe('problem type URIs in AWS', () => {
     }
   });
 
-  it('use a configured problemBaseUrl (e.g. the API\'s custom domain) as is', () => {
-    const custom = templatesOf({ stage: 'dev', problemBaseUrl: 'https://api.crm.example.com/problems/' });
+  it('use a configured problemBaseUrl (e.g. the API\'s custom domain) as is', async () => {
+    const custom = await templatesOf({ stage: 'dev', problemBaseUrl: 'https://api.crm.example.com/problems/' });
     const [, system] = Object.entries(custom.template.findResources('AWS::Lambda::Function') as Record<string, Json>)
       .find(([id]) => id === logicalId(custom.stack.functions.system.fn))!;
     expect(system.Properties.Environment.Variables.PROBLEM_BASE_URL).toBe('https://api.crm.example.com/problems/');

@@ -25,8 +25,8 @@ let stacks: { stack: Stack; resources: Record<string, Json> }[];
 let functions: Record<string, { role: { node: { defaultChild?: unknown } } }>;
 let tableId: string;
 
-beforeAll(() => {
-  const templates = templatesOf();
+beforeAll(async () => {
+  const templates = await templatesOf();
   stacks = templates.all.map(({ stack, template }) => ({ stack, resources: template.toJSON().Resources as Record<string, Json> }));
   functions = templates.stack.functions as typeof functions;
   const tables = stacks.flatMap(({ resources }) => Object.entries(resources).filter(([, r]) => r.Type === 'AWS::DynamoDB::Table').map(([id]) => id));
@@ -142,13 +142,13 @@ describe('table grants per function role', () => {
     const auditors = FEATURE_NAMES.filter((name) => auditPartitions.some((pk) => writesTo(statementsOf(name), 'PutItem', pk).length > 0));
     const silent = FEATURE_NAMES.filter((name) => !auditors.includes(name));
     // Features without domain events of their own (yet): the authorizer (it only counts requests and
-    // records last use) and the publisher only read; dashboard and exports read records and keep
-    // their own job items (so does the import API: its worker writes the records, with their audit
-    // entries, through the entity services); marketing objects (and the SES-event and SMS-reply handlers
+    // records last use) and the publisher only read; dashboard reads records (exports audit
+    // who exported what: export.created / completed / failed); the import API keeps its job items (its
+    // worker writes the records, with their audit entries, through the entity services); marketing objects (and the SES-event and SMS-reply handlers
     // that change consent and suppression) keep their own change records (consent history) but
     // publish no audit/outbox event yet — a known gap (issue 11). API keys and webhooks (the
     // deliverer too: it disables failing webhooks) write audit entries (issue 13).
-    const SILENT = ['apikeys-authorizer', 'auth-portal-pre-token', 'auth-pre-token', 'dashboard', 'events-publisher', 'exports', 'exports-worker', 'imports', 'marketing', 'notifications', 'ses-events', 'sms-inbound', 'system'];
+    const SILENT = ['apikeys-authorizer', 'auth-portal-pre-token', 'auth-pre-token', 'dashboard', 'events-publisher', 'imports', 'marketing', 'notifications', 'ses-events', 'sms-inbound', 'system'];
     expect(silent.sort()).toEqual(SILENT.filter((n) => (FEATURE_NAMES as string[]).includes(n)));
     // The publisher turns these items into events; it must never be able to forge one.
     expect(statementsOf('events-publisher').flatMap((s) => asList(s.Action)).filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);

@@ -18,8 +18,8 @@ const alarmsLinking = (id: RunbookId) => alarms.filter((a) => String(a.AlarmDesc
 const metricOf = (alarm: Json): string => alarm.MetricName ?? JSON.stringify(alarm.Metrics ?? []);
 const dimensionsOf = (alarm: Json): string => JSON.stringify(alarm.Dimensions ?? alarm.Metrics ?? []);
 
-beforeAll(() => {
-  built = templatesOf({ alarmEmail: 'ops@example.com' });
+beforeAll(async () => {
+  built = await templatesOf({ alarmEmail: 'ops@example.com' });
   const monitoring = built.all.find(({ stack }) => stack === built.synthesized.monitoring)!.template.toJSON().Resources as Record<string, Json>;
   alarms = Object.values(monitoring).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties);
   topicId = Object.entries(monitoring).find(([, r]) => r.Type === 'AWS::SNS::Topic')![0];
@@ -74,18 +74,18 @@ describe('alarms', () => {
     expect(alarmsLinking('ses-complaints')[0]!.Threshold).toBe(0.0008);
   });
 
-  it('subscribes the configured email, and monitoring=false drops the whole stack', () => {
+  it('subscribes the configured email, and monitoring=false drops the whole stack', async () => {
     const monitoring = built.all.find(({ stack }) => stack === built.synthesized.monitoring)!.template;
     monitoring.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
     monitoring.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    const without = templatesOf({ monitoring: 'false' });
+    const without = await templatesOf({ monitoring: 'false' });
     expect(without.synthesized.monitoring).toBeUndefined();
     expect(without.all.map(({ stack }) => stack.stackName)).toEqual(['Crm-dev-Data', 'Crm-dev-App', 'Crm-dev-MachineApi', 'Crm-dev-Analytics']);
   }, 60_000);
 
-  it('is off by default on dev (about $14 a month a stage) and on by default elsewhere', () => {
-    expect(templatesOf({ monitoring: undefined }).synthesized.monitoring).toBeUndefined();
-    const prod = templatesOf({ monitoring: undefined, stage: 'prod', senderEmail: 'crm@mail.example.com', corsOrigins: 'https://crm.example.com', appBaseUrl: 'https://crm.example.com' });
+  it('is off by default on dev (about $14 a month a stage) and on by default elsewhere', async () => {
+    expect((await templatesOf({ monitoring: undefined })).synthesized.monitoring).toBeUndefined();
+    const prod = await templatesOf({ monitoring: undefined, stage: 'prod', senderEmail: 'crm@mail.example.com', corsOrigins: 'https://crm.example.com', appBaseUrl: 'https://crm.example.com' });
     expect(prod.all.map(({ stack }) => stack.stackName)).toEqual(['Crm-prod-Data', 'Crm-prod-App', 'Crm-prod-MachineApi', 'Crm-prod-Analytics', 'Crm-prod-Monitoring']);
   }, 120_000);
 });

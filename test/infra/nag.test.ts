@@ -24,10 +24,10 @@ function acknowledgementsIn(root: IConstruct): Acknowledgement[] {
 
 let synthesized: Synthesized;
 
-beforeAll(() => {
+beforeAll(async () => {
   // Bundling is skipped: bundle contents do not change the template's properties, and
   // test/budget/bundles.test.ts builds every bundle with the same options.
-  synthesized = buildTestApp();
+  synthesized = await buildTestApp();
   synthesized.app.synth();
 }, 120_000);
 
@@ -61,11 +61,11 @@ describe('cdk-nag AwsSolutions', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('runs on every synth: an unacknowledged finding fails synthesis', () => {
-    const { app, stack } = buildTestApp();
+  it('runs on every synth: an unacknowledged finding fails synthesis', async () => {
+    const { app, stack } = await buildTestApp();
     new Bucket(stack, 'NonCompliantBucket');
     expect(() => (app as App).synth()).toThrow(/AwsSolutions-S1/);
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('cfn-lint', () => {

@@ -14,8 +14,8 @@ type Json = Record<string, any>;
 interface Scheduled { stack: Stack; resources: Record<string, Json>; schedules: Json[] }
 
 /** Synthesizes the app and finds the one stack holding the job schedules, wherever the app puts them. */
-function scheduledStack(context: Record<string, unknown> = {}): Scheduled {
-  const { app } = buildTestApp(context);
+async function scheduledStack(context: Record<string, unknown> = {}): Promise<Scheduled> {
+  const { app } = await buildTestApp(context);
   const stacks = app.node.children.filter((child): child is Stack => child instanceof Stack);
   const withSchedules = stacks
     .map((stack) => ({ stack, resources: Template.fromStack(stack).toJSON().Resources as Record<string, Json> }))
@@ -54,7 +54,7 @@ function jobsFunctionId(resources: Record<string, Json>): string {
 
 describe('schedules (driven by SCHEDULES), default configuration', () => {
   let synthesized: Scheduled;
-  beforeAll(() => { synthesized = scheduledStack(); }, 120_000);
+  beforeAll(async () => { synthesized = await scheduledStack(); }, 120_000);
 
   it('has one EventBridge Scheduler schedule per row, with the row\'s expression, in one group', () => {
     const { schedules, resources, stack } = synthesized;
@@ -153,7 +153,7 @@ describe('schedules (driven by SCHEDULES), default configuration', () => {
 
 describe('schedules with businessTimeZone=America/New_York', () => {
   let synthesized: Scheduled;
-  beforeAll(() => { synthesized = scheduledStack({ businessTimeZone: 'America/New_York' }); }, 120_000);
+  beforeAll(async () => { synthesized = await scheduledStack({ businessTimeZone: 'America/New_York' }); }, 120_000);
 
   it('cron rows run at their hour in New York, the zone the jobs compute "today" in', () => {
     const cronRows = SCHEDULES.filter((row) => isCron(row.expression));

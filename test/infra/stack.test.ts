@@ -30,8 +30,8 @@ let data: DataStack;
 /** Resources of every stack of the stage, by logical id. */
 let resources: Record<string, Json>;
 
-beforeAll(() => {
-  built = templatesOf();
+beforeAll(async () => {
+  built = await templatesOf();
   ({ template, stack, data, dataTemplate } = built);
   resources = {};
   machineResources = {};
@@ -126,8 +126,8 @@ describe('HTTP API (driven by ROUTES)', () => {
   });
 
   it('puts the Cognito JWT authorizer on every non-public route — the portal pool\'s on portal routes — and none on public ones', () => {
-    const authorizerId = authorizerIdOf(stack.api.authorizer);
-    const portalAuthorizerId = authorizerIdOf(stack.api.portalAuthorizer);
+    const authorizerId = authorizerIdOf(built.synthesized.routes.routes.authorizer);
+    const portalAuthorizerId = authorizerIdOf(built.synthesized.routes.routes.portalAuthorizer);
     expect(ofType('AWS::ApiGatewayV2::Authorizer').map(([id]) => id).sort()).toEqual([authorizerId, portalAuthorizerId].sort());
     for (const route of ROUTES) {
       const props = routeFor(routeKey(route));
@@ -146,7 +146,7 @@ describe('HTTP API (driven by ROUTES)', () => {
   it('authorizer trusts the user pool as issuer and the app client as audience', () => {
     const poolId = logicalId(data.auth.userPool);
     const clientId = logicalId(data.auth.client);
-    const authorizer = resources[authorizerIdOf(stack.api.authorizer)]!;
+    const authorizer = resources[authorizerIdOf(built.synthesized.routes.routes.authorizer)]!;
     expect(authorizer.Properties.AuthorizerType).toBe('JWT');
     expect(authorizer.Properties.IdentitySource).toEqual(['$request.header.Authorization']);
     // The app client and the docs page's own client (test/infra/docs-sign-in.test.ts).
@@ -156,7 +156,7 @@ describe('HTTP API (driven by ROUTES)', () => {
     // The issuer URL is built from the pool's ProviderURL (imported from the data stack).
     expect(JSON.stringify(authorizer.Properties.JwtConfiguration.Issuer)).toContain(poolId);
     // The portal routes' authorizer: the portal pool as issuer, its one client as audience.
-    const portal = resources[authorizerIdOf(stack.api.portalAuthorizer)]!;
+    const portal = resources[authorizerIdOf(built.synthesized.routes.routes.portalAuthorizer)]!;
     expect(portal.Properties.JwtConfiguration.Audience).toHaveLength(1);
     expect(refersTo(portal.Properties.JwtConfiguration.Audience[0], logicalId(data.portalAuth.client))).toBe(true);
     expect(JSON.stringify(portal.Properties.JwtConfiguration.Issuer)).toContain(logicalId(data.portalAuth.userPool));
@@ -463,9 +463,9 @@ describe('stages', () => {
     logRetentionDays: '90',
   };
 
-  it('two stages synthesize side by side without hard-coded physical names', () => {
+  it('two stages synthesize side by side without hard-coded physical names', async () => {
     const dev = built;
-    const prod = templatesOf(PROD_CONTEXT);
+    const prod = await templatesOf(PROD_CONTEXT);
     expect(dev.all.map(({ stack: s }) => s.stackName)).toEqual(['Crm-dev-Data', 'Crm-dev-App', 'Crm-dev-MachineApi', 'Crm-dev-Analytics', 'Crm-dev-Monitoring']);
     expect(prod.all.map(({ stack: s }) => s.stackName)).toEqual(['Crm-prod-Data', 'Crm-prod-App', 'Crm-prod-MachineApi', 'Crm-prod-Analytics', 'Crm-prod-Monitoring']);
     for (const t of [...dev.all, ...prod.all].map(({ template: tt }) => tt)) {
@@ -507,19 +507,18 @@ describe('stages', () => {
     }
   }, 90_000);
 
-  it('outside dev, refuses to synthesize with placeholder sender, CORS origins or app URL', () => {
-    expect(() => templatesOf({ stage: 'prod' })).toThrow(/Stage "prod" needs "senderEmail", "corsOrigins", "appBaseUrl" set explicitly/);
-    expect(() => templatesOf({ stage: 'prod', senderEmail: 'crm@mail.example.com', corsOrigins: 'https://crm.example.com' }))
-      .toThrow(/needs "appBaseUrl"/);
+  it('outside dev, refuses to synthesize with placeholder sender, CORS origins or app URL', async () => {
+    await expect(templatesOf({ stage: 'prod' })).rejects.toThrow(/Stage "prod" needs "senderEmail", "corsOrigins", "appBaseUrl" set explicitly/);
+    await expect(templatesOf({ stage: 'prod', senderEmail: 'crm@mail.example.com', corsOrigins: 'https://crm.example.com' })).rejects.toThrow(/needs "appBaseUrl"/);
   }, 30_000);
 
-  it('rejects invalid configuration with a message naming the context key', () => {
-    expect(() => templatesOf({ logRetentionDays: '13' })).toThrow(/logRetentionDays/);
-    expect(() => templatesOf({ stage: 'Prod Stage' })).toThrow(/stage/);
-    expect(() => templatesOf({ deletionProtection: 'yes' })).toThrow(/deletionProtection/);
-    expect(() => templatesOf({ businessTimeZone: 'Mars/Olympus' })).toThrow(/businessTimeZone/);
-    expect(() => templatesOf({ jobsReservedConcurrency: '-1' })).toThrow(/jobsReservedConcurrency/);
-    expect(() => templatesOf({ alarmEmail: 'not-an-address' })).toThrow(/alarmEmail/);
+  it('rejects invalid configuration with a message naming the context key', async () => {
+    await expect(templatesOf({ logRetentionDays: '13' })).rejects.toThrow(/logRetentionDays/);
+    await expect(templatesOf({ stage: 'Prod Stage' })).rejects.toThrow(/stage/);
+    await expect(templatesOf({ deletionProtection: 'yes' })).rejects.toThrow(/deletionProtection/);
+    await expect(templatesOf({ businessTimeZone: 'Mars/Olympus' })).rejects.toThrow(/businessTimeZone/);
+    await expect(templatesOf({ jobsReservedConcurrency: '-1' })).rejects.toThrow(/jobsReservedConcurrency/);
+    await expect(templatesOf({ alarmEmail: 'not-an-address' })).rejects.toThrow(/alarmEmail/);
   }, 30_000);
 });
 

@@ -43,10 +43,10 @@ const STATEFUL_TYPES = new Set(Object.values(PINNED));
 type Resources = Record<string, { Type: string }>;
 let stages: Record<string, { data: Resources; others: Resources }>;
 
-beforeAll(() => {
+beforeAll(async () => {
   stages = {};
   for (const context of [{}, { stage: 'prod', senderEmail: 'crm@mail.example.com', corsOrigins: 'https://crm.example.com', appBaseUrl: 'https://crm.example.com' }]) {
-    const built = templatesOf(context);
+    const built = await templatesOf(context);
     const others: Resources = {};
     for (const { stack, template } of built.all) {
       if (stack !== built.data) Object.assign(others, template.toJSON().Resources);

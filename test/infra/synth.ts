@@ -19,7 +19,25 @@ export interface Synthesized extends CrmApp {
   outdir: string;
 }
 
-export function buildTestApp(context: Record<string, unknown> = {}, options: { bundle?: boolean } = {}): Synthesized {
+/**
+ * Lets the test worker's in-flight RPC calls to vitest finish before a long synchronous stretch.
+ * Synthesis (and the bundling it may run) blocks the worker's event loop; a task update sent just
+ * before it (vitest sends one as each hook or test starts) gets its answer only afterwards, and
+ * vitest fails the whole run when an answer takes over 60 s. Awaiting here first makes the
+ * blocked stretch start with nothing in flight. Call it at the start of the hook or test body,
+ * right before synthesizing.
+ */
+export async function settleWorker(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+}
+
+/** Builds the CRM app for a test (waits for the worker to settle first: settleWorker). */
+export async function buildTestApp(context: Record<string, unknown> = {}, options: { bundle?: boolean } = {}): Promise<Synthesized> {
+  await settleWorker();
+  return buildTestAppNow(context, options);
+}
+
+function buildTestAppNow(context: Record<string, unknown>, options: { bundle?: boolean }): Synthesized {
   const outdir = mkdtempSync(path.join(tmpdir(), 'crm-cdk-'));
   const built = buildApp({
     outdir,
@@ -47,8 +65,8 @@ export interface Templates {
 }
 
 /** Templates of the app's stacks (synthesizing runs the cdk-nag plugin). */
-export function templatesOf(context: Record<string, unknown> = {}): Templates {
-  const synthesized = buildTestApp(context);
+export async function templatesOf(context: Record<string, unknown> = {}): Promise<Templates> {
+  const synthesized = await buildTestApp(context);
   const stacks = synthesized.app.node.children.filter((child): child is Stack => child instanceof Stack);
   const all = stacks.map((stack) => ({ stack, template: Template.fromStack(stack) }));
   const find = (stack: Stack) => all.find((entry) => entry.stack === stack)!.template;

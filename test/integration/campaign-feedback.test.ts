@@ -8,7 +8,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Budget } from '../../functions/jobs/budget';
 import { runCampaigns } from '../../functions/marketing/send';
-import { injectSesEvent, type SesEventType } from '../../local/ses-event';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from '../../functions/data/client';
+import { keys } from '../../functions/data/keys';
+import { phoneHash } from '../../functions/marketing/sms';
+import { queryPage } from '../../functions/marketing/store';
+import { buildSesEvent, injectSesEvent, storedEmail, type SesEventType } from '../../local/ses-event';
+import { deadLetters, replay } from '../../scripts/replay-marketing';
 import { startTestStack, type TestStack } from '../support/stack';
 
 let crm: TestStack;
@@ -183,5 +189,104 @@ describe('campaign actions', () => {
     expect(await Promise.all(ppl.map(async (p) => (await mailTo(p.email)).length))).toEqual([1, 1, 1, 1, 1]);
     // A draft cannot be paused.
     expect((await crm.request('POST', `/v1/campaigns/${await campaign('Draft', `pr${run}`, {}, false)}/pause`, { role: 'marketing' })).status).toBe(409);
+  });
+});
+
+describe('open-deals segments, audit entries and dead-letter replay', () => {
+  const auditOf = async (partition: string) => (await queryPage({ partition, prefix: 'AUD#', limit: 100, consistent: true })).items;
+
+  it('selects customers with or without an open deal (pipeline, minimum amount) from the open-deals index', async () => {
+    const dealTag = `od${run}`;
+    const [withDeal, without] = await people('Od', 2, dealTag);
+    const customerOf = async (p: Person) => (await crm.request('GET', `/v1/contacts/${p.contactId}`, { role: 'admin' })).body.customerId;
+    const deal = await crm.request('POST', '/v1/deals', { role: 'admin', body: { name: 'Open', customerId: await customerOf(withDeal!), amount: { amount: 50_000, currency: 'EUR' } } });
+    expect(deal.status, deal.text).toBe(201);
+    const preview = async (openDeals: Record<string, unknown>) => {
+      const seg = await crm.request('POST', '/v1/segments', { role: 'marketing', body: { name: `od ${JSON.stringify(openDeals)}`, rules: { tagsAny: [dealTag], openDeals } } });
+      expect(seg.status, seg.text).toBe(201);
+      const res = await crm.request('POST', `/v1/segments/${seg.body.id}/preview`, { role: 'marketing' });
+      expect(res.status, res.text).toBe(200);
+      return { plan: seg.body.plan as string, ids: res.body.items.map((i: any) => i.contactId) };
+    };
+    const has = await preview({ has: true });
+    expect(has.ids).toEqual([withDeal!.contactId]);
+    expect(has.plan).toMatch(/open deal/);
+    expect((await preview({ has: false })).ids).toEqual([without!.contactId]);
+    expect((await preview({ has: true, minAmount: { currency: 'EUR', amount: 50_001 } })).ids).toEqual([]);
+    expect((await preview({ has: true, minAmount: { currency: 'EUR', amount: 50_000 } })).ids).toEqual([withDeal!.contactId]);
+    expect((await preview({ has: true, pipelineIds: [deal.body.pipelineId] })).ids).toEqual([withDeal!.contactId]);
+    expect((await preview({ has: true, pipelineIds: ['pip_00000000000000000000000001'] })).ids).toEqual([]);
+  });
+
+  it('writes audit entries for campaign actions, templates, segments, lists, consent and suppression — ids only', async () => {
+    const [p] = await people('Au', 1, `au${run}`);
+    const id = await campaign('Audit', `au${run}`, {}, false);
+    expect((await crm.request('POST', `/v1/campaigns/${id}/schedule`, { role: 'marketing', body: { sendAt: new Date(Date.now() + 3_600_000).toISOString() } })).status).toBe(200);
+    expect((await crm.request('POST', `/v1/campaigns/${id}/pause`, { role: 'marketing' })).status).toBe(200);
+    expect((await crm.request('POST', `/v1/campaigns/${id}/pause`, { role: 'marketing' })).status).toBe(200); // a repeat writes nothing
+    expect((await crm.request('POST', `/v1/campaigns/${id}/resume`, { role: 'marketing' })).status).toBe(200);
+    expect((await crm.request('POST', `/v1/campaigns/${id}/cancel`, { role: 'marketing' })).status).toBe(200);
+    const campaignEntries = await auditOf(`CMP#${id}`);
+    expect(campaignEntries.map((e) => e.action).sort()).toEqual(['cancelled', 'created', 'paused', 'resumed', 'scheduled']);
+    expect(campaignEntries.find((e) => e.action === 'paused')!.changes).toEqual(expect.arrayContaining([{ field: 'status', from: 'scheduled', to: 'paused' }]));
+
+    const tpl = await crm.request('PATCH', `/v1/templates/${templateId}`, { role: 'marketing', body: { subject: 'New {{contact.firstName}}' } });
+    expect(tpl.status, tpl.text).toBe(200);
+    const tplEntries = await auditOf(`TPL#${templateId}`);
+    expect(tplEntries.find((e) => e.action === 'updated')!.changes).toEqual([{ field: 'subject', redacted: true }]);
+
+    const list = await crm.request('POST', '/v1/lists', { role: 'marketing', body: { name: `Audit ${run}` } });
+    await crm.request('POST', `/v1/lists/${list.body.id}/members`, { role: 'marketing', body: { contactIds: [p!.contactId] } });
+    await crm.request('POST', `/v1/lists/${list.body.id}/members`, { role: 'marketing', body: { contactIds: [p!.contactId] } });
+    await crm.request('POST', `/v1/lists/${list.body.id}/members/remove`, { role: 'marketing', body: { contactIds: [p!.contactId] } });
+    expect((await auditOf(`MLIST#${list.body.id}`)).map((e) => JSON.stringify([e.action, e.changes])).sort()).toEqual([
+      JSON.stringify(['created', [{ field: 'name', to: `Audit ${run}` }]]),
+      JSON.stringify(['updated', [{ field: 'members', to: { added: [p!.contactId] } }]]),
+      JSON.stringify(['updated', [{ field: 'members', to: { removed: [p!.contactId] } }]]),
+    ].sort());
+
+    await crm.request('PUT', `/v1/contacts/${p!.contactId}/consent/email`, { role: 'marketing', body: { status: 'opted_out', source: 'phone' } });
+    const consentEntries = await auditOf(`CONSENT#${p!.contactId}`);
+    expect(consentEntries.map((e) => e.action)).toEqual(['opted-in', 'opted-out']);
+    expect(consentEntries[1]!.changes).toEqual([{ field: 'channel', to: 'email' }, { field: 'status', from: 'opted_in', to: 'opted_out' }, { field: 'source', to: 'phone' }]);
+
+    await crm.request('POST', '/v1/suppressions', { role: 'marketing', body: { email: p!.email } });
+    const [supp] = await auditOf(`SUPP#${p!.email}`);
+    expect(supp).toMatchObject({ action: 'suppressed', entityType: 'suppression', changes: [{ field: 'reason', to: 'manual' }] });
+    // No personal data: the entry names the address's hash, never the address.
+    expect(JSON.stringify({ ...supp, pk: undefined })).not.toContain(p!.email);
+  });
+
+  it('replays dead-lettered SES events and STOP replies; replaying twice changes nothing', async () => {
+    const [p] = await people('Dl', 1, `dl${run}`);
+    const id = await campaign('Replay', `dl${run}`);
+    await crm.runJob('campaigns', new Date(Date.now() + 1000));
+    const messageId = (await messageIds(id)).get(p!.email)!;
+    const email = await storedEmail(ses(), messageId);
+    const event = await buildSesEvent('complaint', email!, new Date());
+    // As `aws sqs receive-message` saves the rule's dead-letter queue.
+    const file = JSON.stringify({ Messages: [{ MessageId: 'm1', Body: JSON.stringify(event) }] });
+    expect(await replay('ses-events', deadLetters(file), new Date())).toEqual({ applied: 1 });
+    const after = { stats: (await stats(id)).body, audit: await auditOf(`CONSENT#${p!.contactId}`) };
+    expect(after.stats).toMatchObject({ complained: 1 });
+    expect(await replay('ses-events', deadLetters(file), new Date())).toEqual({ duplicate: 1 });
+    expect((await stats(id)).body).toMatchObject({ complained: 1 });
+    expect(await auditOf(`CONSENT#${p!.contactId}`)).toHaveLength(after.audit.length);
+    expect(await replay('ses-events', deadLetters('{"detail":{"eventType":"Bounce"}}'), new Date())).toEqual({ unreadable: 1 });
+
+    const phone = `+4915${run.replace(/\D/g, '').padEnd(9, '7').slice(0, 9)}`;
+    await ddb().send(new PutCommand({ TableName: process.env.TABLE_NAME!, Item: { ...keys.smsAddress(phoneHash(phone)), kind: 'sms-address', contactId: p!.contactId, campaignId: id } }));
+    const sns = { Records: [{ Sns: { Message: JSON.stringify({ originationNumber: phone, messageBody: 'STOP' }) } }] };
+    const lines = `${JSON.stringify(sns)}\n`;
+    expect(await replay('sms-inbound', deadLetters(lines), new Date())).toEqual({ 'opted-out': 1 });
+    expect(await replay('sms-inbound', deadLetters(lines), new Date())).toEqual({ already: 1 });
+    const sms = (await crm.request('GET', `/v1/contacts/${p!.contactId}/consent`, { role: 'admin' })).body.channels[1];
+    expect(sms).toMatchObject({ channel: 'sms', status: 'opted_out', source: 'sms_stop' });
+    expect((await auditOf(`CONSENT#${p!.contactId}`)).filter((e) => (e.changes as any[]).some((c) => c.to === 'sms_stop'))).toHaveLength(1);
+
+    // A failed campaigns run: replaying it runs the job, which sends nobody twice.
+    const before = (await crm.sentEmails()).length;
+    expect(await replay('campaigns', [], new Date(Date.now() + 1000))).toMatchObject({ sent: 0 });
+    expect((await crm.sentEmails()).length).toBe(before);
   });
 });

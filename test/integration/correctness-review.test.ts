@@ -269,7 +269,7 @@ describe('reminders: exactly one email under concurrent job runs', () => {
 
     // While the first run (an invocation for t0, e.g. delivered late by EventBridge) is inside its
     // SES call, the regular run of a later minute (t0 + 11 min) starts.
-    const client = email.sesClient();
+    const client = await email.sesClient();
     const original = client.send.bind(client);
     let second: Promise<Record<string, number>> | undefined;
     vi.spyOn(client, 'send').mockImplementation((async (command: any, ...rest: any[]) => {

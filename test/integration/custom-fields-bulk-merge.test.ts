@@ -8,7 +8,9 @@
  *   batch with the same per-item keys replays the successes without creating anything twice;
  * - a merge moves contacts, activities, tasks, deals, orders, assets and tickets, keeps the counters
  *   right, leaves the duplicate archived with `mergedInto`, survives a crash in the middle (the retry
- *   continues) and is a no-op when repeated.
+ *   continues) and is a no-op when repeated; quotes follow their deal, the survivor takes the
+ *   duplicate's custom values it lacks (unique guard included), and a chain of merges moves deals;
+ * - a lead conversion carries custom values to the customer and contact by key and target rules.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -17,7 +19,7 @@ import { Transaction } from '../../functions/data/transaction';
 import { SALES_REPS } from '../../local/demo-users';
 import { startTestStack, type TestStack } from '../support/stack';
 
-vi.setConfig({ testTimeout: 120_000 });
+vi.setConfig({ testTimeout: 300_000 });
 
 let crm: TestStack;
 const rep = SALES_REPS[0]!.id;
@@ -142,8 +144,11 @@ describe('merging duplicates', () => {
   const dashboard = async () => (await crm.ddb.send(new GetCommand({ TableName: crm.tableName, Key: keys.dashboard.customers(rep) }))).Item ?? {};
 
   it('moves every record, keeps counters right, redirects the duplicate, resumes after a crash and repeats safely', async () => {
-    const survivor = await customer(`Survivor ${tag}`, { tags: ['merge'] });
-    const duplicate = await customer(`Duplicate ${tag}`, { email: `dup-${tag}@example.com`, tags: ['merge'] });
+    for (const field of [{ key: `note${tag}`, type: 'text' }, { key: `erp${tag}`, type: 'text', unique: true }, { key: `size${tag}`, type: 'number' }]) {
+      expect((await define({ entity: 'customer', label: field.key, ...field })).status).toBe(201);
+    }
+    const survivor = await customer(`Survivor ${tag}`, { tags: ['merge'], custom: { [`note${tag}`]: 'mine' } });
+    const duplicate = await customer(`Duplicate ${tag}`, { email: `dup-${tag}@example.com`, tags: ['merge'], custom: { [`note${tag}`]: 'theirs', [`erp${tag}`]: `K-${tag}`, [`size${tag}`]: 7 } });
     await crm.request('POST', `/v1/customers/${survivor}/contacts`, { role: 'admin', body: { lastName: 'Stays' } });
     for (const lastName of ['Moves', 'AlsoMoves']) await crm.request('POST', `/v1/customers/${duplicate}/contacts`, { role: 'admin', body: { lastName } });
     const ids = {
@@ -177,8 +182,14 @@ describe('merging duplicates', () => {
 
     const merged = await crm.request('POST', `/v1/customers/${survivor}/merge`, { role: 'manager', body: { duplicateId: duplicate } });
     expect(merged.status, JSON.stringify(merged.body)).toBe(200);
-    expect(merged.body.moved).toMatchObject({ contacts: 2, activities: 1, tasks: 1, deals: 1, orders: 1, assets: 1, tickets: 1 });
+    expect(merged.body.moved).toMatchObject({ contacts: 2, activities: 1, tasks: 1, deals: 1, orders: 1, assets: 1, tickets: 1, quotes: 1 });
     expect(merged.body.survivor).toMatchObject({ id: survivor, contactCount: 3, lifetimeValue: [{ amount: 5000, currency: 'EUR' }] });
+    // Custom values: the survivor's own win; those it lacked come from the duplicate, with their unique guard.
+    expect(merged.body.survivor.custom).toEqual({ [`note${tag}`]: 'mine', [`erp${tag}`]: `K-${tag}`, [`size${tag}`]: 7 });
+    const taken = await crm.request('POST', '/v1/customers', { role: 'admin', body: { type: 'company', name: `Third ${tag}`, custom: { [`erp${tag}`]: `K-${tag}` } } });
+    expect(taken.status).toBe(409);
+    // The quote follows its deal: it belongs to a live customer again.
+    expect((await crm.request('GET', `/v1/quotes/${quote.body.id}`, { role: 'admin' })).body.customerId).toBe(survivor);
 
     const contacts = await crm.request('GET', `/v1/customers/${survivor}/contacts`, { role: 'sales' });
     expect(contacts.body.items).toHaveLength(3);
@@ -197,7 +208,7 @@ describe('merging duplicates', () => {
     // The duplicate's email is free again: its guard went with the archive.
     expect((await customer(`Reuses ${tag}`, { email: `dup-${tag}@example.com` })).startsWith('cus_')).toBe(true);
     const history = await crm.request('GET', `/v1/customers/${survivor}/history`, { role: 'admin' });
-    expect(history.body.items[0]).toMatchObject({ action: 'merged', changes: expect.arrayContaining([{ field: 'mergedFrom', to: duplicate }]) });
+    expect(history.body.items[0]).toMatchObject({ action: 'merged', changes: expect.arrayContaining([{ field: 'mergedFrom', to: duplicate }, expect.objectContaining({ field: 'custom' })]) });
 
     // Repeating the merge changes nothing and answers the same.
     const repeat = await crm.request('POST', `/v1/customers/${survivor}/merge`, { role: 'admin', body: { duplicateId: duplicate } });
@@ -207,5 +218,30 @@ describe('merging duplicates', () => {
     expect(repeat.body.survivor.version).toBe(merged.body.survivor.version);
     // …and the survivor cannot be merged into its own duplicate.
     expect((await crm.request('POST', `/v1/customers/${duplicate}/merge`, { role: 'admin', body: { duplicateId: survivor } })).status).toBe(409);
+  });
+
+  it('finds the deals a duplicate got from an earlier merge, so a chain of merges moves them too', async () => {
+    const [first, second, third] = [await customer(`ChainA ${tag}`), await customer(`ChainB ${tag}`), await customer(`ChainC ${tag}`)];
+    const deal = await crm.request('POST', '/v1/deals', { role: 'admin', body: { name: 'Chained', customerId: first, ownerId: rep, amount: { amount: 10, currency: 'EUR' } } });
+    expect((await crm.request('POST', `/v1/customers/${second}/merge`, { role: 'admin', body: { duplicateId: first } })).body.moved.deals).toBe(1);
+    expect((await crm.request('POST', `/v1/customers/${third}/merge`, { role: 'admin', body: { duplicateId: second } })).body.moved.deals).toBe(1);
+    expect((await crm.request('GET', `/v1/deals/${deal.body.id}`, { role: 'admin' })).body.customerId).toBe(third);
+  });
+});
+
+describe('lead conversion', () => {
+  it('carries the lead\'s custom values to the customer and contact where they define the same key', async () => {
+    for (const [entity, field] of [['lead', { key: `origin${tag}`, type: 'text' }], ['customer', { key: `origin${tag}`, type: 'text' }], ['lead', { key: `budget${tag}`, type: 'number' }],
+      ['contact', { key: `budget${tag}`, type: 'number', max: 100 }], ['contact', { key: `origin${tag}`, type: 'select', options: [{ value: 'fair' }] }]] as const) {
+      const res = await define({ entity, label: field.key, ...field });
+      expect(res.status, res.text).toBe(201);
+    }
+    const lead = await crm.request('POST', '/v1/leads', { role: 'admin', body: { lastName: `Convert ${tag}`, companyName: `Lead Co ${tag}`, custom: { [`origin${tag}`]: 'web', [`budget${tag}`]: 50, budgetBand: 'M' } } });
+    expect(lead.status, lead.text).toBe(201);
+    const converted = await crm.request('POST', `/v1/leads/${lead.body.id}/convert`, { role: 'admin', body: {} });
+    expect(converted.status, converted.text).toBe(200);
+    expect((await crm.request('GET', `/v1/customers/${converted.body.customerId}`, { role: 'admin' })).body.custom).toEqual({ [`origin${tag}`]: 'web' });
+    // The contact's `origin` is a select without the option "web": that value stays on the lead.
+    expect((await crm.request('GET', `/v1/contacts/${converted.body.contactId}`, { role: 'admin' })).body.custom).toEqual({ [`budget${tag}`]: 50 });
   });
 });

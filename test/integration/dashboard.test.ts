@@ -2,9 +2,11 @@
  * The dashboard: figures written through the API come back from the counters kept on write, equal
  * to what the API's own lists hold; a sales rep sees only their own figures; the number of
  * database requests does not grow with the data (10 vs 200 customers); the page is self-contained
- * under a strict CSP.
+ * under a strict CSP; the counter backfill rebuilds them from the records.
  */
+import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backfillDashboard, type BackfillProgress, type ProgressStore } from '../../functions/dashboard/backfill';
 import { SALES_REPS } from '../../local/demo-users';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -131,6 +133,36 @@ describe('dashboard', () => {
     expect((await crm.request('GET', `/v1/reports/dashboard?period=2026-13`, { role: 'manager' })).status).toBe(400);
     expect((await crm.request('GET', '/v1/reports/dashboard', { role: 'marketing' })).status).toBe(403);
   });
+
+  it('rebuilds the counters from the records (backfill): resumable after a crash, a second run writes nothing', async () => {
+    const before = { manager: (await dashboard('manager')).body, sales: (await dashboard('sales')).body };
+    // Data from before the counters: no counter item at all.
+    const year = month.slice(0, 4);
+    for (const pk of ['DASH#PIPELINE', 'DASH#CUSTOMERS', `DASH#LEADS#${year}`, `DASH#DEALS#${year}`]) {
+      const items = (await crm.ddb.send(new QueryCommand({ TableName: crm.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } }))).Items ?? [];
+      for (const item of items) await crm.ddb.send(new DeleteCommand({ TableName: crm.tableName, Key: { pk: item.pk, sk: item.sk } }));
+    }
+    expect((await dashboard('manager')).body.customers.live).toBe(0);
+
+    let saved: BackfillProgress | undefined;
+    const progress: ProgressStore = { load: () => saved, save: (p) => { saved = structuredClone(p); }, clear: () => { saved = undefined; } };
+    const options = { ddb: crm.ddb, tableName: crm.tableName, progress, pageSize: 4, rate: 1000 };
+    // Crash after the third page: the progress holds the totals so far and where to go on.
+    let pages = 0;
+    await expect(backfillDashboard({ ...options, afterPage: () => { if (++pages === 3) throw new Error('crash'); } })).rejects.toThrow('crash');
+    expect(saved).toMatchObject({ phase: 'read' });
+    const resumed = await backfillDashboard(options);
+    expect(resumed.resumed).toBe(true);
+    expect(resumed.updated).toBeGreaterThan(0);
+    expect(saved).toBeUndefined();
+    expect((await dashboard('manager')).body).toEqual(before.manager);
+    expect((await dashboard('sales')).body).toEqual(before.sales);
+
+    // Safe to run twice: absolute values, nothing left to write.
+    const again = await backfillDashboard(options);
+    expect(again).toMatchObject({ resumed: false, updated: 0 });
+    expect((await dashboard('manager')).body).toEqual(before.manager);
+  }, 120_000);
 
   it('costs the same few requests with 10 and with 200 customers', async () => {
     const before = Number((await dashboard('manager')).headers.get('x-db-requests'));

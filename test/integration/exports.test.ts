@@ -6,19 +6,27 @@
  * and progress states, a repeated and a failed step (no duplicate, no lost row), Idempotency-Key,
  * Parquet (read back with DuckDB) and who may see which export.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LakeType } from '../../functions/analytics/lake';
+import { openFile } from '../../functions/exports/files';
 import { csvRow, exportTable } from '../../functions/exports/rows';
-import { isExportWorkRecord } from '../../functions/exports/storage';
+import { isExportWorkRecord, presignGet } from '../../functions/exports/storage';
 import { runStep } from '../../functions/exports/worker';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/env';
 import { createStreamPoller, type StreamPoller } from '../../local/stream-poller';
 import { SALES_REPS } from '../../local/demo-users';
 import { startTestStack, type TestStack } from '../support/stack';
+
+/** The DuckDB type of each documented lake type, as DuckDB reads the export's Parquet files. */
+const DUCKDB_TYPES: Record<LakeType, string> = {
+  varchar: 'VARCHAR', json: 'VARCHAR', bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP', date: 'DATE', 'varchar[]': 'VARCHAR[]',
+};
 
 let crm: TestStack;
 let client: DynamoDBClient;
@@ -148,6 +156,21 @@ describe('on-demand exports', () => {
     const contacts = (await rowsOf(done, 'contacts')).filter((r) => r.email!.endsWith(`.${run}@example.com`));
     expect(contacts).toHaveLength(contactCount);
 
+    // Audit: who exported what, when, and how many rows — in the export's partition, no personal data.
+    const audit = (await crm.ddb.send(new QueryCommand({
+      TableName: crm.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :aud)',
+      ExpressionAttributeValues: { ':pk': `EXP#${started.body.id}`, ':aud': 'AUD#' },
+    }))).Items ?? [];
+    expect(audit.map((a) => a.action)).toEqual(['created', 'completed']);
+    expect(audit.every((a) => a.actor === done.createdBy && a.entityType === 'export' && a.entityId === started.body.id)).toBe(true);
+    expect(audit[0]!.changes).toEqual([{ field: 'entities', to: ['customers', 'contacts'] }, { field: 'format', to: 'csv' }, { field: 'masked', to: false }]);
+    expect(audit[1]!.changes).toEqual([
+      { field: 'rows', to: { customers: done.progress.entities[0].rows, contacts: done.progress.entities[1].rows } },
+      { field: 'files', to: done.files.length },
+      { field: 'bytes', to: done.progress.bytes },
+    ]);
+    expect(JSON.stringify(audit)).not.toMatch(/@|Street|\+49/);
+
     // The same step again (a repeated stream record) changes nothing.
     expect(await runStep(started.body.id, 0)).toBe('skipped');
     // The file is exactly what the API holds, byte for byte per row.
@@ -199,30 +222,73 @@ describe('on-demand exports', () => {
     expect(rows.filter((r) => r.name!.startsWith(`Export ${run}`))).toHaveLength(9);
   });
 
-  it('writes Parquet locally (DuckDB) with the lake\'s column types', async () => {
-    const started = await crm.request('POST', '/v1/exports', { role: 'admin', body: { entities: ['customers'], format: 'parquet' } });
+  it('writes Parquet (hyparquet-writer, as in Lambda) with the documented column names and types, read back by DuckDB', async () => {
+    const started = await crm.request('POST', '/v1/exports', { role: 'admin', body: { entities: ['customers', 'contacts', 'pipelines'], format: 'parquet' } });
     expect(started.status).toBe(202);
     const done = await finish(started.body.id);
     expect(done.state).toBe('succeeded');
-    const paths: string[] = [];
+    const paths: Record<string, string[]> = {};
     for (const [i, file] of done.files.entries()) {
       const res = await fetch(file.url);
+      expect(res.headers.get('content-type')).toBe('application/vnd.apache.parquet');
       const path = join(dir, `part-${i}.parquet`);
       writeFileSync(path, Buffer.from(await res.arrayBuffer()));
-      paths.push(path);
+      (paths[file.entity] ??= []).push(path);
     }
     const instance = await DuckDBInstance.create(':memory:');
     const db = await instance.connect();
+    const read = (entity: string) => `read_parquet([${paths[entity]!.map((p) => `'${p}'`).join(', ')}])`;
     try {
-      const list = `[${paths.map((p) => `'${p}'`).join(', ')}]`;
-      const rows = (await db.runAndReadAll(`SELECT id, email, phone, tags, created_at, typeof(created_at) AS t, typeof(version) AS v FROM read_parquet(${list}) WHERE name LIKE 'Export ${run}%' ORDER BY name`)).getRowObjectsJson() as Record<string, unknown>[];
+      // Every documented column, in order, with its type (pipelines: an empty file still carries its schema).
+      for (const entity of ['customers', 'contacts', 'pipelines'] as const) {
+        const described = (await db.runAndReadAll(`DESCRIBE SELECT * FROM ${read(entity)}`)).getRowObjectsJson();
+        expect(described.map((d) => [d.column_name, d.column_type]), entity).toEqual(exportTable(entity).columns.map((c) => [c.name, DUCKDB_TYPES[c.type]]));
+      }
+      const rows = (await db.runAndReadAll(`SELECT id, email, phone, tags, version, address_city, CAST(created_at AS VARCHAR) AS created FROM ${read('customers')} WHERE name LIKE 'Export ${run}%' ORDER BY name`)).getRowObjectsJson();
       expect(rows).toHaveLength(9);
-      expect(rows[0]).toMatchObject({ id: customers[0]!.id, email: customers[0]!.email, t: 'TIMESTAMP', v: 'BIGINT' });
-      // Exact values in Parquet: no spreadsheet guard.
+      const api = (await crm.request('GET', `/v1/customers/${customers[0]!.id}`, { role: 'admin' })).body;
+      expect(rows[0]).toMatchObject({ id: api.id, email: api.email, tags: api.tags ?? [], version: String(api.version), address_city: 'Berlin' });
+      // Times are UTC instants (milliseconds kept); exact values in Parquet: no spreadsheet guard.
+      expect(new Date(`${String(rows[0]!.created).replace(' ', 'T')}Z`).toISOString()).toBe(api.createdAt);
       expect(String(rows[0]!.phone)).toMatch(/^\+49/);
+      const contacts = (await db.runAndReadAll(`SELECT count(*) AS n FROM ${read('contacts')} WHERE email LIKE '%.${run}@example.com'`)).getRowObjectsJson();
+      expect(Number(contacts[0]!.n)).toBe(contactCount);
     } finally {
       db.closeSync();
       instance.closeSync();
+    }
+  });
+
+  it('streams a file to S3 as a multipart upload, in row groups, holding one part at a time', async () => {
+    const table = exportTable('customers');
+    const item = (i: number) => ({ id: `cus_${String(i).padStart(6, '0')}`, name: `Stream ${i}`, type: 'company', tier: 'ABCD'[i % 4], tags: i % 2 ? ['x', 'y'] : [], version: i, createdAt: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString() });
+    const ROWS = 3_000;
+    const PART = 32 * 1024;
+    for (const format of ['csv', 'parquet'] as const) {
+      const key = `exports/test-${run}/stream.${format}`;
+      const file = openFile({ format, table, partBytes: PART, rowGroupRows: 500, target: { bucket: process.env.EXPORTS_BUCKET!, key, contentType: 'application/octet-stream', contentDisposition: 'attachment' } });
+      for (let i = 0; i < ROWS; i++) await file.add(item(i));
+      const stored = await file.finish();
+      // Several parts went out (create + parts + complete), and never more than about one part was held.
+      expect(stored.requests, format).toBeGreaterThan(3);
+      expect(file.peakBuffered, format).toBeLessThan(3 * PART + 256 * 1024);
+      const path = join(dir, `stream.${format}`);
+      writeFileSync(path, Buffer.from(await (await fetch(await presignGet(key))).arrayBuffer()));
+      expect(statSync(path).size, format).toBe(stored.bytes);
+      const instance = await DuckDBInstance.create(':memory:');
+      const db = await instance.connect();
+      try {
+        const from = format === 'csv' ? `read_csv('${path}', header = true, all_varchar = true)` : `read_parquet('${path}')`;
+        const counted = (await db.runAndReadAll(`SELECT count(*) AS n, count(DISTINCT id) AS ids, max(name) AS last FROM ${from}`)).getRowObjectsJson();
+        expect(counted[0], format).toMatchObject({ n: String(ROWS), ids: String(ROWS), last: 'Stream 999' });
+        if (format === 'parquet') {
+          const groups = (await db.runAndReadAll(`SELECT count(DISTINCT row_group_id) AS g FROM parquet_metadata('${path}')`)).getRowObjectsJson();
+          expect(Number(groups[0]!.g)).toBe(ROWS / 500);
+        }
+      } finally {
+        db.closeSync();
+        instance.closeSync();
+      }
     }
   });
 

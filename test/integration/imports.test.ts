@@ -4,7 +4,8 @@
  * in for its event source mapping), progress and the rejected-rows report. Covers a mapping with
  * a BOM, GB18030 with `;`, the three dedupe modes, duplicates inside one file, ragged rows, a file
  * that is not UTF-8, CSV injection in the report, and a crash in the middle of a chunk followed by
- * the replay — with no record created twice.
+ * the replay — with no record created twice; the imports list (own / all, cursor) and a
+ * list-members import into a marketing static list.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 // Node decodes GB18030 but cannot encode it; iconv-lite (already installed) writes the test file.
@@ -21,8 +22,8 @@ let worker: StreamPoller;
 const run = Math.random().toString(36).slice(2, 8);
 
 /** Creates an import, uploads `file` through its presigned URL and starts it. */
-async function upload(body: Record<string, unknown>, file: Buffer | string) {
-  const created = await crm.request('POST', '/v1/imports', { role: 'admin', body });
+async function upload(body: Record<string, unknown>, file: Buffer | string, role: 'admin' | 'marketing' = 'admin') {
+  const created = await crm.request('POST', '/v1/imports', { role, body });
   expect(created.status, created.text).toBe(201);
   expect(created.body.state).toBe('awaiting-upload');
   const put = await fetch(created.body.upload.url, { method: 'PUT', body: typeof file === 'string' ? file : new Uint8Array(file) });
@@ -30,20 +31,20 @@ async function upload(body: Record<string, unknown>, file: Buffer | string) {
   return created.body.id as string;
 }
 
-async function finish(id: string) {
+async function finish(id: string, role: 'admin' | 'marketing' = 'admin') {
   for (let i = 0; i < 300; i++) {
     await worker.drain();
-    const res = await crm.request('GET', `/v1/imports/${id}`, { role: 'admin' });
+    const res = await crm.request('GET', `/v1/imports/${id}`, { role });
     if (res.body.state !== 'queued' && res.body.state !== 'running') return res.body;
   }
   throw new Error(`import ${id} did not finish`);
 }
 
-async function importFile(body: Record<string, unknown>, file: Buffer | string) {
-  const id = await upload(body, file);
-  const started = await crm.request('POST', `/v1/imports/${id}/start`, { role: 'admin' });
+async function importFile(body: Record<string, unknown>, file: Buffer | string, role: 'admin' | 'marketing' = 'admin') {
+  const id = await upload(body, file, role);
+  const started = await crm.request('POST', `/v1/imports/${id}/start`, { role });
   expect(started.status, started.text).toBe(202);
-  return finish(id);
+  return finish(id, role);
 }
 
 /** RFC 4180 CSV (quoted fields, doubled quotes, CRLF). */
@@ -192,5 +193,69 @@ describe('CSV import of customers', { timeout: 240_000 }, () => {
     const wrong = await crm.request('POST', '/v1/imports', { role: 'admin', body: { entity: 'leads', mapping: { a: 'lastName', b: 'sku' } } });
     expect(wrong.status).toBe(400);
     expect(wrong.body.errors[0].path).toBe('mapping.b');
+  });
+
+  it('lists imports newest first: the caller\'s own, every import for an admin, one page at a time', async () => {
+    const mine = await crm.request('POST', '/v1/imports', { role: 'manager', userId: `mgr-${run}`, body: { entity: 'leads', mapping: { a: 'lastName' } } });
+    expect(mine.status, mine.text).toBe(201);
+    const own = await crm.request('GET', '/v1/imports', { role: 'manager', userId: `mgr-${run}` });
+    expect(own.status, own.text).toBe(200);
+    expect(own.body).toMatchObject({ items: [{ id: mine.body.id, entity: 'leads', state: 'awaiting-upload', createdBy: `mgr-${run}` }], nextCursor: null });
+    // Lists carry no presigned URLs (GET /v1/imports/{id} does).
+    expect(own.body.items[0].upload).toBeUndefined();
+    expect((await crm.request('GET', '/v1/imports', { role: 'manager', userId: `other-${run}` })).body.items).toEqual([]);
+
+    // The admin sees the manager's import and their own earlier ones; newest first, paged by cursor.
+    const first = await crm.request('GET', '/v1/imports?limit=1', { role: 'admin' });
+    expect(first.body.items.map((i: { id: string }) => i.id)).toEqual([mine.body.id]);
+    const second = await crm.request('GET', `/v1/imports?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`, { role: 'admin' });
+    expect(second.status, second.text).toBe(200);
+    expect(second.body.items).toHaveLength(2);
+    expect(second.body.items[0].id < mine.body.id && second.body.items[1].id < second.body.items[0].id).toBe(true);
+    // The admin's cursor is not the manager's.
+    const stolen = await crm.request('GET', `/v1/imports?cursor=${encodeURIComponent(first.body.nextCursor)}`, { role: 'manager', userId: `mgr-${run}` });
+    expect(stolen.status).toBe(400);
+  });
+
+  it('adds contacts to a static list from a CSV of contact ids and emails, with preview and the rejected-rows report', async () => {
+    const list = await crm.request('POST', '/v1/lists', { role: 'marketing', body: { name: `Upload ${run}` } });
+    expect(list.status, list.text).toBe(201);
+    const customer = await crm.request('POST', '/v1/customers', { role: 'admin', body: { type: 'company', name: `Listed ${run}` } });
+    const contact = async (lastName: string, email: string) => {
+      const res = await crm.request('POST', `/v1/customers/${customer.body.id}/contacts`, { role: 'admin', body: { lastName, email } });
+      expect(res.status, res.text).toBe(201);
+      return res.body.id as string;
+    };
+    const ann = await contact('Ann', `ann.${run}@example.com`);
+    const bob = await contact('Bob', `bob.${run}@example.com`);
+    const cat = await contact('Cat', `cat.${run}@example.com`);
+    // Cat is on the list already: her row is skipped.
+    expect((await crm.request('POST', `/v1/lists/${list.body.id}/members`, { role: 'marketing', body: { contactIds: [cat] } })).status).toBe(200);
+
+    const wrong = await crm.request('POST', '/v1/imports', { role: 'marketing', body: { entity: 'list-members', listId: 'lst_01J9ZQ4V6W7X8Y9Z0A1B2C3D4E', mapping: { Mail: 'email' } } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.errors[0].path).toBe('listId');
+    expect((await crm.request('POST', '/v1/imports', { role: 'marketing', body: { entity: 'customers', mapping: { Name: 'name' } } })).status).toBe(403);
+
+    const csv = `Id,Mail\n${ann},\n,BOB.${run}@example.com\n,nobody.${run}@example.com\n,cat.${run}@example.com\ncon_01J9ZQ4V6W7X8Y9Z0A1B2C3D4E,\n${ann},\nnot-an-id,\n`;
+    const id = await upload({ entity: 'list-members', listId: list.body.id, mapping: { Id: 'contactId', Mail: 'email' } }, csv, 'marketing');
+    const preview = await crm.request('POST', `/v1/imports/${id}/preview`, { role: 'marketing', body: { rows: 7 } });
+    expect(preview.status, preview.text).toBe(200);
+    expect(preview.body.rows[0]).toMatchObject({ row: 2, values: { contactId: ann }, errors: [] });
+    expect(preview.body.rows[6].errors.map((e: { path: string }) => e.path)).toEqual(['contactId']);
+    expect((await crm.request('POST', `/v1/imports/${id}/start`, { role: 'marketing' })).status).toBe(202);
+    const done = await finish(id, 'marketing');
+    expect(done).toMatchObject({ state: 'succeeded', entity: 'list-members', listId: list.body.id });
+    expect(done.counts).toEqual({ read: 7, created: 2, updated: 0, skipped: 1, rejected: 4 });
+
+    const members = await crm.request('GET', `/v1/lists/${list.body.id}/members`, { role: 'marketing' });
+    expect(members.body.items.map((m: { contactId: string }) => m.contactId).sort()).toEqual([ann, bob, cat].sort());
+    const [, ...rejected] = parseCsv(await (await fetch(done.rejectedRows.url)).text());
+    expect(rejected.map((r) => [r[0], r[1]])).toEqual([
+      ['4', 'email: No contact has this email'],
+      ['6', 'contactId: No such contact'],
+      ['7', 'duplicate: row 2 of this file names the same contact'],
+      ['8', expect.stringMatching(/^contactId: /)],
+    ]);
   });
 });

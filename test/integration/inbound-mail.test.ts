@@ -217,12 +217,13 @@ describe('service desk loose ends', { timeout: 120_000 }, () => {
     const created = await crm.request('POST', '/v1/tickets', { role: 'service', body: { subject: 'Resend', channel: 'phone', customerId, contactId } });
     // Failure injection: the SES client refuses every send while the middleware is in place.
     const { sesClient } = await import('../../functions/notifications/email');
-    sesClient().middlewareStack.add(() => async () => { throw Object.assign(new Error('injected SES outage'), { name: 'ServiceUnavailable' }); }, { step: 'initialize', name: 'injectedOutage' });
+    const ses = await sesClient();
+    ses.middlewareStack.add(() => async () => { throw Object.assign(new Error('injected SES outage'), { name: 'ServiceUnavailable' }); }, { step: 'initialize', name: 'injectedOutage' });
     let failed;
     try {
       failed = await reply(created.body.id, 'Your part has arrived.');
     } finally {
-      sesClient().middlewareStack.remove('injectedOutage');
+      ses.middlewareStack.remove('injectedOutage');
     }
     expect(failed.email.status).toBe('failed');
     expect((await crm.sentEmails()).filter((e) => e.destination.to.includes(email))).toHaveLength(0);

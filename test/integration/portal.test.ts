@@ -2,12 +2,15 @@
  * The self-service portal against the real engines: two customers' contacts, each with a portal
  * token of the portal user pool (its trigger looks the contact's customer up in the table), never
  * see each other's tickets, messages or the knowledge base's drafts; internal notes never reach
- * them; a reply brings a ticket waiting on the customer back to the desk; and the two user pools'
+ * them; a reply brings a ticket waiting on the customer back to the desk; a resolved ticket is rated
+ * once; files go on the customer's own messages and internal notes' files never show; and the two user pools'
  * tokens are refused on each other's routes — by the authorizer (401) and, behind it, by the
  * permission matrix (403).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../functions/data/keys';
 import { lambdaContext } from '../../local/lambda';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -30,7 +33,8 @@ const as = (s: Side) => ({ token: s.token });
 const INTERNAL_FIELDS = ['sla', 'assigneeId', 'queueId', 'createdBy', 'updatedBy', 'rev', 'customerId', 'version', 'lastEmailMessageId', 'emailReferences'];
 
 beforeAll(async () => {
-  crm = await startTestStack();
+  // s3: the attachments bucket of the local S3 (presigned uploads and downloads).
+  crm = await startTestStack({ s3: true });
   [a, b] = await Promise.all([side('Alpha'), side('Beta')]);
 });
 afterAll(async () => {
@@ -111,6 +115,58 @@ describe('self-service portal', () => {
     await crm.request('PATCH', `/v1/tickets/${ticket.id}`, { role: 'service', body: { status: 'closed' } });
     const closed = await crm.request('POST', `/v1/portal/tickets/${ticket.id}/messages`, { ...as(a), body: { body: 'Hello?' } });
     expect(closed.status).toBe(409);
+  });
+
+  it('rates its own resolved ticket once, through the survey; other customers\' tickets are 404', async () => {
+    const ticket = (await crm.request('POST', '/v1/portal/tickets', { ...as(a), body: { subject: 'Rate me' } })).body;
+    const early = await crm.request('POST', `/v1/portal/tickets/${ticket.id}/rating`, { ...as(a), body: { rating: 5 } });
+    expect(early.status, early.text).toBe(409);
+    await crm.request('POST', `/v1/tickets/${ticket.id}/messages`, { role: 'service', body: { visibility: 'public', body: 'Fixed it' } });
+    const resolved = await crm.request('PATCH', `/v1/tickets/${ticket.id}`, { role: 'service', body: { status: 'resolved', resolution: 'Fixed' } });
+    expect(resolved.status, resolved.text).toBe(200);
+
+    expect((await crm.request('POST', `/v1/portal/tickets/${ticket.id}/rating`, { ...as(b), body: { rating: 5 } })).status).toBe(404);
+    expect((await crm.request('POST', `/v1/portal/tickets/${ticket.id}/rating`, { ...as(a), body: { rating: 6 } })).status).toBe(400);
+    // A low rating: recorded with its follow-up task (the portal function's grants cover the task and the counters).
+    const rated = await crm.request('POST', `/v1/portal/tickets/${ticket.id}/rating`, { ...as(a), body: { rating: 1, comment: 'Took a week' } });
+    expect(rated.status, rated.text).toBe(201);
+    expect(rated.body).toEqual({ ticketId: ticket.id, rating: 1, comment: 'Took a week', ratedAt: expect.any(String) });
+    const again = await crm.request('POST', `/v1/portal/tickets/${ticket.id}/rating`, { ...as(a), body: { rating: 5 } });
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toContain('(1/5)');
+    const survey = (await crm.ddb.send(new GetCommand({ TableName: crm.tableName, Key: keys.ticket.survey(ticket.id) }))).Item!;
+    expect(survey).toMatchObject({ rating: 1, ratedVia: 'portal', ratedBy: a.contactId, followUp: { status: 'created', taskId: expect.stringMatching(/^tsk_/) } });
+  });
+
+  it('attaches files to its own messages and never sees files of internal notes', async () => {
+    const ticket = (await crm.request('POST', '/v1/portal/tickets', { ...as(a), body: { subject: 'Photo of the leak' } })).body;
+    const mine = (await crm.request('POST', `/v1/portal/tickets/${ticket.id}/messages`, { ...as(a), body: { body: 'Photo attached' } })).body;
+    const note = (await crm.request('POST', `/v1/tickets/${ticket.id}/messages`, { role: 'service', body: { visibility: 'internal', body: 'See the scan' } })).body;
+    const bytes = Buffer.from('\x89PNG portal photo');
+    const declare = (messageId: string, s: Side = a) => crm.request('POST', `/v1/portal/tickets/${ticket.id}/attachments`, { ...as(s), body: { messageId, fileName: 'leak.png', contentType: 'image/png', size: bytes.length } });
+    const file = await declare(mine.id);
+    expect(file.status, file.text).toBe(201);
+    expect(Object.keys(file.body).sort()).toEqual(['contentType', 'createdAt', 'fileName', 'id', 'messageId', 'size', 'upload']);
+    expect((await fetch(file.body.upload.url, { method: 'PUT', headers: file.body.upload.headers, body: bytes })).status).toBe(200);
+    // Only one of the customer's own messages takes a file; another customer's ticket is a 404.
+    expect((await declare(note.id)).status).toBe(400);
+    expect((await declare(mine.id, b)).status).toBe(404);
+    const staffFile = await crm.request('POST', `/v1/tickets/${ticket.id}/attachments`, { role: 'service', body: { messageId: note.id, fileName: 'scan.pdf', contentType: 'application/pdf', size: 3 } });
+    expect(staffFile.status, staffFile.text).toBe(201);
+
+    const list = await crm.request('GET', `/v1/portal/tickets/${ticket.id}/attachments`, as(a));
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((f: any) => f.id)).toEqual([file.body.id]);
+    const download = await crm.request('GET', `/v1/portal/tickets/${ticket.id}/attachments/${file.body.id}`, as(a));
+    expect(download.status, download.text).toBe(200);
+    expect(Buffer.from(await (await fetch(download.body.url)).arrayBuffer()).equals(bytes)).toBe(true);
+    for (const [s, id] of [[a, staffFile.body.id], [b, file.body.id]] as const) {
+      expect((await crm.request('GET', `/v1/portal/tickets/${ticket.id}/attachments/${id}`, as(s))).status).toBe(404);
+    }
+    expect((await crm.request('GET', `/v1/portal/tickets/${ticket.id}/attachments`, as(b))).status).toBe(404);
+    // The staff see the customer's file as a public one.
+    const staffList = await crm.request('GET', `/v1/tickets/${ticket.id}/attachments`, { role: 'service' });
+    expect(staffList.body.items.find((f: any) => f.id === file.body.id)).toMatchObject({ visibility: 'public', createdBy: a.contactId });
   });
 
   it('reads published articles only, without staff fields', async () => {

@@ -62,8 +62,8 @@ async function notificationsOf(userId: string) {
 }
 
 /** Makes SES throw for this user's emails: `times` calls (Infinity = always); others go through. */
-function failEmailsTo(userId: string, times: number, name = 'TooManyRequestsException') {
-  const client = email.sesClient();
+async function failEmailsTo(userId: string, times: number, name = 'TooManyRequestsException') {
+  const client = await email.sesClient();
   const original = client.send.bind(client);
   let left = times;
   return vi.spyOn(client, 'send').mockImplementation(((command: any, ...rest: any[]) => {
@@ -145,7 +145,7 @@ describe('delivering a reminder', () => {
     const user = newUser();
     const t0 = lane(3);
     const task = await createTask(user, { title: 'Throttled', reminders: [{ at: iso(t0) }] });
-    failEmailsTo(user, 1);
+    await failEmailsTo(user, 1);
     expect(await run(t0)).toMatchObject({ retried: 1, emailed: 0 });
     expect(await emailsTo(user)).toHaveLength(0);
     expect(await notificationsOf(user)).toHaveLength(0);
@@ -164,7 +164,7 @@ describe('delivering a reminder', () => {
     const user = newUser();
     const t0 = lane(4);
     const task = await createTask(user, { title: 'SES is down', reminders: [{ at: iso(t0) }] });
-    failEmailsTo(user, Infinity, 'InternalFailure');
+    await failEmailsTo(user, Infinity, 'InternalFailure');
     // Backoff 1, 2, 4, 8 minutes between the attempts.
     const outcomes = [];
     for (const m of [0, 1, 3, 7, 15]) outcomes.push(await run(t0 + m * MIN));

@@ -97,8 +97,8 @@ async function notificationsOf(userId: string) {
 const getItem = async (key: Record<string, string>) => (await crm.ddb.send(new GetCommand({ TableName: crm.tableName, Key: key, ConsistentRead: true }))).Item;
 
 /** Makes SES answer with `name`/`message` for this user's emails, `times` times; the rest go through. Records every send's time. */
-function sesProbe(userId?: string, times = 0, name = 'TooManyRequestsException', message = 'Maximum sending rate exceeded.') {
-  const client = email.sesClient();
+async function sesProbe(userId?: string, times = 0, name = 'TooManyRequestsException', message = 'Maximum sending rate exceeded.') {
+  const client = await email.sesClient();
   const original = client.send.bind(client);
   const sentAt: number[] = [];
   let left = times;
@@ -184,7 +184,7 @@ describe('reminders: SES throttling and the send rate', () => {
     const t0 = lane(3);
     const [id] = await createTasks(user, 1, t0);
     // More throttles than MAX_EMAIL_ATTEMPTS (5): were they attempts, the job would give up.
-    sesProbe(user, 7);
+    await sesProbe(user, 7);
     const outcomes: Result[] = [];
     for (let m = 0; m <= 8; m++) outcomes.push(await run('reminders', t0 + m * MIN));
     expect(outcomes.slice(0, 7).map((o) => o.throttled)).toEqual([1, 1, 1, 1, 1, 1, 1]);
@@ -198,7 +198,7 @@ describe('reminders: SES throttling and the send rate', () => {
     const user = newUser();
     const t0 = lane(4);
     const [id] = await createTasks(user, 1, t0);
-    sesProbe(user, 1, 'ThrottlingException', 'Daily message quota exceeded.');
+    await sesProbe(user, 1, 'ThrottlingException', 'Daily message quota exceeded.');
     expect(await run('reminders', t0)).toMatchObject({ retried: 1, throttled: 0 });
     expect(await getItem(keys.reminder.primary(id!, 1))).toMatchObject({ status: 'pending', attempts: 1, lastError: 'ThrottlingException' });
   });
@@ -207,7 +207,7 @@ describe('reminders: SES throttling and the send rate', () => {
     const user = newUser();
     const t0 = lane(5);
     await createTasks(user, 45, t0);
-    const sentAt = sesProbe();
+    const sentAt = await sesProbe();
     await runUntilDone(() => run('reminders', t0));
     expect(await emailsTo(user)).toHaveLength(45);
     expect(sentAt.length).toBeGreaterThanOrEqual(45);

@@ -5,11 +5,18 @@
  * relying on the first. The blocks find this CRM through the variables they document (API, INBOX,
  * DATA_DIR, whose defaults are a plain `npm start`'s). Blocks that are not walk-throughs
  * (installing, deploying) are marked ```bash noexec and skipped.
+ *
+ * The blocks call `npm run --silent <script> -- …` dozens of times, and each such call costs
+ * three Node processes (npm, the tsx CLI, and the tsx child that runs the script) — most of this
+ * file's time. An `npm` first on the blocks' PATH (npmShim) runs exactly what npm would for the
+ * package.json scripts that are `tsx <file>`: the file under tsx's loader in one Node process,
+ * from the package root, with the same arguments, stdout, stderr and exit status. Any other use
+ * of npm (another script, without --silent, which prints npm's banner) goes to the real npm.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../local/paths';
 import { freePort } from '../../local/ports';
@@ -45,11 +52,62 @@ function runBash(code: string, env: NodeJS.ProcessEnv): Promise<{ code: number |
   });
 }
 
+/** package.json scripts that are exactly `tsx <file>`: the ones the npm shim runs itself. */
+function tsxScripts(): Record<string, string> {
+  const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const files: Record<string, string> = {};
+  for (const [name, command] of Object.entries(scripts)) {
+    const file = /^tsx ([\w./-]+\.ts)$/.exec(command)?.[1];
+    if (file && /^[\w:.-]+$/.test(name)) files[name] = file;
+  }
+  return files;
+}
+
+/**
+ * A directory holding an `npm` for the blocks' PATH: `npm run --silent <script> [-- args…]` of a
+ * `tsx <file>` script becomes `node --import tsx <file> args…` in the package root (what the tsx
+ * CLI runs, minus its extra process; npm adds nothing to a --silent run's output); everything
+ * else is handed to the real npm unchanged.
+ */
+function npmShim(dir: string, realNpm: string): string {
+  const cases = Object.entries(tsxScripts()).map(([name, file]) => `    '${name}') file='${file}' ;;`).join('\n');
+  const script = `#!/usr/bin/env bash
+if [ "$#" -ge 3 ] && [ "$1" = run ] && [ "$2" = --silent ] && { [ "$#" -eq 3 ] || [ "$4" = -- ]; }; then
+  file=
+  case "$3" in
+${cases}
+  esac
+  if [ -n "$file" ]; then
+    shift 3
+    [ "$#" -gt 0 ] && shift
+    cd '${REPO_ROOT}' && exec node --import tsx "$file" "$@"
+  fi
+fi
+exec '${realNpm}' "$@"
+`;
+  writeFileSync(join(dir, 'npm'), script);
+  chmodSync(join(dir, 'npm'), 0o755);
+  return dir;
+}
+
+/** The npm that a plain PATH lookup finds (the shim hands everything else to it). */
+function whichNpm(path: string): string {
+  for (const dir of path.split(delimiter)) {
+    const candidate = join(dir, 'npm');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch { /* not here */ }
+  }
+  throw new Error(`no npm on PATH ${path}`);
+}
+
 const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
 const walkThroughs = fencedBlocks(readme).filter((b) => b.info === 'bash');
 
 describe('README walk-throughs', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'crm-readme-'));
+  const shimDir = mkdtempSync(join(tmpdir(), 'crm-readme-npm-'));
   let env: NodeJS.ProcessEnv;
   let child: ReturnType<typeof spawn> | undefined;
   let output = '';
@@ -70,6 +128,7 @@ describe('README walk-throughs', () => {
     // What a reader of the README sets to reach a CRM that is not on the default ports.
     env.API = `http://localhost:${api}`;
     env.INBOX = `http://localhost:${ses}`;
+    env.PATH = `${npmShim(shimDir, whichNpm(base.PATH ?? ''))}${delimiter}${base.PATH ?? ''}`;
   }, 200_000);
 
   afterAll(async () => {
@@ -80,6 +139,7 @@ describe('README walk-throughs', () => {
       if (!stopped) { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }
     }
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(shimDir, { recursive: true, force: true });
   }, 90_000);
 
   it('finds the walk-throughs, and every other bash block is marked noexec', () => {
@@ -88,6 +148,16 @@ describe('README walk-throughs', () => {
     expect(unknown.map((b) => `line ${b.line}: ${b.info}`)).toEqual([]);
     for (const block of walkThroughs) expect(block.code, `README line ${block.line}`).toContain('API=${API:-http://localhost:3000}');
   });
+
+  it('runs npm scripts through the shim exactly as npm does (same output and exit status)', async () => {
+    const real = { ...env, PATH: env.PATH!.split(delimiter).filter((dir) => dir !== shimDir).join(delimiter) };
+    expect((await runBash('command -v npm', env)).stdout.trim()).toBe(join(shimDir, 'npm'));
+    // An unknown role (exit 1, a message on stderr), and a job's usage (exit 0, also on stderr).
+    const calls = ['npm run --silent token -- no-such-role', 'npm run --silent job -- --help'];
+    const [shimmed, viaNpm] = await Promise.all([Promise.all(calls.map((c) => runBash(c, env))), Promise.all(calls.map((c) => runBash(c, real)))]);
+    expect(shimmed).toEqual(viaNpm);
+    expect(shimmed.map((r) => r.code)).toEqual([1, 0]);
+  }, 120_000);
 
   for (const block of walkThroughs) {
     it(`"${block.heading}" (README line ${block.line}) runs twice in a row`, async () => {
