@@ -82,6 +82,7 @@ export class DataStack extends Stack {
     this.exports = new ExportsBucket(this, 'Exports', {
       removalPolicy: config.removalPolicy,
       logRetentionDays: config.logRetentionDays,
+      corsOrigins: config.corsOrigins,
     });
     this.failedEvents = new FailedEventsBucket(this, 'FailedEvents', {
       removalPolicy: config.removalPolicy,

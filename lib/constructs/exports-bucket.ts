@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { BlockPublicAccess, Bucket, BucketEncryption, type BucketProps, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, type BucketProps, HttpMethods, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { IMPORT_FILES_DAYS } from '../../functions/imports/storage';
 
@@ -30,7 +30,7 @@ export class ExportsBucket extends Construct {
   readonly bucket: Bucket;
   readonly accessLogs: Bucket;
 
-  constructor(scope: Construct, id: string, props: { removalPolicy: RemovalPolicy; logRetentionDays: number }) {
+  constructor(scope: Construct, id: string, props: { removalPolicy: RemovalPolicy; logRetentionDays: number; corsOrigins: string[] }) {
     super(scope, id);
 
     this.accessLogs = new Bucket(this, 'AccessLogs', {
@@ -56,6 +56,16 @@ export class ExportsBucket extends Construct {
         // CSV imports (uploads hold personal data; reports are read once): functions/imports/storage.ts.
         { prefix: 'imports/', expiration: Duration.days(IMPORT_FILES_DAYS) },
       ],
+      // Web clients upload CSV imports to a presigned PUT URL and fetch export files and
+      // rejected-rows reports from presigned GET URLs, straight from the browser. The signature
+      // is in the query string, so no Authorization header is allowed or needed.
+      cors: [{
+        allowedOrigins: props.corsOrigins,
+        allowedMethods: [HttpMethods.PUT, HttpMethods.GET],
+        allowedHeaders: ['content-type', 'content-length'],
+        exposedHeaders: ['etag'],
+        maxAge: 3600,
+      }],
     });
   }
 }

@@ -21,7 +21,7 @@ let env: Record<string, unknown>;
 beforeAll(() => {
   app = new App({ context: { ...FEATURE_FLAGS, 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'FeatureFunctionTest');
-  const exportsBucket = new ExportsBucket(stack, 'Exports', { removalPolicy: RemovalPolicy.DESTROY, logRetentionDays: 7 });
+  const exportsBucket = new ExportsBucket(stack, 'Exports', { removalPolicy: RemovalPolicy.DESTROY, logRetentionDays: 7, corsOrigins: ['http://localhost:5173'] });
   new FeatureFunction(stack, 'Campaigns', {
     name: 'campaigns',
     feature: { entry: 'functions/jobs/handler.ts', description: 'test feature', sendEmail: true, writeExports: true },

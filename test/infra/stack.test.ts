@@ -500,6 +500,13 @@ describe('stages', () => {
     prod.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://crm.example.com', 'https://admin.example.com'] }),
     });
+    // Browsers upload imports and fetch exports and attachments through presigned URLs: those
+    // buckets allow the same origins (PUT and GET only), and no other bucket has CORS.
+    const cors = Object.values(prod.dataTemplate.findResources('AWS::S3::Bucket')).map((b) => b.Properties.CorsConfiguration).filter(Boolean);
+    expect(cors).toHaveLength(2);
+    for (const rule of cors) {
+      expect(rule.CorsRules).toEqual([expect.objectContaining({ AllowedOrigins: ['https://crm.example.com', 'https://admin.example.com'], AllowedMethods: ['PUT', 'GET'] })]);
+    }
     for (const { template: t } of prod.all) {
       for (const [, logGroup] of Object.entries(t.findResources('AWS::Logs::LogGroup'))) {
         expect(logGroup.Properties.RetentionInDays).toBe(90);

@@ -520,6 +520,11 @@ const MATRIX: Record<string, Case> = {
   'GET /v1/portal/tickets/{id}': { expect: portal(200), path: (f) => `/v1/portal/tickets/${ticketOf.get(f) ?? NO_TICKET}`, prepare: withTicket },
   'GET /v1/portal/tickets/{id}/messages': { expect: portal(200), path: (f) => `/v1/portal/tickets/${ticketOf.get(f) ?? NO_TICKET}/messages`, prepare: withTicket },
   'POST /v1/portal/tickets/{id}/messages': { expect: portal(201), path: (f) => `/v1/portal/tickets/${ticketOf.get(f) ?? NO_TICKET}/messages`, body: { body: 'Matrix reply' }, prepare: withTicket },
+  // A fresh ticket is not resolved (409: nothing to rate yet); no message of the customer's to attach to (400); no such file (404).
+  'POST /v1/portal/tickets/{id}/rating': { expect: portal(409), path: (f) => `/v1/portal/tickets/${ticketOf.get(f) ?? NO_TICKET}/rating`, body: { rating: 5 }, prepare: withTicket },
+  'POST /v1/portal/tickets/{id}/attachments': { expect: portal(400), path: (f) => `/v1/portal/tickets/${ticketOf.get(f) ?? NO_TICKET}/attachments`, body: { messageId: 'msg_00000000000000000000000000', fileName: 'a.png', contentType: 'image/png', size: 1 }, prepare: withTicket },
+  'GET /v1/portal/tickets/{id}/attachments': { expect: portal(200), path: (f) => `/v1/portal/tickets/${ticketOf.get(f) ?? NO_TICKET}/attachments`, prepare: withTicket },
+  'GET /v1/portal/tickets/{id}/attachments/{attachmentId}': { expect: portal(404), path: (f) => `/v1/portal/tickets/${ticketOf.get(f) ?? NO_TICKET}/attachments/att_00000000000000000000000000`, prepare: withTicket },
   'GET /v1/portal/kb/articles': { expect: portal(200), path: () => '/v1/portal/kb/articles' },
   'GET /v1/portal/kb/articles/{articleId}': { expect: portal(200), path: () => `/v1/portal/kb/articles/${matrixPublishedId ?? NO_ARTICLE}`, prepare: withPublishedArticle },
   'PUT /v1/commissions/plans/{planId}': { expect: { ...all(403), admin: 200 }, path: () => '/v1/commissions/plans/matrix-put', body: { name: 'Matrix put', currency: 'EUR', rateBp: 300, userIds: [] } },
