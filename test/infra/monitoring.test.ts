@@ -80,12 +80,12 @@ describe('alarms', () => {
     monitoring.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const without = await templatesOf({ monitoring: 'false' });
     expect(without.synthesized.monitoring).toBeUndefined();
-    expect(without.all.map(({ stack }) => stack.stackName)).toEqual(['Crm-dev-Data', 'Crm-dev-App', 'Crm-dev-MachineApi', 'Crm-dev-Analytics']);
+    expect(without.all.map(({ stack }) => stack.stackName)).toEqual(['Crm-dev-Data', 'Crm-dev-App', 'Crm-dev-Routes', 'Crm-dev-MachineApi', 'Crm-dev-Analytics']);
   }, 60_000);
 
   it('is off by default on dev (about $14 a month a stage) and on by default elsewhere', async () => {
     expect((await templatesOf({ monitoring: undefined })).synthesized.monitoring).toBeUndefined();
     const prod = await templatesOf({ monitoring: undefined, stage: 'prod', senderEmail: 'crm@mail.example.com', corsOrigins: 'https://crm.example.com', appBaseUrl: 'https://crm.example.com' });
-    expect(prod.all.map(({ stack }) => stack.stackName)).toEqual(['Crm-prod-Data', 'Crm-prod-App', 'Crm-prod-MachineApi', 'Crm-prod-Analytics', 'Crm-prod-Monitoring']);
+    expect(prod.all.map(({ stack }) => stack.stackName)).toEqual(['Crm-prod-Data', 'Crm-prod-App', 'Crm-prod-Routes', 'Crm-prod-MachineApi', 'Crm-prod-Analytics', 'Crm-prod-Monitoring']);
   }, 120_000);
 });

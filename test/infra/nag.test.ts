@@ -42,7 +42,7 @@ describe('cdk-nag AwsSolutions', () => {
   it('every acknowledgement names a rule, sits on a resource-level construct and carries a real reason', () => {
     const acknowledgements = acknowledgementsIn(synthesized.app);
     expect(acknowledgements.length).toBeGreaterThan(0);
-    const stackPaths = [synthesized.data, synthesized.stack, synthesized.monitoring, synthesized.analytics].filter((s) => s !== undefined).map((s) => s.node.path);
+    const stackPaths = [synthesized.data, synthesized.stack, synthesized.routes, synthesized.machineApi, synthesized.monitoring, synthesized.analytics].filter((s) => s !== undefined).map((s) => s.node.path);
     console.log(`cdk-nag acknowledgements (${acknowledgements.length}):\n${acknowledgements
       .map((a) => `  ${a.id} @ ${a.path}\n      ${a.reason}`).join('\n')}`);
     for (const acknowledgement of acknowledgements) {
