@@ -26,14 +26,13 @@
  * file is deleted when the partition has been read to the end. Prints the counts as JSON on stdout.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { clientOptions } from '../functions/aws/client-options';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../functions/data/keys';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/env';
-import { dataDir } from '../local/paths';
-import { runningCrm } from '../local/runtime';
+import { type BackfillArgs, type BackfillOptions, parseBackfillArgs, runBackfill } from './backfill-cli';
+
+export type { BackfillOptions };
 import { runIfInvoked } from './cli';
+import { rateLimiter } from '../functions/data/rate-limiter';
 
 export const USAGE = `Usage:
   npm run backfill:archived-owner-key -- [--table T] [--region R] [--rate N] [--progress FILE] [--dry-run]
@@ -41,19 +40,6 @@ export const USAGE = `Usage:
 AWS settings (flag or environment): --table TABLE_NAME (stack output TableName), --region AWS_REGION.
 --rate: updates per second (default 25). --local uses the running \`npm start\`.
 `;
-
-export interface BackfillOptions {
-  ddb: DynamoDBDocumentClient;
-  tableName: string;
-  /** Updates per second at most. */
-  rate?: number;
-  /** Where the resume point is kept; none = no resuming. */
-  progressFile?: string;
-  /** Items per Query page. */
-  pageSize?: number;
-  dryRun?: boolean;
-  log?: (line: string) => void;
-}
 
 export interface BackfillCounts {
   pages: number;
@@ -77,18 +63,6 @@ interface ArchivedCustomer {
 }
 
 const ARCHIVED = keys.customer.allPartition(true);
-
-/** At most `perSecond` calls of `take()` resolve in any second (spaced evenly). */
-function rateLimiter(perSecond: number) {
-  const gapMs = 1000 / perSecond;
-  let next = 0;
-  return async () => {
-    const now = Date.now();
-    const at = Math.max(now, next);
-    next = at + gapMs;
-    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
-  };
-}
 
 function readProgress(file: string | undefined): Record<string, unknown> | undefined {
   if (!file || !existsSync(file)) return undefined;
@@ -150,65 +124,20 @@ export async function backfillArchivedOwnerKey(opts: BackfillOptions): Promise<B
   return counts;
 }
 
-interface Args { local: boolean; dryRun: boolean; table?: string; region?: string; rate: number; progress: string }
-
-export function parseArgs(argv: string[]): Args {
-  const args: Args = { local: false, dryRun: false, rate: 25, progress: '.backfill-archived-owner-key.json' };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === '--local') args.local = true;
-    else if (arg === '--dry-run') args.dryRun = true;
-    else if (arg === '--table') args.table = value();
-    else if (arg === '--region') args.region = value();
-    else if (arg === '--progress') args.progress = value();
-    else if (arg === '--rate') {
-      args.rate = Number(value());
-      if (!Number.isFinite(args.rate) || args.rate <= 0) throw new Error('--rate must be a positive number');
-    } else throw new Error(`Unexpected argument: ${arg}`);
-  }
-  return args;
+export function parseArgs(argv: string[]): BackfillArgs {
+  return parseBackfillArgs(argv, '.backfill-archived-owner-key.json');
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) { process.stderr.write(USAGE); return 0; }
-  let args: Args;
-  let client: DynamoDBClient;
-  let tableName: string;
-  try {
-    args = parseArgs(argv);
-    if (args.local) {
-      const running = runningCrm(dataDir());
-      if (!running) throw new Error(`The local CRM is not running with data directory ${dataDir()}: start it (npm start) first.`);
-      client = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, ...clientOptions('dynamodb'), endpoint: running.dynamodb });
-      tableName = args.table ?? running.tableName;
-    } else {
-      const region = args.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-      const table = args.table ?? env.TABLE_NAME;
-      if (!region) throw new Error('No region: set --region or AWS_REGION');
-      if (!table) throw new Error('No table: set --table or TABLE_NAME (stack output TableName)');
-      client = new DynamoDBClient({ region, ...clientOptions('dynamodb') });
-      tableName = table;
-    }
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  try {
+export function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return runBackfill(argv, env, USAGE, parseArgs, async (args, ddb, tableName) => {
     process.stderr.write(`Backfilling the per-owner archived key in ${tableName}${args.dryRun ? ' (dry run)' : ''}, at most ${args.rate} updates/s…\n`);
     const counts = await backfillArchivedOwnerKey({
-      ddb: DynamoDBDocumentClient.from(client), tableName, rate: args.rate, progressFile: args.progress, dryRun: args.dryRun,
+      ddb, tableName, rate: args.rate, progressFile: args.progress, dryRun: args.dryRun,
       log: (line) => process.stderr.write(`  ${line}\n`),
     });
     process.stdout.write(`${JSON.stringify(counts)}\n`);
     return 0;
-  } finally {
-    client.destroy();
-  }
+  });
 }
 
 runIfInvoked(import.meta.url, 'backfill', main);

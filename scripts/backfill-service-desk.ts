@@ -36,19 +36,18 @@
  * and the file is deleted at the end. Prints the counts as JSON on stdout.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { clientOptions } from '../functions/aws/client-options';
+import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { localMonthOf } from '../functions/calendar/business-calendar';
 import { businessTimeZone } from '../functions/config';
 import { keys } from '../functions/data/keys';
-import { bucketField, bucketOf, bump, type ReportDeltas } from '../functions/service-desk/report-counters';
+import { bucketField, bucketOf, bump, reportCounterUpdate, type ReportDeltas } from '../functions/service-desk/report-counters';
 import { ACTIVE_STATUSES, type TicketItem } from '../functions/tickets/model';
 import { CLOCKS } from '../functions/tickets/sla';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/env';
-import { dataDir } from '../local/paths';
-import { runningCrm } from '../local/runtime';
+import { type BackfillArgs, type BackfillOptions, parseBackfillArgs, runBackfill } from './backfill-cli';
+
+export type { BackfillOptions };
 import { runIfInvoked } from './cli';
+import { rateLimiter } from '../functions/data/rate-limiter';
 
 export const BACKFILLS = ['contact-email-key', 'service-report'] as const;
 export type BackfillName = (typeof BACKFILLS)[number];
@@ -61,33 +60,8 @@ AWS settings (flag or environment): --table TABLE_NAME (stack output TableName),
 --rate: writes per second (default 25). --before: when the service report counters were deployed.
 `;
 
-export interface BackfillOptions {
-  ddb: DynamoDBDocumentClient;
-  tableName: string;
-  /** Writes per second at most. */
-  rate?: number;
-  /** Where the resume point is kept; none = no resuming. */
-  progressFile?: string;
-  /** Items per Query page. */
-  pageSize?: number;
-  dryRun?: boolean;
-  log?: (line: string) => void;
-}
-
 type Key = Record<string, unknown>;
 interface Progress { phase: string; lastKey?: Key }
-
-/** At most `perSecond` calls of `take()` resolve in any second (spaced evenly). */
-function rateLimiter(perSecond: number) {
-  const gapMs = 1000 / perSecond;
-  let next = 0;
-  return async () => {
-    const now = Date.now();
-    const at = Math.max(now, next);
-    next = at + gapMs;
-    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
-  };
-}
 
 function readProgress(file: string | undefined): Progress | undefined {
   if (!file || !existsSync(file)) return undefined;
@@ -270,23 +244,11 @@ export function backfillDeltas(t: Facts, before: string, timeZone: string, delta
   return deltas;
 }
 
-/** The counter updates of `deltas` as transaction items (SET the descriptive attributes, ADD the counts), as addReportUpdates writes them. */
+/** The counter updates of `deltas` as transaction items, exactly as the ticket writers write them. */
 function counterUpdates(tableName: string, deltas: ReportDeltas) {
-  return [...deltas.values()].map((entry) => {
-    const names: Record<string, string> = { '#kind': 'kind' };
-    const values: Record<string, unknown> = { ':kind': 'service-report' };
-    const sets = ['#kind = :kind'];
-    Object.entries(entry.set).forEach(([field, value], i) => {
-      names[`#s${i}`] = field;
-      values[`:s${i}`] = value;
-      sets.push(`#s${i} = :s${i}`);
-    });
-    const adds = Object.entries(entry.add).map(([field, value], i) => {
-      names[`#a${i}`] = field;
-      values[`:a${i}`] = value;
-      return `#a${i} :a${i}`;
-    });
-    return { Update: { TableName: tableName, Key: entry.key, UpdateExpression: `SET ${sets.join(', ')} ADD ${adds.join(', ')}`, ExpressionAttributeNames: names, ExpressionAttributeValues: values } };
+  return [...deltas.values()].flatMap((entry) => {
+    const update = reportCounterUpdate(entry);
+    return update ? [{ Update: { TableName: tableName, Key: entry.key, UpdateExpression: update.expression, ExpressionAttributeNames: update.names, ExpressionAttributeValues: update.values } }] : [];
   });
 }
 
@@ -344,65 +306,28 @@ export async function backfillServiceReport(opts: BackfillOptions & { before: Da
 
 // command line ------------------------------------------------------------------------------------
 
-interface Args { name: BackfillName; local: boolean; dryRun: boolean; table?: string; region?: string; rate: number; progress: string; before?: Date }
+interface Args extends BackfillArgs { name: BackfillName; before?: Date }
 
 export function parseArgs(argv: string[]): Args {
   const [name, ...rest] = argv;
   const known = BACKFILLS.find((b) => b === name);
   if (!known) throw new Error(`Name a backfill: ${BACKFILLS.join(' or ')}`);
-  const args: Args = { name: known, local: false, dryRun: false, rate: 25, progress: `.backfill-${known}.json` };
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    const value = () => {
-      const v = rest[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === '--local') args.local = true;
-    else if (arg === '--dry-run') args.dryRun = true;
-    else if (arg === '--table') args.table = value();
-    else if (arg === '--region') args.region = value();
-    else if (arg === '--progress') args.progress = value();
-    else if (arg === '--before') {
-      const at = new Date(value());
-      if (Number.isNaN(at.getTime())) throw new Error('--before must be an ISO-8601 time');
-      args.before = at;
-    } else if (arg === '--rate') {
-      args.rate = Number(value());
-      if (!Number.isFinite(args.rate) || args.rate <= 0) throw new Error('--rate must be a positive number');
-    } else throw new Error(`Unexpected argument: ${arg}`);
-  }
-  if (args.name === 'service-report' && !args.before) throw new Error('--before is required: when the service report counters were deployed');
-  return args;
+  let before: Date | undefined;
+  const shared = parseBackfillArgs(rest, `.backfill-${known}.json`, (arg, value) => {
+    if (arg !== '--before') return false;
+    const at = new Date(value());
+    if (Number.isNaN(at.getTime())) throw new Error('--before must be an ISO-8601 time');
+    before = at;
+    return true;
+  });
+  if (known === 'service-report' && !before) throw new Error('--before is required: when the service report counters were deployed');
+  return { ...shared, name: known, before };
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) { process.stderr.write(USAGE); return 0; }
-  let args: Args;
-  let client: DynamoDBClient;
-  let tableName: string;
-  try {
-    args = parseArgs(argv);
-    if (args.local) {
-      const running = runningCrm(dataDir());
-      if (!running) throw new Error(`The local CRM is not running with data directory ${dataDir()}: start it (npm start) first.`);
-      client = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, ...clientOptions('dynamodb'), endpoint: running.dynamodb });
-      tableName = args.table ?? running.tableName;
-    } else {
-      const region = args.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-      const table = args.table ?? env.TABLE_NAME;
-      if (!region) throw new Error('No region: set --region or AWS_REGION');
-      if (!table) throw new Error('No table: set --table or TABLE_NAME (stack output TableName)');
-      client = new DynamoDBClient({ region, ...clientOptions('dynamodb') });
-      tableName = table;
-    }
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-    return 2;
-  }
-  try {
+export function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return runBackfill(argv, env, USAGE, parseArgs, async (args, ddb, tableName) => {
     const opts: BackfillOptions = {
-      ddb: DynamoDBDocumentClient.from(client), tableName, rate: args.rate, progressFile: args.progress, dryRun: args.dryRun,
+      ddb, tableName, rate: args.rate, progressFile: args.progress, dryRun: args.dryRun,
       log: (line) => process.stderr.write(`  ${line}\n`),
     };
     process.stderr.write(`Backfill ${args.name} in ${tableName}${args.dryRun ? ' (dry run)' : ''}, at most ${args.rate} writes/s…\n`);
@@ -414,9 +339,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       process.stdout.write(`${JSON.stringify(counts)}\n`);
     }
     return 0;
-  } finally {
-    client.destroy();
-  }
+  });
 }
 
 runIfInvoked(import.meta.url, 'backfill', main);

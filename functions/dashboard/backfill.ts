@@ -30,6 +30,7 @@ import { businessTimeZone } from '../config';
 import { keys } from '../data/keys';
 import type { Deltas } from '../forecast/aggregates';
 import { customerCounterDeltas, type CustomerCounterFacts, dealCounterDeltas, type DealCounterFacts, leadCounterDeltas, type LeadCounterFacts } from './counters';
+import { rateLimiter } from '../data/rate-limiter';
 
 type Item = Record<string, unknown>;
 
@@ -133,18 +134,6 @@ export function countRecord(source: number, item: Item, totals: Deltas): void {
     const facts = dealFacts(item);
     if (facts) dealCounterDeltas(undefined, facts, totals);
   }
-}
-
-/** At most `perSecond` calls of the answer resolve in any second (spaced evenly). */
-function rateLimiter(perSecond: number) {
-  const gapMs = 1000 / perSecond;
-  let next = 0;
-  return async () => {
-    const now = Date.now();
-    const at = Math.max(now, next);
-    next = at + gapMs;
-    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
-  };
 }
 
 /** The counters of a counter item: its numeric attributes. */

@@ -136,23 +136,32 @@ export function ticketReportDeltas(before: Facts | undefined, after: Facts, time
 /** Appends the counter updates (SET the descriptive attributes, ADD the counts) to a transaction. */
 export function addReportUpdates(tx: Transaction, deltas: ReportDeltas, labelPrefix = 'report'): void {
   for (const [id, entry] of deltas) {
-    const adds = Object.entries(entry.add).filter(([, v]) => v !== 0);
-    if (adds.length === 0) continue;
-    const names: Record<string, string> = { '#kind': 'kind' };
-    const values: Record<string, unknown> = { ':kind': 'service-report' };
-    const sets = ['#kind = :kind'];
-    Object.entries(entry.set).forEach(([field, value], i) => {
-      names[`#s${i}`] = field;
-      values[`:s${i}`] = value;
-      sets.push(`#s${i} = :s${i}`);
-    });
-    const addParts = adds.map(([field, value], i) => {
-      names[`#a${i}`] = field;
-      values[`:a${i}`] = value;
-      return `#a${i} :a${i}`;
-    });
-    tx.update(`${labelPrefix}:${id}`, entry.key, { expression: `SET ${sets.join(', ')} ADD ${addParts.join(', ')}`, names, values });
+    const update = reportCounterUpdate(entry);
+    if (update) tx.update(`${labelPrefix}:${id}`, entry.key, update);
   }
+}
+
+/**
+ * One counter item's update: SET its descriptive attributes, ADD its non-zero counts; none when
+ * every count is zero. The ticket writers and the report backfill (scripts/) both write this.
+ */
+export function reportCounterUpdate(entry: CounterDelta): { expression: string; names: Record<string, string>; values: Record<string, unknown> } | undefined {
+  const adds = Object.entries(entry.add).filter(([, v]) => v !== 0);
+  if (adds.length === 0) return undefined;
+  const names: Record<string, string> = { '#kind': 'kind' };
+  const values: Record<string, unknown> = { ':kind': 'service-report' };
+  const sets = ['#kind = :kind'];
+  Object.entries(entry.set).forEach(([field, value], i) => {
+    names[`#s${i}`] = field;
+    values[`:s${i}`] = value;
+    sets.push(`#s${i} = :s${i}`);
+  });
+  const addParts = adds.map(([field, value], i) => {
+    names[`#a${i}`] = field;
+    values[`:a${i}`] = value;
+    return `#a${i} :a${i}`;
+  });
+  return { expression: `SET ${sets.join(', ')} ADD ${addParts.join(', ')}`, names, values };
 }
 
 /** The one call the ticket writers make: the counters of `before → after`, into their transaction. */
