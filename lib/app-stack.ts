@@ -42,8 +42,10 @@ export class AppStack extends Stack {
   readonly api: CrmHttpApi;
   readonly outbox: OutboxPublisher;
   readonly schedules: Schedules;
-  /** Where a jobs invocation goes after its retries failed (asynchronous on-failure destination). */
+  /** Where an asynchronous invocation (jobs, inbound mail, SES events, inbound SMS) goes after its retries failed. */
   readonly jobFailures: Queue;
+  /** The campaign email configuration set and its SES events rule (with its dead-letter queue). */
+  readonly campaignEmail: CampaignEmailEvents;
   /** The SNS topic End User Messaging SMS publishes inbound messages to (set it as the number's two-way channel). */
   readonly smsInbound: SmsInbound;
   /** The `/docs` page's sign-in client (callback: this API's `/docs`). */
@@ -108,11 +110,25 @@ export class AppStack extends Stack {
     // The unsubscribe link in campaign emails (functions/marketing/token.ts) points at this API.
     functions.jobs.fn.addEnvironment('PUBLIC_API_URL', this.api.url);
 
+    // Where an asynchronous invocation goes once Lambda's retries have failed (jobs, inbound mail,
+    // SES events, inbound SMS): one alarmed queue, replayed by an operator (docs/operations.md).
+    this.jobFailures = new Queue(this, 'JobFailures', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: config.removalPolicy,
+    });
+    Validations.of(this.jobFailures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the on-failure destination of asynchronous invocations (jobs, inbound mail, SES events, inbound SMS); a message in it raises an alarm and is inspected and replayed by an operator (docs/operations.md).',
+    });
     // Campaign email goes out with its own configuration set, whose SES events come back through
     // EventBridge's default bus to the ses-events function (the feedback loop).
-    const campaignEmail = new CampaignEmailEvents(this, 'CampaignEmail', {
+    const campaignEmail = this.campaignEmail = new CampaignEmailEvents(this, 'CampaignEmail', {
       handler: functions['ses-events'].fn,
       senders: [functions.jobs.fn],
+      // A bounce or complaint the function failed to apply must not be lost: suppression depends on it.
+      onFailure: new SqsDestination(this.jobFailures),
       trackingDomain: config.sesTrackingDomain,
       removalPolicy: config.removalPolicy,
     });
@@ -121,6 +137,13 @@ export class AppStack extends Stack {
     functions.signup.fn.addEnvironment('PUBLIC_API_URL', this.api.url);
     // Replies to the SMS number (STOP) arrive on the two-way topic and go to the sms-inbound handler.
     this.smsInbound = new SmsInbound(this, 'SmsInbound', { handler: functions['sms-inbound'].fn });
+    // SNS invokes it asynchronously: a STOP the function failed to apply (after Lambda's retries)
+    // is kept in the failure queue, and `npm run replay:marketing -- sms-inbound` applies it.
+    functions['sms-inbound'].fn.configureAsyncInvoke({
+      retryAttempts: JOBS_ASYNC_RETRIES,
+      maxEventAge: Duration.hours(6),
+      onFailure: new SqsDestination(this.jobFailures),
+    });
     // The satisfaction survey's rating links (functions/service-desk/csat.ts), sent when a ticket is resolved.
     functions.tickets.fn.addEnvironment('PUBLIC_API_URL', this.api.url);
 
@@ -146,16 +169,6 @@ export class AppStack extends Stack {
 
     new WebhookDelivery(this, 'Webhooks', { bus: data.events.bus, deliverer: functions['webhooks-deliverer'].fn, removalPolicy: config.removalPolicy });
 
-    this.jobFailures = new Queue(this, 'JobFailures', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: config.removalPolicy,
-    });
-    Validations.of(this.jobFailures).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the on-failure destination of the jobs function\'s asynchronous invocations; a message in it raises an alarm and is inspected by an operator (docs/operations.md).',
-    });
     // Scheduler invokes the jobs function asynchronously: function errors are retried by Lambda,
     // then recorded in the failure queue, never dropped silently. Jobs are safe to run twice.
     functions.jobs.fn.configureAsyncInvoke({

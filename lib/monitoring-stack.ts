@@ -45,6 +45,7 @@ export class MonitoringStack extends Stack {
       deadLetterQueues: {
         ScheduleDeadLetters: app.schedules.deadLetterQueue,
         JobFailures: app.jobFailures,
+        CampaignEmailEventDeadLetters: app.campaignEmail.deadLetters,
       },
       scheduleGroupName: app.schedules.group.scheduleGroupName,
       heartbeatJob: HEARTBEAT_JOB,

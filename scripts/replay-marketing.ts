@@ -48,8 +48,14 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** A message body: parsed when it is JSON text (an SQS Body), else as it is. */
-const body = (value: unknown): unknown => (typeof value === 'string' ? parseJson(value) : value);
+/**
+ * A message body: parsed when it is JSON text (an SQS Body), else as it is. A Lambda on-failure
+ * destination record (the failure queue's messages: `requestPayload` is the event the function
+ * failed on) is unwrapped to that event.
+ */
+const body = (value: unknown): unknown => unwrapFailure(typeof value === 'string' ? parseJson(value) : value);
+const unwrapFailure = (value: unknown): unknown =>
+  isRecord(value) && 'requestPayload' in value && isRecord(value.requestContext) ? value.requestPayload : value;
 
 /** The dead letters of a saved file: SQS receive-message output, a JSON array or JSON lines. */
 export function deadLetters(text: string): unknown[] {
@@ -60,7 +66,7 @@ export function deadLetters(text: string): unknown[] {
   return values.flatMap((v) => {
     if (isRecord(v) && Array.isArray(v.Messages)) return v.Messages.map((m: unknown) => body(isRecord(m) ? m.Body : undefined));
     if (isRecord(v) && 'Body' in v && !('detail' in v)) return [body(v.Body)];
-    return [v];
+    return [unwrapFailure(v)];
   });
 }
 

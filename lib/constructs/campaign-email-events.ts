@@ -2,7 +2,7 @@ import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IDestination, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ConfigurationSet, EmailSendingEvent, EventDestination } from 'aws-cdk-lib/aws-ses';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -23,6 +23,11 @@ export interface CampaignEmailEventsProps {
   senders: IGrantable[];
   /** Custom redirect domain for open and click tracking; default SES's own (config `sesTrackingDomain`). */
   trackingDomain?: string;
+  /**
+   * Where an event goes when the function still fails after Lambda's two retries (the target's
+   * dead-letter queue only takes events EventBridge could not hand to Lambda at all).
+   */
+  onFailure?: IDestination;
   removalPolicy: RemovalPolicy;
 }
 
@@ -76,7 +81,7 @@ export class CampaignEmailEvents extends Construct {
       },
       targets: [new LambdaFunction(props.handler, { retryAttempts: 185, maxEventAge: Duration.hours(24), deadLetterQueue: this.deadLetters })],
     });
-    props.handler.configureAsyncInvoke?.({ retryAttempts: 2 });
+    props.handler.configureAsyncInvoke?.({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: props.onFailure });
 
     // Sending with a configuration set is authorised on the set as well as on the identity.
     const configurationSetArn = Stack.of(this).formatArn({ service: 'ses', resource: 'configuration-set', resourceName: this.configurationSet.configurationSetName });

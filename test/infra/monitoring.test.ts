@@ -61,7 +61,7 @@ describe('alarms', () => {
     expect(metricOf(alarmsLinking('publisher-iterator-age')[0]!)).toMatch(/IteratorAge/);
     expect(metricOf(alarmsLinking('failed-events')[0]!)).toMatch(/OnFailureDestinationDeliveredEventCount/);
     const dlqs = alarmsLinking('dead-letters');
-    expect(dlqs).toHaveLength(2);
+    expect(dlqs).toHaveLength(3);
     for (const alarm of dlqs) expect(alarm.Threshold).toBe(0);
     expect(alarmsLinking('schedule-failed').map(metricOf).sort()).toEqual(['InvocationDroppedCount', 'TargetErrorCount']);
     const heartbeat = alarmsLinking('job-heartbeat')[0]!;

@@ -270,6 +270,9 @@ describe('open-deals segments, audit entries and dead-letter replay', () => {
     const after = { stats: (await stats(id)).body, audit: await auditOf(`CONSENT#${p!.contactId}`) };
     expect(after.stats).toMatchObject({ complained: 1 });
     expect(await replay('ses-events', deadLetters(file), new Date())).toEqual({ duplicate: 1 });
+    // The same event as the failure queue keeps it (a Lambda on-failure record): unwrapped, still a duplicate.
+    const failure = { version: '1.0', requestContext: { functionArn: 'arn:aws:lambda:eu-west-1:1:function:ses-events', condition: 'RetriesExhausted', approximateInvokeCount: 3 }, requestPayload: event, responseContext: { statusCode: 200, functionError: 'Unhandled' } };
+    expect(await replay('ses-events', deadLetters(JSON.stringify({ Messages: [{ Body: JSON.stringify(failure) }] })), new Date())).toEqual({ duplicate: 1 });
     expect((await stats(id)).body).toMatchObject({ complained: 1 });
     expect(await auditOf(`CONSENT#${p!.contactId}`)).toHaveLength(after.audit.length);
     expect(await replay('ses-events', deadLetters('{"detail":{"eventType":"Bounce"}}'), new Date())).toEqual({ unreadable: 1 });
