@@ -205,6 +205,8 @@ export const EXAMPLE_OVERRIDES: Record<string, { request?: unknown; response?: u
   createWebhook: { request: { url: 'https://erp.example.com/crm-hook', events: ['deal.*', 'order.created'], fieldFilter: ['stageId', 'status'] }, response: { url: 'https://erp.example.com/crm-hook', events: ['deal.*', 'order.created'], fieldFilter: ['stageId', 'status'] } },
   updateWebhook: { request: { url: 'https://erp.example.com/crm-hook', events: ['deal.*'] }, response: { url: 'https://erp.example.com/crm-hook', events: ['deal.*'] } },
   putCommissionPlan: { request: { name: 'Sales 2026' }, response: { name: 'Sales 2026' } },
+  // A customers import: listId only goes with entity list-members.
+  createImport: { request: { entity: 'customers', listId: undefined, mapping: { Name: 'name', 'E-Mail': 'email', City: 'address.city' } } },
   putTerritories: {
     request: { rules: [{ id: 'berlin', name: 'Berlin and Brandenburg', match: { country: ['DE'], region: ['BE', 'BB'] }, ownerId: 'user-sales-1' }] },
   },

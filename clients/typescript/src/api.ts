@@ -1386,13 +1386,21 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Imports, newest first: the caller's own, or every import for a role with scope all (admins)
+         * @description **Permission `imports:manage`** (Import customers, contacts, leads, products or static-list members from CSV files (migration); rows are written with your own create/update permissions (own: imports you started)) — admin (all), manager (own), marketing (own). Refused with 403 for sales, service, analyst. Tokens of the portal user pool are not accepted (401).
+         *
+         *     **Scope `own`** (manager, marketing): own: the imports the caller started; all: every import.
+         *
+         *     Paginated: `limit` 1–100 (default 25); pass `nextCursor` back as `cursor` until it is null. A page may hold fewer than `limit` items when filters are combined — keep going until `nextCursor` is null.
+         */
+        get: operations["listImports"];
         put?: never;
         /**
-         * Create a CSV import (entity, column mapping, dedupe mode) and get a presigned URL to upload the file to
-         * @description **Permission `imports:manage`** (Import customers, contacts, leads or products from CSV files (migration); rows are written with your own create/update permissions (own: imports you started)) — admin (all), manager (own). Refused with 403 for sales, marketing, service, analyst. Tokens of the portal user pool are not accepted (401).
+         * Create a CSV import (entity — customers, contacts, leads, products, or list-members of a static list — column mapping, dedupe mode) and get a presigned URL to upload the file to
+         * @description **Permission `imports:manage`** (Import customers, contacts, leads, products or static-list members from CSV files (migration); rows are written with your own create/update permissions (own: imports you started)) — admin (all), manager (own), marketing (own). Refused with 403 for sales, service, analyst. Tokens of the portal user pool are not accepted (401).
          *
-         *     **Scope `own`** (manager): the import is the caller's; its rows are written with the caller's own create/update permissions (403 when the role lacks them).
+         *     **Scope `own`** (manager, marketing): the import is the caller's; its rows are written with the caller's own create/update permissions (403 when the role lacks them).
          *
          *     Safe to retry with an `Idempotency-Key` header.
          */
@@ -1412,9 +1420,9 @@ export interface paths {
         };
         /**
          * An import's state and counts (read, created, updated, skipped, rejected) and, when done, the rejected-rows CSV (presigned URL)
-         * @description **Permission `imports:manage`** (Import customers, contacts, leads or products from CSV files (migration); rows are written with your own create/update permissions (own: imports you started)) — admin (all), manager (own). Refused with 403 for sales, marketing, service, analyst. Tokens of the portal user pool are not accepted (401).
+         * @description **Permission `imports:manage`** (Import customers, contacts, leads, products or static-list members from CSV files (migration); rows are written with your own create/update permissions (own: imports you started)) — admin (all), manager (own), marketing (own). Refused with 403 for sales, service, analyst. Tokens of the portal user pool are not accepted (401).
          *
-         *     **Scope `own`** (manager): only imports the caller started; any other answers 404, exactly like an unknown id.
+         *     **Scope `own`** (manager, marketing): only imports the caller started; any other answers 404, exactly like an unknown id.
          */
         get: operations["getImport"];
         put?: never;
@@ -1436,9 +1444,9 @@ export interface paths {
         put?: never;
         /**
          * Dry run of the uploaded file's first rows: mapped values and per-row validation errors; writes nothing
-         * @description **Permission `imports:manage`** (Import customers, contacts, leads or products from CSV files (migration); rows are written with your own create/update permissions (own: imports you started)) — admin (all), manager (own). Refused with 403 for sales, marketing, service, analyst. Tokens of the portal user pool are not accepted (401).
+         * @description **Permission `imports:manage`** (Import customers, contacts, leads, products or static-list members from CSV files (migration); rows are written with your own create/update permissions (own: imports you started)) — admin (all), manager (own), marketing (own). Refused with 403 for sales, service, analyst. Tokens of the portal user pool are not accepted (401).
          *
-         *     **Scope `own`** (manager): only imports the caller started; any other answers 404, exactly like an unknown id.
+         *     **Scope `own`** (manager, marketing): only imports the caller started; any other answers 404, exactly like an unknown id.
          */
         post: operations["previewImport"];
         delete?: never;
@@ -1458,9 +1466,9 @@ export interface paths {
         put?: never;
         /**
          * Start importing the uploaded file (runs in the background, in chunks; follow it with GET)
-         * @description **Permission `imports:manage`** (Import customers, contacts, leads or products from CSV files (migration); rows are written with your own create/update permissions (own: imports you started)) — admin (all), manager (own). Refused with 403 for sales, marketing, service, analyst. Tokens of the portal user pool are not accepted (401).
+         * @description **Permission `imports:manage`** (Import customers, contacts, leads, products or static-list members from CSV files (migration); rows are written with your own create/update permissions (own: imports you started)) — admin (all), manager (own), marketing (own). Refused with 403 for sales, service, analyst. Tokens of the portal user pool are not accepted (401).
          *
-         *     **Scope `own`** (manager): only imports the caller started; any other answers 404, exactly like an unknown id.
+         *     **Scope `own`** (manager, marketing): only imports the caller started; any other answers 404, exactly like an unknown id.
          */
         post: operations["startImport"];
         delete?: never;
@@ -2087,6 +2095,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/portal/tickets/{id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The files of a ticket's public conversation, oldest first (never files of internal notes)
+         * @description **Permission `portal:read`** (Self-service portal: read your own customer's tickets with their public replies (never internal notes) and published knowledge-base articles (own: your customer's records only)) — customer (own). Only tokens of the portal user pool are accepted (staff tokens: 401).
+         *
+         *     **Scope `own`** (customer): only tickets of the customer named in your token; any other answers 404, exactly like an unknown id.
+         *
+         *     Paginated: `limit` 1–100 (default 25); pass `nextCursor` back as `cursor` until it is null. A page may hold fewer than `limit` items when filters are combined — keep going until `nextCursor` is null.
+         */
+        get: operations["portalListAttachments"];
+        put?: never;
+        /**
+         * Attach a file to one of your messages of the ticket: answers a presigned PUT (allowed types, ≤ 10 MiB, signed type and length)
+         * @description **Permission `portal:write`** (Self-service portal: open tickets for your own customer, reply to and rate them (own: your customer's tickets only)) — customer (own). Only tokens of the portal user pool are accepted (staff tokens: 401).
+         *
+         *     **Scope `own`** (customer): only tickets of the customer named in your token; any other answers 404, exactly like an unknown id.
+         */
+        post: operations["portalAttach"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/tickets/{id}/attachments/{attachmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A short-lived presigned download URL of a file of the public conversation
+         * @description **Permission `portal:read`** (Self-service portal: read your own customer's tickets with their public replies (never internal notes) and published knowledge-base articles (own: your customer's records only)) — customer (own). Only tokens of the portal user pool are accepted (staff tokens: 401).
+         *
+         *     **Scope `own`** (customer): only tickets of the customer named in your token; any other answers 404, exactly like an unknown id; a file of an internal note answers 404 too.
+         */
+        get: operations["portalDownloadAttachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/portal/tickets/{id}/messages": {
         parameters: {
             query?: never;
@@ -2113,6 +2173,30 @@ export interface paths {
          *     Safe to retry with an `Idempotency-Key` header.
          */
         post: operations["portalReply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/tickets/{id}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rate a resolved ticket (1–5, optional comment): its satisfaction survey, once — a second rating is a 409 and the first stands
+         * @description **Permission `portal:write`** (Self-service portal: open tickets for your own customer, reply to and rate them (own: your customer's tickets only)) — customer (own). Only tokens of the portal user pool are accepted (staff tokens: 401).
+         *
+         *     **Scope `own`** (customer): only tickets of the customer named in your token; any other answers 404, exactly like an unknown id.
+         *
+         *     Safe to retry with an `Idempotency-Key` header.
+         */
+        post: operations["portalRate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4779,10 +4863,11 @@ export interface components {
             /** @enum {string} */
             encoding: "utf-8" | "gb18030";
             /** @enum {string} */
-            entity: "customers" | "contacts" | "leads" | "products";
+            entity: "customers" | "contacts" | "leads" | "products" | "list-members";
             /** @description Why the import failed (e.g. the file is not valid UTF-8) */
             error?: string;
             id: string;
+            listId?: string;
             mapping: {
                 [key: string]: string;
             };
@@ -4842,14 +4927,21 @@ export interface components {
              */
             encoding?: "utf-8" | "gb18030";
             /**
-             * @description Record type of every row
+             * @description Record type of every row; list-members adds contacts to the static list `listId`
              * @enum {string}
              */
-            entity: "customers" | "contacts" | "leads" | "products";
+            entity: "customers" | "contacts" | "leads" | "products" | "list-members";
+            /** @description With entity list-members (and only then): the static list the rows' contacts join */
+            listId?: string;
             /** @description CSV header (exactly as in the file, BOM and surrounding spaces removed) → field. Columns not named here are ignored. */
             mapping: {
                 [key: string]: string;
             };
+        };
+        /** @description One page; pass nextCursor as cursor for the next (null at the end). */
+        ImportPage: {
+            items: components["schemas"]["Import"][];
+            nextCursor: string | null;
         };
         ImportPreview: {
             /** @enum {string} */
@@ -5124,6 +5216,7 @@ export interface components {
                 contracts: number;
                 deals: number;
                 orders: number;
+                quotes: number;
                 tasks: number;
                 tickets: number;
             };
@@ -5274,6 +5367,52 @@ export interface components {
              */
             updatedAt: string;
         };
+        /** @description A file of a public message of your ticket (files of the service desk's internal notes are never listed). */
+        PortalAttachment: {
+            contentType: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp (1900–2199)
+             */
+            createdAt: string;
+            fileName: string;
+            id: string;
+            messageId: string;
+            size: number;
+            /** @description Only in the answer to the POST: where to PUT the file */
+            upload?: {
+                /**
+                 * Format: date-time
+                 * @description ISO-8601 UTC timestamp (1900–2199)
+                 */
+                expiresAt: string;
+                /** @description Send exactly these headers with the PUT (they are signed) */
+                headers: {
+                    [key: string]: string;
+                };
+                /** @constant */
+                method: "PUT";
+                url: string;
+            };
+        };
+        PortalAttachmentCreate: {
+            /**
+             * @description One of the allowed types; the upload must send exactly this Content-Type
+             * @enum {string}
+             */
+            contentType: "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "application/pdf" | "text/plain" | "text/csv" | "application/vnd.openxmlformats-officedocument.wordprocessingml.document" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+            /** @description Shown to the downloader (Content-Disposition) */
+            fileName: string;
+            /** @description One of your own messages of this ticket (from: customer) */
+            messageId: string;
+            /** @description Bytes, 1–10485760; the upload must be exactly this long */
+            size: number;
+        };
+        /** @description One page; pass nextCursor as cursor for the next (null at the end). */
+        PortalAttachmentPage: {
+            items: components["schemas"]["PortalAttachment"][];
+            nextCursor: string | null;
+        };
         /** @description A public message of a ticket. Internal notes of the service desk are never listed. */
         PortalMessage: {
             body: string;
@@ -5298,6 +5437,23 @@ export interface components {
         PortalMessagePage: {
             items: components["schemas"]["PortalMessage"][];
             nextCursor: string | null;
+        };
+        /** @description The rating recorded for the ticket's satisfaction survey. */
+        PortalRating: {
+            comment?: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC timestamp (1900–2199)
+             */
+            ratedAt: string;
+            rating: number;
+            ticketId: string;
+        };
+        /** @description Your rating of a resolved ticket; the first rating stands (a second one is a 409). */
+        PortalRatingCreate: {
+            comment?: string;
+            /** @description 1 (poor) to 5 (excellent) */
+            rating: number;
         };
         /** @description A ticket as its customer sees it: no assignee, queue, SLA clocks or staff ids. */
         PortalTicket: {
@@ -5825,6 +5981,18 @@ export interface components {
                 max?: number;
                 min?: number;
             };
+            /** @description Customers with (or without) an open deal, optionally in some pipelines or of at least an amount; read from the open-deals index (docs/marketing.md, "What a segment costs") */
+            openDeals?: {
+                /** @description true: customers with at least one open deal matching the rest of this rule; false: customers with none */
+                has: boolean;
+                /** @description Only open deals of at least this amount (integer minor units) in this currency */
+                minAmount?: {
+                    amount: number;
+                    currency: string;
+                };
+                /** @description Only open deals in these pipelines */
+                pipelineIds?: string[];
+            };
             ownerIds?: string[];
             /** @description Only contacts whose SMS consent is one of these */
             smsConsent?: ("opted_in" | "opted_out" | "unknown")[];
@@ -5863,6 +6031,18 @@ export interface components {
                 currency: string;
                 max?: number;
                 min?: number;
+            };
+            /** @description Customers with (or without) an open deal, optionally in some pipelines or of at least an amount; read from the open-deals index (docs/marketing.md, "What a segment costs") */
+            openDeals?: {
+                /** @description true: customers with at least one open deal matching the rest of this rule; false: customers with none */
+                has: boolean;
+                /** @description Only open deals of at least this amount (integer minor units) in this currency */
+                minAmount?: {
+                    amount: number;
+                    currency: string;
+                };
+                /** @description Only open deals in these pipelines */
+                pipelineIds?: string[];
             };
             ownerIds?: string[];
             /** @description Only contacts whose SMS consent is one of these */
@@ -11162,7 +11342,8 @@ export interface operations {
                      *         "contracts": 1,
                      *         "tickets": 1,
                      *         "tasks": 1,
-                     *         "deals": 1
+                     *         "deals": 1,
+                     *         "quotes": 1
                      *       }
                      *     }
                      */
@@ -12915,6 +13096,78 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    listImports: {
+        parameters: {
+            query?: {
+                /** @description Opaque signed cursor from nextCursor */
+                cursor?: string;
+                /** @description Page size, 1–100 (default 25) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of results. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "imp_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
+                     *           "entity": "customers",
+                     *           "listId": "lst_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
+                     *           "state": "awaiting-upload",
+                     *           "dedupe": "skip",
+                     *           "encoding": "utf-8",
+                     *           "delimiter": ",",
+                     *           "mapping": {
+                     *             "customers:read": "Example customers:read"
+                     *           },
+                     *           "counts": {
+                     *             "read": 1,
+                     *             "created": 1,
+                     *             "updated": 1,
+                     *             "skipped": 1,
+                     *             "rejected": 1
+                     *           },
+                     *           "upload": {
+                     *             "url": "Example url",
+                     *             "method": "PUT",
+                     *             "expiresAt": "2026-03-02T09:30:00.000Z"
+                     *           },
+                     *           "rejectedRows": {
+                     *             "url": "Example url",
+                     *             "rows": 1,
+                     *             "expiresAt": "2026-03-02T09:30:00.000Z"
+                     *           },
+                     *           "error": "Example error",
+                     *           "createdAt": "2026-03-02T09:30:00.000Z",
+                     *           "createdBy": "user-sales-1",
+                     *           "updatedAt": "2026-03-02T09:30:00.000Z",
+                     *           "startedAt": "2026-03-02T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     createImport: {
         parameters: {
             query?: never;
@@ -12931,7 +13184,10 @@ export interface operations {
                  * @example {
                  *       "entity": "customers",
                  *       "mapping": {
-                 *         "customers:read": "DE"
+                 *         "customers:read": "DE",
+                 *         "Name": "name",
+                 *         "E-Mail": "email",
+                 *         "City": "address.city"
                  *       },
                  *       "dedupe": "skip",
                  *       "encoding": "utf-8",
@@ -12955,6 +13211,7 @@ export interface operations {
                      * @example {
                      *       "id": "imp_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
                      *       "entity": "customers",
+                     *       "listId": "lst_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
                      *       "state": "awaiting-upload",
                      *       "dedupe": "skip",
                      *       "encoding": "utf-8",
@@ -13026,6 +13283,7 @@ export interface operations {
                      * @example {
                      *       "id": "imp_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
                      *       "entity": "customers",
+                     *       "listId": "lst_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
                      *       "state": "awaiting-upload",
                      *       "dedupe": "skip",
                      *       "encoding": "utf-8",
@@ -13173,6 +13431,7 @@ export interface operations {
                      * @example {
                      *       "id": "imp_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
                      *       "entity": "customers",
+                     *       "listId": "lst_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
                      *       "state": "awaiting-upload",
                      *       "dedupe": "skip",
                      *       "encoding": "utf-8",
@@ -15351,6 +15610,180 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    portalListAttachments: {
+        parameters: {
+            query?: {
+                /** @description Opaque signed cursor from nextCursor */
+                cursor?: string;
+                /** @description Page size, 1–100 (default 25) */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description A record id; an id that cannot exist answers 404.
+                 * @example tkt_01JD3V6Q2M8X4K7N9P5R2T6W8Y
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of results. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "att_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
+                     *           "messageId": "msg_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
+                     *           "fileName": "Example file name",
+                     *           "contentType": "Example content type",
+                     *           "size": 1,
+                     *           "createdAt": "2026-03-02T09:30:00.000Z",
+                     *           "upload": {
+                     *             "method": "PUT",
+                     *             "url": "Example url",
+                     *             "headers": {
+                     *               "customers:read": "Example customers:read"
+                     *             },
+                     *             "expiresAt": "2026-03-02T09:30:00.000Z"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PortalAttachmentPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    portalAttach: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A record id; an id that cannot exist answers 404.
+                 * @example tkt_01JD3V6Q2M8X4K7N9P5R2T6W8Y
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "messageId": "msg_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
+                 *       "fileName": "Example file name",
+                 *       "contentType": "image/png",
+                 *       "size": 1
+                 *     }
+                 */
+                "application/json": components["schemas"]["PortalAttachmentCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "att_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
+                     *       "messageId": "msg_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
+                     *       "fileName": "Example file name",
+                     *       "contentType": "Example content type",
+                     *       "size": 1,
+                     *       "createdAt": "2026-03-02T09:30:00.000Z",
+                     *       "upload": {
+                     *         "method": "PUT",
+                     *         "url": "Example url",
+                     *         "headers": {
+                     *           "customers:read": "Example customers:read"
+                     *         },
+                     *         "expiresAt": "2026-03-02T09:30:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PortalAttachment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    portalDownloadAttachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example att_01JD3V6Q2M8X4K7N9P5R2T6W8Y */
+                attachmentId: string;
+                /**
+                 * @description A record id; an id that cannot exist answers 404.
+                 * @example tkt_01JD3V6Q2M8X4K7N9P5R2T6W8Y
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "Example id",
+                     *       "fileName": "Example file name",
+                     *       "contentType": "Example content type",
+                     *       "size": 1,
+                     *       "url": "Example url",
+                     *       "expiresAt": "2026-03-02T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AttachmentDownload"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     portalListMessages: {
         parameters: {
             query?: {
@@ -15449,6 +15882,66 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["PortalMessage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    portalRate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: within 24 h the same key and body replay the first response (header `Idempotent-Replayed: true`) and create nothing new; the same key with a different body is a 422, and a retry while the first is still running a 409. Keys are per user; a UUID is ideal. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description A record id; an id that cannot exist answers 404.
+                 * @example tkt_01JD3V6Q2M8X4K7N9P5R2T6W8Y
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "rating": 1,
+                 *       "comment": "Example comment"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PortalRatingCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ticketId": "tkt_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
+                     *       "rating": 1,
+                     *       "comment": "Example comment",
+                     *       "ratedAt": "2026-03-02T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PortalRating"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -17138,7 +17631,17 @@ export interface operations {
                      *             ],
                      *             "smsConsent": [
                      *               "opted_in"
-                     *             ]
+                     *             ],
+                     *             "openDeals": {
+                     *               "has": true,
+                     *               "pipelineIds": [
+                     *                 "pip_01JD3V6Q2M8X4K7N9P5R2T6W8Y"
+                     *               ],
+                     *               "minAmount": {
+                     *                 "currency": "EUR",
+                     *                 "amount": 125000
+                     *               }
+                     *             }
                      *           },
                      *           "plan": "Example plan",
                      *           "version": 3,
@@ -17210,7 +17713,17 @@ export interface operations {
                  *         ],
                  *         "smsConsent": [
                  *           "opted_in"
-                 *         ]
+                 *         ],
+                 *         "openDeals": {
+                 *           "has": true,
+                 *           "pipelineIds": [
+                 *             "pip_01JD3V6Q2M8X4K7N9P5R2T6W8Y"
+                 *           ],
+                 *           "minAmount": {
+                 *             "currency": "EUR",
+                 *             "amount": 125000
+                 *           }
+                 *         }
                  *       }
                  *     }
                  */
@@ -17268,7 +17781,17 @@ export interface operations {
                      *         ],
                      *         "smsConsent": [
                      *           "opted_in"
-                     *         ]
+                     *         ],
+                     *         "openDeals": {
+                     *           "has": true,
+                     *           "pipelineIds": [
+                     *             "pip_01JD3V6Q2M8X4K7N9P5R2T6W8Y"
+                     *           ],
+                     *           "minAmount": {
+                     *             "currency": "EUR",
+                     *             "amount": 125000
+                     *           }
+                     *         }
                      *       },
                      *       "plan": "Example plan",
                      *       "version": 3,
@@ -17351,7 +17874,17 @@ export interface operations {
                      *         ],
                      *         "smsConsent": [
                      *           "opted_in"
-                     *         ]
+                     *         ],
+                     *         "openDeals": {
+                     *           "has": true,
+                     *           "pipelineIds": [
+                     *             "pip_01JD3V6Q2M8X4K7N9P5R2T6W8Y"
+                     *           ],
+                     *           "minAmount": {
+                     *             "currency": "EUR",
+                     *             "amount": 125000
+                     *           }
+                     *         }
                      *       },
                      *       "plan": "Example plan",
                      *       "version": 3,
@@ -17427,7 +17960,17 @@ export interface operations {
                  *         ],
                  *         "smsConsent": [
                  *           "opted_in"
-                 *         ]
+                 *         ],
+                 *         "openDeals": {
+                 *           "has": true,
+                 *           "pipelineIds": [
+                 *             "pip_01JD3V6Q2M8X4K7N9P5R2T6W8Y"
+                 *           ],
+                 *           "minAmount": {
+                 *             "currency": "EUR",
+                 *             "amount": 125000
+                 *           }
+                 *         }
                  *       }
                  *     }
                  */
@@ -17484,7 +18027,17 @@ export interface operations {
                      *         ],
                      *         "smsConsent": [
                      *           "opted_in"
-                     *         ]
+                     *         ],
+                     *         "openDeals": {
+                     *           "has": true,
+                     *           "pipelineIds": [
+                     *             "pip_01JD3V6Q2M8X4K7N9P5R2T6W8Y"
+                     *           ],
+                     *           "minAmount": {
+                     *             "currency": "EUR",
+                     *             "amount": 125000
+                     *           }
+                     *         }
                      *       },
                      *       "plan": "Example plan",
                      *       "version": 3,
