@@ -18,9 +18,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { BatchWriteCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET } from '../local/env';
 import { startS3 } from '../local/engines/s3';
+import { exportCustomer, ItemWriter, plannedPuts } from './fixtures';
 import { arg, startLocalCrm } from './harness';
 
 const LIMIT_MB = 256;
@@ -75,44 +76,19 @@ async function main(): Promise<void> {
   const actor = { userId: 'bench', role: 'admin' as const, groups: ['admin'] };
   try {
     const t0 = Date.now();
-    let next = 0;
     let profileBytes = 0;
-    const load = async () => {
-      for (;;) {
-        const start = next;
-        if (start >= CUSTOMERS) return;
-        const end = Math.min(CUSTOMERS, start + 25);
-        next = end;
-        const puts: Record<string, unknown>[] = [];
-        for (let i = start; i < end; i++) {
-          const at = new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString();
-          const customer = {
-            id: newId('cus'), type: 'company' as const, name: `Export ${i} GmbH`, industry: 'Manufacturing', tier: 'ABCD'[i % 4]!, lifecycleStage: 'customer',
-            source: 'import', tags: i % 3 ? ['retail'] : [], ownerId: SALES_REPS[i % SALES_REPS.length]!.id, email: `info-${i}@export.example`, phone: `+49 30 ${1_000_000 + i}`,
-            address: { line1: `Street ${i}`, city: 'Berlin', postalCode: '10115', country: 'DE' }, contactCount: 0, contactsRev: 0, version: 1, createdAt: at, updatedAt: at, createdBy: actor.userId, updatedBy: actor.userId,
-          };
-          const tx = new Transaction();
-          addCustomerWrites(tx, undefined, customer, auditItem({ customerId: customer.id, entityType: 'customer', entityId: customer.id, action: 'created', actor, at: new Date(at), version: 1, changes: [], timeline: true }));
-          for (const planned of tx.planned) {
-            const put = 'Put' in planned && planned.Put && typeof planned.Put === 'object' && 'Item' in planned.Put ? planned.Put.Item : undefined;
-            if (put && typeof put === 'object') {
-              puts.push({ ...put });
-              if ('kind' in put && put.kind === 'customer') profileBytes += JSON.stringify(marshall(put, { removeUndefinedValues: true, convertClassInstanceToMap: true })).length;
-            }
-          }
-        }
-        for (let j = 0; j < puts.length; j += 25) {
-          let request: Record<string, unknown[]> | undefined = { [crm.tableName]: puts.slice(j, j + 25).map((Item) => ({ PutRequest: { Item } })) };
-          for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-            const res: BatchWriteCommandOutput = await crm.doc.send(new BatchWriteCommand({ RequestItems: request as never }));
-            request = res.UnprocessedItems && Object.keys(res.UnprocessedItems).length > 0 ? res.UnprocessedItems : undefined;
-            if (request) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
-          }
-        }
-        if (Math.floor(end / 10_000) !== Math.floor(start / 10_000)) out(`  loaded ${end} customers in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    const writer = new ItemWriter(crm.doc, crm.tableName);
+    for (let i = 0; i < CUSTOMERS; i++) {
+      const customer = exportCustomer(newId('cus'), i, SALES_REPS[i % SALES_REPS.length]!.id, actor.userId);
+      const tx = new Transaction();
+      addCustomerWrites(tx, undefined, customer, auditItem({ customerId: customer.id, entityType: 'customer', entityId: customer.id, action: 'created', actor, at: new Date(customer.createdAt), version: 1, changes: [], timeline: true }));
+      for (const put of plannedPuts(tx)) {
+        if (put.kind === 'customer') profileBytes += JSON.stringify(marshall(put, { removeUndefinedValues: true, convertClassInstanceToMap: true })).length;
+        await writer.push(put);
       }
-    };
-    await Promise.all(Array.from({ length: 4 }, load));
+      if (i % 10_000 === 9_999) out(`  loaded ${i + 1} customers in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    }
+    await writer.close();
     out(`Loaded ${CUSTOMERS} customers in ${((Date.now() - t0) / 1000).toFixed(0)} s (profile items ≈ ${Math.round(profileBytes / CUSTOMERS)} bytes each)`);
 
     // The export item as POST /v1/exports writes it (admin: personal data in clear).

@@ -54,9 +54,10 @@ export interface LocalCrm {
 
 /**
  * DynamoDB Local (on disk under `directory`, as `npm start` keeps it, or in memory) with a fresh
- * CRM table, and the handler environment pointing at it. Import handler modules only afterwards.
+ * CRM table, and the handler environment pointing at it (and at `ses`, e.g. bench/fixtures.ts's
+ * counting stub, for the job benchmarks). Import handler modules only afterwards.
  */
-export async function startLocalCrm(options: { directory?: string } = {}): Promise<LocalCrm> {
+export async function startLocalCrm(options: { directory?: string; ses?: string } = {}): Promise<LocalCrm> {
   // A generous start limit: benchmarks run on shared, loaded machines too.
   const engine = await startDynamoDbLocal({ port: await freePort(), startTimeoutMs: 180_000, ...(options.directory ? { directory: options.directory } : {}) });
   const tableName = `crm-bench-${randomBytes(3).toString('hex')}`;
@@ -64,7 +65,7 @@ export async function startLocalCrm(options: { directory?: string } = {}): Promi
   await ensureTable(raw, tableName);
   applyEnvironment(handlerEnvironment({
     tableName, stage: 'bench', cursorSecret: randomBytes(32).toString('hex'), eventBusName: 'crm-bench',
-    logLevel: process.env.LOG_LEVEL ?? 'ERROR', endpoints: { dynamodb: engine.endpoint },
+    logLevel: process.env.LOG_LEVEL ?? 'ERROR', endpoints: { dynamodb: engine.endpoint, ...(options.ses ? { ses: options.ses } : {}) },
   }));
   resetConfigForTests();
   const doc = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });

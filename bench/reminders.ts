@@ -8,18 +8,8 @@
  * Each fixture task has one reminder: the "due" ones a little before the scenario's run time, all
  * others a month later, so every run sees the whole table but only its due reminders.
  */
-import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ensureTable, startDynamoDbLocal } from '../local/engines/dynamodb';
-import { applyEnvironment, handlerEnvironment } from '../local/env';
-import { freePort } from '../local/ports';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { ItemWriter, markdownTable, startSesStub } from './fixtures';
+import { arg, startLocalCrm } from './harness';
 
 const TASKS = Number(arg('tasks', '100000'));
 const DUE = arg('due', '100,10000').split(',').map(Number);
@@ -29,27 +19,13 @@ const DAY = 24 * 60 * MIN;
 
 async function main() {
   if (DUE.reduce((a, b) => a + b, 0) > TASKS) throw new Error('More due reminders than tasks');
-  // A counting SES v2 stand-in: answers SendEmail with a message id.
-  let emails = 0;
-  const ses = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      emails += 1;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ MessageId: `bench-${emails}` }));
-    });
-  });
-  await new Promise<void>((done) => ses.listen(0, '127.0.0.1', done));
-  const sesEndpoint = `http://127.0.0.1:${(ses.address() as AddressInfo).port}`;
+  const ses = await startSesStub();
 
-  const engine = await startDynamoDbLocal({ port: await freePort() });
-  const tableName = `crm-bench-${randomBytes(3).toString('hex')}`;
-  const raw = engine.client();
-  await ensureTable(raw, tableName);
   // The stub answers at once; a high send rate keeps the limiter out of the figures (this bench
   // measures the database cost; bench/jobs.ts shows the budget and resume behaviour).
   process.env.SES_MAX_SEND_RATE ||= '2000';
-  applyEnvironment(handlerEnvironment({ tableName, stage: 'local', cursorSecret: 'bench', logLevel: 'ERROR', endpoints: { dynamodb: engine.endpoint, ses: sesEndpoint } }));
+  const crm = await startLocalCrm({ ses: ses.endpoint });
+  const { tableName } = crm;
 
   // Handler modules only after the environment is set.
   const { runReminders } = await import('../functions/tasks/reminders');
@@ -58,7 +34,7 @@ async function main() {
   const { taskStored, reminderStored } = await import('../functions/tasks/repository');
   const { newId } = await import('../functions/data/keys');
   const { registerUsers } = await import('../functions/notifications/profiles');
-  const doc = DynamoDBDocumentClient.from(raw);
+  const { doc } = crm;
 
   const base = Date.parse('2030-01-07T08:00:00.000Z');
   // Scenario k runs at base + k days; its due reminders lie in the minutes before that.
@@ -68,20 +44,7 @@ async function main() {
 
   console.log(`Writing ${TASKS.toLocaleString('en')} tasks with one reminder each …`);
   const started = Date.now();
-  const items: Record<string, unknown>[] = [];
-  let written = 0;
-  const flush = async (all = false) => {
-    const batches: Record<string, unknown>[][] = [];
-    while (items.length >= 25 || (all && items.length > 0)) batches.push(items.splice(0, 25));
-    await Promise.all(batches.map(async (batch) => {
-      let request: Record<string, any> | undefined = { [tableName]: batch.map((Item) => ({ PutRequest: { Item } })) };
-      while (request && Object.keys(request).length) {
-        const out: { UnprocessedItems?: Record<string, any> } = await doc.send(new BatchWriteCommand({ RequestItems: request }));
-        request = out.UnprocessedItems;
-      }
-      written += batch.length;
-    }));
-  };
+  const writer = new ItemWriter(doc, tableName);
   let index = 0;
   const dueSlots: number[] = [];
   DUE.forEach((count, k) => { for (let i = 0; i < count; i++) dueSlots.push(runAt[k + 1]! - MIN - (i % 60) * 1000); });
@@ -90,29 +53,27 @@ async function main() {
     const remindAt = new Date(index < dueSlots.length ? dueSlots[index]! : base + 60 * DAY + (i % 1440) * MIN).toISOString();
     index += 1;
     const createdAt = new Date(base - 30 * DAY).toISOString();
-    items.push(taskStored({
+    await writer.push(taskStored({
       id, title: `Bench task ${i}`, status: 'open', priority: 'normal', dueAt: remindAt, assigneeId: users[i % USERS]!.id,
       reminders: [{ n: 1, at: remindAt }], nextReminderNo: 2, version: 1, createdAt, updatedAt: createdAt, createdBy: 'bench', updatedBy: 'bench',
-    }));
-    items.push(reminderStored({ taskId: id, n: 1, remindAt, nextAt: remindAt, status: 'pending', attempts: 0, rev: 1 }));
-    if (items.length >= 25 * 16) await flush();
+    }), reminderStored({ taskId: id, n: 1, remindAt, nextAt: remindAt, status: 'pending', attempts: 0, rev: 1 }));
     if (i % 20_000 === 19_999) console.log(`  ${(i + 1).toLocaleString('en')} tasks, ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
-  await flush(true);
+  const written = await writer.close();
   const fixtureSeconds = (Date.now() - started) / 1000;
   console.log(`Fixture: ${written.toLocaleString('en')} items in ${fixtureSeconds.toFixed(0)} s\n`);
 
   const rows: string[][] = [];
   const scenarios = [0, ...DUE];
   for (let k = 0; k < scenarios.length; k++) {
-    const emailsBefore = emails;
+    const emailsBefore = ses.sent();
     const t0 = Date.now();
     // One run with a generous budget (not the schedule's 50 s), so each scenario is one run.
     const { result, usage } = await withDbUsage(() => runReminders(new Date(runAt[k]!), { budget: Budget.ofMs(600_000) }));
     const ms = Date.now() - t0;
     const count = (c: string) => usage.commands.filter((x) => x === c).length;
     rows.push([
-      scenarios[k]!.toLocaleString('en'), String(result.delivered), String(emails - emailsBefore), String(usage.requests),
+      scenarios[k]!.toLocaleString('en'), String(result.delivered), String(ses.sent() - emailsBefore), String(usage.requests),
       `${count('Query')} / ${count('UpdateItem')} / ${count('BatchGetItem')} / ${count('TransactWriteItems')}`,
       usage.readUnits.toFixed(1), usage.writeUnits.toFixed(1),
       scenarios[k] ? (usage.requests / scenarios[k]!).toFixed(2) : '-', (ms / 1000).toFixed(1),
@@ -123,17 +84,12 @@ async function main() {
   }
 
   const header = ['due', 'delivered', 'emails', 'DDB requests', 'Query / Update / BatchGet / TransactWrite', 'RCU', 'WCU', 'requests per due', 'seconds'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   console.log(`Reminder job per run, ${TASKS.toLocaleString('en')} tasks in the table (DynamoDB Local, stub SES):\n`);
-  console.log(line(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const row of rows) console.log(line(row));
+  console.log(markdownTable(header, rows));
   console.log('\nRCU/WCU as DynamoDB Local reports them (on-demand capacity units; TransactWrite counts 2 WCU per item KB).');
 
   ses.close();
-  raw.destroy();
-  await engine.stop();
+  await crm.stop();
 }
 
 main().catch((err) => {

@@ -4,9 +4,12 @@
  * (test/budget/bundles.test.ts) both read these options, so the size the test measures is the
  * size that ships.
  */
+import { copyFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BuildOptions } from 'esbuild';
-import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { AssetHashType, DockerImage } from 'aws-cdk-lib';
+import { Code } from 'aws-cdk-lib/aws-lambda';
+import { buildSync, type BuildOptions } from 'esbuild';
+import { REPO_ROOT } from './paths';
 
 /** Node.js major version the bundle targets; must not exceed the Lambda runtime's. */
 export const NODE_TARGET = 'node22';
@@ -31,6 +34,13 @@ export const ESM_REQUIRE_BANNER =
  * esbuild options for one feature bundle. Minified ESM with an external source map (without
  * embedded sources, so the map stays small and the code is not duplicated into the artifact);
  * `module` before `main` so dependencies' ESM builds are picked and tree-shaken.
+ *
+ * Code splitting: what a function reaches only through `import()` — the S3, SES and SMS clients
+ * (functions/aws/sdk.ts), handlebars, markdown-it, the Parquet writer, csv-parse, postal-mime —
+ * goes into its own file under `chunks/`, which Node reads and parses only when that path first
+ * runs. In one file, esbuild wraps such code in a lazy initialiser, but V8 still has to read past
+ * all of it at every cold start (docs/performance.md). The entry file is `index.mjs` in the asset
+ * (`[name]` of the entry in other builds); its chunks sit next to it.
  */
 export const ESBUILD_OPTIONS = {
   bundle: true,
@@ -44,31 +54,41 @@ export const ESBUILD_OPTIONS = {
   external: EXTERNAL_MODULES,
   banner: { js: ESM_REQUIRE_BANNER },
   outExtension: { '.js': '.mjs' },
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
 } as const satisfies BuildOptions;
 
 /**
- * The same options in the shape NodejsFunction takes. `files` (relative to the repository root)
- * are copied next to the bundle, for code that reads them at run time (FeatureDef.files).
+ * A feature function's code asset: `entry` (relative to the repository root) built with
+ * ESBUILD_OPTIONS into `index.mjs` plus its chunks, and `files` (relative to the repository root)
+ * copied next to it, for code that reads them at run time (FeatureDef.files). Handler:
+ * `index.handler`.
+ *
+ * Built here rather than by NodejsFunction's own bundling, which always passes esbuild an
+ * `--outfile` and so cannot split code (splitting needs an output directory). esbuild runs in
+ * this process (it is a dev dependency); the asset is hashed by its output, as NodejsFunction does.
  */
-export function cdkBundlingOptions(files: readonly string[] = []): BundlingOptions {
-  return {
-    ...(files.length > 0 && {
-      commandHooks: {
-        beforeBundling: () => [],
-        beforeInstall: () => [],
-        afterBundling: (inputDir: string, outputDir: string) =>
-          files.map((file) => `cp "${path.posix.join(inputDir, file)}" "${path.posix.join(outputDir, path.posix.basename(file))}"`),
+export function featureCode(entry: string, files: readonly string[] = []): Code {
+  return Code.fromAsset(REPO_ROOT, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Only used if local bundling is impossible, which it never is with esbuild installed.
+      image: DockerImage.fromRegistry('dummy'),
+      command: ['bash', '-c', 'echo "feature bundles are built locally with esbuild (lib/bundling.ts)" >&2; exit 1'],
+      local: {
+        tryBundle(outputDir: string): boolean {
+          buildSync({
+            ...ESBUILD_OPTIONS,
+            external: [...ESBUILD_OPTIONS.external],
+            entryPoints: [{ in: path.join(REPO_ROOT, entry), out: 'index' }],
+            outdir: outputDir,
+            absWorkingDir: REPO_ROOT,
+            logLevel: 'warning',
+          });
+          for (const file of files) copyFileSync(path.join(REPO_ROOT, file), path.join(outputDir, path.basename(file)));
+          return true;
+        },
       },
-    }),
-    format: OutputFormat.ESM,
-    target: ESBUILD_OPTIONS.target,
-    minify: ESBUILD_OPTIONS.minify,
-    sourceMap: ESBUILD_OPTIONS.sourcemap,
-    sourcesContent: ESBUILD_OPTIONS.sourcesContent,
-    mainFields: [...ESBUILD_OPTIONS.mainFields],
-    // Explicit: left undefined, NodejsFunction marks @aws-sdk/* external on Node ≥ 18 runtimes.
-    externalModules: [...ESBUILD_OPTIONS.external],
-    bundleAwsSDK: true,
-    banner: ESBUILD_OPTIONS.banner.js,
-  };
+    },
+  });
 }

@@ -15,8 +15,7 @@ import './sdk-warning';
 import { join } from 'node:path';
 import { SCHEDULES } from '../functions/api/schedules';
 import { TABLE_SPEC } from '../functions/data/table';
-import { ensureTable, startDynamoDbLocal } from './engines/dynamodb';
-import { type LocalSes, startSes } from './engines/ses';
+import type { LocalSes } from './engines/ses';
 import { applyEnvironment, handlerEnvironment } from './env';
 import { dataDir } from './paths';
 import { freePort } from './ports';
@@ -65,6 +64,9 @@ async function main(args: string[]): Promise<number> {
     tableName = running.tableName;
     process.stderr.write(`Using the running CRM (pid ${running.pid}).\n`);
   } else {
+    // Loaded only without a running CRM: the SES stand-in alone is over half a second of CPU,
+    // which every job run against `npm start` (the README's walk-throughs) would pay for nothing.
+    const [{ ensureTable, startDynamoDbLocal }, { startSes }] = await Promise.all([import('./engines/dynamodb'), import('./engines/ses')]);
     const engine = await startDynamoDbLocal({ port: await freePort(), directory: join(dir, 'dynamodb') });
     // Without the running CRM there is no inbox to deliver to: a temporary local SES catches the
     // mail, and what it caught is listed when the job ends.

@@ -23,7 +23,6 @@ import {
 } from 'jose';
 import { handler as preTokenGeneration } from '../functions/auth/pre-token';
 import type { Role } from '../functions/security/permissions';
-import { lambdaContext, loadHandler } from './lambda';
 
 /** The local user pool's id (`<region>_<name>`, as Cognito's are). */
 export const LOCAL_USER_POOL_ID = 'us-east-1_LocalCrm';
@@ -174,7 +173,10 @@ export async function localIssuer(options: { dataDir?: string } = {}): Promise<L
     // No groups in the portal pool: the trigger gives every portal token the `customer` group.
     const base = cognitoAccessToken({ sub: subject.sub, groups: [], username: subject.username }, { ...overrides, now, clientId, issuer: overrides.issuer ?? LOCAL_PORTAL_ISSUER });
     const event = portalPreTokenEvent(subject, clientId, overrides.triggerSource ?? 'TokenGeneration_Authentication', overrides.scopes);
-    // Run as the trigger's own function would, within its table grants (local/iam.ts).
+    // Run as the trigger's own function would, within its table grants (local/iam.ts). Imported
+    // here, not at the top: it brings the DynamoDB client and the grant checks, about half a
+    // second of CPU that every `npm run token` for a staff role would pay for nothing.
+    const { lambdaContext, loadHandler } = await import('./lambda');
     const trigger = await loadHandler('auth-portal-pre-token');
     const result = await trigger(event, lambdaContext('auth-portal-pre-token')) as PreTokenGenerationV2TriggerEvent;
     const payload = applyAccessTokenOverrides(base, result?.response?.claimsAndScopeOverrideDetails);

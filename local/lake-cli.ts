@@ -16,8 +16,6 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { TABLE_SPEC } from '../functions/data/table';
 import { lakeTables } from '../functions/analytics/lake';
 import { SAVED_QUERIES } from '../functions/analytics/queries';
-import { ensureTable, startDynamoDbLocal } from './engines/dynamodb';
-import { startS3 } from './engines/s3';
 import { LOCAL_CREDENTIALS, LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, LOCAL_REGION } from './env';
 import { exportTable, openLake, refreshLake } from './lake';
 import { dataDir } from './paths';
@@ -41,6 +39,8 @@ export async function runLocalExport(dir = dataDir()): Promise<LocalExportResult
     let s3Endpoint = running?.s3;
     const tableName = running?.tableName ?? (process.env.TABLE_NAME || TABLE_SPEC.logicalName);
     if (!dynamodbEndpoint) {
+      // The engines' modules (s3rver above all) load only when no CRM runs: the export process's memory budget is 256 MB.
+      const { ensureTable, startDynamoDbLocal } = await import('./engines/dynamodb');
       const engine = await startDynamoDbLocal({ port: await freePort(), directory: join(dir, 'dynamodb') });
       stops.push(() => engine.stop());
       dynamodbEndpoint = engine.endpoint;
@@ -49,6 +49,7 @@ export async function runLocalExport(dir = dataDir()): Promise<LocalExportResult
       client.destroy();
     }
     if (!s3Endpoint) {
+      const { startS3 } = await import('./engines/s3');
       const s3 = await startS3({ directory: join(dir, 's3'), buckets: [LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET] });
       stops.push(() => s3.stop());
       s3Endpoint = s3.endpoint;

@@ -49,6 +49,8 @@ export interface ExportOptions {
   segments?: number;
   /** A local directory for the files before upload. */
   workDir: string;
+  /** Items per data file (a segment writes as many files as it needs). */
+  maxItemsPerFile?: number;
 }
 
 /** Full export of the table in DynamoDB's export format, into the local S3 bucket. */
@@ -60,34 +62,46 @@ export async function exportTable(options: ExportOptions): Promise<ExportResult>
   const dir = join(options.workDir, 'exports', exportId);
   mkdirSync(join(dir, 'data'), { recursive: true });
 
-  const files = await Promise.all(Array.from({ length: segments }, async (_, segment) => {
-    const name = `${randomUUID()}.json.gz`;
-    const path = join(dir, 'data', name);
-    const gzip = createGzip();
-    const out = createWriteStream(path);
-    const done = pipeline(gzip, out);
-    let itemCount = 0;
+  // Each segment streams its pages into gzip files of at most `maxItemsPerFile` items (as
+  // DynamoDB writes several data files per export) and uploads each one as soon as it is full:
+  // Node holds one page and one finished file per segment, whatever the table's size.
+  const maxItemsPerFile = options.maxItemsPerFile ?? 50_000;
+  const perSegment = await Promise.all(Array.from({ length: segments }, async (_, segment) => {
+    const written: DataFile[] = [];
+    let file: { name: string; path: string; gzip: ReturnType<typeof createGzip>; done: Promise<void>; itemCount: number } | undefined;
+    const open = () => {
+      const name = `${randomUUID()}.json.gz`;
+      const path = join(dir, 'data', name);
+      const gzip = createGzip();
+      return { name, path, gzip, done: pipeline(gzip, createWriteStream(path)), itemCount: 0 };
+    };
+    const close = async () => {
+      if (!file) return;
+      const { name, path, gzip, done, itemCount } = file;
+      file = undefined;
+      gzip.end();
+      await done;
+      written.push(await uploadDataFile(options, `${prefix}/data/${name}`, path, itemCount));
+    };
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await options.dynamodb.send(new ScanCommand({
         TableName: options.tableName, Segment: segment, TotalSegments: segments, ExclusiveStartKey: start, Limit: 500,
       }));
       for (const item of page.Items ?? []) {
-        if (!gzip.write(`${JSON.stringify({ Item: item })}\n`)) await once(gzip, 'drain');
-        itemCount += 1;
+        file ??= open();
+        if (!file.gzip.write(`${JSON.stringify({ Item: item })}\n`)) await once(file.gzip, 'drain');
+        file.itemCount += 1;
+        if (file.itemCount >= maxItemsPerFile) await close();
       }
       start = page.LastEvaluatedKey;
     } while (start);
-    gzip.end();
-    await done;
-    const key = `${prefix}/data/${name}`;
-    const bytes = statSync(path).size;
-    const md5 = await fileMd5(path);
-    // A buffer, not a stream: the SDK sends streams aws-chunked with a checksum trailer, which
-    // s3rver stores verbatim. One gzipped segment file is a few MB even at 100k customers.
-    await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: readFileSync(path) }));
-    return { key, itemCount, bytes, md5 };
+    // An empty segment still writes one (empty) file, as DynamoDB does for an empty table.
+    if (written.length === 0) file ??= open();
+    await close();
+    return written;
   }));
+  const files = perSegment.flat();
 
   const itemCount = files.reduce((n, f) => n + f.itemCount, 0);
   const manifestFiles = files.map((f) => JSON.stringify({ itemCount: f.itemCount, md5Checksum: f.md5, etag: f.md5, dataFileS3Key: f.key })).join('\n');
@@ -113,10 +127,19 @@ export async function exportTable(options: ExportOptions): Promise<ExportResult>
   return { exportId, prefix, itemCount, files: files.map(({ key, itemCount: n, bytes }) => ({ key, itemCount: n, bytes })) };
 }
 
-async function fileMd5(path: string): Promise<string> {
-  const hash = createHash('md5');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+interface DataFile { key: string; itemCount: number; bytes: number; md5: string }
+
+/**
+ * Uploads one finished data file and deletes the local copy. A buffer, not a stream: the SDK sends
+ * streams aws-chunked with a checksum trailer, which s3rver stores verbatim. The buffer is bounded
+ * by `maxItemsPerFile` (≈ 3 MB gzipped at 50,000 items).
+ */
+async function uploadDataFile(options: ExportOptions, key: string, path: string, itemCount: number): Promise<DataFile> {
+  const body = readFileSync(path);
+  const md5 = createHash('md5').update(body).digest('hex');
+  await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: body }));
+  rmSync(path, { force: true });
+  return { key, itemCount, bytes: body.length, md5 };
 }
 
 export interface RefreshOptions {
@@ -142,6 +165,18 @@ export interface RefreshResult {
   tables: Record<string, number>;
 }
 
+/**
+ * DuckDB inside the export process: its memory is bounded and what does not fit spills to
+ * `<work>/spill`, so the process (Node with tsx, the SDK and DuckDB's library take ≈ 150 MB
+ * before the first item) stays within 256 MB whatever the table's size (bench/export.ts). The
+ * need is per vector of 2,048 items, not per table: reading the JSON files takes 16 MB buffers and
+ * each JSON extraction holds a vector's parsed items (hence one multi-path extraction per item,
+ * functions/analytics/lake.ts); 64 MB was too little for that, 96 MB leaves room. One thread: each
+ * thread holds its own buffers, and the statements are I/O- and JSON-bound anyway. Insertion order
+ * is not kept: the Parquet files are written sorted.
+ */
+const LAKE_DUCKDB_CONFIG = { memory_limit: '96MB', threads: '1', preserve_insertion_order: 'false' };
+
 const sqlPath = (path: string) => `'${path.replace(/'/g, "''")}'`;
 
 /**
@@ -158,14 +193,15 @@ const sqlPath = (path: string) => `'${path.replace(/'/g, "''")}'`;
 export async function refreshLake(options: RefreshOptions): Promise<RefreshResult> {
   const work = join(options.lakeDir, 'work', randomUUID());
   mkdirSync(work, { recursive: true });
-  const instance = await DuckDBInstance.create(join(options.lakeDir, 'lake.duckdb'));
+  const instance = await DuckDBInstance.create(join(options.lakeDir, 'lake.duckdb'), { ...LAKE_DUCKDB_CONFIG, temp_directory: join(work, 'spill') });
   const db = await instance.connect();
   try {
     const jsonFiles = await downloadExport(options.s3, options.bucket, options.prefix, work, 'full');
     const full = jsonFiles.length
       ? `read_json([${jsonFiles.map(sqlPath).join(', ')}], format = 'newline_delimited', columns = {Item: 'JSON'})`
       : `(SELECT CAST(NULL AS JSON) AS Item WHERE false)`;
-    await db.run(`CREATE OR REPLACE TEMP TABLE scan AS SELECT json_extract_string(Item, '$.pk.S') AS pk, json_extract_string(Item, '$.sk.S') AS sk, Item FROM ${full}`);
+    // One multi-path extraction: DuckDB parses the item once, not once per key attribute.
+    await db.run(`CREATE OR REPLACE TEMP TABLE scan AS SELECT k[1] AS pk, k[2] AS sk, Item FROM (SELECT json_extract_string(Item, ['$.pk.S', '$.sk.S']) AS k, Item FROM ${full})`);
     const first = (await db.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM information_schema.tables WHERE table_name = 'raw_items'`)).getRowObjects()[0]!.n === 0;
     let result: RefreshResult;
     await db.run('BEGIN TRANSACTION');
@@ -186,8 +222,9 @@ export async function refreshLake(options: RefreshOptions): Promise<RefreshResul
         for (const table of lakeTables()) {
           for (const statement of mergeSql(table, quoteIdent(table.name), 'changes', 'duckdb', options.salt)) await db.run(statement);
         }
-        await db.run('DELETE FROM raw_items');
-        await db.run('INSERT INTO raw_items SELECT * FROM scan');
+        // Only the changed keys are rewritten: the snapshot stays the export's state at a cost in proportion to the window.
+        await db.run('DELETE FROM raw_items o USING changed_keys c WHERE o.pk = c.pk AND o.sk = c.sk');
+        await db.run('INSERT INTO raw_items SELECT n.pk, n.sk, n.Item FROM scan n JOIN changed_keys c ON n.pk = c.pk AND n.sk = c.sk');
         result = { mode: 'incremental', incrementalPrefix: incremental.prefix, changes: incremental.itemCount, tables: {} };
       }
       await options.beforeCommit?.();
@@ -228,7 +265,8 @@ async function downloadExport(s3: S3Client, bucket: string, prefix: string, work
 
 /**
  * The window's changes between `raw_items` (the last run) and `scan` (now), written to the local
- * S3 as an incremental export in DynamoDB's format (export view NEW_AND_OLD_IMAGES).
+ * S3 as an incremental export in DynamoDB's format (export view NEW_AND_OLD_IMAGES). Leaves the
+ * window's keys in the temp table `changed_keys`.
  */
 async function writeIncrementalExport(db: DuckDBConnection, options: RefreshOptions, work: string): Promise<{ prefix: string; itemCount: number }> {
   const now = options.now ?? new Date();
@@ -236,16 +274,24 @@ async function writeIncrementalExport(db: DuckDBConnection, options: RefreshOpti
   const prefix = `${EXPORT_PREFIX}/AWSDynamoDB/${exportId}`;
   const file = join(work, `${randomUUID()}.json`);
   const micros = `${now.getTime()}000`;
+  // The changed keys first, comparing a 128-bit digest of each item: the join carries keys and
+  // digests, not whole items, so it stays small (and spills) at any table size.
+  await db.run(`CREATE OR REPLACE TEMP TABLE changed_keys AS
+    SELECT coalesce(n.pk, o.pk) AS pk, coalesce(n.sk, o.sk) AS sk
+    FROM (SELECT pk, sk, md5_number(CAST(Item AS VARCHAR)) AS digest FROM scan) n
+    FULL OUTER JOIN (SELECT pk, sk, md5_number(CAST(Item AS VARCHAR)) AS digest FROM raw_items) o ON n.pk = o.pk AND n.sk = o.sk
+    WHERE n.pk IS NULL OR o.pk IS NULL OR n.digest <> o.digest`);
   // One line per changed key, written by DuckDB (no rows held in Node). JSON-typed columns are
   // written inline; a deletion's NewImage is left out, as DynamoDB does.
   await db.run(`COPY (
     SELECT
       json_object('WriteTimestampMicros', json_object('N', '${micros}')) AS Metadata,
-      json_object('pk', json_object('S', coalesce(n.pk, o.pk)), 'sk', json_object('S', coalesce(n.sk, o.sk))) AS Keys,
+      json_object('pk', json_object('S', c.pk), 'sk', json_object('S', c.sk)) AS Keys,
       n.Item AS NewImage,
       o.Item AS OldImage
-    FROM scan n FULL OUTER JOIN raw_items o ON n.pk = o.pk AND n.sk = o.sk
-    WHERE n.pk IS NULL OR o.pk IS NULL OR CAST(n.Item AS VARCHAR) <> CAST(o.Item AS VARCHAR)
+    FROM changed_keys c
+    LEFT JOIN scan n ON n.pk = c.pk AND n.sk = c.sk
+    LEFT JOIN raw_items o ON o.pk = c.pk AND o.sk = c.sk
   ) TO ${sqlPath(file)} (FORMAT json)`);
   const gz = `${file}.gz`;
   await pipeline(createReadStream(file), createGzip(), createWriteStream(gz));

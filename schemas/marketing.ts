@@ -230,6 +230,15 @@ export const ListMemberPage = once(() => pageOf(ListMember(), 'ListMemberPage'))
 
 export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'sending', 'paused', 'sent', 'cancelled'] as const;
 
+const CampaignAudience = once(() => z
+  .strictObject({
+    segmentIds: z.optional(z.array(Id('seg')).check(z.maxLength(10))),
+    listIds: z.optional(z.array(Id('lst')).check(z.maxLength(10))),
+  })
+  .check(z.refine((a) => (a.segmentIds?.length ?? 0) + (a.listIds?.length ?? 0) > 0, 'Name at least one segment or list')));
+const ConsentPolicy = once(() => z.enum(['opted_in', 'not_opted_out']).check(z.meta({ description: '`opted_in` (default): only contacts who opted in; `not_opted_out`: also contacts whose consent is unknown (e.g. existing B2B customers). Opted-out contacts and suppressed addresses never receive anything.' })));
+const SendRate = once(() => z.number().check(z.minimum(0.1), z.maximum(1000), z.meta({ description: 'At most this many emails per second (never above the SES account\'s rate)' })));
+
 export const CampaignCreate = once(() => z
   .strictObject({
     name: text(200),
@@ -237,14 +246,29 @@ export const CampaignCreate = once(() => z
     budget: z.optional(MoneyInput()),
     channel: z.enum(['email', 'sms']).check(z.meta({ description: '`email`: the template as an email to the contacts\' addresses; `sms`: the template\'s text part (plus "Reply STOP to opt out") as an SMS to their phone numbers, through AWS End User Messaging SMS, honouring SMS consent' })),
     templateId: Id('tpl'),
-    audience: z.strictObject({
-      segmentIds: z.optional(z.array(Id('seg')).check(z.maxLength(10))),
-      listIds: z.optional(z.array(Id('lst')).check(z.maxLength(10))),
-    }).check(z.refine((a) => (a.segmentIds?.length ?? 0) + (a.listIds?.length ?? 0) > 0, 'Name at least one segment or list')),
-    consentPolicy: z.optional(z.enum(['opted_in', 'not_opted_out']).check(z.meta({ description: '`opted_in` (default): only contacts who opted in; `not_opted_out`: also contacts whose consent is unknown (e.g. existing B2B customers). Opted-out contacts and suppressed addresses never receive anything.' }))),
-    sendRatePerSecond: z.optional(z.number().check(z.minimum(0.1), z.maximum(1000), z.meta({ description: 'At most this many emails per second (never above the SES account\'s rate)' }))),
+    audience: CampaignAudience(),
+    consentPolicy: z.optional(ConsentPolicy()),
+    sendRatePerSecond: z.optional(SendRate()),
   })
   .check(z.meta({ id: 'CampaignCreate' })));
+
+/**
+ * `PATCH /v1/campaigns/{id}` (draft, scheduled, or paused before it started): a field left out
+ * stays; `null` clears `goal`, `budget` or `sendRatePerSecond`; `audience` replaces the whole
+ * audience. `channel` is fixed at creation (the template and consent were chosen for it).
+ */
+export const CampaignPatch = once(() => z
+  .strictObject({
+    name: z.optional(text(200)),
+    goal: z.optional(z.nullable(text(500))),
+    budget: z.optional(z.nullable(MoneyInput())),
+    templateId: z.optional(Id('tpl')),
+    audience: z.optional(CampaignAudience()),
+    consentPolicy: z.optional(ConsentPolicy()),
+    sendRatePerSecond: z.optional(z.nullable(SendRate())),
+    sendAt: z.optional(Timestamp().check(z.meta({ description: 'A scheduled (or paused, not yet started) campaign only: when to start sending instead; moves its one-time schedule' }))),
+  })
+  .check(z.refine((v) => Object.keys(v).length > 0, 'Send at least one field to change'), z.meta({ id: 'CampaignPatch' })));
 
 export const CampaignSchedule = once(() => z
   .strictObject({ sendAt: z.optional(Timestamp().check(z.meta({ description: 'When to start sending; default now' }))) })

@@ -8,7 +8,7 @@ import { once } from './once';
 import { Id, PageQuery, Timestamp, pageOf } from './common';
 import { Category } from './shared';
 import { multilineText, text } from './text';
-import { ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES } from './service-desk';
+import { AttachmentFileFields, AttachmentUpload } from './service-desk';
 import { TICKET_CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES } from './tickets';
 
 export const PortalTicketCreate = once(() => z
@@ -119,9 +119,7 @@ export const PortalRating = once(() => z
 export const PortalAttachmentCreate = once(() => z
   .strictObject({
     messageId: Id('msg').check(z.meta({ description: 'One of your own messages of this ticket (from: customer)' })),
-    fileName: text(200).check(z.minLength(1), z.meta({ description: 'Shown to the downloader (Content-Disposition)' })),
-    contentType: z.enum(ATTACHMENT_TYPES).check(z.meta({ description: 'One of the allowed types; the upload must send exactly this Content-Type' })),
-    size: z.int().check(z.minimum(1), z.maximum(MAX_ATTACHMENT_BYTES), z.meta({ description: `Bytes, 1–${MAX_ATTACHMENT_BYTES}; the upload must be exactly this long` })),
+    ...AttachmentFileFields(),
   })
   .check(z.meta({ id: 'PortalAttachmentCreate' })));
 
@@ -133,12 +131,7 @@ export const PortalAttachment = once(() => z
     contentType: z.string(),
     size: z.int(),
     createdAt: Timestamp(),
-    upload: z.optional(z.object({
-      method: z.literal('PUT'),
-      url: z.string(),
-      headers: z.record(z.string(), z.string()).check(z.meta({ description: 'Send exactly these headers with the PUT (they are signed)' })),
-      expiresAt: Timestamp(),
-    }).check(z.meta({ description: 'Only in the answer to the POST: where to PUT the file' }))),
+    upload: z.optional(AttachmentUpload()),
   })
   .check(z.meta({ id: 'PortalAttachment', description: 'A file of a public message of your ticket (files of the service desk\'s internal notes are never listed).' })));
 

@@ -88,12 +88,28 @@ export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 
 export const AttachmentParams = once(() => ({ id: Id('tkt'), attachmentId: Id('att') }));
 
+/**
+ * What a file to attach declares, checked before any URL is signed; the staff and the portal
+ * routes (schemas/portal.ts) take the same fields with the same limits.
+ */
+export const AttachmentFileFields = once(() => ({
+  fileName: text(200).check(z.minLength(1), z.meta({ description: 'Shown to the downloader (Content-Disposition)' })),
+  contentType: z.enum(ATTACHMENT_TYPES).check(z.meta({ description: 'One of the allowed types; the upload must send exactly this Content-Type' })),
+  size: z.int().check(z.minimum(1), z.maximum(MAX_ATTACHMENT_BYTES), z.meta({ description: `Bytes, 1–${MAX_ATTACHMENT_BYTES}; the upload must be exactly this long` })),
+}));
+
+/** The presigned upload returned once, by the POST that registers an attachment (staff or portal). */
+export const AttachmentUpload = once(() => z.object({
+  method: z.literal('PUT'),
+  url: z.string(),
+  headers: z.record(z.string(), z.string()).check(z.meta({ description: 'Send exactly these headers with the PUT (they are signed)' })),
+  expiresAt: Timestamp(),
+}).check(z.meta({ description: 'Only in the answer to the POST: where to PUT the file' })));
+
 export const AttachmentCreate = once(() => z
   .strictObject({
     messageId: Id('msg').check(z.meta({ description: 'The message of this ticket the file belongs to; it inherits the message\'s visibility' })),
-    fileName: text(200).check(z.minLength(1), z.meta({ description: 'Shown to the downloader (Content-Disposition)' })),
-    contentType: z.enum(ATTACHMENT_TYPES).check(z.meta({ description: 'One of the allowed types; the upload must send exactly this Content-Type' })),
-    size: z.int().check(z.minimum(1), z.maximum(MAX_ATTACHMENT_BYTES), z.meta({ description: `Bytes, 1–${MAX_ATTACHMENT_BYTES}; the upload must be exactly this long` })),
+    ...AttachmentFileFields(),
   })
   .check(z.meta({ id: 'AttachmentCreate' })));
 
@@ -108,12 +124,7 @@ export const Attachment = once(() => z
     size: z.int(),
     createdAt: Timestamp(),
     createdBy: z.string(),
-    upload: z.optional(z.object({
-      method: z.literal('PUT'),
-      url: z.string(),
-      headers: z.record(z.string(), z.string()).check(z.meta({ description: 'Send exactly these headers with the PUT (they are signed)' })),
-      expiresAt: Timestamp(),
-    }).check(z.meta({ description: 'Only in the answer to the POST: where to PUT the file' }))),
+    upload: z.optional(AttachmentUpload()),
   })
   .check(z.meta({ id: 'Attachment', description: 'A file of a ticket message, stored in a private bucket' })));
 

@@ -1,8 +1,9 @@
 /**
  * Dashboard counters, maintained on write: each write that changes a figure ADDs the difference to
  * a small counter item in its own transaction (like the sales aggregates of
- * functions/forecast/aggregates.ts, whose Deltas and addAggregateUpdates this reuses). The
- * dashboard then reads a handful of items, whatever the number of records.
+ * functions/forecast/aggregates.ts, whose Deltas and addAggregateUpdates this reuses; the update
+ * builder is functions/data/counters.ts). The dashboard then reads a handful of items, whatever
+ * the number of records.
  *
  * - Open pipeline by stage (`DASH#PIPELINE` / owner): `cnt_<pipelineId>#<stageId>` deals and
  *   `amt_<pipelineId>#<stageId>#<CUR>` value of the owner's open deals.
@@ -19,17 +20,10 @@
  */
 import { localMonthOf } from '../calendar/business-calendar';
 import { businessTimeZone } from '../config';
+import { bump } from '../data/counters';
 import { keys } from '../data/keys';
 import type { Transaction } from '../data/transaction';
 import { addAggregateUpdates, type Deltas } from '../forecast/aggregates';
-
-function bump(deltas: Deltas, key: { pk: string; sk: string }, set: Record<string, string>, field: string, value: number) {
-  if (value === 0) return;
-  const id = `${key.pk}|${key.sk}`;
-  let entry = deltas.get(id);
-  if (!entry) deltas.set(id, (entry = { key, set, add: {} }));
-  entry.add[field] = (entry.add[field] ?? 0) + value;
-}
 
 const month = (at: string) => localMonthOf(at, businessTimeZone());
 

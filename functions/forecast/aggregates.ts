@@ -14,6 +14,7 @@
  */
 import { localMonthOf } from '../calendar/business-calendar';
 import { businessTimeZone } from '../config';
+import { addCounterUpdates, bump, type CounterDeltas } from '../data/counters';
 import { keys } from '../data/keys';
 import type { Transaction } from '../data/transaction';
 import { dealCounterDeltas } from '../dashboard/counters';
@@ -36,15 +37,7 @@ export interface DealFacts {
 }
 
 /** `key → field → delta`, where key identifies one aggregate item. */
-export type Deltas = Map<string, { key: { pk: string; sk: string }; set: Record<string, string>; add: Record<string, number> }>;
-
-function bump(deltas: Deltas, key: { pk: string; sk: string }, set: Record<string, string>, field: string, value: number) {
-  if (value === 0) return;
-  const id = `${key.pk}|${key.sk}`;
-  let entry = deltas.get(id);
-  if (!entry) deltas.set(id, (entry = { key, set, add: {} }));
-  entry.add[field] = (entry.add[field] ?? 0) + value;
-}
+export type Deltas = CounterDeltas;
 
 function forecastOf(deal: DealFacts | undefined, sign: 1 | -1, deltas: Deltas) {
   if (!deal) return;
@@ -118,25 +111,7 @@ export function stageEntryDeltas(
 
 /** Appends one ADD update per aggregate item with a non-zero delta to the transaction. */
 export function addAggregateUpdates(tx: Transaction, deltas: Deltas): void {
-  for (const [id, entry] of deltas) {
-    const adds = Object.entries(entry.add).filter(([, v]) => v !== 0);
-    if (adds.length === 0) continue;
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const sets: string[] = [];
-    Object.entries(entry.set).forEach(([field, value], i) => {
-      names[`#s${i}`] = field;
-      values[`:s${i}`] = value;
-      sets.push(`#s${i} = :s${i}`);
-    });
-    const addParts = adds.map(([field, value], i) => {
-      names[`#a${i}`] = field;
-      values[`:a${i}`] = value;
-      return `#a${i} :a${i}`;
-    });
-    names['#kind'] = 'kind';
-    values[':kind'] = entry.key.pk.startsWith('FCST#') ? 'forecast-aggregate' : entry.key.pk.startsWith('DASH#') ? 'dashboard-counter' : 'sales-report-aggregate';
-    sets.push('#kind = :kind');
-    tx.update(`aggregate:${id}`, entry.key, { expression: `SET ${sets.join(', ')} ADD ${addParts.join(', ')}`, names, values });
-  }
+  addCounterUpdates(tx, deltas, 'aggregate', aggregateKind);
 }
+
+const aggregateKind = ({ pk }: { pk: string }) => (pk.startsWith('FCST#') ? 'forecast-aggregate' : pk.startsWith('DASH#') ? 'dashboard-counter' : 'sales-report-aggregate');

@@ -10,7 +10,18 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
-import { CsvError, parse } from 'csv-parse';
+import type { Parser } from 'csv-parse';
+
+/**
+ * csv-parse (31 KB) loaded on first use: the import API reads records only for a preview or a
+ * header check, and a split bundle (lib/bundling.ts) then keeps it out of every cold start.
+ */
+let csvParse: Promise<typeof import('csv-parse')> | undefined;
+const loadCsvParse = () => {
+  csvParse ??= import('csv-parse');
+  csvParse.catch(() => { csvParse = undefined; });
+  return csvParse;
+};
 import { Readable } from 'node:stream';
 
 export type Encoding = 'utf-8' | 'gb18030';
@@ -66,7 +77,7 @@ export function detectDelimiter(head: Buffer): Delimiter {
   return semicolons > commas ? ';' : ',';
 }
 
-function parser(delimiter: Delimiter) {
+function parser(parse: typeof import('csv-parse').parse, delimiter: Delimiter): Parser {
   return parse({
     // Buffers, not strings: fields are decoded one by one (decodeField). No `bom` option: csv-parse
     // would switch to strings when it finds one; hasUtf8Bom() skips it by offset instead.
@@ -102,10 +113,18 @@ function parseProblem(error: unknown, startLine: string): FileProblem {
  */
 export async function readRecords(source: Readable, options: { delimiter: Delimiter; start: number; max: number }): Promise<{ records: RawRecord[]; done: boolean }> {
   const records: RawRecord[] = [];
-  const csv = source.pipe(parser(options.delimiter));
-  source.on('error', (error) => csv.destroy(error));
+  // Listening before the first await: a stream that errors while the parser loads must not throw
+  // an unhandled 'error' event.
+  let failed: Error | undefined;
+  source.on('error', (error) => { failed ??= error; });
   let done = true;
+  let CsvError: typeof import('csv-parse').CsvError | undefined;
   try {
+    const csvParse = await loadCsvParse();
+    CsvError = csvParse.CsvError;
+    const csv = source.pipe(parser(csvParse.parse, options.delimiter));
+    source.on('error', (error) => csv.destroy(error));
+    if (failed) csv.destroy(failed);
     for await (const chunk of csv) {
       if (!isParsedRecord(chunk)) throw new Error('csv-parse emitted an unexpected record');
       records.push({ fields: chunk.record, end: options.start + chunk.info.bytes });
@@ -116,7 +135,7 @@ export async function readRecords(source: Readable, options: { delimiter: Delimi
     }
   } catch (error) {
     if (error instanceof FileProblem) throw error;
-    if (error instanceof CsvError) throw parseProblem(error, `after byte ${records.at(-1)?.end ?? options.start}`);
+    if (CsvError && error instanceof CsvError) throw parseProblem(error, `after byte ${records.at(-1)?.end ?? options.start}`);
     throw error;
   } finally {
     source.destroy();

@@ -1,6 +1,6 @@
 /**
  * Marketing's audit entries (each also the outbox record of its domain event, functions/audit/audit.ts):
- * campaigns created / scheduled / paused / resumed / cancelled, templates, segments and lists
+ * campaigns created / updated / scheduled / paused / resumed / cancelled, templates, segments and lists
  * created or changed, consent changes (by a user, the sign-up form, an unsubscribe link, an SMS STOP,
  * a complaint) and suppressions. Written in the transaction of the change, in the record's own
  * partition (`CMP#…`, `TPL#…`, `SEG#…`, `MLIST#…`, `CONSENT#<contactId>`, `SUPP#…`, sort key
@@ -58,7 +58,7 @@ export function listAudit(listId: string, version: number, change: { created: ob
   });
 }
 
-export function campaignAudit(before: object | undefined, after: Versioned & Partial<Record<(typeof CAMPAIGN_FIELDS)[number], unknown>>, action: 'created' | 'scheduled' | 'paused' | 'resumed' | 'cancelled', actor: Principal, at: Date, extra: FieldChange[] = []): Stored {
+export function campaignAudit(before: object | undefined, after: Versioned & Partial<Record<(typeof CAMPAIGN_FIELDS)[number], unknown>>, action: 'created' | 'updated' | 'scheduled' | 'paused' | 'resumed' | 'cancelled', actor: Principal, at: Date, extra: FieldChange[] = []): Stored {
   return marketingAudit(keys.campaign.primary(after.id).pk, {
     entityType: 'campaign', entityId: after.id, action, actor, at, version: after.version,
     changes: [...diff(before, after, CAMPAIGN_FIELDS, []), ...extra],

@@ -13,7 +13,7 @@ import { keys, newId } from '../data/keys';
 import { withoutKeys } from '../data/records';
 import { ConditionsFailed, Transaction } from '../data/transaction';
 import { batchGetItems } from '../jobs/batch-get';
-import { BadRequest, Conflict, NotFound, type FieldError } from '../http/problem';
+import { BadRequest, Conflict, NotFound, PreconditionFailed, type FieldError } from '../http/problem';
 import { maskPhone } from '../security/masking';
 import { canAccess, type Principal } from '../security/principal';
 import type { InputsOf } from '../api/route-def';
@@ -122,14 +122,17 @@ const toCampaign = (c: CampaignItem, stats?: Awaited<ReturnType<typeof campaignS
 
 /** The validated body of `POST /v1/campaigns` (its route row's schema). */
 type CampaignBody = InputsOf<typeof routes>['createCampaign']['body'];
+/** The validated body of `PATCH /v1/campaigns/{id}`. */
+type CampaignPatch = InputsOf<typeof routes>['updateCampaign']['body'];
 
 /** 400 naming each template, segment or list the body refers to that does not exist (one BatchGet). */
-async function assertReferencesExist(body: CampaignBody): Promise<void> {
+async function assertReferencesExist(body: { templateId?: string; audience?: { segmentIds?: string[]; listIds?: string[] } }): Promise<void> {
   const refs: { path: string; key: { pk: string; sk: string } }[] = [
-    { path: 'templateId', key: keys.template.primary(body.templateId) },
-    ...(body.audience.segmentIds ?? []).map((id, i) => ({ path: `audience.segmentIds.${i}`, key: keys.segment.primary(id) })),
-    ...(body.audience.listIds ?? []).map((id, i) => ({ path: `audience.listIds.${i}`, key: keys.mailingList.primary(id) })),
+    ...(body.templateId ? [{ path: 'templateId', key: keys.template.primary(body.templateId) }] : []),
+    ...(body.audience?.segmentIds ?? []).map((id, i) => ({ path: `audience.segmentIds.${i}`, key: keys.segment.primary(id) })),
+    ...(body.audience?.listIds ?? []).map((id, i) => ({ path: `audience.listIds.${i}`, key: keys.mailingList.primary(id) })),
   ];
+  if (refs.length === 0) return;
   const found = new Set((await batchGetItems(refs.map((r) => r.key), { consistent: true })).map((i) => `${i.pk}`));
   const errors: FieldError[] = refs.filter((r) => !found.has(r.key.pk)).map((r) => ({ path: r.path, message: 'No such record' }));
   if (errors.length > 0) throw BadRequest('Some body fields are not valid', errors);
@@ -174,6 +177,75 @@ export async function listCampaigns(query: { limit?: number; cursor?: string }) 
   const fingerprint = JSON.stringify(['campaigns']);
   const page = await queryPage({ index: 'gsi1', partition: keys.campaign.listPartition, limit: query.limit ?? 25, startKey: await decodeCursor(query.cursor, fingerprint), descending: true });
   return { items: page.items.map((i) => toCampaign(withoutKeys<CampaignItem>(i))), nextCursor: await encodeCursor(page.lastKey, fingerprint) };
+}
+
+/**
+ * Whether a campaign may still be edited, and why not. Only before its first send: once the job
+ * has started it (`startedAt`), part of the audience may already be in the ledger or mailed, and
+ * a changed template or audience would make one campaign two. So draft and scheduled, and paused
+ * only when it was paused before it started.
+ */
+function editConflict(c: CampaignItem): string | undefined {
+  if (c.status === 'draft' || c.status === 'scheduled') return undefined;
+  if (c.status === 'paused' && !c.startedAt) return undefined;
+  if (c.status === 'paused') return 'The campaign is paused after it started sending; it can no longer be changed (cancel it and create a new one)';
+  return `The campaign is ${c.status}; only a campaign that has not started sending can be changed`;
+}
+
+/** A PATCH field: left out keeps the current value, `null` clears it. */
+const patched = <T>(sent: T | null | undefined, current: T | undefined): T | undefined => (sent === undefined ? current : sent ?? undefined);
+
+/** Attempts without If-Match before giving up with 409 (docs/conventions.md, "Concurrency"). */
+const UPDATE_ATTEMPTS = 3;
+
+/**
+ * Changes a campaign that has not started sending. The whole item is put back conditioned on the
+ * version and status read, with its `campaign.updated` entry in the same transaction. A scheduled
+ * campaign's one-time schedule is its entry on the due index (gsi2, `<sendAt>#<id>`), a key of
+ * this same item: moving `sendAt` rewrites that key in the same write, so there is never an old
+ * and a new time at once, nor none. The job's start (scheduled → sending) changes the status, so a
+ * change racing it loses with 409 instead of editing a campaign already sending.
+ */
+export async function updateCampaign(principal: Principal, id: string, patch: CampaignPatch, expectedVersion: number | undefined, now: Date) {
+  await assertReferencesExist(patch);
+  for (let attempt = 1; ; attempt++) {
+    const current = await getCampaignItem(id);
+    if (!current) throw NotFound('No such campaign');
+    if (expectedVersion !== undefined && expectedVersion !== current.version) throw PreconditionFailed();
+    const refused = editConflict(current);
+    if (refused) throw Conflict(refused);
+    if (patch.sendAt !== undefined && current.status === 'draft') throw Conflict('The campaign is a draft: give its send time with POST /v1/campaigns/{id}/schedule');
+    const { goal: _goal, budget: _budget, sendRatePerSecond: _rate, ...kept } = current;
+    const goal = patched(patch.goal, current.goal);
+    const budget = patched(patch.budget, current.budget);
+    const sendRatePerSecond = patched(patch.sendRatePerSecond, current.sendRatePerSecond);
+    const next: CampaignItem = {
+      ...kept,
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(goal !== undefined ? { goal } : {}),
+      ...(budget !== undefined ? { budget } : {}),
+      ...(sendRatePerSecond !== undefined ? { sendRatePerSecond } : {}),
+      ...(patch.templateId !== undefined ? { templateId: patch.templateId } : {}),
+      ...(patch.audience !== undefined ? { audience: { segmentIds: [...new Set(patch.audience.segmentIds ?? [])], listIds: [...new Set(patch.audience.listIds ?? [])] } } : {}),
+      ...(patch.consentPolicy !== undefined ? { consentPolicy: patch.consentPolicy } : {}),
+      ...(patch.sendAt !== undefined ? { sendAt: patch.sendAt } : {}),
+      version: current.version + 1,
+      updatedAt: now.toISOString(),
+      updatedBy: principal.userId,
+    };
+    try {
+      await new Transaction()
+        .put('campaign', storedCampaign(next), { expression: 'version = :v AND #status = :status', names: { '#status': 'status' }, values: { ':v': current.version, ':status': current.status } })
+        .put('audit', campaignAudit(current, next, 'updated', principal, now))
+        .commit();
+      return getCampaign(id);
+    } catch (err) {
+      if (!(err instanceof ConditionsFailed && err.labels.includes('campaign'))) throw err;
+      if (expectedVersion !== undefined) throw PreconditionFailed();
+      if (attempt >= UPDATE_ATTEMPTS) throw Conflict('The campaign keeps changing; read it again and retry');
+      // Changed meanwhile (or started sending): read again; the status check above decides.
+    }
+  }
 }
 
 /** draft → scheduled at `sendAt` (default now): the job picks it up on its next run at or after that time. */

@@ -47,6 +47,7 @@ export const handler = createHttpHandler('marketing', routes, {
   },
   listCampaigns: async ({ query }) => ok(await campaigns.listCampaigns(query)),
   getCampaign: async ({ params }) => ok(await campaigns.getCampaign(params.campaignId)),
+  updateCampaign: async ({ principal, params, body, expectedVersion, now }) => ok(await campaigns.updateCampaign(principal, params.campaignId, body, expectedVersion, now)),
   scheduleCampaign: async ({ principal, params, body, now }) => ok(await campaigns.scheduleCampaign(principal, params.campaignId, body.sendAt, now)),
   pauseCampaign: async ({ principal, params, now }) => ok(await campaigns.pauseCampaign(principal, params.campaignId, now)),
   resumeCampaign: async ({ principal, params, now }) => ok(await campaigns.resumeCampaign(principal, params.campaignId, now)),

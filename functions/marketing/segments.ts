@@ -162,6 +162,12 @@ export async function addMembers(principal: Principal, listId: string, contactId
   return { listId, changed, unchanged: contactIds.length - changed };
 }
 
+/** A list member as stored (also what bench/campaign.ts bulk-loads). */
+export const listMemberItem = (listId: string, contactId: string, now: Date, by: string, origin?: { importId: string; row: number }) => ({
+  ...keys.mailingList.member(listId, contactId), kind: 'list-member', listId, contactId, addedAt: now.toISOString(), addedBy: by,
+  ...(origin ? { importId: origin.importId, importRow: origin.row } : {}),
+});
+
 /**
  * The membership write itself (one conditional PutItem), also used by CSV imports of list members
  * (functions/imports/rows.ts), whose `origin` marks the import row that added the member. When the
@@ -171,7 +177,7 @@ export async function addMember(principal: Principal, listId: string, contactId:
   try {
     await ddb().send(new PutCommand({
       TableName: table(),
-      Item: { ...keys.mailingList.member(listId, contactId), kind: 'list-member', listId, contactId, addedAt: now.toISOString(), addedBy: principal.userId, ...(origin ? { importId: origin.importId, importRow: origin.row } : {}) },
+      Item: listMemberItem(listId, contactId, now, principal.userId, origin),
       ConditionExpression: 'attribute_not_exists(pk)',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }));

@@ -13,12 +13,16 @@
  *    both contacts summaries, the survivor's tag copies), and the job's progress. Every record's
  *    update is conditioned on still belonging to the duplicate, so a chunk can never apply twice.
  * 3. **Finish** (one transaction): the duplicate's purchase summary is added to the survivor's,
- *    the job is marked `done`, and the survivor gets its `customer.merged` audit entry.
+ *    the survivor's activity tracker moves forward to the duplicate's later activity and follow-up,
+ *    the job is marked `done`, and the survivor gets its `customer.merged` audit entry. The sums
+ *    are added only in the transaction that moves the job from `moving` to `done`, so a repeated
+ *    finish cannot add them twice; the tracker only ever takes the later of two times.
  *
  * A retry of the same request (a crash, a timeout, a 503) finds the job and continues from what is
  * still on the duplicate; a retry after `done` answers the same result. Nothing is moved twice and
  * no counter counts twice.
  */
+import { getTracker, type Tracker } from '../activities/repository';
 import { auditItem, diff } from '../audit/audit';
 import { customerArchived } from '../customers/archived';
 import { addCustomerWrites, getCustomer } from '../customers/repository';
@@ -194,7 +198,9 @@ async function finish(principal: Principal, survivorId: string, duplicateId: str
   for (let attempt = 1; ; attempt++) {
     const job = await repo.getJob(duplicateId);
     if (!job || job.state === 'done') return;
-    const [mine, theirs, survivor, duplicate] = await Promise.all([repo.getPurchases(survivorId), repo.getPurchases(duplicateId), loadCustomer(survivorId), loadCustomer(duplicateId)]);
+    const [mine, theirs, survivor, duplicate, myTracker, theirTracker] = await Promise.all([
+      repo.getPurchases(survivorId), repo.getPurchases(duplicateId), loadCustomer(survivorId), loadCustomer(duplicateId), getTracker(survivorId), getTracker(duplicateId),
+    ]);
     const tx = new Transaction();
     const at = now.toISOString();
     tx.update('job', keys.merge.job(duplicateId), {
@@ -203,6 +209,7 @@ async function finish(principal: Principal, survivorId: string, duplicateId: str
       values: { ':done': 'done', ':at': at, ':moving': 'moving' },
     }, { expression: '#state = :moving' });
     addPurchases(tx, survivorId, duplicateId, mine, theirs);
+    addActivity(tx, survivor, myTracker, theirTracker);
     const moved = MERGED_KINDS.filter((k) => (job.moved[k] ?? 0) > 0).map((k) => ({ field: `moved.${k}`, to: job.moved[k] }));
     const taken = customTaken(survivor.custom, duplicate.custom);
     if (Object.keys(taken).length === 0) {
@@ -229,7 +236,8 @@ async function finish(principal: Principal, survivorId: string, duplicateId: str
     } catch (err) {
       if (!(err instanceof ConditionsFailed)) throw err;
       if (err.labels.includes('job')) return;
-      // The survivor or its purchases changed meanwhile (a contact added, an order accepted): read again.
+      // The survivor, its purchases or its tracker changed meanwhile (a contact added, an order
+      // accepted, an activity logged): read again.
       if (attempt < MAX_CHUNK_ATTEMPTS) continue;
       throw Conflict('The survivor changed while the merge finished; retry to finish it');
     }
@@ -265,6 +273,43 @@ function addPurchases(tx: Transaction, survivorId: string, duplicateId: string, 
   }
   tx.update('survivor-purchases', keys.customer.purchases(survivorId), { expression: `SET ${sets.join(', ')} ADD orderCount :orders`, names, values }, { expression: conditions.join(' AND ') });
   tx.delete('duplicate-purchases', keys.customer.purchases(duplicateId));
+}
+
+/**
+ * The survivor's activity tracker after the merge: the later of the two last activities and
+ * follow-ups, and a dormancy clock restarted by them (the duplicate's creation does not restart it:
+ * creating a duplicate record is no contact with the customer). Nothing is written when the
+ * duplicate's times are not later. Conditioned on the tracker's `rev` as read, like every tracker
+ * writer (activities, follow-ups), so a concurrent activity makes the finish read again instead of
+ * being moved back.
+ */
+export function trackerAfterMerge(survivorCreatedAt: string, mine: Tracker | undefined, theirs: Tracker | undefined): { lastActivityAt?: string; lastFollowUpAt?: string; touchedAt: string } | undefined {
+  const later = (own: string | undefined, other: string | undefined) => (other !== undefined && (own === undefined || own < other) ? other : undefined);
+  const lastActivityAt = later(mine?.lastActivityAt, theirs?.lastActivityAt);
+  const lastFollowUpAt = later(mine?.lastFollowUpAt, theirs?.lastFollowUpAt);
+  if (lastActivityAt === undefined && lastFollowUpAt === undefined) return undefined;
+  const touchedAt = [survivorCreatedAt, mine?.touchedAt ?? '', lastActivityAt ?? '', lastFollowUpAt ?? ''].sort().at(-1)!;
+  return { ...(lastActivityAt ? { lastActivityAt } : {}), ...(lastFollowUpAt ? { lastFollowUpAt } : {}), touchedAt };
+}
+
+function addActivity(tx: Transaction, survivor: CustomerItem, mine: Tracker | undefined, theirs: Tracker | undefined): void {
+  const next = trackerAfterMerge(survivor.createdAt, mine, theirs);
+  if (!next) return;
+  const sets = ['kind = :kind', 'customerId = :cus', 'touchedAt = :touched', 'gsi3sk = :sort', 'rev = if_not_exists(rev, :zero) + :one'];
+  const values: Record<string, unknown> = {
+    ':kind': 'activity-tracker', ':cus': survivor.id, ':touched': next.touchedAt,
+    ':sort': keys.customerActivity.dormancySort(next.touchedAt, survivor.id), ':zero': 0, ':one': 1,
+  };
+  if (next.lastActivityAt) {
+    sets.push('lastActivityAt = :last');
+    values[':last'] = next.lastActivityAt;
+  }
+  if (next.lastFollowUpAt) {
+    sets.push('lastFollowUpAt = :followUp');
+    values[':followUp'] = next.lastFollowUpAt;
+  }
+  const condition = mine?.rev === undefined ? { expression: 'attribute_not_exists(rev)' } : { expression: 'rev = :rev', values: { ':rev': mine.rev } };
+  tx.update('survivor-activity', keys.customerActivity.primary(survivor.id), { expression: `SET ${sets.join(', ')}`, values }, condition);
 }
 
 /** A stored lifetime-value map (currency → minor units), numbers only. */

@@ -64,7 +64,7 @@ export const ACTIONS = {
   'kb:write': 'Write, change and publish knowledge-base articles',
   'exports:create': 'Start on-demand exports of records as CSV or Parquet files (personal data masked unless you may see it in clear)',
   'exports:read': 'Read exports and download their files (own: exports you started)',
-  'imports:manage': 'Import customers, contacts, leads, products or static-list members from CSV files (migration); rows are written with your own create/update permissions (own: imports you started)',
+  'imports:manage': 'Import customers, contacts, leads, products or static-list members from CSV files (migration); each entity also needs your own create (and, to update, update) permission for it, so marketing imports leads and list members only; rows are written as you (own: imports you started)',
   'webhooks:manage': 'Create, change and delete outbound webhooks; read their delivery log and redeliver',
   'apikeys:manage': 'Create, list and revoke API keys for machine clients',
   'tickets:read': 'Read service tickets and their conversation (own: tickets of customers you own)',
@@ -131,7 +131,10 @@ export const PERMISSIONS: Record<Role, Partial<Record<Action, Scope>>> = {
   marketing: {
     'custom-fields:read': 'all',
     'kb:read': 'all',
-    // CSV uploads of static-list members (and leads, which marketing writes anyway).
+    // CSV uploads of static-list members (and leads, which marketing writes anyway). What an import
+    // may write is decided per entity by the write permissions below (functions/imports/service.ts
+    // WRITE_ACTIONS): without customers:create, contacts:write or products:write, marketing's
+    // imports of those answer 403 — no import-specific rule needed.
     'imports:manage': 'own',
     'marketing:read': 'all', 'marketing:write': 'all', 'consent:read': 'all', 'consent:write': 'all', 'campaign-stats:read': 'all',
     'me:read': 'all', 'customers:read': 'all', 'contacts:read': 'all', 'exports:read': 'own',

@@ -22,6 +22,7 @@
  * by functions/service-desk/csat.ts on the same `SVCRPT#<yyyy>` partition.
  */
 import { localMonthOf } from '../calendar/business-calendar';
+import { addCounterUpdates, bump, type CounterDelta, type CounterDeltas, counterUpdate, type CounterUpdate } from '../data/counters';
 import { keys } from '../data/keys';
 import type { Transaction } from '../data/transaction';
 import type { TicketItem } from '../tickets/model';
@@ -71,21 +72,9 @@ export function quantile(counts: readonly number[], q: number): number | null {
   return BUCKET_EDGES.at(-1)!;
 }
 
-export interface CounterDelta {
-  key: { pk: string; sk: string };
-  /** Attributes stored for readers (which queue, priority, month…). */
-  set: Record<string, string>;
-  add: Record<string, number>;
-}
-export type ReportDeltas = Map<string, CounterDelta>;
-
-export function bump(deltas: ReportDeltas, key: { pk: string; sk: string }, set: Record<string, string>, field: string, value: number): void {
-  if (value === 0) return;
-  const id = `${key.pk}|${key.sk}`;
-  let entry = deltas.get(id);
-  if (!entry) deltas.set(id, (entry = { key, set, add: {} }));
-  entry.add[field] = (entry.add[field] ?? 0) + value;
-}
+export type { CounterDelta };
+export type ReportDeltas = CounterDeltas;
+export { bump };
 
 type Facts = Pick<TicketItem, 'status' | 'priority' | 'queueId' | 'firstRespondedAt' | 'resolvedAt' | 'sla'>;
 
@@ -135,34 +124,16 @@ export function ticketReportDeltas(before: Facts | undefined, after: Facts, time
 
 /** Appends the counter updates (SET the descriptive attributes, ADD the counts) to a transaction. */
 export function addReportUpdates(tx: Transaction, deltas: ReportDeltas, labelPrefix = 'report'): void {
-  for (const [id, entry] of deltas) {
-    const update = reportCounterUpdate(entry);
-    if (update) tx.update(`${labelPrefix}:${id}`, entry.key, update);
-  }
+  addCounterUpdates(tx, deltas, labelPrefix, () => SERVICE_REPORT_KIND);
 }
+
+const SERVICE_REPORT_KIND = 'service-report';
 
 /**
  * One counter item's update: SET its descriptive attributes, ADD its non-zero counts; none when
  * every count is zero. The ticket writers and the report backfill (scripts/) both write this.
  */
-export function reportCounterUpdate(entry: CounterDelta): { expression: string; names: Record<string, string>; values: Record<string, unknown> } | undefined {
-  const adds = Object.entries(entry.add).filter(([, v]) => v !== 0);
-  if (adds.length === 0) return undefined;
-  const names: Record<string, string> = { '#kind': 'kind' };
-  const values: Record<string, unknown> = { ':kind': 'service-report' };
-  const sets = ['#kind = :kind'];
-  Object.entries(entry.set).forEach(([field, value], i) => {
-    names[`#s${i}`] = field;
-    values[`:s${i}`] = value;
-    sets.push(`#s${i} = :s${i}`);
-  });
-  const addParts = adds.map(([field, value], i) => {
-    names[`#a${i}`] = field;
-    values[`:a${i}`] = value;
-    return `#a${i} :a${i}`;
-  });
-  return { expression: `SET ${sets.join(', ')} ADD ${addParts.join(', ')}`, names, values };
-}
+export const reportCounterUpdate = (entry: CounterDelta): CounterUpdate | undefined => counterUpdate(entry, SERVICE_REPORT_KIND);
 
 /** The one call the ticket writers make: the counters of `before → after`, into their transaction. */
 export function addTicketReportUpdates(tx: Transaction, before: Facts | undefined, after: Facts, timeZone: string): void {

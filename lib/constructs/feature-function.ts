@@ -7,11 +7,9 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import path from 'node:path';
 import type { FeatureDef, FeatureName } from '../../functions/api/features';
-import { cdkBundlingOptions } from '../bundling';
+import { featureCode } from '../bundling';
 import { tableGrants } from '../grants';
-import { REPO_ROOT } from '../paths';
 import type { DataTable } from './data-table';
 
 /**
@@ -229,10 +227,10 @@ export class FeatureFunction extends Construct {
     }
 
     this.fn = new NodejsFunction(this, 'Function', {
-      entry: path.join(REPO_ROOT, feature.entry),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      // The code is built by lib/bundling.ts (split into an entry and lazily loaded chunks), which
+      // NodejsFunction's own bundling cannot do.
+      code: featureCode(feature.entry, feature.files),
+      handler: 'index.handler',
       description: `crm-${props.name}: ${feature.description}`,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -245,7 +243,6 @@ export class FeatureFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment,
-      bundling: cdkBundlingOptions(feature.files),
     });
   }
 }

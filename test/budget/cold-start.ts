@@ -16,14 +16,22 @@ export const BASELINE_ENTRY = 'test/budget/baseline-handler.ts';
 
 export interface Bundle {
   name: string;
+  /** The entry file, which the function's runtime imports. */
   file: string;
+  /** Bytes read at init: the entry file and the chunks it imports statically. */
   bytes: number;
+  /** Source-map bytes of those files. */
   mapBytes: number;
-  /** Packages (or source folders) by bytes in the output, largest first. */
+  /** Chunks loaded only through `import()` (on first use), largest first. */
+  lazyChunks: { file: string; bytes: number }[];
+  /** Packages (or source folders) by bytes in the files read at init, largest first. */
   contributors: { name: string; bytes: number }[];
 }
 
-/** Builds `entry` (relative to the repository root) into `outRoot/name/`. */
+/**
+ * Builds `entry` (relative to the repository root) into `outRoot/name/`: the entry file plus, with
+ * code splitting (lib/bundling.ts), the chunks it imports statically or by `import()`.
+ */
 export async function buildBundle(name: string, entry: string, outRoot: string, overrides: BuildOptions = {}): Promise<Bundle> {
   const outdir = path.join(outRoot, name);
   const result = await build({
@@ -36,23 +44,42 @@ export async function buildBundle(name: string, entry: string, outRoot: string, 
     logLevel: 'silent',
     metafile: true,
   });
-  const outputs = Object.entries(result.metafile.outputs).filter(([file]) => /\.m?js$/.test(file));
-  if (outputs.length !== 1) throw new Error(`${name}: expected one code file, got ${outputs.length}`);
-  const [relative, output] = outputs[0]!;
-  const file = path.resolve(REPO_ROOT, relative);
+  const outputs = new Map(Object.entries(result.metafile.outputs).filter(([file]) => /\.m?js$/.test(file)));
+  // Modules reached by `import()` are entry points of their own chunks too: pick the real one.
+  const entries = [...outputs].filter(([, output]) => output.entryPoint === path.normalize(entry));
+  if (entries.length !== 1) throw new Error(`${name}: expected one entry file, got ${entries.length}`);
+  // What Node evaluates at init: the entry and, transitively, every chunk it imports statically.
+  const atInit = new Set<string>();
+  const visit = (file: string) => {
+    if (atInit.has(file)) return;
+    atInit.add(file);
+    for (const imported of outputs.get(file)?.imports ?? []) if (imported.kind === 'import-statement' && outputs.has(imported.path)) visit(imported.path);
+  };
+  visit(entries[0]![0]);
   const bySource = new Map<string, number>();
-  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1];
-    const key = pkg ?? input.split('/').slice(0, 2).join('/');
-    bySource.set(key, (bySource.get(key) ?? 0) + bytesInOutput);
-  }
+  let bytes = 0;
   let mapBytes = 0;
-  try { mapBytes = statSync(`${file}.map`).size; } catch { /* built without a map */ }
+  const lazyChunks: Bundle['lazyChunks'] = [];
+  for (const [relative, output] of outputs) {
+    const file = path.resolve(REPO_ROOT, relative);
+    if (!atInit.has(relative)) {
+      lazyChunks.push({ file: path.relative(outdir, file), bytes: output.bytes });
+      continue;
+    }
+    bytes += statSync(file).size;
+    try { mapBytes += statSync(`${file}.map`).size; } catch { /* built without a map */ }
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1];
+      const key = pkg ?? input.split('/').slice(0, 2).join('/');
+      bySource.set(key, (bySource.get(key) ?? 0) + bytesInOutput);
+    }
+  }
   return {
     name,
-    file,
-    bytes: statSync(file).size,
+    file: path.resolve(REPO_ROOT, entries[0]![0]),
+    bytes,
     mapBytes,
+    lazyChunks: lazyChunks.sort((a, b) => b.bytes - a.bytes),
     contributors: [...bySource].map(([source, bytes]) => ({ name: source, bytes })).sort((a, b) => b.bytes - a.bytes),
   };
 }

@@ -378,6 +378,7 @@ const MATRIX: Record<string, Case> = {
   'POST /v1/campaigns': { expect: marketingWriters(201), path: () => '/v1/campaigns', body: () => campaignBody(), prepare: withMarketing },
   'GET /v1/campaigns': { expect: marketingReaders(200), path: () => '/v1/campaigns' },
   'GET /v1/campaigns/{campaignId}': { expect: marketingReaders(200), path: () => `/v1/campaigns/${mkt.campaignId ?? NO_CAMPAIGN}`, prepare: withMarketing },
+  'PATCH /v1/campaigns/{campaignId}': { expect: marketingWriters(200), path: (f) => `/v1/campaigns/${draftOf.get(f) ?? NO_CAMPAIGN}`, body: { name: 'Matrix renamed', budget: { amount: 1000, currency: 'EUR' } }, fresh: true, prepare: withDraftCampaign },
   'POST /v1/campaigns/{campaignId}/schedule': { expect: marketingWriters(200), path: (f) => `/v1/campaigns/${draftOf.get(f) ?? NO_CAMPAIGN}/schedule`, body: { sendAt: '2199-01-01T00:00:00.000Z' }, fresh: true, prepare: withDraftCampaign },
   'POST /v1/campaigns/{campaignId}/cancel': { expect: marketingWriters(200), path: () => `/v1/campaigns/${mkt.campaignId ?? NO_CAMPAIGN}/cancel`, prepare: withMarketing },
   'POST /v1/campaigns/{campaignId}/pause': { expect: marketingWriters(200), path: () => `/v1/campaigns/${campaignIn.scheduled ?? NO_CAMPAIGN}/pause`, prepare: withScheduledAndPausedCampaigns },

@@ -9,7 +9,9 @@
  * - a merge moves contacts, activities, tasks, deals, orders, assets and tickets, keeps the counters
  *   right, leaves the duplicate archived with `mergedInto`, survives a crash in the middle (the retry
  *   continues) and is a no-op when repeated; quotes follow their deal, the survivor takes the
- *   duplicate's custom values it lacks (unique guard included), and a chain of merges moves deals;
+ *   duplicate's custom values it lacks (unique guard included), a chain of merges moves deals, and
+ *   the survivor's last activity, last purchase and lifetime value include the duplicate's — once,
+ *   even when the finish step is sent twice;
  * - a lead conversion carries custom values to the customer and contact by key and target rules.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -218,6 +220,68 @@ describe('merging duplicates', () => {
     expect(repeat.body.survivor.version).toBe(merged.body.survivor.version);
     // …and the survivor cannot be merged into its own duplicate.
     expect((await crm.request('POST', `/v1/customers/${duplicate}/merge`, { role: 'admin', body: { duplicateId: survivor } })).status).toBe(409);
+  });
+
+  it('gives the survivor the later activity and the combined purchases, once even when the finish step runs twice', async () => {
+    const survivor = await customer(`Older ${tag}`);
+    const duplicate = await customer(`Newer ${tag}`);
+    const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();
+    const activity = async (customerId: string, occurredAt: string) => {
+      const res = await crm.request('POST', '/v1/activities', { role: 'admin', body: { customerId, type: 'call', direction: 'outbound', occurredAt } });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+    };
+    const order = async (customerId: string, unitPrice: number, currency: string) => {
+      const deal = await crm.request('POST', '/v1/deals', { role: 'admin', body: { name: 'Order', customerId, ownerId: rep, amount: { amount: unitPrice, currency } } });
+      const quote = await crm.request('POST', `/v1/deals/${deal.body.id}/quotes`, { role: 'admin', body: { currency, validUntil: '2099-12-31', lines: [{ description: 'Part', unitPrice, quantity: 1, taxRateBp: 0 }] } });
+      expect(quote.status, JSON.stringify(quote.body)).toBe(201);
+      expect((await crm.request('POST', `/v1/quotes/${quote.body.id}/send`, { role: 'admin' })).status).toBe(200);
+      expect((await crm.request('POST', `/v1/quotes/${quote.body.id}/accept`, { role: 'admin' })).status).toBe(200);
+    };
+    await activity(survivor, daysAgo(30));
+    await order(survivor, 1000, 'EUR');
+    // Later than the survivor's creation too (at most a day ahead is allowed), so its dormancy clock moves.
+    await activity(duplicate, daysAgo(-1 / 24));
+    await order(duplicate, 2500, 'EUR');
+    await order(duplicate, 700, 'USD');
+    const [before, theirs] = [(await crm.request('GET', `/v1/customers/${survivor}`, { role: 'admin' })).body, (await crm.request('GET', `/v1/customers/${duplicate}`, { role: 'admin' })).body];
+    expect(theirs.lastActivityAt > before.lastActivityAt && theirs.lastPurchaseAt > before.lastPurchaseAt).toBe(true);
+
+    // The finish step applied twice: its transaction sent again after it committed must be refused
+    // (the job is no longer `moving`), and the request that lost its answer is retried.
+    const commit = Transaction.prototype.commit;
+    let resent: unknown;
+    const spy = vi.spyOn(Transaction.prototype, 'commit').mockImplementation(async function (this: Transaction, token?: string) {
+      await commit.call(this, token);
+      if (this.planned.some((item) => JSON.stringify(item).includes('finishedAt'))) {
+        resent = await commit.call(this, token).then(() => 'applied', (err: Error) => err.message);
+        throw Object.assign(new Error('answer lost'), { name: 'ThrottlingException' });
+      }
+    });
+    const lost = await crm.request('POST', `/v1/customers/${survivor}/merge`, { role: 'admin', body: { duplicateId: duplicate } });
+    spy.mockRestore();
+    expect(lost.status).toBe(503);
+    expect(resent).toMatch(/job/);
+    const merged = await crm.request('POST', `/v1/customers/${survivor}/merge`, { role: 'admin', body: { duplicateId: duplicate } });
+    expect(merged.status, JSON.stringify(merged.body)).toBe(200);
+    expect(merged.body.moved).toMatchObject({ activities: 1, orders: 2, deals: 2 });
+
+    const after = (await crm.request('GET', `/v1/customers/${survivor}`, { role: 'admin' })).body;
+    expect(after.lastActivityAt).toBe(theirs.lastActivityAt);
+    expect(after.lastPurchaseAt).toBe(theirs.lastPurchaseAt);
+    expect(after.lifetimeValue).toEqual([{ amount: 3500, currency: 'EUR' }, { amount: 700, currency: 'USD' }]);
+    const stored = async (id: string, sk: string) => (await crm.ddb.send(new GetCommand({ TableName: crm.tableName, Key: { pk: `CUS#${id}`, sk }, ConsistentRead: true }))).Item ?? {};
+    expect((await stored(survivor, '#PURCHASES')).orderCount).toBe(3);
+    // The dormancy clock restarted with the duplicate's call, in the index too.
+    const tracker = await stored(survivor, '#ACTIVITY');
+    expect(tracker).toMatchObject({ lastActivityAt: theirs.lastActivityAt, touchedAt: theirs.lastActivityAt, gsi3sk: keys.customerActivity.dormancySort(theirs.lastActivityAt, survivor) });
+
+    // Repeating the whole merge changes none of it.
+    expect((await crm.request('POST', `/v1/customers/${survivor}/merge`, { role: 'admin', body: { duplicateId: duplicate } })).status).toBe(200);
+    const again = (await crm.request('GET', `/v1/customers/${survivor}`, { role: 'admin' })).body;
+    expect({ ...again, version: 0 }).toEqual({ ...after, version: 0 });
+    expect(again.version).toBe(after.version);
+    expect((await stored(survivor, '#PURCHASES')).orderCount).toBe(3);
+    expect((await stored(survivor, '#ACTIVITY')).rev).toBe(tracker.rev);
   });
 
   it('finds the deals a duplicate got from an earlier merge, so a chain of merges moves them too', async () => {

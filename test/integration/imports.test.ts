@@ -235,7 +235,13 @@ describe('CSV import of customers', { timeout: 240_000 }, () => {
     const wrong = await crm.request('POST', '/v1/imports', { role: 'marketing', body: { entity: 'list-members', listId: 'lst_01J9ZQ4V6W7X8Y9Z0A1B2C3D4E', mapping: { Mail: 'email' } } });
     expect(wrong.status).toBe(400);
     expect(wrong.body.errors[0].path).toBe('listId');
-    expect((await crm.request('POST', '/v1/imports', { role: 'marketing', body: { entity: 'customers', mapping: { Name: 'name' } } })).status).toBe(403);
+    // imports:manage lets marketing import only what it may write itself: list members and leads.
+    for (const [entity, mapping] of [['customers', { Name: 'name' }], ['contacts', { Last: 'lastName' }], ['products', { Name: 'name' }]] as const) {
+      const refused = await crm.request('POST', '/v1/imports', { role: 'marketing', body: { entity, mapping } });
+      expect(refused.status, entity).toBe(403);
+      expect(refused.body.detail, entity).toMatch(/customers:create|contacts:write|products:write/);
+    }
+    expect((await crm.request('POST', '/v1/imports', { role: 'marketing', body: { entity: 'leads', mapping: { Last: 'lastName' }, dedupe: 'update' } })).status).toBe(201);
 
     const csv = `Id,Mail\n${ann},\n,BOB.${run}@example.com\n,nobody.${run}@example.com\n,cat.${run}@example.com\ncon_01J9ZQ4V6W7X8Y9Z0A1B2C3D4E,\n${ann},\nnot-an-id,\n`;
     const id = await upload({ entity: 'list-members', listId: list.body.id, mapping: { Id: 'contactId', Mail: 'email' } }, csv, 'marketing');

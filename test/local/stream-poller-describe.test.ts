@@ -55,10 +55,18 @@ async function putAudit(table: string): Promise<string> {
 }
 
 /** Drains until `done()` holds or a generous limit passes (streams are asynchronous). */
-async function drainUntil(p: StreamPoller, done: () => boolean, limitMs = 30_000): Promise<void> {
+async function drainUntil(p: StreamPoller, done: () => boolean, limitMs = 60_000): Promise<void> {
   for (const deadline = Date.now() + limitMs; !done() && Date.now() < deadline; ) {
     await p.drain();
     if (!done()) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Resolves once `done()` holds; fails after a generous limit. */
+async function waitFor(done: () => boolean, limitMs = 60_000): Promise<void> {
+  for (const deadline = Date.now() + limitMs; !done(); ) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -94,11 +102,16 @@ describe('stream poller and DescribeTable', () => {
     sent.clear();
     poller = createStreamPoller({ tableName: table, ddb: client, endpoint, handler, pollIntervalMs: 10 });
     poller.start();
-    const id = await putAudit(table);
-    for (const deadline = Date.now() + 30_000; !ids.includes(id) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
-    // Let it idle for many 10 ms passes.
-    await new Promise((r) => setTimeout(r, 1_000));
-    expect(ids).toEqual([id]);
+    // Many passes, counted rather than timed (a loaded machine just takes longer): each record is
+    // put only once the one before it has arrived, so every record needs a pass of its own, and the
+    // 10 ms loop passes idly in between.
+    const expected: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const id = await putAudit(table);
+      expected.push(id);
+      await waitFor(() => ids.includes(id));
+    }
+    expect(ids).toEqual(expected);
     expect(sent.get('DescribeTableCommand')).toBe(1);
   });
 

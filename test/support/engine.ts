@@ -16,3 +16,12 @@ export function engineEndpoint(): string | undefined {
   const index = Number.isInteger(pool) && pool > 0 ? (pool - 1) % endpoints.length : 0;
   return endpoints[index];
 }
+
+/** The run's signing key directory (test/support/global-setup.ts); undefined without that setup. */
+export function signingKeyDir(): string | undefined {
+  try {
+    return inject('signingKeyDir') || undefined;
+  } catch {
+    return undefined;
+  }
+}

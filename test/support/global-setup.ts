@@ -6,14 +6,20 @@
  * fork's endpoint with `engineEndpoint()` (test/support/engine.ts; startTestStack does that) and
  * each stack creates its own uniquely named table in it, so files stay independent and start fast.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/engines/dynamodb';
+import { localIssuer } from '../../local/jwt';
 import { freePort } from '../../local/ports';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** One endpoint per fork; a fork uses `dynamodbEndpoints[(VITEST_POOL_ID - 1) % length]`. */
     dynamodbEndpoints: string[];
+    /** A data directory holding the run's token signing key (`localIssuer({ dataDir })`). */
+    signingKeyDir: string;
   }
 }
 
@@ -29,5 +35,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw failed.reason;
   }
   project.provide('dynamodbEndpoints', engines.map((e: DynamoDbLocal) => e.endpoint));
-  return async () => { await Promise.all(engines.map((e) => e.stop())); };
+  // One RSA key for the whole run: generating a 2048-bit key costs about a quarter second of CPU,
+  // which every file's stack would otherwise pay. Created here, before any fork reads it.
+  const keyDir = mkdtempSync(join(tmpdir(), 'crm-test-keys-'));
+  await localIssuer({ dataDir: keyDir });
+  project.provide('signingKeyDir', keyDir);
+  return async () => {
+    await Promise.all(engines.map((e) => e.stop()));
+    rmSync(keyDir, { recursive: true, force: true });
+  };
 }

@@ -14,14 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { engineEndpoint } from './engine';
+import { engineEndpoint, signingKeyDir } from './engine';
 import { resetConfigForTests } from '../../functions/config';
 import type { Role } from '../../functions/security/permissions';
 import { resolveUser } from '../../local/demo-users';
 import { ensureTable, startDynamoDbLocal, type DynamoDbLocal } from '../../local/engines/dynamodb';
 import { startEventBus } from '../../local/engines/events';
-import { startS3 } from '../../local/engines/s3';
-import { startSes, type LocalSes } from '../../local/engines/ses';
+import type { LocalSes } from '../../local/engines/ses';
 import { startSmsSink, type InboundSmsMessage, type LocalSms, type SmsMessage } from '../../local/engines/sms';
 import { deliverInboundSms } from '../../local/sms-inbound';
 import { applyEnvironment, handlerEnvironment, LOCAL_ATTACHMENTS_BUCKET, LOCAL_CREDENTIALS, LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, LOCAL_INBOUND_BUCKET, LOCAL_REGION } from '../../local/env';
@@ -107,6 +106,9 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean; webhoo
     cleanups.push(() => bus.stop());
     let ses: LocalSes | undefined;
     if (opts.ses) {
+      // Imported only when asked for: s3rver and the SES stand-in cost over a second of CPU to
+      // load, and most files use neither.
+      const { startSes } = await import('../../local/engines/ses');
       ses = await startSes();
       cleanups.push(() => ses!.stop());
       // The library keeps mail in a process-wide store: start each stack with an empty inbox.
@@ -123,6 +125,7 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean; webhoo
       const directory = mkdtempSync(join(tmpdir(), 'crm-s3-'));
       // As `npm start`: objects put under inbound/ of the inbound bucket go to the inbound-mail handler.
       inbound = inboundMailTarget();
+      const { startS3 } = await import('../../local/engines/s3');
       const s3 = await startS3({ directory, buckets: [LOCAL_EXPORTS_BUCKET, LOCAL_ATTACHMENTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, LOCAL_INBOUND_BUCKET], onEvent: inbound.onEvent });
       cleanups.push(() => s3.stop(), () => rmSync(directory, { recursive: true, force: true }));
       s3Endpoint = s3.endpoint;
@@ -139,7 +142,9 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean; webhoo
     }));
     resetConfigForTests();
 
-    const issuer = await localIssuer();
+    // The run's shared key when the global setup made one (a fresh key per file costs ~0.25 s of CPU).
+    const keyDir = signingKeyDir();
+    const issuer = await localIssuer(keyDir ? { dataDir: keyDir } : {});
     const gateway = await createGateway({ verifier: issuer.verifier, portalVerifier: issuer.portalVerifier, throttle: false, oauth: createLocalOAuth({ issuer }) });
     cleanups.push(() => gateway.close());
     // As `npm start` does: sign-in endpoints and problem `type` URIs on this gateway (local/oauth.ts).
@@ -162,12 +167,30 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean; webhoo
       return issuer.signToken({ sub: user.id, email: user.email, groups: [role], username: user.username });
     };
 
+    // Signing is RS256 plus the pre-token trigger, about 2 ms of CPU, and a file sends thousands of
+    // requests as a role: as a real client keeps its access token, a staff role's token is reused
+    // for a minute (its claims depend on the role and user only). Portal tokens are signed afresh:
+    // their trigger reads the contact's customer from the table, which a test may have changed.
+    const staffTokens = new Map<string, { token: Promise<string>; signedAt: number }>();
+    const requestToken = (role: Role, userId?: string): Promise<string> => {
+      if (role === 'customer') return token(role, userId);
+      const key = `${role}\u0000${userId ?? ''}`;
+      const now = Date.now();
+      const cached = staffTokens.get(key);
+      if (cached && now >= cached.signedAt && now - cached.signedAt < 60_000) return cached.token;
+      const signed = token(role, userId);
+      const entry = { token: signed, signedAt: now };
+      staffTokens.set(key, entry);
+      signed.catch(() => { if (staffTokens.get(key) === entry) staffTokens.delete(key); });
+      return signed;
+    };
+
     async function request(method: string, path: string, options: RequestOptions = {}): Promise<TestResponse> {
       const headers: Record<string, string> = { ...options.headers };
       const has = (name: string) => Object.keys(headers).some((h) => h.toLowerCase() === name);
       let authorization: string | undefined;
       if (options.token !== undefined) authorization = options.token === null ? undefined : `Bearer ${options.token}`;
-      else if (options.role) authorization = `Bearer ${await token(options.role, options.userId)}`;
+      else if (options.role) authorization = `Bearer ${await requestToken(options.role, options.userId)}`;
       if (authorization && !has('authorization')) headers.authorization = authorization;
       let body: string | undefined;
       if (options.rawBody !== undefined) body = options.rawBody;
