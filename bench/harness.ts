@@ -66,6 +66,8 @@ export async function startLocalCrm(options: { directory?: string; ses?: string 
   applyEnvironment(handlerEnvironment({
     tableName, stage: 'bench', cursorSecret: randomBytes(32).toString('hex'), eventBusName: 'crm-bench',
     logLevel: process.env.LOG_LEVEL ?? 'ERROR', endpoints: { dynamodb: engine.endpoint, ...(options.ses ? { ses: options.ses } : {}) },
+    // A stage other than local must name its sender (functions/notifications/email.ts).
+    senderEmail: 'crm-bench@example.com',
   }));
   resetConfigForTests();
   const doc = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });

@@ -71,6 +71,7 @@ async function main() {
     // One run with a generous budget (not the schedule's 50 s), so each scenario is one run.
     const { result, usage } = await withDbUsage(() => runReminders(new Date(runAt[k]!), { budget: Budget.ofMs(600_000) }));
     const ms = Date.now() - t0;
+    if (result.delivered !== scenarios[k] || result.emailed !== scenarios[k]) throw new Error(`Scenario ${scenarios[k]}: ${JSON.stringify(result)}`);
     const count = (c: string) => usage.commands.filter((x) => x === c).length;
     rows.push([
       scenarios[k]!.toLocaleString('en'), String(result.delivered), String(ses.sent() - emailsBefore), String(usage.requests),

@@ -103,7 +103,7 @@ async function main() {
     // One run with a generous budget (not the schedule's 50 s), so each scenario is one run.
     const { result, usage } = await withDbUsage(() => runSla(new Date(runAt[k]!), { budget: Budget.ofMs(1_800_000), onItemError: (id) => failures.push(id) }));
     const ms = Date.now() - t0;
-    if (result.due !== scenarios[k] || result.escalated !== scenarios[k] || failures.length) throw new Error(`Scenario ${scenarios[k]}: ${JSON.stringify(result)}`);
+    if (result.due !== scenarios[k] || result.escalated !== scenarios[k] || result.emailFailed || failures.length) throw new Error(`Scenario ${scenarios[k]}: ${JSON.stringify(result)}`);
     const count = (c: string) => usage.commands.filter((x) => x === c).length;
     rows.push([
       scenarios[k]!.toLocaleString('en'), String(result.escalated), String(result.warnings), String(result.breaches), String(ses.sent() - emailsBefore), String(usage.requests),

@@ -311,8 +311,21 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
   const issuer = options.issuer ?? LOCAL_ISSUER;
   const audiences = options.audiences ?? [LOCAL_CLIENT_ID, LOCAL_DOCS_CLIENT_ID];
   const clockTolerance = options.clockToleranceSeconds ?? 0;
+  // A client sends the same access token with every request, and the RSA check is the costly part
+  // (half a millisecond of CPU). A token that passed once is signed by these fixed keys for good:
+  // while its time claims still pass it is taken from here; once one would fail it goes through
+  // the full check below again, which gives the exact error.
+  const passed = new Map<string, JWTPayload>();
+  const stillValid = (payload: JWTPayload): boolean => {
+    const now = Math.floor(Date.now() / 1000);
+    return typeof payload.exp === 'number' && payload.exp > now - clockTolerance
+      && (payload.nbf === undefined || payload.nbf <= now + clockTolerance)
+      && typeof payload.iat === 'number' && payload.iat <= now + clockTolerance;
+  };
   return {
     async verify(token: string): Promise<JWTPayload> {
+      const known = passed.get(token);
+      if (known && stillValid(known)) return structuredClone(known);
       let payload: JWTPayload;
       try {
         const { kid } = decodeProtectedHeader(token);
@@ -329,6 +342,8 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
       if (![...aud, ...clientId].some((value) => audiences.includes(value))) {
         throw new TokenError('Token audience (aud/client_id) is not accepted');
       }
+      if (passed.size >= 1000) passed.clear();
+      passed.set(token, structuredClone(payload));
       return payload;
     },
   };

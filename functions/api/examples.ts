@@ -204,6 +204,11 @@ export const EXAMPLE_OVERRIDES: Record<string, { request?: unknown; response?: u
   createPipeline: { request: { name: 'New business' }, response: { name: 'New business' } },
   createWebhook: { request: { url: 'https://erp.example.com/crm-hook', events: ['deal.*', 'order.created'], fieldFilter: ['stageId', 'status'] }, response: { url: 'https://erp.example.com/crm-hook', events: ['deal.*', 'order.created'], fieldFilter: ['stageId', 'status'] } },
   updateWebhook: { request: { url: 'https://erp.example.com/crm-hook', events: ['deal.*'] }, response: { url: 'https://erp.example.com/crm-hook', events: ['deal.*'] } },
+  // A scheduled campaign moved to another morning with a larger budget: only what changes is sent.
+  updateCampaign: {
+    request: { name: 'Spring service offer', goal: undefined, templateId: undefined, audience: undefined, consentPolicy: undefined, sendRatePerSecond: undefined, budget: { amount: 250_000, currency: 'EUR' }, sendAt: '2026-03-03T08:00:00.000Z' },
+    response: { name: 'Spring service offer', budget: { amount: 250_000, currency: 'EUR' }, status: 'scheduled', sendAt: '2026-03-03T08:00:00.000Z' },
+  },
   putCommissionPlan: { request: { name: 'Sales 2026' }, response: { name: 'Sales 2026' } },
   // A customers import: listId only goes with entity list-members.
   createImport: { request: { entity: 'customers', listId: undefined, mapping: { Name: 'name', 'E-Mail': 'email', City: 'address.city' } } },

@@ -79,7 +79,8 @@ function collector(): { ids: string[]; handler: () => Promise<never> } {
   return { ids, handler: async () => handle as never };
 }
 
-describe('stream poller and DescribeTable', () => {
+// Each wait inside may take up to its 60 s limit on a loaded machine; the tests' own limit is above that.
+describe('stream poller and DescribeTable', { timeout: 240_000 }, () => {
   it('asks DescribeTable once, not on every pass, while delivering what arrives', async () => {
     const table = await freshTable();
     const { ids, handler } = collector();

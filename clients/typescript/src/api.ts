@@ -258,7 +258,13 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a campaign that has not started sending (draft, scheduled, or paused before its start): name, goal, budget, template, audience, consent policy, send rate, and a scheduled campaign's send time; 409 once it is sending, sent or cancelled
+         * @description **Permission `marketing:write`** (Create and change segments, static lists, email templates and campaigns; schedule and cancel campaigns; suppress addresses) — admin (all), marketing (all). Refused with 403 for manager, sales, service, analyst. Tokens of the portal user pool are not accepted (401).
+         *
+         *     Send `If-Match` with the ETag you read to fail with 412 instead of changing a newer version.
+         */
+        patch: operations["updateCampaign"];
         trace?: never;
     };
     "/v1/campaigns/{campaignId}/cancel": {
@@ -1388,7 +1394,7 @@ export interface paths {
         };
         /**
          * Imports, newest first: the caller's own, or every import for a role with scope all (admins)
-         * @description **Permission `imports:manage`** (Import customers, contacts, leads, products or static-list members from CSV files (migration); rows are written with your own create/update permissions (own: imports you started)) — admin (all), manager (own), marketing (own). Refused with 403 for sales, service, analyst. Tokens of the portal user pool are not accepted (401).
+         * @description **Permission `imports:manage`** (Import customers, contacts, leads, products or static-list members from CSV files (migration); each entity also needs your own create (and, to update, update) permission for it, so marketing imports leads and list members only; rows are written as you (own: imports you started)) — admin (all), manager (own), marketing (own). Refused with 403 for sales, service, analyst. Tokens of the portal user pool are not accepted (401).
          *
          *     **Scope `own`** (manager, marketing): own: the imports the caller started; all: every import.
          *
@@ -1398,7 +1404,7 @@ export interface paths {
         put?: never;
         /**
          * Create a CSV import (entity — customers, contacts, leads, products, or list-members of a static list — column mapping, dedupe mode) and get a presigned URL to upload the file to
-         * @description **Permission `imports:manage`** (Import customers, contacts, leads, products or static-list members from CSV files (migration); rows are written with your own create/update permissions (own: imports you started)) — admin (all), manager (own), marketing (own). Refused with 403 for sales, service, analyst. Tokens of the portal user pool are not accepted (401).
+         * @description **Permission `imports:manage`** (Import customers, contacts, leads, products or static-list members from CSV files (migration); each entity also needs your own create (and, to update, update) permission for it, so marketing imports leads and list members only; rows are written as you (own: imports you started)) — admin (all), manager (own), marketing (own). Refused with 403 for sales, service, analyst. Tokens of the portal user pool are not accepted (401).
          *
          *     **Scope `own`** (manager, marketing): the import is the caller's; its rows are written with the caller's own create/update permissions (403 when the role lacks them).
          *
@@ -1420,7 +1426,7 @@ export interface paths {
         };
         /**
          * An import's state and counts (read, created, updated, skipped, rejected) and, when done, the rejected-rows CSV (presigned URL)
-         * @description **Permission `imports:manage`** (Import customers, contacts, leads, products or static-list members from CSV files (migration); rows are written with your own create/update permissions (own: imports you started)) — admin (all), manager (own), marketing (own). Refused with 403 for sales, service, analyst. Tokens of the portal user pool are not accepted (401).
+         * @description **Permission `imports:manage`** (Import customers, contacts, leads, products or static-list members from CSV files (migration); each entity also needs your own create (and, to update, update) permission for it, so marketing imports leads and list members only; rows are written as you (own: imports you started)) — admin (all), manager (own), marketing (own). Refused with 403 for sales, service, analyst. Tokens of the portal user pool are not accepted (401).
          *
          *     **Scope `own`** (manager, marketing): only imports the caller started; any other answers 404, exactly like an unknown id.
          */
@@ -1444,7 +1450,7 @@ export interface paths {
         put?: never;
         /**
          * Dry run of the uploaded file's first rows: mapped values and per-row validation errors; writes nothing
-         * @description **Permission `imports:manage`** (Import customers, contacts, leads, products or static-list members from CSV files (migration); rows are written with your own create/update permissions (own: imports you started)) — admin (all), manager (own), marketing (own). Refused with 403 for sales, service, analyst. Tokens of the portal user pool are not accepted (401).
+         * @description **Permission `imports:manage`** (Import customers, contacts, leads, products or static-list members from CSV files (migration); each entity also needs your own create (and, to update, update) permission for it, so marketing imports leads and list members only; rows are written as you (own: imports you started)) — admin (all), manager (own), marketing (own). Refused with 403 for sales, service, analyst. Tokens of the portal user pool are not accepted (401).
          *
          *     **Scope `own`** (manager, marketing): only imports the caller started; any other answers 404, exactly like an unknown id.
          */
@@ -1466,7 +1472,7 @@ export interface paths {
         put?: never;
         /**
          * Start importing the uploaded file (runs in the background, in chunks; follow it with GET)
-         * @description **Permission `imports:manage`** (Import customers, contacts, leads, products or static-list members from CSV files (migration); rows are written with your own create/update permissions (own: imports you started)) — admin (all), manager (own), marketing (own). Refused with 403 for sales, service, analyst. Tokens of the portal user pool are not accepted (401).
+         * @description **Permission `imports:manage`** (Import customers, contacts, leads, products or static-list members from CSV files (migration); each entity also needs your own create (and, to update, update) permission for it, so marketing imports leads and list members only; rows are written as you (own: imports you started)) — admin (all), manager (own), marketing (own). Refused with 403 for sales, service, analyst. Tokens of the portal user pool are not accepted (401).
          *
          *     **Scope `own`** (manager, marketing): only imports the caller started; any other answers 404, exactly like an unknown id.
          */
@@ -3826,6 +3832,27 @@ export interface components {
         CampaignPage: {
             items: components["schemas"]["Campaign"][];
             nextCursor: string | null;
+        };
+        CampaignPatchInput: {
+            audience?: {
+                listIds?: string[];
+                segmentIds?: string[];
+            };
+            budget?: components["schemas"]["MoneyInputInput"] | null;
+            /**
+             * @description `opted_in` (default): only contacts who opted in; `not_opted_out`: also contacts whose consent is unknown (e.g. existing B2B customers). Opted-out contacts and suppressed addresses never receive anything.
+             * @enum {string}
+             */
+            consentPolicy?: "opted_in" | "not_opted_out";
+            goal?: string | null;
+            name?: string;
+            /**
+             * Format: date-time
+             * @description A scheduled (or paused, not yet started) campaign only: when to start sending instead; moves its one-time schedule
+             */
+            sendAt?: string;
+            sendRatePerSecond?: number | null;
+            templateId?: string;
         };
         /** @description A campaign's results, from counters maintained on write: no addresses, no content */
         CampaignReport: {
@@ -8366,6 +8393,114 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updateCampaign: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`, `W/"3"` accepted, `*` = any version). A stale or malformed value answers 412. Without it the change is applied to the latest version — never lost, never overwriting fields you did not send. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @example cmp_01JD3V6Q2M8X4K7N9P5R2T6W8Y */
+                campaignId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Spring service offer",
+                 *       "budget": {
+                 *         "amount": 250000,
+                 *         "currency": "EUR"
+                 *       },
+                 *       "sendAt": "2026-03-03T08:00:00.000Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CampaignPatchInput"];
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cmp_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
+                     *       "name": "Spring service offer",
+                     *       "goal": "Example goal",
+                     *       "budget": {
+                     *         "amount": 250000,
+                     *         "currency": "EUR"
+                     *       },
+                     *       "channel": "email",
+                     *       "templateId": "Example template id",
+                     *       "audience": {
+                     *         "segmentIds": [
+                     *           "Example segment id"
+                     *         ],
+                     *         "listIds": [
+                     *           "Example list id"
+                     *         ]
+                     *       },
+                     *       "consentPolicy": "opted_in",
+                     *       "sendRatePerSecond": 1,
+                     *       "status": "scheduled",
+                     *       "sendAt": "2026-03-03T08:00:00.000Z",
+                     *       "audienceComplete": true,
+                     *       "startedAt": "2026-03-02T09:30:00.000Z",
+                     *       "pausedAt": "2026-03-02T09:30:00.000Z",
+                     *       "autoPause": {
+                     *         "reason": "bounce-rate",
+                     *         "rate": 1,
+                     *         "threshold": 1,
+                     *         "sent": 1,
+                     *         "at": "2026-03-02T09:30:00.000Z"
+                     *       },
+                     *       "stats": {
+                     *         "recipients": 1,
+                     *         "sent": 1,
+                     *         "skippedConsent": 1,
+                     *         "skippedSuppressed": 1,
+                     *         "failed": 1,
+                     *         "unknown": 1,
+                     *         "pending": 1,
+                     *         "delivered": 1,
+                     *         "bounced": 1,
+                     *         "complained": 1,
+                     *         "opened": 1,
+                     *         "clicked": 1,
+                     *         "rejected": 1,
+                     *         "unsubscribed": 1
+                     *       },
+                     *       "version": 3,
+                     *       "createdAt": "2026-03-02T09:30:00.000Z",
+                     *       "updatedAt": "2026-03-02T09:30:00.000Z",
+                     *       "createdBy": "user-sales-1",
+                     *       "updatedBy": "user-sales-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
