@@ -1,8 +1,8 @@
 /**
- * The one place that decides how a feature handler becomes a Lambda bundle. CDK's
- * NodejsFunction (lib/constructs/feature-function.ts) and the bundle budget test
- * (test/budget/bundles.test.ts) both read these options, so the size the test measures is the
- * size that ships.
+ * The one place that decides how a feature handler becomes a Lambda bundle. The function
+ * construct (lib/constructs/feature-function.ts, through featureCode) and the bundle budget test
+ * (test/budget/bundles.test.ts) both build with these options, so what the test measures is what
+ * ships.
  */
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';

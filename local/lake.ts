@@ -169,15 +169,23 @@ export interface RefreshResult {
  * DuckDB inside the export process: its memory is bounded and what does not fit spills to
  * `<work>/spill`, so the process (Node with tsx, the SDK and DuckDB's library take ≈ 150 MB
  * before the first item) stays within 256 MB whatever the table's size (bench/export.ts). The
- * need is per vector of 2,048 items, not per table: reading the JSON files takes 16 MB buffers and
- * each JSON extraction holds a vector's parsed items (hence one multi-path extraction per item,
- * functions/analytics/lake.ts); 64 MB was too little for that, 96 MB leaves room. One thread: each
+ * need is per vector of 2,048 items, not per table: each JSON extraction holds a vector's parsed
+ * items (hence one multi-path extraction per item, here and in functions/analytics/lake.ts), and
+ * the files are read as lines (`readLines`), not by the JSON reader's 16 MB buffers. One thread: each
  * thread holds its own buffers, and the statements are I/O- and JSON-bound anyway. Insertion order
  * is not kept: the Parquet files are written sorted.
  */
-const LAKE_DUCKDB_CONFIG = { memory_limit: '96MB', threads: '1', preserve_insertion_order: 'false' };
+const LAKE_DUCKDB_CONFIG = { memory_limit: '64MB', threads: '1', preserve_insertion_order: 'false' };
 
 const sqlPath = (path: string) => `'${path.replace(/'/g, "''")}'`;
+
+/**
+ * The lines of newline-delimited JSON files as one text column `line`, parsed by the caller.
+ * DuckDB's JSON reader takes 16 MB buffers and parses every record besides; the CSV reader with
+ * a delimiter JSON never holds raw (U+0001: JSON escapes control characters) reads 4 MB at a time.
+ */
+const readLines = (files: string[]) =>
+  `read_csv([${files.map(sqlPath).join(', ')}], columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = '\u0001', quote = '', escape = '', buffer_size = 4194304)`;
 
 /**
  * Brings the lake up to the state of a full export (see the module comment). The lake's state is
@@ -197,11 +205,11 @@ export async function refreshLake(options: RefreshOptions): Promise<RefreshResul
   const db = await instance.connect();
   try {
     const jsonFiles = await downloadExport(options.s3, options.bucket, options.prefix, work, 'full');
+    // One parse per line (a multi-path extraction), not one per attribute taken from it.
     const full = jsonFiles.length
-      ? `read_json([${jsonFiles.map(sqlPath).join(', ')}], format = 'newline_delimited', columns = {Item: 'JSON'})`
-      : `(SELECT CAST(NULL AS JSON) AS Item WHERE false)`;
-    // One multi-path extraction: DuckDB parses the item once, not once per key attribute.
-    await db.run(`CREATE OR REPLACE TEMP TABLE scan AS SELECT k[1] AS pk, k[2] AS sk, Item FROM (SELECT json_extract_string(Item, ['$.pk.S', '$.sk.S']) AS k, Item FROM ${full})`);
+      ? `(SELECT CAST(j[1] AS JSON) AS Item, json_extract_string(j[1], ['$.pk.S', '$.sk.S']) AS k FROM (SELECT json_extract(line, ['$.Item']) AS j FROM ${readLines(jsonFiles)}))`
+      : `(SELECT CAST(NULL AS JSON) AS Item, CAST(NULL AS VARCHAR[]) AS k WHERE false)`;
+    await db.run(`CREATE OR REPLACE TEMP TABLE scan AS SELECT k[1] AS pk, k[2] AS sk, Item FROM ${full}`);
     const first = (await db.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM information_schema.tables WHERE table_name = 'raw_items'`)).getRowObjects()[0]!.n === 0;
     let result: RefreshResult;
     await db.run('BEGIN TRANSACTION');
@@ -216,7 +224,8 @@ export async function refreshLake(options: RefreshOptions): Promise<RefreshResul
         const incremental = await writeIncrementalExport(db, options, work);
         const changeFiles = await downloadExport(options.s3, options.bucket, incremental.prefix, work, 'incremental');
         const records = changeFiles.length
-          ? `read_json([${changeFiles.map(sqlPath).join(', ')}], format = 'newline_delimited', columns = {Metadata: 'JSON', Keys: 'JSON', NewImage: 'JSON', OldImage: 'JSON'})`
+          // A JSON null (a deletion's NewImage as DuckDB writes it) is SQL NULL, as the JSON reader made it.
+          ? `(SELECT ${['Metadata', 'Keys', 'NewImage', 'OldImage'].map((c, i) => `CASE WHEN CAST(j[${i + 1}] AS VARCHAR) = 'null' THEN NULL ELSE j[${i + 1}] END AS ${c}`).join(', ')} FROM (SELECT json_extract(line, ['$.Metadata', '$.Keys', '$.NewImage', '$.OldImage']) AS j FROM ${readLines(changeFiles)}))`
           : `(SELECT CAST(NULL AS JSON) AS Metadata, CAST(NULL AS JSON) AS Keys, CAST(NULL AS JSON) AS NewImage, CAST(NULL AS JSON) AS OldImage WHERE false)`;
         await db.run(`CREATE OR REPLACE TEMP TABLE changes AS ${latestChangesSql(records, 'duckdb')}`);
         for (const table of lakeTables()) {

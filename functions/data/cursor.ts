@@ -31,7 +31,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { clientOptions } from '../aws/client-options';
 import { config } from '../config';
-import { BadRequest } from '../http/problem';
+import { BadRequest, HttpError } from '../http/problem';
 
 /** How long a warm container signs and verifies with the keys it fetched before refetching. */
 export const KEY_TTL_MS = 5 * 60_000;
@@ -179,6 +179,25 @@ export async function decodeCursor(cursor: string | undefined, fingerprint: stri
   const lastKey = withKeys(await signingKeys()) ?? withKeys(await signingKeys(KEY_RETRY_MS));
   if (!lastKey) throw invalid;
   return lastKey;
+}
+
+/**
+ * Links in emails (unsubscribe, double opt-in, survey) carry a small payload sealed like a cursor,
+ * bound to the link's own purpose, so one kind never passes as another or as a cursor. Opening
+ * gives the payload, or undefined for anything not sealed by us for that purpose (changed, cut,
+ * another purpose); dependency failures (the secret cannot be read) still throw.
+ */
+export async function sealLink(payload: Record<string, unknown>, purpose: string): Promise<string> {
+  return (await encodeCursor(payload, purpose))!;
+}
+
+export async function openSealedLink(token: string, purpose: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return await decodeCursor(token, purpose);
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 400) return undefined;
+    throw err;
+  }
 }
 
 /** Forgets the cached keys (and the injected clock); tests only. */

@@ -33,3 +33,28 @@ export function applyPatch<T extends object>(record: T, patch: Record<string, un
   }
   return out as T;
 }
+
+/**
+ * An UpdateItem expression from `changes`: SET each defined field, REMOVE each undefined one, after
+ * the caller's own `sets` (a step counter…), with names `#f<i>` and values `:v<i>` added to the
+ * caller's maps. Used by job items that move step by step (imports, exports).
+ */
+export function setRemoveExpression(
+  changes: Record<string, unknown>,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+  sets: string[] = [],
+): string {
+  const allSets = [...sets];
+  const removes: string[] = [];
+  Object.entries(changes).forEach(([field, value], i) => {
+    names[`#f${i}`] = field;
+    if (value === undefined) {
+      removes.push(`#f${i}`);
+    } else {
+      values[`:v${i}`] = value;
+      allSets.push(`#f${i} = :v${i}`);
+    }
+  });
+  return [allSets.length ? `SET ${allSets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].filter(Boolean).join(' ');
+}

@@ -8,7 +8,7 @@ import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
-import { withoutKeys } from '../data/records';
+import { setRemoveExpression, withoutKeys } from '../data/records';
 import { ConditionsFailed, Transaction } from '../data/transaction';
 import type { IndexQuery } from '../data/query';
 import type { ExportEntity } from '../../schemas/exports';
@@ -109,18 +109,7 @@ export async function queryJobsOf(userId: string, limit: number, startKey: Recor
 export async function advanceJob(id: string, expectedStep: number, changes: Partial<ExportJob>, audit?: Record<string, unknown>): Promise<boolean> {
   const names: Record<string, string> = { '#step': 'step' };
   const values: Record<string, unknown> = { ':expected': expectedStep, ':next': expectedStep + 1 };
-  const sets = ['#step = :next'];
-  const removes: string[] = [];
-  Object.entries(changes).forEach(([field, value], i) => {
-    names[`#f${i}`] = field;
-    if (value === undefined) {
-      removes.push(`#f${i}`);
-    } else {
-      values[`:v${i}`] = value;
-      sets.push(`#f${i} = :v${i}`);
-    }
-  });
-  const expression = `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`;
+  const expression = setRemoveExpression(changes, names, values, ['#step = :next']);
   const condition = { expression: '#step = :expected', names: { '#step': 'step' }, values: { ':expected': expectedStep } };
   try {
     if (audit) {

@@ -11,10 +11,12 @@
 import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import type { Parser } from 'csv-parse';
+import { Readable } from 'node:stream';
 
 /**
  * csv-parse (31 KB) loaded on first use: the import API reads records only for a preview or a
- * header check, and a split bundle (lib/bundling.ts) then keeps it out of every cold start.
+ * header check, the worker only once it has a file, and the split bundle (lib/bundling.ts) keeps
+ * it out of both functions' cold start.
  */
 let csvParse: Promise<typeof import('csv-parse')> | undefined;
 const loadCsvParse = () => {
@@ -22,7 +24,6 @@ const loadCsvParse = () => {
   csvParse.catch(() => { csvParse = undefined; });
   return csvParse;
 };
-import { Readable } from 'node:stream';
 
 export type Encoding = 'utf-8' | 'gb18030';
 export type Delimiter = ',' | ';';

@@ -10,7 +10,7 @@ import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
-import { withoutKeys } from '../data/records';
+import { setRemoveExpression, withoutKeys } from '../data/records';
 import type { Role } from '../security/permissions';
 import type { Action } from '../security/permissions';
 import type { ImportEntity } from '../../schemas/imports';
@@ -131,7 +131,6 @@ export async function updateJob(id: string, expected: { step?: number; state?: I
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
   const sets: string[] = [];
-  const removes: string[] = [];
   const conditions: string[] = ['attribute_exists(pk)'];
   if (expected.step !== undefined) {
     names['#step'] = 'step';
@@ -147,20 +146,12 @@ export async function updateJob(id: string, expected: { step?: number; state?: I
     values[':expectedState'] = expected.state;
     conditions.push('#state = :expectedState');
   }
-  Object.entries(changes).forEach(([field, value], i) => {
-    names[`#f${i}`] = field;
-    if (value === undefined) {
-      removes.push(`#f${i}`);
-    } else {
-      values[`:v${i}`] = value;
-      sets.push(`#f${i} = :v${i}`);
-    }
-  });
+  const expression = setRemoveExpression(changes, names, values, sets);
   try {
     await ddb().send(new UpdateCommand({
       TableName: table(),
       Key: keys.importJob.primary(id),
-      UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].filter(Boolean).join(' '),
+      UpdateExpression: expression,
       ConditionExpression: conditions.join(' AND '),
       ExpressionAttributeNames: names,
       ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),

@@ -7,8 +7,8 @@
  * (docs/marketing.md, "Unsubscribe links and key rotation").
  */
 import { config } from '../config';
-import { decodeCursor, encodeCursor } from '../data/cursor';
-import { BadRequest, HttpError } from '../http/problem';
+import { openSealedLink, sealLink } from '../data/cursor';
+import { BadRequest } from '../http/problem';
 import { senderAddress } from '../notifications/email';
 
 const PURPOSE = 'crm-unsubscribe/v1';
@@ -22,19 +22,13 @@ export interface UnsubscribeRef {
 }
 
 export async function unsubscribeToken(ref: UnsubscribeRef): Promise<string> {
-  return (await encodeCursor({ k: ref.campaignId, r: ref.addressHash }, PURPOSE))!;
+  return sealLink({ k: ref.campaignId, r: ref.addressHash }, PURPOSE);
 }
 
 /** The token's reference, or a 400 naming `query.token` for anything we did not seal. */
 export async function readUnsubscribeToken(token: string): Promise<UnsubscribeRef> {
   const invalid = () => BadRequest('This unsubscribe link is not valid (changed, cut or too old). Use the link of a newer email, or reply to it with "unsubscribe"', [{ path: 'query.token', message: 'Invalid token' }]);
-  let payload: Record<string, unknown> | undefined;
-  try {
-    payload = await decodeCursor(token, PURPOSE);
-  } catch (err) {
-    if (err instanceof HttpError && err.status === 400) throw invalid();
-    throw err;
-  }
+  const payload = await openSealedLink(token, PURPOSE);
   if (typeof payload?.k !== 'string' || typeof payload.r !== 'string') throw invalid();
   return { campaignId: payload.k, addressHash: payload.r };
 }
@@ -61,18 +55,12 @@ export interface SignupRef {
 
 /** The sealed confirmation token of a sign-up: same sealing as the unsubscribe token, its own purpose. */
 export async function signupToken(ref: SignupRef): Promise<string> {
-  return (await encodeCursor({ l: ref.leadId, r: ref.addressHash, e: ref.expiresAt }, SIGNUP_PURPOSE))!;
+  return sealLink({ l: ref.leadId, r: ref.addressHash, e: ref.expiresAt }, SIGNUP_PURPOSE);
 }
 
 /** The token's reference, or undefined for anything we did not seal for this purpose (changed, cut, a cursor, an unsubscribe token). */
 export async function readSignupToken(token: string): Promise<SignupRef | undefined> {
-  let payload: Record<string, unknown> | undefined;
-  try {
-    payload = await decodeCursor(token, SIGNUP_PURPOSE);
-  } catch (err) {
-    if (err instanceof HttpError && err.status === 400) return undefined;
-    throw err;
-  }
+  const payload = await openSealedLink(token, SIGNUP_PURPOSE);
   if (typeof payload?.l !== 'string' || typeof payload.r !== 'string' || typeof payload.e !== 'number') return undefined;
   return { leadId: payload.l, addressHash: payload.r, expiresAt: payload.e };
 }

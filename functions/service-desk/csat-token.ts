@@ -6,8 +6,8 @@
  * token: the five links of an email share one token and differ in `rating=`. Verifying needs no
  * database request, so a forged or changed token costs nothing but the decryption.
  */
-import { decodeCursor, encodeCursor } from '../data/cursor';
-import { BadRequest, HttpError } from '../http/problem';
+import { openSealedLink, sealLink } from '../data/cursor';
+import { BadRequest } from '../http/problem';
 
 const PURPOSE = 'crm-csat/v1';
 
@@ -15,7 +15,7 @@ const PURPOSE = 'crm-csat/v1';
 export const CSAT_LINK_DAYS = 30;
 
 export async function csatToken(ticketId: string, expiresAt: Date): Promise<string> {
-  return (await encodeCursor({ t: ticketId, e: Math.floor(expiresAt.getTime() / 1000) }, PURPOSE))!;
+  return sealLink({ t: ticketId, e: Math.floor(expiresAt.getTime() / 1000) }, PURPOSE);
 }
 
 /**
@@ -24,13 +24,7 @@ export async function csatToken(ticketId: string, expiresAt: Date): Promise<stri
  */
 export async function readCsatToken(token: string, now: Date): Promise<{ ticketId: string; expiresAt: Date }> {
   const invalid = () => BadRequest('This survey link is not valid (changed or cut). Use the link in the email exactly as it came', [{ path: 'query.token', message: 'Invalid token' }]);
-  let payload: Record<string, unknown> | undefined;
-  try {
-    payload = await decodeCursor(token, PURPOSE);
-  } catch (err) {
-    if (err instanceof HttpError && err.status === 400) throw invalid();
-    throw err;
-  }
+  const payload = await openSealedLink(token, PURPOSE);
   if (typeof payload?.t !== 'string' || typeof payload.e !== 'number') throw invalid();
   const expiresAt = new Date(payload.e * 1000);
   if (expiresAt.getTime() <= now.getTime()) {
