@@ -23,6 +23,11 @@ export interface Config {
   appBaseUrl: string;
   /** Sender address of notification emails (verified in SES). */
   senderEmail: string | undefined;
+  /**
+   * `SENDER_IDENTITIES` (comma-separated domains or addresses, lower-cased): the From addresses a
+   * campaign may use (functions/marketing/sender.ts). Empty: the domain of the sender address.
+   */
+  senderIdentities: string[];
 }
 
 let cached: Config | undefined;
@@ -51,6 +56,7 @@ export function config(): Config {
     businessTimeZone: businessTimeZone(),
     appBaseUrl: env.APP_BASE_URL || 'http://localhost:3000',
     senderEmail: env.SENDER_EMAIL || undefined,
+    senderIdentities: (env.SENDER_IDENTITIES ?? '').split(',').map((i) => i.trim().toLowerCase()).filter(Boolean),
   };
   return cached;
 }

@@ -74,6 +74,7 @@ export class AppStack extends Stack {
           supportEmail: config.supportEmail,
           cursorSecret: data.cursorSecret.secret,
           senderEmail: config.senderEmail,
+          senderIdentities: config.senderIdentities,
           smsOriginationIdentity: config.smsOriginationIdentity,
         },
         stage: config.stage,

@@ -16,6 +16,12 @@ export interface CrmConfig {
   stage: string;
   /** From-address of notification and campaign email (an SES-verified identity). */
   senderEmail: string;
+  /**
+   * The From identities campaigns may name as their own sender (`sender.email`): lower-cased
+   * domains (any address at them) or single addresses, each a verified SES identity. Default:
+   * senderEmail's domain. Context `senderIdentities` (comma-separated); docs/marketing.md.
+   */
+  senderIdentities: string[];
   /** Browser origins allowed by CORS. */
   corsOrigins: string[];
   logRetentionDays: RetentionDays;
@@ -128,6 +134,10 @@ export function readConfig(node: Node): CrmConfig {
 
   const senderEmail = asString('senderEmail', get('senderEmail'), 'crm@example.com');
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(senderEmail)) fail('senderEmail', 'an email address');
+  const senderIdentities = asList('senderIdentities', get('senderIdentities'), [senderEmail.slice(senderEmail.indexOf('@') + 1)]).map((i) => i.toLowerCase());
+  for (const identity of senderIdentities) {
+    if (!/^([^@\s,*]+@)?[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(identity)) fail('senderIdentities', `domains or email addresses, comma-separated (got "${identity}")`);
+  }
 
   const corsOrigins = asList('corsOrigins', get('corsOrigins'), CORS_DEFAULT_ORIGINS);
   for (const origin of corsOrigins) {
@@ -222,6 +232,7 @@ export function readConfig(node: Node): CrmConfig {
     sesTrackingDomain,
     jobsReservedConcurrency,
     senderEmail,
+    senderIdentities,
     businessTimeZone,
     appBaseUrl,
     corsOrigins,

@@ -234,8 +234,30 @@ const CampaignAudience = once(() => z
   .strictObject({
     segmentIds: z.optional(z.array(Id('seg')).check(z.maxLength(10))),
     listIds: z.optional(z.array(Id('lst')).check(z.maxLength(10))),
+    exclude: z.optional(z.strictObject({
+      segmentIds: z.optional(z.array(Id('seg')).check(z.maxLength(10))),
+      listIds: z.optional(z.array(Id('lst')).check(z.maxLength(10))),
+    }).check(z.meta({ description: 'Addresses reached by any of these segments or lists are not sent to (counted `excluded`). Read whole once per send-job run while the audience is materialised: see docs/marketing.md, "Exclusions"' }))),
   })
-  .check(z.refine((a) => (a.segmentIds?.length ?? 0) + (a.listIds?.length ?? 0) > 0, 'Name at least one segment or list')));
+  .check(
+    z.refine((a) => (a.segmentIds?.length ?? 0) + (a.listIds?.length ?? 0) > 0, 'Name at least one segment or list'),
+    z.superRefine((a, ctx) => {
+      const both = (included: string[] | undefined, excluded: string[] | undefined, field: string) => (excluded ?? []).forEach((id, i) => {
+        if (included?.includes(id)) ctx.issues.push({ code: 'custom', input: id, path: ['exclude', field, i], message: 'Both included and excluded' });
+      });
+      both(a.segmentIds, a.exclude?.segmentIds, 'segmentIds');
+      both(a.listIds, a.exclude?.listIds, 'listIds');
+    }),
+  ));
+const CampaignSender = once(() => z
+  .strictObject({
+    email: z.email().check(z.maxLength(254), z.meta({ description: 'The From address; its domain (or the address itself) must be one the deployment allows (SENDER_IDENTITIES, default the domain of SENDER_EMAIL) and, in AWS, a verified SES identity' })),
+    name: z.optional(text(100).check(z.meta({ description: 'Display name, quoted per RFC 5322 in the From header' }))),
+  })
+  .check(z.meta({ description: 'Email campaigns: who the campaign comes from; default the deployment\'s SENDER_EMAIL' })));
+const RunDate = once(() => CalendarDate().check(z.meta({ description: 'The campaign\'s run period (reporting and ROI); descriptive: it does not gate sending nor attribution' })));
+/** startsOn ≤ endsOn when both are given. */
+const datesInOrder = (v: { startsOn?: string | null; endsOn?: string | null }) => !v.startsOn || !v.endsOn || v.startsOn <= v.endsOn;
 const ConsentPolicy = once(() => z.enum(['opted_in', 'not_opted_out']).check(z.meta({ description: '`opted_in` (default): only contacts who opted in; `not_opted_out`: also contacts whose consent is unknown (e.g. existing B2B customers). Opted-out contacts and suppressed addresses never receive anything.' })));
 const SendRate = once(() => z.number().check(z.minimum(0.1), z.maximum(1000), z.meta({ description: 'At most this many emails per second (never above the SES account\'s rate)' })));
 
@@ -249,12 +271,15 @@ export const CampaignCreate = once(() => z
     audience: CampaignAudience(),
     consentPolicy: z.optional(ConsentPolicy()),
     sendRatePerSecond: z.optional(SendRate()),
+    sender: z.optional(CampaignSender()),
+    startsOn: z.optional(RunDate()),
+    endsOn: z.optional(RunDate()),
   })
-  .check(z.meta({ id: 'CampaignCreate' })));
+  .check(z.refine(datesInOrder, { message: 'endsOn is before startsOn', path: ['endsOn'] }), z.meta({ id: 'CampaignCreate' })));
 
 /**
  * `PATCH /v1/campaigns/{id}` (draft, scheduled, or paused before it started): a field left out
- * stays; `null` clears `goal`, `budget` or `sendRatePerSecond`; `audience` replaces the whole
+ * stays; `null` clears `goal`, `budget`, `sendRatePerSecond`, `sender`, `startsOn` or `endsOn`; `audience` replaces the whole
  * audience. `channel` is fixed at creation (the template and consent were chosen for it).
  */
 export const CampaignPatch = once(() => z
@@ -267,8 +292,15 @@ export const CampaignPatch = once(() => z
     consentPolicy: z.optional(ConsentPolicy()),
     sendRatePerSecond: z.optional(z.nullable(SendRate())),
     sendAt: z.optional(Timestamp().check(z.meta({ description: 'A scheduled (or paused, not yet started) campaign only: when to start sending instead; moves its one-time schedule' }))),
+    sender: z.optional(z.nullable(CampaignSender())),
+    startsOn: z.optional(z.nullable(RunDate())),
+    endsOn: z.optional(z.nullable(RunDate())),
   })
-  .check(z.refine((v) => Object.keys(v).length > 0, 'Send at least one field to change'), z.meta({ id: 'CampaignPatch' })));
+  .check(
+    z.refine((v) => Object.keys(v).length > 0, 'Send at least one field to change'),
+    z.refine(datesInOrder, { message: 'endsOn is before startsOn', path: ['endsOn'] }),
+    z.meta({ id: 'CampaignPatch' }),
+  ));
 
 export const CampaignSchedule = once(() => z
   .strictObject({ sendAt: z.optional(Timestamp().check(z.meta({ description: 'When to start sending; default now' }))) })
@@ -277,6 +309,7 @@ export const CampaignSchedule = once(() => z
 export const CampaignStats = once(() => z
   .object({
     recipients: z.int().check(z.meta({ description: 'Distinct addresses in the audience' })),
+    excluded: z.int().check(z.meta({ description: 'Distinct addresses of the audience left out because an excluded segment or list reaches them (not in `recipients`)' })),
     sent: z.int(),
     skippedConsent: z.int(),
     skippedSuppressed: z.int(),
@@ -301,9 +334,12 @@ export const Campaign = once(() => z
     budget: z.optional(Money()),
     channel: z.enum(['email', 'sms']),
     templateId: z.string(),
-    audience: z.object({ segmentIds: z.array(z.string()), listIds: z.array(z.string()) }),
+    audience: z.object({ segmentIds: z.array(z.string()), listIds: z.array(z.string()), exclude: z.optional(z.object({ segmentIds: z.array(z.string()), listIds: z.array(z.string()) })) }),
     consentPolicy: z.enum(['opted_in', 'not_opted_out']),
     sendRatePerSecond: z.optional(z.number()),
+    sender: z.optional(z.object({ email: z.string(), name: z.optional(z.string()) })),
+    startsOn: z.optional(CalendarDate()),
+    endsOn: z.optional(CalendarDate()),
     status: z.enum(CAMPAIGN_STATUSES),
     sendAt: z.optional(Timestamp()),
     audienceComplete: z.boolean(),
@@ -331,7 +367,10 @@ export const CampaignReport = once(() => z
   .object({
     campaignId: Id('cmp'),
     status: z.enum(CAMPAIGN_STATUSES),
+    startsOn: z.optional(CalendarDate().check(z.meta({ description: 'The campaign\'s run period as given (descriptive: the attribution counters are not limited to it)' }))),
+    endsOn: z.optional(CalendarDate()),
     recipients: z.int(),
+    excluded: z.int().check(z.meta({ description: 'Addresses left out by the audience\'s exclusions' })),
     sent: z.int(),
     delivered: z.int(),
     opened: z.int().check(z.meta({ description: 'Recipients who opened at least once (SES open tracking; unique opens)' })),

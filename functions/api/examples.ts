@@ -206,8 +206,19 @@ export const EXAMPLE_OVERRIDES: Record<string, { request?: unknown; response?: u
   updateWebhook: { request: { url: 'https://erp.example.com/crm-hook', events: ['deal.*'] }, response: { url: 'https://erp.example.com/crm-hook', events: ['deal.*'] } },
   // A scheduled campaign moved to another morning with a larger budget: only what changes is sent.
   updateCampaign: {
-    request: { name: 'Spring service offer', goal: undefined, templateId: undefined, audience: undefined, consentPolicy: undefined, sendRatePerSecond: undefined, budget: { amount: 250_000, currency: 'EUR' }, sendAt: '2026-03-03T08:00:00.000Z' },
-    response: { name: 'Spring service offer', budget: { amount: 250_000, currency: 'EUR' }, status: 'scheduled', sendAt: '2026-03-03T08:00:00.000Z' },
+    request: { name: 'Spring service offer', goal: undefined, templateId: undefined, audience: undefined, consentPolicy: undefined, sendRatePerSecond: undefined, budget: { amount: 250_000, currency: 'EUR' }, sendAt: '2026-03-03T08:00:00.000Z', sender: { email: 'service@acme-heating.example', name: 'Acme Heating Service' }, startsOn: '2026-03-03', endsOn: '2026-04-30' },
+    response: { name: 'Spring service offer', budget: { amount: 250_000, currency: 'EUR' }, status: 'scheduled', sendAt: '2026-03-03T08:00:00.000Z', sender: { email: 'service@acme-heating.example', name: 'Acme Heating Service' }, startsOn: '2026-03-03', endsOn: '2026-04-30' },
+  },
+  // Customers of a segment, without those on the "do not market" list, from the service team's own address.
+  createCampaign: {
+    request: {
+      name: 'Spring service offer', audience: { segmentIds: [sampleId('seg')], listIds: undefined, exclude: { segmentIds: undefined, listIds: [sampleId('lst')] } },
+      sender: { email: 'service@acme-heating.example', name: 'Acme Heating Service' }, startsOn: '2026-03-03', endsOn: '2026-04-30',
+    },
+    response: {
+      name: 'Spring service offer', audience: { segmentIds: [sampleId('seg')], listIds: [], exclude: { segmentIds: [], listIds: [sampleId('lst')] } },
+      sender: { email: 'service@acme-heating.example', name: 'Acme Heating Service' }, startsOn: '2026-03-03', endsOn: '2026-04-30', status: 'draft',
+    },
   },
   putCommissionPlan: { request: { name: 'Sales 2026' }, response: { name: 'Sales 2026' } },
   // A customers import: listId only goes with entity list-members.

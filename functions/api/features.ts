@@ -48,8 +48,10 @@ export interface FeatureDef {
   table?: TableAccess;
   /** May put domain events on the CRM event bus. */
   publishEvents?: boolean;
-  /** May send email through SES. */
+  /** May send email through SES (from the notification sender and the campaign sender identities). */
   sendEmail?: boolean;
+  /** Checks campaign senders against the deployment's sender identities (SENDER_IDENTITIES) without sending. */
+  checksSender?: boolean;
   /** May send SMS through AWS End User Messaging SMS from the configured origination identity (campaigns). */
   sendSms?: boolean;
   /** May write objects to the exports bucket. */
@@ -403,6 +405,8 @@ export const FEATURES = {
       write: { consent: PUT_UPDATE, suppression: PUT_UPDATE, template: PUT, segment: PUT, mailingList: PUT_DELETE, campaign: PUT_UPDATE, marketingSettings: PUT },
     },
     cursorSecret: true,
+    // A campaign's `sender` is refused with 400 unless it is one of the deployment's identities.
+    checksSender: true,
   },
   'ses-events': {
     entry: 'functions/marketing/ses-events.ts',

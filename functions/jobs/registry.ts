@@ -122,7 +122,7 @@ export const JOBS: Record<string, JobDef> = {
     // Shorter than the one-minute schedule, like reminders: normally one container sends at a time.
     budgetCapMs: 50_000,
     metrics: (o) => [
-      count('CampaignRecipientsAdded', o.recipientsAdded), count('CampaignEmailsSent', o.sent), count('CampaignSkippedConsent', o.skippedConsent),
+      count('CampaignRecipientsAdded', o.recipientsAdded), count('CampaignRecipientsExcluded', o.excluded), count('CampaignExclusionsTooLarge', o.exclusionsTooLarge), count('CampaignEmailsSent', o.sent), count('CampaignSkippedConsent', o.skippedConsent),
       count('CampaignSkippedSuppressed', o.skippedSuppressed), count('CampaignSendFailures', o.failed), count('CampaignUnconfirmed', o.unconfirmed),
     ],
   },

@@ -30,7 +30,7 @@ export const TEMPLATE_FIELDS = ['name', 'subject', 'html', 'text'] as const;
 const TEMPLATE_REDACTED = ['subject', 'html', 'text'] as const;
 export const SEGMENT_FIELDS = ['name', 'description', 'rules'] as const;
 export const LIST_FIELDS = ['name', 'description'] as const;
-export const CAMPAIGN_FIELDS = ['name', 'goal', 'budget', 'channel', 'templateId', 'audience', 'consentPolicy', 'sendRatePerSecond', 'status', 'sendAt'] as const;
+export const CAMPAIGN_FIELDS = ['name', 'goal', 'budget', 'channel', 'templateId', 'audience', 'sender', 'startsOn', 'endsOn', 'consentPolicy', 'sendRatePerSecond', 'status', 'sendAt'] as const;
 
 type Versioned = { id: string; version: number };
 

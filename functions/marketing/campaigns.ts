@@ -21,6 +21,7 @@ import type { AudienceState } from './audience';
 import type { routes } from './routes';
 import { campaignAudit } from './audit';
 import { maskedAddress } from './consent';
+import { assertSenderAllowed } from './sender';
 import { getItem, queryPage } from './store';
 
 export type CampaignStatus = 'draft' | 'scheduled' | 'sending' | 'paused' | 'sent' | 'cancelled';
@@ -33,7 +34,13 @@ export interface CampaignItem {
   /** `sms`: the template's text part as an SMS to the contacts' phones (functions/marketing/sms.ts). */
   channel: 'email' | 'sms';
   templateId: string;
-  audience: { segmentIds: string[]; listIds: string[] };
+  /** `exclude`: addresses any of these segments or lists reach are left out (send.ts, "exclusions"). */
+  audience: { segmentIds: string[]; listIds: string[]; exclude?: { segmentIds: string[]; listIds: string[] } };
+  /** Email: the From of this campaign (sender.ts); default the deployment's sender. */
+  sender?: { email: string; name?: string };
+  /** The run period (YYYY-MM-DD), for reporting: descriptive, it gates neither sending nor attribution. */
+  startsOn?: string;
+  endsOn?: string;
   consentPolicy: 'opted_in' | 'not_opted_out';
   sendRatePerSecond?: number;
   status: CampaignStatus;
@@ -66,7 +73,8 @@ export interface RecipientItem {
   contactId: string;
   customerId: string;
   status: 'pending' | 'claimed' | 'sent' | 'skipped' | 'failed';
-  skipReason?: 'consent' | 'suppressed' | 'contact-gone';
+  /** `excluded`: an excluded segment or list reaches the address; written so, never pending. */
+  skipReason?: 'consent' | 'suppressed' | 'contact-gone' | 'excluded';
   leaseId?: string;
   claimedAt?: string;
   messageId?: string;
@@ -87,7 +95,7 @@ export interface RecipientItem {
 /** Counter shards per campaign: concurrent sends rarely touch the same small item. */
 export const STATS_SHARDS = 8;
 export const statsShard = (addressHash: string) => addressHash.charCodeAt(0) % STATS_SHARDS;
-export const COUNTERS = ['recipients', 'sent', 'skippedConsent', 'skippedSuppressed', 'failed', 'delivered', 'bounced', 'complained', 'opened', 'clicked', 'rejected', 'unsubscribed'] as const;
+export const COUNTERS = ['recipients', 'excluded', 'sent', 'skippedConsent', 'skippedSuppressed', 'failed', 'delivered', 'bounced', 'complained', 'opened', 'clicked', 'rejected', 'unsubscribed'] as const;
 export type Counter = (typeof COUNTERS)[number];
 
 export const storedCampaign = (c: CampaignItem) => ({
@@ -105,7 +113,7 @@ export async function getCampaignItem(id: string): Promise<CampaignItem | undefi
 /** The summed counter shards (one Query), with what is still pending or unknown. */
 export async function campaignStats(c: CampaignItem) {
   const page = await queryPage({ partition: keys.campaign.partition(c.id), prefix: keys.campaign.statsPrefix, limit: STATS_SHARDS, consistent: true });
-  const sums: Record<Counter, number> = { recipients: 0, sent: 0, skippedConsent: 0, skippedSuppressed: 0, failed: 0, delivered: 0, bounced: 0, complained: 0, opened: 0, clicked: 0, rejected: 0, unsubscribed: 0 };
+  const sums: Record<Counter, number> = { recipients: 0, excluded: 0, sent: 0, skippedConsent: 0, skippedSuppressed: 0, failed: 0, delivered: 0, bounced: 0, complained: 0, opened: 0, clicked: 0, rejected: 0, unsubscribed: 0 };
   for (const shard of page.items) for (const k of COUNTERS) sums[k] += Number(shard[k] ?? 0);
   const finished = sums.sent + sums.skippedConsent + sums.skippedSuppressed + sums.failed;
   const open = Math.max(0, sums.recipients - finished);
@@ -125,12 +133,17 @@ type CampaignBody = InputsOf<typeof routes>['createCampaign']['body'];
 /** The validated body of `PATCH /v1/campaigns/{id}`. */
 type CampaignPatch = InputsOf<typeof routes>['updateCampaign']['body'];
 
-/** 400 naming each template, segment or list the body refers to that does not exist (one BatchGet). */
-async function assertReferencesExist(body: { templateId?: string; audience?: { segmentIds?: string[]; listIds?: string[] } }): Promise<void> {
+type AudienceInput = { segmentIds?: string[]; listIds?: string[]; exclude?: { segmentIds?: string[]; listIds?: string[] } };
+
+/** 400 naming each template, segment or list (included or excluded) the body refers to that does not exist (one BatchGet). */
+async function assertReferencesExist(body: { templateId?: string; audience?: AudienceInput }): Promise<void> {
+  const exclude = body.audience?.exclude;
   const refs: { path: string; key: { pk: string; sk: string } }[] = [
     ...(body.templateId ? [{ path: 'templateId', key: keys.template.primary(body.templateId) }] : []),
     ...(body.audience?.segmentIds ?? []).map((id, i) => ({ path: `audience.segmentIds.${i}`, key: keys.segment.primary(id) })),
     ...(body.audience?.listIds ?? []).map((id, i) => ({ path: `audience.listIds.${i}`, key: keys.mailingList.primary(id) })),
+    ...(exclude?.segmentIds ?? []).map((id, i) => ({ path: `audience.exclude.segmentIds.${i}`, key: keys.segment.primary(id) })),
+    ...(exclude?.listIds ?? []).map((id, i) => ({ path: `audience.exclude.listIds.${i}`, key: keys.mailingList.primary(id) })),
   ];
   if (refs.length === 0) return;
   const found = new Set((await batchGetItems(refs.map((r) => r.key), { consistent: true })).map((i) => `${i.pk}`));
@@ -138,7 +151,29 @@ async function assertReferencesExist(body: { templateId?: string; audience?: { s
   if (errors.length > 0) throw BadRequest('Some body fields are not valid', errors);
 }
 
+/** The stored audience: ids deduplicated, an empty exclusion left out. */
+function storedAudience(a: AudienceInput): CampaignItem['audience'] {
+  const exclude = { segmentIds: [...new Set(a.exclude?.segmentIds ?? [])], listIds: [...new Set(a.exclude?.listIds ?? [])] };
+  return {
+    segmentIds: [...new Set(a.segmentIds ?? [])],
+    listIds: [...new Set(a.listIds ?? [])],
+    ...(exclude.segmentIds.length + exclude.listIds.length > 0 ? { exclude } : {}),
+  };
+}
+
+/**
+ * The sender as stored: the local part as given (it may be case-sensitive), the domain lower-cased
+ * (it never is; and the sending role's IAM condition on ses:FromAddress compares case-sensitively
+ * against the lower-cased identities), an empty name left out.
+ */
+const storedSender = (s: { email: string; name?: string }) => {
+  const at = s.email.lastIndexOf('@');
+  return { email: `${s.email.slice(0, at)}@${s.email.slice(at + 1).toLowerCase()}`, ...(s.name ? { name: s.name } : {}) };
+};
+
 export async function createCampaign(principal: Principal, body: CampaignBody, now: Date) {
+  if (body.sender && body.channel === 'sms') throw BadRequest('Some body fields are not valid', [{ path: 'sender', message: 'An SMS campaign has no email sender' }]);
+  assertSenderAllowed(body.sender);
   await assertReferencesExist(body);
   const at = now.toISOString();
   const item: CampaignItem = {
@@ -148,7 +183,10 @@ export async function createCampaign(principal: Principal, body: CampaignBody, n
     ...(body.budget ? { budget: body.budget } : {}),
     channel: body.channel,
     templateId: body.templateId,
-    audience: { segmentIds: [...new Set(body.audience.segmentIds ?? [])], listIds: [...new Set(body.audience.listIds ?? [])] },
+    audience: storedAudience(body.audience),
+    ...(body.sender ? { sender: storedSender(body.sender) } : {}),
+    ...(body.startsOn ? { startsOn: body.startsOn } : {}),
+    ...(body.endsOn ? { endsOn: body.endsOn } : {}),
     consentPolicy: body.consentPolicy ?? 'opted_in',
     ...(body.sendRatePerSecond ? { sendRatePerSecond: body.sendRatePerSecond } : {}),
     status: 'draft',
@@ -207,6 +245,7 @@ const UPDATE_ATTEMPTS = 3;
  * change racing it loses with 409 instead of editing a campaign already sending.
  */
 export async function updateCampaign(principal: Principal, id: string, patch: CampaignPatch, expectedVersion: number | undefined, now: Date) {
+  assertSenderAllowed(patch.sender);
   await assertReferencesExist(patch);
   for (let attempt = 1; ; attempt++) {
     const current = await getCampaignItem(id);
@@ -215,18 +254,27 @@ export async function updateCampaign(principal: Principal, id: string, patch: Ca
     const refused = editConflict(current);
     if (refused) throw Conflict(refused);
     if (patch.sendAt !== undefined && current.status === 'draft') throw Conflict('The campaign is a draft: give its send time with POST /v1/campaigns/{id}/schedule');
-    const { goal: _goal, budget: _budget, sendRatePerSecond: _rate, ...kept } = current;
+    if (patch.sender && current.channel === 'sms') throw BadRequest('Some body fields are not valid', [{ path: 'sender', message: 'An SMS campaign has no email sender' }]);
+    const { goal: _goal, budget: _budget, sendRatePerSecond: _rate, sender: _sender, startsOn: _starts, endsOn: _ends, ...kept } = current;
     const goal = patched(patch.goal, current.goal);
     const budget = patched(patch.budget, current.budget);
     const sendRatePerSecond = patched(patch.sendRatePerSecond, current.sendRatePerSecond);
+    const sender = patched(patch.sender, current.sender);
+    const startsOn = patched(patch.startsOn, current.startsOn);
+    const endsOn = patched(patch.endsOn, current.endsOn);
+    // One date changed alone must still fit the other one kept.
+    if (startsOn && endsOn && startsOn > endsOn) throw BadRequest('Some body fields are not valid', [{ path: patch.endsOn !== undefined ? 'endsOn' : 'startsOn', message: 'endsOn is before startsOn' }]);
     const next: CampaignItem = {
       ...kept,
       ...(patch.name !== undefined ? { name: patch.name } : {}),
       ...(goal !== undefined ? { goal } : {}),
       ...(budget !== undefined ? { budget } : {}),
       ...(sendRatePerSecond !== undefined ? { sendRatePerSecond } : {}),
+      ...(sender !== undefined ? { sender: storedSender(sender) } : {}),
+      ...(startsOn !== undefined ? { startsOn } : {}),
+      ...(endsOn !== undefined ? { endsOn } : {}),
       ...(patch.templateId !== undefined ? { templateId: patch.templateId } : {}),
-      ...(patch.audience !== undefined ? { audience: { segmentIds: [...new Set(patch.audience.segmentIds ?? [])], listIds: [...new Set(patch.audience.listIds ?? [])] } } : {}),
+      ...(patch.audience !== undefined ? { audience: storedAudience(patch.audience) } : {}),
       ...(patch.consentPolicy !== undefined ? { consentPolicy: patch.consentPolicy } : {}),
       ...(patch.sendAt !== undefined ? { sendAt: patch.sendAt } : {}),
       version: current.version + 1,

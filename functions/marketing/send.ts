@@ -9,6 +9,10 @@
  *    or a page read twice by two runs, is one recipient and counted once. After each page the
  *    campaign's audience cursor moves on, conditioned on the step it read: the checkpoint the next
  *    run resumes from.
+ *    Exclusions: before materialising, each run reads the campaign's excluded segments and lists
+ *    whole, once, into a set of address hashes (at most MAX_EXCLUDED_ADDRESSES); an address in it
+ *    is written to the ledger as `skipped`/`excluded` (never pending) with the `excluded` counter,
+ *    by the same `attribute_not_exists` put — so a page read twice still counts it once.
  * 3. Send: read the pending recipients (sparse gsi1 `CMP#<id>#PENDING`) a page at a time; claim
  *    each with a conditional update (`status = pending` → `claimed`, off the pending index) — of
  *    two concurrent runs exactly one wins each recipient; then check, fresh and consistent, the
@@ -40,6 +44,7 @@ import { TAG_CAMPAIGN, TAG_RECIPIENT } from './feedback';
 import { unsubscribeFooter, unsubscribeHeaders } from './footer';
 import { phoneHash, sendSms, smsRateLimiter, STOP_FOOTER } from './sms';
 import { getSegment } from './segments';
+import { fromHeader } from './sender';
 import { getContacts, getCustomers, isConditionFailure, queryPage, table } from './store';
 import { getTemplate, templateData, type TemplateItem } from './templates';
 import { renderTemplate } from './template-engine';
@@ -59,6 +64,10 @@ const configurationSet = () => process.env.CAMPAIGN_CONFIGURATION_SET || undefin
 export interface CampaignRunResult {
   campaigns: number;
   recipientsAdded: number;
+  /** Addresses left out by an exclusion (written as excluded in this run). */
+  excluded: number;
+  /** Campaigns whose exclusions reach more than MAX_EXCLUDED_ADDRESSES: not materialised (docs/marketing.md). */
+  exclusionsTooLarge: number;
   claimed: number;
   sent: number;
   skippedConsent: number;
@@ -78,7 +87,7 @@ export interface CampaignRunOptions {
 
 export async function runCampaigns(now: Date, options: CampaignRunOptions = {}): Promise<CampaignRunResult> {
   const budget = options.budget ?? Budget.fromContext(undefined);
-  const result: CampaignRunResult = { campaigns: 0, recipientsAdded: 0, claimed: 0, sent: 0, skippedConsent: 0, skippedSuppressed: 0, failed: 0, released: 0, unconfirmed: 0, completed: 0, more: false };
+  const result: CampaignRunResult = { campaigns: 0, recipientsAdded: 0, excluded: 0, exclusionsTooLarge: 0, claimed: 0, sent: 0, skippedConsent: 0, skippedSuppressed: 0, failed: 0, released: 0, unconfirmed: 0, completed: 0, more: false };
   const due = await queryPage({ index: 'gsi2', partition: keys.campaign.activePartition, upTo: `${now.toISOString()}#~`, limit: DUE_PAGE });
   let first = true;
   for (const entry of due.items) {
@@ -124,8 +133,72 @@ async function startSending(c: CampaignItem, now: Date): Promise<CampaignItem | 
 type Part = { kind: 'segment' | 'list'; id: string };
 const partsOf = (c: CampaignItem): Part[] => [...c.audience.segmentIds.map((id) => ({ kind: 'segment' as const, id })), ...c.audience.listIds.map((id) => ({ kind: 'list' as const, id }))];
 
+/**
+ * The most addresses a campaign's exclusions may reach: their hashes are held in memory for the
+ * run (about 100 bytes each, so ~10 MB), and reading them costs one audience read per run.
+ */
+export const MAX_EXCLUDED_ADDRESSES = 100_000;
+
+class ExclusionsTooLarge extends Error {
+  override name = 'ExclusionsTooLarge';
+}
+
+/** The ledger hash of a member's address on this channel; undefined when it has none. */
+function memberHash(m: Member, channel: CampaignItem['channel']): string | undefined {
+  const address = channel === 'sms' ? normalizePhone(m.phone ?? '') : normalizeEmail(m.email);
+  if (!address) return undefined;
+  return channel === 'sms' ? phoneHash(address) : addressHash(address);
+}
+
+/**
+ * Every address the excluded segments and lists reach, as ledger hashes: each read whole, a page
+ * at a time (the same reads as an included part). Undefined without exclusions. A segment that no
+ * longer exists excludes nothing, as an included one adds nothing.
+ */
+async function excludedHashes(c: CampaignItem): Promise<Set<string> | undefined> {
+  const exclude = c.audience.exclude;
+  if (!exclude || exclude.segmentIds.length + exclude.listIds.length === 0) return undefined;
+  const hashes = new Set<string>();
+  const take = (page: AudiencePage) => {
+    for (const m of page.members) {
+      const hash = memberHash(m, c.channel);
+      if (hash) hashes.add(hash);
+    }
+    if (hashes.size > MAX_EXCLUDED_ADDRESSES) throw new ExclusionsTooLarge(`Campaign ${c.id}: its exclusions reach more than ${MAX_EXCLUDED_ADDRESSES} addresses`);
+  };
+  for (const id of exclude.segmentIds) {
+    const segment = await getSegment(id).catch(() => undefined);
+    if (!segment) continue;
+    let state: AudiencePage['next'] = { source: 0 };
+    while (state) {
+      const page = await readSegmentPage(segment.rules, state, AUDIENCE_PAGE, c.channel);
+      take(page);
+      state = page.next;
+    }
+  }
+  for (const id of exclude.listIds) {
+    let state: AudiencePage['next'] = { source: 0 };
+    while (state) {
+      const page = await readListPage(id, state, AUDIENCE_PAGE, c.channel);
+      take(page);
+      state = page.next;
+    }
+  }
+  return hashes;
+}
+
 async function materialise(campaign: CampaignItem, now: Date, budget: Budget, result: CampaignRunResult): Promise<CampaignItem | undefined> {
   const parts = partsOf(campaign);
+  let excluded: Set<string> | undefined;
+  try {
+    excluded = await excludedHashes(campaign);
+  } catch (err) {
+    // Left as it is (sending, audience not materialised): the campaign's owner narrows the
+    // exclusion or cancels; the other due campaigns of the run go on.
+    if (!(err instanceof ExclusionsTooLarge)) throw err;
+    result.exclusionsTooLarge += 1;
+    return undefined;
+  }
   let c: CampaignItem | undefined = campaign;
   while (c && c.status === 'sending' && !c.audienceComplete) {
     const cursor = c.audienceCursor ?? { part: 0, state: { source: 0 } };
@@ -137,7 +210,9 @@ async function materialise(campaign: CampaignItem, now: Date, budget: Budget, re
     } else if (part?.kind === 'list') {
       page = await readListPage(part.id, cursor.state, AUDIENCE_PAGE, c.channel);
     }
-    result.recipientsAdded += await addRecipients(c.id, page.members, c.channel);
+    const added = await addRecipients(c.id, page.members, c.channel, excluded);
+    result.recipientsAdded += added.recipients;
+    result.excluded += added.excluded;
     const next = page.next ? { part: cursor.part, state: page.next } : cursor.part + 1 < parts.length ? { part: cursor.part + 1, state: { source: 0 } } : undefined;
     await checkpoint(c, next, now);
     c = await getCampaignItem(c.id);
@@ -149,9 +224,10 @@ async function materialise(campaign: CampaignItem, now: Date, budget: Budget, re
 /**
  * One recipient per address (the normalised email address, or for SMS the E.164 number), with its
  * counter; an address already in the ledger is left alone. An SMS recipient also records whose
- * number it is (`SMSTO#<hash>`), so a STOP reply finds the contact (sms-inbound.ts).
+ * number it is (`SMSTO#<hash>`), so a STOP reply finds the contact (sms-inbound.ts). An address in
+ * `excluded` is written as skipped (`excluded`), off the pending index, with the `excluded` counter.
  */
-async function addRecipients(campaignId: string, members: Member[], channel: CampaignItem['channel'] = 'email'): Promise<number> {
+async function addRecipients(campaignId: string, members: Member[], channel: CampaignItem['channel'] = 'email', excluded?: Set<string>): Promise<{ recipients: number; excluded: number }> {
   const sms = channel === 'sms';
   const byAddress = new Map<string, Member>();
   for (const m of members) {
@@ -160,20 +236,27 @@ async function addRecipients(campaignId: string, members: Member[], channel: Cam
   }
   const added = await mapLimit([...byAddress], RECIPIENT_WRITES_IN_FLIGHT, async ([address, m]) => {
     const hash = sms ? phoneHash(address) : addressHash(address);
-    const recipient: RecipientItem = { campaignId, addressHash: hash, email: sms ? '' : address, ...(sms ? { phone: address } : {}), contactId: m.contactId, customerId: m.customerId, status: 'pending' };
+    const base = { campaignId, addressHash: hash, email: sms ? '' : address, ...(sms ? { phone: address } : {}), contactId: m.contactId, customerId: m.customerId };
     const tx = new Transaction();
-    tx.put('recipient', { ...keys.campaign.recipient(campaignId, hash), ...keys.campaign.pending(campaignId, hash), kind: 'campaign-recipient', ...recipient }, { expression: 'attribute_not_exists(pk)' });
-    count(tx, campaignId, hash, { recipients: 1 });
-    if (sms) tx.put('sms-address', { ...keys.smsAddress(hash), kind: 'sms-address', contactId: m.contactId, campaignId });
+    if (excluded?.has(hash)) {
+      const recipient: RecipientItem = { ...base, status: 'skipped', skipReason: 'excluded' };
+      tx.put('recipient', { ...keys.campaign.recipient(campaignId, hash), kind: 'campaign-recipient', ...recipient }, { expression: 'attribute_not_exists(pk)' });
+      count(tx, campaignId, hash, { excluded: 1 });
+    } else {
+      const recipient: RecipientItem = { ...base, status: 'pending' };
+      tx.put('recipient', { ...keys.campaign.recipient(campaignId, hash), ...keys.campaign.pending(campaignId, hash), kind: 'campaign-recipient', ...recipient }, { expression: 'attribute_not_exists(pk)' });
+      count(tx, campaignId, hash, { recipients: 1 });
+      if (sms) tx.put('sms-address', { ...keys.smsAddress(hash), kind: 'sms-address', contactId: m.contactId, campaignId });
+    }
     try {
       await tx.commit();
-      return true;
+      return excluded?.has(hash) ? 'excluded' : 'recipient';
     } catch (err) {
-      if (err instanceof ConditionsFailed) return false;
+      if (err instanceof ConditionsFailed) return undefined;
       throw err;
     }
   });
-  return added.filter(Boolean).length;
+  return { recipients: added.filter((a) => a === 'recipient').length, excluded: added.filter((a) => a === 'excluded').length };
 }
 
 async function checkpoint(c: CampaignItem, next: CampaignItem['audienceCursor'] | undefined, now: Date): Promise<void> {
@@ -221,6 +304,7 @@ async function sendPending(campaign: CampaignItem, now: Date, budget: Budget, re
   const template = await getTemplate(campaign.templateId).catch(() => undefined);
   const leaseId = randomUUID();
   const own = campaignLimiter(campaign);
+  const from = campaign.sender ? fromHeader(campaign.sender) : undefined;
   let startKey: Record<string, unknown> | undefined;
   let sentInRun = 0;
   let checkedAt = 0;
@@ -289,7 +373,7 @@ async function sendPending(campaign: CampaignItem, now: Date, budget: Budget, re
         const deadline = sentInRun === 0 ? undefined : budget.deadline;
         sentInRun += 1;
         try {
-          const input = { template, data: templateData(contact, customers.get(contact.customerId), undefined), deadline, own, halted };
+          const input = { template, data: templateData(contact, customers.get(contact.customerId), undefined), deadline, own, halted, from };
           return await (campaign.channel === 'sms' ? deliverSms(r, leaseId, now, input) : deliver(r, leaseId, now, input));
         } catch (err) {
           // deliver handed the recipient back; the others of the chunk still finish before the run fails.
@@ -333,6 +417,8 @@ interface DeliverInput {
   own: SendRateLimiter | undefined;
   /** The campaign was paused or cancelled: hand the recipient back unsent. */
   halted: () => Promise<boolean>;
+  /** The From header; undefined: the deployment's sender. */
+  from?: string;
 }
 
 async function deliver(r: RecipientItem, leaseId: string, now: Date, input: DeliverInput): Promise<Outcome> {
@@ -355,7 +441,7 @@ async function deliver(r: RecipientItem, leaseId: string, now: Date, input: Deli
   try {
     messageId = await sendEmail(
       {
-        to: r.email, subject: rendered.subject, html: rendered.html + footer.html, text: rendered.text + footer.text, headers: unsubscribeHeaders(url, unsubscribeMailto(token)),
+        to: r.email, ...(input.from ? { from: input.from } : {}), subject: rendered.subject, html: rendered.html + footer.html, text: rendered.text + footer.text, headers: unsubscribeHeaders(url, unsubscribeMailto(token)),
         // The configuration set publishes this message's events; the tags lead them back to its ledger entry (feedback.ts).
         configurationSetName: configurationSet(), tags: { [TAG_CAMPAIGN]: r.campaignId, [TAG_RECIPIENT]: r.addressHash },
       },

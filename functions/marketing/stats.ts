@@ -53,7 +53,10 @@ export async function campaignReport(id: string) {
   return {
     campaignId: id,
     status: campaign.status,
+    ...(campaign.startsOn ? { startsOn: campaign.startsOn } : {}),
+    ...(campaign.endsOn ? { endsOn: campaign.endsOn } : {}),
     recipients: s.recipients,
+    excluded: s.excluded,
     sent: s.sent,
     delivered: s.delivered,
     opened: s.opened,

@@ -28,6 +28,8 @@ export function senderAddress(): string {
 
 export interface Email {
   to: string;
+  /** The From header (`"Name" <address>`); default the deployment's sender address. */
+  from?: string;
   subject: string;
   text: string;
   html: string;
@@ -47,7 +49,7 @@ export async function sendEmail(email: Email, options: SendOptions = {}): Promis
   const [ses, { SendEmailCommand }] = await Promise.all([sesClient(), loadSesV2()]);
   const out = await withSendSlot(ses, options, () => ses.send(
     new SendEmailCommand({
-      FromEmailAddress: senderAddress(),
+      FromEmailAddress: email.from ?? senderAddress(),
       Destination: { ToAddresses: [email.to] },
       ...(email.configurationSetName ? { ConfigurationSetName: email.configurationSetName } : {}),
       ...(email.tags ? { EmailTags: Object.entries(email.tags).map(([Name, Value]) => ({ Name, Value })) } : {}),

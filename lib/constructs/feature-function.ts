@@ -39,6 +39,8 @@ export interface FeatureResources {
   supportEmail?: string;
   cursorSecret?: ISecret;
   senderEmail?: string;
+  /** Campaign sender identities (config senderIdentities): lower-cased domains or addresses. */
+  senderIdentities?: string[];
   /** ARN of the SMS origination identity (config smsOriginationIdentity); SMS features get SendTextMessage on it only. */
   smsOriginationIdentity?: string;
 }
@@ -138,15 +140,18 @@ export class FeatureFunction extends Construct {
     if (feature.sendEmail) {
       const sender = need(resources.senderEmail, 'sendEmail');
       const domain = sender.slice(sender.indexOf('@') + 1);
+      const identities = resources.senderIdentities ?? [];
       const stack = Stack.of(this);
+      const identityArn = (name: string) => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: name });
+      // From the notification sender, or from a campaign sender identity: any address at a domain
+      // identity, exactly the address of an address identity. The function checks the same list
+      // before it sends (functions/marketing/sender.ts), so a refused From is a 400, not an AccessDenied.
+      const fromAddresses = [...new Set([sender, ...identities.map((i) => (i.includes('@') ? i : `*@${i}`))])];
       this.role.addToPrincipalPolicy(new PolicyStatement({
         effect: Effect.ALLOW,
         actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-        resources: [
-          stack.formatArn({ service: 'ses', resource: 'identity', resourceName: sender }),
-          stack.formatArn({ service: 'ses', resource: 'identity', resourceName: domain }),
-        ],
-        conditions: { StringEquals: { 'ses:FromAddress': sender } },
+        resources: [...new Set([sender, domain, ...identities])].map(identityArn),
+        conditions: fromAddresses.length === 1 ? { StringEquals: { 'ses:FromAddress': sender } } : { StringLike: { 'ses:FromAddress': fromAddresses } },
       }));
       // The send-rate limiter reads the account's maximum send rate once per container
       // (functions/notifications/send-rate.ts); GetAccount has no resource-level permission.
@@ -156,6 +161,10 @@ export class FeatureFunction extends Construct {
         reason: 'ses:GetAccount (read the account\'s sending quota and maximum send rate for the rate limiter) supports no resource-level permissions; it reveals no customer data. test/infra/stack.test.ts asserts that "*" carries only actions of that kind.',
       });
       environment.SENDER_EMAIL = sender;
+    }
+
+    if ((feature.sendEmail || feature.checksSender) && resources.senderIdentities?.length) {
+      environment.SENDER_IDENTITIES = resources.senderIdentities.join(',');
     }
 
     if (feature.sendSms && resources.smsOriginationIdentity) {

@@ -17,6 +17,10 @@ import { FeatureFunction } from '../../lib/constructs/feature-function';
 let app: App;
 let statements: { Action: string | string[]; Resource: unknown; Condition?: unknown }[];
 let env: Record<string, unknown>;
+let identityStatements: { Action: string | string[]; Resource: unknown; Condition?: unknown }[];
+let identityEnv: Record<string, unknown>;
+let checkerEnv: Record<string, unknown>;
+let checkerActions: string[];
 
 beforeAll(() => {
   app = new App({ context: { ...FEATURE_FLAGS, 'aws:cdk:bundling-stacks': [] } });
@@ -38,11 +42,30 @@ beforeAll(() => {
     logRetention: RetentionDays.ONE_WEEK,
     removalPolicy: RemovalPolicy.DESTROY,
   });
+  // Campaign sender identities (config senderIdentities): a sender and a checker in a stack of their own.
+  const identities = new Stack(app, 'SenderIdentitiesTest');
+  const common = {
+    stage: 'test',
+    settings: { businessTimeZone: 'Europe/Berlin', appBaseUrl: 'https://crm.example.com' },
+    logLevel: 'INFO',
+    logRetention: RetentionDays.ONE_WEEK,
+    removalPolicy: RemovalPolicy.DESTROY,
+  };
+  const senderResources = { senderEmail: 'crm@mail.example.com', senderIdentities: ['mail.example.com', 'news@other.example'] };
+  new FeatureFunction(identities, 'Sender', { name: 'sender', feature: { entry: 'functions/jobs/handler.ts', description: 'sends', sendEmail: true }, resources: senderResources, ...common });
+  new FeatureFunction(identities, 'Checker', { name: 'checker', feature: { entry: 'functions/marketing/handler.ts', description: 'checks', checksSender: true }, resources: senderResources, ...common });
   const template = Template.fromStack(stack).toJSON();
   const resources = Object.values(template.Resources as Record<string, any>);
   statements = resources.filter((r) => r.Type === 'AWS::IAM::Policy').flatMap((r) => r.Properties.PolicyDocument.Statement);
   env = resources.find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment).Properties.Environment.Variables;
-}, 30_000);
+  const idResources = Object.entries(Template.fromStack(identities).toJSON().Resources as Record<string, any>);
+  const fn = (prefix: string) => idResources.find(([id, r]) => id.startsWith(prefix) && r.Type === 'AWS::Lambda::Function')![1].Properties.Environment.Variables;
+  const policies = (prefix: string) => idResources.filter(([id, r]) => id.startsWith(prefix) && r.Type === 'AWS::IAM::Policy').flatMap(([, r]) => r.Properties.PolicyDocument.Statement);
+  identityStatements = policies('Sender');
+  identityEnv = fn('Sender');
+  checkerEnv = fn('Checker');
+  checkerActions = policies('Checker').flatMap((s: { Action: string | string[] }) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+}, 60_000);
 
 describe('FeatureFunction', () => {
   it('sendEmail: SES send only from the configured sender address', () => {
@@ -55,6 +78,21 @@ describe('FeatureFunction', () => {
     // Reading the account's send rate (the limiter) is the only other SES action.
     const other = statements.filter((s) => JSON.stringify(s.Action).includes('ses:') && !JSON.stringify(s.Action).includes('ses:Send'));
     expect(other.map((s) => s.Action)).toEqual(['ses:GetAccount']);
+  });
+
+  it('sendEmail with sender identities: From the sender, any address at a listed domain, or a listed address — nothing else', () => {
+    const ses = identityStatements.filter((s) => JSON.stringify(s.Action).includes('ses:Send'));
+    expect(ses).toHaveLength(1);
+    expect(ses[0]!.Condition).toEqual({ StringLike: { 'ses:FromAddress': ['crm@mail.example.com', '*@mail.example.com', 'news@other.example'] } });
+    const resources = JSON.stringify(ses[0]!.Resource);
+    for (const identity of ['crm@mail.example.com', 'mail.example.com', 'news@other.example']) expect(resources).toContain(`:identity/${identity}`);
+    expect(identityEnv.SENDER_IDENTITIES).toBe('mail.example.com,news@other.example');
+  });
+
+  it('checksSender: the identities to check a campaign sender against, and no SES permission', () => {
+    expect(checkerEnv.SENDER_IDENTITIES).toBe('mail.example.com,news@other.example');
+    expect(checkerEnv.SENDER_EMAIL).toBeUndefined();
+    expect(checkerActions.filter((a) => a.startsWith('ses:'))).toEqual([]);
   });
 
   it('writeExports: PutObject in the exports bucket only, nothing readable or deletable', () => {

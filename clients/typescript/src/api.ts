@@ -231,7 +231,7 @@ export interface paths {
         get: operations["listCampaigns"];
         put?: never;
         /**
-         * Create a draft campaign: template, audience (segments and lists), consent policy, send rate
+         * Create a draft campaign: template, audience (segments and lists, with exclusions), sender identity, run dates, consent policy, send rate
          * @description **Permission `marketing:write`** (Create and change segments, static lists, email templates and campaigns; schedule and cancel campaigns; suppress addresses) — admin (all), marketing (all). Refused with 403 for manager, sales, service, analyst. Tokens of the portal user pool are not accepted (401).
          */
         post: operations["createCampaign"];
@@ -259,7 +259,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change a campaign that has not started sending (draft, scheduled, or paused before its start): name, goal, budget, template, audience, consent policy, send rate, and a scheduled campaign's send time; 409 once it is sending, sent or cancelled
+         * Change a campaign that has not started sending (draft, scheduled, or paused before its start): name, goal, budget, template, audience and exclusions, sender identity, run dates, consent policy, send rate, and a scheduled campaign's send time; 409 once it is sending, sent or cancelled
          * @description **Permission `marketing:write`** (Create and change segments, static lists, email templates and campaigns; schedule and cancel campaigns; suppress addresses) — admin (all), marketing (all). Refused with 403 for manager, sales, service, analyst. Tokens of the portal user pool are not accepted (401).
          *
          *     Send `If-Match` with the ETag you read to fail with 412 instead of changing a newer version.
@@ -3741,6 +3741,10 @@ export interface components {
         };
         Campaign: {
             audience: {
+                exclude?: {
+                    listIds: string[];
+                    segmentIds: string[];
+                };
                 listIds: string[];
                 segmentIds: string[];
             };
@@ -3774,6 +3778,11 @@ export interface components {
              */
             createdAt: string;
             createdBy: string;
+            /**
+             * Format: date
+             * @description Calendar date YYYY-MM-DD (1900–2199)
+             */
+            endsOn?: string;
             goal?: string;
             id: string;
             name: string;
@@ -3787,12 +3796,21 @@ export interface components {
              * @description ISO-8601 UTC timestamp (1900–2199)
              */
             sendAt?: string;
+            sender?: {
+                email: string;
+                name?: string;
+            };
             sendRatePerSecond?: number;
             /**
              * Format: date-time
              * @description ISO-8601 UTC timestamp (1900–2199)
              */
             startedAt?: string;
+            /**
+             * Format: date
+             * @description Calendar date YYYY-MM-DD (1900–2199)
+             */
+            startsOn?: string;
             stats?: components["schemas"]["CampaignStats"];
             /** @enum {string} */
             status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled";
@@ -3808,6 +3826,11 @@ export interface components {
         };
         CampaignCreateInput: {
             audience: {
+                /** @description Addresses reached by any of these segments or lists are not sent to (counted `excluded`). Read whole once per send-job run while the audience is materialised: see docs/marketing.md, "Exclusions" */
+                exclude?: {
+                    listIds?: string[];
+                    segmentIds?: string[];
+                };
                 listIds?: string[];
                 segmentIds?: string[];
             };
@@ -3822,10 +3845,30 @@ export interface components {
              * @enum {string}
              */
             consentPolicy?: "opted_in" | "not_opted_out";
+            /**
+             * Format: date
+             * @description The campaign's run period (reporting and ROI); descriptive: it does not gate sending nor attribution
+             */
+            endsOn?: string;
             goal?: string;
             name: string;
+            /** @description Email campaigns: who the campaign comes from; default the deployment's SENDER_EMAIL */
+            sender?: {
+                /**
+                 * Format: email
+                 * @description The From address; its domain (or the address itself) must be one the deployment allows (SENDER_IDENTITIES, default the domain of SENDER_EMAIL) and, in AWS, a verified SES identity
+                 */
+                email: string;
+                /** @description Display name, quoted per RFC 5322 in the From header */
+                name?: string;
+            };
             /** @description At most this many emails per second (never above the SES account's rate) */
             sendRatePerSecond?: number;
+            /**
+             * Format: date
+             * @description The campaign's run period (reporting and ROI); descriptive: it does not gate sending nor attribution
+             */
+            startsOn?: string;
             templateId: string;
         };
         /** @description One page; pass nextCursor as cursor for the next (null at the end). */
@@ -3835,6 +3878,11 @@ export interface components {
         };
         CampaignPatchInput: {
             audience?: {
+                /** @description Addresses reached by any of these segments or lists are not sent to (counted `excluded`). Read whole once per send-job run while the audience is materialised: see docs/marketing.md, "Exclusions" */
+                exclude?: {
+                    listIds?: string[];
+                    segmentIds?: string[];
+                };
                 listIds?: string[];
                 segmentIds?: string[];
             };
@@ -3844,6 +3892,7 @@ export interface components {
              * @enum {string}
              */
             consentPolicy?: "opted_in" | "not_opted_out";
+            endsOn?: string | null;
             goal?: string | null;
             name?: string;
             /**
@@ -3851,7 +3900,17 @@ export interface components {
              * @description A scheduled (or paused, not yet started) campaign only: when to start sending instead; moves its one-time schedule
              */
             sendAt?: string;
+            sender?: {
+                /**
+                 * Format: email
+                 * @description The From address; its domain (or the address itself) must be one the deployment allows (SENDER_IDENTITIES, default the domain of SENDER_EMAIL) and, in AWS, a verified SES identity
+                 */
+                email: string;
+                /** @description Display name, quoted per RFC 5322 in the From header */
+                name?: string;
+            } | null;
             sendRatePerSecond?: number | null;
+            startsOn?: string | null;
             templateId?: string;
         };
         /** @description A campaign's results, from counters maintained on write: no addresses, no content */
@@ -3881,6 +3940,13 @@ export interface components {
             /** @description Deals attributed to the campaign */
             deals: number;
             delivered: number;
+            /**
+             * Format: date
+             * @description Calendar date YYYY-MM-DD (1900–2199)
+             */
+            endsOn?: string;
+            /** @description Addresses left out by the audience's exclusions */
+            excluded: number;
             failed: number;
             /** @description Leads attributed to the campaign (attribution counters; 0 when none) */
             leads: number;
@@ -3911,6 +3977,11 @@ export interface components {
             sent: number;
             /** @description Not sent: no consent or a suppressed address at send time */
             skipped: number;
+            /**
+             * Format: date
+             * @description The campaign's run period as given (descriptive: the attribution counters are not limited to it)
+             */
+            startsOn?: string;
             /** @enum {string} */
             status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled";
             unknown: number;
@@ -3931,6 +4002,8 @@ export interface components {
             clicked: number;
             complained: number;
             delivered: number;
+            /** @description Distinct addresses of the audience left out because an excluded segment or list reaches them (not in `recipients`) */
+            excluded: number;
             failed: number;
             opened: number;
             pending: number;
@@ -8146,10 +8219,24 @@ export interface operations {
                      *             ],
                      *             "listIds": [
                      *               "Example list id"
-                     *             ]
+                     *             ],
+                     *             "exclude": {
+                     *               "segmentIds": [
+                     *                 "Example segment id"
+                     *               ],
+                     *               "listIds": [
+                     *                 "Example list id"
+                     *               ]
+                     *             }
                      *           },
                      *           "consentPolicy": "opted_in",
                      *           "sendRatePerSecond": 1,
+                     *           "sender": {
+                     *             "email": "ada.lovelace@example.com",
+                     *             "name": "Acme Heating GmbH"
+                     *           },
+                     *           "startsOn": "2026-03-02",
+                     *           "endsOn": "2026-03-02",
                      *           "status": "draft",
                      *           "sendAt": "2026-03-02T09:30:00.000Z",
                      *           "audienceComplete": true,
@@ -8164,6 +8251,7 @@ export interface operations {
                      *           },
                      *           "stats": {
                      *             "recipients": 1,
+                     *             "excluded": 1,
                      *             "sent": 1,
                      *             "skippedConsent": 1,
                      *             "skippedSuppressed": 1,
@@ -8209,7 +8297,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Acme Heating GmbH",
+                 *       "name": "Spring service offer",
                  *       "goal": "Example goal",
                  *       "budget": {
                  *         "amount": 125000,
@@ -8221,12 +8309,20 @@ export interface operations {
                  *         "segmentIds": [
                  *           "seg_01JD3V6Q2M8X4K7N9P5R2T6W8Y"
                  *         ],
-                 *         "listIds": [
-                 *           "lst_01JD3V6Q2M8X4K7N9P5R2T6W8Y"
-                 *         ]
+                 *         "exclude": {
+                 *           "listIds": [
+                 *             "lst_01JD3V6Q2M8X4K7N9P5R2T6W8Y"
+                 *           ]
+                 *         }
                  *       },
                  *       "consentPolicy": "opted_in",
-                 *       "sendRatePerSecond": 0.1
+                 *       "sendRatePerSecond": 0.1,
+                 *       "sender": {
+                 *         "email": "service@acme-heating.example",
+                 *         "name": "Acme Heating Service"
+                 *       },
+                 *       "startsOn": "2026-03-03",
+                 *       "endsOn": "2026-04-30"
                  *     }
                  */
                 "application/json": components["schemas"]["CampaignCreateInput"];
@@ -8245,7 +8341,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "cmp_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
-                     *       "name": "Acme Heating GmbH",
+                     *       "name": "Spring service offer",
                      *       "goal": "Example goal",
                      *       "budget": {
                      *         "amount": 125000,
@@ -8255,14 +8351,24 @@ export interface operations {
                      *       "templateId": "Example template id",
                      *       "audience": {
                      *         "segmentIds": [
-                     *           "Example segment id"
+                     *           "seg_01JD3V6Q2M8X4K7N9P5R2T6W8Y"
                      *         ],
-                     *         "listIds": [
-                     *           "Example list id"
-                     *         ]
+                     *         "listIds": [],
+                     *         "exclude": {
+                     *           "segmentIds": [],
+                     *           "listIds": [
+                     *             "lst_01JD3V6Q2M8X4K7N9P5R2T6W8Y"
+                     *           ]
+                     *         }
                      *       },
                      *       "consentPolicy": "opted_in",
                      *       "sendRatePerSecond": 1,
+                     *       "sender": {
+                     *         "email": "service@acme-heating.example",
+                     *         "name": "Acme Heating Service"
+                     *       },
+                     *       "startsOn": "2026-03-03",
+                     *       "endsOn": "2026-04-30",
                      *       "status": "draft",
                      *       "sendAt": "2026-03-02T09:30:00.000Z",
                      *       "audienceComplete": true,
@@ -8277,6 +8383,7 @@ export interface operations {
                      *       },
                      *       "stats": {
                      *         "recipients": 1,
+                     *         "excluded": 1,
                      *         "sent": 1,
                      *         "skippedConsent": 1,
                      *         "skippedSuppressed": 1,
@@ -8347,10 +8454,24 @@ export interface operations {
                      *         ],
                      *         "listIds": [
                      *           "Example list id"
-                     *         ]
+                     *         ],
+                     *         "exclude": {
+                     *           "segmentIds": [
+                     *             "Example segment id"
+                     *           ],
+                     *           "listIds": [
+                     *             "Example list id"
+                     *           ]
+                     *         }
                      *       },
                      *       "consentPolicy": "opted_in",
                      *       "sendRatePerSecond": 1,
+                     *       "sender": {
+                     *         "email": "ada.lovelace@example.com",
+                     *         "name": "Acme Heating GmbH"
+                     *       },
+                     *       "startsOn": "2026-03-02",
+                     *       "endsOn": "2026-03-02",
                      *       "status": "draft",
                      *       "sendAt": "2026-03-02T09:30:00.000Z",
                      *       "audienceComplete": true,
@@ -8365,6 +8486,7 @@ export interface operations {
                      *       },
                      *       "stats": {
                      *         "recipients": 1,
+                     *         "excluded": 1,
                      *         "sent": 1,
                      *         "skippedConsent": 1,
                      *         "skippedSuppressed": 1,
@@ -8419,7 +8541,13 @@ export interface operations {
                  *         "amount": 250000,
                  *         "currency": "EUR"
                  *       },
-                 *       "sendAt": "2026-03-03T08:00:00.000Z"
+                 *       "sendAt": "2026-03-03T08:00:00.000Z",
+                 *       "sender": {
+                 *         "email": "service@acme-heating.example",
+                 *         "name": "Acme Heating Service"
+                 *       },
+                 *       "startsOn": "2026-03-03",
+                 *       "endsOn": "2026-04-30"
                  *     }
                  */
                 "application/json": components["schemas"]["CampaignPatchInput"];
@@ -8451,10 +8579,24 @@ export interface operations {
                      *         ],
                      *         "listIds": [
                      *           "Example list id"
-                     *         ]
+                     *         ],
+                     *         "exclude": {
+                     *           "segmentIds": [
+                     *             "Example segment id"
+                     *           ],
+                     *           "listIds": [
+                     *             "Example list id"
+                     *           ]
+                     *         }
                      *       },
                      *       "consentPolicy": "opted_in",
                      *       "sendRatePerSecond": 1,
+                     *       "sender": {
+                     *         "email": "service@acme-heating.example",
+                     *         "name": "Acme Heating Service"
+                     *       },
+                     *       "startsOn": "2026-03-03",
+                     *       "endsOn": "2026-04-30",
                      *       "status": "scheduled",
                      *       "sendAt": "2026-03-03T08:00:00.000Z",
                      *       "audienceComplete": true,
@@ -8469,6 +8611,7 @@ export interface operations {
                      *       },
                      *       "stats": {
                      *         "recipients": 1,
+                     *         "excluded": 1,
                      *         "sent": 1,
                      *         "skippedConsent": 1,
                      *         "skippedSuppressed": 1,
@@ -8542,10 +8685,24 @@ export interface operations {
                      *         ],
                      *         "listIds": [
                      *           "Example list id"
-                     *         ]
+                     *         ],
+                     *         "exclude": {
+                     *           "segmentIds": [
+                     *             "Example segment id"
+                     *           ],
+                     *           "listIds": [
+                     *             "Example list id"
+                     *           ]
+                     *         }
                      *       },
                      *       "consentPolicy": "opted_in",
                      *       "sendRatePerSecond": 1,
+                     *       "sender": {
+                     *         "email": "ada.lovelace@example.com",
+                     *         "name": "Acme Heating GmbH"
+                     *       },
+                     *       "startsOn": "2026-03-02",
+                     *       "endsOn": "2026-03-02",
                      *       "status": "draft",
                      *       "sendAt": "2026-03-02T09:30:00.000Z",
                      *       "audienceComplete": true,
@@ -8560,6 +8717,7 @@ export interface operations {
                      *       },
                      *       "stats": {
                      *         "recipients": 1,
+                     *         "excluded": 1,
                      *         "sent": 1,
                      *         "skippedConsent": 1,
                      *         "skippedSuppressed": 1,
@@ -8630,10 +8788,24 @@ export interface operations {
                      *         ],
                      *         "listIds": [
                      *           "Example list id"
-                     *         ]
+                     *         ],
+                     *         "exclude": {
+                     *           "segmentIds": [
+                     *             "Example segment id"
+                     *           ],
+                     *           "listIds": [
+                     *             "Example list id"
+                     *           ]
+                     *         }
                      *       },
                      *       "consentPolicy": "opted_in",
                      *       "sendRatePerSecond": 1,
+                     *       "sender": {
+                     *         "email": "ada.lovelace@example.com",
+                     *         "name": "Acme Heating GmbH"
+                     *       },
+                     *       "startsOn": "2026-03-02",
+                     *       "endsOn": "2026-03-02",
                      *       "status": "draft",
                      *       "sendAt": "2026-03-02T09:30:00.000Z",
                      *       "audienceComplete": true,
@@ -8648,6 +8820,7 @@ export interface operations {
                      *       },
                      *       "stats": {
                      *         "recipients": 1,
+                     *         "excluded": 1,
                      *         "sent": 1,
                      *         "skippedConsent": 1,
                      *         "skippedSuppressed": 1,
@@ -8775,10 +8948,24 @@ export interface operations {
                      *         ],
                      *         "listIds": [
                      *           "Example list id"
-                     *         ]
+                     *         ],
+                     *         "exclude": {
+                     *           "segmentIds": [
+                     *             "Example segment id"
+                     *           ],
+                     *           "listIds": [
+                     *             "Example list id"
+                     *           ]
+                     *         }
                      *       },
                      *       "consentPolicy": "opted_in",
                      *       "sendRatePerSecond": 1,
+                     *       "sender": {
+                     *         "email": "ada.lovelace@example.com",
+                     *         "name": "Acme Heating GmbH"
+                     *       },
+                     *       "startsOn": "2026-03-02",
+                     *       "endsOn": "2026-03-02",
                      *       "status": "draft",
                      *       "sendAt": "2026-03-02T09:30:00.000Z",
                      *       "audienceComplete": true,
@@ -8793,6 +8980,7 @@ export interface operations {
                      *       },
                      *       "stats": {
                      *         "recipients": 1,
+                     *         "excluded": 1,
                      *         "sent": 1,
                      *         "skippedConsent": 1,
                      *         "skippedSuppressed": 1,
@@ -8872,10 +9060,24 @@ export interface operations {
                      *         ],
                      *         "listIds": [
                      *           "Example list id"
-                     *         ]
+                     *         ],
+                     *         "exclude": {
+                     *           "segmentIds": [
+                     *             "Example segment id"
+                     *           ],
+                     *           "listIds": [
+                     *             "Example list id"
+                     *           ]
+                     *         }
                      *       },
                      *       "consentPolicy": "opted_in",
                      *       "sendRatePerSecond": 1,
+                     *       "sender": {
+                     *         "email": "ada.lovelace@example.com",
+                     *         "name": "Acme Heating GmbH"
+                     *       },
+                     *       "startsOn": "2026-03-02",
+                     *       "endsOn": "2026-03-02",
                      *       "status": "draft",
                      *       "sendAt": "2026-03-02T09:30:00.000Z",
                      *       "audienceComplete": true,
@@ -8890,6 +9092,7 @@ export interface operations {
                      *       },
                      *       "stats": {
                      *         "recipients": 1,
+                     *         "excluded": 1,
                      *         "sent": 1,
                      *         "skippedConsent": 1,
                      *         "skippedSuppressed": 1,
@@ -8948,7 +9151,10 @@ export interface operations {
                      * @example {
                      *       "campaignId": "cmp_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
                      *       "status": "draft",
+                     *       "startsOn": "2026-03-02",
+                     *       "endsOn": "2026-03-02",
                      *       "recipients": 1,
+                     *       "excluded": 1,
                      *       "sent": 1,
                      *       "delivered": 1,
                      *       "opened": 1,
