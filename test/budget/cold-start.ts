@@ -210,6 +210,12 @@ export interface Summary {
    * function ~10 % over budget always is.
    */
   gateRatio: number;
+  /**
+   * Fastest start of the function ÷ fastest start of the baseline over all rounds. Interference
+   * (another process, a busy host under the VM, a cold cache) only ever adds CPU time, so each
+   * side's minimum is its least disturbed measurement; informational beside the gate.
+   */
+  minRatio: number;
   /** Median ratio of the import's CPU time alone (our code's share, without Node's own start). */
   importRatio: number;
   /** Median ratio of the import's wall time (noisy on a busy machine; informational). */
@@ -229,6 +235,7 @@ export function summarize(comparison: Comparison): Summary {
     importMs: median(pairs.map((p) => p.subject.importMs)),
     ratio: median(ratios('startupCpuMs')),
     gateRatio: quantile(ratios('startupCpuMs'), 0.25),
+    minRatio: Math.min(...pairs.map((p) => p.subject.startupCpuMs)) / Math.min(...pairs.map((p) => p.baseline.startupCpuMs)),
     importRatio: median(ratios('cpuMs')),
     wallRatio: median(ratios('importMs')),
     readyRatio: median(ratios('readyMs')),
