@@ -25,10 +25,10 @@
  * (default ./.backfill-archived-owner-key.json) after every page, and a run resumes from it; the
  * file is deleted when the partition has been read to the end. Prints the counts as JSON on stdout.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../functions/data/keys';
-import { type BackfillArgs, type BackfillOptions, parseBackfillArgs, runBackfill } from './backfill-cli';
+import { type BackfillArgs, type BackfillOptions, conditionalUpdate, pageDone, parseBackfillArgs, runBackfill } from './backfill-cli';
 
 export type { BackfillOptions };
 import { runIfInvoked } from './cli';
@@ -93,33 +93,23 @@ export async function backfillArchivedOwnerKey(opts: BackfillOptions): Promise<B
     for (const item of missing) {
       if (opts.dryRun) continue;
       await take();
-      try {
-        await opts.ddb.send(new UpdateCommand({
-          TableName: opts.tableName,
-          Key: { pk: item.pk, sk: item.sk },
-          UpdateExpression: 'SET gsi2pk = :owner, gsi2sk = :sort',
-          ConditionExpression: '#kind = :customer AND gsi1pk = :archived AND gsi1sk = :sort AND ownerId = :ownerId AND attribute_not_exists(gsi2pk)',
-          ExpressionAttributeNames: { '#kind': 'kind' },
-          ExpressionAttributeValues: {
-            ':owner': keys.customer.archivedOwnerPartition(item.ownerId!),
-            ':sort': item.gsi1sk,
-            ':customer': 'customer',
-            ':archived': ARCHIVED,
-            ':ownerId': item.ownerId,
-          },
-        }));
-        counts.updated++;
-      } catch (err) {
-        if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
-        counts.changed++;
-      }
+      await conditionalUpdate(() => opts.ddb.send(new UpdateCommand({
+        TableName: opts.tableName,
+        Key: { pk: item.pk, sk: item.sk },
+        UpdateExpression: 'SET gsi2pk = :owner, gsi2sk = :sort',
+        ConditionExpression: '#kind = :customer AND gsi1pk = :archived AND gsi1sk = :sort AND ownerId = :ownerId AND attribute_not_exists(gsi2pk)',
+        ExpressionAttributeNames: { '#kind': 'kind' },
+        ExpressionAttributeValues: {
+          ':owner': keys.customer.archivedOwnerPartition(item.ownerId!),
+          ':sort': item.gsi1sk,
+          ':customer': 'customer',
+          ':archived': ARCHIVED,
+          ':ownerId': item.ownerId,
+        },
+      })), counts);
     }
     startKey = page.LastEvaluatedKey;
-    if (opts.progressFile && !opts.dryRun) {
-      if (startKey) writeFileSync(opts.progressFile, JSON.stringify({ lastKey: startKey, at: new Date().toISOString() }));
-      else rmSync(opts.progressFile, { force: true });
-    }
-    log(`page ${counts.pages}: read ${counts.read}, missing ${counts.missing}, updated ${counts.updated}, changed ${counts.changed}`);
+    pageDone(opts, startKey, counts, log);
   } while (startKey);
   return counts;
 }

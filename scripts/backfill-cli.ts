@@ -6,6 +6,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { rmSync, writeFileSync } from 'node:fs';
 import { clientOptions } from '../functions/aws/client-options';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/env';
 import { dataDir } from '../local/paths';
@@ -23,6 +24,32 @@ export interface BackfillOptions {
   pageSize?: number;
   dryRun?: boolean;
   log?: (line: string) => void;
+}
+
+/** What every backfill counts and prints per page. */
+export interface BackfillCounts { pages: number; read: number; missing: number; updated: number; changed: number }
+
+/**
+ * One conditional update of a backfill: counted `updated`, or `changed` when its condition failed
+ * (the item changed, or was keyed, since it was read) — never an error, so a rerun is safe.
+ */
+export async function conditionalUpdate(send: () => Promise<unknown>, counts: BackfillCounts): Promise<void> {
+  try {
+    await send();
+    counts.updated++;
+  } catch (err) {
+    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    counts.changed++;
+  }
+}
+
+/** After a page: keep the resume point (or forget it at the end) and print the counts. */
+export function pageDone(opts: BackfillOptions, startKey: Record<string, unknown> | undefined, counts: BackfillCounts, log: (line: string) => void): void {
+  if (opts.progressFile && !opts.dryRun) {
+    if (startKey) writeFileSync(opts.progressFile, JSON.stringify({ lastKey: startKey, at: new Date().toISOString() }));
+    else rmSync(opts.progressFile, { force: true });
+  }
+  log(`page ${counts.pages}: read ${counts.read}, missing ${counts.missing}, updated ${counts.updated}, changed ${counts.changed}`);
 }
 
 export interface BackfillArgs { local: boolean; dryRun: boolean; table?: string; region?: string; rate: number; progress: string }

@@ -29,12 +29,12 @@
  * ./.backfill-imports-key.json) after every page, and a run resumes from it; the file is deleted
  * when the Scan has reached the end. Prints the counts as JSON on stdout.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../functions/data/keys';
 import { rateLimiter } from '../functions/data/rate-limiter';
 import { IMPORT_JOB_KIND } from '../functions/imports/repository';
-import { type BackfillArgs, type BackfillOptions, parseBackfillArgs, runBackfill } from './backfill-cli';
+import { type BackfillArgs, type BackfillOptions, conditionalUpdate, pageDone, parseBackfillArgs, runBackfill } from './backfill-cli';
 import { runIfInvoked } from './cli';
 
 export type { BackfillOptions };
@@ -92,27 +92,17 @@ export async function backfillImportsKey(opts: BackfillOptions): Promise<Backfil
     for (const item of missing) {
       if (opts.dryRun) continue;
       await take();
-      try {
-        await opts.ddb.send(new UpdateCommand({
-          TableName: opts.tableName,
-          Key: { pk: item.pk, sk: item.sk },
-          UpdateExpression: 'SET gsi2pk = :all, gsi2sk = :sort',
-          ConditionExpression: '#kind = :kind AND id = :id AND attribute_not_exists(gsi2pk)',
-          ExpressionAttributeNames: { '#kind': 'kind' },
-          ExpressionAttributeValues: { ...withAll(String(item.id)), ':kind': IMPORT_JOB_KIND, ':id': item.id },
-        }));
-        counts.updated++;
-      } catch (err) {
-        if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
-        counts.changed++;
-      }
+      await conditionalUpdate(() => opts.ddb.send(new UpdateCommand({
+        TableName: opts.tableName,
+        Key: { pk: item.pk, sk: item.sk },
+        UpdateExpression: 'SET gsi2pk = :all, gsi2sk = :sort',
+        ConditionExpression: '#kind = :kind AND id = :id AND attribute_not_exists(gsi2pk)',
+        ExpressionAttributeNames: { '#kind': 'kind' },
+        ExpressionAttributeValues: { ...withAll(String(item.id)), ':kind': IMPORT_JOB_KIND, ':id': item.id },
+      })), counts);
     }
     startKey = page.LastEvaluatedKey;
-    if (opts.progressFile && !opts.dryRun) {
-      if (startKey) writeFileSync(opts.progressFile, JSON.stringify({ lastKey: startKey, at: new Date().toISOString() }));
-      else rmSync(opts.progressFile, { force: true });
-    }
-    log(`page ${counts.pages}: read ${counts.read}, missing ${counts.missing}, updated ${counts.updated}, changed ${counts.changed}`);
+    pageDone(opts, startKey, counts, log);
   } while (startKey);
   return counts;
 }
