@@ -66,20 +66,41 @@ async function main(): Promise<void> {
       return { status: res.status, body: await res.json().catch(() => undefined) as any };
     };
 
-    // Fill `{param}`s from the first item of the collection route above them (/v1/deals → {id}).
+    // Fill `{param}`s from the first item of the collection route above them (/v1/deals → {id};
+    // `{listId}` from an item's `listId`, else its `id`). A collection listed only under a parent
+    // (/v1/contacts/{id}: /v1/customers/{id}/contacts) or empty for the role is looked up in the
+    // other list routes of the same name.
     const firstIds = new Map<string, string>();
+    const idIn = (body: any, param: string): string => {
+      const item = Array.isArray(body?.items) ? body.items[0] : undefined;
+      const id = item?.[param] ?? item?.id;
+      return typeof id === 'string' && id ? id : '';
+    };
+    async function firstId(collection: string, param: string, template: string): Promise<string> {
+      const key = `${collection} ${param}`;
+      if (!firstIds.has(key)) {
+        firstIds.set(key, ''); // a cycle through the fallbacks ends here
+        let id = idIn((await get(collection)).body, param);
+        const name = template.split('/').pop()!;
+        for (const other of ROUTES) {
+          if (id) break;
+          if (other.method !== 'GET' || other.path === template || !other.path.includes('{') || !other.path.endsWith(`/${name}`)) continue;
+          const nested = await resolvePath(other.path);
+          if (nested) id = idIn((await get(nested)).body, param);
+        }
+        firstIds.set(key, id);
+      }
+      return firstIds.get(key)!;
+    }
     async function resolvePath(path: string): Promise<string | undefined> {
       let resolved = '';
+      let template = '';
       for (const segment of path.split('/').slice(1)) {
-        if (!segment.startsWith('{')) { resolved += `/${segment}`; continue; }
-        if (!firstIds.has(resolved)) {
-          const list = await get(resolved);
-          const items = list.body?.items;
-          firstIds.set(resolved, Array.isArray(items) && items[0]?.id ? String(items[0].id) : '');
-        }
-        const id = firstIds.get(resolved);
+        if (!segment.startsWith('{')) { resolved += `/${segment}`; template += `/${segment}`; continue; }
+        const id = await firstId(resolved, segment.slice(1, -1), template);
         if (!id) return undefined;
         resolved += `/${encodeURIComponent(id)}`;
+        template += `/${segment}`;
       }
       return resolved;
     }

@@ -22,7 +22,7 @@ import { authorizerOf } from '../functions/api/route-def';
 import { problemTypeUri } from '../functions/http/problem';
 import type { FeatureName } from '../functions/api/features';
 import { flattenClaims, TokenError, type TokenVerifier } from './jwt';
-import { LOCAL_ACCOUNT, lambdaContext, loadHandler, timeoutMillis, type AnyHandler } from './lambda';
+import { inInvocationScope, LOCAL_ACCOUNT, lambdaContext, loadHandler, timeoutMillis, type AnyHandler } from './lambda';
 import { appPageFor } from './app-page';
 import { presentedKey } from '../functions/apikeys/model';
 import type { LocalOAuth } from './oauth';
@@ -317,7 +317,7 @@ export function createGateway(options: GatewayOptions): Promise<Gateway> {
     try {
       const handler = await handlerFor(feature);
       const timeout = new Promise<'timeout'>((done) => { timer = setTimeout(() => done('timeout'), Math.min(timeoutMillis(feature), INTEGRATION_TIMEOUT_MS)); });
-      const result = await Promise.race([handler(event, context), timeout]);
+      const result = await Promise.race([inInvocationScope(context, () => handler(event, context)), timeout]);
       if (result === 'timeout') return { kind: 'error', reason: 'timeout' };
       return { kind: 'ok', result };
     } catch (error) {

@@ -13,18 +13,13 @@
  */
 import './sdk-warning';
 import { join } from 'node:path';
-import { SCHEDULES } from '../functions/api/schedules';
-import { TABLE_SPEC } from '../functions/data/table';
 import type { LocalSes } from './engines/ses';
-import { applyEnvironment, handlerEnvironment } from './env';
-import { dataDir } from './paths';
-import { freePort } from './ports';
-import { persistentSecret, runningCrm } from './runtime';
-import { eventTime, runJob } from './scheduler';
-import { Terminal, captureHandlerLogs, logFormat } from './logs';
-import { DEFAULT_LOCAL_WEBHOOK_HOSTS } from './webhook-target';
 
-function usage(): string {
+// Everything else loads after the job's name is known: `export` is held to a 256 MB process
+// budget (docs/analytics.md, "Export benchmark"), and the scheduler, the handlers' loader, the
+// schedules and the log capture are ≈ 25 MB of it that the export never uses.
+async function usage(): Promise<string> {
+  const { SCHEDULES } = await import('../functions/api/schedules');
   return `Usage: npm run job -- <name> [--now <ISO time>]\n  jobs: ${SCHEDULES.map((s) => `${s.name} (${s.expression})`).join(', ') || 'none'}, export (the analytics lake: npm run sql)\n`;
 }
 
@@ -34,13 +29,13 @@ async function main(args: string[]): Promise<number> {
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === '--now' && rest[i + 1]) {
       now = new Date(rest[++i]!);
-      if (Number.isNaN(now.getTime())) { process.stderr.write(`--now: not a time: ${rest[i]}\n${usage()}`); return 1; }
+      if (Number.isNaN(now.getTime())) { process.stderr.write(`--now: not a time: ${rest[i]}\n${await usage()}`); return 1; }
     } else {
-      process.stderr.write(`Unexpected argument: ${rest[i]}\n${usage()}`);
+      process.stderr.write(`Unexpected argument: ${rest[i]}\n${await usage()}`);
       return 1;
     }
   }
-  if (!name || name === '--help' || name === '-h') { process.stderr.write(usage()); return name ? 0 : 1; }
+  if (!name || name === '--help' || name === '-h') { process.stderr.write(await usage()); return name ? 0 : 1; }
   if (name === 'export') {
     // Not a Lambda job: the local stand-in for the analytics workflow (DynamoDB export → lake).
     process.stderr.write('Exporting the table and rebuilding the lake…\n');
@@ -51,7 +46,11 @@ async function main(args: string[]): Promise<number> {
     process.stderr.write('Query it with: npm run sql -- "select tier, count(*) from customers_current group by 1"\n');
     return 0;
   }
-  if (!SCHEDULES.some((s) => s.name === name)) { process.stderr.write(`Unknown job "${name}".\n${usage()}`); return 1; }
+  const [{ SCHEDULES }, { TABLE_SPEC }, { applyEnvironment, handlerEnvironment }, { dataDir }, { freePort }, { persistentSecret, runningCrm }, { eventTime, runJob }, { Terminal, captureHandlerLogs, logFormat }, { DEFAULT_LOCAL_WEBHOOK_HOSTS }] = await Promise.all([
+    import('../functions/api/schedules'), import('../functions/data/table'), import('./env'), import('./paths'), import('./ports'),
+    import('./runtime'), import('./scheduler'), import('./logs'), import('./webhook-target'),
+  ]);
+  if (!SCHEDULES.some((s) => s.name === name)) { process.stderr.write(`Unknown job "${name}".\n${await usage()}`); return 1; }
 
   const dir = dataDir();
   const running = runningCrm(dir);

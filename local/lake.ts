@@ -25,7 +25,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { lakeTables, latestChangesSql, mergeSql, quoteIdent, transformSql } from '../functions/analytics/lake';
 
 /** Items that are bookkeeping, not records: they never reach the lake (the transforms select by kind anyway). */
@@ -45,7 +45,11 @@ export interface ExportOptions {
   s3: S3Client;
   bucket: string;
   now?: Date;
-  /** Parallel scan segments (and data files). */
+  /**
+   * Parallel scan segments (and data files). Two by default: each segment holds a page and its
+   * serialised lines, and V8 keeps what they leave behind — two segments of 250-item pages leave
+   * the process at ≈ 135 MB after the scan, four of 500 at ≈ 165 MB (docs/analytics.md).
+   */
   segments?: number;
   /** A local directory for the files before upload. */
   workDir: string;
@@ -53,12 +57,15 @@ export interface ExportOptions {
   maxItemsPerFile?: number;
 }
 
+/** Items per Scan page: a page of 500 is ≈ 5 MB of response, parsed items and lines per segment. */
+const SCAN_PAGE_ITEMS = 250;
+
 /** Full export of the table in DynamoDB's export format, into the local S3 bucket. */
 export async function exportTable(options: ExportOptions): Promise<ExportResult> {
   const started = options.now ?? new Date();
   const exportId = `${started.getTime()}-${randomUUID().slice(0, 8)}`;
   const prefix = `${EXPORT_PREFIX}/AWSDynamoDB/${exportId}`;
-  const segments = options.segments ?? 4;
+  const segments = options.segments ?? 2;
   const dir = join(options.workDir, 'exports', exportId);
   mkdirSync(join(dir, 'data'), { recursive: true });
 
@@ -86,7 +93,7 @@ export async function exportTable(options: ExportOptions): Promise<ExportResult>
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await options.dynamodb.send(new ScanCommand({
-        TableName: options.tableName, Segment: segment, TotalSegments: segments, ExclusiveStartKey: start, Limit: 500,
+        TableName: options.tableName, Segment: segment, TotalSegments: segments, ExclusiveStartKey: start, Limit: SCAN_PAGE_ITEMS,
       }));
       for (const item of page.Items ?? []) {
         file ??= open();
@@ -167,15 +174,24 @@ export interface RefreshResult {
 
 /**
  * DuckDB inside the export process: its memory is bounded and what does not fit spills to
- * `<work>/spill`, so the process (Node with tsx, the SDK and DuckDB's library take ≈ 150 MB
- * before the first item) stays within 256 MB whatever the table's size (bench/export.ts). The
- * need is per vector of 2,048 items, not per table: each JSON extraction holds a vector's parsed
- * items (hence one multi-path extraction per item, here and in functions/analytics/lake.ts), and
- * the files are read as lines (`readLines`), not by the JSON reader's 16 MB buffers. One thread: each
- * thread holds its own buffers, and the statements are I/O- and JSON-bound anyway. Insertion order
- * is not kept: the Parquet files are written sorted.
+ * `<work>/spill`, so the process (Node with tsx, the SDK and the scan's leftovers take ≈ 130 MB
+ * before DuckDB's library adds ≈ 40 MB) stays within 256 MB whatever the table's size
+ * (bench/export.ts). The need is per vector of 2,048 items, not per table: each JSON extraction
+ * holds a vector's parsed items (hence one multi-path extraction per item, here and in
+ * functions/analytics/lake.ts), and the files are read as lines (`readLines`), not by the JSON
+ * reader's 16 MB buffers. One thread: each thread holds its own buffers, and the statements are
+ * I/O- and JSON-bound anyway. Insertion order is not kept: the Parquet files are written sorted.
+ *
+ * The allocator thresholds matter as much as the limit: by default DuckDB's allocator keeps up to
+ * 128 MB of freed memory for reuse (and 512 MB after a bulk free), outside `memory_limit`; at 1 MB
+ * it hands it back after each task, ≈ 40 MB less at the peak. The limit itself stays at 64 MB:
+ * 48 MB saved ≈ 8 MB but ran out of memory merging a window of 1,000 changes (32 MB already on
+ * the JSON extraction).
  */
-const LAKE_DUCKDB_CONFIG = { memory_limit: '64MB', threads: '1', preserve_insertion_order: 'false' };
+const LAKE_DUCKDB_CONFIG = {
+  memory_limit: '64MB', threads: '1', preserve_insertion_order: 'false',
+  allocator_flush_threshold: '1MB', allocator_bulk_deallocation_flush_threshold: '1MB',
+};
 
 const sqlPath = (path: string) => `'${path.replace(/'/g, "''")}'`;
 
@@ -201,6 +217,8 @@ const readLines = (files: string[]) =>
 export async function refreshLake(options: RefreshOptions): Promise<RefreshResult> {
   const work = join(options.lakeDir, 'work', randomUUID());
   mkdirSync(work, { recursive: true });
+  // DuckDB's library (≈ 40 MB resident) loads after the scan, not with this module.
+  const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(join(options.lakeDir, 'lake.duckdb'), { ...LAKE_DUCKDB_CONFIG, temp_directory: join(work, 'spill') });
   const db = await instance.connect();
   try {
@@ -209,13 +227,16 @@ export async function refreshLake(options: RefreshOptions): Promise<RefreshResul
     const full = jsonFiles.length
       ? `(SELECT CAST(j[1] AS JSON) AS Item, json_extract_string(j[1], ['$.pk.S', '$.sk.S']) AS k FROM (SELECT json_extract(line, ['$.Item']) AS j FROM ${readLines(jsonFiles)}))`
       : `(SELECT CAST(NULL AS JSON) AS Item, CAST(NULL AS VARCHAR[]) AS k WHERE false)`;
-    await db.run(`CREATE OR REPLACE TEMP TABLE scan AS SELECT k[1] AS pk, k[2] AS sk, Item FROM ${full}`);
+    const items = `SELECT k[1] AS pk, k[2] AS sk, Item FROM ${full}`;
     const first = (await db.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM information_schema.tables WHERE table_name = 'raw_items'`)).getRowObjects()[0]!.n === 0;
+    // Only a later run compares the export with the snapshot; the first one reads the export
+    // straight into the snapshot, without a second copy of every item in a temp table.
+    if (!first) await db.run(`CREATE OR REPLACE TEMP TABLE scan AS ${items}`);
     let result: RefreshResult;
     await db.run('BEGIN TRANSACTION');
     try {
       if (first) {
-        await db.run(`CREATE TABLE raw_items AS SELECT * FROM scan`);
+        await db.run(`CREATE TABLE raw_items AS ${items}`);
         for (const table of lakeTables()) {
           await db.run(`CREATE TABLE ${quoteIdent(table.name)} AS ${transformSql(table, 'raw_items', 'duckdb', options.salt)}`);
         }
@@ -326,6 +347,7 @@ async function getText(s3: S3Client, bucket: string, key: string): Promise<strin
 
 /** A DuckDB connection over the local lake: `<table>_current` views on its Parquet files. */
 export async function openLake(lakeDir: string): Promise<{ db: DuckDBConnection; close(): void }> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:');
   const db = await instance.connect();
   for (const table of lakeTables()) {

@@ -2,9 +2,11 @@
  * Loads feature handler modules the way Lambda does (one module instance per function, loaded on
  * first invocation, reused afterwards) and builds Lambda-like invocation contexts.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
 import { FEATURES, type FeatureDef, type FeatureName } from '../functions/api/features';
 import { LOCAL_REGION } from './env';
@@ -22,6 +24,50 @@ const DEFAULT_MEMORY_MB = 1024;
 
 const loaded = new Map<FeatureName, Promise<AnyHandler>>();
 
+type InvocationValues = Record<string | symbol, unknown>;
+
+/**
+ * The runtime's invocation store, as Lambda installs it where one environment serves invocations
+ * concurrently (`AWS_LAMBDA_MAX_CONCURRENCY`): values scoped to the invocation running now. Locally
+ * every request of every function runs concurrently in this one process, while each handler module
+ * — and the Powertools logger it holds (functions/http/chain.ts) — is loaded once. Powertools keeps
+ * a logger's appended keys, its Lambda context and its log level in this store when it exists and
+ * the variable is set, so one request's log lines never carry another's ids (or lose their own
+ * when another request resets its keys). In AWS each container runs one request at a time and
+ * none of this is needed.
+ */
+class LocalInvokeStore extends InvokeStoreBase {
+  private readonly als = new AsyncLocalStorage<InvocationValues>();
+  getContext(): InvocationValues | undefined { return this.als.getStore(); }
+  hasContext(): boolean { return this.als.getStore() !== undefined; }
+  get<T = unknown>(key: string | symbol): T | undefined { return this.als.getStore()?.[key] as T | undefined; }
+  set<T = unknown>(key: string | symbol, value: T): void {
+    if (this.isProtectedKey(key)) throw new Error(`Cannot modify protected Lambda context field: ${String(key)}`);
+    const values = this.als.getStore();
+    if (!values) throw new Error('No invocation is running');
+    values[key] = value;
+  }
+  run<T>(values: InvocationValues, fn: () => T): T { return this.als.run(values, fn); }
+}
+
+/**
+ * Installed when this module loads — before any handler module, and replacing a store the AWS SDK
+ * may have created for itself (one that keeps a single invocation, as a one-at-a-time Lambda does).
+ */
+const invokeStore = new LocalInvokeStore();
+process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= '1000';
+const lambdaGlobals = globalThis as { awslambda?: { InvokeStore?: InvokeStoreBase } };
+(lambdaGlobals.awslambda ??= {}).InvokeStore = invokeStore;
+
+/**
+ * Runs `work` as the invocation `context` names, in its own invocation store scope. Inside that
+ * invocation already (the gateway's scope, then the loaded handler's), it runs in the same scope.
+ */
+export function inInvocationScope<T>(context: Pick<Context, 'awsRequestId'>, work: () => Promise<T>): Promise<T> {
+  if (invokeStore.hasContext() && invokeStore.getRequestId() === context.awsRequestId) return work();
+  return invokeStore.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, work);
+}
+
 /** The feature's `handler` export; the module is imported once (the "cold start") and cached. */
 export function loadHandler(feature: FeatureName): Promise<AnyHandler> {
   let pending = loaded.get(feature);
@@ -35,7 +81,8 @@ export function loadHandler(feature: FeatureName): Promise<AnyHandler> {
       const handler = module.handler as AnyHandler;
       // What the handler logs is attributed to this invocation (local/logs.ts); the gateway
       // opens its own, so the request line can carry the handler's DynamoDB usage and errors.
-      return (event, context) => withinInvocation(feature, () => runAsFeature(feature, () => handler(event, context)));
+      // Each call in its own invocation store scope: what it logs carries its own keys.
+      return (event, context) => withinInvocation(feature, () => inInvocationScope(context, () => runAsFeature(feature, () => handler(event, context))));
     });
     // Not cached here when loading fails, so a later call reports the error again instead of a
     // stale rejection. (Node caches a failed ES module itself: fixing it needs a restart.)

@@ -25,14 +25,11 @@
  * (default ./.backfill-archived-owner-key.json) after every page, and a run resumes from it; the
  * file is deleted when the partition has been read to the end. Prints the counts as JSON on stdout.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../functions/data/keys';
-import { type BackfillArgs, type BackfillOptions, conditionalUpdate, pageDone, parseBackfillArgs, runBackfill } from './backfill-cli';
+import { type BackfillArgs, type BackfillOptions, type PagedCounts, pagedBackfill, parseBackfillArgs, runBackfill } from './backfill-cli';
+import { runIfInvoked } from './cli';
 
 export type { BackfillOptions };
-import { runIfInvoked } from './cli';
-import { rateLimiter } from '../functions/data/rate-limiter';
 
 export const USAGE = `Usage:
   npm run backfill:archived-owner-key -- [--table T] [--region R] [--rate N] [--progress FILE] [--dry-run]
@@ -41,77 +38,44 @@ AWS settings (flag or environment): --table TABLE_NAME (stack output TableName),
 --rate: updates per second (default 25). --local uses the running \`npm start\`.
 `;
 
-export interface BackfillCounts {
-  pages: number;
-  /** Archived customers read (all items of the gsi1 archived partition the pages covered). */
-  read: number;
-  /** Of those, without the per-owner key. */
-  missing: number;
-  updated: number;
-  /** Changed between the read and the update (restored, renamed, reassigned, already keyed): left alone. */
-  changed: number;
-  /** Whether this run started from a saved progress point. */
-  resumed: boolean;
-}
-
-interface ArchivedCustomer {
-  pk: string;
-  sk: string;
-  gsi1sk: string;
-  ownerId?: string;
-  gsi2pk?: string;
-}
+/**
+ * `read`: archived customers read (all items of the gsi1 archived partition the pages covered);
+ * `missing`: of those, without the per-owner key; `changed`: changed between the read and the
+ * update (restored, renamed, reassigned, already keyed), left alone; `resumed`: whether this run
+ * started from a saved progress point.
+ */
+export type BackfillCounts = PagedCounts;
 
 const ARCHIVED = keys.customer.allPartition(true);
 
-function readProgress(file: string | undefined): Record<string, unknown> | undefined {
-  if (!file || !existsSync(file)) return undefined;
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as { lastKey?: Record<string, unknown> };
-  return saved.lastKey;
-}
-
-export async function backfillArchivedOwnerKey(opts: BackfillOptions): Promise<BackfillCounts> {
-  const log = opts.log ?? (() => {});
-  const take = rateLimiter(opts.rate ?? 25);
-  let startKey = readProgress(opts.progressFile);
-  const counts: BackfillCounts = { pages: 0, read: 0, missing: 0, updated: 0, changed: 0, resumed: startKey !== undefined };
-  if (startKey) log(`resuming after ${JSON.stringify(startKey)}`);
-  do {
-    const page = await opts.ddb.send(new QueryCommand({
-      TableName: opts.tableName,
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :archived',
-      ExpressionAttributeValues: { ':archived': ARCHIVED },
-      ExclusiveStartKey: startKey,
-      Limit: opts.pageSize ?? 200,
-    }));
-    counts.pages++;
-    counts.read += page.ScannedCount ?? 0;
+export function backfillArchivedOwnerKey(opts: BackfillOptions): Promise<BackfillCounts> {
+  return pagedBackfill(opts, {
+    read: {
+      query: {
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :archived',
+        ExpressionAttributeValues: { ':archived': ARCHIVED },
+      },
+    },
+    pageSize: 200,
     // Only the customer profiles themselves hold this gsi1 partition; `kind` is checked in the update.
-    const missing = (page.Items ?? []).filter((item) => item.gsi2pk === undefined && typeof item.ownerId === 'string') as ArchivedCustomer[];
-    counts.missing += missing.length;
-    for (const item of missing) {
-      if (opts.dryRun) continue;
-      await take();
-      await conditionalUpdate(() => opts.ddb.send(new UpdateCommand({
-        TableName: opts.tableName,
-        Key: { pk: item.pk, sk: item.sk },
-        UpdateExpression: 'SET gsi2pk = :owner, gsi2sk = :sort',
-        ConditionExpression: '#kind = :customer AND gsi1pk = :archived AND gsi1sk = :sort AND ownerId = :ownerId AND attribute_not_exists(gsi2pk)',
-        ExpressionAttributeNames: { '#kind': 'kind' },
-        ExpressionAttributeValues: {
-          ':owner': keys.customer.archivedOwnerPartition(item.ownerId!),
-          ':sort': item.gsi1sk,
-          ':customer': 'customer',
-          ':archived': ARCHIVED,
-          ':ownerId': item.ownerId,
-        },
-      })), counts);
-    }
-    startKey = page.LastEvaluatedKey;
-    pageDone(opts, startKey, counts, log);
-  } while (startKey);
-  return counts;
+    missing: (item) => (item.gsi2pk === undefined && typeof item.ownerId === 'string'
+      ? { key: { pk: item.pk, sk: item.sk }, sort: item.gsi1sk, ownerId: item.ownerId }
+      : undefined),
+    update: ({ key, sort, ownerId }) => ({
+      Key: key,
+      UpdateExpression: 'SET gsi2pk = :owner, gsi2sk = :sort',
+      ConditionExpression: '#kind = :customer AND gsi1pk = :archived AND gsi1sk = :sort AND ownerId = :ownerId AND attribute_not_exists(gsi2pk)',
+      ExpressionAttributeNames: { '#kind': 'kind' },
+      ExpressionAttributeValues: {
+        ':owner': keys.customer.archivedOwnerPartition(ownerId),
+        ':sort': sort,
+        ':customer': 'customer',
+        ':archived': ARCHIVED,
+        ':ownerId': ownerId,
+      },
+    }),
+  });
 }
 
 export function parseArgs(argv: string[]): BackfillArgs {

@@ -29,12 +29,9 @@
  * ./.backfill-imports-key.json) after every page, and a run resumes from it; the file is deleted
  * when the Scan has reached the end. Prints the counts as JSON on stdout.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../functions/data/keys';
-import { rateLimiter } from '../functions/data/rate-limiter';
 import { IMPORT_JOB_KIND } from '../functions/imports/repository';
-import { type BackfillArgs, type BackfillOptions, conditionalUpdate, pageDone, parseBackfillArgs, runBackfill } from './backfill-cli';
+import { type BackfillArgs, type BackfillOptions, type PagedCounts, pagedBackfill, parseBackfillArgs, runBackfill } from './backfill-cli';
 import { runIfInvoked } from './cli';
 
 export type { BackfillOptions };
@@ -47,64 +44,35 @@ AWS settings (flag or environment): --table TABLE_NAME (stack output TableName),
 (default 500). --local uses the running \`npm start\`. This backfill Scans the whole table once.
 `;
 
-export interface BackfillCounts {
-  pages: number;
-  /** Items the Scan read (the whole table, what the run costs). */
-  read: number;
-  /** Import jobs without the gsi2 key. */
-  missing: number;
-  updated: number;
-  /** Keyed or deleted (TTL) between the read and the update: left alone. */
-  changed: number;
-  /** Whether this run started from a saved progress point. */
-  resumed: boolean;
-}
+/**
+ * `read`: items the Scan read (the whole table, what the run costs); `missing`: import jobs without
+ * the gsi2 key; `changed`: keyed or deleted (TTL) between the read and the update, left alone;
+ * `resumed`: whether this run started from a saved progress point.
+ */
+export type BackfillCounts = PagedCounts;
 
 const DEFAULT_PAGE_SIZE = 500;
 
-function readProgress(file: string | undefined): Record<string, unknown> | undefined {
-  if (!file || !existsSync(file)) return undefined;
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as { lastKey?: Record<string, unknown> };
-  return saved.lastKey;
-}
-
-export async function backfillImportsKey(opts: BackfillOptions): Promise<BackfillCounts> {
-  const log = opts.log ?? (() => {});
-  const take = rateLimiter(opts.rate ?? 25);
-  let startKey = readProgress(opts.progressFile);
-  const counts: BackfillCounts = { pages: 0, read: 0, missing: 0, updated: 0, changed: 0, resumed: startKey !== undefined };
-  if (startKey) log(`resuming after ${JSON.stringify(startKey)}`);
-  do {
-    await take();
-    const page = await opts.ddb.send(new ScanCommand({
-      TableName: opts.tableName,
-      FilterExpression: '#kind = :kind AND attribute_not_exists(gsi2pk)',
-      ProjectionExpression: 'pk, sk, id',
-      ExpressionAttributeNames: { '#kind': 'kind' },
-      ExpressionAttributeValues: { ':kind': IMPORT_JOB_KIND },
-      ExclusiveStartKey: startKey,
-      Limit: opts.pageSize ?? DEFAULT_PAGE_SIZE,
-    }));
-    counts.pages++;
-    counts.read += page.ScannedCount ?? 0;
-    const missing = (page.Items ?? []).filter((item) => typeof item.id === 'string');
-    counts.missing += missing.length;
-    for (const item of missing) {
-      if (opts.dryRun) continue;
-      await take();
-      await conditionalUpdate(() => opts.ddb.send(new UpdateCommand({
-        TableName: opts.tableName,
-        Key: { pk: item.pk, sk: item.sk },
-        UpdateExpression: 'SET gsi2pk = :all, gsi2sk = :sort',
-        ConditionExpression: '#kind = :kind AND id = :id AND attribute_not_exists(gsi2pk)',
+export function backfillImportsKey(opts: BackfillOptions): Promise<BackfillCounts> {
+  return pagedBackfill(opts, {
+    read: {
+      scan: {
+        FilterExpression: '#kind = :kind AND attribute_not_exists(gsi2pk)',
+        ProjectionExpression: 'pk, sk, id',
         ExpressionAttributeNames: { '#kind': 'kind' },
-        ExpressionAttributeValues: { ...withAll(String(item.id)), ':kind': IMPORT_JOB_KIND, ':id': item.id },
-      })), counts);
-    }
-    startKey = page.LastEvaluatedKey;
-    pageDone(opts, startKey, counts, log);
-  } while (startKey);
-  return counts;
+        ExpressionAttributeValues: { ':kind': IMPORT_JOB_KIND },
+      },
+    },
+    pageSize: DEFAULT_PAGE_SIZE,
+    missing: (item) => (typeof item.id === 'string' ? { key: { pk: item.pk, sk: item.sk }, id: item.id } : undefined),
+    update: ({ key, id }) => ({
+      Key: key,
+      UpdateExpression: 'SET gsi2pk = :all, gsi2sk = :sort',
+      ConditionExpression: '#kind = :kind AND id = :id AND attribute_not_exists(gsi2pk)',
+      ExpressionAttributeNames: { '#kind': 'kind' },
+      ExpressionAttributeValues: { ...withAll(id), ':kind': IMPORT_JOB_KIND, ':id': id },
+    }),
+  });
 }
 
 /** The key values from keys.ts, so the backfill writes exactly what the request path writes. */

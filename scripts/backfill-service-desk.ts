@@ -35,7 +35,6 @@
  * written to --progress (default ./.backfill-<name>.json) after every page; a run resumes from it,
  * and the file is deleted at the end. Prints the counts as JSON on stdout.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { localMonthOf } from '../functions/calendar/business-calendar';
 import { businessTimeZone } from '../functions/config';
@@ -43,11 +42,13 @@ import { keys } from '../functions/data/keys';
 import { bucketField, bucketOf, bump, reportCounterUpdate, type ReportDeltas } from '../functions/service-desk/report-counters';
 import { ACTIVE_STATUSES, type TicketItem } from '../functions/tickets/model';
 import { CLOCKS } from '../functions/tickets/sla';
-import { type BackfillArgs, type BackfillOptions, parseBackfillArgs, runBackfill } from './backfill-cli';
+import { rateLimiter } from '../functions/data/rate-limiter';
+import {
+  type BackfillArgs, type BackfillOptions, conditionalUpdate, lastKeyOf, parseBackfillArgs, readProgressFile, runBackfill, saveProgress,
+} from './backfill-cli';
+import { runIfInvoked } from './cli';
 
 export type { BackfillOptions };
-import { runIfInvoked } from './cli';
-import { rateLimiter } from '../functions/data/rate-limiter';
 
 export const BACKFILLS = ['contact-email-key', 'service-report'] as const;
 export type BackfillName = (typeof BACKFILLS)[number];
@@ -64,17 +65,11 @@ type Key = Record<string, unknown>;
 interface Progress { phase: string; lastKey?: Key }
 
 function readProgress(file: string | undefined): Progress | undefined {
-  if (!file || !existsSync(file)) return undefined;
-  const saved: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  const saved = readProgressFile(file);
+  if (saved === undefined) return undefined;
   if (!saved || typeof saved !== 'object' || !('phase' in saved) || typeof saved.phase !== 'string') throw new Error(`${file} is not a progress file of this backfill`);
-  const lastKey = 'lastKey' in saved && saved.lastKey && typeof saved.lastKey === 'object' ? { ...saved.lastKey } : undefined;
+  const lastKey = lastKeyOf(saved);
   return { phase: saved.phase, ...(lastKey ? { lastKey } : {}) };
-}
-
-function saveProgress(opts: BackfillOptions, progress: Progress | undefined): void {
-  if (!opts.progressFile || opts.dryRun) return;
-  if (progress) writeFileSync(opts.progressFile, JSON.stringify({ ...progress, at: new Date().toISOString() }));
-  else rmSync(opts.progressFile, { force: true });
 }
 
 const isConditionFailure = (err: unknown) => err instanceof Error && (err.name === 'ConditionalCheckFailedException' || err.name === 'TransactionCanceledException');
@@ -158,20 +153,14 @@ export async function backfillContactEmailKey(opts: BackfillOptions): Promise<Co
           counts.missing++;
           if (opts.dryRun) continue;
           await take();
-          try {
-            await opts.ddb.send(new UpdateCommand({
-              TableName: opts.tableName,
-              Key: keys.contact.primary(id),
-              UpdateExpression: 'SET gsi2pk = :pk, gsi2sk = :sk',
-              ConditionExpression: '#kind = :contact AND email = :email AND attribute_not_exists(gsi2pk)',
-              ExpressionAttributeNames: { '#kind': 'kind' },
-              ExpressionAttributeValues: { ':pk': keys.contact.byEmailPartition(email), ':sk': id, ':contact': 'contact', ':email': email },
-            }));
-            counts.updated++;
-          } catch (err) {
-            if (!isConditionFailure(err)) throw err;
-            counts.changed++;
-          }
+          await conditionalUpdate(() => opts.ddb.send(new UpdateCommand({
+            TableName: opts.tableName,
+            Key: keys.contact.primary(id),
+            UpdateExpression: 'SET gsi2pk = :pk, gsi2sk = :sk',
+            ConditionExpression: '#kind = :contact AND email = :email AND attribute_not_exists(gsi2pk)',
+            ExpressionAttributeNames: { '#kind': 'kind' },
+            ExpressionAttributeValues: { ':pk': keys.contact.byEmailPartition(email), ':sk': id, ':contact': 'contact', ':email': email },
+          })), counts);
         }
         startKey = page.LastEvaluatedKey;
       } while (startKey);

@@ -23,6 +23,7 @@ import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import { config } from '../config';
 import { ddb } from '../data/client';
 import { keys } from '../data/keys';
+import { isObject, isTokenGeneration, userAttributesOf, withAccessTokenClaims } from './token-claims';
 
 /** The portal pool's custom attribute naming the contact (set by the service desk, immutable). */
 export const CONTACT_ATTRIBUTE = 'custom:contactId';
@@ -31,9 +32,6 @@ export const PORTAL_GROUP = 'customer';
 
 const CONTACT_ID = /^con_[0-9A-HJKMNP-TV-Z]{26}$/;
 const CUSTOMER_ID = /^cus_[0-9A-HJKMNP-TV-Z]{26}$/;
-
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Cognito waits 5 s for a trigger. The DynamoDB client's own worst case (retries included) is
@@ -63,25 +61,10 @@ export async function portalClaims(userAttributes: unknown): Promise<Record<stri
 
 /** The event with the claims added to the access token and the group set to `customer`; the rest unchanged. */
 export function withPortalClaims<E extends PreTokenGenerationV2TriggerEvent>(event: E, claims: Record<string, string>): E {
-  // Cognito sends `"response": {"claimsAndScopeOverrideDetails": null}`: build what is missing.
-  const response: Json = isObject(event.response) ? event.response : {};
-  const details: Json = isObject(response.claimsAndScopeOverrideDetails) ? response.claimsAndScopeOverrideDetails : {};
-  const access: Json = isObject(details.accessTokenGeneration) ? details.accessTokenGeneration : {};
-  const added: Json = isObject(access.claimsToAddOrOverride) ? access.claimsToAddOrOverride : {};
-  return {
-    ...event,
-    response: {
-      ...response,
-      claimsAndScopeOverrideDetails: {
-        ...details,
-        accessTokenGeneration: { ...access, claimsToAddOrOverride: { ...added, ...claims } },
-        groupOverrideDetails: { groupsToOverride: [PORTAL_GROUP], iamRolesToOverride: [] },
-      },
-    },
-  };
+  return withAccessTokenClaims(event, claims, { groupOverrideDetails: { groupsToOverride: [PORTAL_GROUP], iamRolesToOverride: [] } });
 }
 
 export const handler = async (event: PreTokenGenerationV2TriggerEvent): Promise<PreTokenGenerationV2TriggerEvent> => {
-  if (!isObject(event) || typeof event.triggerSource !== 'string' || !event.triggerSource.startsWith('TokenGeneration_')) return event;
-  return withPortalClaims(event, await portalClaims(isObject(event.request) ? event.request.userAttributes : undefined));
+  if (!isTokenGeneration(event)) return event;
+  return withPortalClaims(event, await portalClaims(userAttributesOf(event)));
 };

@@ -16,16 +16,10 @@
  * in a pre-token trigger fails the user's sign-in.
  */
 import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
+import { isObject, isTokenGeneration, userAttributesOf, withAccessTokenClaims } from './token-claims';
 
 /** Deliberately loose: Cognito validated the address; this only rejects non-addresses. */
 const EMAIL = /^[^@\s]+@[^@\s]+$/;
-const TOKEN_GENERATION = 'TokenGeneration_';
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The user's email when `email_verified` is exactly "true" and `email` looks like an address. */
 export function verifiedEmail(userAttributes: unknown): string | undefined {
@@ -45,25 +39,7 @@ export function verifiedEmail(userAttributes: unknown): string | undefined {
  * are kept as they are; `groupOverrideDetails` is never set, so `cognito:groups` stays Cognito's.
  */
 export function withVerifiedEmail<E extends PreTokenGenerationV2TriggerEvent>(event: E): E {
-  if (!isObject(event)) return event;
-  const source: unknown = event.triggerSource;
-  if (typeof source !== 'string' || !source.startsWith(TOKEN_GENERATION)) return event;
-  const email = verifiedEmail(isObject(event.request) ? event.request.userAttributes : undefined);
-  if (!email) return event;
-
-  // Cognito sends `"response": {"claimsAndScopeOverrideDetails": null}`: build what is missing.
-  const response: Json = isObject(event.response) ? event.response : {};
-  const details: Json = isObject(response.claimsAndScopeOverrideDetails) ? response.claimsAndScopeOverrideDetails : {};
-  const access: Json = isObject(details.accessTokenGeneration) ? details.accessTokenGeneration : {};
-  const claims: Json = isObject(access.claimsToAddOrOverride) ? access.claimsToAddOrOverride : {};
-  return {
-    ...event,
-    response: {
-      ...response,
-      claimsAndScopeOverrideDetails: {
-        ...details,
-        accessTokenGeneration: { ...access, claimsToAddOrOverride: { ...claims, email } },
-      },
-    },
-  };
+  if (!isTokenGeneration(event)) return event;
+  const email = verifiedEmail(userAttributesOf(event));
+  return email ? withAccessTokenClaims(event, { email }) : event;
 }

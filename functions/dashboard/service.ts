@@ -7,9 +7,10 @@
  *   GetItem) · then the pipelines' names and stage order (1 BatchGetItem)
  * — seven requests (more only past 1 MB of counters, i.e. thousands of owners).
  */
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { ddb } from '../data/client';
+import { queryCounterItems } from '../data/counters';
 import { keys } from '../data/keys';
 import { monthsOf } from '../deals/model';
 import { getQuota, type QuotaItem, queryQuotas } from '../deals/repository';
@@ -22,23 +23,6 @@ type Stored = Record<string, unknown>;
 const num = (v: unknown) => (typeof v === 'number' ? v : 0);
 const rate = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 10_000) / 10_000 : null);
 const roundX100 = (v: number) => Math.sign(v) * Math.round(Math.abs(v) / 100);
-
-async function queryAll(partition: string, between?: [string, string], ownerId?: string): Promise<Stored[]> {
-  const items: Stored[] = [];
-  let startKey: Stored | undefined;
-  do {
-    const out = await ddb().send(new QueryCommand({
-      TableName: config().tableName,
-      KeyConditionExpression: between ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk',
-      ...(ownerId ? { FilterExpression: '#owner = :owner', ExpressionAttributeNames: { '#owner': 'ownerId' } } : {}),
-      ExpressionAttributeValues: { ':pk': partition, ...(between ? { ':from': between[0], ':to': `${between[1]}~` } : {}), ...(ownerId ? { ':owner': ownerId } : {}) },
-      ExclusiveStartKey: startKey,
-    }));
-    items.push(...(out.Items ?? []));
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
-  return items;
-}
 
 async function getOne(key: { pk: string; sk: string }): Promise<Stored[]> {
   const out = await ddb().send(new GetCommand({ TableName: config().tableName, Key: key }));
@@ -78,10 +62,10 @@ export async function dashboard(principal: Principal, scope: Scope, query: { per
   const range: [string, string] = [months[0]!, months.at(-1)!];
 
   const [pipelineItems, customerItems, leadItems, dealItems, fcst, quotas] = await Promise.all([
-    ownerId ? getOne(keys.dashboard.pipeline(ownerId)) : queryAll(keys.dashboard.pipelinePartition),
-    ownerId ? getOne(keys.dashboard.customers(ownerId)) : queryAll(keys.dashboard.customersPartition),
-    queryAll(keys.dashboard.leadsPartition(year), range, ownerId),
-    queryAll(keys.dashboard.dealsPartition(year), range, ownerId),
+    ownerId ? getOne(keys.dashboard.pipeline(ownerId)) : queryCounterItems(keys.dashboard.pipelinePartition),
+    ownerId ? getOne(keys.dashboard.customers(ownerId)) : queryCounterItems(keys.dashboard.customersPartition),
+    queryCounterItems(keys.dashboard.leadsPartition(year), range, ownerId),
+    queryCounterItems(keys.dashboard.dealsPartition(year), range, ownerId),
     forecastItems(months, ownerId ? { ownerId } : {}),
     ownerId ? getQuota(ownerId, query.period).then((q) => (q ? [q] : [])) : allQuotas(query.period),
   ]);

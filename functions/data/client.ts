@@ -9,7 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { clientOptions } from '../aws/client-options';
 import { isUncertainOutcome } from '../aws/errors';
-import { writeModelMiddleware } from './capacity';
+import { modelsLocalTransactions, writeModelMiddleware } from './capacity';
 
 export interface DbUsage {
   requests: number;
@@ -182,7 +182,9 @@ export function ddb(): DynamoDBDocumentClient {
     return send(command, options, cb);
   }) as DynamoDBDocumentClient['send'];
   // Against DynamoDB Local, a transaction's write units by the model (capacity.ts), not the engine's.
-  client.middlewareStack.add(writeModelMiddleware(() => store.getStore()?.usage), { step: 'build', name: 'crmWriteModel' });
+  // Only there: the SDK resolves its middleware stack on every send, each middleware adding to every
+  // request's cost (bench:overhead), and against DynamoDB the engine's figures are the bill.
+  if (modelsLocalTransactions()) client.middlewareStack.add(writeModelMiddleware(() => store.getStore()?.usage), { step: 'build', name: 'crmWriteModel' });
   return client;
 }
 

@@ -6,6 +6,9 @@
  * functions/dashboard/counters.ts), the service report (functions/service-desk/report-counters.ts)
  * and its backfill (scripts/) all build their updates here, so they cannot drift.
  */
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from '../config';
+import { ddb } from './client';
 import type { Transaction } from './transaction';
 
 export interface CounterDelta {
@@ -61,4 +64,27 @@ export function addCounterUpdates(tx: Transaction, deltas: CounterDeltas, labelP
     const update = counterUpdate(entry, kindOf(entry.key));
     if (update) tx.update(`${labelPrefix}:${id}`, entry.key, update);
   }
+}
+
+/**
+ * Every counter item of one partition (the dashboard's and the service report's reads), all pages:
+ * counter partitions are small (one item per month × dimension), so this is one Query unless they
+ * pass 1 MB. `between`: only sort keys from `between[0]` to `between[1]` and anything under it
+ * (`~` sorts after every key character); `ownerId`: only that owner's items (a filter).
+ */
+export async function queryCounterItems(partition: string, between?: [string, string], ownerId?: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out = await ddb().send(new QueryCommand({
+      TableName: config().tableName,
+      KeyConditionExpression: between ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk',
+      ...(ownerId ? { FilterExpression: '#owner = :owner', ExpressionAttributeNames: { '#owner': 'ownerId' } } : {}),
+      ExpressionAttributeValues: { ':pk': partition, ...(between ? { ':from': between[0], ':to': `${between[1]}~` } : {}), ...(ownerId ? { ':owner': ownerId } : {}) },
+      ExclusiveStartKey: startKey,
+    }));
+    items.push(...(out.Items ?? []));
+    startKey = out.LastEvaluatedKey;
+  } while (startKey);
+  return items;
 }

@@ -12,13 +12,11 @@
  * (303 to a file written within the request) was rejected: API Gateway ends a request after 30 s,
  * which caps the rows, and the list functions would need S3 in their bundles.
  */
-import { newId } from '../data/keys';
 import type { IndexQuery } from '../data/query';
-import { Transaction } from '../data/transaction';
 import type { OperationResult } from '../http/chain';
 import { type Principal, scopeFor } from '../security/principal';
-import { exportAudit } from './audit';
-import { type ExportJob, storedJob } from './repository';
+import type { ExportJob } from './repository';
+import { exportView, queueExport } from './start';
 
 export type ListExportEntity = 'customers' | 'contacts' | 'leads';
 
@@ -33,7 +31,6 @@ export interface ListPlan {
 
 /** Starts the export of a list; answers 202 with the queued export and its Location. */
 export async function startListExport(principal: Principal, entity: ListExportEntity, plan: ListPlan | 'empty', options: { bom?: 'true' | 'false' }, now: Date): Promise<OperationResult> {
-  const at = now.toISOString();
   const pii = scopeFor(principal, 'pii:read') ?? 'none';
   const source: IndexQuery | undefined = plan === 'empty' ? undefined : {
     index: plan.index,
@@ -42,45 +39,15 @@ export async function startListExport(principal: Principal, entity: ListExportEn
     ...(Object.keys(plan.filters).length > 0 ? { equals: plan.filters } : {}),
     ...(plan.tag ? { contains: { tags: plan.tag } } : {}),
   };
-  const job: ExportJob = {
-    id: newId('exp'),
-    state: 'queued',
+  const job = await queueExport({
     format: 'csv',
     entities: [entity],
     masked: pii !== 'all',
     createdBy: principal.userId,
-    step: 0,
-    attempts: 0,
-    cursor: { entity: 0, source: 0, part: 1 },
-    files: [],
-    createdAt: at,
-    updatedAt: at,
     list: { ...(source ? { source } : {}), pii },
     ...(options.bom === 'true' ? { bom: true } : {}),
-  };
-  await new Transaction()
-    .put('export', storedJob(job), { expression: 'attribute_not_exists(pk)' })
-    .put('audit', exportAudit(job, 'created', now))
-    .commit();
-  return { status: 202, body: queuedExport(job), headers: { location: `/v1/exports/${job.id}` } };
-}
-
-/** The queued export as GET /v1/exports/{id} shows it (the Export schema), before any step ran. */
-function queuedExport(job: ExportJob) {
-  return {
-    id: job.id,
-    state: job.state,
-    format: job.format,
-    entities: job.entities,
-    masked: job.masked,
-    progress: {
-      entitiesDone: 0, entitiesTotal: job.entities.length, rows: 0, bytes: 0, files: 0,
-      entities: job.entities.map((entity) => ({ entity, state: 'pending' as const, rows: 0, bytes: 0, files: 0 })),
-    },
-    createdAt: job.createdAt,
-    createdBy: job.createdBy,
-    updatedAt: job.updatedAt,
-  };
+  }, now);
+  return { status: 202, body: exportView(job), headers: { location: `/v1/exports/${job.id}` } };
 }
 
 /** Whether a row of a list export is masked: as the list route masks it for its creator. */

@@ -7,7 +7,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import middy from '@middy/core';
-import { Logger } from '@aws-lambda-powertools/logger';
+import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type BodyOf, type ParamsOf, type QueryOf, type RouteDef, routeKey } from '../api/route-def';
 import type { FeatureName } from '../api/features';
@@ -73,7 +73,34 @@ export type OperationsFor<Rows extends readonly RouteDef[]> = string extends Row
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 type PreparedRequest = Partial<OperationContext> & { route: RouteDef; idempotency?: Begin };
-type ContextWithCrm = Context & { crm: PreparedRequest };
+/**
+ * What each log line of a request carries besides its Lambda context: the gateway's request id and,
+ * once authenticated, the caller's id and role (no personal data). Handed to each line rather than
+ * set on the shared logger with `appendKeys`/`resetKeys`, which filter and merge on every call
+ * (bench:overhead); the lines come out the same, these keys first among the line's attributes.
+ */
+interface RequestLog {
+  keys: { apiRequestId?: string; userId?: string; role?: string };
+  /** The container's first invocation, whose context the logger was given as it began. */
+  cold: boolean;
+}
+type ContextWithCrm = Context & { crm: PreparedRequest; crmLog: RequestLog };
+
+/** Until a container's first invocation: its lines carry `cold_start: true`, later ones false. */
+let firstInvocation = true;
+
+/**
+ * Writes one line of the request's log; every line of `logger` goes through here. The Lambda
+ * context (request id, function, cold start) is set on the logger right before each line — so an
+ * invocation that writes none (its `request` line below the log level) pays nothing for it, and
+ * requests interleaved in one process (the local runtime) each log their own — except on the cold
+ * start, whose context was set as it began: setting it again would read `cold_start: false`.
+ */
+function emit(context: Context, level: 'info' | 'warn' | 'error', message: string, attributes: Record<string, unknown>): void {
+  const log = (context as Partial<ContextWithCrm>).crmLog ?? { keys: {}, cold: false };
+  if (!log.cold) logger.addContext(context);
+  logger[level](message, { ...log.keys, ...attributes });
+}
 
 interface CrmRequest extends middy.Request<HttpEvent, HttpResult, Error, Context> {
   crm?: PreparedRequest;
@@ -171,7 +198,11 @@ export function createHttpHandler<const Rows extends readonly RouteDef[]>(featur
         const principal = principalFromAuthorizer(event.requestContext?.authorizer as Parameters<typeof principalFromAuthorizer>[0]);
         crm.principal = principal;
         crm.scope = authorize(principal, route.permission);
-        logger.appendKeys({ userId: principal.userId, role: principal.role });
+        const log = (request.context as Partial<ContextWithCrm>).crmLog;
+        if (log) {
+          log.keys.userId = principal.userId;
+          log.keys.role = principal.role;
+        }
       }
       crm.params = parseParams(route.params?.(), event);
       crm.query = parseQuery(route.query?.(), event);
@@ -208,7 +239,7 @@ export function createHttpHandler<const Rows extends readonly RouteDef[]>(featur
         } catch (err) {
           // Best effort: the key is already `committed` (or nothing was written), so a retry
           // rebuilds the answer from the record instead of running again.
-          logger.warn('idempotency response not stored', { error: { name: (err as Error)?.name } });
+          emit(request.context, 'warn', 'idempotency response not stored', { error: { name: (err as Error)?.name } });
         }
       } else {
         await releaseIdempotent(idem.guard);
@@ -244,7 +275,7 @@ export function createHttpHandler<const Rows extends readonly RouteDef[]>(featur
       }
       const requestId = request.crm?.requestId ?? request.context.awsRequestId;
       if (!(error instanceof HttpError) || error.status >= 500) {
-        logger.error('request failed', { error: loggableError(request.error) });
+        emit(request.context, 'error', 'request failed', { error: loggableError(request.error) });
       }
       request.response = toProblemResponse(error, requestId, request.event.rawPath);
     },
@@ -297,10 +328,15 @@ export function createHttpHandler<const Rows extends readonly RouteDef[]>(featur
 
   return async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     const started = Date.now();
-    logger.addContext(context);
     // The gateway's request id, as in the API access log: one failing request can be followed
     // from the access log line into this function's log lines (docs/operations.md).
-    if (event.requestContext?.requestId) logger.appendKeys({ apiRequestId: event.requestContext.requestId });
+    const log: RequestLog = { keys: event.requestContext?.requestId ? { apiRequestId: event.requestContext.requestId } : {}, cold: firstInvocation };
+    (context as ContextWithCrm).crmLog = log;
+    if (firstInvocation) {
+      // The cold start's context now, once: `cold_start: true` on its lines and on no later one.
+      firstInvocation = false;
+      logger.addContext(context);
+    }
     const abort = takeController();
     const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
     const timer = remaining === undefined ? undefined : setTimeout(() => abort.abort(), Math.max(remaining - ABORT_MARGIN_MS, remaining / 2));
@@ -311,7 +347,7 @@ export function createHttpHandler<const Rows extends readonly RouteDef[]>(featur
         return await core(event, context);
       } catch (err) {
         // Errors thrown inside middy's own error path: still never a stack trace to the client.
-        logger.error('unhandled error', { error: loggableError(err) });
+        emit(context, 'error', 'unhandled error', { error: loggableError(err) });
         return toProblemResponse(err, context.awsRequestId, event.rawPath);
       } finally {
         clearTimeout(timer);
@@ -329,13 +365,15 @@ export function createHttpHandler<const Rows extends readonly RouteDef[]>(featur
       headers['x-db-write-units-engine'] = String(engineWriteUnitsOf(usage) ?? usage.writeUnits);
       headers['x-db-commands'] = usage.commands.join(',');
     }
-    logger.info('request', {
-      routeKey: event.routeKey,
-      status: result.statusCode,
-      latencyMs: Date.now() - started,
-      db: { requests: usage.requests, readUnits: usage.readUnits, writeUnits: usage.writeUnits },
-    });
-    logger.resetKeys();
+    // Below INFO (LOG_LEVEL=WARN, ERROR) the line is not built at all.
+    if (logger.level <= LogLevelThreshold.INFO) {
+      emit(context, 'info', 'request', {
+        routeKey: event.routeKey,
+        status: result.statusCode,
+        latencyMs: Date.now() - started,
+        db: { requests: usage.requests, readUnits: usage.readUnits, writeUnits: usage.writeUnits },
+      });
+    }
     return { ...result, headers };
   };
 }

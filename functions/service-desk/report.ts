@@ -8,9 +8,7 @@
  *   (queues × priorities items)
  * — more only past 1 MB of counters (thousands of queues or agents).
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { config } from '../config';
-import { ddb } from '../data/client';
+import { queryCounterItems } from '../data/counters';
 import { keys } from '../data/keys';
 import { monthsOf } from '../deals/model';
 import { ACTIVE_STATUSES, BUCKET_COUNT, BUCKET_EDGES, bucketField, quantile } from './report-counters';
@@ -19,22 +17,6 @@ type Stored = Record<string, unknown>;
 const num = (v: unknown) => (typeof v === 'number' ? v : 0);
 const rate = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 10_000) / 10_000 : null);
 const PRIORITIES = ['urgent', 'high', 'normal', 'low'] as const;
-
-async function queryAll(partition: string, between?: [string, string]): Promise<Stored[]> {
-  const items: Stored[] = [];
-  let startKey: Stored | undefined;
-  do {
-    const out = await ddb().send(new QueryCommand({
-      TableName: config().tableName,
-      KeyConditionExpression: between ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': partition, ...(between ? { ':from': between[0], ':to': `${between[1]}~` } : {}) },
-      ExclusiveStartKey: startKey,
-    }));
-    items.push(...(out.Items ?? []));
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
-  return items;
-}
 
 const sum = (items: Stored[], field: string) => items.reduce((n, i) => n + num(i[field]), 0);
 const histogram = (items: Stored[], prefix: 'fr' | 'res') => Array.from({ length: BUCKET_COUNT }, (_, b) => sum(items, bucketField(prefix, b)));
@@ -59,8 +41,8 @@ function csatRows(items: Stored[], dimension: string) {
 export async function serviceReport(query: { period: string }) {
   const months = monthsOf(query.period);
   const [periodItems, backlogItems] = await Promise.all([
-    queryAll(keys.serviceReport.partition(months[0]!.slice(0, 4)), [months[0]!, months.at(-1)!]),
-    queryAll(keys.serviceReport.backlogPartition),
+    queryCounterItems(keys.serviceReport.partition(months[0]!.slice(0, 4)), [months[0]!, months.at(-1)!]),
+    queryCounterItems(keys.serviceReport.backlogPartition),
   ]);
   const times: Stored[] = [];
   const csat: Stored[] = [];

@@ -2,7 +2,7 @@ import { Aws, CfnOutput, Duration, Fn, type RemovalPolicy, Stack, Validations } 
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
   AccountRecovery, FeaturePlan, type IUserPool, LambdaVersion, ManagedLoginVersion, Mfa, OAuthScope, StandardThreatProtectionMode, UserPool,
-  UserPoolClient, UserPoolClientIdentityProvider, UserPoolDomain, UserPoolEmail, UserPoolGroup, UserPoolOperation,
+  UserPoolClient, UserPoolClientIdentityProvider, UserPoolDomain, UserPoolEmail, UserPoolGroup, UserPoolOperation, type UserPoolProps,
 } from 'aws-cdk-lib/aws-cognito';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ConfigurationSet, DkimIdentity, EasyDkimSigningKeyLength, EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
@@ -137,53 +137,25 @@ export class Auth extends Construct {
       });
     }
 
-    this.userPool = new UserPool(this, 'UserPool', {
-      selfSignUpEnabled: false,
-      signInAliases: { email: true },
-      signInCaseSensitive: false,
-      autoVerify: { email: true },
-      // A changed address takes effect only once verified; until then the old, verified one
-      // stays (and stays in the token), so reminders never go to an address nobody confirmed.
-      keepOriginal: { email: true },
-      standardAttributes: { email: { required: true, mutable: true } },
-      passwordPolicy: {
-        minLength: 12,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireDigits: true,
-        requireSymbols: true,
-        tempPasswordValidity: Duration.days(3),
-      },
-      mfa: props.mfa === 'required' ? Mfa.REQUIRED : Mfa.OPTIONAL,
-      mfaSecondFactor: { otp: true, sms: false },
-      accountRecovery: AccountRecovery.EMAIL_ONLY,
-      // Essentials is the minimum: V2_0 pre-token triggers (access-token claims) need it.
-      featurePlan: threatProtection ? FeaturePlan.PLUS : FeaturePlan.ESSENTIALS,
-      ...(threatProtection ? { standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION } : {}),
-      ...(this.emailSettings ? { email: this.emailSettings } : {}),
+    this.userPool = new UserPool(this, 'UserPool', userPoolSettings({
+      mfa: props.mfa,
+      threatProtection,
+      email: this.emailSettings,
       deletionProtection: props.deletionProtection,
       removalPolicy: props.removalPolicy,
-    });
+    }));
     if (props.emailThroughSes && this.emailIdentity) this.userPool.node.addDependency(this.emailIdentity);
 
     if (props.preTokenGeneration) {
       this.userPool.addTrigger(UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, props.preTokenGeneration, LambdaVersion.V2_0);
     }
 
-    if (!threatProtection) {
-      Validations.of(this.userPool).acknowledge({
-        id: 'AwsSolutions-COG8',
-        reason: 'Threat protection (Plus feature plan) is a deployment setting, -c threatProtection=true, on by default for every stage except dev; '
-          + 'this stage turned it off. Essentials and Plus are both billed per monthly active user, so an idle month costs nothing either way. '
-          + 'Without it, users are still admin-created only, with 12-character passwords of all character classes and TOTP MFA (required by default).',
-      });
-    }
-    if (props.mfa === 'optional') {
-      Validations.of(this.userPool).acknowledge({
-        id: 'AwsSolutions-COG2',
-        reason: 'MFA was made optional explicitly for this stage through the "mfa" context value (default: required).',
-      });
-    }
+    acknowledgePoolSettings(this.userPool, { mfa: props.mfa, threatProtection }, {
+      threatProtectionOff: 'Threat protection (Plus feature plan) is a deployment setting, -c threatProtection=true, on by default for every stage except dev; '
+        + 'this stage turned it off. Essentials and Plus are both billed per monthly active user, so an idle month costs nothing either way. '
+        + 'Without it, users are still admin-created only, with 12-character passwords of all character classes and TOTP MFA (required by default).',
+      mfaOptional: 'MFA was made optional explicitly for this stage through the "mfa" context value (default: required).',
+    });
 
     this.groups = STAFF_ROLES.map((role, precedence) => new UserPoolGroup(this, `Group-${role}`, {
       userPool: this.userPool,
@@ -272,4 +244,57 @@ export class DocsSignInClient extends Construct {
       refreshTokenValidity: Duration.hours(12),
     });
   }
+}
+
+/** What the staff and portal pools set alike (userPoolSettings); each pool takes them from its props. */
+export interface PoolSettings {
+  mfa: 'required' | 'optional';
+  /** Plus with standard threat protection enforced; off, Essentials. */
+  threatProtection: boolean;
+  /** Cognito's own emails through SES (Auth.emailSettings); none: Cognito's default sender. */
+  email?: UserPoolEmail;
+  deletionProtection: boolean;
+  removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The user-pool settings the staff pool (Auth) and the portal pool (PortalAuth) share, so that
+ * neither can be weakened alone: admin-created users only, sign-in by an email address matched
+ * case-insensitively and verified by Cognito, 12-character passwords of all character classes,
+ * TOTP MFA (required unless the stage says optional), email-only recovery. The feature plan is
+ * Essentials at least: V2_0 pre-token triggers (access-token claims) need it.
+ */
+export function userPoolSettings(settings: PoolSettings): UserPoolProps {
+  return {
+    selfSignUpEnabled: false,
+    signInAliases: { email: true },
+    signInCaseSensitive: false,
+    autoVerify: { email: true },
+    // A changed address takes effect only once verified; until then the old, verified one
+    // stays (and stays in the token), so reminders never go to an address nobody confirmed.
+    keepOriginal: { email: true },
+    standardAttributes: { email: { required: true, mutable: true } },
+    passwordPolicy: {
+      minLength: 12,
+      requireLowercase: true,
+      requireUppercase: true,
+      requireDigits: true,
+      requireSymbols: true,
+      tempPasswordValidity: Duration.days(3),
+    },
+    mfa: settings.mfa === 'required' ? Mfa.REQUIRED : Mfa.OPTIONAL,
+    mfaSecondFactor: { otp: true, sms: false },
+    accountRecovery: AccountRecovery.EMAIL_ONLY,
+    featurePlan: settings.threatProtection ? FeaturePlan.PLUS : FeaturePlan.ESSENTIALS,
+    ...(settings.threatProtection ? { standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION } : {}),
+    ...(settings.email ? { email: settings.email } : {}),
+    deletionProtection: settings.deletionProtection,
+    removalPolicy: settings.removalPolicy,
+  };
+}
+
+/** The cdk-nag findings a stage's own choice raises on a pool (threat protection off, MFA optional), acknowledged with the pool's reasons. */
+export function acknowledgePoolSettings(pool: UserPool, settings: Pick<PoolSettings, 'mfa' | 'threatProtection'>, reasons: { threatProtectionOff: string; mfaOptional: string }): void {
+  if (!settings.threatProtection) Validations.of(pool).acknowledge({ id: 'AwsSolutions-COG8', reason: reasons.threatProtectionOff });
+  if (settings.mfa === 'optional') Validations.of(pool).acknowledge({ id: 'AwsSolutions-COG2', reason: reasons.mfaOptional });
 }

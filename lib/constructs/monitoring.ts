@@ -110,8 +110,12 @@ export class Monitoring extends Construct {
     const facade = this.facade;
     const runbook = (rid: RunbookId) => ({ runbookLink: runbookLink(rid) });
 
+    // Without a friendly name the facade derives alarm construct ids from the API id and table
+    // name, which are tokens whose numbering shifts between synths: every deploy would replace
+    // (and momentarily reset) those alarms.
     facade.monitorApiGatewayV2HttpApi({
       api: props.api,
+      alarmFriendlyName: 'Api',
       add5xxRateAlarm: { Critical: { maxErrorRate: 0.01, datapointsToAlarm: 3, evaluationPeriods: 5, ...runbook('api-5xx') } },
       addLatencyP99Alarm: { Warning: { maxLatency: Duration.seconds(3), datapointsToAlarm: 3, evaluationPeriods: 5, ...runbook('api-latency') } },
     });
@@ -132,6 +136,7 @@ export class Monitoring extends Construct {
 
     facade.monitorDynamoTable({
       table: props.table,
+      alarmFriendlyName: 'Table',
       addReadThrottledEventsCountAlarm: { Warning: { maxThrottledEventsThreshold: 0, ...runbook('dynamodb-throttles') } },
       addWriteThrottledEventsCountAlarm: { Warning: { maxThrottledEventsThreshold: 0, ...runbook('dynamodb-throttles') } },
       addSystemErrorCountAlarm: { Critical: { maxErrorCount: 0, ...runbook('dynamodb-errors') } },

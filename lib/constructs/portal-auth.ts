@@ -1,11 +1,8 @@
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
-import {
-  AccountRecovery, ClientAttributes, FeaturePlan, LambdaVersion, Mfa, StandardThreatProtectionMode, StringAttribute, UserPool, type UserPoolClient,
-  type UserPoolEmail, UserPoolOperation,
-} from 'aws-cdk-lib/aws-cognito';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { ClientAttributes, LambdaVersion, StringAttribute, UserPool, type UserPoolClient, type UserPoolEmail, UserPoolOperation } from 'aws-cdk-lib/aws-cognito';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { CLIENT_TOKEN_VALIDITY } from './auth';
+import { acknowledgePoolSettings, CLIENT_TOKEN_VALIDITY, userPoolSettings } from './auth';
 
 export interface PortalAuthProps {
   mfa: 'required' | 'optional';
@@ -45,47 +42,24 @@ export class PortalAuth extends Construct {
     const threatProtection = props.threatProtection ?? false;
 
     this.userPool = new UserPool(this, 'UserPool', {
-      selfSignUpEnabled: false,
-      signInAliases: { email: true },
-      signInCaseSensitive: false,
-      autoVerify: { email: true },
-      keepOriginal: { email: true },
-      standardAttributes: { email: { required: true, mutable: true } },
+      ...userPoolSettings({
+        mfa: props.mfa,
+        threatProtection,
+        email: props.email,
+        deletionProtection: props.deletionProtection,
+        removalPolicy: props.removalPolicy,
+      }),
       // `con_` + 26 ULID characters; immutable: set once by the service desk at creation.
       customAttributes: { contactId: new StringAttribute({ minLen: 30, maxLen: 30, mutable: false }) },
-      passwordPolicy: {
-        minLength: 12,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireDigits: true,
-        requireSymbols: true,
-        tempPasswordValidity: Duration.days(3),
-      },
-      mfa: props.mfa === 'required' ? Mfa.REQUIRED : Mfa.OPTIONAL,
-      mfaSecondFactor: { otp: true, sms: false },
-      accountRecovery: AccountRecovery.EMAIL_ONLY,
-      featurePlan: threatProtection ? FeaturePlan.PLUS : FeaturePlan.ESSENTIALS,
-      ...(threatProtection ? { standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION } : {}),
-      ...(props.email ? { email: props.email } : {}),
-      deletionProtection: props.deletionProtection,
-      removalPolicy: props.removalPolicy,
     });
     this.userPool.addTrigger(UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, props.preTokenGeneration, LambdaVersion.V2_0);
 
-    if (!threatProtection) {
-      Validations.of(this.userPool).acknowledge({
-        id: 'AwsSolutions-COG8',
-        reason: 'Threat protection (Plus feature plan) is a deployment setting, -c threatProtection=true, on by default for every stage except dev, '
-          + 'and applies to the portal pool as to the staff pool; this stage turned it off. Portal users are still created by the service desk only, '
-          + 'with 12-character passwords of all character classes.',
-      });
-    }
-    if (props.mfa === 'optional') {
-      Validations.of(this.userPool).acknowledge({
-        id: 'AwsSolutions-COG2',
-        reason: 'MFA was made optional explicitly for this stage through the "mfa" context value (default: required), for the portal pool as for the staff pool.',
-      });
-    }
+    acknowledgePoolSettings(this.userPool, { mfa: props.mfa, threatProtection }, {
+      threatProtectionOff: 'Threat protection (Plus feature plan) is a deployment setting, -c threatProtection=true, on by default for every stage except dev, '
+        + 'and applies to the portal pool as to the staff pool; this stage turned it off. Portal users are still created by the service desk only, '
+        + 'with 12-character passwords of all character classes.',
+      mfaOptional: 'MFA was made optional explicitly for this stage through the "mfa" context value (default: required), for the portal pool as for the staff pool.',
+    });
 
     this.client = this.userPool.addClient('PortalClient', {
       generateSecret: false,

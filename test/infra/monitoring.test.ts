@@ -27,6 +27,15 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('alarms', () => {
+  it('logical ids and alarm names are stable: none carries a token counter (a deploy would replace those alarms)', () => {
+    for (const { stack, template } of built.all) {
+      const resources = template.toJSON().Resources as Record<string, Json>;
+      const unstable = Object.keys(resources).filter((id) => /TOKEN\d/.test(id));
+      expect(unstable, stack.stackName).toEqual([]);
+    }
+    for (const alarm of alarms) expect(JSON.stringify(alarm.AlarmName ?? ''), 'alarm name').not.toMatch(/TOKEN\d/);
+  });
+
   it('every alarm notifies the alarm topic and links a runbook entry that exists', () => {
     expect(alarms.length).toBeGreaterThan(0);
     const headings = [...operations.matchAll(/^#{3,4} (.+)$/gm)].map((m) => m[1]!.trim());

@@ -3,6 +3,9 @@
  * plugin), for infrastructure tests. Bundling is skipped unless asked for: the templates'
  * security properties do not depend on bundle contents, and test/budget builds the bundles
  * with the very same options.
+ *
+ * templatesOf synthesizes each distinct context once per worker (the infra project shares one
+ * worker between its files, vitest.config.ts); buildTestApp always builds a fresh app.
  */
 import { type App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -64,11 +67,52 @@ export interface Templates {
   synthesized: Synthesized;
 }
 
-/** Templates of the app's stacks (synthesizing runs the cdk-nag plugin). */
+/**
+ * Synthesized apps by context, shared by every templatesOf call in this process. Synthesis is
+ * deterministic, and the infra project runs its files in one non-isolated worker
+ * (vitest.config.ts), so six files asking for the default app get one synthesis instead of six.
+ * Only apps that no caller can mutate live here: templatesOf hands out copies of the template
+ * JSON, and buildTestApp, whose callers may add constructs (test/infra/nag.test.ts), always builds
+ * a fresh app.
+ */
+const synthesizedApps = new Map<string, Promise<{ synthesized: Synthesized; stacks: Stack[]; templates: Record<string, unknown>[] }>>();
+
+/** A memo key that tells `{ monitoring: undefined }` (the default) from `{}` (monitoring on). */
+function contextKey(context: Record<string, unknown>): string {
+  return JSON.stringify(Object.keys(context).sort().map((name) => [name, context[name] === undefined ? { undefined: true } : context[name]]));
+}
+
+function synthesizedApp(context: Record<string, unknown>) {
+  const key = contextKey(context);
+  let entry = synthesizedApps.get(key);
+  if (!entry) {
+    entry = buildTestApp(context).then((synthesized) => {
+      const stacks = synthesized.app.node.children.filter((child): child is Stack => child instanceof Stack);
+      return { synthesized, stacks, templates: stacks.map((stack) => Template.fromStack(stack).toJSON()) };
+    });
+    // A context the app rejects is not kept: each caller sees the rejection afresh.
+    entry.catch(() => synthesizedApps.delete(key));
+    synthesizedApps.set(key, entry);
+  }
+  return entry;
+}
+
+/**
+ * Synthesizes the default app into the memo, ahead of the tests that ask for it
+ * (test/support/infra-warm-up.ts). A failure is left for those tests to report.
+ */
+export async function warmUp(): Promise<void> {
+  await synthesizedApp({}).catch(() => undefined);
+}
+
+/**
+ * Templates of the app's stacks (synthesizing runs the cdk-nag plugin). Each call gets its own
+ * copy of every template's JSON, so an assertion that sorts or edits an array in place cannot
+ * change what another test (or another file sharing the synthesis) sees.
+ */
 export async function templatesOf(context: Record<string, unknown> = {}): Promise<Templates> {
-  const synthesized = await buildTestApp(context);
-  const stacks = synthesized.app.node.children.filter((child): child is Stack => child instanceof Stack);
-  const all = stacks.map((stack) => ({ stack, template: Template.fromStack(stack) }));
+  const { synthesized, stacks, templates } = await synthesizedApp(context);
+  const all = stacks.map((stack, i) => ({ stack, template: Template.fromJSON(structuredClone(templates[i]!)) }));
   const find = (stack: Stack) => all.find((entry) => entry.stack === stack)!.template;
   return {
     stack: synthesized.stack,

@@ -115,7 +115,7 @@ describe('self-service portal', () => {
     await crm.request('PATCH', `/v1/tickets/${ticket.id}`, { role: 'service', body: { status: 'closed' } });
     const closed = await crm.request('POST', `/v1/portal/tickets/${ticket.id}/messages`, { ...as(a), body: { body: 'Hello?' } });
     expect(closed.status).toBe(409);
-  });
+  }, 120_000); // a dozen sequential requests with mail round-trips: generous on a loaded machine
 
   it('rates its own resolved ticket once, through the survey; other customers\' tickets are 404', async () => {
     const ticket = (await crm.request('POST', '/v1/portal/tickets', { ...as(a), body: { subject: 'Rate me' } })).body;
