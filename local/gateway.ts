@@ -329,6 +329,12 @@ export function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
+    // Idle keep-alive connections stay open for a minute (Node's default is 5 s). A client that
+    // reuses a pooled connection just as the server closes it gets ECONNRESET for a request the
+    // server never read — on a loaded machine, where timers fire late, that race is real. Clients
+    // read the `Keep-Alive: timeout=` hint and retire their connections before the server does.
+    server.keepAliveTimeout = 60_000;
+    server.headersTimeout = 65_000;
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
       server.removeListener('error', reject);
       const { port } = server.address() as AddressInfo;
