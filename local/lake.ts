@@ -5,8 +5,9 @@
  *
  * 1. `exportTable` writes a full export in DynamoDB's documented format (`AWSDynamoDB/<id>/`
  *    with `manifest-summary.json`, `manifest-files.json` and gzipped `data/*.json.gz` files of
- *    `{"Item": {...}}` lines in DynamoDB JSON) into the local S3 exports bucket. It scans in
- *    parallel segments and streams each page to its file: memory stays flat whatever the size.
+ *    `{"Item": {...}}` lines in DynamoDB JSON) into the local S3 exports bucket. It scans the
+ *    table in small parallel segments and streams each page to its file: memory stays flat and
+ *    time linear whatever the size.
  * 2. `refreshLake` brings the lake's tables to that export's state: the first time by running the
  *    generated transform SQL (functions/analytics/lake.ts, DuckDB dialect) over it, every later
  *    time by deriving the window's changes as an incremental export in DynamoDB's format and
@@ -23,7 +24,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DescribeTableCommand, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { lakeTables, latestChangesSql, mergeSql, quoteIdent, transformSql } from '../functions/analytics/lake';
@@ -46,11 +47,13 @@ export interface ExportOptions {
   bucket: string;
   now?: Date;
   /**
-   * Parallel scan segments (and data files). Two by default: each segment holds a page and its
-   * serialised lines, and V8 keeps what they leave behind — two segments of 250-item pages leave
-   * the process at ≈ 135 MB after the scan, four of 500 at ≈ 165 MB (docs/analytics.md).
+   * Scans in flight at once (and data files written side by side). Two by default: each holds a
+   * page and its serialised lines, and V8 keeps what they leave behind — two of 250-item pages
+   * leave the process at ≈ 135 MB after the scan, four of 500 at ≈ 165 MB (docs/analytics.md).
    */
-  segments?: number;
+  concurrency?: number;
+  /** Items per scan segment (SEGMENT_ITEMS); tests make it small to cross many segments. */
+  segmentItems?: number;
   /** A local directory for the files before upload. */
   workDir: string;
   /** Items per data file (a segment writes as many files as it needs). */
@@ -60,20 +63,36 @@ export interface ExportOptions {
 /** Items per Scan page: a page of 500 is ≈ 5 MB of response, parsed items and lines per segment. */
 const SCAN_PAGE_ITEMS = 250;
 
+/**
+ * Items per scan segment. DynamoDB Local answers each Scan page in time that grows with the
+ * page's position in its segment (its SQLite query re-reads the segment up to the start key), so
+ * one segment over the whole table is quadratic: 766,000 items in 2 segments had not finished in
+ * 15 minutes. Segments of ≈ 2,500 items keep every page near the start of its segment — at
+ * 153,000 items the engine's CPU for the whole scan fell from 73 s (2 segments) to 9 s (64), with
+ * the same two pages in flight (docs/analytics.md). The segments are a queue that `concurrency`
+ * scans work through, so memory does not grow with their number.
+ */
+const SEGMENT_ITEMS = 2_500;
+
 /** Full export of the table in DynamoDB's export format, into the local S3 bucket. */
 export async function exportTable(options: ExportOptions): Promise<ExportResult> {
   const started = options.now ?? new Date();
   const exportId = `${started.getTime()}-${randomUUID().slice(0, 8)}`;
   const prefix = `${EXPORT_PREFIX}/AWSDynamoDB/${exportId}`;
-  const segments = options.segments ?? 2;
+  const concurrency = options.concurrency ?? 2;
+  // DynamoDB Local keeps ItemCount current (DynamoDB itself refreshes it every six hours; the AWS path uses the native export).
+  const described = await options.dynamodb.send(new DescribeTableCommand({ TableName: options.tableName }));
+  const segments = Math.min(10_000, Math.max(concurrency, Math.ceil((described.Table?.ItemCount ?? 0) / (options.segmentItems ?? SEGMENT_ITEMS))));
+  let nextSegment = 0;
   const dir = join(options.workDir, 'exports', exportId);
   mkdirSync(join(dir, 'data'), { recursive: true });
 
-  // Each segment streams its pages into gzip files of at most `maxItemsPerFile` items (as
-  // DynamoDB writes several data files per export) and uploads each one as soon as it is full:
-  // Node holds one page and one finished file per segment, whatever the table's size.
+  // Each worker takes segments from the queue and streams their pages into gzip files of at most
+  // `maxItemsPerFile` items (as DynamoDB writes several data files per export), uploading each one
+  // as soon as it is full: Node holds one page and one unfinished file per worker, whatever the
+  // table's size.
   const maxItemsPerFile = options.maxItemsPerFile ?? 50_000;
-  const perSegment = await Promise.all(Array.from({ length: segments }, async (_, segment) => {
+  const perWorker = await Promise.all(Array.from({ length: concurrency }, async () => {
     const written: DataFile[] = [];
     let file: { name: string; path: string; gzip: ReturnType<typeof createGzip>; done: Promise<void>; itemCount: number } | undefined;
     const open = () => {
@@ -90,25 +109,27 @@ export async function exportTable(options: ExportOptions): Promise<ExportResult>
       await done;
       written.push(await uploadDataFile(options, `${prefix}/data/${name}`, path, itemCount));
     };
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await options.dynamodb.send(new ScanCommand({
-        TableName: options.tableName, Segment: segment, TotalSegments: segments, ExclusiveStartKey: start, Limit: SCAN_PAGE_ITEMS,
-      }));
-      for (const item of page.Items ?? []) {
-        file ??= open();
-        if (!file.gzip.write(`${JSON.stringify({ Item: item })}\n`)) await once(file.gzip, 'drain');
-        file.itemCount += 1;
-        if (file.itemCount >= maxItemsPerFile) await close();
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-    // An empty segment still writes one (empty) file, as DynamoDB does for an empty table.
+    for (let segment = nextSegment++; segment < segments; segment = nextSegment++) {
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await options.dynamodb.send(new ScanCommand({
+          TableName: options.tableName, Segment: segment, TotalSegments: segments, ExclusiveStartKey: start, Limit: SCAN_PAGE_ITEMS,
+        }));
+        for (const item of page.Items ?? []) {
+          file ??= open();
+          if (!file.gzip.write(`${JSON.stringify({ Item: item })}\n`)) await once(file.gzip, 'drain');
+          file.itemCount += 1;
+          if (file.itemCount >= maxItemsPerFile) await close();
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+    }
+    // A worker that found nothing still writes one (empty) file, as DynamoDB does for an empty table.
     if (written.length === 0) file ??= open();
     await close();
     return written;
   }));
-  const files = perSegment.flat();
+  const files = perWorker.flat();
 
   const itemCount = files.reduce((n, f) => n + f.itemCount, 0);
   const manifestFiles = files.map((f) => JSON.stringify({ itemCount: f.itemCount, md5Checksum: f.md5, etag: f.md5, dataFileS3Key: f.key })).join('\n');
@@ -187,9 +208,14 @@ export interface RefreshResult {
  * it hands it back after each task, ≈ 40 MB less at the peak. The limit itself stays at 64 MB:
  * 48 MB saved ≈ 8 MB but ran out of memory merging a window of 1,000 changes (32 MB already on
  * the JSON extraction).
+ *
+ * And the working database is stored uncompressed. Compressing a row group of `raw_items` (up to
+ * 122,880 items of JSON text) analyses the whole group in buffers outside the limit: at 20,000
+ * customers that was the run's peak (≈ 300 MB against ≈ 220 MB uncompressed, and 60% slower).
+ * `lake.duckdb` is a local working file and grows ≈ 2×; the Parquet tables are compressed as before.
  */
 const LAKE_DUCKDB_CONFIG = {
-  memory_limit: '64MB', threads: '1', preserve_insertion_order: 'false',
+  memory_limit: '64MB', threads: '1', preserve_insertion_order: 'false', force_compression: 'uncompressed',
   allocator_flush_threshold: '1MB', allocator_bulk_deallocation_flush_threshold: '1MB',
 };
 

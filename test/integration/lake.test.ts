@@ -28,7 +28,7 @@ const SALT = 'test-salt';
 const run = Math.random().toString(36).slice(2, 8);
 
 async function refresh(options: { beforeCommit?: () => Promise<void> } = {}) {
-  const exported = await exportTable({ dynamodb, tableName: crm.tableName, s3, bucket: LOCAL_EXPORTS_BUCKET, workDir: lakeDir, segments: 2 });
+  const exported = await exportTable({ dynamodb, tableName: crm.tableName, s3, bucket: LOCAL_EXPORTS_BUCKET, workDir: lakeDir, concurrency: 2, segmentItems: 2 });
   const refreshed = await refreshLake({ s3, bucket: LOCAL_EXPORTS_BUCKET, prefix: exported.prefix, lakeDir, salt: SALT, ...options });
   return { ...exported, refreshed };
 }
@@ -105,7 +105,21 @@ describe('local export and lake', () => {
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: LOCAL_EXPORTS_BUCKET, Prefix: `${exported.prefix}/` }));
     const names = (listed.Contents ?? []).map((o) => o.Key!.slice(exported.prefix.length + 1)).sort();
     expect(names.filter((n) => !n.startsWith('data/'))).toEqual(['manifest-files.json', 'manifest-summary.json']);
-    expect(names.filter((n) => /^data\/[0-9a-f-]+\.json\.gz$/.test(n))).toHaveLength(2);
+    // Two scans in flight, two data files, however many segments (here about ten, of ≈ 2 items each).
+    const dataKeys = names.filter((n) => /^data\/[0-9a-f-]+\.json\.gz$/.test(n));
+    expect(dataKeys).toHaveLength(2);
+    // Every item once: no segment read twice or skipped.
+    const keys: string[] = [];
+    for (const name of dataKeys) {
+      const body = await (await s3.send(new GetObjectCommand({ Bucket: LOCAL_EXPORTS_BUCKET, Key: `${exported.prefix}/${name}` }))).Body!.transformToByteArray();
+      for (const line of gunzipSync(body).toString('utf8').split('\n').filter(Boolean)) {
+        const { Item } = JSON.parse(line) as { Item: Record<string, { S?: string }> };
+        keys.push(`${Item.pk!.S}|${Item.sk!.S}`);
+      }
+    }
+    expect(keys).toHaveLength(exported.itemCount);
+    expect(new Set(keys).size).toBe(exported.itemCount);
+    expect(exported.itemCount).toBeGreaterThan(10);
     const summary = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: LOCAL_EXPORTS_BUCKET, Key: `${exported.prefix}/manifest-summary.json` }))).Body!.transformToString());
     expect(summary).toMatchObject({ exportType: 'FULL_EXPORT', outputFormat: 'DYNAMODB_JSON', itemCount: exported.itemCount });
   }, 120_000);
