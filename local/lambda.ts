@@ -24,6 +24,59 @@ const DEFAULT_MEMORY_MB = 1024;
 
 const loaded = new Map<FeatureName, Promise<AnyHandler>>();
 
+/** A handler module as the runtime sees it before checking it (loadHandler). */
+type HandlerModule = { handler?: unknown };
+
+/**
+ * Every feature's entry module (FEATURES[feature].entry), imported by a literal path. Literal
+ * imports let a bundler follow them: the README walk-throughs' test runs `npm run job` and the
+ * other local scripts as prebuilt esbuild bundles (test/support/script-bundles.ts), in which a
+ * computed `import(path)` would be left to Node, which cannot load TypeScript. The compiler
+ * checks that every entry has its row; a missing one still loads (by its path) under tsx.
+ */
+const HANDLER_MODULES = {
+  'functions/system/handler.ts': () => import('../functions/system/handler'),
+  'functions/customers/handler.ts': () => import('../functions/customers/handler'),
+  'functions/tasks/handler.ts': () => import('../functions/tasks/handler'),
+  'functions/notifications/handler.ts': () => import('../functions/notifications/handler'),
+  'functions/activities/handler.ts': () => import('../functions/activities/handler'),
+  'functions/assets/handler.ts': () => import('../functions/assets/handler'),
+  'functions/settings/handler.ts': () => import('../functions/settings/handler'),
+  'functions/leads/handler.ts': () => import('../functions/leads/handler'),
+  'functions/territories/handler.ts': () => import('../functions/territories/handler'),
+  'functions/products/handler.ts': () => import('../functions/products/handler'),
+  'functions/quotes/handler.ts': () => import('../functions/quotes/handler'),
+  'functions/commissions/handler.ts': () => import('../functions/commissions/handler'),
+  'functions/pipelines/handler.ts': () => import('../functions/pipelines/handler'),
+  'functions/deals/handler.ts': () => import('../functions/deals/handler'),
+  'functions/forecast/handler.ts': () => import('../functions/forecast/handler'),
+  'functions/webhooks/handler.ts': () => import('../functions/webhooks/handler'),
+  'functions/webhooks/deliverer.ts': () => import('../functions/webhooks/deliverer'),
+  'functions/apikeys/handler.ts': () => import('../functions/apikeys/handler'),
+  'functions/apikeys/authorizer.ts': () => import('../functions/apikeys/authorizer'),
+  'functions/dashboard/handler.ts': () => import('../functions/dashboard/handler'),
+  'functions/exports/handler.ts': () => import('../functions/exports/handler'),
+  'functions/exports/worker.ts': () => import('../functions/exports/worker'),
+  'functions/imports/handler.ts': () => import('../functions/imports/handler'),
+  'functions/imports/worker.ts': () => import('../functions/imports/worker'),
+  'functions/contracts/handler.ts': () => import('../functions/contracts/handler'),
+  'functions/kb/handler.ts': () => import('../functions/kb/handler'),
+  'functions/tickets/handler.ts': () => import('../functions/tickets/handler'),
+  'functions/portal/handler.ts': () => import('../functions/portal/handler'),
+  'functions/tickets/inbound-handler.ts': () => import('../functions/tickets/inbound-handler'),
+  'functions/service-desk/handler.ts': () => import('../functions/service-desk/handler'),
+  'functions/marketing/handler.ts': () => import('../functions/marketing/handler'),
+  'functions/marketing/ses-events.ts': () => import('../functions/marketing/ses-events'),
+  'functions/signup/handler.ts': () => import('../functions/signup/handler'),
+  'functions/marketing/sms-inbound.ts': () => import('../functions/marketing/sms-inbound'),
+  'functions/events/publisher.ts': () => import('../functions/events/publisher'),
+  'functions/customfields/handler.ts': () => import('../functions/customfields/handler'),
+  'functions/merge/handler.ts': () => import('../functions/merge/handler'),
+  'functions/jobs/handler.ts': () => import('../functions/jobs/handler'),
+  'functions/auth/pre-token.ts': () => import('../functions/auth/pre-token'),
+  'functions/auth/portal-pre-token.ts': () => import('../functions/auth/portal-pre-token'),
+} satisfies Record<(typeof FEATURES)[FeatureName]['entry'], () => Promise<HandlerModule>>;
+
 type InvocationValues = Record<string | symbol, unknown>;
 
 /**
@@ -76,7 +129,8 @@ export function loadHandler(feature: FeatureName): Promise<AnyHandler> {
     // As its Lambda role would in AWS, the feature's grants bound what its code may send to the
     // table: every invocation runs as the feature, and local/iam.ts refuses anything else.
     enforceFeatureGrants();
-    pending = import(pathToFileURL(resolve(REPO_ROOT, entry)).href).then((module: { handler?: unknown }) => {
+    const importEntry: () => Promise<HandlerModule> = HANDLER_MODULES[entry] ?? (() => import(pathToFileURL(resolve(REPO_ROOT, entry)).href));
+    pending = importEntry().then((module) => {
       if (typeof module.handler !== 'function') throw new Error(`${entry} does not export a handler function`);
       const handler = module.handler as AnyHandler;
       // What the handler logs is attributed to this invocation (local/logs.ts); the gateway

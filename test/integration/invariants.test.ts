@@ -4,12 +4,20 @@
  * whatever mix of creates, updates, conversions and deletes races on it (20 requests in flight at
  * once against DynamoDB Local); closed deals are deleted only by admins, with their aggregates
  * reversed in the same transaction.
+ *
+ * The races are the point, so they all go through the API. The contacts a race starts from are
+ * bulk-loaded (test/support/bulk-load.ts): the items the customers repository plans for a customer
+ * created with its contacts, as lead conversion writes one, instead of one request per contact.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { keys } from '../../functions/data/keys';
+import { auditItem } from '../../functions/audit/audit';
+import type { ContactItem, CustomerItem } from '../../functions/customers/model';
+import { addContactCreation, addCustomerWrites } from '../../functions/customers/repository';
+import { keys, newId } from '../../functions/data/keys';
 import { Transaction } from '../../functions/data/transaction';
-import { SALES_REPS } from '../../local/demo-users';
+import { DEMO_USERS, SALES_REPS } from '../../local/demo-users';
+import { bulkPut, plannedPuts } from '../support/bulk-load';
 import { startTestStack, type TestStack } from '../support/stack';
 import { createCustomer } from './sales-fixtures';
 
@@ -34,6 +42,33 @@ async function addContact(customerId: string, body: Record<string, unknown> = {}
   const res = await crm.request('POST', `/v1/customers/${customerId}/contacts`, { role: 'admin', body: { lastName: `P${uniq()}`, ...body } });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body;
+}
+
+/**
+ * A company customer of rep1 with one contact per last name, the first its primary contact — the
+ * state adding them one by one through the API leaves (contact count, contacts summary, pointer) —
+ * written as the customers repository plans a customer created with its contacts in one
+ * transaction (customer, contacts summary, contacts, audit entries), bulk-loaded.
+ */
+async function customerWithContacts(lastNames: string[]): Promise<{ customerId: string; contacts: ContactItem[] }> {
+  const admin = DEMO_USERS.find((u) => u.role === 'admin')!;
+  const actor = { userId: admin.id, role: 'admin' as const, groups: [] };
+  const now = new Date();
+  const at = now.toISOString();
+  const stamp = { version: 1, createdAt: at, updatedAt: at, createdBy: admin.id, updatedBy: admin.id };
+  const customerId = newId('cus');
+  const contacts: ContactItem[] = lastNames.map((lastName, i) => ({ id: newId('con'), customerId, ownerId: rep1, lastName, isPrimary: i === 0, ...stamp }));
+  const customer: CustomerItem = {
+    id: customerId, type: 'company', name: `Buyer ${uniq()}`, tags: [], ownerId: rep1, ...stamp,
+    contactCount: contacts.length, contactIds: new Set(contacts.map((c) => c.id)), contactsRev: contacts.length, primaryContactId: contacts[0]?.id,
+  };
+  const tx = new Transaction();
+  addCustomerWrites(tx, undefined, customer, auditItem({ customerId, entityType: 'customer', entityId: customerId, action: 'created', actor, at: now, version: 1, changes: [], timeline: true }));
+  for (const contact of contacts) {
+    addContactCreation(tx, customer, contact, auditItem({ customerId, entityType: 'contact', entityId: contact.id, action: 'created', actor, at: now, version: 1, changes: [], timeline: true }), 50, true);
+  }
+  await bulkPut(crm, plannedPuts(tx));
+  return { customerId, contacts };
 }
 
 /** The contacts flagged primary and the customer's pointer, read straight from the table. */
@@ -87,9 +122,9 @@ describe('one primary contact per customer', () => {
   });
 
   it('20 concurrent updates making different contacts primary: one primary remains', async () => {
-    const customerId = await newCustomer();
-    const contacts: { id: string }[] = [];
-    for (let i = 0; i < 20; i++) contacts.push(await addContact(customerId, { lastName: `Cand${i}` }));
+    const { customerId, contacts } = await customerWithContacts(Array.from({ length: 20 }, (_, i) => `Cand${i}`));
+    // The loaded state is the one the API leaves: the first contact is the primary one.
+    expect((await expectOnePrimaryAtMost(customerId)).primaries).toEqual([contacts[0]!.id]);
     const results = await all(20, (i) => crm.request('PATCH', `/v1/contacts/${contacts[i]!.id}`, { role: 'admin', body: { isPrimary: true } }));
     expectOnly(results, 200);
     const state = await expectOnePrimaryAtMost(customerId);
@@ -109,12 +144,10 @@ describe('one primary contact per customer', () => {
   });
 
   it('deleting the primary while others race to become primary keeps the invariant', async () => {
-    const customerId = await newCustomer();
-    const primary = await addContact(customerId);
-    const others: { id: string }[] = [];
-    for (let i = 0; i < 10; i++) others.push(await addContact(customerId, { lastName: `Other${i}` }));
+    const { customerId, contacts: [primary, ...others] } = await customerWithContacts([`P${uniq()}`, ...Array.from({ length: 10 }, (_, i) => `Other${i}`)]);
+    expect((await expectOnePrimaryAtMost(customerId)).primaries).toEqual([primary!.id]);
     const results = await Promise.all([
-      crm.request('DELETE', `/v1/contacts/${primary.id}`, { role: 'admin' }),
+      crm.request('DELETE', `/v1/contacts/${primary!.id}`, { role: 'admin' }),
       ...others.map((c) => crm.request('PATCH', `/v1/contacts/${c.id}`, { role: 'admin', body: { isPrimary: true } })),
       ...Array.from({ length: 9 }, (_, i) => crm.request('POST', `/v1/customers/${customerId}/contacts`, { role: 'admin', body: { lastName: `Late${i}` } })),
     ]);
@@ -124,12 +157,12 @@ describe('one primary contact per customer', () => {
 
   it('concurrent lead conversions into one customer leave one primary contact', async () => {
     const customerId = await newCustomer();
-    const leads = [];
-    for (let i = 0; i < 8; i++) {
+    // Separate leads share nothing: created side by side; only the conversions race.
+    const leads = await all(8, async (i) => {
       const res = await crm.request('POST', '/v1/leads', { role: 'admin', body: { lastName: `Conv${i}${uniq()}`, ownerId: rep1, status: 'qualified' } });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
-      leads.push(res.body.id as string);
-    }
+      return res.body.id as string;
+    });
     const results = await Promise.all(leads.map((id) => crm.request('POST', `/v1/leads/${id}/convert`, { role: 'admin', body: { customerId } })));
     expectOnly(results, 200);
     const state = await expectOnePrimaryAtMost(customerId);

@@ -8,11 +8,19 @@
  *
  * Budgets are made tiny by handing the handler a Lambda-like context whose remaining time is just
  * above the safety margin. Each test works with its own users, customers and time lane.
+ *
+ * The many tasks, assets and customers a test needs are bulk-loaded (test/support/bulk-load.ts):
+ * the first of each through the API, the rest built by the same model code the API uses and
+ * written with BatchWriteItem. What is tested is the jobs' work on them, not their creation.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addDays, formatDate, localDateOf, zonedTimeToInstant } from '../../functions/calendar/business-calendar';
-import { SALES_REPS } from '../../local/demo-users';
+import type { AssetItem } from '../../functions/assets/model';
+import type { CustomerItem } from '../../functions/customers/model';
+import type { TaskItem } from '../../functions/tasks/model';
+import { DEMO_USERS, resolveUser, SALES_REPS } from '../../local/demo-users';
+import { bulkPut, plannedPuts } from '../support/bulk-load';
 import { startTestStack, type TestStack } from '../support/stack';
 
 // One limiter per process, created on the first send: the rate every test here runs at.
@@ -25,6 +33,15 @@ let budget: typeof import('../../functions/jobs/budget');
 let email: typeof import('../../functions/notifications/email');
 let data: typeof import('../../functions/data/client');
 let keys: typeof import('../../functions/data/keys')['keys'];
+let newId: typeof import('../../functions/data/keys')['newId'];
+let config: typeof import('../../functions/config')['config'];
+let auditItem: typeof import('../../functions/audit/audit')['auditItem'];
+let taskModel: typeof import('../../functions/tasks/model');
+let taskRepo: typeof import('../../functions/tasks/repository');
+let assetModel: typeof import('../../functions/assets/model');
+let assetRepo: typeof import('../../functions/assets/repository');
+let customerRepo: typeof import('../../functions/customers/repository');
+let Transaction: typeof import('../../functions/data/transaction')['Transaction'];
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -42,7 +59,15 @@ beforeAll(async () => {
   budget = await import('../../functions/jobs/budget');
   email = await import('../../functions/notifications/email');
   data = await import('../../functions/data/client');
-  keys = (await import('../../functions/data/keys')).keys;
+  ({ keys, newId } = await import('../../functions/data/keys'));
+  ({ config } = await import('../../functions/config'));
+  ({ auditItem } = await import('../../functions/audit/audit'));
+  ({ Transaction } = await import('../../functions/data/transaction'));
+  taskModel = await import('../../functions/tasks/model');
+  taskRepo = await import('../../functions/tasks/repository');
+  assetModel = await import('../../functions/assets/model');
+  assetRepo = await import('../../functions/assets/repository');
+  customerRepo = await import('../../functions/customers/repository');
   const rules = await crm.request('PUT', '/v1/settings/service-rules', {
     role: 'admin',
     body: { categories: [{ category: 'washing-machine', intervalMonths: 24 }], leadDays: 14, assignTo: 'owner', warrantyReminderDays: 30, dormancyDays: { A: 30 } },
@@ -74,14 +99,53 @@ async function runUntilDone(next: () => Promise<Result>, maxRuns = 200): Promise
   throw new Error(`Still more work after ${maxRuns} runs`);
 }
 
+/** The admin the API acts as for `role: 'admin'` requests (the actor of bulk-loaded records). */
+const admin = DEMO_USERS.find((u) => u.role === 'admin')!;
+/** At most this many API requests in flight when a test checks many records one by one. */
+const CHECK_CONCURRENCY = 8;
+
+/** `f` for every element, at most CHECK_CONCURRENCY at a time, results in order. */
+async function eachLimited<T, R>(list: readonly T[], f: (x: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(list.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(CHECK_CONCURRENCY, list.length) }, async () => {
+    for (let i = next++; i < list.length; i = next++) out[i] = await f(list[i]!);
+  }));
+  return out;
+}
+
+/**
+ * `count` open tasks of `userId`, each with one reminder at `remindAt`. The first is created
+ * through the API (which also stores the user's profile, the reminder's email address); the rest
+ * are the items createTask writes for the same request body (task and reminder, built by the
+ * tasks model; the audit entry, which no job reads, is left out), bulk-loaded.
+ */
 async function createTasks(userId: string, count: number, remindAt: number) {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const res = await crm.request('POST', '/v1/tasks', { role: 'sales', userId, body: { title: `Scale ${i}`, reminders: [{ at: iso(remindAt) }] } });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    ids.push(res.body.id);
+  const body = (i: number) => ({ title: `Scale ${i}`, reminders: [{ at: iso(remindAt) }] });
+  const res = await crm.request('POST', '/v1/tasks', { role: 'sales', userId, body: body(0) });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  const ids: string[] = [res.body.id];
+  const items: Record<string, unknown>[] = [];
+  const now = new Date();
+  const at = now.toISOString();
+  for (let i = 1; i < count; i++) {
+    const { specs, nextNo } = taskModel.numberReminders(body(i).reminders.map((r) => ({ at: taskModel.isoInstant(r.at) })), [], 1);
+    const task: TaskItem = {
+      id: newId('tsk'), title: body(i).title, status: 'open', priority: 'normal', assigneeId: resolveUser('sales', userId).id,
+      reminders: specs, nextReminderNo: nextNo, version: 1, createdAt: at, updatedAt: at, createdBy: userId, updatedBy: userId,
+    };
+    items.push(taskRepo.taskStored(task), ...taskModel.planReminders(task, [], now).put.map((p) => taskRepo.reminderStored(p.item)));
+    ids.push(task.id);
   }
+  await bulkPut(crm, items);
+  if (count > 1) await expectSameShape(keys.reminder.primary(ids[0]!, 1), keys.reminder.primary(ids[1]!, 1));
   return ids;
+}
+
+/** A bulk-loaded item has the attributes (index keys included) of the one the API wrote: the builders have not drifted. */
+async function expectSameShape(fromApi: Record<string, string>, bulkLoaded: Record<string, string>) {
+  const [a, b] = await Promise.all([getItem(fromApi), getItem(bulkLoaded)]);
+  expect(Object.keys(b ?? {}).sort()).toEqual(Object.keys(a ?? {}).sort());
 }
 
 async function emailsTo(userId: string) {
@@ -151,7 +215,7 @@ describe('reminders: time budget and resume', () => {
     expect(sent).toHaveLength(30);
     expect(new Set(sent.map((e) => e.body.text)).size).toBe(30);
     expect(await notificationsOf(user)).toHaveLength(30);
-    for (const id of ids) expect(await getItem(keys.reminder.primary(id, 1))).toMatchObject({ status: 'delivered', attempts: 1 });
+    for (const item of await Promise.all(ids.map((id) => getItem(keys.reminder.primary(id, 1))))) expect(item).toMatchObject({ status: 'delivered', attempts: 1 });
     // Nothing left: a later run finds nothing of this lane.
     await run('reminders', t0 + MIN);
     expect(await emailsTo(user)).toHaveLength(30);
@@ -230,25 +294,76 @@ describe('daily jobs: budget, continuation and checkpoints', () => {
   const today = () => localDateOf(new Date(), TZ);
   const noon = () => zonedTimeToInstant(today(), TZ, 12);
 
+  const customerBody = (tier: string) => ({ type: 'person' as const, name: `Scale ${Math.random()}`, ownerId: owner, tier });
+
   async function customer(tier: string) {
-    const res = await crm.request('POST', '/v1/customers', { role: 'admin', body: { type: 'person', name: `Scale ${Math.random()}`, ownerId: owner, tier } });
+    const res = await crm.request('POST', '/v1/customers', { role: 'admin', body: customerBody(tier) });
     expect(res.status).toBe(201);
     return res.body.id as string;
   }
 
-  /** `count` assets of one customer whose service anniversary lies `inDays` ahead (within the lead days). */
+  /**
+   * `count` customers of `tier`: the first through the API, the rest the items createCustomer
+   * writes for the same body (customer and its key-event audit entry, planned by the customers
+   * repository), bulk-loaded.
+   */
+  async function customers(tier: string, count: number) {
+    const ids = [await customer(tier)];
+    const items: Record<string, unknown>[] = [];
+    const now = new Date();
+    const at = now.toISOString();
+    for (let i = 1; i < count; i++) {
+      const item: CustomerItem = {
+        id: newId('cus'), ...customerBody(tier), tags: [], contactCount: 0, contactsRev: 0, version: 1,
+        createdAt: at, updatedAt: at, createdBy: admin.id, updatedBy: admin.id,
+      };
+      const tx = new Transaction();
+      customerRepo.addCustomerWrites(tx, undefined, item, auditItem({
+        customerId: item.id, entityType: 'customer', entityId: item.id, action: 'created', actor: { userId: admin.id, role: 'admin', groups: [] }, at: now, version: 1, changes: [], timeline: true,
+      }));
+      items.push(...plannedPuts(tx));
+      ids.push(item.id);
+    }
+    await bulkPut(crm, items);
+    if (count > 1) await expectSameShape(keys.customer.primary(ids[0]!), keys.customer.primary(ids[1]!));
+    return ids;
+  }
+
+  /**
+   * `count` assets of one customer whose service anniversary lies `inDays` ahead (within the lead
+   * days). The first through the API; the rest the items createAsset writes for the same body
+   * (the schedule computed by the assets model from the stored rules and the customer's tier),
+   * bulk-loaded.
+   */
   async function dueAssets(count: number, inDays: number) {
     const customerId = await customer('B');
     const day = addDays(today(), inDays);
     // A day that exists in every year (month ends and 29 February are tested elsewhere).
     const anniversary = { ...day, day: Math.min(day.day, 28) };
     const purchase = formatDate({ ...anniversary, year: anniversary.year - 2 });
-    const ids: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const res = await crm.request('POST', `/v1/customers/${customerId}/assets`, { role: 'admin', body: { productName: `Washer ${i}`, category: 'washing-machine', purchaseDate: purchase } });
-      expect(res.status, JSON.stringify(res.body)).toBe(201);
-      ids.push(res.body.id);
+    const body = (i: number) => ({ productName: `Washer ${i}`, category: 'washing-machine', purchaseDate: purchase });
+    const res = await crm.request('POST', `/v1/customers/${customerId}/assets`, { role: 'admin', body: body(0) });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const ids: string[] = [res.body.id];
+    const { customer: stored, rules } = await assetRepo.getCustomerAndRules(customerId);
+    const now = new Date();
+    const at = now.toISOString();
+    const businessToday = localDateOf(now, config().businessTimeZone);
+    const items: Record<string, unknown>[] = [];
+    for (let i = 1; i < count; i++) {
+      const fields = body(i);
+      const asset: AssetItem = {
+        id: newId('ast'), customerId, ...fields, ...assetModel.freshSchedule(fields, businessToday, rules, stored?.tier),
+        rev: 1, version: 1, createdAt: at, updatedAt: at, createdBy: admin.id, updatedBy: admin.id,
+      };
+      items.push(
+        assetRepo.assetStored(asset, assetModel.warrantyPending(asset, businessToday)),
+        auditItem({ customerId, entityType: 'asset', entityId: asset.id, action: 'created', actor: { userId: admin.id, role: 'admin', groups: [] }, at: now, version: 1, changes: [], timeline: true }),
+      );
+      ids.push(asset.id);
     }
+    await bulkPut(crm, items);
+    if (count > 1) await expectSameShape(keys.asset.primary(ids[0]!), keys.asset.primary(ids[1]!));
     return { customerId, ids, anniversary: formatDate(anniversary) };
   }
 
@@ -277,7 +392,7 @@ describe('daily jobs: budget, continuation and checkpoints', () => {
     expect(tasks).toHaveLength(25);
     expect(new Set(tasks.map((t) => t.sourceKey)).size).toBe(25);
     // Every asset's schedule moved on to its next anniversary (the item's checkpoint).
-    for (const id of ids) expect((await getItem(keys.asset.primary(id)))?.serviceHandledThrough).toBe(anniversary);
+    for (const item of await Promise.all(ids.map((id) => getItem(keys.asset.primary(id))))) expect(item?.serviceHandledThrough).toBe(anniversary);
     // With nothing pending the tick is one BatchGetItem.
     const { usage } = await data.withDbUsage(() => run('continue-jobs', new Date(at.getTime() + 30 * MIN)));
     expect(usage.commands).toEqual(['BatchGetItem']);
@@ -308,8 +423,7 @@ describe('daily jobs: budget, continuation and checkpoints', () => {
 
   it('dormancy: the feed checkpoint moves per page; a crash before a page checkpoint and overlapping runs duplicate nothing', async () => {
     // More key events than one feed page (100), so the sweep saves a cursor between pages.
-    const quiet: string[] = [];
-    for (let i = 0; i < 120; i += 8) quiet.push(...(await Promise.all(Array.from({ length: Math.min(8, 120 - i) }, () => customer('A')))));
+    const quiet = await customers('A', 120);
     const at = new Date(Date.now() + 31 * DAY);
     // Dies right after the first page's trackers were written, before its cursor was saved.
     crashOn((input) => String(input.UpdateExpression ?? '').includes('sweep = :sweep'), 1);
@@ -328,10 +442,8 @@ describe('daily jobs: budget, continuation and checkpoints', () => {
     const state = await getItem(keys.jobState('dormant-customers'));
     expect(state?.sweep).toBeUndefined();
     expect(state?.pendingTime).toBeUndefined();
-    for (const id of quiet) {
-      const res = await crm.request('GET', `/v1/tasks?customerId=${id}&status=open&limit=10`, { role: 'admin' });
-      expect(res.body.items.map((t: any) => t.sourceKey), id).toEqual([`dormant#${id}`]);
-    }
+    const openTasks = await eachLimited(quiet, async (id) => (await crm.request('GET', `/v1/tasks?customerId=${id}&status=open&limit=10`, { role: 'admin' })).body.items);
+    quiet.forEach((id, i) => expect(openTasks[i].map((t: any) => t.sourceKey), id).toEqual([`dormant#${id}`]));
   }, 300_000);
 
   it('a job that throws reports the failure and leaves the continuation marker for the next tick', async () => {

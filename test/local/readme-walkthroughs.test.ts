@@ -7,11 +7,14 @@
  * (installing, deploying) are marked ```bash noexec and skipped.
  *
  * The blocks call `npm run --silent <script> -- …` dozens of times, and each such call costs
- * three Node processes (npm, the tsx CLI, and the tsx child that runs the script) — most of this
- * file's time. An `npm` first on the blocks' PATH (npmShim) runs exactly what npm would for the
- * package.json scripts that are `tsx <file>`: the file under tsx's loader in one Node process,
- * from the package root, with the same arguments, stdout, stderr and exit status. Any other use
- * of npm (another script, without --silent, which prints npm's banner) goes to the real npm.
+ * three Node processes (npm, the tsx CLI, and the tsx child that runs the script, which resolves
+ * and loads hundreds of TypeScript modules through tsx's hooks) — most of this file's time. An
+ * `npm` first on the blocks' PATH (npmShim) runs exactly what npm would for the package.json
+ * scripts that are `tsx <file>`: that program in one Node process, from the package root, with
+ * the same arguments, stdout, stderr and exit status. The scripts the blocks call run as bundles
+ * of the same sources built once before the blocks (test/support/script-bundles.ts); any other
+ * runs under tsx's loader. Any other use of npm (another script, without --silent, which prints
+ * npm's banner) goes to the real npm.
  */
 import { spawn } from 'node:child_process';
 import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../local/paths';
 import { freePort } from '../../local/ports';
+import { buildScriptBundles } from '../support/script-bundles';
 import { waitForStart } from '../support/start';
 
 /** Every fenced block of the markdown with its info string. */
@@ -63,24 +67,33 @@ function tsxScripts(): Record<string, string> {
   return files;
 }
 
+/** The `tsx <file>` scripts that the walk-throughs call (`npm run --silent <script>`). */
+function scriptsCalledBy(blocks: { code: string }[]): Record<string, string> {
+  const called = new Set(blocks.flatMap((b) => [...b.code.matchAll(/npm run --silent ([\w:.-]+)/g)].map((m) => m[1]!)));
+  return Object.fromEntries(Object.entries(tsxScripts()).filter(([name]) => called.has(name)));
+}
+
 /**
  * A directory holding an `npm` for the blocks' PATH: `npm run --silent <script> [-- args…]` of a
- * `tsx <file>` script becomes `node --import tsx <file> args…` in the package root (what the tsx
+ * `tsx <file>` script becomes `node <its bundle> args…` (`bundles`: script name → module), or
+ * for a script without one `node --import tsx <file> args…`, in the package root (what the tsx
  * CLI runs, minus its extra process; npm adds nothing to a --silent run's output); everything
  * else is handed to the real npm unchanged.
  */
-function npmShim(dir: string, realNpm: string): string {
-  const cases = Object.entries(tsxScripts()).map(([name, file]) => `    '${name}') file='${file}' ;;`).join('\n');
+function npmShim(dir: string, realNpm: string, bundles: Record<string, string>): string {
+  const cases = Object.entries(tsxScripts())
+    .map(([name, file]) => `    '${name}') ${bundles[name] ? `run=(node '${bundles[name]}')` : `run=(node --import tsx '${file}')`} ;;`)
+    .join('\n');
   const script = `#!/usr/bin/env bash
 if [ "$#" -ge 3 ] && [ "$1" = run ] && [ "$2" = --silent ] && { [ "$#" -eq 3 ] || [ "$4" = -- ]; }; then
-  file=
+  run=()
   case "$3" in
 ${cases}
   esac
-  if [ -n "$file" ]; then
+  if [ "\${#run[@]}" -gt 0 ]; then
     shift 3
     [ "$#" -gt 0 ] && shift
-    cd '${REPO_ROOT}' && exec node --import tsx "$file" "$@"
+    cd '${REPO_ROOT}' && exec "\${run[@]}" "$@"
   fi
 fi
 exec '${realNpm}' "$@"
@@ -108,7 +121,9 @@ const walkThroughs = fencedBlocks(readme).filter((b) => b.info === 'bash');
 describe('README walk-throughs', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'crm-readme-'));
   const shimDir = mkdtempSync(join(tmpdir(), 'crm-readme-npm-'));
+  const bundleDir = mkdtempSync(join(tmpdir(), 'crm-readme-scripts-'));
   let env: NodeJS.ProcessEnv;
+  let bundles: Record<string, string> = {};
   let child: ReturnType<typeof spawn> | undefined;
   let output = '';
 
@@ -120,6 +135,9 @@ describe('README walk-throughs', () => {
       ...base, DATA_DIR: dataDir, PORT: String(api), DYNAMODB_PORT: String(dynamodb), SES_PORT: String(ses), S3_PORT: String(s3),
       EVENTS_PORT: String(events), SMS_PORT: String(sms), SEED_CUSTOMERS: '0',
     };
+    // Built while the CRM starts (esbuild works in its own process).
+    const building = buildScriptBundles(scriptsCalledBy(walkThroughs), bundleDir);
+    building.catch(() => { /* reported below, once the CRM has started */ });
     child = spawn('npm', ['start'], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
     child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
@@ -128,7 +146,8 @@ describe('README walk-throughs', () => {
     // What a reader of the README sets to reach a CRM that is not on the default ports.
     env.API = `http://localhost:${api}`;
     env.INBOX = `http://localhost:${ses}`;
-    env.PATH = `${npmShim(shimDir, whichNpm(base.PATH ?? ''))}${delimiter}${base.PATH ?? ''}`;
+    bundles = await building;
+    env.PATH = `${npmShim(shimDir, whichNpm(base.PATH ?? ''), bundles)}${delimiter}${base.PATH ?? ''}`;
   }, 200_000);
 
   afterAll(async () => {
@@ -140,6 +159,7 @@ describe('README walk-throughs', () => {
     }
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(shimDir, { recursive: true, force: true });
+    rmSync(bundleDir, { recursive: true, force: true });
   }, 90_000);
 
   it('finds the walk-throughs, and every other bash block is marked noexec', () => {
@@ -152,11 +172,16 @@ describe('README walk-throughs', () => {
   it('runs npm scripts through the shim exactly as npm does (same output and exit status)', async () => {
     const real = { ...env, PATH: env.PATH!.split(delimiter).filter((dir) => dir !== shimDir).join(delimiter) };
     expect((await runBash('command -v npm', env)).stdout.trim()).toBe(join(shimDir, 'npm'));
-    // An unknown role (exit 1, a message on stderr), and a job's usage (exit 0, also on stderr).
-    const calls = ['npm run --silent token -- no-such-role', 'npm run --silent job -- --help'];
+    // The shim runs these two from their bundles, not under tsx.
+    expect(Object.keys(bundles)).toEqual(expect.arrayContaining(['token', 'job']));
+    // An unknown role (exit 1, a message on stderr), a job's usage (exit 0, also on stderr), and a
+    // portal token for a contact the running CRM lacks: the portal pool's trigger, loaded as the
+    // local runtime loads every handler, reads the CRM's table and finds none (exit 1).
+    const calls = ['npm run --silent token -- no-such-role', 'npm run --silent job -- --help', 'npm run --silent token -- customer con_00000000000000000000000000'];
     const [shimmed, viaNpm] = await Promise.all([Promise.all(calls.map((c) => runBash(c, env))), Promise.all(calls.map((c) => runBash(c, real)))]);
     expect(shimmed).toEqual(viaNpm);
-    expect(shimmed.map((r) => r.code)).toEqual([1, 0]);
+    expect(shimmed.map((r) => r.code)).toEqual([1, 0, 1]);
+    expect(shimmed[2]!.stderr).toContain('No contact con_00000000000000000000000000 in the running CRM');
   }, 120_000);
 
   for (const block of walkThroughs) {
