@@ -1,12 +1,11 @@
 /**
- * The one middleware chain every HTTP feature handler is built with (middy):
+ * The one middleware chain every HTTP feature handler is built with:
  *   route lookup → authentication context → authorization → validation → idempotency →
  *   operation → response (JSON, ETag, Location) → error mapping → one structured log line.
  * Feature code supplies plain operations that receive validated input and return data; it never
  * builds a raw HTTP response and never decides authorization on its own.
  */
 import { setMaxListeners } from 'node:events';
-import middy from '@middy/core';
 import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type BodyOf, type ParamsOf, type QueryOf, type RouteDef, routeKey } from '../api/route-def';
@@ -22,7 +21,18 @@ import { type Begin, beginIdempotent, completeIdempotent, fingerprint, releaseId
 import { HttpError, NotFound, OutcomeUnknown, SavedWithoutResponse, ServiceUnavailable, TooManyRequests, toProblemResponse } from './problem';
 import { etagOf, header, parseIfMatch, parseJsonBody, parseParams, parseQuery, validate } from './request';
 
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm' });
+let sharedLogger: Logger | undefined;
+
+/**
+ * The chain's logger, constructed on the first invocation rather than at load: constructing a
+ * Powertools Logger builds its console on `process.stdout` (a stream Node creates on first access)
+ * and reads its settings from the environment, ≈ 3–5 ms of CPU that a cold start paid before the
+ * handler was ready (docs/performance.md, "Cold start"). One per container, as before.
+ */
+export function chainLogger(): Logger {
+  sharedLogger ??= new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm' });
+  return sharedLogger;
+}
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -90,7 +100,7 @@ type ContextWithCrm = Context & { crm: PreparedRequest; crmLog: RequestLog };
 let firstInvocation = true;
 
 /**
- * Writes one line of the request's log; every line of `logger` goes through here. The Lambda
+ * Writes one line of the request's log; every line of the chain's logger goes through here. The Lambda
  * context (request id, function, cold start) is set on the logger right before each line — so an
  * invocation that writes none (its `request` line below the log level) pays nothing for it, and
  * requests interleaved in one process (the local runtime) each log their own — except on the cold
@@ -98,12 +108,73 @@ let firstInvocation = true;
  */
 function emit(context: Context, level: 'info' | 'warn' | 'error', message: string, attributes: Record<string, unknown>): void {
   const log = (context as Partial<ContextWithCrm>).crmLog ?? { keys: {}, cold: false };
+  const logger = chainLogger();
   if (!log.cold) logger.addContext(context);
   logger[level](message, { ...log.keys, ...attributes });
 }
 
-interface CrmRequest extends middy.Request<HttpEvent, HttpResult, Error, Context> {
+/** One request through the chain's steps (`before` → operation → `after`, or `onError`). */
+interface CrmRequest {
+  event: HttpEvent;
+  context: Context;
+  response: HttpResult | undefined;
+  error: unknown;
   crm?: PreparedRequest;
+}
+
+interface ChainSteps {
+  before: (request: CrmRequest) => Promise<void>;
+  after: (request: CrmRequest) => Promise<void>;
+  onError: (request: CrmRequest) => Promise<void>;
+}
+
+/** How long before the function's deadline the chain stops waiting for an operation. */
+const EARLY_TIMEOUT_MS = 5;
+
+/**
+ * Runs one request through `steps` and `operation`, with the semantics of the middy chain this
+ * replaced (@middy/core 6, one middleware object, no streaming): `before`, then the operation
+ * raced against a timer that rejects with a `TimeoutError` EARLY_TIMEOUT_MS before the deadline
+ * (an operation that ignores the abort signal still gets an answer: a 503), then `after`; an
+ * error from any of them clears the response and goes to `onError`, which sets the response —
+ * or rethrows, as does an error it leaves unanswered. In house because @middy/core's entry
+ * imports `node:stream/web` and `node:timers` for response streaming (unused here): loading the
+ * web streams is ≈ 2–3 ms of CPU at every cold start (docs/performance.md, "Cold start").
+ */
+async function runChain(request: CrmRequest, steps: ChainSteps, operation: (event: HttpEvent, context: Context) => Promise<HttpResult>): Promise<HttpResult | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await steps.before(request);
+    const running = operation(request.event, request.context);
+    if (typeof request.context.getRemainingTimeInMillis === 'function') {
+      const early = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(earlyTimeout()), request.context.getRemainingTimeInMillis() - EARLY_TIMEOUT_MS);
+      });
+      request.response = await Promise.race([running, early]);
+      clearTimeout(timer);
+    } else {
+      request.response = await running;
+    }
+    await steps.after(request);
+  } catch (err) {
+    clearTimeout(timer);
+    request.response = undefined;
+    request.error = err;
+    try {
+      await steps.onError(request);
+    } catch (unhandled) {
+      (unhandled as { originalError?: unknown }).originalError = request.error;
+      throw unhandled;
+    }
+    if (request.response === undefined) throw request.error;
+  }
+  return request.response;
+}
+
+function earlyTimeout(): Error {
+  const err = new Error('[AbortError]: The operation was aborted.', { cause: { package: 'functions/http/chain' } });
+  err.name = 'TimeoutError';
+  return err;
 }
 
 export const ok = (body: unknown, headers?: Record<string, string>): OperationResult => ({ status: 200, body, headers });
@@ -183,7 +254,7 @@ export function createHttpHandler<const Rows extends readonly RouteDef[]>(featur
     if (!routed.has(name)) throw new Error(`Feature ${feature}: operation ${name} has no route`);
   }
 
-  const prepare: middy.MiddlewareObj<HttpEvent, HttpResult> = {
+  const prepare: ChainSteps = {
     before: async (request: CrmRequest) => {
       const event = request.event;
       const route = routes.get(event.routeKey);
@@ -281,15 +352,14 @@ export function createHttpHandler<const Rows extends readonly RouteDef[]>(featur
     },
   };
 
-  const core = middy<HttpEvent, HttpResult, Error, Context>()
-    .use(prepare)
-    .handler(async (_event, context) => {
-      const crm = (context as ContextWithCrm).crm;
-      const idem = crm.idempotency;
-      if (idem?.kind === 'replay') return { ...idem.response, headers: { ...idem.response.headers, 'idempotent-replayed': 'true' } };
-      if (idem?.kind === 'rebuild') return rebuild(crm, idem.resultIds);
-      return toResponse(await operations[crm.route.operation]!(crm as OperationContext));
-    });
+  const operate = async (_event: HttpEvent, context: Context): Promise<HttpResult> => {
+    const crm = (context as ContextWithCrm).crm;
+    const idem = crm.idempotency;
+    if (idem?.kind === 'replay') return { ...idem.response, headers: { ...idem.response.headers, 'idempotent-replayed': 'true' } };
+    if (idem?.kind === 'rebuild') return rebuild(crm, idem.resultIds);
+    return toResponse(await operations[crm.route.operation]!(crm as OperationContext));
+  };
+  const core = (event: HttpEvent, context: Context) => runChain({ event, context, response: undefined, error: undefined }, prepare, operate);
 
   /**
    * The answer of a keyed request that committed but whose response was never stored: the record
@@ -335,7 +405,7 @@ export function createHttpHandler<const Rows extends readonly RouteDef[]>(featur
     if (firstInvocation) {
       // The cold start's context now, once: `cold_start: true` on its lines and on no later one.
       firstInvocation = false;
-      logger.addContext(context);
+      chainLogger().addContext(context);
     }
     const abort = takeController();
     const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
@@ -344,9 +414,9 @@ export function createHttpHandler<const Rows extends readonly RouteDef[]>(featur
     // Usage counter and request scope in one step (one async context, one promise layer fewer).
     const { result, usage } = await withDbUsage(async () => {
       try {
-        return await core(event, context);
+        return (await core(event, context))!;
       } catch (err) {
-        // Errors thrown inside middy's own error path: still never a stack trace to the client.
+        // Errors thrown inside the chain's own error path: still never a stack trace to the client.
         emit(context, 'error', 'unhandled error', { error: loggableError(err) });
         return toProblemResponse(err, context.awsRequestId, event.rawPath);
       } finally {
@@ -366,7 +436,7 @@ export function createHttpHandler<const Rows extends readonly RouteDef[]>(featur
       headers['x-db-commands'] = usage.commands.join(',');
     }
     // Below INFO (LOG_LEVEL=WARN, ERROR) the line is not built at all.
-    if (logger.level <= LogLevelThreshold.INFO) {
+    if (chainLogger().level <= LogLevelThreshold.INFO) {
       emit(context, 'info', 'request', {
         routeKey: event.routeKey,
         status: result.statusCode,

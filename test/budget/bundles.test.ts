@@ -46,11 +46,18 @@ const AGAIN = 3 * ROUNDS;
  * at 1.25, and a different function crosses it in each run (customers, pipelines and imports,
  * then jobs at 1.253 over 28 rounds). Common to all of them, beyond the baseline: zod (30–37 KB),
  * the Powertools logger (≈ 23 KB with commons), our data and http layers (≈ 42 KB) and the Secrets
- * Manager client for cursors (13 KB), evaluated at init. Until that shared lever lands (a smaller
- * logger, schemas in a lazy chunk), the test enforces REGRESSION_LIMIT for every function — it
- * still catches a statically imported SDK client or heavy library (+0.15–0.35) — and prints
- * "over budget" for every function whose median is over BUDGET. This is a loosened check, stated
- * here and in the issue notes, not a budget met.
+ * Manager client for cursors (13 KB), evaluated at init.
+ * STILL MISSED after the shared lever of 2 December 2026 (the HTTP chain without middy, whose entry
+ * loaded Node's web streams, and its logger constructed on the first invocation): the HTTP
+ * functions' medians fell by ≈ 0.05 (mean over 29 functions; the unchanged ones moved by 0.00), but
+ * at load averages of 15–34 each of two runs still put six functions' medians at 1.26–1.37
+ * (customers, quotes, tickets, apikeys, signup; jobs and the import/export workers, which keep
+ * their own logger), a different set each time: the population now sits at ≈ 1.17. What is left
+ * is mostly bytes parsed at init (zod ≈ 12 M of the customers bundle's 75 M instructions over the
+ * baseline; the Secrets Manager client and zod's locale measure nothing). Until more lands, the
+ * test enforces REGRESSION_LIMIT for every function — it still catches a statically imported SDK
+ * client or heavy library (+0.15–0.35) — and prints "over budget" for every function whose median
+ * is over BUDGET. This is a loosened check, stated here and in the issue notes, not a budget met.
  */
 const REGRESSION_LIMIT = 1.4;
 
@@ -59,7 +66,9 @@ const REGRESSION_LIMIT = 1.4;
  * The table says when one comes within budget: then remove it here.
  */
 const ALLOWANCES: Partial<Record<FeatureName, { ratio: number; why: string }>> = {
-  portal: { ratio: 1.5, why: 'OVER BUDGET (gates 1.14–1.31, medians 1.17–1.38 measured alone; 1.81 before code splitting): 445 KB at init — the ticket, service-desk, KB and task services with their repositories come in with every portal route; load the rarely used routes\' services on first use (an import() no longer wraps the DynamoDB package index with splitting)' },
+  // portal held 1.5 (gates 1.14–1.33 measured alone) until 2 December 2026; since the HTTP chain
+  // dropped middy and constructs its logger on first use, its medians are 1.21–1.23 and gates
+  // 1.07–1.21 at load averages of 15–34, within the regression limit like every other function.
 };
 
 const CONTROL = 'baseline (copy)';
