@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -197,6 +197,28 @@ describe('local export and lake', () => {
     const deleted = lines.find((l) => l.OldImage?.id?.S === contact.body.id);
     expect(deleted).toBeDefined();
     expect(deleted.NewImage ?? null).toBeNull();
+  }, 180_000);
+
+  it('builds the whole lake again after a first build that failed part-way', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crm-lake-first-'));
+    try {
+      const exported = await exportTable({ dynamodb, tableName: crm.tableName, s3, bucket: LOCAL_EXPORTS_BUCKET, workDir: dir });
+      // Every table is built (and committed, one by one) before the failure: only the marker is missing.
+      await expect(refreshLake({ s3, bucket: LOCAL_EXPORTS_BUCKET, prefix: exported.prefix, lakeDir: dir, salt: SALT, beforeCommit: async () => { throw new Error('injected failure'); } }))
+        .rejects.toThrow('injected failure');
+      expect(existsSync(join(dir, 'tables'))).toBe(false);
+      const again = await refreshLake({ s3, bucket: LOCAL_EXPORTS_BUCKET, prefix: exported.prefix, lakeDir: dir, salt: SALT });
+      expect(again.mode).toBe('full');
+      const lake = await openLake(dir);
+      try {
+        const [row] = (await lake.db.runAndReadAll(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids FROM customers_current WHERE name LIKE 'Lake ${run} %'`)).getRowObjectsJson();
+        expect(row).toEqual({ n: 3, ids: 3 });
+      } finally {
+        lake.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 180_000);
 
   it('splits quote lines into their own table with money in minor units', async () => {
