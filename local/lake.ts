@@ -219,9 +219,6 @@ const LAKE_DUCKDB_CONFIG = {
   allocator_flush_threshold: '1MB', allocator_bulk_deallocation_flush_threshold: '1MB',
 };
 
-/** The first build's limit (LAKE_DUCKDB_CONFIG's 64 MB is for merging a window; see refreshLake). */
-const FIRST_BUILD_MEMORY_LIMIT = '48MB';
-
 const sqlPath = (path: string) => `'${path.replace(/'/g, "''")}'`;
 
 /**
@@ -269,10 +266,8 @@ export async function refreshLake(options: RefreshOptions): Promise<RefreshResul
     if (first) {
       // Table by table, each committed on its own, not in one transaction: committing every
       // table at once was the full run's peak (≈ 17 MB over the build at 100,000 customers).
-      // Nothing reads the lake before its marker, so the build is still all or nothing. And in
-      // less memory than a window's merge needs: the build streams, and DuckDB's buffers fill to
-      // their limit whatever the table's size (48 MB: ≈ 24 MB less at the peak at 100,000).
-      await db.run(`SET memory_limit = '${FIRST_BUILD_MEMORY_LIMIT}'`);
+      // Nothing reads the lake before its marker, so the build is still all or nothing. (A 48 MB
+      // limit for the build ran out of memory at 100,000 customers: it keeps the 64 MB.)
       for (const name of ['raw_items', ...lakeTables().map((t) => t.name)]) await db.run(`DROP TABLE IF EXISTS ${quoteIdent(name)}`);
       await db.run(`CREATE TABLE raw_items AS ${items}`);
       for (const table of lakeTables()) {
@@ -308,8 +303,8 @@ export async function refreshLake(options: RefreshOptions): Promise<RefreshResul
     // Row groups of 10,000 rows: DuckDB's Parquet writer holds a whole row group in memory before
     // writing it, and its default (122,880 rows) is ≈ 100 MB of customers at 100,000 of them —
     // the run ran out of its 64 MB there. Sorted by the table's key, not by every column: a sort on
-    // all 40-odd columns of 100,000 customers ran out of the first build's 48 MB. The files stay
-    // sorted and compressed.
+    // all 40-odd columns of 100,000 customers needs far more memory. The files stay sorted and
+    // compressed.
     for (const table of lakeTables()) {
       const dest = join(options.lakeDir, 'tables', table.name);
       mkdirSync(dest, { recursive: true });
