@@ -25,7 +25,11 @@ async function usage(): Promise<string> {
 
 async function main(args: string[]): Promise<number> {
   const [name, ...rest] = args;
-  let now = new Date();
+  // EventBridge passes the scheduled time to the second, and the handler takes "now" from it. A run
+  // without --now rounds up to the next whole second, so that everything written before the
+  // command started (a campaign scheduled "now", 400 ms ago) is due in it, as it would be on the
+  // schedule's next tick; truncating would leave it for the next run.
+  let now = new Date(Math.ceil(Date.now() / 1000) * 1000);
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === '--now' && rest[i + 1]) {
       now = new Date(rest[++i]!);
