@@ -11,13 +11,13 @@
  *   `npm run sql -- --saved <name>` runs one of the saved queries (functions/analytics/queries.ts).
  */
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { TABLE_SPEC } from '../functions/data/table';
 import { lakeTables } from '../functions/analytics/lake';
 import { SAVED_QUERIES } from '../functions/analytics/queries';
 import { LOCAL_CREDENTIALS, LOCAL_EXPORTS_BUCKET, LOCAL_FAILED_EVENTS_BUCKET, LOCAL_REGION } from './env';
-import { exportTable, openLake, refreshLake } from './lake';
+import { openLake, refreshLake } from './lake';
+import { exportTableInWorker } from './lake-export-worker';
 import { dataDir } from './paths';
 import { freePort } from './ports';
 import { persistentSecret, runningCrm } from './runtime';
@@ -54,16 +54,14 @@ export async function runLocalExport(dir = dataDir()): Promise<LocalExportResult
       stops.push(() => s3.stop());
       s3Endpoint = s3.endpoint;
     }
-    const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
-    const dynamodb = new DynamoDBClient({ ...common, endpoint: dynamodbEndpoint });
-    const s3 = new S3Client({ ...common, endpoint: s3Endpoint, forcePathStyle: true });
+    const lakeDir = join(dir, 'lake');
+    // The scan runs in a worker thread, whose memory is freed before DuckDB builds the lake (local/lake-export-worker.ts).
+    const exported = await exportTableInWorker({ dynamodbEndpoint, s3Endpoint, tableName, bucket: LOCAL_EXPORTS_BUCKET, workDir: lakeDir });
+    const s3 = new S3Client({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: s3Endpoint, forcePathStyle: true });
     try {
-      const lakeDir = join(dir, 'lake');
-      const exported = await exportTable({ dynamodb, tableName, s3, bucket: LOCAL_EXPORTS_BUCKET, workDir: lakeDir });
       const built = await refreshLake({ s3, bucket: LOCAL_EXPORTS_BUCKET, prefix: exported.prefix, lakeDir, salt: persistentSecret(dir, 'lake-salt') });
       return { exportId: exported.exportId, items: exported.itemCount, mode: built.mode, changes: built.changes, tables: built.tables };
     } finally {
-      dynamodb.destroy();
       s3.destroy();
     }
   } finally {

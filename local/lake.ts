@@ -3,11 +3,8 @@
  * export writes the table to S3 and Athena turns the records into the lake's tables. Locally
  * DynamoDB Local has no export and there is no Athena, so:
  *
- * 1. `exportTable` writes a full export in DynamoDB's documented format (`AWSDynamoDB/<id>/`
- *    with `manifest-summary.json`, `manifest-files.json` and gzipped `data/*.json.gz` files of
- *    `{"Item": {...}}` lines in DynamoDB JSON) into the local S3 exports bucket. It scans the
- *    table in small parallel segments and streams each page to its file: memory stays flat and
- *    time linear whatever the size.
+ * 1. `exportTable` (local/lake-export.ts, run in a worker thread by `npm run job -- export`)
+ *    writes a full export in DynamoDB's documented format into the local S3 exports bucket.
  * 2. `refreshLake` brings the lake's tables to that export's state: the first time by running the
  *    generated transform SQL (functions/analytics/lake.ts, DuckDB dialect) over it, every later
  *    time by deriving the window's changes as an incremental export in DynamoDB's format and
@@ -24,151 +21,27 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { type AttributeValue, DescribeTableCommand, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { lakeTables, latestChangesSql, mergeSql, quoteIdent, transformSql } from '../functions/analytics/lake';
+import { LAKE_EXPORT_PREFIX, lakeTables, latestChangesSql, mergeSql, quoteIdent, transformSql } from '../functions/analytics/lake';
 
-/** Items that are bookkeeping, not records: they never reach the lake (the transforms select by kind anyway). */
-export const EXPORT_PREFIX = 'lake/exports';
-
-export interface ExportResult {
-  exportId: string;
-  /** s3 prefix of the export: `<EXPORT_PREFIX>/AWSDynamoDB/<exportId>` */
-  prefix: string;
-  itemCount: number;
-  files: { key: string; itemCount: number; bytes: number }[];
-}
-
-export interface ExportOptions {
-  dynamodb: DynamoDBClient;
-  tableName: string;
-  s3: S3Client;
-  bucket: string;
-  now?: Date;
-  /**
-   * Scans in flight at once (and data files written side by side). Two by default: each holds a
-   * page and its serialised lines, and V8 keeps what they leave behind — two of 250-item pages
-   * leave the process at ≈ 135 MB after the scan, four of 500 at ≈ 165 MB (docs/analytics.md).
-   */
-  concurrency?: number;
-  /** Items per scan segment (SEGMENT_ITEMS); tests make it small to cross many segments. */
-  segmentItems?: number;
-  /** A local directory for the files before upload. */
-  workDir: string;
-  /** Items per data file (a segment writes as many files as it needs). */
-  maxItemsPerFile?: number;
-}
-
-/** Items per Scan page: a page of 500 is ≈ 5 MB of response, parsed items and lines per segment. */
-const SCAN_PAGE_ITEMS = 250;
+export interface DataFile { key: string; itemCount: number; bytes: number; md5: string }
 
 /**
- * Items per scan segment. DynamoDB Local answers each Scan page in time that grows with the
- * page's position in its segment (its SQLite query re-reads the segment up to the start key), so
- * one segment over the whole table is quadratic: 766,000 items in 2 segments had not finished in
- * 15 minutes. Segments of ≈ 2,500 items keep every page near the start of its segment — at
- * 153,000 items the engine's CPU for the whole scan fell from 73 s (2 segments) to 9 s (64), with
- * the same two pages in flight (docs/analytics.md). The segments are a queue that `concurrency`
- * scans work through, so memory does not grow with their number.
+ * Uploads one finished data file of an export and deletes the local copy. A buffer, not a stream:
+ * the SDK sends streams aws-chunked with a checksum trailer, which s3rver stores verbatim. The
+ * buffer is bounded by the file's size (≈ 3 MB gzipped at 50,000 items).
  */
-const SEGMENT_ITEMS = 2_500;
-
-/** Full export of the table in DynamoDB's export format, into the local S3 bucket. */
-export async function exportTable(options: ExportOptions): Promise<ExportResult> {
-  const started = options.now ?? new Date();
-  const exportId = `${started.getTime()}-${randomUUID().slice(0, 8)}`;
-  const prefix = `${EXPORT_PREFIX}/AWSDynamoDB/${exportId}`;
-  const concurrency = options.concurrency ?? 2;
-  // DynamoDB Local keeps ItemCount current (DynamoDB itself refreshes it every six hours; the AWS path uses the native export).
-  const described = await options.dynamodb.send(new DescribeTableCommand({ TableName: options.tableName }));
-  const segments = Math.min(10_000, Math.max(concurrency, Math.ceil((described.Table?.ItemCount ?? 0) / (options.segmentItems ?? SEGMENT_ITEMS))));
-  let nextSegment = 0;
-  const dir = join(options.workDir, 'exports', exportId);
-  mkdirSync(join(dir, 'data'), { recursive: true });
-
-  // Each worker takes segments from the queue and streams their pages into gzip files of at most
-  // `maxItemsPerFile` items (as DynamoDB writes several data files per export), uploading each one
-  // as soon as it is full: Node holds one page and one unfinished file per worker, whatever the
-  // table's size.
-  const maxItemsPerFile = options.maxItemsPerFile ?? 50_000;
-  const perWorker = await Promise.all(Array.from({ length: concurrency }, async () => {
-    const written: DataFile[] = [];
-    let file: { name: string; path: string; gzip: ReturnType<typeof createGzip>; done: Promise<void>; itemCount: number } | undefined;
-    const open = () => {
-      const name = `${randomUUID()}.json.gz`;
-      const path = join(dir, 'data', name);
-      const gzip = createGzip();
-      return { name, path, gzip, done: pipeline(gzip, createWriteStream(path)), itemCount: 0 };
-    };
-    const close = async () => {
-      if (!file) return;
-      const { name, path, gzip, done, itemCount } = file;
-      file = undefined;
-      gzip.end();
-      await done;
-      written.push(await uploadDataFile(options, `${prefix}/data/${name}`, path, itemCount));
-    };
-    for (let segment = nextSegment++; segment < segments; segment = nextSegment++) {
-      let start: Record<string, AttributeValue> | undefined;
-      do {
-        const page = await options.dynamodb.send(new ScanCommand({
-          TableName: options.tableName, Segment: segment, TotalSegments: segments, ExclusiveStartKey: start, Limit: SCAN_PAGE_ITEMS,
-        }));
-        for (const item of page.Items ?? []) {
-          file ??= open();
-          if (!file.gzip.write(`${JSON.stringify({ Item: item })}\n`)) await once(file.gzip, 'drain');
-          file.itemCount += 1;
-          if (file.itemCount >= maxItemsPerFile) await close();
-        }
-        start = page.LastEvaluatedKey;
-      } while (start);
-    }
-    // A worker that found nothing still writes one (empty) file, as DynamoDB does for an empty table.
-    if (written.length === 0) file ??= open();
-    await close();
-    return written;
-  }));
-  const files = perWorker.flat();
-
-  const itemCount = files.reduce((n, f) => n + f.itemCount, 0);
-  const manifestFiles = files.map((f) => JSON.stringify({ itemCount: f.itemCount, md5Checksum: f.md5, etag: f.md5, dataFileS3Key: f.key })).join('\n');
-  const put = (key: string, body: string) => options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: `${prefix}/${key}`, Body: body }));
-  await put('manifest-files.json', `${manifestFiles}\n`);
-  await put('manifest-summary.json', JSON.stringify({
-    version: '2020-06-30',
-    exportArn: `arn:aws:dynamodb:local:000000000000:table/${options.tableName}/export/${exportId}`,
-    startTime: started.toISOString(),
-    endTime: new Date().toISOString(),
-    tableArn: `arn:aws:dynamodb:local:000000000000:table/${options.tableName}`,
-    exportTime: started.toISOString(),
-    s3Bucket: options.bucket,
-    s3Prefix: EXPORT_PREFIX,
-    s3SseAlgorithm: 'AES256',
-    manifestFilesS3Key: `${prefix}/manifest-files.json`,
-    billedSizeBytes: files.reduce((n, f) => n + f.bytes, 0),
-    itemCount,
-    outputFormat: 'DYNAMODB_JSON',
-    exportType: 'FULL_EXPORT',
-  }, null, 2));
-  rmSync(dir, { recursive: true, force: true });
-  return { exportId, prefix, itemCount, files: files.map(({ key, itemCount: n, bytes }) => ({ key, itemCount: n, bytes })) };
-}
-
-interface DataFile { key: string; itemCount: number; bytes: number; md5: string }
-
-/**
- * Uploads one finished data file and deletes the local copy. A buffer, not a stream: the SDK sends
- * streams aws-chunked with a checksum trailer, which s3rver stores verbatim. The buffer is bounded
- * by `maxItemsPerFile` (≈ 3 MB gzipped at 50,000 items).
- */
-async function uploadDataFile(options: ExportOptions, key: string, path: string, itemCount: number): Promise<DataFile> {
+export async function uploadDataFile(s3: S3Client, bucket: string, key: string, path: string, itemCount: number): Promise<DataFile> {
   const body = readFileSync(path);
   const md5 = createHash('md5').update(body).digest('hex');
-  await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: body }));
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
   rmSync(path, { force: true });
   return { key, itemCount, bytes: body.length, md5 };
 }
+
+/** A data file's line in `manifest-files.json`, as DynamoDB writes it. */
+export const manifestLine = (f: DataFile) => JSON.stringify({ itemCount: f.itemCount, md5Checksum: f.md5, etag: f.md5, dataFileS3Key: f.key });
 
 export interface RefreshOptions {
   s3: S3Client;
@@ -195,8 +68,8 @@ export interface RefreshResult {
 
 /**
  * DuckDB inside the export process: its memory is bounded and what does not fit spills to
- * `<work>/spill`, so the process (Node with tsx, the SDK and the scan's leftovers take ≈ 130 MB
- * before DuckDB's library adds ≈ 40 MB) stays within 256 MB whatever the table's size
+ * `<work>/spill`, so the process (Node with tsx and the S3 client take ≈ 100 MB — the scan ran in a
+ * worker that has exited — before DuckDB's library adds ≈ 40 MB) stays within 256 MB whatever the table's size
  * (bench/export.ts). The need is per vector of 2,048 items, not per table: each JSON extraction
  * holds a vector's parsed items (hence one multi-path extraction per item, here and in
  * functions/analytics/lake.ts), and the files are read as lines (`readLines`), not by the JSON
@@ -343,7 +216,7 @@ async function downloadExport(s3: S3Client, bucket: string, prefix: string, work
 async function writeIncrementalExport(db: DuckDBConnection, options: RefreshOptions, work: string): Promise<{ prefix: string; itemCount: number }> {
   const now = options.now ?? new Date();
   const exportId = `${now.getTime()}-${randomUUID().slice(0, 8)}`;
-  const prefix = `${EXPORT_PREFIX}/AWSDynamoDB/${exportId}`;
+  const prefix = `${LAKE_EXPORT_PREFIX}/AWSDynamoDB/${exportId}`;
   const file = join(work, `${randomUUID()}.json`);
   const micros = `${now.getTime()}000`;
   // The changed keys first, comparing a 128-bit digest of each item: the join carries keys and
@@ -369,15 +242,12 @@ async function writeIncrementalExport(db: DuckDBConnection, options: RefreshOpti
   await pipeline(createReadStream(file), createGzip(), createWriteStream(gz));
   let itemCount = 0;
   for await (const chunk of createReadStream(file)) for (const byte of chunk as Buffer) if (byte === 10) itemCount += 1;
-  const key = `${prefix}/data/${randomUUID()}.json.gz`;
-  const body = readFileSync(gz);
-  const md5 = createHash('md5').update(body).digest('hex');
-  await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: body }));
-  await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: `${prefix}/manifest-files.json`, Body: `${JSON.stringify({ itemCount, md5Checksum: md5, etag: md5, dataFileS3Key: key })}\n` }));
+  const data = await uploadDataFile(options.s3, options.bucket, `${prefix}/data/${randomUUID()}.json.gz`, gz, itemCount);
+  await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: `${prefix}/manifest-files.json`, Body: `${manifestLine(data)}\n` }));
   await options.s3.send(new PutObjectCommand({
     Bucket: options.bucket,
     Key: `${prefix}/manifest-summary.json`,
-    Body: JSON.stringify({ version: '2023-08-01', exportType: 'INCREMENTAL_EXPORT', outputFormat: 'DYNAMODB_JSON', exportViewType: 'NEW_AND_OLD_IMAGES', itemCount, exportToTime: now.toISOString(), s3Bucket: options.bucket, s3Prefix: EXPORT_PREFIX }, null, 2),
+    Body: JSON.stringify({ version: '2023-08-01', exportType: 'INCREMENTAL_EXPORT', outputFormat: 'DYNAMODB_JSON', exportViewType: 'NEW_AND_OLD_IMAGES', itemCount, exportToTime: now.toISOString(), s3Bucket: options.bucket, s3Prefix: LAKE_EXPORT_PREFIX }, null, 2),
   }));
   return { prefix, itemCount };
 }

@@ -16,7 +16,8 @@ import { readFileSync } from 'node:fs';
 import { lakeTables, transformSql, unmaskedSensitiveFields, withLakeColumns } from '../../functions/analytics/lake';
 import { SAVED_QUERIES } from '../../functions/analytics/queries';
 import { LOCAL_EXPORTS_BUCKET } from '../../local/env';
-import { exportTable, openLake, refreshLake } from '../../local/lake';
+import { openLake, refreshLake } from '../../local/lake';
+import { exportTable } from '../../local/lake-export';
 import { startTestStack, type TestStack } from '../support/stack';
 import { sentQuote } from './sales-fixtures';
 
