@@ -141,7 +141,7 @@ const EARLY_TIMEOUT_MS = 5;
  * imports `node:stream/web` and `node:timers` for response streaming (unused here): loading the
  * web streams is ≈ 2–3 ms of CPU at every cold start (docs/performance.md, "Cold start").
  */
-async function runChain(request: CrmRequest, steps: ChainSteps, operation: (event: HttpEvent, context: Context) => Promise<HttpResult>): Promise<HttpResult | undefined> {
+async function runChain(request: CrmRequest, steps: ChainSteps, operation: (event: HttpEvent, context: Context) => Promise<HttpResult>): Promise<HttpResult> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await steps.before(request);
@@ -166,8 +166,9 @@ async function runChain(request: CrmRequest, steps: ChainSteps, operation: (even
       (unhandled as { originalError?: unknown }).originalError = request.error;
       throw unhandled;
     }
-    if (request.response === undefined) throw request.error;
   }
+  // An error that `onError` left unanswered is rethrown (as is an `after` that dropped the answer).
+  if (request.response === undefined) throw request.error ?? new Error('The request chain produced no response');
   return request.response;
 }
 
@@ -414,7 +415,7 @@ export function createHttpHandler<const Rows extends readonly RouteDef[]>(featur
     // Usage counter and request scope in one step (one async context, one promise layer fewer).
     const { result, usage } = await withDbUsage(async () => {
       try {
-        return (await core(event, context))!;
+        return await core(event, context);
       } catch (err) {
         // Errors thrown inside the chain's own error path: still never a stack trace to the client.
         emit(context, 'error', 'unhandled error', { error: loggableError(err) });
