@@ -12,22 +12,22 @@
  * (functions/apikeys/rate-policy.ts). The authorizer runs on every request (no result cache), so
  * every request is counted.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { presentedKey } from './model';
 import { countRequest } from './rate-limit';
 import { defaultRateLimit, rateContext } from './rate-policy';
 import { authorizerContext, verifyApiKey } from './verify';
+import { lazyLogger } from '../aws/logger';
 
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm-apikeys' });
+const logger = lazyLogger('crm-apikeys');
 
 export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promise<APIGatewaySimpleAuthorizerWithContextResult<Record<string, string>>> => {
   const key = presentedKey(event.headers);
   const identity = key ? await verifyApiKey(key) : undefined;
   // The key id only (never the key): which machine client called, for the access log's story.
-  if (!identity) logger.info('api key refused', { routeKey: event.routeKey, presented: key !== undefined });
+  if (!identity) logger().info('api key refused', { routeKey: event.routeKey, presented: key !== undefined });
   if (!identity) return { isAuthorized: false, context: {} };
   const rate = await countRequest(identity.keyId, identity.rateLimitPerMinute ?? defaultRateLimit());
-  if (!rate) logger.warn('rate counter not written', { apiKeyId: identity.keyId });
+  if (!rate) logger().warn('rate counter not written', { apiKeyId: identity.keyId });
   return { isAuthorized: true, context: { ...authorizerContext(identity), ...(rate ? rateContext(rate) : {}) } };
 };

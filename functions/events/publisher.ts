@@ -13,12 +13,12 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { clientOptions } from '../aws/client-options';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { streamRecordEntry } from './entries';
 import { isOutboxRecord } from './outbox';
+import { lazyLogger } from '../aws/logger';
 
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm-events' });
+const logger = lazyLogger('crm-events');
 const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || 'CRM', serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm-events' });
 let client: EventBridgeClient | undefined;
 const events = () => (client ??= new EventBridgeClient(clientOptions('eventbridge')));
@@ -64,7 +64,7 @@ async function publishRecords(event: DynamoDBStreamEvent, tally: Tally): Promise
       // Publish what came before; Lambda retries from here and finally writes the record to the
       // failure bucket, from where `npm run redrive` republishes it once the cause is fixed.
       tally.unreadable += 1;
-      logger.error('outbox record unreadable', { sequenceNumber, error: (err as Error).name });
+      logger().error('outbox record unreadable', { sequenceNumber, error: (err as Error).name });
       if (pending.length === 0) return { batchItemFailures: [{ itemIdentifier: sequenceNumber }] };
       const result = await publish(pending, tally);
       return result ?? { batchItemFailures: [{ itemIdentifier: sequenceNumber }] };
@@ -73,7 +73,7 @@ async function publishRecords(event: DynamoDBStreamEvent, tally: Tally): Promise
   }
   const failed = await publish(pending, tally);
   if (failed) return failed;
-  logger.info('published', { count: pending.length });
+  logger().info('published', { count: pending.length });
   return { batchItemFailures: [] };
 }
 
@@ -89,12 +89,12 @@ async function publish(pending: Pending[], tally: Tally): Promise<DynamoDBBatchR
       tally.failed += rejected;
       const failedAt = results.findIndex((e) => e.ErrorCode);
       if ((out.FailedEntryCount ?? 0) > 0 && failedAt >= 0) {
-        logger.warn('events not accepted, will retry', { failed: out.FailedEntryCount, code: results[failedAt]?.ErrorCode });
+        logger().warn('events not accepted, will retry', { failed: out.FailedEntryCount, code: results[failedAt]?.ErrorCode });
         return { batchItemFailures: [{ itemIdentifier: batch[failedAt]!.sequenceNumber }] };
       }
     } catch (err) {
       tally.failed += batch.length;
-      logger.warn('publishing failed, will retry', { error: (err as Error).name });
+      logger().warn('publishing failed, will retry', { error: (err as Error).name });
       return { batchItemFailures: [{ itemIdentifier: batch[0]!.sequenceNumber }] };
     }
   }

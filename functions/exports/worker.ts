@@ -22,7 +22,6 @@
  * (functions/exports/files.ts): the file streams to S3 as a multipart upload while it is read,
  * never a file and never a table. Measured in bench/export-files.ts.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { keys } from '../data/keys';
 import { type IndexQuery, queryIndexPage } from '../data/query';
@@ -34,8 +33,9 @@ import { rowMasked } from './list-export';
 import { advanceJob, type ExportCursor, type ExportFileItem, type ExportJob, getJob } from './repository';
 import { exportTable, maskItem } from './rows';
 import { exportsBucket, fileKey } from './storage';
+import { lazyLogger } from '../aws/logger';
 
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm-exports' });
+const logger = lazyLogger('crm-exports');
 
 /**
  * Rows per file (a part is finished at the first page boundary at or past this). The file streams
@@ -173,12 +173,12 @@ export async function runStep(id: string, step: number, now: () => Date = () => 
     const finished = changes.state === 'succeeded' ? exportAudit({ ...job, ...changes, files }, 'completed', now()) : undefined;
     const advanced = await advanceJob(id, step, { ...changes, files, attempts: 0, updatedAt: at }, finished);
     if (!advanced) return 'skipped';
-    logger.info('export step', { exportId: id, step, entity, rows: part.rows, state: changes.state });
+    logger().info('export step', { exportId: id, step, entity, rows: part.rows, state: changes.state });
     return changes.state === 'succeeded' ? 'finished' : 'advanced';
   } catch (error) {
     await file?.abort();
     const attempts = job.attempts + 1;
-    logger.warn('export step failed', { exportId: id, step, attempts, error: { name: error instanceof Error ? error.name : typeof error } });
+    logger().warn('export step failed', { exportId: id, step, attempts, error: { name: error instanceof Error ? error.name : typeof error } });
     const at = now().toISOString();
     if (attempts >= MAX_ATTEMPTS) {
       const failed: ExportJob = { ...job, state: 'failed', attempts, error: 'The export stopped after repeated errors; start a new one', updatedAt: at, completedAt: at };

@@ -6,11 +6,12 @@
  * builds a raw HTTP response and never decides authorization on its own.
  */
 import { setMaxListeners } from 'node:events';
-import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
+import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type BodyOf, type ParamsOf, type QueryOf, type RouteDef, routeKey } from '../api/route-def';
 import type { FeatureName } from '../api/features';
 import { isDependencyFailure, loggableError } from '../aws/errors';
+import { lazyLogger } from '../aws/logger';
 import { engineWriteUnitsOf } from '../data/capacity';
 import { currentRequestScope, type RequestScope, withDbUsage } from '../data/client';
 import { IdempotencyLockLost } from '../data/transaction';
@@ -21,18 +22,8 @@ import { type Begin, beginIdempotent, completeIdempotent, fingerprint, releaseId
 import { HttpError, NotFound, OutcomeUnknown, SavedWithoutResponse, ServiceUnavailable, TooManyRequests, toProblemResponse } from './problem';
 import { etagOf, header, parseIfMatch, parseJsonBody, parseParams, parseQuery, validate } from './request';
 
-let sharedLogger: Logger | undefined;
-
-/**
- * The chain's logger, constructed on the first invocation rather than at load: constructing a
- * Powertools Logger builds its console on `process.stdout` (a stream Node creates on first access)
- * and reads its settings from the environment, ≈ 3–5 ms of CPU that a cold start paid before the
- * handler was ready (docs/performance.md, "Cold start"). One per container, as before.
- */
-export function chainLogger(): Logger {
-  sharedLogger ??= new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm' });
-  return sharedLogger;
-}
+/** The chain's logger, constructed on the first invocation (functions/aws/logger.ts). */
+export const chainLogger = lazyLogger('crm');
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;

@@ -22,7 +22,6 @@
  * re-applied change nothing; rejected and skipped rows are decided again the same way. The counts
  * are committed only with the checkpoint, so they count every row once.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import type { Principal } from '../security/principal';
 import { checkEncoding, csvLine, decodeField, FileProblem, readRecords, type RawRecord } from './csv';
@@ -30,8 +29,9 @@ import { mapRow, describeErrors } from './mapping';
 import { type ImportCounts, type ImportJob, getJob, updateJob } from './repository';
 import { identitiesOf, importRow, type RowContext, type RowOutcome } from './rows';
 import { readFrom, readText, rejectedKey, rejectedPartKey, writeText } from './storage';
+import { lazyLogger } from '../aws/logger';
 
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm-imports' });
+const logger = lazyLogger('crm-imports');
 
 /** Rows per step. IMPORT_CHUNK_ROWS overrides it (the tests use small chunks). */
 export const CHUNK_ROWS = 500;
@@ -151,7 +151,7 @@ export async function runStep(id: string, step: number, now: () => Date = () => 
     const finished = async () => {
       const key = await assembleRejected(job);
       const ok = await updateJob(id, { step }, { state: 'succeeded', rejectedKey: key, attempts: 0, updatedAt: at, completedAt: at, expiresAt: Math.floor(now().getTime() / 1000) + KEEP_JOB_SECONDS });
-      if (ok) logger.info('import finished', { importId: id, entity: job.entity, ...job.counts });
+      if (ok) logger().info('import finished', { importId: id, entity: job.entity, ...job.counts });
       return ok ? 'finished' as const : 'skipped' as const;
     };
     if (job.offset >= (job.bytes ?? 0)) return await finished();
@@ -184,13 +184,13 @@ export async function runStep(id: string, step: number, now: () => Date = () => 
       updatedAt: now().toISOString(),
     });
     if (!advanced) return 'skipped';
-    logger.info('import chunk', { importId: id, step, rows: records.length, recovering, ...counts });
+    logger().info('import chunk', { importId: id, step, rows: records.length, recovering, ...counts });
     return 'advanced';
   } catch (error) {
     if (error instanceof InjectedCrash) throw error;
     if (error instanceof FileProblem) return fail(job, step, error.message, now());
     const attempts = job.attempts + 1;
-    logger.warn('import step failed', { importId: id, step, attempts, error: { name: error instanceof Error ? error.name : typeof error } });
+    logger().warn('import step failed', { importId: id, step, attempts, error: { name: error instanceof Error ? error.name : typeof error } });
     if (attempts >= MAX_ATTEMPTS) return fail(job, step, 'The import stopped after repeated errors; the rows counted so far were imported. Start a new import with the remaining rows', now());
     // Moving `step` on is what re-triggers the same chunk (the checkpoint is unchanged).
     await updateJob(id, { step }, { attempts, chunkStartedAt: undefined, updatedAt: now().toISOString() });

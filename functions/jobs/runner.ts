@@ -4,13 +4,13 @@
  * item failed — after the other items were done — so the error alarm sees it and Lambda's
  * asynchronous retry (idempotent, it resumes) tries again.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { Budget, type RemainingTime } from './budget';
 import { publishJobRun } from './metrics';
 import { JOBS, type JobDef, type JobOutcome, PENDING_JOBS } from './registry';
 import { clearPending, markPending, pendingRuns } from './state';
+import { lazyLogger } from '../aws/logger';
 
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm-jobs' });
+const logger = lazyLogger('crm-jobs');
 
 /** Some items of a run failed; the others were done and the run's checkpoints saved. */
 export class JobItemsFailed extends Error {
@@ -39,7 +39,7 @@ export async function runJob(name: string, now: Date, budget: Budget, options: R
       now,
       budget,
       // Ids only: no names, emails or other personal data in logs.
-      onItemError: (id, error) => logger.error('job item failed', { job: name, id, error: (error as Error)?.name ?? 'Error' }),
+      onItemError: (id, error) => logger().error('job item failed', { job: name, id, error: (error as Error)?.name ?? 'Error' }),
     });
     if (def.continuation === 'pending') {
       if (outcome.more) await markPending(name, time);
@@ -48,14 +48,14 @@ export async function runJob(name: string, now: Date, budget: Budget, options: R
   } catch (error) {
     const durationMs = Date.now() - started;
     publishJobRun({ job: name, durationMs, succeeded: false, processed: 0, more: false, extra: [] });
-    logger.error('job failed', { job: name, now: time, durationMs, error: (error as Error)?.name ?? 'Error' });
+    logger().error('job failed', { job: name, now: time, durationMs, error: (error as Error)?.name ?? 'Error' });
     throw error;
   }
   const durationMs = Date.now() - started;
   const succeeded = outcome.failed === 0;
   publishJobRun({ job: name, durationMs, succeeded, processed: outcome.processed, more: outcome.more, extra: def.metrics?.(outcome) ?? [] });
   const result: JobResult = { job: name, now: time, durationMs, ...outcome };
-  (succeeded ? logger.info.bind(logger) : logger.error.bind(logger))('job finished', { ...result, ...(options.continuation ? { continuation: true } : {}) });
+  logger()[succeeded ? 'info' : 'error']('job finished', { ...result, ...(options.continuation ? { continuation: true } : {}) });
   if (!succeeded) throw new JobItemsFailed(name, outcome.failed);
   return result;
 }

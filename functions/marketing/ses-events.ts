@@ -8,15 +8,15 @@
  * publishes no events, `npm run ses-event` (local/ses-event.ts) builds one of exactly this shape
  * and invokes this handler.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { applySesEvent, type FeedbackResult, type SesEventDetail } from './feedback';
+import { lazyLogger } from '../aws/logger';
 
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm-ses-events' });
+const logger = lazyLogger('crm-ses-events');
 
 export const handler = async (event: EventBridgeEvent<string, SesEventDetail>): Promise<FeedbackResult> => {
   const result = await applySesEvent(event.detail, new Date());
   // Ids and the outcome only: the event's `mail` carries the recipient's address and headers.
-  logger.info('ses event', { eventId: event.id, detailType: event['detail-type'], ...result });
+  logger().info('ses event', { eventId: event.id, detailType: event['detail-type'], ...result });
   return result;
 };

@@ -10,12 +10,12 @@
 import type { SNSEvent } from 'aws-lambda';
 import { keys } from '../data/keys';
 import { ConditionsFailed, Transaction } from '../data/transaction';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { type ConsentItem, consentWrite } from './consent';
 import { isStop, phoneHash } from './sms';
 import { getItem } from './store';
+import { lazyLogger } from '../aws/logger';
 
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm-sms-inbound' });
+const logger = lazyLogger('crm-sms-inbound');
 
 /** Who acts in consent history entries made by a STOP reply. */
 export const SMS_STOP_ACTOR = 'sms-stop';
@@ -58,7 +58,7 @@ export async function handler(event: SNSEvent): Promise<void> {
     const outcome = await handleInbound(message, new Date());
     outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
   }
-  logger.info('inbound sms', { outcomes });
+  logger().info('inbound sms', { outcomes });
 }
 
 /** The fields we use of End User Messaging's inbound JSON; undefined when it is not JSON. */

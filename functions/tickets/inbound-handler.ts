@@ -11,11 +11,11 @@
  * Mail that cannot be read is quarantined and the invocation succeeds: only dependency failures
  * (S3, DynamoDB) throw, so Lambda's retries are for outages, never a crash loop on one message.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { inboundBucket, type InboundResult, processInbound } from './inbound';
 import { INBOUND_PREFIX } from './inbound-paths';
+import { lazyLogger } from '../aws/logger';
 
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm-inbound-mail' });
+const logger = lazyLogger('crm-inbound-mail');
 
 interface S3Record { s3: { bucket: { name: string }; object: { key: string } }; eventName?: string }
 interface SesRecord { ses: { mail: { messageId: string } } }
@@ -40,9 +40,9 @@ export function objectsOf(event: InboundEvent): { bucket: string; key: string }[
 export const handler = async (event: InboundEvent): Promise<InboundResult[]> => {
   const results: InboundResult[] = [];
   for (const { bucket, key } of objectsOf(event)) {
-    const result = await processInbound(bucket, key, new Date(), (entry) => logger.warn(String(entry.msg), { ...entry, msg: undefined }));
+    const result = await processInbound(bucket, key, new Date(), (entry) => logger().warn(String(entry.msg), { ...entry, msg: undefined }));
     // Ids and outcomes only: never the sender, the subject or the text.
-    logger.info('inbound mail', { key: result.key, outcome: result.outcome, ticketId: result.ticketId, messageId: result.messageId, reason: result.reason, threadedBy: result.threadedBy, sender: result.sender });
+    logger().info('inbound mail', { key: result.key, outcome: result.outcome, ticketId: result.ticketId, messageId: result.messageId, reason: result.reason, threadedBy: result.threadedBy, sender: result.sender });
     results.push(result);
   }
   return results;

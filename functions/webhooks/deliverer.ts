@@ -8,14 +8,14 @@
  * (local/engines/events.ts) invokes this same handler for every event it accepts.
  */
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { mapLimit } from '../jobs/concurrency';
 import { attemptDelivery } from './attempt';
 import { type DeliveryItem, deliveryBody, deliveryIdFor, type EventDetail, LEASE_MS, wants } from './model';
 import * as repo from './repository';
+import { lazyLogger } from '../aws/logger';
 
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crm-webhooks' });
+const logger = lazyLogger('crm-webhooks');
 
 /** Parallel first attempts per event. */
 const CONCURRENCY = 10;
@@ -58,6 +58,6 @@ export async function fanOut(detail: EventDetail, now: Date): Promise<FanOutResu
 export const handler = async (event: EventBridgeEvent<string, EventDetail>): Promise<FanOutResult> => {
   const result = await fanOut(event.detail, new Date());
   // Ids and counts only: event details carry no personal data, but bodies are never logged anyway.
-  if (result.matched > 0) logger.info('webhooks fan-out', { eventId: event.detail?.eventId, type: event['detail-type'], ...result });
+  if (result.matched > 0) logger().info('webhooks fan-out', { eventId: event.detail?.eventId, type: event['detail-type'], ...result });
   return result;
 };
