@@ -9,6 +9,10 @@
  * This module is both sides: the main thread imports `exportTableInWorker`; the worker loads the
  * same module and runs the export it is given.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { ExportResult } from './lake-export';
 
@@ -26,12 +30,23 @@ interface Job { role: typeof ROLE; params: ExportInWorker }
 
 const isJob = (data: unknown): data is Job => typeof data === 'object' && data !== null && 'role' in data && data.role === ROLE;
 
+/**
+ * The URL of tsx's ESM API (`tsx/esm/api`, its `import` condition), resolved from this module as
+ * `import.meta.resolve` would — which vitest's module runner does not provide. Its CommonJS entry
+ * is no substitute: its `tsImport` registers a loader path that does not exist.
+ */
+function tsxEsmApi(): string {
+  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
+  const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  return pathToFileURL(join(dirname(manifest), exports['./esm/api']!.import.default)).href;
+}
+
 /** Runs `exportTable` in a worker thread; resolves once the worker has exited. */
 export function exportTableInWorker(params: ExportInWorker): Promise<ExportResult> {
   // The worker loads this TypeScript module through tsx's API. On Node 20 the loader hooks that
   // `tsx` registers apply to the main thread only, and the README test runs `npm run job` as a
   // prebuilt bundle without tsx at all; `import.meta.url` names this source in both cases.
-  const code = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then(({ tsImport }) => tsImport(${JSON.stringify(import.meta.url)}, ${JSON.stringify(import.meta.url)}))`;
+  const code = `import(${JSON.stringify(tsxEsmApi())}).then(({ tsImport }) => tsImport(${JSON.stringify(import.meta.url)}, ${JSON.stringify(import.meta.url)}))`;
   const job: Job = { role: ROLE, params };
   return new Promise((resolve, reject) => {
     const worker = new Worker(code, { eval: true, workerData: job, execArgv: [] });

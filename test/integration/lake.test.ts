@@ -18,6 +18,7 @@ import { SAVED_QUERIES } from '../../functions/analytics/queries';
 import { LOCAL_EXPORTS_BUCKET } from '../../local/env';
 import { openLake, refreshLake } from '../../local/lake';
 import { exportTable } from '../../local/lake-export';
+import { exportTableInWorker } from '../../local/lake-export-worker';
 import { startTestStack, type TestStack } from '../support/stack';
 import { sentQuote } from './sales-fixtures';
 
@@ -217,6 +218,32 @@ describe('local export and lake', () => {
       } finally {
         lake.close();
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('scans in a worker thread as `npm run job -- export` does, with the same items, and reports the scan\'s failure', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crm-lake-worker-'));
+    try {
+      const params = { dynamodbEndpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB!, s3Endpoint: crm.s3Endpoint!, tableName: crm.tableName, bucket: LOCAL_EXPORTS_BUCKET, workDir: dir };
+      const [inWorker, inline] = [await exportTableInWorker(params), await exportTable({ dynamodb, tableName: crm.tableName, s3, bucket: LOCAL_EXPORTS_BUCKET, workDir: dir })];
+      const keysOf = async (files: { key: string }[]) => {
+        const keys: string[] = [];
+        for (const file of files) {
+          const body = await (await s3.send(new GetObjectCommand({ Bucket: LOCAL_EXPORTS_BUCKET, Key: file.key }))).Body!.transformToByteArray();
+          for (const line of gunzipSync(body).toString('utf8').split('\n').filter(Boolean)) {
+            const { Item } = JSON.parse(line) as { Item: { pk: { S: string }; sk: { S: string } } };
+            keys.push(`${Item.pk.S}|${Item.sk.S}`);
+          }
+        }
+        return keys.sort();
+      };
+      expect(inWorker.itemCount).toBeGreaterThan(0);
+      expect(inWorker.itemCount).toBe(inline.itemCount);
+      expect(await keysOf(inWorker.files)).toEqual(await keysOf(inline.files));
+      // A scan that fails in the worker rejects with its error; nothing hangs.
+      await expect(exportTableInWorker({ ...params, tableName: `missing-${run}` })).rejects.toThrow(/not found|non-existent|ResourceNotFound/i);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
