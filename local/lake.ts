@@ -55,6 +55,8 @@ export interface RefreshOptions {
   now?: Date;
   /** Failure injection for tests: called between applying the changes and committing them. */
   beforeCommit?: () => Promise<void>;
+  /** Items per partition when a window compares the export with the last run (COMPARE_PARTITION_ITEMS); tests make it small. */
+  comparePartitionItems?: number;
 }
 
 export interface RefreshResult {
@@ -208,6 +210,9 @@ async function downloadExport(s3: S3Client, bucket: string, prefix: string, work
   return files;
 }
 
+/** Items per partition of the comparison of an export with the last run's (writeIncrementalExport). */
+const COMPARE_PARTITION_ITEMS = 250_000;
+
 /**
  * The window's changes between `raw_items` (the last run) and `scan` (now), written to the local
  * S3 as an incremental export in DynamoDB's format (export view NEW_AND_OLD_IMAGES). Leaves the
@@ -219,13 +224,24 @@ async function writeIncrementalExport(db: DuckDBConnection, options: RefreshOpti
   const prefix = `${LAKE_EXPORT_PREFIX}/AWSDynamoDB/${exportId}`;
   const file = join(work, `${randomUUID()}.json`);
   const micros = `${now.getTime()}000`;
-  // The changed keys first, comparing a 128-bit digest of each item: the join carries keys and
-  // digests, not whole items, so it stays small (and spills) at any table size.
+  // The changed keys first. Each side comes down to two 128-bit digests per item, of its key and
+  // of the item, so the join's hash table holds 32 bytes a row rather than the key strings; and the
+  // join runs in partitions of the key digest of at most COMPARE_PARTITION_ITEMS items, so its
+  // memory stays bounded at any table size (one join over the key strings ran out of the 64 MB at
+  // 100,000 customers). The few changed keys are then looked up by their digest.
+  const keyDigest = `md5_number(pk || chr(0) || sk)`;
+  const counted = await db.runAndReadAll('SELECT greatest((SELECT count(*) FROM scan), (SELECT count(*) FROM raw_items))::BIGINT AS n');
+  const partitions = Math.max(1, Math.ceil(Number(counted.getRowObjects()[0]!.n) / (options.comparePartitionItems ?? COMPARE_PARTITION_ITEMS)));
+  const digests = (table: string, part: number) =>
+    `(SELECT h, md5_number(CAST(Item AS VARCHAR)) AS digest FROM (SELECT ${keyDigest} AS h, Item FROM ${table}) WHERE h % ${partitions} = ${part})`;
+  await db.run(`CREATE OR REPLACE TEMP TABLE changed_digests AS SELECT md5_number('') AS h WHERE false`);
+  for (let part = 0; part < partitions; part++) {
+    await db.run(`INSERT INTO changed_digests SELECT coalesce(n.h, o.h) FROM ${digests('scan', part)} n
+      FULL OUTER JOIN ${digests('raw_items', part)} o ON n.h = o.h WHERE n.h IS NULL OR o.h IS NULL OR n.digest <> o.digest`);
+  }
   await db.run(`CREATE OR REPLACE TEMP TABLE changed_keys AS
-    SELECT coalesce(n.pk, o.pk) AS pk, coalesce(n.sk, o.sk) AS sk
-    FROM (SELECT pk, sk, md5_number(CAST(Item AS VARCHAR)) AS digest FROM scan) n
-    FULL OUTER JOIN (SELECT pk, sk, md5_number(CAST(Item AS VARCHAR)) AS digest FROM raw_items) o ON n.pk = o.pk AND n.sk = o.sk
-    WHERE n.pk IS NULL OR o.pk IS NULL OR n.digest <> o.digest`);
+    SELECT pk, sk FROM scan WHERE ${keyDigest} IN (SELECT h FROM changed_digests)
+    UNION SELECT pk, sk FROM raw_items WHERE ${keyDigest} IN (SELECT h FROM changed_digests)`);
   // One line per changed key, written by DuckDB (no rows held in Node). JSON-typed columns are
   // written inline; a deletion's NewImage is left out, as DynamoDB does.
   await db.run(`COPY (

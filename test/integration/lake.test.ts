@@ -31,7 +31,8 @@ const run = Math.random().toString(36).slice(2, 8);
 
 async function refresh(options: { beforeCommit?: () => Promise<void> } = {}) {
   const exported = await exportTable({ dynamodb, tableName: crm.tableName, s3, bucket: LOCAL_EXPORTS_BUCKET, workDir: lakeDir, concurrency: 2, segmentItems: 2 });
-  const refreshed = await refreshLake({ s3, bucket: LOCAL_EXPORTS_BUCKET, prefix: exported.prefix, lakeDir, salt: SALT, ...options });
+  // Small comparison partitions, so that every window is compared in several of them.
+  const refreshed = await refreshLake({ s3, bucket: LOCAL_EXPORTS_BUCKET, prefix: exported.prefix, lakeDir, salt: SALT, comparePartitionItems: 5, ...options });
   return { ...exported, refreshed };
 }
 
