@@ -1,13 +1,17 @@
 /**
  * Every route × every role, with the exact status expected, written out by hand (not derived from
  * the permission matrix, so a change to the matrix must be mirrored here on purpose). Requests run
- * through the real gateway and handlers; write routes get fresh records per request.
+ * through the real gateway and handlers; routes that change what they act on in a way a second
+ * request would notice (deletes, state changes) get fresh records per role they let through.
  *
- * Writes are what cost here: DynamoDB Local spends over 100 ms of CPU on a transactional write (a
- * read ~10 ms). So the routes of one feature share a customer and contact (`groupFixture`), and a
- * route's records of its own are made only where a case changes them (`fresh`). Every setup
- * request must succeed (`setup`): a record that failed to appear would turn a case's 404 or 403
- * into a pass for the wrong reason.
+ * Cost is per DynamoDB request (DynamoDB Local spends ~10 ms of CPU on each, and a transactional
+ * write is three of them with the local write model's reads) and per HTTP request. So the routes
+ * of one feature share a customer and contact (`groupFixture`) and the records their preparations
+ * make; a route's records of its own are made only where a case changes them (`fresh`), and the
+ * roles a route refuses use the first let-through role's record. Tokens are signed once per
+ * caller (`tokenOf`), requests go over plain kept-alive HTTP (`send`), and requests that change
+ * nothing (refusals, reads) run at once. Every setup request must succeed (`setup`): a record that
+ * failed to appear would turn a case's 404 or 403 into a pass for the wrong reason.
  */
 import { Agent, request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,8 +144,9 @@ const ownerFixtures = new Map<string, Promise<Fixture>>();
  * The fixture the routes of one feature share: the owner's customer and contact, in an object of
  * the feature's own. Records a prepare makes are cached per fixture object (the WeakMaps below),
  * so the routes of a feature share those (a ticket, a deal, a quote) and other features do not.
- * A route whose cases change such a record in a way the next case would notice is `fresh` instead;
- * no shared route edits, archives or deletes the customer or contact (those are `fresh: 'customer'`).
+ * A route whose cases change such a record in a way the next case would notice is `fresh` instead
+ * (an edit every role repeats with the same body is not noticed); no shared route archives or
+ * deletes the customer or contact (`fresh: 'customer'`, and DELETE contact's own contact).
  */
 const groupFixtures = new Map<string, Promise<Fixture>>();
 function groupFixture(route: (typeof ROUTES)[number], ownerId = owner): Promise<Fixture> {
@@ -282,10 +287,10 @@ interface Case {
   /** A value, or a function of the fixture (see bodyOf). */
   body?: unknown;
   /**
-   * The cases change what they act on, so each role the route lets through acts on its own:
-   * `record` — its own records (made by `prepare`) of the feature's customer; `customer` — its own
-   * customer and contact (the cases change those themselves). Without it, the roles take turns on
-   * the feature's fixture.
+   * The cases change what they act on so that the next case would notice (a delete, a state change),
+   * so each role the route lets through acts on its own: `record` — its own records (made by
+   * `prepare`) of the feature's customer; `customer` — a customer of its own (`ownCustomer`).
+   * Without it, the roles take turns on the feature's fixture.
    */
   fresh?: 'record' | 'customer';
   /** Prepares the fixture (e.g. archive before restore). */
@@ -725,36 +730,53 @@ async function checkRoute(route: (typeof ROUTES)[number], spec: Case, expected: 
     if (res.status >= 400) expect(res.contentType, `${key} as ${role}`).toBe('application/problem+json');
   };
   const statuses = withCustomer(route, expected);
+  const allowed = ROLES.filter((role) => statuses[role] < 400);
+  const refused = ROLES.filter((role) => statuses[role] >= 400);
+  // A read every let-through role answers 200 to changes nothing either (the GETs that write, the
+  // CSV exports, answer 202; public routes may record what they are sent): those roles ask at once.
+  const readsOnly = route.method === 'GET' && route.permission !== 'public' && allowed.every((role) => statuses[role] === 200);
+  /**
+   * The refusals first and at once: a refused request changes nothing (one that did would fail on
+   * its own status). Then the roles let through: at once on a read, else in turn — a role's write
+   * may change what the next one meets, and concurrent transactions on one item conflict.
+   */
+  const run = async (roles: readonly Role[], f: Fixture) => {
+    await settle(roles.filter((role) => statuses[role] >= 400).map((role) => call(role, f)));
+    const through = roles.filter((role) => statuses[role] < 400);
+    if (readsOnly) await settle(through.map((role) => call(role, f)));
+    else for (const role of through) await call(role, f);
+  };
+  const shared = await groupFixture(route);
   if (spec.fresh) {
-    // Each role the route lets through acts on what it changes of its own. The roles it refuses
-    // change nothing (one that did would fail on its own status), so they go first, on the first
-    // let-through role's record: that role's success then shows the refusals left it intact.
-    const allowed = ROLES.filter((role) => statuses[role] < 400);
-    const refused = ROLES.filter((role) => statuses[role] >= 400);
+    // Each role the route lets through acts on what it changes of its own. The refused roles go
+    // first, on the first let-through role's record: that role's success then shows they left it intact.
     const slots: Role[][] = allowed.length > 0 ? allowed.map((role, i) => (i === 0 ? [...refused, role] : [role])) : [refused];
-    const shared = await groupFixture(route);
     if (spec.fresh === 'customer') {
       // A customer of its own per slot: nothing is shared between them, so the slots run at once.
       const fixtures = await Promise.all(slots.map(() => ownCustomer(shared)));
       for (const f of fixtures) await spec.prepare?.(f);
-      await Promise.all(slots.map(async (roles, i) => { for (const role of roles) await call(role, fixtures[i]!); }));
+      await settle(slots.map((roles, i) => run(roles, fixtures[i]!)));
     } else {
       // Records of its own per slot (a fixture object of its own: the prepares cache per object) of
-      // the feature's customer. One after another: their transactions check that one customer, and
-      // concurrent transactions on one item conflict.
+      // the feature's customer. One after another: their transactions check that one customer.
       for (const roles of slots) {
         const f = { ...shared };
         await spec.prepare?.(f);
-        for (const role of roles) await call(role, f);
+        await run(roles, f);
       }
     }
   } else {
-    // The feature's fixture for all roles, in order: a role's write may change what the next one meets.
-    const shared = await groupFixture(route);
+    // The feature's fixture for all roles.
     await spec.prepare?.(shared);
-    for (const role of ROLES) await call(role, shared);
+    await run(ROLES, shared);
   }
   expect(got).toEqual(statuses);
+}
+
+/** Awaits every promise (none is left running when the check ends), then rejects with the first failure. */
+async function settle(pending: readonly Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(pending)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**

@@ -20,6 +20,7 @@ import type { AssetItem } from '../../functions/assets/model';
 import type { CustomerItem } from '../../functions/customers/model';
 import type { TaskItem } from '../../functions/tasks/model';
 import { DEMO_USERS, resolveUser, SALES_REPS } from '../../local/demo-users';
+import { PAGE_SIZE as FEED_PAGE_SIZE } from '../../functions/jobs/pages';
 import { bulkPut, plannedPuts } from '../support/bulk-load';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -200,25 +201,28 @@ describe('reminders: time budget and resume', () => {
   it('a run with a tiny budget stops and reports more; the next runs finish with one email and one notification per reminder', async () => {
     const user = newUser();
     const t0 = lane(0);
-    const ids = await createTasks(user, 30, t0);
+    // A 200 ms budget at RATE sends per second holds at most 200 × RATE / 1000 + 1 = 5 sends, so N
+    // reminders need at least four runs: more than one budget's worth, which is all this needs.
+    const N = 20;
+    const ids = await createTasks(user, N, t0);
     const first = await run('reminders', t0, 200);
     expect(first.more).toBe(true);
     expect(first.emailed).toBeGreaterThan(0);
-    expect(first.emailed).toBeLessThan(30);
+    expect(first.emailed).toBeLessThan(N);
     expect(first.oldestDueAgeSeconds).toBe(0);
 
     const rest = await runUntilDone(() => run('reminders', t0, 200));
     const runs = [first, ...rest];
     expect(runs.length).toBeGreaterThan(2);
-    expect(runs.reduce((n, r) => n + r.emailed, 0)).toBeGreaterThanOrEqual(30);
+    expect(runs.reduce((n, r) => n + r.emailed, 0)).toBeGreaterThanOrEqual(N);
     const sent = await emailsTo(user);
-    expect(sent).toHaveLength(30);
-    expect(new Set(sent.map((e) => e.body.text)).size).toBe(30);
-    expect(await notificationsOf(user)).toHaveLength(30);
+    expect(sent).toHaveLength(N);
+    expect(new Set(sent.map((e) => e.body.text)).size).toBe(N);
+    expect(await notificationsOf(user)).toHaveLength(N);
     for (const item of await Promise.all(ids.map((id) => getItem(keys.reminder.primary(id, 1))))) expect(item).toMatchObject({ status: 'delivered', attempts: 1 });
     // Nothing left: a later run finds nothing of this lane.
     await run('reminders', t0 + MIN);
-    expect(await emailsTo(user)).toHaveLength(30);
+    expect(await emailsTo(user)).toHaveLength(N);
   }, 180_000);
 
   it('reports how long the oldest due reminder has waited', async () => {
@@ -249,8 +253,15 @@ describe('reminders: SES throttling and the send rate', () => {
     const [id] = await createTasks(user, 1, t0);
     // More throttles than MAX_EMAIL_ATTEMPTS (5): were they attempts, the job would give up.
     await sesProbe(user, 7);
+    const { resetSendRateForTests } = await import('../../functions/notifications/send-rate');
     const outcomes: Result[] = [];
-    for (let m = 0; m <= 8; m++) outcomes.push(await run('reminders', t0 + m * MIN));
+    for (let m = 0; m <= 8; m++) {
+      // The runs are a minute apart, so the pause a rate throttle puts on the container's sends
+      // (THROTTLE_PAUSE_MS, test/unit/send-rate.test.ts) is long over when the next one starts.
+      // Run back to back they would each sit out that second: a fresh limiter is that minute.
+      resetSendRateForTests();
+      outcomes.push(await run('reminders', t0 + m * MIN));
+    }
     expect(outcomes.slice(0, 7).map((o) => o.throttled)).toEqual([1, 1, 1, 1, 1, 1, 1]);
     expect(outcomes[7]).toMatchObject({ emailed: 1, gaveUp: 0 });
     expect(await emailsTo(user)).toHaveLength(1);
@@ -376,7 +387,10 @@ describe('daily jobs: budget, continuation and checkpoints', () => {
   const pendingTime = async (job: string) => (await getItem(keys.jobState(job)))?.pendingTime;
 
   it('a daily run that stops on its budget leaves a marker; the continue-jobs tick finishes it for the same scheduled time, one task per asset', async () => {
-    const { customerId, ids, anniversary } = await dueAssets(25, 3);
+    // With no budget every run works exactly one item, so N assets take one run and N - 1 ticks:
+    // any N above one shows the work carried over tick after tick.
+    const N = 10;
+    const { customerId, ids, anniversary } = await dueAssets(N, 3);
     const at = noon();
     // No budget at all: a run still works one item (progress is guaranteed), then stops.
     const first = await run('service-anniversaries', at, 0);
@@ -385,12 +399,12 @@ describe('daily jobs: budget, continuation and checkpoints', () => {
 
     // The tick runs at its own time; the continued run uses the pending (scheduled) time.
     const ticks = await runUntilDone(() => run('continue-jobs', new Date(at.getTime() + 5 * MIN), 0));
-    expect(ticks.length).toBe(24);
+    expect(ticks.length).toBe(N - 1);
     expect(ticks.at(-1)).toMatchObject({ continued: ['service-anniversaries'], more: false });
     expect(await pendingTime('service-anniversaries')).toBeUndefined();
     const tasks = await serviceTasksOf(customerId);
-    expect(tasks).toHaveLength(25);
-    expect(new Set(tasks.map((t) => t.sourceKey)).size).toBe(25);
+    expect(tasks).toHaveLength(N);
+    expect(new Set(tasks.map((t) => t.sourceKey)).size).toBe(N);
     // Every asset's schedule moved on to its next anniversary (the item's checkpoint).
     for (const item of await Promise.all(ids.map((id) => getItem(keys.asset.primary(id))))) expect(item?.serviceHandledThrough).toBe(anniversary);
     // With nothing pending the tick is one BatchGetItem.
@@ -422,8 +436,11 @@ describe('daily jobs: budget, continuation and checkpoints', () => {
   }, 180_000);
 
   it('dormancy: the feed checkpoint moves per page; a crash before a page checkpoint and overlapping runs duplicate nothing', async () => {
-    // More key events than one feed page (100), so the sweep saves a cursor between pages.
-    const quiet = await customers('A', 120);
+    // More key events than one feed page, so the sweep saves a cursor between pages. One more is
+    // enough (its own customers' created events alone overflow the page); each customer costs about
+    // four writes in the sweep, so a larger margin only adds time. Were the page larger, the crash
+    // below would never fire and the test would fail, not pass vacuously.
+    const quiet = await customers('A', FEED_PAGE_SIZE + 1);
     const at = new Date(Date.now() + 31 * DAY);
     // Dies right after the first page's trackers were written, before its cursor was saved.
     crashOn((input) => String(input.UpdateExpression ?? '').includes('sweep = :sweep'), 1);
