@@ -165,8 +165,8 @@ export async function refreshLake(options: RefreshOptions): Promise<RefreshResul
           for (const statement of mergeSql(table, quoteIdent(table.name), 'changes', 'duckdb', options.salt)) await db.run(statement);
         }
         // Only the changed keys are rewritten: the snapshot stays the export's state at a cost in proportion to the window.
-        await db.run('DELETE FROM raw_items o USING changed_keys c WHERE o.pk = c.pk AND o.sk = c.sk');
-        await db.run('INSERT INTO raw_items SELECT n.pk, n.sk, n.Item FROM scan n JOIN changed_keys c ON n.pk = c.pk AND n.sk = c.sk');
+        await db.run(`DELETE FROM raw_items WHERE ${KEY_DIGEST} IN (SELECT h FROM changed_digests)`);
+        await db.run('INSERT INTO raw_items SELECT pk, sk, Item FROM new_items');
         result = { mode: 'incremental', incrementalPrefix: incremental.prefix, changes: incremental.itemCount, tables: {} };
         await options.beforeCommit?.();
         await db.run('COMMIT');
@@ -213,10 +213,13 @@ async function downloadExport(s3: S3Client, bucket: string, prefix: string, work
 /** Items per partition of the comparison of an export with the last run's (writeIncrementalExport). */
 const COMPARE_PARTITION_ITEMS = 250_000;
 
+/** An item's key as one 128-bit digest (a window's changes are found and applied by it). */
+const KEY_DIGEST = 'md5_number(pk || chr(0) || sk)';
+
 /**
  * The window's changes between `raw_items` (the last run) and `scan` (now), written to the local
  * S3 as an incremental export in DynamoDB's format (export view NEW_AND_OLD_IMAGES). Leaves the
- * window's keys in the temp table `changed_keys`.
+ * window's digests of keys in the temp table `changed_digests` and its new items in `new_items`.
  */
 async function writeIncrementalExport(db: DuckDBConnection, options: RefreshOptions, work: string): Promise<{ prefix: string; itemCount: number }> {
   const now = options.now ?? new Date();
@@ -229,19 +232,20 @@ async function writeIncrementalExport(db: DuckDBConnection, options: RefreshOpti
   // join runs in partitions of the key digest of at most COMPARE_PARTITION_ITEMS items, so its
   // memory stays bounded at any table size (one join over the key strings ran out of the 64 MB at
   // 100,000 customers). The few changed keys are then looked up by their digest.
-  const keyDigest = `md5_number(pk || chr(0) || sk)`;
   const counted = await db.runAndReadAll('SELECT greatest((SELECT count(*) FROM scan), (SELECT count(*) FROM raw_items))::BIGINT AS n');
   const partitions = Math.max(1, Math.ceil(Number(counted.getRowObjects()[0]!.n) / (options.comparePartitionItems ?? COMPARE_PARTITION_ITEMS)));
   const digests = (table: string, part: number) =>
-    `(SELECT h, md5_number(CAST(Item AS VARCHAR)) AS digest FROM (SELECT ${keyDigest} AS h, Item FROM ${table}) WHERE h % ${partitions} = ${part})`;
+    `(SELECT h, md5_number(CAST(Item AS VARCHAR)) AS digest FROM (SELECT ${KEY_DIGEST} AS h, Item FROM ${table}) WHERE h % ${partitions} = ${part})`;
   await db.run(`CREATE OR REPLACE TEMP TABLE changed_digests AS SELECT md5_number('') AS h WHERE false`);
   for (let part = 0; part < partitions; part++) {
     await db.run(`INSERT INTO changed_digests SELECT coalesce(n.h, o.h) FROM ${digests('scan', part)} n
       FULL OUTER JOIN ${digests('raw_items', part)} o ON n.h = o.h WHERE n.h IS NULL OR o.h IS NULL OR n.digest <> o.digest`);
   }
-  await db.run(`CREATE OR REPLACE TEMP TABLE changed_keys AS
-    SELECT pk, sk FROM scan WHERE ${keyDigest} IN (SELECT h FROM changed_digests)
-    UNION SELECT pk, sk FROM raw_items WHERE ${keyDigest} IN (SELECT h FROM changed_digests)`);
+  // The window's items before and after, found by semi-joins on the (few) changed digests: every
+  // later join is between window-sized tables, never with a whole snapshot on its build side.
+  await db.run(`CREATE OR REPLACE TEMP TABLE new_items AS SELECT pk, sk, Item FROM scan WHERE ${KEY_DIGEST} IN (SELECT h FROM changed_digests)`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE old_items AS SELECT pk, sk, Item FROM raw_items WHERE ${KEY_DIGEST} IN (SELECT h FROM changed_digests)`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE changed_keys AS SELECT pk, sk FROM new_items UNION SELECT pk, sk FROM old_items`);
   // One line per changed key, written by DuckDB (no rows held in Node). JSON-typed columns are
   // written inline; a deletion's NewImage is left out, as DynamoDB does.
   await db.run(`COPY (
@@ -251,8 +255,8 @@ async function writeIncrementalExport(db: DuckDBConnection, options: RefreshOpti
       n.Item AS NewImage,
       o.Item AS OldImage
     FROM changed_keys c
-    LEFT JOIN scan n ON n.pk = c.pk AND n.sk = c.sk
-    LEFT JOIN raw_items o ON o.pk = c.pk AND o.sk = c.sk
+    LEFT JOIN new_items n ON n.pk = c.pk AND n.sk = c.sk
+    LEFT JOIN old_items o ON o.pk = c.pk AND o.sk = c.sk
   ) TO ${sqlPath(file)} (FORMAT json)`);
   const gz = `${file}.gz`;
   await pipeline(createReadStream(file), createGzip(), createWriteStream(gz));
