@@ -117,12 +117,14 @@ async function main(): Promise<void> {
     stopping ??= (async () => {
       terminal.endProgress();
       say(`\nStopping (${reason})…`);
+      // The CRM stops serving now: other commands (`npm run job`, `npm run token`) must not find
+      // it any more, even if the engines below take longer than the forced exit allows.
+      removeRuntime(dir);
       const force = setTimeout(() => { warn('Shutdown took too long; exiting.'); process.exit(1); }, 15_000);
       force.unref();
       for (const stop of stops.reverse()) {
         try { await stop(); } catch (error) { warn(`While stopping: ${error instanceof Error ? error.message : String(error)}`); }
       }
-      removeRuntime(dir);
       say('Stopped.');
       process.exitCode = code;
     })();
