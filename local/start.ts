@@ -271,6 +271,7 @@ async function main(): Promise<void> {
       '',
       `  API            ${api}`,
       `  Docs           ${api}/docs`,
+      `  Dashboard      ${api}/dashboard (paste a token: npm run --silent token -- manager)`,
       `  OpenAPI        ${api}/v1/openapi.json`,
       `  Health         ${api}/v1/health`,
       `  Email inbox    http://localhost:${ses.port}/`,

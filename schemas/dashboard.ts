@@ -5,7 +5,7 @@ import { Period } from './shared';
 import { text } from './text';
 
 export const DashboardQuery = once(() => z.strictObject({
-  period: Period(),
+  period: z.optional(Period().check(z.meta({ description: 'A quarter (2026-Q4) or a month (2026-11); defaults to the current quarter (UTC)' }))),
   ownerId: z.optional(text(128).check(z.meta({ description: 'One owner\'s figures (scope all); a sales rep may only name themselves' }))),
 }));
 

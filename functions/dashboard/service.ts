@@ -54,10 +54,14 @@ function sumPrefixed(items: Stored[], prefix: string): Map<string, number> {
 const sumField = (items: Stored[], field: string) => items.reduce((n, i) => n + num(i[field]), 0);
 
 /** GET /v1/reports/dashboard: sales (scope own) see their own figures; naming someone else is 403. */
-export async function dashboard(principal: Principal, scope: Scope, query: { period: string; ownerId?: string }) {
+/** The quarter `now` falls in (UTC), as a period: 2026-Q4. */
+export const currentQuarter = (now: Date): string => `${now.getUTCFullYear()}-Q${Math.floor(now.getUTCMonth() / 3) + 1}`;
+
+export async function dashboard(principal: Principal, scope: Scope, query: { period?: string; ownerId?: string }, now = new Date()) {
   if (scope === 'own' && query.ownerId !== undefined && query.ownerId !== principal.userId) throw Forbidden('Your role may only read your own figures');
   const ownerId = scope === 'own' ? principal.userId : query.ownerId;
-  const months = monthsOf(query.period);
+  const period = query.period ?? currentQuarter(now);
+  const months = monthsOf(period);
   const year = months[0]!.slice(0, 4);
   const range: [string, string] = [months[0]!, months.at(-1)!];
 
@@ -67,7 +71,7 @@ export async function dashboard(principal: Principal, scope: Scope, query: { per
     queryCounterItems(keys.dashboard.leadsPartition(year), range, ownerId),
     queryCounterItems(keys.dashboard.dealsPartition(year), range, ownerId),
     forecastItems(months, ownerId ? { ownerId } : {}),
-    ownerId ? getQuota(ownerId, query.period).then((q) => (q ? [q] : [])) : allQuotas(query.period),
+    ownerId ? getQuota(ownerId, period).then((q) => (q ? [q] : [])) : allQuotas(period),
   ]);
 
   // Open pipeline by stage, in each pipeline's stage order.
@@ -140,7 +144,7 @@ export async function dashboard(principal: Principal, scope: Scope, query: { per
   const nonZero = (m: Map<string, number>) => [...m.entries()].filter(([, n]) => n !== 0).sort(([a], [b]) => a.localeCompare(b));
 
   return {
-    period: query.period,
+    period,
     months,
     ownerId: ownerId ?? null,
     pipeline,

@@ -131,6 +131,13 @@ describe('dashboard', () => {
     expect(manager.body.ownerId).toBe(otherRep);
     expect(manager.body.revenue.byOwner).toEqual([]);
     expect((await crm.request('GET', `/v1/reports/dashboard?period=2026-13`, { role: 'manager' })).status).toBe(400);
+    // No period: the current quarter (UTC), as the page opens with.
+    const quarter = `${now.getUTCFullYear()}-Q${Math.floor(now.getUTCMonth() / 3) + 1}`;
+    const byDefault = await crm.request('GET', '/v1/reports/dashboard', { role: 'sales' });
+    expect(byDefault.status, JSON.stringify(byDefault.body)).toBe(200);
+    expect(byDefault.body.period).toBe(quarter);
+    expect(byDefault.body.months).toContain(month);
+    expect(byDefault.body.funnel.dealsCreated).toBeGreaterThanOrEqual(body.funnel.dealsCreated);
     expect((await crm.request('GET', '/v1/reports/dashboard', { role: 'marketing' })).status).toBe(403);
   });
 

@@ -17571,11 +17571,11 @@ export interface operations {
     };
     getDashboard: {
         parameters: {
-            query: {
+            query?: {
                 /** @description One owner's figures (scope all); a sales rep may only name themselves */
                 ownerId?: string;
-                /** @example 2026-Q1 */
-                period: string;
+                /** @description A quarter (2026-Q4) or a month (2026-11); defaults to the current quarter (UTC) */
+                period?: string;
             };
             header?: never;
             path?: never;
