@@ -88,9 +88,10 @@ async function sql(args: string[]): Promise<number> {
     }
     query = saved.sql;
   }
-  if (!query) {
-    process.stderr.write(`Usage: npm run sql -- "<query>" [--json]   or   npm run sql -- --saved <name> [--json]\n  tables: ${lakeTables().map((t) => `${t.name}_current`).join(', ')}\n  saved queries: ${SAVED_QUERIES.map((q) => q.name).join(', ')}\n  (fill or refresh the lake with: npm run job -- export)\n`);
-    return 1;
+  const help = rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h');
+  if (!query || help) {
+    (help ? process.stdout : process.stderr).write(`Usage: npm run sql -- "<query>" [--json]   or   npm run sql -- --saved <name> [--json]\n  tables: ${lakeTables().map((t) => `${t.name}_current`).join(', ')}\n  saved queries: ${SAVED_QUERIES.map((q) => q.name).join(', ')}\n  (fill or refresh the lake with: npm run job -- export)\n`);
+    return help ? 0 : 1;
   }
   const lake = await openLake(join(dataDir(), 'lake'));
   try {
