@@ -32,6 +32,7 @@ import { Task } from '../../schemas/tasks';
 import { Contract } from '../../schemas/contracts';
 import { Article } from '../../schemas/kb';
 import { Ticket } from '../../schemas/tickets';
+import { Campaign, MailingList, Recipient, Segment } from '../../schemas/marketing';
 import { SENSITIVE_FIELDS } from '../security/masking';
 
 export type LakeType = 'varchar' | 'bigint' | 'double' | 'boolean' | 'timestamp' | 'date' | 'varchar[]' | 'json';
@@ -88,6 +89,11 @@ export const LAKE_MASKING: Record<string, Record<string, 'hash' | 'drop' | { kee
   ticket: { description: 'drop', resolution: 'drop', requester: 'drop' },
   // Messages are not in the lake (yet); should they be, their text stays out.
   ticketMessage: { body: 'drop' },
+  // A campaign's ledger (the API masks it in its own route, functions/marketing/campaigns.ts
+  // listRecipients: address and number): the address as the keyed hash emails get everywhere (so
+  // it joins contacts_current.email), the number out, and the ledger's own key — an unkeyed hash of
+  // the address, which a dictionary of addresses would reverse — keyed as well.
+  'campaign-recipient': { email: 'hash', phone: 'drop', addressHash: 'hash' },
 };
 
 const LINE_OVERRIDES: Spec['overrides'] = {
@@ -157,6 +163,22 @@ const SPECS: Spec[] = [
     overrides: { sla: null },
   },
   { name: 'pipelines', kind: 'pipeline', schema: Pipeline, description: 'Sales pipelines and their stages.' },
+  {
+    name: 'campaigns', kind: 'campaign', schema: Campaign,
+    description: 'Marketing campaigns: channel, audience, status and send times. Their delivery figures are not columns (the API sums counter shards at read time): count campaign_recipients instead.',
+    overrides: { stats: null },
+  },
+  {
+    name: 'campaign_recipients', kind: 'campaign-recipient', schema: Recipient, key: ['campaign_id', 'address_hash'],
+    description: 'Every campaign\'s ledger: one row per address the campaign reached or skipped, with its send status and SES feedback times (address hashed, phone number not in the lake).',
+    extra: { campaignId: ['campaignId'], addressHash: ['addressHash'], customerId: ['customerId'] },
+  },
+  {
+    name: 'segments', kind: 'segment', schema: Segment, description: 'Marketing segments and their rules.',
+    // The read plan follows from the rules at read time.
+    overrides: { plan: null },
+  },
+  { name: 'mailing_lists', kind: 'mailing-list', schema: MailingList, description: 'Static mailing lists (their members stay in the CRM).' },
 ];
 
 type Json = Record<string, any>;
@@ -198,7 +220,11 @@ function columnsOf(spec: Spec, personalData: PersonalData): LakeColumn[] {
     out.push({ name: spec.unnest.parentKey.column, type: 'varchar', source: { path: spec.unnest.parentKey.path } });
     out.push({ name: 'line_no', type: 'bigint', source: { computed: { op: 'constant', value: 'ordinality' } } });
   }
-  for (const [field, path] of Object.entries(spec.extra ?? {})) out.push({ name: snake(field), type: 'varchar', source: { path } });
+  for (const [field, path] of Object.entries(spec.extra ?? {})) {
+    const rule = masking[field];
+    if (rule === 'drop') continue;
+    out.push({ name: snake(field), type: 'varchar', source: { path }, ...(rule === 'hash' ? { mask: 'hash' as const } : {}) });
+  }
   for (const [field, raw] of Object.entries<unknown>(root.properties ?? {})) {
     if (API_ONLY_FIELDS.includes(field)) continue;
     const override = spec.overrides?.[field];
@@ -241,7 +267,8 @@ function columnsOf(spec: Spec, personalData: PersonalData): LakeColumn[] {
           out.push({ name: `${name}_${snake(sub)}_amount`, type: 'bigint', source: { path: [...path, sub, 'amount'] } });
           out.push({ name: `${name}_${snake(sub)}_currency`, type: 'varchar', source: { path: [...path, sub, 'currency'] } });
         } else {
-          out.push({ name: `${name}_${snake(sub)}`, type: scalarType(subNode) ?? 'json', source: { path: [...path, sub] } });
+          const type = scalarType(subNode) ?? (subNode.type === 'array' && scalarType(resolve(subNode.items ?? {}, defs)) === 'varchar' ? 'varchar[]' : 'json');
+          out.push({ name: `${name}_${snake(sub)}`, type, source: { path: [...path, sub] } });
         }
       }
       continue;
@@ -327,10 +354,11 @@ function expression(column: LakeColumn, src: string, dialect: Dialect, salt: str
     case 'varchar': {
       const value = str(path, 'S');
       if (column.mask !== 'hash') return value;
+      // An empty value (an SMS recipient's email) is no address: null, not the hash of nothing.
       const normalised = `lower(trim(${value}))`;
       return dialect === 'duckdb'
-        ? `CASE WHEN ${value} IS NULL THEN NULL ELSE sha256(${lit(salt)} || ${normalised}) END`
-        : `CASE WHEN ${value} IS NULL THEN NULL ELSE lower(to_hex(sha256(to_utf8(${lit(salt)} || ${normalised})))) END`;
+        ? `CASE WHEN coalesce(${value}, '') = '' THEN NULL ELSE sha256(${lit(salt)} || ${normalised}) END`
+        : `CASE WHEN coalesce(${value}, '') = '' THEN NULL ELSE lower(to_hex(sha256(to_utf8(${lit(salt)} || ${normalised})))) END`;
     }
     case 'bigint': return `CAST(${str(path, 'N')} AS BIGINT)`;
     case 'double': return `CAST(${str(path, 'N')} AS DOUBLE)`;

@@ -50,4 +50,49 @@ WHERE archived_at IS NULL
 GROUP BY coalesce(tier, '-'), coalesce(lifecycle_stage, '-')
 ORDER BY tier, lifecycle_stage`,
   },
+  {
+    // Not SLA compliance: the SLA clocks (business minutes, pauses, breaches) are not in the lake;
+    // GET /v1/reports/service has compliance. This is calendar time from opening to resolution.
+    name: 'ticket-resolution-by-priority',
+    description: 'Resolved tickets per month of resolution, priority and queue: count, and average and longest calendar hours from opening to resolution (not SLA business time).',
+    sql: `SELECT date_trunc('month', resolved_at) AS month, priority, coalesce(queue_id, '-') AS queue_id, count(*) AS resolved,
+  round(avg(date_diff('second', created_at, resolved_at)) / 3600.0, 1) AS avg_hours,
+  round(max(date_diff('second', created_at, resolved_at)) / 3600.0, 1) AS max_hours
+FROM tickets_current
+WHERE resolved_at IS NOT NULL
+GROUP BY date_trunc('month', resolved_at), priority, coalesce(queue_id, '-')
+ORDER BY month, priority, queue_id`,
+  },
+  {
+    name: 'ticket-backlog',
+    description: 'Active tickets (new, open, pending, on hold) by status, priority and queue, with the oldest one\'s opening time.',
+    sql: `SELECT status, priority, coalesce(queue_id, '-') AS queue_id, count(*) AS tickets, min(created_at) AS oldest_created_at
+FROM tickets_current
+WHERE status IN ('new', 'open', 'pending', 'on_hold')
+GROUP BY status, priority, coalesce(queue_id, '-')
+ORDER BY status, priority, queue_id`,
+  },
+  {
+    // From the ledger, not the API's counter shards: `recipients` leaves out the addresses an
+    // exclusion skipped (counted `excluded`), as the API's stats do; bounces are permanent ones.
+    name: 'campaign-performance',
+    description: 'Per campaign: recipients, excluded, sent, skipped, failed and pending, and the SES feedback (delivered, opened, clicked, bounced, complained, unsubscribed), from the recipient ledger.',
+    sql: `SELECT c.id AS campaign_id, c.name, c.channel, c.status, c.started_at, c.completed_at,
+  sum(CASE WHEN r.status IS NOT NULL AND coalesce(r.skip_reason, '-') <> 'excluded' THEN 1 ELSE 0 END) AS recipients,
+  sum(CASE WHEN r.skip_reason = 'excluded' THEN 1 ELSE 0 END) AS excluded,
+  sum(CASE WHEN r.status = 'sent' THEN 1 ELSE 0 END) AS sent,
+  sum(CASE WHEN r.status = 'skipped' AND r.skip_reason <> 'excluded' THEN 1 ELSE 0 END) AS skipped,
+  sum(CASE WHEN r.status = 'failed' THEN 1 ELSE 0 END) AS failed,
+  sum(CASE WHEN r.status IN ('pending', 'claimed') THEN 1 ELSE 0 END) AS pending,
+  sum(CASE WHEN r.delivered_at IS NOT NULL THEN 1 ELSE 0 END) AS delivered,
+  sum(CASE WHEN r.opened_at IS NOT NULL THEN 1 ELSE 0 END) AS opened,
+  sum(CASE WHEN r.clicked_at IS NOT NULL THEN 1 ELSE 0 END) AS clicked,
+  sum(CASE WHEN r.bounced_at IS NOT NULL THEN 1 ELSE 0 END) AS bounced,
+  sum(CASE WHEN r.complained_at IS NOT NULL THEN 1 ELSE 0 END) AS complained,
+  sum(CASE WHEN r.unsubscribed_at IS NOT NULL THEN 1 ELSE 0 END) AS unsubscribed
+FROM campaigns_current c
+LEFT JOIN campaign_recipients_current r ON r.campaign_id = c.id
+GROUP BY c.id, c.name, c.channel, c.status, c.started_at, c.completed_at
+ORDER BY c.started_at DESC NULLS LAST, c.id`,
+  },
 ];
