@@ -4,7 +4,9 @@
  * charts. The token is the one the docs page keeps for this tab (sessionStorage `crm.docs.token`:
  * sign in or paste it on /docs) or one pasted here; it never leaves the page except in the
  * Authorization header to the page's own origin. Every value is written with textContent or as an
- * SVG attribute, never as HTML. Script and style are static and pinned by hash in the CSP.
+ * SVG attribute, never as HTML. Script and style are static and pinned by hash in the CSP (computed
+ * from the very text served, below). The service and campaign sections are drawn when the API
+ * sends them (null for a caller who may not read them).
  */
 import { createHash } from 'node:crypto';
 
@@ -75,6 +77,29 @@ const SCRIPT = `
     main.appendChild(section('Forecast vs quota', d.forecast.length ? table : el('p', 'No forecast for this period.', 'muted')));
     main.appendChild(section('Customers by tier (' + d.customers.live + ' live, ' + d.customers.archived + ' archived)', bars(d.customers.byTier.map(function (t) { return { label: 'Tier ' + t.tier, value: t.customers, text: String(t.customers) }; }))));
     main.appendChild(section('Customers by lifecycle stage', bars(d.customers.byLifecycleStage.map(function (t) { return { label: t.lifecycleStage, value: t.customers, text: String(t.customers) }; }))));
+    if (d.service) {
+      var sla = d.service.sla, fr = d.service.firstResponse, cs = d.service.csat;
+      main.appendChild(section('Service: SLA compliance (' + d.period + ')', bars([
+        { label: 'Tickets resolved', value: sla.resolved, text: String(sla.resolved) },
+        { label: 'Resolved within SLA', value: sla.compliant, text: sla.compliant + ' (' + pct(sla.compliance) + ')', color: '#5a8f3c' },
+        { label: 'First responses in time', value: fr.withinTarget, text: fr.withinTarget + ' of ' + fr.count + ' (' + pct(fr.compliance) + ')', color: '#5a8f3c' },
+        { label: 'SLA breaches', value: sla.breaches.total, text: sla.breaches.total + ' (first response ' + sla.breaches.firstResponse + ', resolution ' + sla.breaches.resolution + ')', color: '#b5533c' }
+      ])));
+      main.appendChild(section('Satisfaction: ' + cs.responses + ' of ' + cs.surveys + ' surveys answered, average ' + (cs.average === null ? '–' : cs.average) + ', ' + pct(cs.satisfaction) + ' rated 4–5',
+        bars(cs.responses ? ['5', '4', '3', '2', '1'].map(function (r) { var n = cs.distribution[r] || 0; return { label: 'Rating ' + r, value: n, text: String(n), color: r > '3' ? '#5a8f3c' : r < '3' ? '#b5533c' : undefined }; }) : [])));
+    }
+    if (d.campaigns) {
+      var ct = el('table'); var ch = el('tr');
+      ['Campaign', 'Sent', 'Delivered', 'Opened', 'Clicked', 'Bounced', 'Unsubscribed'].forEach(function (c) { ch.appendChild(el('th', c)); }); ct.appendChild(ch);
+      var row = function (name, r) {
+        var tr = el('tr'); tr.appendChild(el('td', name));
+        [String(r.sent), r.delivered + ' (' + pct(r.rates.delivery) + ')', r.opened + ' (' + pct(r.rates.open) + ')', r.clicked + ' (' + pct(r.rates.click) + ')', r.bounced + ' (' + pct(r.rates.bounce) + ')', r.unsubscribed + ' (' + pct(r.rates.unsubscribe) + ')'].forEach(function (v) { tr.appendChild(el('td', v, 'n')); });
+        ct.appendChild(tr);
+      };
+      d.campaigns.items.forEach(function (c) { row(c.name.slice(0, 40), c); });
+      if (d.campaigns.items.length > 1) row('All ' + d.campaigns.totals.campaigns, d.campaigns.totals);
+      main.appendChild(section('Campaigns sent in ' + d.period + (d.campaigns.truncated ? ' (the most recent only)' : ''), d.campaigns.items.length ? ct : el('p', 'No campaign sent in this period.', 'muted')));
+    }
   }
   function load() {
     var status = $('status'); var t = $('token').value.trim().replace(/^Bearer\\s+/i, '') || token();

@@ -113,8 +113,16 @@ export async function getCampaignItem(id: string): Promise<CampaignItem | undefi
 /** The summed counter shards (one Query), with what is still pending or unknown. */
 export async function campaignStats(c: CampaignItem) {
   const page = await queryPage({ partition: keys.campaign.partition(c.id), prefix: keys.campaign.statsPrefix, limit: STATS_SHARDS, consistent: true });
+  return statsOfShards(c, page.items);
+}
+
+/** The keys of a campaign's counter shards (for a BatchGetItem over several campaigns: the dashboard). */
+export const statsShardKeys = (id: string) => Array.from({ length: STATS_SHARDS }, (_, shard) => keys.campaign.stats(id, shard));
+
+/** `campaignStats` of counter shard items however read (pure). */
+export function statsOfShards(c: Pick<CampaignItem, 'status'>, shards: readonly Record<string, unknown>[]) {
   const sums: Record<Counter, number> = { recipients: 0, excluded: 0, sent: 0, skippedConsent: 0, skippedSuppressed: 0, failed: 0, delivered: 0, bounced: 0, complained: 0, opened: 0, clicked: 0, rejected: 0, unsubscribed: 0 };
-  for (const shard of page.items) for (const k of COUNTERS) sums[k] += Number(shard[k] ?? 0);
+  for (const shard of shards) for (const k of COUNTERS) sums[k] += Number(shard[k] ?? 0);
   const finished = sums.sent + sums.skippedConsent + sums.skippedSuppressed + sums.failed;
   const open = Math.max(0, sums.recipients - finished);
   // Once the ledger is worked off, a recipient neither sent nor skipped was claimed and never

@@ -36,6 +36,20 @@ export async function attributionOf(campaignId: string) {
 
 const rate = (n: number, d: number) => (d > 0 ? n / d : null);
 
+type Counts = { sent: number; delivered: number; opened: number; clicked: number; bounced: number; complained: number; unsubscribed: number };
+
+/** A campaign's rates (unrounded; null when nothing to divide by): opens and clicks per delivery, the rest per send. */
+export function campaignRates(s: Counts) {
+  return {
+    delivery: rate(s.delivered, s.sent),
+    open: rate(s.opened, s.delivered),
+    click: rate(s.clicked, s.delivered),
+    bounce: rate(s.bounced, s.sent),
+    complaint: rate(s.complained, s.sent),
+    unsubscribe: rate(s.unsubscribed, s.sent),
+  };
+}
+
 /** The evaluation figures from the counters (pure). */
 export function evaluate(input: { budget?: Money; clicked: number; leads: number; wonRevenue: Money[] }) {
   const responses = input.clicked + input.leads;
@@ -70,14 +84,7 @@ export async function campaignReport(id: string) {
     unknown: s.unknown,
     pending: s.pending,
     ...attribution,
-    rates: {
-      delivery: rate(s.delivered, s.sent),
-      open: rate(s.opened, s.delivered),
-      click: rate(s.clicked, s.delivered),
-      bounce: rate(s.bounced, s.sent),
-      complaint: rate(s.complained, s.sent),
-      unsubscribe: rate(s.unsubscribed, s.sent),
-    },
+    rates: campaignRates(s),
     ...evaluate({ budget: campaign.budget, clicked: s.clicked, leads: attribution.leads, wonRevenue: attribution.wonRevenue }),
     ...(campaign.autoPause ? { autoPause: campaign.autoPause } : {}),
   };

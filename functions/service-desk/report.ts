@@ -38,21 +38,64 @@ function csatRows(items: Stored[], dimension: string) {
   return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([id, group]) => ({ id, ...csatFigures(group) }));
 }
 
-export async function serviceReport(query: { period: string }) {
-  const months = monthsOf(query.period);
-  const [periodItems, backlogItems] = await Promise.all([
-    queryCounterItems(keys.serviceReport.partition(months[0]!.slice(0, 4)), [months[0]!, months.at(-1)!]),
-    queryCounterItems(keys.serviceReport.backlogPartition),
-  ]);
+/**
+ * The period's items of `SVCRPT#<yyyy>` (one Query: a period's months lie in one year), by kind:
+ * times and SLA (`#SLA#`), satisfaction (`#CSAT#`) and flows. The dashboard reads them too.
+ */
+export async function servicePeriodItems(months: readonly string[]) {
+  const items = await queryCounterItems(keys.serviceReport.partition(months[0]!.slice(0, 4)), [months[0]!, months.at(-1)!]);
   const times: Stored[] = [];
   const csat: Stored[] = [];
   const flows: Stored[] = [];
-  for (const item of periodItems) {
+  for (const item of items) {
     const sk = String(item.sk);
     if (sk.includes('#SLA#')) times.push(item);
     else if (sk.includes('#CSAT#')) csat.push(item);
     else flows.push(item);
   }
+  return { times, csat, flows };
+}
+
+/** First-response and resolution times and the SLA compliance and breaches of the period's SLA items. */
+export function slaFigures(times: Stored[]) {
+  const timeFigures = (prefix: 'fr' | 'res', count: string, met: string) => {
+    const counts = histogram(times, prefix);
+    const n = sum(times, count);
+    return { count: n, medianMinutes: quantile(counts, 0.5), p90Minutes: quantile(counts, 0.9), withinTarget: sum(times, met), compliance: rate(sum(times, met), n) };
+  };
+  const escalations: Record<string, number> = {};
+  for (const item of times) {
+    for (const [name, value] of Object.entries(item)) {
+      if (name.startsWith('esc_') && num(value) !== 0) escalations[name.slice(4)] = (escalations[name.slice(4)] ?? 0) + num(value);
+    }
+  }
+  const resolved = sum(times, 'resN');
+  const breaches = { firstResponse: sum(times, 'breach_firstResponse'), resolution: sum(times, 'breach_resolution') };
+  return {
+    firstResponse: timeFigures('fr', 'frN', 'frMet'),
+    resolution: timeFigures('res', 'resN', 'resMet'),
+    sla: {
+      resolved,
+      compliant: sum(times, 'slaMet'),
+      compliance: rate(sum(times, 'slaMet'), resolved),
+      breaches: { ...breaches, total: breaches.firstResponse + breaches.resolution },
+      escalations,
+    },
+  };
+}
+
+/** The period's satisfaction totals and rating distribution (every survey counts once per dimension: the queue dimension's sums). */
+export function csatTotals(csat: Stored[]) {
+  const csatTotal = csat.filter((i) => i.dimension === 'queue');
+  return { ...csatFigures(csatTotal), distribution: Object.fromEntries([1, 2, 3, 4, 5].map((r) => [String(r), sum(csatTotal, `r${r}`)])) };
+}
+
+export async function serviceReport(query: { period: string }) {
+  const months = monthsOf(query.period);
+  const [{ times, csat, flows }, backlogItems] = await Promise.all([
+    servicePeriodItems(months),
+    queryCounterItems(keys.serviceReport.backlogPartition),
+  ]);
 
   // Backlog now.
   const byStatus: Record<string, number> = Object.fromEntries(ACTIVE_STATUSES.map((s) => [s, 0]));
@@ -74,21 +117,8 @@ export async function serviceReport(query: { period: string }) {
   const priorityOrder = (p: string) => (PRIORITIES as readonly string[]).indexOf(p);
 
   // Times and SLA of the period.
-  const timeFigures = (prefix: 'fr' | 'res', count: string, met: string) => {
-    const counts = histogram(times, prefix);
-    const n = sum(times, count);
-    return { count: n, medianMinutes: quantile(counts, 0.5), p90Minutes: quantile(counts, 0.9), withinTarget: sum(times, met), compliance: rate(sum(times, met), n) };
-  };
-  const escalations: Record<string, number> = {};
-  for (const item of times) {
-    for (const [name, value] of Object.entries(item)) {
-      if (name.startsWith('esc_') && num(value) !== 0) escalations[name.slice(4)] = (escalations[name.slice(4)] ?? 0) + num(value);
-    }
-  }
-  const resolved = sum(times, 'resN');
-  const breaches = { firstResponse: sum(times, 'breach_firstResponse'), resolution: sum(times, 'breach_resolution') };
+  const { firstResponse, resolution, sla } = slaFigures(times);
 
-  const csatTotal = csat.filter((i) => i.dimension === 'queue');
   return {
     period: query.period,
     months,
@@ -102,19 +132,11 @@ export async function serviceReport(query: { period: string }) {
       byQueue: [...byQueue.entries()].filter(([, n]) => n !== 0).sort(([a], [b]) => a.localeCompare(b)).map(([queueId, tickets]) => ({ queueId, tickets })),
     },
     flow: { opened: sum(flows, 'opened'), resolved: sum(flows, 'resolved'), reopened: sum(flows, 'reopened') },
-    firstResponse: timeFigures('fr', 'frN', 'frMet'),
-    resolution: timeFigures('res', 'resN', 'resMet'),
-    sla: {
-      resolved,
-      compliant: sum(times, 'slaMet'),
-      compliance: rate(sum(times, 'slaMet'), resolved),
-      breaches: { ...breaches, total: breaches.firstResponse + breaches.resolution },
-      escalations,
-    },
+    firstResponse,
+    resolution,
+    sla,
     csat: {
-      // Every survey counts once per dimension: the totals are the queue dimension's sums.
-      ...csatFigures(csatTotal),
-      distribution: Object.fromEntries([1, 2, 3, 4, 5].map((r) => [String(r), sum(csatTotal, `r${r}`)])),
+      ...csatTotals(csat),
       byAgent: csatRows(csat, 'agent'),
       byQueue: csatRows(csat, 'queue'),
       byCategory: csatRows(csat, 'category'),

@@ -1,13 +1,18 @@
 /**
  * The dashboard: figures written through the API come back from the counters kept on write, equal
- * to what the API's own lists hold; a sales rep sees only their own figures; the number of
- * database requests does not grow with the data (10 vs 200 customers); the page is self-contained
- * under a strict CSP; the counter backfill rebuilds them from the records.
+ * to what the API's own lists hold; the service and campaign sections equal GET /v1/reports/service
+ * and GET /v1/campaigns/{id}/stats; a sales rep sees only their own figures (no service or campaign
+ * section); the number of database requests does not grow with the data (10 vs 200 customers);
+ * the page is self-contained under a strict CSP; the counter backfill rebuilds them from the records.
  */
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localMonthOf } from '../../functions/calendar/business-calendar';
+import { businessTimeZone } from '../../functions/config';
 import { backfillDashboard, type BackfillProgress, type ProgressStore } from '../../functions/dashboard/backfill';
+import { csatToken } from '../../functions/service-desk/csat-token';
 import { SALES_REPS } from '../../local/demo-users';
+import { injectSesEvent } from '../../local/ses-event';
 import { startTestStack, type TestStack } from '../support/stack';
 
 process.env.DB_METRICS_HEADERS = 'true';
@@ -25,8 +30,8 @@ async function createCustomer(i: number, ownerId: string, tier: string, lifecycl
   return res.body.id;
 }
 
-async function dashboard(role: 'manager' | 'sales' | 'analyst', query = '') {
-  const res = await crm.request('GET', `/v1/reports/dashboard?period=${month}${query}`, { role });
+async function dashboard(role: 'manager' | 'sales' | 'analyst', query = '', period = month) {
+  const res = await crm.request('GET', `/v1/reports/dashboard?period=${period}${query}`, { role });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res;
 }
@@ -41,7 +46,8 @@ let customerIds: string[] = [];
 const tiers = ['A', 'B', 'B', 'C', 'A', 'D', 'B', 'A', 'C', 'B'];
 
 beforeAll(async () => {
-  crm = await startTestStack();
+  // SES: the satisfaction survey and the campaign go out by email (service and campaign sections).
+  crm = await startTestStack({ ses: true });
   for (const [i, tier] of tiers.entries()) customerIds.push(await createCustomer(i, i % 2 ? otherRep : rep, tier, i < 6 ? 'customer' : 'prospect'));
   // One archived: it leaves the live distribution.
   expect((await crm.request('DELETE', `/v1/customers/${customerIds[9]}`, { role: 'admin' })).status).toBe(200);
@@ -172,9 +178,11 @@ describe('dashboard', () => {
   }, 120_000);
 
   it('costs the same few requests with 10 and with 200 customers', async () => {
+    // Seven reads of the sales counters, one of the service counters, one campaign page (no campaign
+    // sent yet: no stats read); at most ten (docs/analytics.md, "Dashboard").
     const before = Number((await dashboard('manager')).headers.get('x-db-requests'));
     expect(before).toBeGreaterThan(0);
-    expect(before).toBeLessThanOrEqual(7);
+    expect(before).toBeLessThanOrEqual(10);
     for (let i = 0; i < 190; i += 10) {
       await Promise.all(Array.from({ length: 10 }, (_, j) => createCustomer(100 + i + j, (i + j) % 2 ? rep : otherRep, 'ABCD'[(i + j) % 4]!, 'lead')));
     }
@@ -183,6 +191,83 @@ describe('dashboard', () => {
     expect(Number(res.headers.get('x-db-requests'))).toBe(before);
     expect(Number((await dashboard('sales')).headers.get('x-db-requests'))).toBeLessThanOrEqual(7);
   }, 120_000);
+
+  it('shows SLA compliance, CSAT and campaign performance as their own reports give them, to those who may read them', async () => {
+    // Made after the customer figures above were checked: these customers change no expectation there.
+    const period = localMonthOf(new Date(), businessTimeZone());
+    const tag = `dash${run}`;
+    const customer = await crm.request('POST', '/v1/customers', { role: 'admin', body: { type: 'company', name: `Dash service ${run}`, tags: [tag] } });
+    expect(customer.status, customer.text).toBe(201);
+    const email = `dash.${run}@example.com`;
+    const contact = await crm.request('POST', `/v1/customers/${customer.body.id}/contacts`, { role: 'admin', body: { firstName: 'Dana', lastName: 'Dash', email } });
+    expect(contact.status, contact.text).toBe(201);
+    const ticket = async (priority: string) => {
+      const res = await crm.request('POST', '/v1/tickets', { role: 'service', body: { subject: `Dash ${run}`, channel: 'phone', priority, customerId: customer.body.id, contactId: contact.body.id } });
+      expect(res.status, res.text).toBe(201);
+      return res.body;
+    };
+    // One ticket answered and resolved within its SLA, rated 5; one left open past its deadlines.
+    const resolved = await ticket('normal');
+    expect((await crm.request('POST', `/v1/tickets/${resolved.id}/messages`, { role: 'service', body: { visibility: 'public', body: 'On it' } })).status).toBe(201);
+    expect((await crm.request('PATCH', `/v1/tickets/${resolved.id}`, { role: 'service', body: { status: 'resolved' } })).status).toBe(200);
+    const token = await csatToken(resolved.id, new Date(Date.now() + 86_400_000));
+    const rated = await crm.request('POST', `/v1/csat?token=${token}`, { rawBody: 'rating=5', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(rated.status, rated.text).toBe(200);
+    const late = await ticket('high');
+    await crm.runJob('sla', new Date(Date.parse(late.sla.resolution.dueAt) + 60_000));
+    const breachedAt = (await crm.request('GET', `/v1/tickets/${late.id}`, { role: 'service' })).body.sla.firstResponse.breachedAt;
+    expect(breachedAt).toBeTruthy();
+
+    // One campaign to the customer's contact, delivered and opened.
+    expect((await crm.request('PUT', `/v1/contacts/${contact.body.id}/consent/email`, { role: 'marketing', body: { status: 'opted_in', source: 'form' } })).status).toBe(200);
+    const template = await crm.request('POST', '/v1/templates', { role: 'marketing', body: { name: `Dash ${run}`, subject: 'Hi', html: '<p>Hi</p>', text: 'Hi' } });
+    const segment = await crm.request('POST', '/v1/segments', { role: 'marketing', body: { name: `Dash ${run}`, rules: { tagsAny: [tag] } } });
+    const campaign = await crm.request('POST', '/v1/campaigns', { role: 'marketing', body: { name: `Dash ${run}`, channel: 'email', templateId: template.body.id, audience: { segmentIds: [segment.body.id] } } });
+    expect(campaign.status, campaign.text).toBe(201);
+    expect((await crm.request('POST', `/v1/campaigns/${campaign.body.id}/schedule`, { role: 'marketing', body: {} })).status).toBe(200);
+    await crm.runJob('campaigns', new Date(Date.now() + 1000));
+    const ledger = await crm.request('GET', `/v1/campaigns/${campaign.body.id}/recipients`, { role: 'admin' });
+    const messageId = ledger.body.items[0].messageId;
+    for (const type of ['delivery', 'open'] as const) await injectSesEvent(type, messageId, { sesEndpoint: process.env.AWS_ENDPOINT_URL_SESV2! });
+
+    // The service section: the service report's own figures for the same period.
+    const res = await dashboard('manager', '', period);
+    expect(Number(res.headers.get('x-db-requests'))).toBeLessThanOrEqual(10);
+    const { service, campaigns } = res.body;
+    const report = (await crm.request('GET', `/v1/reports/service?period=${period}`, { role: 'manager' })).body;
+    expect(service.sla).toEqual({ resolved: report.sla.resolved, compliant: report.sla.compliant, compliance: report.sla.compliance, breaches: report.sla.breaches });
+    expect(service.firstResponse).toEqual({ count: report.firstResponse.count, withinTarget: report.firstResponse.withinTarget, compliance: report.firstResponse.compliance });
+    const { byAgent: _a, byQueue: _q, byCategory: _c, ...csat } = report.csat;
+    expect(service.csat).toEqual({ ...csat, satisfied: 1, satisfaction: 1 });
+    expect(service.sla).toMatchObject({ resolved: 1, compliant: 1, compliance: 1 });
+    expect(service.csat).toMatchObject({ responses: 1, average: 5 });
+    // The breaches, in their deadline's month.
+    const breachMonth = localMonthOf(breachedAt, businessTimeZone());
+    const breaches = (await dashboard('analyst', '', breachMonth)).body.service.sla.breaches;
+    expect(breaches).toEqual((await crm.request('GET', `/v1/reports/service?period=${breachMonth}`, { role: 'analyst' })).body.sla.breaches);
+    expect(breaches.firstResponse).toBeGreaterThanOrEqual(1);
+
+    // The campaign section: the campaign's own stats, rates rounded to 4 places.
+    const stats = (await crm.request('GET', `/v1/campaigns/${campaign.body.id}/stats`, { role: 'marketing' })).body;
+    expect(stats).toMatchObject({ sent: 1, delivered: 1, opened: 1 });
+    expect(campaigns.truncated).toBe(false);
+    expect(campaigns.items).toHaveLength(1);
+    const [shown] = campaigns.items;
+    expect(shown).toMatchObject({ campaignId: campaign.body.id, name: `Dash ${run}`, status: 'sent' });
+    const counts = ['sent', 'delivered', 'opened', 'clicked', 'bounced', 'complained', 'unsubscribed'];
+    for (const k of counts) expect(shown[k], k).toBe(stats[k]);
+    for (const [k, v] of Object.entries(stats.rates as Record<string, number | null>)) expect(shown.rates[k], k).toBe(v === null ? null : Math.round(v * 10_000) / 10_000);
+    expect(campaigns.totals).toMatchObject({ campaigns: 1, sent: 1, opened: 1, rates: shown.rates });
+    // Another period: no campaign sent then.
+    expect((await dashboard('manager', '', '2020-Q1')).body.campaigns).toMatchObject({ items: [], totals: { campaigns: 0, sent: 0 } });
+
+    // A sales rep may read neither report: no service or campaign section, and none of their reads.
+    const sales = await dashboard('sales', '', period);
+    expect(sales.body.service).toBeNull();
+    expect(sales.body.campaigns).toBeNull();
+    expect(Number(sales.headers.get('x-db-requests'))).toBeLessThanOrEqual(7);
+    expect((await crm.request('GET', `/v1/reports/service?period=${period}`, { role: 'sales' })).status).toBe(403);
+  }, 180_000);
 
   it('serves a self-contained page under a strict CSP', async () => {
     const res = await crm.request('GET', '/dashboard');

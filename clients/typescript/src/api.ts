@@ -2503,10 +2503,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Dashboard: open pipeline by stage, funnel lead → deal → won, revenue by month and owner, forecast vs quota, customers by tier and lifecycle stage (from counters kept on write)
+         * Dashboard: open pipeline by stage, funnel lead → deal → won, revenue by month and owner, forecast vs quota, customers by tier and lifecycle stage, SLA compliance and CSAT, campaign performance (from counters kept on write)
          * @description **Permission `reports:read`** (Read sales reports (own: your own figures)) — admin (all), manager (all), sales (own), analyst (all). Refused with 403 for marketing, service. Tokens of the portal user pool are not accepted (401).
          *
-         *     **Scope `own`** (sales): only the caller's own figures (deals, leads and customers they own); an `ownerId` naming someone else answers 403.
+         *     **Scope `own`** (sales): only the caller's own figures (deals, leads and customers they own), without the company-wide service and campaign sections; an `ownerId` naming someone else answers 403.
          */
         get: operations["getDashboard"];
         put?: never;
@@ -4555,6 +4555,65 @@ export interface components {
         };
         /** @description All figures come from counters maintained on write: a bounded number of reads whatever the data size. */
         Dashboard: {
+            campaigns: {
+                /** @description Campaigns whose sending (startedAt until completed, paused, cancelled or now) overlaps the period's months, most recently started first, with their counters as GET /v1/campaigns/{id}/stats gives them (whole-campaign totals, not split by month) */
+                items: {
+                    bounced: number;
+                    campaignId: string;
+                    /** @enum {string} */
+                    channel: "email" | "sms";
+                    clicked: number;
+                    complained: number;
+                    /**
+                     * Format: date-time
+                     * @description ISO-8601 UTC timestamp (1900–2199)
+                     */
+                    completedAt?: string;
+                    delivered: number;
+                    name: string;
+                    opened: number;
+                    /** @description Opens and clicks per delivered message; delivery, bounces, complaints and unsubscriptions per sent message */
+                    rates: {
+                        bounce: number | null;
+                        click: number | null;
+                        complaint: number | null;
+                        delivery: number | null;
+                        open: number | null;
+                        unsubscribe: number | null;
+                    };
+                    sent: number;
+                    /**
+                     * Format: date-time
+                     * @description ISO-8601 UTC timestamp (1900–2199)
+                     */
+                    startedAt: string;
+                    /** @enum {string} */
+                    status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled";
+                    unsubscribed: number;
+                }[];
+                /** @description The shown campaigns' counters summed, with their rates */
+                totals: {
+                    bounced: number;
+                    campaigns: number;
+                    clicked: number;
+                    complained: number;
+                    delivered: number;
+                    opened: number;
+                    /** @description Opens and clicks per delivered message; delivery, bounces, complaints and unsubscriptions per sent message */
+                    rates: {
+                        bounce: number | null;
+                        click: number | null;
+                        complaint: number | null;
+                        delivery: number | null;
+                        open: number | null;
+                        unsubscribe: number | null;
+                    };
+                    sent: number;
+                    unsubscribed: number;
+                };
+                /** @description More campaigns may have sent in the period than shown: more than 10 matched, or campaigns older than the 50 most recently created were not looked at */
+                truncated: boolean;
+            } | null;
             /** @description Customers now, by tier and lifecycle stage ("-" = not set) */
             customers: {
                 archived: number;
@@ -4619,6 +4678,51 @@ export interface components {
                     ownerId: string;
                 }[];
             };
+            service: {
+                /** @description Satisfaction surveys of tickets resolved in the period and their answers; satisfaction = satisfied / responses */
+                csat: {
+                    average: number | null;
+                    /**
+                     * @description Responses per rating "1"–"5"
+                     * @example {
+                     *       "1": 0,
+                     *       "2": 1,
+                     *       "3": 2,
+                     *       "4": 5,
+                     *       "5": 9
+                     *     }
+                     */
+                    distribution: {
+                        [key: string]: number;
+                    };
+                    responseRate: number | null;
+                    responses: number;
+                    satisfaction: number | null;
+                    /** @description Ratings of 4 or 5 */
+                    satisfied: number;
+                    /** @description Survey emails sent */
+                    surveys: number;
+                };
+                /** @description First responses in the period and how many met their deadline */
+                firstResponse: {
+                    compliance: number | null;
+                    count: number;
+                    withinTarget: number;
+                };
+                sla: {
+                    /** @description Deadlines missed in the period, by clock */
+                    breaches: {
+                        firstResponse: number;
+                        resolution: number;
+                        total: number;
+                    };
+                    compliance: number | null;
+                    /** @description Resolutions with neither SLA clock breached */
+                    compliant: number;
+                    /** @description Resolutions in the period */
+                    resolved: number;
+                };
+            } | null;
         };
         Deal: {
             amount: components["schemas"]["Money"];
@@ -17674,6 +17778,83 @@ export interface operations {
                      *             "customers": 1
                      *           }
                      *         ]
+                     *       },
+                     *       "service": {
+                     *         "sla": {
+                     *           "resolved": 1,
+                     *           "compliant": 1,
+                     *           "compliance": 1,
+                     *           "breaches": {
+                     *             "firstResponse": 1,
+                     *             "resolution": 1,
+                     *             "total": 1
+                     *           }
+                     *         },
+                     *         "firstResponse": {
+                     *           "count": 4,
+                     *           "withinTarget": 1,
+                     *           "compliance": 1
+                     *         },
+                     *         "csat": {
+                     *           "surveys": 1,
+                     *           "responses": 1,
+                     *           "responseRate": 1,
+                     *           "average": 1,
+                     *           "distribution": {
+                     *             "1": 0,
+                     *             "2": 1,
+                     *             "3": 2,
+                     *             "4": 5,
+                     *             "5": 9
+                     *           },
+                     *           "satisfied": 1,
+                     *           "satisfaction": 1
+                     *         }
+                     *       },
+                     *       "campaigns": {
+                     *         "items": [
+                     *           {
+                     *             "campaignId": "cmp_01JD3V6Q2M8X4K7N9P5R2T6W8Y",
+                     *             "name": "Acme Heating GmbH",
+                     *             "channel": "email",
+                     *             "status": "draft",
+                     *             "startedAt": "2026-03-02T09:30:00.000Z",
+                     *             "sent": 1,
+                     *             "delivered": 1,
+                     *             "opened": 1,
+                     *             "clicked": 1,
+                     *             "bounced": 1,
+                     *             "complained": 1,
+                     *             "unsubscribed": 1,
+                     *             "rates": {
+                     *               "delivery": 1,
+                     *               "open": 1,
+                     *               "click": 1,
+                     *               "bounce": 1,
+                     *               "complaint": 1,
+                     *               "unsubscribe": 1
+                     *             }
+                     *           }
+                     *         ],
+                     *         "totals": {
+                     *           "campaigns": 1,
+                     *           "sent": 1,
+                     *           "delivered": 1,
+                     *           "opened": 1,
+                     *           "clicked": 1,
+                     *           "bounced": 1,
+                     *           "complained": 1,
+                     *           "unsubscribed": 1,
+                     *           "rates": {
+                     *             "delivery": 1,
+                     *             "open": 1,
+                     *             "click": 1,
+                     *             "bounce": 1,
+                     *             "complaint": 1,
+                     *             "unsubscribe": 1
+                     *           }
+                     *         },
+                     *         "truncated": true
                      *       }
                      *     }
                      */
