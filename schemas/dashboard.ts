@@ -1,7 +1,7 @@
 import * as z from './zod';
 import { once } from './once';
 import { Id, Money, Timestamp } from './common';
-import { CAMPAIGN_STATUSES, CHANNELS } from './marketing';
+import { CAMPAIGN_STATUSES, CHANNELS } from './marketing-enums';
 import { Period } from './shared';
 import { text } from './text';
 

@@ -8,7 +8,9 @@ import { CalendarDate, Country, Id, IdParam, MoneyInput, Money, PageQuery, Recor
 import { LIFECYCLE_STAGES, SOURCES, TIERS } from './customers';
 import { multilineText, text } from './text';
 
-export const CHANNELS = ['email', 'sms'] as const;
+// Shared with schemas that must not load this module (the dashboard's): ./marketing-enums.ts.
+export { CAMPAIGN_STATUSES, CHANNELS } from './marketing-enums';
+import { CAMPAIGN_STATUSES, CHANNELS } from './marketing-enums';
 export const CONSENT_STATUSES = ['opted_in', 'opted_out', 'unknown'] as const;
 export const CONSENT_SOURCES = ['form', 'import', 'phone', 'email', 'in_person', 'unsubscribe_link', 'complaint', 'manual', 'sms_stop'] as const;
 export const SUPPRESSION_REASONS = ['bounce', 'complaint', 'unsubscribe', 'manual'] as const;
@@ -228,7 +230,6 @@ export const ListMemberPage = once(() => pageOf(ListMember(), 'ListMemberPage'))
 
 // ---- campaigns -------------------------------------------------------------------------------
 
-export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'sending', 'paused', 'sent', 'cancelled'] as const;
 
 const CampaignAudience = once(() => z
   .strictObject({

@@ -22,6 +22,7 @@ import type { routes } from './routes';
 import { campaignAudit } from './audit';
 import { maskedAddress } from './consent';
 import { assertSenderAllowed } from './sender';
+import { STATS_SHARDS, statsOfShards } from './counters';
 import { getItem, queryPage } from './store';
 
 export type CampaignStatus = 'draft' | 'scheduled' | 'sending' | 'paused' | 'sent' | 'cancelled';
@@ -92,11 +93,8 @@ export interface RecipientItem {
   rejectedAt?: string;
 }
 
-/** Counter shards per campaign: concurrent sends rarely touch the same small item. */
-export const STATS_SHARDS = 8;
-export const statsShard = (addressHash: string) => addressHash.charCodeAt(0) % STATS_SHARDS;
-export const COUNTERS = ['recipients', 'excluded', 'sent', 'skippedConsent', 'skippedSuppressed', 'failed', 'delivered', 'bounced', 'complained', 'opened', 'clicked', 'rejected', 'unsubscribed'] as const;
-export type Counter = (typeof COUNTERS)[number];
+// The counter shards' layout and sums: ./counters.ts (light enough for the dashboard to import).
+export { COUNTERS, type Counter, STATS_SHARDS, statsOfShards, statsShard, statsShardKeys } from './counters';
 
 export const storedCampaign = (c: CampaignItem) => ({
   ...keys.campaign.primary(c.id),
@@ -114,21 +112,6 @@ export async function getCampaignItem(id: string): Promise<CampaignItem | undefi
 export async function campaignStats(c: CampaignItem) {
   const page = await queryPage({ partition: keys.campaign.partition(c.id), prefix: keys.campaign.statsPrefix, limit: STATS_SHARDS, consistent: true });
   return statsOfShards(c, page.items);
-}
-
-/** The keys of a campaign's counter shards (for a BatchGetItem over several campaigns: the dashboard). */
-export const statsShardKeys = (id: string) => Array.from({ length: STATS_SHARDS }, (_, shard) => keys.campaign.stats(id, shard));
-
-/** `campaignStats` of counter shard items however read (pure). */
-export function statsOfShards(c: Pick<CampaignItem, 'status'>, shards: readonly Record<string, unknown>[]) {
-  const sums: Record<Counter, number> = { recipients: 0, excluded: 0, sent: 0, skippedConsent: 0, skippedSuppressed: 0, failed: 0, delivered: 0, bounced: 0, complained: 0, opened: 0, clicked: 0, rejected: 0, unsubscribed: 0 };
-  for (const shard of shards) for (const k of COUNTERS) sums[k] += Number(shard[k] ?? 0);
-  const finished = sums.sent + sums.skippedConsent + sums.skippedSuppressed + sums.failed;
-  const open = Math.max(0, sums.recipients - finished);
-  // Once the ledger is worked off, a recipient neither sent nor skipped was claimed and never
-  // confirmed (a crash between claim and send): it is "unknown" and never sent again.
-  const done = c.status === 'sent' || c.status === 'cancelled';
-  return { ...sums, unknown: done ? open : 0, pending: done ? 0 : open };
 }
 
 const toCampaign = (c: CampaignItem, stats?: Awaited<ReturnType<typeof campaignStats>>) => {

@@ -10,6 +10,7 @@ import { Conflict, NotFound, PreconditionFailed } from '../http/problem';
 import type { Principal } from '../security/principal';
 import { campaignStats, getCampaignItem } from './campaigns';
 import { getMarketingSettings, type MarketingSettings, putMarketingSettings } from './feedback';
+import { campaignRates } from './counters';
 import { isConditionFailure, queryPage } from './store';
 
 type Money = { amount: number; currency: string };
@@ -34,21 +35,8 @@ export async function attributionOf(campaignId: string) {
   return { leads, deals, wonDeals, wonRevenue };
 }
 
-const rate = (n: number, d: number) => (d > 0 ? n / d : null);
 
-type Counts = { sent: number; delivered: number; opened: number; clicked: number; bounced: number; complained: number; unsubscribed: number };
 
-/** A campaign's rates (unrounded; null when nothing to divide by): opens and clicks per delivery, the rest per send. */
-export function campaignRates(s: Counts) {
-  return {
-    delivery: rate(s.delivered, s.sent),
-    open: rate(s.opened, s.delivered),
-    click: rate(s.clicked, s.delivered),
-    bounce: rate(s.bounced, s.sent),
-    complaint: rate(s.complained, s.sent),
-    unsubscribe: rate(s.unsubscribed, s.sent),
-  };
-}
 
 /** The evaluation figures from the counters (pure). */
 export function evaluate(input: { budget?: Money; clicked: number; leads: number; wonRevenue: Money[] }) {
