@@ -22,7 +22,6 @@ const INFRA_FILES = ['test/infra/**/*.test.ts'];
 
 export default defineConfig({
   test: {
-    setupFiles: ['test/support/fast-check-seed.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

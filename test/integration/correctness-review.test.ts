@@ -4,7 +4,7 @@
  * writes, idempotent replays) against the API, then GET /v1/forecast and GET /v1/reports/sales
  * compared with what GET /v1/deals says; quotes/orders/lifetime value under concurrency.
  */
-import fc from 'fast-check';
+import fc from '../support/fast-check-seed';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestStack, type TestStack } from '../support/stack';
 import { createCustomer, inDays, putDeal } from './sales-fixtures';

@@ -14,7 +14,7 @@
  * run to the cases whose label (`POST /v1/tasks body.title`) matches.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import fc from 'fast-check';
+import fc from '../support/fast-check-seed';
 import { buildOpenApi, type OpenApiDocument } from '../../functions/api/openapi';
 import { startTestStack, type TestStack, type TestResponse } from '../support/stack';
 

@@ -3,7 +3,7 @@
  * whatever the route, the answer is a 4xx problem+json — never a 5xx, never a stack trace.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import fc from 'fast-check';
+import fc from '../support/fast-check-seed';
 import { ROUTES, routeKey } from '../../functions/api/routes';
 import { authorizerOf } from '../../functions/api/route-def';
 import { startTestStack, type TestStack } from '../support/stack';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
+import fc from '../support/fast-check-seed';
 import {
   addDays, addMonths, assertTimeZone, dayRange, daysBetween, formatDate, localDateOf, parseDate, weekRange, zonedTimeToInstant,
 } from '../../functions/calendar/business-calendar';

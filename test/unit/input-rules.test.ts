@@ -4,7 +4,7 @@
  * stored garbage before these rules (issue 8, items 4 and 9).
  */
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
+import fc from '../support/fast-check-seed';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { parseJsonBody, parseParams, parseQuery, readingClientInput, validate } from '../../functions/http/request';
 import { cutAtGrapheme, searchKey } from '../../functions/data/keys';

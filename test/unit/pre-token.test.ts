@@ -2,7 +2,7 @@
  * The pre-token-generation trigger: the verified email, and only a verified one, reaches the
  * access token; odd events pass through unchanged instead of failing the user's sign-in.
  */
-import fc from 'fast-check';
+import fc from '../support/fast-check-seed';
 import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/auth/pre-token';

@@ -1,4 +1,4 @@
-import fc from 'fast-check';
+import fc from '../support/fast-check-seed';
 import { describe, expect, it } from 'vitest';
 import { activityErrors, countsAsContact, referencedContacts } from '../../functions/activities/model';
 import { monthsBetween } from '../../functions/activities/dormancy';

@@ -2,7 +2,7 @@
  * Quote arithmetic: fixed examples worked out by hand, and properties of the rounding rule
  * (docs/quotes.md) checked with fast-check over random lines.
  */
-import fc from 'fast-check';
+import fc from '../support/fast-check-seed';
 import { describe, expect, it } from 'vitest';
 import { divRoundHalfEven, priceLine, priceQuote, sumTotals, toQuantityMilli } from '../../functions/quotes/pricing';
 import { computeCommission, periodDates } from '../../functions/commissions/statement';
