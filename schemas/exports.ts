@@ -5,9 +5,13 @@ import { Id, IdParam, PageQuery, Timestamp, pageOf } from './common';
 /**
  * What an on-demand export can contain: the records that have an index listing all of them, so the
  * export worker reads them page by page with Query (never Scan). Contacts are read customer by
- * customer. Everything else (activities, quotes, orders, …) is in the analytics lake.
+ * customer. Everything else (activities, quotes, orders, …) is in the analytics lake. The order is
+ * the order of the files and the progress.
  */
-export const EXPORT_ENTITIES = ['customers', 'contacts', 'leads', 'deals', 'products', 'pipelines'] as const;
+export const EXPORT_ENTITIES = [
+  'customers', 'contacts', 'leads', 'deals', 'products', 'pipelines',
+  'tickets', 'contracts', 'kb-articles', 'campaigns', 'segments', 'mailing-lists',
+] as const;
 export type ExportEntity = (typeof EXPORT_ENTITIES)[number];
 export const EXPORT_FORMATS = ['csv', 'parquet'] as const;
 export const EXPORT_STATES = ['queued', 'running', 'succeeded', 'failed'] as const;

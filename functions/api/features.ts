@@ -267,9 +267,10 @@ export const FEATURES = {
   'exports-worker': {
     entry: 'functions/exports/worker.ts',
     description: 'Writes on-demand export files part by part; started by the export item on the table stream',
-    // Every export source is an index partition (customers, leads, products, pipelines and each
-    // customer's contacts on gsi1; all deals on gsi4; a list export's planned list index, any of
-    // gsi1-4): Query only, never Scan.
+    // Every export source is an index partition (customers, leads, products, pipelines, campaigns,
+    // segments, mailing lists and each customer's contacts on gsi1; contracts and articles on gsi3;
+    // all deals and all tickets on gsi4; a list export's planned list index, any of gsi1-4): Query
+    // only, never Scan.
     // The last step's audit entry (export.completed / export.failed) is a Put in the export's partition.
     table: { read: ['GetItem'], indexes: ['gsi1', 'gsi2', 'gsi3', 'gsi4'], write: { exportJob: PUT_UPDATE } },
     writeExports: true,

@@ -4,20 +4,43 @@
  * starts; this module only writes that item and reads it back.
  */
 import { decodeCursor, encodeCursor } from '../data/cursor';
-import { NotFound } from '../http/problem';
-import type { Scope } from '../security/permissions';
-import { canAccess, type Principal } from '../security/principal';
+import { Forbidden, NotFound } from '../http/problem';
+import { PERMISSIONS, type Scope } from '../security/permissions';
+import { canAccess, type Principal, scopeFor } from '../security/principal';
 import { EXPORT_ENTITIES, type ExportEntity } from '../../schemas/exports';
 import { type ExportJob, getJob, queryJobsOf } from './repository';
+import { ENTITY_PLANS } from './rows';
 import { exportView, queueExport } from './start';
 import { PRESIGN_SECONDS, presignGet } from './storage';
 
 export const DEFAULT_LIMIT = 25;
 
+/**
+ * An export holds every record of each entity, so it needs what listing them all through the API
+ * needs: the read permission of the entity's list route (ENTITY_PLANS `read`) with scope `all`.
+ * Without it (a role or an API key's scopes lacking it) or with scope `own` (the export is not
+ * filtered by owner), 403 naming the entity, before anything is written.
+ */
+export function assertExportable(principal: Principal, entities: readonly ExportEntity[]): void {
+  for (const entity of entities) {
+    const action = ENTITY_PLANS[entity].read;
+    const scope = scopeFor(principal, action);
+    if (scope === 'all') continue;
+    if (scope === 'own') {
+      throw Forbidden(`An export holds every record of ${entity}; your role (${principal.role}) reads only its own (${action} scope own)`);
+    }
+    if (principal.scopes && PERMISSIONS[principal.role][action]) {
+      throw Forbidden(`This API key's scopes do not include ${action}, so it may not export ${entity}`);
+    }
+    throw Forbidden(`Your role (${principal.role}) lacks ${action}, so it may not export ${entity}`);
+  }
+}
+
 export async function startExport(principal: Principal, body: { entities: ExportEntity[]; format?: 'csv' | 'parquet' }, now: Date) {
   const format = body.format ?? 'csv';
   // Entities in a fixed order, whatever the order asked: the files and progress read the same way.
   const entities = EXPORT_ENTITIES.filter((e) => body.entities.includes(e));
+  assertExportable(principal, entities);
   const job = await queueExport({
     format,
     entities,

@@ -18,9 +18,9 @@
  *   overwrites the same object with the same rows (no duplicate, no loss);
  * - a step that throws is counted in `attempts` and re-triggered (the update is a stream record
  *   too); after MAX_ATTEMPTS the export is `failed`.
- * Memory holds one Query page, one S3 part (5 MiB) being filled and, for Parquet, one row group
- * (functions/exports/files.ts): the file streams to S3 as a multipart upload while it is read,
- * never a file and never a table. Measured in bench/export-files.ts.
+ * Memory holds one Query page, one S3 part (5 MiB) being filled, for Parquet one row group
+ * (functions/exports/files.ts), and the ids of the part's rows (at most PART_ROWS; readPart): the
+ * file streams to S3 as a multipart upload while it is read, never a file and never a table. Measured in bench/export-files.ts.
  */
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { keys } from '../data/keys';
@@ -59,7 +59,15 @@ const CUSTOMER_SOURCES: Source[] = [
   { index: 'gsi1', partition: keys.customer.allPartition(true) },
 ];
 
-/** Where each entity's records are listed in full (index partitions; no Scan). */
+/** Every article, whatever its status or category (gsi3 `KB#ALL`). */
+const kbAll = keys.article.listPartition(undefined, undefined);
+
+/**
+ * Where each entity's records are listed in full (index partitions; no Scan). Each is read live,
+ * page by page: a record whose sort key changes while the export reads (a ticket's status, a
+ * deal's expected close, a renamed customer) may be met twice or not at all — see readPart and
+ * docs/analytics.md, "On-demand exports".
+ */
 const SOURCES: Record<ExportEntity, Source[]> = {
   customers: CUSTOMER_SOURCES,
   // Read customer by customer (live, then archived): every contact belongs to one customer.
@@ -68,6 +76,12 @@ const SOURCES: Record<ExportEntity, Source[]> = {
   deals: [{ index: 'gsi4', partition: keys.deal.allPartition }],
   products: [{ index: 'gsi1', partition: keys.product.allPartition }],
   pipelines: [{ index: 'gsi1', partition: keys.pipeline.listPartition }],
+  tickets: [{ index: 'gsi4', partition: keys.ticket.allPartition }],
+  contracts: [{ index: 'gsi3', partition: keys.contract.allPartition }],
+  'kb-articles': [{ index: kbAll.index, partition: kbAll.value }],
+  campaigns: [{ index: 'gsi1', partition: keys.campaign.listPartition }],
+  segments: [{ index: 'gsi1', partition: keys.segment.listPartition }],
+  'mailing-lists': [{ index: 'gsi1', partition: keys.mailingList.listPartition }],
 };
 
 type Item = Record<string, unknown>;
@@ -103,8 +117,18 @@ async function readPart(job: ExportJob, entity: ExportEntity, cursor: ExportCurs
   let source = cursor.source;
   let startKey = cursor.startKey;
   let parents = 0;
+  // The ids this part wrote: a record whose sort key moved past the read position while the part
+  // was read (a ticket whose status changed) is met again and skipped. Bounded by the part's rows;
+  // across parts nothing is held, so a record may still appear in two parts (docs/analytics.md).
+  const written = new Set<string>();
   // A list export masks row by row, as its list route does (the owner: the record's, or a contact's customer's).
-  const add = (item: Item, ownerId: unknown = item.ownerId) => file.add(maskItem(entity, item, rowMasked(job.list, job.createdBy, ownerId) ?? job.masked));
+  const add = async (item: Item, ownerId: unknown = item.ownerId) => {
+    if (typeof item.id === 'string') {
+      if (written.has(item.id)) return;
+      written.add(item.id);
+    }
+    await file.add(maskItem(entity, item, rowMasked(job.list, job.createdBy, ownerId) ?? job.masked));
+  };
   if (sources.length === 0) return { rows: 0 };
   for (;;) {
     const limit = Math.min(entity === 'contacts' ? PARENT_PAGE_LIMIT : PAGE_LIMIT, partRows());

@@ -303,7 +303,7 @@ describe('on-demand exports', () => {
   });
 
   it('answers precise 4xx for bad requests, and shows each user only their own exports', async () => {
-    for (const body of [{}, { entities: [] }, { entities: ['customers', 'customers'] }, { entities: ['tickets'] }, { entities: ['customers'], format: 'xlsx' }, { entities: ['customers'], extra: 1 }]) {
+    for (const body of [{}, { entities: [] }, { entities: ['customers', 'customers'] }, { entities: ['quotes'] }, { entities: ['customers'], format: 'xlsx' }, { entities: ['customers'], extra: 1 }]) {
       const res = await crm.request('POST', '/v1/exports', { role: 'admin', body });
       expect(res.status, JSON.stringify(body)).toBe(400);
     }

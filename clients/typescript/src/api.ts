@@ -1309,7 +1309,7 @@ export interface paths {
         get: operations["listExports"];
         put?: never;
         /**
-         * Start an export of chosen record types as CSV or Parquet files (runs in the background; personal data masked by your role)
+         * Start an export of chosen record types as CSV or Parquet files (runs in the background; personal data masked by your role; 403 naming a record type your role or key may not list in full)
          * @description **Permission `exports:create`** (Start on-demand exports of records as CSV or Parquet files (personal data masked unless you may see it in clear)) — admin (all), analyst (all). Refused with 403 for manager, sales, marketing, service. Tokens of the portal user pool are not accepted (401).
          *
          *     Safe to retry with an `Idempotency-Key` header.
@@ -4878,7 +4878,7 @@ export interface components {
              */
             createdAt: string;
             createdBy: string;
-            entities: ("customers" | "contacts" | "leads" | "deals" | "products" | "pipelines")[];
+            entities: ("customers" | "contacts" | "leads" | "deals" | "products" | "pipelines" | "tickets" | "contracts" | "kb-articles" | "campaigns" | "segments" | "mailing-lists")[];
             error?: string;
             /** @description When succeeded: one presigned URL per file (each file has a header row) */
             files?: components["schemas"]["ExportFile"][];
@@ -4909,7 +4909,7 @@ export interface components {
         ExportEntityProgress: {
             bytes: number;
             /** @enum {string} */
-            entity: "customers" | "contacts" | "leads" | "deals" | "products" | "pipelines";
+            entity: "customers" | "contacts" | "leads" | "deals" | "products" | "pipelines" | "tickets" | "contracts" | "kb-articles" | "campaigns" | "segments" | "mailing-lists";
             files: number;
             rows: number;
             /** @enum {string} */
@@ -4918,7 +4918,7 @@ export interface components {
         ExportFile: {
             bytes: number;
             /** @enum {string} */
-            entity: "customers" | "contacts" | "leads" | "deals" | "products" | "pipelines";
+            entity: "customers" | "contacts" | "leads" | "deals" | "products" | "pipelines" | "tickets" | "contracts" | "kb-articles" | "campaigns" | "segments" | "mailing-lists";
             /**
              * Format: date-time
              * @description ISO-8601 UTC timestamp (1900–2199)
@@ -4930,8 +4930,8 @@ export interface components {
             url: string;
         };
         ExportInput: {
-            /** @description Record types to export, each once: customers, contacts, leads, deals, products, pipelines */
-            entities: ("customers" | "contacts" | "leads" | "deals" | "products" | "pipelines")[];
+            /** @description Record types to export, each once: customers, contacts, leads, deals, products, pipelines, tickets, contracts, kb-articles, campaigns, segments, mailing-lists */
+            entities: ("customers" | "contacts" | "leads" | "deals" | "products" | "pipelines" | "tickets" | "contracts" | "kb-articles" | "campaigns" | "segments" | "mailing-lists")[];
             /**
              * @description File format (default csv). Parquet needs a Parquet writer where the export runs (docs/analytics.md)
              * @enum {string}
@@ -4955,7 +4955,7 @@ export interface components {
              * @description ISO-8601 UTC timestamp (1900–2199)
              */
             createdAt: string;
-            entities: ("customers" | "contacts" | "leads" | "deals" | "products" | "pipelines")[];
+            entities: ("customers" | "contacts" | "leads" | "deals" | "products" | "pipelines" | "tickets" | "contracts" | "kb-articles" | "campaigns" | "segments" | "mailing-lists")[];
             /** @enum {string} */
             format: "csv" | "parquet";
             id: string;
