@@ -111,7 +111,7 @@ const SCRIPT = `
       .then(function (r) {
         if (!r.ok) { status.textContent = (r.body && (r.body.detail || r.body.title || r.body.message)) || 'Request failed'; status.className = 'error'; return; }
         status.textContent = r.body.ownerId ? 'Figures of ' + r.body.ownerId : 'Everyone\\'s figures'; status.className = 'muted';
-        render(r.body);
+        try { render(r.body); } catch (e) { status.textContent = 'The figures could not be drawn: ' + (e && e.message); status.className = 'error'; }
       })
       .catch(function () { status.textContent = 'The API did not answer.'; status.className = 'error'; });
   }

@@ -6,6 +6,7 @@
  * the page is self-contained under a strict CSP; the counter backfill rebuilds them from the records.
  */
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { Window } from 'happy-dom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localMonthOf } from '../../functions/calendar/business-calendar';
 import { businessTimeZone } from '../../functions/config';
@@ -279,5 +280,40 @@ describe('dashboard', () => {
     expect(csp).not.toContain('unsafe-inline');
     expect(res.text).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org)/);
     expect(res.text).toContain('/v1/reports/dashboard?period=');
+  });
+
+  it('draws every section the API sends (the page in a DOM, its fetches answered by this CRM)', async () => {
+    const page = await crm.request('GET', '/dashboard');
+    const window = new Window({ url: 'http://crm.test/dashboard', settings: { enableJavaScriptEvaluation: true, suppressInsecureJavaScriptEnvironmentWarning: true } });
+    try {
+      const asked: string[] = [];
+      const errors: string[] = [];
+      Object.defineProperty(window, 'fetch', {
+        value: async (target: string) => {
+          asked.push(String(target));
+          const res = await crm.request('GET', String(target), { role: 'manager' });
+          return new window.Response(res.text, { status: res.status, headers: { 'content-type': 'application/json' } });
+        },
+      });
+      window.addEventListener('error', (event) => { errors.push('message' in event ? String(event.message) : event.type); });
+      // A token kept by /docs in this tab: the page loads the figures at once.
+      window.sessionStorage.setItem('crm.docs.token', 'token-of-the-tab');
+      window.document.write(page.text);
+      await expect.poll(() => window.document.querySelectorAll('section').length, { timeout: 30_000 }).toBeGreaterThan(0);
+      await window.happyDOM.waitUntilComplete();
+      const quarter = `${now.getUTCFullYear()}-Q${Math.floor(now.getUTCMonth() / 3) + 1}`;
+      expect(asked).toEqual([`/v1/reports/dashboard?period=${quarter}`]);
+      expect(errors).toEqual([]);
+      expect(window.document.getElementById('status')?.textContent).toBe('Everyone\'s figures');
+      const titles = [...window.document.querySelectorAll('section h2')].map((h) => h.textContent ?? '');
+      for (const title of ['Open pipeline by stage', 'Funnel: lead → deal → won', 'Revenue by month', 'Revenue by owner', 'Forecast vs quota', 'Customers by tier', 'Customers by lifecycle stage', 'Service: SLA compliance', 'Satisfaction:', 'Campaigns sent in']) {
+        expect(titles.some((t) => t.startsWith(title)), `${title} in ${JSON.stringify(titles)}`).toBe(true);
+      }
+      // The campaign sent above is a row of the campaigns table; charts are SVG bars, never HTML.
+      expect(window.document.body.textContent).toContain(`Dash ${run}`);
+      expect(window.document.querySelectorAll('section svg rect').length).toBeGreaterThan(0);
+    } finally {
+      await window.happyDOM.close();
+    }
   });
 });
