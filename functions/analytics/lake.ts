@@ -9,7 +9,8 @@
  *   (`address.city` → `address_city`), money objects become `<field>_amount` (bigint minor units)
  *   and `<field>_currency`;
  * - ids and enums are varchar, integers bigint, decimals double, times UTC timestamps, local dates
- *   dates, lists of strings varchar[], anything deeper json (text);
+ *   dates, lists of strings varchar[], anything deeper json: text holding plain JSON (`{"region":
+ *   "north"}`, not DynamoDB's `{"M":{"region":{"S":"north"}}}`), converted by the field's schema;
  * - personal data follows the analyst policy (`LAKE_MASKING`): emails become a keyed hash of the
  *   normalised address (joinable and countable, not readable), phones, tax ids, street addresses
  *   and activity content never reach the lake.
@@ -45,8 +46,25 @@ export interface LakeColumn {
   source: { path: string[] } | { computed: Computed };
   /** `hash`: keyed SHA-256 of the normalised value (emails). */
   mask?: 'hash';
+  /** `json` columns: what the value holds (from its schema), which the SQL turns into plain JSON. */
+  shape?: JsonShape;
   description?: string;
 }
+
+/**
+ * The structure of a `json` column's value, from its JSON Schema node: known properties are
+ * converted by their type, maps with keys not known in advance (custom-field values) and anything
+ * the schema leaves open (`any`) by the DynamoDB type tag each value carries.
+ */
+export type JsonShape =
+  | { kind: 'string' | 'number' | 'boolean' | 'any' }
+  | { kind: 'array'; items: JsonShape }
+  | { kind: 'object'; properties: Record<string, JsonShape> }
+  | { kind: 'map'; values: JsonShape }
+  | DerivedProperty;
+
+/** A property the API derives on read rather than stores: the element's 0-based place in its list, or whether a sibling property is set. */
+export type DerivedProperty = { kind: 'index' } | { kind: 'isSet'; property: string };
 
 /** Values the stored item does not hold under the API field's name. */
 export type Computed =
@@ -78,6 +96,8 @@ interface Spec {
   overrides?: Record<string, string[] | Computed | null>;
   /** Stored string attributes the response schema does not carry (a child record's parent id). */
   extra?: Record<string, string[]>;
+  /** API field → properties of its objects (or its list's objects) that the API derives on read: the json column derives them too. */
+  derived?: Record<string, Record<string, DerivedProperty>>;
 }
 
 /** Where the masking policy of the API (SENSITIVE_FIELDS) lands in the lake; a test keeps them in step. */
@@ -162,7 +182,11 @@ const SPECS: Spec[] = [
     // The stored SLA state is the clocks' internal form (business milliseconds, running stretches), not the API's view.
     overrides: { sla: null },
   },
-  { name: 'pipelines', kind: 'pipeline', schema: Pipeline, description: 'Sales pipelines and their stages.' },
+  {
+    name: 'pipelines', kind: 'pipeline', schema: Pipeline, description: 'Sales pipelines and their stages.',
+    // A stage's place is its index in the stored list; it is retired once it has a retiredAt.
+    derived: { stages: { position: { kind: 'index' }, retired: { kind: 'isSet', property: 'retiredAt' } } },
+  },
   {
     name: 'campaigns', kind: 'campaign', schema: Campaign,
     description: 'Marketing campaigns: channel, audience, status and send times. Their delivery figures are not columns (the API sums counter shards at read time): count campaign_recipients instead.',
@@ -206,6 +230,29 @@ function scalarType(node: Json): LakeType | undefined {
   if (node.type === 'boolean') return 'boolean';
   if (Array.isArray(node.enum)) return 'varchar';
   return undefined;
+}
+
+/** A schema node's JsonShape; `$ref`s resolved (`depth` stops a recursive schema). */
+function shapeOf(node: Json, defs: Json, depth = 0): JsonShape {
+  const n = resolve(node, defs);
+  if (depth > 8) return { kind: 'any' };
+  if (n.type === 'string' || (Array.isArray(n.enum) && n.enum.every((v: unknown) => typeof v === 'string'))) return { kind: 'string' };
+  if (n.type === 'integer' || n.type === 'number') return { kind: 'number' };
+  if (n.type === 'boolean') return { kind: 'boolean' };
+  if (n.type === 'array') return { kind: 'array', items: shapeOf(asJson(n.items), defs, depth + 1) };
+  if (n.type === 'object' && isJson(n.properties) && Object.keys(n.properties).length > 0) {
+    return { kind: 'object', properties: Object.fromEntries(Object.entries<unknown>(n.properties).map(([k, v]) => [k, shapeOf(asJson(v), defs, depth + 1)])) };
+  }
+  if (n.type === 'object') return { kind: 'map', values: isJson(n.additionalProperties) ? shapeOf(n.additionalProperties, defs, depth + 1) : { kind: 'any' } };
+  return { kind: 'any' };
+}
+
+/** `shape` (an object, or a list of objects) with the derived properties in place of the schema's. */
+function withDerived(shape: JsonShape, derived: Record<string, DerivedProperty> | undefined): JsonShape {
+  if (!derived) return shape;
+  if (shape.kind === 'array') return { kind: 'array', items: withDerived(shape.items, derived) };
+  if (shape.kind === 'object') return { kind: 'object', properties: { ...shape.properties, ...derived } };
+  return shape;
 }
 
 const isMoney = (node: Json) => node.type === 'object' && node.properties?.amount?.type === 'integer' && node.properties?.currency && Object.keys(node.properties).length === 2;
@@ -254,7 +301,8 @@ function columnsOf(spec: Spec, personalData: PersonalData): LakeColumn[] {
       if (typeof rule === 'object' && 'only' in rule) {
         out.push({ name: `${snake(field)}_${snake(rule.only)}s`, type: 'varchar[]', source: { path: [...path, `*`, rule.only] }, description });
       } else {
-        out.push({ name, type: scalarType(item) === 'varchar' ? 'varchar[]' : 'json', source: { path }, description });
+        if (scalarType(item) === 'varchar') out.push({ name, type: 'varchar[]', source: { path }, description });
+        else out.push({ name, type: 'json', shape: withDerived(shapeOf(node, defs), spec.derived?.[field]), source: { path }, description });
       }
       continue;
     }
@@ -268,12 +316,12 @@ function columnsOf(spec: Spec, personalData: PersonalData): LakeColumn[] {
           out.push({ name: `${name}_${snake(sub)}_currency`, type: 'varchar', source: { path: [...path, sub, 'currency'] } });
         } else {
           const type = scalarType(subNode) ?? (subNode.type === 'array' && scalarType(resolve(subNode.items ?? {}, defs)) === 'varchar' ? 'varchar[]' : 'json');
-          out.push({ name: `${name}_${snake(sub)}`, type, source: { path: [...path, sub] } });
+          out.push({ name: `${name}_${snake(sub)}`, type, ...(type === 'json' ? { shape: shapeOf(subNode, defs) } : {}), source: { path: [...path, sub] } });
         }
       }
       continue;
     }
-    out.push({ name, type: 'json', source: { path }, description });
+    out.push({ name, type: 'json', shape: withDerived(shapeOf(node, defs), spec.derived?.[field]), source: { path }, description });
   }
   return out;
 }
@@ -324,6 +372,96 @@ function jsonPath(path: string[], leaf: 'S' | 'N' | 'BOOL' | '' = ''): string {
   return p;
 }
 
+/** How many levels of a value the schema leaves open (`any`) are converted by type tag: custom-field values are scalars, lists of strings and money maps. */
+const ANY_DEPTH = 2;
+
+/**
+ * The SQL that turns the DynamoDB-JSON value at `path` in `src` (a JSON expression) into plain
+ * JSON of the given shape: a JSON value, SQL NULL where the attribute is absent or DynamoDB NULL.
+ * Both dialects build the same value from their own functions:
+ * - S → a JSON string: DuckDB `to_json(json_extract_string(…, '$.x.S'))`, Athena
+ *   `CAST(json_extract_scalar(…, '$.x.S') AS JSON)` (Trino's cast of text to JSON quotes it);
+ * - N → a JSON number with the stored digits: DuckDB `json(…)`, Athena `json_parse(…)`;
+ * - BOOL → `json_extract(…, '$.x.BOOL')` in both;
+ * - L → an array of the converted elements: DuckDB `to_json(list_transform(CAST(… AS JSON[]), lambda x: …))`,
+ *   Athena `CAST(transform(CAST(… AS ARRAY(JSON)), x -> …) AS JSON)`; a string set (SS) as it is;
+ * - M with known properties → an object of the converted properties, absent ones left out:
+ *   DuckDB `to_json(map_from_entries(list_filter(map_entries(MAP([…], […])), …)))`,
+ *   Athena `CAST(map_filter(MAP(ARRAY[…], ARRAY[…]), …) AS JSON)`;
+ * - M with any keys (custom fields) → an object of its values, each converted by the type tag it
+ *   carries (`any`): DuckDB through `map_entries(CAST(… AS MAP(VARCHAR, JSON)))`, Athena
+ *   `transform_values(CAST(… AS MAP(VARCHAR, JSON)), …)`. `any` goes ANY_DEPTH levels deep; a
+ *   list or map below that is null (left out of its object);
+ * - properties the API derives on read (Spec.derived): an element's index in its list (DuckDB's
+ *   lambda index, Trino's `zip_with` of the elements and 0…n-1), or whether a sibling is set.
+ */
+function plainJson(shape: JsonShape, src: string, path: string, dialect: Dialect, level = 1, index?: string): string {
+  const duck = dialect === 'duckdb';
+  /** The JSON at `path` + `tail` in `src` (one path, so one parse of `src`). */
+  const at = (tail: string) => `json_extract(${src}, ${lit(path + tail)})`;
+  const text = (tail: string) => `${duck ? 'json_extract_string' : 'json_extract_scalar'}(${src}, ${lit(path + tail)})`;
+  // Lambda parameters named by nesting level: an inner lambda never hides an outer one.
+  const [x, e, k] = [`x${level}`, `e${level}`, `k${level}`];
+  const list = (element: string) => (duck
+    ? `to_json(list_transform(CAST(${at('.L')} AS JSON[]), lambda ${x}: ${element}))`
+    : `CAST(transform(CAST(${at('.L')} AS ARRAY(JSON)), ${x} -> ${element}) AS JSON)`);
+  // A list whose elements need their index: DuckDB's lambda takes it (1-based); Trino zips the
+  // elements with 0…n-1 (`slice` of 0…n, as `sequence(0, -1)` would count down).
+  const i = `i${level}`;
+  const indexedList = (element: (index: string) => string) => {
+    const elements = `CAST(${at('.L')} AS ARRAY(JSON))`;
+    return duck
+      ? `to_json(list_transform(CAST(${at('.L')} AS JSON[]), lambda ${x}, ${i}: ${element(`(${i} - 1)`)}))`
+      : `CAST(zip_with(${elements}, slice(sequence(0, cardinality(${elements})), 1, cardinality(${elements})), (${x}, ${i}) -> ${element(i)}) AS JSON)`;
+  };
+  const anyMap = (value: (e: string) => string) => (duck
+    ? `to_json(map_from_entries(list_filter(list_transform(map_entries(CAST(${at('.M')} AS MAP(VARCHAR, JSON))), lambda ${e}: {'key': ${e}.key, 'value': ${value(`${e}.value`)}}), lambda ${e}: ${e}.value IS NOT NULL)))`
+    : `CAST(map_filter(transform_values(CAST(${at('.M')} AS MAP(VARCHAR, JSON)), (${k}, ${e}) -> ${value(e)}), (${k}, ${e}) -> ${e} IS NOT NULL) AS JSON)`);
+  const string = duck ? `to_json(${text('.S')})` : `CAST(${text('.S')} AS JSON)`;
+  const number = duck ? `json(${text('.N')})` : `json_parse(${text('.N')})`;
+  switch (shape.kind) {
+    case 'string': return string;
+    case 'number': return number;
+    case 'boolean': return at('.BOOL');
+    case 'array': {
+      const items = shape.items;
+      const indexed = items.kind === 'object' && Object.values(items.properties).some((p) => p.kind === 'index');
+      const elements = indexed ? indexedList((index) => plainJson(items, x, '$', dialect, level + 1, index)) : list(plainJson(items, x, '$', dialect, level + 1));
+      return items.kind === 'string' ? `coalesce(${elements}, ${at('.SS')})` : elements;
+    }
+    case 'index':
+      if (!index) return 'NULL';
+      return duck ? `to_json(${index})` : `CAST(${index} AS JSON)`;
+    case 'isSet': return 'NULL'; // only as an object's property (below)
+    case 'object': {
+      const member = (key: string) => `${path}.M${jsonPath([key]).slice(1)}`;
+      const keys = Object.keys(shape.properties);
+      const values = keys.map((key) => {
+        const property = shape.properties[key]!;
+        if (property.kind !== 'isSet') return plainJson(property, src, member(key), dialect, level + 1, index);
+        const set = `json_extract(${src}, ${lit(member(property.property))}) IS NOT NULL`;
+        return duck ? `to_json(${set})` : `CAST(${set} AS JSON)`;
+      });
+      const object = duck
+        ? `to_json(map_from_entries(list_filter(map_entries(MAP([${keys.map(lit).join(', ')}], [${values.join(', ')}])), lambda ${e}: ${e}.value IS NOT NULL)))`
+        : `CAST(map_filter(MAP(ARRAY[${keys.map(lit).join(', ')}], ARRAY[${values.join(', ')}]), (${k}, ${e}) -> ${e} IS NOT NULL) AS JSON)`;
+      return `CASE WHEN ${at('.M')} IS NOT NULL THEN ${object} END`;
+    }
+    case 'map': return anyMap((value) => plainJson(shape.values, value, '$', dialect, level + 1));
+    case 'any': {
+      const numberSet = duck
+        ? `to_json(list_transform(CAST(${at('.NS')} AS VARCHAR[]), lambda ${x}: json(${x})))`
+        : `CAST(transform(CAST(${at('.NS')} AS ARRAY(VARCHAR)), ${x} -> json_parse(${x})) AS JSON)`;
+      const tagged = [string, number, at('.BOOL'), at('.SS'), numberSet];
+      if (level <= ANY_DEPTH) {
+        tagged.push(list(plainJson(shape, x, '$', dialect, level + 1)), anyMap((value) => plainJson(shape, value, '$', dialect, level + 1)));
+      }
+      // Each conversion is NULL unless the value carries its tag.
+      return `coalesce(${tagged.join(', ')})`;
+    }
+  }
+}
+
 /**
  * One column's SQL expression over `src` (a json value holding the item, or a list element).
  * Dialect differences bridged here (docs/analytics.md):
@@ -332,17 +470,20 @@ function jsonPath(path: string[], leaf: 'S' | 'N' | 'BOOL' | '' = ''): string {
  *   Athena `from_iso8601_timestamp` (then `AT TIME ZONE 'UTC'` dropped to a plain timestamp);
  * - lists of strings: DuckDB's JSON path wildcard returns a list, Athena needs
  *   `transform(CAST(json_extract(…) AS ARRAY(JSON)), x -> json_extract_scalar(x, '$.S'))`;
- * - hashing: DuckDB `sha256(text)` (hex), Athena `to_hex(sha256(to_utf8(text)))` lower-cased.
+ * - hashing: DuckDB `sha256(text)` (hex), Athena `to_hex(sha256(to_utf8(text)))` lower-cased;
+ * - json columns: plain JSON built by plainJson from the column's shape, then text (DuckDB
+ *   `CAST(… AS VARCHAR)`, Athena `json_format(…)`).
  */
 function expression(column: LakeColumn, src: string, dialect: Dialect, salt: string, scalars?: string[]): string {
-  const str = (path: string[], leaf: 'S' | 'N' | 'BOOL') => {
-    const p = jsonPath(path, leaf);
+  /** The text at a JSON path, from the one-pass extraction when there is one. */
+  const extracted = (p: string) => {
     if (scalars) {
       const i = scalars.includes(p) ? scalars.indexOf(p) : scalars.push(p) - 1;
       return `${SCALARS}[${i + 1}]`;
     }
     return dialect === 'duckdb' ? `json_extract_string(${src}, ${lit(p)})` : `json_extract_scalar(${src}, ${lit(p)})`;
   };
+  const str = (path: string[], leaf: 'S' | 'N' | 'BOOL') => extracted(jsonPath(path, leaf));
   if ('computed' in column.source) {
     const c = column.source.computed;
     if (c.op === 'isNull') return `(${str(c.path, 'S')} IS NULL)`;
@@ -381,14 +522,17 @@ function expression(column: LakeColumn, src: string, dialect: Dialect, salt: str
         ? `CASE WHEN json_extract(${src}, ${lit(`${jsonPath(path)}.SS`)}) IS NOT NULL THEN json_extract_string(${src}, ${lit(`${jsonPath(path)}.SS[*]`)}) ELSE json_extract_string(${src}, ${lit(`${jsonPath(path)}.L[*].S`)}) END`
         : `coalesce(transform(CAST(json_extract(${src}, ${lit(`${jsonPath(path)}.L`)}) AS ARRAY(JSON)), x -> json_extract_scalar(x, '$.S')), CAST(json_extract(${src}, ${lit(`${jsonPath(path)}.SS`)}) AS ARRAY(VARCHAR)))`;
     }
-    case 'json':
-      return dialect === 'duckdb'
-        ? `CAST(json_extract(${src}, ${lit(jsonPath(path))}) AS VARCHAR)`
-        : `json_format(json_extract(${src}, ${lit(jsonPath(path))}))`;
+    case 'json': {
+      // The attribute's DynamoDB JSON. DuckDB's one-pass extraction gives a map or list as its
+      // JSON text, so the item is still parsed once; the (small) value is parsed again here.
+      const shape = column.shape ?? { kind: 'any' };
+      const plain = scalars ? plainJson(shape, `CAST(${extracted(jsonPath(path))} AS JSON)`, '$', dialect) : plainJson(shape, src, jsonPath(path), dialect);
+      return dialect === 'duckdb' ? `CAST(${plain} AS VARCHAR)` : `json_format(${plain})`;
+    }
   }
 }
 
-/** The DuckDB column holding an item's scalar values, extracted in one pass (transformSql). */
+/** The DuckDB column holding an item's scalar values (and its json columns' DynamoDB JSON as text), extracted in one pass (transformSql). */
 const SCALARS = '"__scalars"';
 
 export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;

@@ -259,6 +259,31 @@ describe('local export and lake', () => {
     expect(lines).toEqual(quote.lines.map((l: any, i: number) => ({ line_no: String(i + 1), quantity: l.quantity, net: String(l.net), total: String(l.total) })));
   }, 120_000);
 
+  it('holds nested values as plain JSON equal to the API\'s: a pipeline\'s stages and a customer\'s custom fields', async () => {
+    const fields = [
+      { key: `score${run}`, label: 'Score', type: 'number' },
+      { key: `channels${run}`, label: 'Channels', type: 'multiselect', options: [{ value: 'email' }, { value: 'visit' }] },
+      { key: `limit${run}`, label: 'Credit limit', type: 'money', currency: 'EUR' },
+    ];
+    for (const field of fields) expect((await crm.request('POST', '/v1/custom-fields', { role: 'admin', body: { entity: 'customer', ...field } })).status).toBe(201);
+    const custom = { [`score${run}`]: 42.5, [`channels${run}`]: ['email', 'visit'], [`limit${run}`]: { amount: 500000, currency: 'EUR' } };
+    const customer = await crm.request('POST', '/v1/customers', { role: 'admin', body: { type: 'company', name: `Lake custom ${run}`, custom } });
+    expect(customer.status, JSON.stringify(customer.body)).toBe(201);
+    const pipeline = await crm.request('POST', '/v1/pipelines', { role: 'admin', body: { name: `Lake ${run}`, currency: 'EUR', stages: [{ name: 'Qualification', probability: 10 }, { name: 'Won', probability: 100 }] } });
+    expect(pipeline.status, JSON.stringify(pipeline.body)).toBe(201);
+    await refresh();
+
+    const api = (await crm.request('GET', `/v1/customers/${customer.body.id}`, { role: 'admin' })).body;
+    expect(api.custom).toEqual(custom);
+    const [c] = await query(`SELECT custom, json_extract(custom, '$.limit${run}.amount')::BIGINT AS limit_amount FROM customers_current WHERE id = '${customer.body.id}'`);
+    expect(JSON.parse(String(c!.custom))).toEqual(api.custom);
+    expect(c!.limit_amount).toBe('500000');
+    const stages = (await crm.request('GET', `/v1/pipelines/${pipeline.body.id}`, { role: 'admin' })).body.stages;
+    const [p] = await query(`SELECT stages, json_extract_string(stages, '$[1].name') AS second FROM pipelines_current WHERE id = '${pipeline.body.id}'`);
+    expect(JSON.parse(String(p!.stages))).toEqual(stages);
+    expect(p!.second).toBe('Won');
+  }, 120_000);
+
   it('holds service contracts and knowledge-base articles (no bodies) as the API shows them', async () => {
     const customer = await crm.request('POST', '/v1/customers', { role: 'admin', body: { type: 'company', name: `Lake contract ${run}` } });
     const contract = (await crm.request('POST', '/v1/contracts', { role: 'admin', body: { number: `LAKE-${run}`, customerId: customer.body.id, startDate: '2026-01-01', endDate: '2026-12-31', value: { amount: 129900, currency: 'EUR' }, billingCycle: 'monthly', status: 'active' } })).body;
