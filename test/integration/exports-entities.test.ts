@@ -24,6 +24,8 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/env';
 import { createStreamPoller, type StreamPoller } from '../../local/stream-poller';
 import { EXPORT_ENTITIES, type ExportEntity } from '../../schemas/exports';
 import { startTestStack, type TestStack } from '../support/stack';
+import { parseCsv } from '../support/csv';
+import { finishExport } from '../support/exports';
 
 const NEW_ENTITIES = ['tickets', 'contracts', 'kb-articles', 'campaigns', 'segments', 'mailing-lists'] as const satisfies readonly ExportEntity[];
 
@@ -42,31 +44,7 @@ async function create(path: string, body: unknown): Promise<string> {
   return res.body.id;
 }
 
-async function finish(id: string, role: 'admin' | 'analyst' = 'admin') {
-  for (let i = 0; i < 200; i++) {
-    await worker.drain();
-    const res = await crm.request('GET', `/v1/exports/${id}`, { role });
-    if (res.body.state !== 'queued' && res.body.state !== 'running') return res.body;
-  }
-  throw new Error(`export ${id} did not finish`);
-}
-
-/** Parses RFC 4180 CSV (quoted fields, doubled quotes, CRLF). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(cell); cell = ''; } else if (c === '\r') continue;
-    else if (c === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; } else cell += c;
-  }
-  return rows;
-}
+const finish = (id: string, role: 'admin' | 'analyst' = 'admin') => finishExport(crm, worker, id, role);
 
 /** An entity's files: the header of each and every data row as an object by header. */
 async function csvOf(exp: { files: { entity: string; url: string }[] }, entity: string) {

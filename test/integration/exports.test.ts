@@ -22,6 +22,8 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/env';
 import { createStreamPoller, type StreamPoller } from '../../local/stream-poller';
 import { SALES_REPS } from '../../local/demo-users';
 import { startTestStack, type TestStack } from '../support/stack';
+import { parseCsv } from '../support/csv';
+import { finishExport } from '../support/exports';
 
 /** The DuckDB type of each documented lake type, as DuckDB reads the export's Parquet files. */
 const DUCKDB_TYPES: Record<LakeType, string> = {
@@ -36,32 +38,7 @@ const run = Math.random().toString(36).slice(2, 8);
 const customers: { id: string; email: string; phone: string }[] = [];
 let contactCount = 0;
 
-/** Runs the worker's mapping until the export is no longer queued or running. */
-async function finish(id: string, role: 'admin' | 'analyst' | 'sales' = 'admin') {
-  for (let i = 0; i < 200; i++) {
-    await worker.drain();
-    const res = await crm.request('GET', `/v1/exports/${id}`, { role });
-    if (res.body.state !== 'queued' && res.body.state !== 'running') return res.body;
-  }
-  throw new Error(`export ${id} did not finish`);
-}
-
-/** Parses RFC 4180 CSV (quoted fields, doubled quotes, CRLF). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(cell); cell = ''; } else if (c === '\r') continue;
-    else if (c === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; } else cell += c;
-  }
-  return rows;
-}
+const finish = (id: string, role: 'admin' | 'analyst' | 'sales' = 'admin') => finishExport(crm, worker, id, role);
 
 async function download(url: string): Promise<string> {
   const res = await fetch(url);

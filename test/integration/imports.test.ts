@@ -15,6 +15,7 @@ import { isImportWorkRecord } from '../../functions/imports/storage';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/env';
 import { createStreamPoller, type StreamPoller } from '../../local/stream-poller';
 import { startTestStack, type TestStack } from '../support/stack';
+import { parseCsv } from '../support/csv';
 
 let crm: TestStack;
 let client: DynamoDBClient;
@@ -45,23 +46,6 @@ async function importFile(body: Record<string, unknown>, file: Buffer | string, 
   const started = await crm.request('POST', `/v1/imports/${id}/start`, { role });
   expect(started.status, started.text).toBe(202);
   return finish(id, role);
-}
-
-/** RFC 4180 CSV (quoted fields, doubled quotes, CRLF). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(cell); cell = ''; } else if (c === '\r') continue;
-    else if (c === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; } else cell += c;
-  }
-  return rows;
 }
 
 async function customersNamed(prefix: string) {
