@@ -94,8 +94,11 @@ interface Spec {
   unnest?: LakeTable['unnest'];
   /** API field → where its value lives in the stored item, or `null`: derived at read time, not in the lake. */
   overrides?: Record<string, string[] | Computed | null>;
-  /** Stored string attributes the response schema does not carry (a child record's parent id). */
-  extra?: Record<string, string[]>;
+  /**
+   * Stored attributes the response schema does not carry in this form (a child record's parent id;
+   * a ticket's SLA facts): a path (a string) or a path with its type and description.
+   */
+  extra?: Record<string, string[] | { path: string[]; type: LakeType; description: string }>;
   /** API field → properties of its objects (or its list's objects) that the API derives on read: the json column derives them too. */
   derived?: Record<string, Record<string, DerivedProperty>>;
 }
@@ -178,9 +181,18 @@ const SPECS: Spec[] = [
     overrides: { body: null, bodyHtml: null },
   },
   {
-    name: 'tickets', kind: 'ticket', schema: Ticket, description: 'Service tickets: channel, category, priority, status, links and resolution times (free text and SLA clocks stay in the CRM).',
+    name: 'tickets', kind: 'ticket', schema: Ticket, description: 'Service tickets: channel, category, priority, status, links, resolution times and the SLA outcome (policy, breaches; free text and the running clocks stay in the CRM).',
     // The stored SLA state is the clocks' internal form (business milliseconds, running stretches), not the API's view.
     overrides: { sla: null },
+    // The SLA's outcome as stored (functions/tickets/sla.ts SlaState): enough to count compliance
+    // as GET /v1/reports/service does (resolved with no clock breached).
+    extra: {
+      slaPolicy: { path: ['sla', 'policy'], type: 'varchar', description: 'The SLA policy applied: priority, and tier when a tier-specific policy matched (normal/A)' },
+      slaBreaches: { path: ['sla', 'breaches'], type: 'bigint', description: 'SLA clocks breached so far (first response, resolution): 0 = within SLA' },
+      slaFirstResponseAt: { path: ['sla', 'firstResponse', 'stoppedAt'], type: 'timestamp', description: 'The first public reply (stops the first-response clock)' },
+      slaFirstResponseBreachedAt: { path: ['sla', 'firstResponse', 'breachedAt'], type: 'timestamp', description: 'When the first-response deadline passed unmet' },
+      slaResolutionBreachedAt: { path: ['sla', 'resolution', 'breachedAt'], type: 'timestamp', description: 'When the resolution deadline passed unmet' },
+    },
   },
   {
     name: 'pipelines', kind: 'pipeline', schema: Pipeline, description: 'Sales pipelines and their stages.',
@@ -267,10 +279,11 @@ function columnsOf(spec: Spec, personalData: PersonalData): LakeColumn[] {
     out.push({ name: spec.unnest.parentKey.column, type: 'varchar', source: { path: spec.unnest.parentKey.path } });
     out.push({ name: 'line_no', type: 'bigint', source: { computed: { op: 'constant', value: 'ordinality' } } });
   }
-  for (const [field, path] of Object.entries(spec.extra ?? {})) {
+  for (const [field, extra] of Object.entries(spec.extra ?? {})) {
     const rule = masking[field];
     if (rule === 'drop') continue;
-    out.push({ name: snake(field), type: 'varchar', source: { path }, ...(rule === 'hash' ? { mask: 'hash' as const } : {}) });
+    const { path, type, description } = Array.isArray(extra) ? { path: extra, type: 'varchar' as const, description: undefined } : extra;
+    out.push({ name: snake(field), type, source: { path }, ...(description ? { description } : {}), ...(rule === 'hash' ? { mask: 'hash' as const } : {}) });
   }
   for (const [field, raw] of Object.entries<unknown>(root.properties ?? {})) {
     if (API_ONLY_FIELDS.includes(field)) continue;

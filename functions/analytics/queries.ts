@@ -64,6 +64,21 @@ GROUP BY date_trunc('month', resolved_at), priority, coalesce(queue_id, '-')
 ORDER BY month, priority, queue_id`,
   },
   {
+    // Within SLA = resolved with no clock breached, as GET /v1/reports/service counts `slaMet`
+    // (by the calendar month of resolution here; the report uses the business time zone's month).
+    name: 'ticket-sla-compliance',
+    description: 'Resolved tickets per month of resolution and priority: how many met their SLA (no clock breached), the compliance rate, and breaches by clock.',
+    sql: `SELECT date_trunc('month', resolved_at) AS month, priority, count(*) AS resolved,
+  sum(CASE WHEN coalesce(sla_breaches, 0) = 0 THEN 1 ELSE 0 END) AS within_sla,
+  round(1.0 * sum(CASE WHEN coalesce(sla_breaches, 0) = 0 THEN 1 ELSE 0 END) / count(*), 3) AS compliance,
+  sum(CASE WHEN sla_first_response_breached_at IS NOT NULL THEN 1 ELSE 0 END) AS first_response_breaches,
+  sum(CASE WHEN sla_resolution_breached_at IS NOT NULL THEN 1 ELSE 0 END) AS resolution_breaches
+FROM tickets_current
+WHERE resolved_at IS NOT NULL
+GROUP BY date_trunc('month', resolved_at), priority
+ORDER BY month, priority`,
+  },
+  {
     name: 'ticket-backlog',
     description: 'Active tickets (new, open, pending, on hold) by status, priority and queue, with the oldest one\'s opening time.',
     sql: `SELECT status, priority, coalesce(queue_id, '-') AS queue_id, count(*) AS tickets, min(created_at) AS oldest_created_at

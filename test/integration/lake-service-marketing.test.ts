@@ -196,6 +196,20 @@ describe('marketing and service tables', () => {
     expect(byPriority).toEqual([{ month_ms: String(Date.UTC(month.getUTCFullYear(), month.getUTCMonth(), 1)), priority: 'high', queue_id: '-', resolved: '1', avg_hours: hours, max_hours: hours }]);
     const backlog = await saved('ticket-backlog');
     expect(backlog).toEqual([expect.objectContaining({ status: openTicket.status, priority: 'low', queue_id: '-', tickets: '1' })]);
+    // The SLA's outcome as the API shows it, and compliance counted from it.
+    const api = (await crm.request('GET', `/v1/tickets/${resolvedTicket.id}`, { role: 'service' })).body;
+    const ms = (iso: string | undefined) => (iso ? String(Date.parse(iso)) : null);
+    const [sla] = await query(`SELECT sla_policy, sla_breaches, epoch_ms(sla_first_response_at) AS first_response_ms, epoch_ms(sla_first_response_breached_at) AS fr_breached_ms, epoch_ms(sla_resolution_breached_at) AS res_breached_ms FROM tickets_current WHERE id = '${resolvedTicket.id}'`);
+    expect(sla).toEqual({
+      sla_policy: api.sla.policy, sla_breaches: String(api.sla.breaches), first_response_ms: ms(api.sla.firstResponse.stoppedAt),
+      fr_breached_ms: ms(api.sla.firstResponse.breachedAt), res_breached_ms: ms(api.sla.resolution.breachedAt),
+    });
+    const compliance = await query(`SELECT epoch_ms(month) AS month_ms, * EXCLUDE (month) FROM (${SAVED_QUERIES.find((q) => q.name === 'ticket-sla-compliance')!.sql})`);
+    const met = api.sla.breaches === 0 ? 1 : 0;
+    expect(compliance).toEqual([{
+      month_ms: String(Date.UTC(month.getUTCFullYear(), month.getUTCMonth(), 1)), priority: 'high', resolved: '1', within_sla: String(met), compliance: met,
+      first_response_breaches: api.sla.firstResponse.breachedAt ? '1' : '0', resolution_breaches: api.sla.resolution.breachedAt ? '1' : '0',
+    }]);
     // Free text stays in the CRM.
     const [row] = await query(`SELECT * FROM tickets_current WHERE id = '${resolvedTicket.id}'`);
     expect(JSON.stringify(row)).not.toMatch(/Private words|Fixed it/);
