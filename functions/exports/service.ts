@@ -9,7 +9,7 @@ import { PERMISSIONS, type Scope } from '../security/permissions';
 import { canAccess, type Principal, scopeFor } from '../security/principal';
 import { EXPORT_ENTITIES, type ExportEntity } from '../../schemas/exports';
 import { type ExportJob, getJob, queryJobsOf } from './repository';
-import { ENTITY_PLANS } from './rows';
+import { ENTITY_PLANS } from './plans';
 import { exportView, queueExport } from './start';
 import { PRESIGN_SECONDS, presignGet } from './storage';
 
