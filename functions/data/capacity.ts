@@ -263,8 +263,12 @@ export function engineWriteUnitsOf(usage: object): number | undefined {
   return engineWrites.get(usage);
 }
 
-/** DynamoDB Local is in use when the SDK's endpoint variable points the client at it. */
-export const modelsLocalTransactions = (): boolean => !!process.env.AWS_ENDPOINT_URL_DYNAMODB;
+/**
+ * DynamoDB Local is in use when the SDK's endpoint variable points the client at it. The model
+ * costs two reads per transaction; `LOCAL_WRITE_MODEL=off` skips it where no figure is read (test
+ * files that never look at capacity: test/support/stack.ts), leaving the engine's own figure.
+ */
+export const modelsLocalTransactions = (): boolean => !!process.env.AWS_ENDPOINT_URL_DYNAMODB && process.env.LOCAL_WRITE_MODEL !== 'off';
 
 let imageClient: DynamoDBClient | undefined;
 

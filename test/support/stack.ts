@@ -131,6 +131,11 @@ export async function startTestStack(opts: { ses?: boolean; s3?: boolean; webhoo
       s3Endpoint = s3.endpoint;
     }
 
+    // The local write model (functions/data/capacity.ts) reads every transaction's items before and
+    // after it to price it: two extra requests each, ≈ 10 % of a write-heavy file's time. Only files
+    // that read capacity figures (the x-db-* headers, DB_METRICS_HEADERS) need it; a file may also
+    // set LOCAL_WRITE_MODEL itself.
+    process.env.LOCAL_WRITE_MODEL ??= process.env.DB_METRICS_HEADERS === 'true' ? 'on' : 'off';
     // Before any handler module is imported (the gateway imports them on first request).
     applyEnvironment(handlerEnvironment({
       tableName,
