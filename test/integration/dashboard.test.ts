@@ -299,7 +299,7 @@ describe('dashboard', () => {
       // A token kept by /docs in this tab: the page loads the figures at once.
       window.sessionStorage.setItem('crm.docs.token', 'token-of-the-tab');
       window.document.write(page.text);
-      await expect.poll(() => window.document.querySelectorAll('section').length, { timeout: 30_000 }).toBeGreaterThan(0);
+      await expect.poll(() => window.document.querySelectorAll('section').length, { timeout: 120_000, interval: 100 }).toBeGreaterThan(0);
       await window.happyDOM.waitUntilComplete();
       const quarter = `${now.getUTCFullYear()}-Q${Math.floor(now.getUTCMonth() / 3) + 1}`;
       expect(asked).toEqual([`/v1/reports/dashboard?period=${quarter}`]);
@@ -315,5 +315,5 @@ describe('dashboard', () => {
     } finally {
       await window.happyDOM.close();
     }
-  });
+  }, 180_000);
 });
